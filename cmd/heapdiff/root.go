@@ -1,0 +1,130 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit statuses. They are part of the command-line interface and documented in
+// README.md.
+const (
+	exitOK    = 0 // success
+	exitError = 1 // bad input, unreadable file, failed write
+	exitUsage = 2 // unknown command or flag, wrong number of arguments
+)
+
+// streams carries a command's standard streams and what is known about them, so
+// commands can be run in tests with in-memory buffers.
+type streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	// OutIsTerminal says whether Out is an interactive terminal (colors,
+	// progress) rather than a pipe or a file.
+	OutIsTerminal bool
+	// ErrIsTerminal says the same of ErrOut, where progress is drawn.
+	ErrIsTerminal bool
+	// NoColor is set when the NO_COLOR environment variable is present.
+	NoColor bool
+}
+
+func newStdStreams() *streams {
+	_, noColor := os.LookupEnv("NO_COLOR")
+	return &streams{
+		In:            os.Stdin,
+		Out:           os.Stdout,
+		ErrOut:        os.Stderr,
+		OutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		NoColor:       noColor,
+	}
+}
+
+// usageError marks an error in how the command was called (exit status 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCodeError carries a specific exit status with its message; an empty
+// message prints nothing (the command already said what it had to).
+type exitCodeError struct {
+	code int
+	msg  string
+}
+
+func (e exitCodeError) Error() string { return e.msg }
+
+func newRootCmd(s *streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "heapdiff",
+		Short: "Find memory leaks by comparing heap profiles",
+		Long: `heapdiff finds memory leaks in long-running services.
+
+It compares heap profiles (Go pprof, tcmalloc, and more), says what grew, how
+fast, and whether the change is beyond sampling noise.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newCompareCmd(s, nil))
+	for _, add := range extraCommands {
+		root.AddCommand(add(s))
+	}
+	return root
+}
+
+// extraCommands lets each command file register itself from an init function,
+// so commands developed side by side do not edit the same lines.
+var extraCommands []func(*streams) *cobra.Command
+
+// run executes the command line and returns the process exit status. Errors are
+// printed as one line on stderr, never with a stack trace.
+func run(args []string, s *streams) int {
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ec exitCodeError
+	if errors.As(err, &ec) {
+		if ec.msg != "" {
+			fmt.Fprintf(s.ErrOut, "heapdiff: %s\n", oneLine(ec.msg))
+		}
+		return ec.code
+	}
+	fmt.Fprintf(s.ErrOut, "heapdiff: %s\n", oneLine(err.Error()))
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsageError(err) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// isCobraUsageError recognises the argument-count and unknown-command errors
+// cobra returns as plain errors.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand flag", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine folds a message onto one line so every error is a single line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
