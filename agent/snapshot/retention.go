@@ -1,0 +1,93 @@
+package snapshot
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// Retention bounds the snapshots kept in a directory. A zero field means no
+// bound of that kind.
+type Retention struct {
+	Keep     int           // at most this many snapshot files
+	MaxBytes int64         // at most this many bytes of snapshot files
+	MaxAge   time.Duration // no snapshot older than this (by the time in its name)
+}
+
+// File is a snapshot file found in a directory.
+type File struct {
+	Name
+	File string // base name
+	Size int64  // bytes
+}
+
+// List returns the snapshot files in dir, oldest first. Files whose names
+// [ParseName] does not recognise are not listed.
+func List(dir string) ([]File, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", err)
+	}
+	var files []File
+	for _, e := range entries {
+		n, ok := ParseName(e.Name())
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed since ReadDir
+		}
+		files = append(files, File{Name: n, File: e.Name(), Size: info.Size()})
+	}
+	slices.SortFunc(files, func(a, b File) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		if c := a.Seq - b.Seq; c != 0 {
+			return c
+		}
+		return cmp.Compare(a.File, b.File)
+	})
+	return files, nil
+}
+
+// Prune removes the oldest snapshot files in dir until r is satisfied, and
+// every file older than r.MaxAge at now. Files named in protect (such as the
+// process's first snapshot, its baseline) are never removed, though they count
+// toward the limits; neither is any file whose name is not a snapshot name. It
+// returns the files that remain and those it removed.
+func Prune(dir string, r Retention, now time.Time, protect ...string) (kept []File, removed []string, err error) {
+	files, err := List(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	count := len(files)
+	var errs []error
+	for _, f := range files { // oldest first
+		tooMany := r.Keep > 0 && count > r.Keep
+		tooBig := r.MaxBytes > 0 && total > r.MaxBytes
+		tooOld := r.MaxAge > 0 && now.Sub(f.Time) > r.MaxAge
+		if !(tooMany || tooBig || tooOld) || slices.Contains(protect, f.File) {
+			kept = append(kept, f)
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, f.File)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("prune: %w", err))
+			kept = append(kept, f)
+			continue
+		}
+		removed = append(removed, f.File)
+		count--
+		total -= f.Size
+	}
+	return kept, removed, errors.Join(errs...)
+}

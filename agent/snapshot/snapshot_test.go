@@ -1,0 +1,283 @@
+package snapshot
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/pprof/profile"
+)
+
+var t0 = time.Date(2026, 11, 26, 15, 42, 10, 0, time.UTC)
+
+func TestNameRoundTrip(t *testing.T) {
+	tests := []struct {
+		name Name
+		want string
+	}{
+		{Name{t0, "bot1", 4242, 7, "signal"}, "heap-20261126T154210Z-bot1-4242-0007-signal.pb.gz"},
+		{Name{t0, "ip-10-0-0-1", 1, 12345, "growth"}, "heap-20261126T154210Z-ip-10-0-0-1-1-12345-growth.pb.gz"},
+		{Name{t0, "db.example.com", 0, 1, "pull"}, "heap-20261126T154210Z-db.example.com-0-0001-pull.pb.gz"},
+	}
+	for _, tt := range tests {
+		got := tt.name.String()
+		if got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+		back, ok := ParseName(got)
+		if !ok || back != tt.name {
+			t.Errorf("ParseName(%q) = %+v, %v; want %+v", got, back, ok, tt.name)
+		}
+	}
+}
+
+func TestNameCleansFields(t *testing.T) {
+	n := Name{t0.Add(500 * time.Millisecond).In(time.FixedZone("X", 3600)), "../evil/host", 9, 1, "before deploy-2"}
+	got := n.String()
+	if want := "heap-20261126T154210Z-.._evil_host-9-0001-before_deploy_2.pb.gz"; got != want {
+		t.Fatalf("String() = %q, want %q", got, want)
+	}
+	if strings.ContainsAny(got, `/\`) {
+		t.Fatalf("name %q has a path separator", got)
+	}
+	if _, ok := ParseName(got); !ok {
+		t.Fatalf("ParseName(%q) failed", got)
+	}
+	if got := (Name{t0, "..", 1, 1, ""}).String(); got != "heap-20261126T154210Z-host-1-0001-manual.pb.gz" {
+		t.Fatalf("dots-only host: %q", got)
+	}
+}
+
+func TestParseNameRejects(t *testing.T) {
+	for _, s := range []string{
+		"",
+		"notes.txt",
+		"heap-20261126T154210Z-bot1-4242-0007-signal.pb",
+		"heap-20261126T154210Z-bot1-4242-0007-signal.pb.gz.tmp123",
+		"heap-2026112T154210Z-bot1-4242-0007-signal.pb.gz",
+		"heap-20261126T154210Z-4242-0007-signal.pb.gz",
+		"heap-20261126T154210Z-bot1-x-0007-signal.pb.gz",
+		"heap-20261126T154210Z-bot1-4242-0007-.pb.gz",
+		"heap-20261126T154210Z-bo t1-4242-0007-signal.pb.gz",
+		"heap-20261126T154210Z-../x-4242-0007-signal.pb.gz",
+		"heap.pb.gz",
+	} {
+		if n, ok := ParseName(s); ok {
+			t.Errorf("ParseName(%q) = %+v, want rejection", s, n)
+		}
+	}
+}
+
+func TestParseTemp(t *testing.T) {
+	final := Name{t0, "bot1", 42, 3, "signal"}.String()
+	f, err := os.CreateTemp(t.TempDir(), tempPattern(final))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	n, ok := ParseTemp(filepath.Base(f.Name()))
+	if !ok || n.String() != final {
+		t.Fatalf("ParseTemp(%q) = %v, %v", filepath.Base(f.Name()), n, ok)
+	}
+	for _, s := range []string{final, "." + final, ".notes.tmp1", "." + final + ".tmp1.bak"} {
+		if _, ok := ParseTemp(s); ok {
+			t.Errorf("ParseTemp(%q) accepted", s)
+		}
+	}
+}
+
+func TestWriteAtomic(t *testing.T) {
+	dir := t.TempDir()
+	name := Name{t0, "bot1", 42, 1, "manual"}.String()
+	size, err := WriteAtomic(dir, name, func(w io.Writer) error {
+		_, err := io.WriteString(w, "hello")
+		return err
+	})
+	if err != nil || size != 5 {
+		t.Fatalf("WriteAtomic = %d, %v", size, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != "hello" {
+		t.Fatalf("read back %q, %v", b, err)
+	}
+
+	// A failed write leaves neither the final file nor a temporary file.
+	boom := errors.New("boom")
+	name2 := Name{t0, "bot1", 42, 2, "manual"}.String()
+	_, err = WriteAtomic(dir, name2, func(w io.Writer) error {
+		io.WriteString(w, "partial")
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want boom", err)
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, []string{name}) {
+		t.Fatalf("directory holds %q, want only %q", got, name)
+	}
+
+	// A missing directory is an error that names it.
+	missing := filepath.Join(dir, "nope")
+	if _, err := WriteAtomic(missing, name, func(io.Writer) error { return nil }); err == nil || !strings.Contains(err.Error(), missing) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing dir: err = %v", err)
+	}
+}
+
+func TestCleanTemp(t *testing.T) {
+	dir := t.TempDir()
+	mine := Name{t0, "bot1", 42, 1, "signal"}.String()
+	other := Name{t0, "bot2", 42, 1, "signal"}.String()
+	files := []string{"." + mine + ".tmp123", "." + other + ".tmp9", mine, "notes.tmp", ".hidden"}
+	for _, f := range files {
+		writeFile(t, dir, f, "x")
+	}
+	removed, err := CleanTemp(dir, func(n Name, _ os.FileInfo) bool { return n.Host == "bot1" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(removed, []string{"." + mine + ".tmp123"}) {
+		t.Fatalf("removed %q", removed)
+	}
+	want := []string{".hidden", "." + other + ".tmp9", mine, "notes.tmp"}
+	slices.Sort(want)
+	if got := dirNames(t, dir); !slices.Equal(got, want) {
+		t.Fatalf("left %q, want %q", got, want)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	name := func(i int) string {
+		return Name{t0.Add(time.Duration(i) * time.Hour), "bot1", 42, i + 1, "schedule"}.String()
+	}
+	tests := []struct {
+		desc    string
+		r       Retention
+		protect []string
+		want    []int // indexes of snapshot files kept
+	}{
+		{"no limits", Retention{}, nil, []int{0, 1, 2, 3, 4}},
+		{"keep 2", Retention{Keep: 2}, nil, []int{3, 4}},
+		{"keep 2 with baseline", Retention{Keep: 2}, []string{name(0)}, []int{0, 4}},
+		{"bytes", Retention{MaxBytes: 250}, nil, []int{3, 4}},
+		{"bytes with baseline", Retention{MaxBytes: 250}, []string{name(0)}, []int{0, 4}},
+		{"age", Retention{MaxAge: 150 * time.Minute}, nil, []int{3, 4}},
+		{"age with baseline", Retention{MaxAge: 150 * time.Minute}, []string{name(0)}, []int{0, 3, 4}},
+		{"all", Retention{Keep: 4, MaxBytes: 1000, MaxAge: 24 * time.Hour}, nil, []int{1, 2, 3, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			dir := t.TempDir()
+			for i := range 5 {
+				writeFile(t, dir, name(i), strings.Repeat("x", 100))
+			}
+			// Files the agent did not name, including one that looks close.
+			foreign := []string{"notes.txt", "heap-old.pb.gz", "heap-20200101T000000Z-bot1-1-0001-x.pb.gz.bak"}
+			for _, f := range foreign {
+				writeFile(t, dir, f, strings.Repeat("y", 5000))
+			}
+			now := t0.Add(5 * time.Hour)
+			kept, _, err := Prune(dir, tt.r, now, tt.protect...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, i := range tt.want {
+				want = append(want, name(i))
+			}
+			var got []string
+			for _, f := range kept {
+				got = append(got, f.File)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("kept %q, want %q", got, want)
+			}
+			onDisk := dirNames(t, dir)
+			for _, f := range append(foreign, want...) {
+				if !slices.Contains(onDisk, f) {
+					t.Errorf("%s was removed", f)
+				}
+			}
+			if len(onDisk) != len(foreign)+len(want) {
+				t.Errorf("directory holds %q", onDisk)
+			}
+		})
+	}
+}
+
+func TestAddComments(t *testing.T) {
+	var raw bytes.Buffer
+	if err := pprof.Lookup("heap").WriteTo(&raw, 0); err != nil {
+		t.Fatal(err)
+	}
+	before, err := profile.Parse(bytes.NewReader(raw.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	comments := []string{"heapdiff.trigger=signal", "heapdiff.rss_bytes=123", "ünïcode and spaces"}
+	var out bytes.Buffer
+	if err := AddComments(&out, &raw, comments); err != nil {
+		t.Fatal(err)
+	}
+	after, err := profile.Parse(&out)
+	if err != nil {
+		t.Fatalf("profile with comments does not parse: %v", err)
+	}
+	if !slices.Equal(after.Comments, comments) {
+		t.Errorf("Comments = %q, want %q", after.Comments, comments)
+	}
+	if len(after.Sample) != len(before.Sample) || len(after.SampleType) != len(before.SampleType) ||
+		len(after.Function) != len(before.Function) {
+		t.Errorf("profile changed: %d/%d samples, %d/%d functions", len(after.Sample), len(before.Sample), len(after.Function), len(before.Function))
+	}
+	for i, s := range before.Sample {
+		if !slices.Equal(s.Value, after.Sample[i].Value) {
+			t.Fatalf("sample %d values %v, want %v", i, after.Sample[i].Value, s.Value)
+		}
+	}
+}
+
+func TestAddCommentsRejects(t *testing.T) {
+	if err := AddComments(io.Discard, strings.NewReader("not gzip"), nil); err == nil {
+		t.Error("plain text accepted")
+	}
+	var gz bytes.Buffer
+	// A gzipped stream that ends inside a field.
+	if err := AddComments(&gz, gzipped(t, []byte{0x32, 0x10, 'a'}), nil); err == nil {
+		t.Error("truncated profile accepted")
+	}
+}
+
+func gzipped(t *testing.T, b []byte) io.Reader {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return &buf
+}
+
+func writeFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}

@@ -1,0 +1,88 @@
+package snapshot
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// WriteAtomic creates the file name in dir with the bytes write produces. It
+// writes a hidden temporary file in the same directory, syncs it to disk, and
+// renames it into place, so readers see either no file or the whole file, even
+// if the process is killed mid-write. It returns the file's size.
+//
+// A temporary file left by a crash is removed by [CleanTemp].
+func WriteAtomic(dir, name string, write func(io.Writer) error) (size int64, err error) {
+	f, err := os.CreateTemp(dir, tempPattern(name))
+	if err != nil {
+		return 0, fmt.Errorf("create temporary file in %s: %w", dir, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	cw := &countWriter{w: f}
+	if err := write(cw); err != nil {
+		return 0, fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("close %s: %w", tmp, err)
+	}
+	final := filepath.Join(dir, name)
+	if err := os.Rename(tmp, final); err != nil {
+		return 0, fmt.Errorf("rename to %s: %w", final, err)
+	}
+	// The rename is durable only once the directory itself is synced.
+	if err := syncDir(dir); err != nil {
+		return cw.n, fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return cw.n, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// CleanTemp removes the temporary files that an interrupted [WriteAtomic] left
+// in dir, those for which remove reports true given the snapshot they were
+// meant to become (for example: written by this host) and the file's details.
+// It never touches any other file. It returns the names it removed.
+func CleanTemp(dir string, remove func(Name, os.FileInfo) bool) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("clean temporary files: %w", err)
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		n, ok := ParseTemp(e.Name())
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !remove(n, info) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, errors.Join(errs...)
+}
