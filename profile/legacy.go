@@ -1,0 +1,90 @@
+package profile
+
+import (
+	"time"
+
+	pprof "github.com/google/pprof/profile"
+)
+
+// parseLegacy reads the text formats that only github.com/google/pprof/profile
+// understands (Go debug=1 heap text, tcmalloc heapz and growthz, Java heapz).
+// It is the slow path: profile.Parse builds a pointer-heavy profile first.
+func parseLegacy(data []byte) (*Profile, error) {
+	pp, err := pprof.ParseData(data)
+	if err != nil {
+		return nil, err
+	}
+	p := FromPprof(pp)
+	p.Format = FormatLegacy
+	return p, nil
+}
+
+// FromPprof converts a profile parsed by github.com/google/pprof/profile to the
+// model, merging samples that have the same stack. It is how legacy formats
+// are read, and the reference the lean decoder is tested against.
+func FromPprof(pp *pprof.Profile) *Profile {
+	p := &Profile{
+		Format:            FormatPprof,
+		DefaultSampleType: pp.DefaultSampleType,
+		Period:            pp.Period,
+		Duration:          time.Duration(pp.DurationNanos),
+		Comments:          append([]string(nil), pp.Comments...),
+	}
+	for _, st := range pp.SampleType {
+		p.SampleTypes = append(p.SampleTypes, ValueType{Type: st.Type, Unit: st.Unit})
+	}
+	if pp.PeriodType != nil {
+		p.PeriodType = ValueType{Type: pp.PeriodType.Type, Unit: pp.PeriodType.Unit}
+	}
+	if pp.TimeNanos != 0 {
+		p.Time = time.Unix(0, pp.TimeNanos).UTC()
+	}
+	intern := map[Frame]int32{}
+	locFrames := map[uint64][]int32{}
+	framesOf := func(loc *pprof.Location) []int32 {
+		if fs, ok := locFrames[loc.ID]; ok {
+			return fs
+		}
+		var frames []Frame
+		if len(loc.Line) == 0 {
+			f := Frame{Address: loc.Address}
+			if loc.Mapping != nil {
+				f.Module = loc.Mapping.File
+			}
+			frames = append(frames, f)
+		}
+		for _, ln := range loc.Line {
+			frames = append(frames, Frame{Function: ln.Function.Name, File: ln.Function.Filename, Line: ln.Line})
+		}
+		var ids []int32
+		for _, f := range frames {
+			i, ok := intern[f]
+			if !ok {
+				i = int32(len(p.Frames))
+				p.Frames = append(p.Frames, f)
+				intern[f] = i
+			}
+			ids = append(ids, i)
+		}
+		locFrames[loc.ID] = ids
+		return ids
+	}
+	byKey := map[string]int{}
+	var key []byte
+	for _, s := range pp.Sample {
+		var frames []int32
+		for _, loc := range s.Location {
+			frames = append(frames, framesOf(loc)...)
+		}
+		key = appendStackKey(key[:0], frames)
+		if i, ok := byKey[string(key)]; ok {
+			for j, v := range s.Value {
+				p.Stacks[i].Values[j] += v
+			}
+			continue
+		}
+		byKey[string(key)] = len(p.Stacks)
+		p.Stacks = append(p.Stacks, Stack{Frames: frames, Values: append([]int64(nil), s.Value...)})
+	}
+	return p
+}

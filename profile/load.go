@@ -1,0 +1,259 @@
+package profile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// DefaultMaxSize is the default limit on a profile's decompressed size. It stops
+// a gzip bomb (a small file that inflates to gigabytes) before it exhausts
+// memory, while leaving room for the largest real heap profiles.
+const DefaultMaxSize = 1 << 30
+
+// Errors that Load and Parse wrap, so callers can tell the problems apart with
+// errors.Is.
+var (
+	ErrEmpty         = errors.New("empty file")
+	ErrNotProfile    = errors.New("not a profile")
+	ErrTruncated     = errors.New("truncated gzip stream")
+	ErrCorrupt       = errors.New("corrupt gzip stream")
+	ErrTooLarge      = errors.New("decompressed size exceeds the limit")
+	ErrNoSampleTypes = errors.New("profile has no sample types")
+	ErrNotMemory     = errors.New("not a memory profile")
+	ErrMalformed     = errors.New("malformed profile")
+)
+
+// Options control loading. The zero value is ready to use.
+type Options struct {
+	// MaxSize limits the decompressed size of a profile in bytes;
+	// 0 means DefaultMaxSize.
+	MaxSize int64
+	// Stdin is read when the name is "-"; nil means os.Stdin.
+	Stdin io.Reader
+}
+
+func (o Options) maxSize() int64 {
+	if o.MaxSize <= 0 {
+		return DefaultMaxSize
+	}
+	return o.MaxSize
+}
+
+// Load reads the heap profile at path ("-" for standard input) and reduces it
+// to the model. It refuses, with an error naming the file, anything that is
+// not a memory profile. Every error it returns starts with "load PATH:".
+func Load(path string, opts Options) (*Profile, error) {
+	p, err := load(path, opts)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	return p, nil
+}
+
+func load(path string, opts Options) (*Profile, error) {
+	data, err := readInput(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return parse(path, data, opts)
+}
+
+// LoadAll loads several profiles concurrently, one goroutine per file, and
+// returns them in the order given. It returns the first error in that order.
+func LoadAll(paths []string, opts Options) ([]*Profile, error) {
+	profiles := make([]*Profile, len(paths))
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	for i, path := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			profiles[i], errs[i] = Load(path, opts)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return profiles, nil
+}
+
+// Parse reduces the profile held in data to the model. name is used in the
+// model and in errors only.
+func Parse(name string, data []byte, opts Options) (*Profile, error) {
+	p, err := parse(name, data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	return p, nil
+}
+
+func parse(name string, data []byte, opts Options) (*Profile, error) {
+	if len(data) == 0 {
+		return nil, ErrEmpty
+	}
+	data, err := decompress(data, opts.maxSize())
+	if err != nil {
+		return nil, err
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%w: the gzip stream holds no data", ErrEmpty)
+	}
+	p, err := decode(data)
+	if err != nil {
+		return nil, err
+	}
+	p.Name = name
+	if len(p.SampleTypes) == 0 {
+		return nil, ErrNoSampleTypes
+	}
+	if !p.IsMemory() {
+		return nil, fmt.Errorf("%w: its sample types are %s (a heap profile counts bytes, e.g. inuse_space/bytes)", ErrNotMemory, valueTypesString(p.SampleTypes))
+	}
+	return p, nil
+}
+
+func valueTypesString(types []ValueType) string {
+	var b bytes.Buffer
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(t.String())
+	}
+	return b.String()
+}
+
+// readInput reads a whole file, or standard input for "-", refusing anything
+// larger than the size limit and naming the common mistakes plainly.
+func readInput(path string, opts Options) ([]byte, error) {
+	limit := opts.maxSize()
+	if path == "-" {
+		in := opts.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		return readLimited(in, limit)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, describeOpenError(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, describeOpenError(err)
+	}
+	if st.IsDir() {
+		return nil, errors.New("is a directory, not a profile")
+	}
+	if !st.Mode().IsRegular() && st.Size() == 0 {
+		// A pipe or device: read it as a stream.
+		return readLimited(f, limit)
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%w: file is %d bytes, limit is %d", ErrTooLarge, st.Size(), limit)
+	}
+	data := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("read: %w", describeOpenError(err))
+	}
+	return data, nil
+}
+
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+	}
+	return data, nil
+}
+
+// describeOpenError turns *fs.PathError into a message without the path
+// repeated (the caller names the file once).
+func describeOpenError(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("no such file")
+	case errors.Is(err, fs.ErrPermission):
+		return errors.New("permission denied")
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		if pe.Err.Error() == "is a directory" {
+			return errors.New("is a directory, not a profile")
+		}
+		return pe.Err
+	}
+	return err
+}
+
+// isGzip reports whether data starts with the gzip magic number.
+func isGzip(data []byte) bool {
+	return len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b
+}
+
+// decompress inflates gzipped data (possibly several concatenated members),
+// refusing to produce more than limit bytes. Plain data is returned as is.
+func decompress(data []byte, limit int64) ([]byte, error) {
+	if !isGzip(data) {
+		if int64(len(data)) > limit {
+			return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+		}
+		return data, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, gzipError(err)
+	}
+	defer zr.Close()
+	var out bytes.Buffer
+	out.Grow(int(sizeHint(data, limit)))
+	n, err := io.Copy(&out, io.LimitReader(zr, limit+1))
+	if err != nil {
+		return nil, gzipError(err)
+	}
+	if n > limit {
+		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+	}
+	return out.Bytes(), nil
+}
+
+// sizeHint reads the uncompressed size that a gzip stream records in its last
+// four bytes, bounded by the limit and by the largest ratio deflate can reach,
+// so a forged trailer cannot make us allocate much.
+func sizeHint(data []byte, limit int64) int64 {
+	if len(data) < 18 {
+		return 0
+	}
+	n := int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
+	if maxRatio := int64(len(data)) * 1032; n > maxRatio {
+		n = maxRatio
+	}
+	if n > limit {
+		n = limit
+	}
+	return n + 1
+}
+
+func gzipError(err error) error {
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return ErrTruncated
+	default:
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+}

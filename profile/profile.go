@@ -1,0 +1,221 @@
+// Package profile loads heap profiles of every supported format into one small
+// model: the first stage of heapdiff's pipeline (profile → diff → report).
+//
+// A Profile keeps only what a comparison needs: its sample types, its sampling
+// period, its time and comments, and its call stacks with one value per sample
+// type. Frames are interned: Stack.Frames holds indexes into Profile.Frames,
+// innermost (leaf) frame first. Samples that differ only by their labels (the Go
+// runtime puts a "bytes" label on each) are merged into one stack.
+//
+// Load and Parse accept gzipped or plain pprof protobuf (decoded by a lean
+// streaming decoder that keeps only what the model needs) and, through
+// github.com/google/pprof/profile, the legacy text heap formats: Go's debug=1
+// heap profile, tcmalloc heapz and growthz, and Java heapz.
+package profile
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Profile is a heap profile reduced to its call stacks and their values.
+type Profile struct {
+	// Name says where the profile came from: a file path, or "-" for standard input.
+	Name string
+	// Format names the encoding it was read from, such as FormatPprof.
+	Format string
+	// SampleTypes names each value of a stack, e.g. inuse_space/bytes.
+	SampleTypes []ValueType
+	// DefaultSampleType is the type the producer suggests showing, or "".
+	DefaultSampleType string
+	// PeriodType and Period give the sampling rate: for a Go heap profile,
+	// space/bytes and 524288, one sampled allocation per 512 KiB on average.
+	PeriodType ValueType
+	Period     int64
+	// Time is when the profile was taken; zero when the profile does not say.
+	Time time.Time
+	// Duration is the span the profile covers, when the producer records it.
+	Duration time.Duration
+	// Comments holds the producer's free-form notes (heapdiff's agent writes
+	// host, pid and memory figures here).
+	Comments []string
+	// Frames is the table of distinct frames that Stack.Frames indexes.
+	Frames []Frame
+	// Stacks holds one entry per distinct call stack.
+	Stacks []Stack
+}
+
+// Formats a Profile can be read from.
+const (
+	FormatPprof   = "pprof"       // protobuf, gzipped or not
+	FormatLegacy  = "legacy text" // a text format parsed by github.com/google/pprof/profile
+	formatUnknown = ""
+)
+
+// ValueType describes one kind of value: what is counted and in which unit.
+type ValueType struct {
+	Type string // e.g. "inuse_space"
+	Unit string // e.g. "bytes"
+}
+
+// String returns "type/unit", the notation pprof uses.
+func (v ValueType) String() string { return v.Type + "/" + v.Unit }
+
+// Frame is one entry of a call stack: a source line of a function, or a bare
+// address when the profile carries no symbols.
+type Frame struct {
+	Function string // fully qualified name, "" when unsymbolized
+	File     string // source file path, as recorded by the producer
+	Line     int64  // 1-based line number, 0 when unknown
+	Address  uint64 // instruction address; kept only for unsymbolized frames
+	Module   string // the binary or library mapping the address, if known
+}
+
+// Symbolized reports whether the frame has a function name.
+func (f Frame) Symbolized() bool { return f.Function != "" }
+
+// String returns the frame as "function file:line", or the address (with its
+// module) when the frame has no symbol.
+func (f Frame) String() string {
+	if !f.Symbolized() {
+		if f.Module != "" {
+			return fmt.Sprintf("%s+0x%x", baseName(f.Module), f.Address)
+		}
+		return fmt.Sprintf("0x%x", f.Address)
+	}
+	if f.File == "" {
+		return f.Function
+	}
+	if f.Line == 0 {
+		return f.Function + " " + baseName(f.File)
+	}
+	return f.Function + " " + baseName(f.File) + ":" + strconv.FormatInt(f.Line, 10)
+}
+
+// FunctionName returns the function's name, or the frame's address form when
+// it has none, so that unsymbolized frames still group by something stable.
+func (f Frame) FunctionName() string {
+	if f.Symbolized() {
+		return f.Function
+	}
+	return f.String()
+}
+
+// Package returns the package (or namespace) the frame's function belongs to:
+// "github.com/x/y" for "github.com/x/y.(*T).M", "main" for "main.main". An
+// unsymbolized frame belongs to its module.
+func (f Frame) Package() string {
+	if !f.Symbolized() {
+		if f.Module != "" {
+			return baseName(f.Module)
+		}
+		return "(unknown)"
+	}
+	return packageOf(f.Function)
+}
+
+// packageOf extracts the import path from a Go symbol name. Type parameters
+// ("F[go.shape.int]") may hold dots and slashes, so they are cut first; dots
+// in the last path element are escaped as %2e in symbols ("gopkg.in/yaml%2ev3")
+// and unescaped here. Names that are not Go symbols (C++ "a::b::c") fall back
+// to their namespace.
+func packageOf(name string) string {
+	if i := strings.IndexByte(name, '['); i > 0 {
+		name = name[:i]
+	}
+	if i := strings.LastIndex(name, "::"); i > 0 && !strings.Contains(name[:i], "/") {
+		if j := strings.IndexByte(name, '('); j < 0 || j > i {
+			return name[:i]
+		}
+	}
+	slash := strings.LastIndexByte(name, '/')
+	if dot := strings.IndexByte(name[slash+1:], '.'); dot >= 0 {
+		name = name[:slash+1+dot]
+	}
+	return strings.ReplaceAll(name, "%2e", ".")
+}
+
+func baseName(path string) string {
+	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+// Stack is one distinct call stack and its values.
+type Stack struct {
+	// Frames indexes Profile.Frames, innermost frame first.
+	Frames []int32
+	// Values holds one value per Profile.SampleTypes entry.
+	Values []int64
+}
+
+// Symbolized reports whether any frame of the profile has a function name.
+// Profiles written by Go's debug=1 text format carry addresses only.
+func (p *Profile) Symbolized() bool {
+	for _, f := range p.Frames {
+		if f.Symbolized() {
+			return true
+		}
+	}
+	return len(p.Frames) == 0
+}
+
+// SampleIndex returns the index of the sample type named name, with pprof's
+// rules: "" picks the default sample type, or the last one; a number is an
+// index; "inuse_space" also matches a type called "space".
+func (p *Profile) SampleIndex(name string) (int, error) {
+	return SampleIndex(p.SampleTypes, p.DefaultSampleType, name)
+}
+
+// SampleIndex resolves a sample type name against types, with the rules of
+// Profile.SampleIndex. It is exported so that a comparison can resolve a name
+// against the types two profiles share.
+func SampleIndex(types []ValueType, defaultType, name string) (int, error) {
+	if len(types) == 0 {
+		return 0, fmt.Errorf("profile has no sample types")
+	}
+	if name == "" {
+		for i, t := range types {
+			if defaultType != "" && t.Type == defaultType {
+				return i, nil
+			}
+		}
+		return len(types) - 1, nil
+	}
+	if i, err := strconv.Atoi(name); err == nil {
+		if i < 0 || i >= len(types) {
+			return 0, fmt.Errorf("sample index %d is outside the range [0..%d]", i, len(types)-1)
+		}
+		return i, nil
+	}
+	noInuse := strings.TrimPrefix(name, "inuse_")
+	for i, t := range types {
+		if t.Type == name || t.Type == noInuse {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("sample index %q must be one of: %s", name, typeNames(types))
+}
+
+func typeNames(types []ValueType) string {
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = t.Type
+	}
+	return strings.Join(names, ", ")
+}
+
+// IsMemory reports whether the profile measures memory: at least one of its
+// sample types is counted in bytes. CPU, goroutine, mutex and block profiles
+// are not.
+func (p *Profile) IsMemory() bool {
+	for _, t := range p.SampleTypes {
+		if t.Unit == "bytes" {
+			return true
+		}
+	}
+	return false
+}
