@@ -1,0 +1,314 @@
+package diff
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+// NoiseThreshold is how many standard deviations of sampling noise a delta
+// must exceed to be Significant (see the package documentation).
+const NoiseThreshold = 2.0
+
+// Options control a comparison. The zero value groups by site, shows the
+// profiles' default sample type and keeps every row.
+type Options struct {
+	// By chooses how stacks are grouped into rows.
+	By Grouping
+	// Cum adds cumulative values to every row.
+	Cum bool
+	// SampleIndex names the sample type rows are sorted by, with pprof's rules
+	// ("" is the profile's default, then the last type; "inuse_space" also
+	// matches "space"; a number is an index).
+	SampleIndex string
+	// Focus keeps only stacks with a frame whose function or file matches.
+	Focus *regexp.Regexp
+	// Ignore drops stacks with a frame whose function or file matches.
+	Ignore *regexp.Regexp
+	// Hide removes matching frames from stacks, keeping their values; a stack
+	// left with no frame is dropped.
+	Hide *regexp.Regexp
+	// Normalize scales the base profile so that each sample type's total
+	// equals the target's. Off by default: a leak grows the total.
+	Normalize bool
+	// Top keeps only the first Top rows after sorting (0 keeps all); the
+	// rest are summed into Comparison.Rest.
+	Top int
+}
+
+// Source describes one of the compared profiles.
+type Source struct {
+	Name       string
+	Format     string
+	Time       time.Time // zero when the profile has no time
+	Duration   time.Duration
+	PeriodType profile.ValueType
+	Period     int64
+	Comments   []string
+	Symbolized bool
+	Stacks     int // distinct stacks in the profile
+}
+
+// Change is one value compared: in one row (or the total), for one sample type.
+type Change struct {
+	Base   int64
+	Target int64
+	// Noise is the standard deviation of Delta expected from sampling alone;
+	// 0 for exact profiles.
+	Noise float64
+	// Significant is set when Delta is beyond NoiseThreshold standard
+	// deviations of Noise. Renderers show "~" when it is not.
+	Significant bool
+}
+
+// Delta returns Target - Base.
+func (c Change) Delta() int64 { return c.Target - c.Base }
+
+// Percent returns Delta as a percentage of Base; ok is false when Base is 0.
+func (c Change) Percent() (pct float64, ok bool) {
+	if c.Base == 0 {
+		return 0, false
+	}
+	return float64(c.Delta()) / math.Abs(float64(c.Base)) * 100, true
+}
+
+// Status classifies a change.
+type Status int
+
+// The statuses of a change.
+const (
+	Same   Status = iota // Delta is 0
+	Grew                 // Delta > 0, both sides non-zero
+	Shrank               // Delta < 0, both sides non-zero
+	New                  // Base is 0, Target is not
+	Gone                 // Target is 0, Base is not
+)
+
+var statusNames = []string{"same", "grew", "shrank", "new", "gone"}
+
+// String returns the status's name, such as "new".
+func (s Status) String() string { return statusNames[s] }
+
+// Status says whether the value is new, gone, grew, shrank or stayed.
+func (c Change) Status() Status {
+	switch {
+	case c.Base == c.Target:
+		return Same
+	case c.Base == 0:
+		return New
+	case c.Target == 0:
+		return Gone
+	case c.Target > c.Base:
+		return Grew
+	default:
+		return Shrank
+	}
+}
+
+// Row is one group of stacks with its changes for every sample type.
+type Row struct {
+	// Name identifies the group for people, e.g. "main.(*Store).Add store.go:42".
+	Name string
+	// Frames holds the group's frame (site, func, line) or its whole stack,
+	// innermost first (stack); it is empty for package rows.
+	Frames []profile.Frame
+	// Flat holds one Change per Comparison.Types entry.
+	Flat []Change
+	// Cum holds cumulative changes, when Options.Cum was set.
+	Cum []Change
+}
+
+// Rest sums the rows that Options.Top cut off.
+type Rest struct {
+	Rows int
+	Flat []Change
+}
+
+// Comparison is the result of comparing two profiles.
+type Comparison struct {
+	Base, Target Source
+	By           Grouping
+	Cum          bool
+	Normalized   bool
+	// Types lists the sample types both profiles have, in the target's order.
+	Types []profile.ValueType
+	// Index is the position in Types of the type rows are sorted by.
+	Index int
+	// Interval is Target.Time - Base.Time; 0 when either is unknown.
+	Interval time.Duration
+	// Total holds the whole profile's change for every type.
+	Total []Change
+	// Rows are sorted: significant growth first (largest first), then
+	// significant shrinkage, then changes within noise, then unchanged rows.
+	Rows []Row
+	// Rest sums the rows beyond Options.Top; Rest.Rows is 0 when none were cut.
+	Rest Rest
+	// Warnings say what the reader should know to trust the numbers:
+	// missing symbols, normalization, mismatched periods, missing times.
+	Warnings []error
+}
+
+// Shown returns the sample type rows are sorted by.
+func (c *Comparison) Shown() profile.ValueType { return c.Types[c.Index] }
+
+// RatePerHour returns a change's delta per hour of the interval between the
+// two profiles; ok is false when the interval is unknown.
+func (c *Comparison) RatePerHour(ch Change) (rate float64, ok bool) {
+	if c.Interval <= 0 {
+		return 0, false
+	}
+	return float64(ch.Delta()) / c.Interval.Hours(), true
+}
+
+// Compare compares target against base. It fails when the profiles share no
+// sample type, when a shared type has different units, or when SampleIndex
+// names no shared type.
+func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
+	types, baseIdx, targetIdx, warnings, err := commonTypes(base, target)
+	if err != nil {
+		return nil, err
+	}
+	defaultType := target.DefaultSampleType
+	if defaultType == "" {
+		defaultType = base.DefaultSampleType
+	}
+	index, err := profile.SampleIndex(types, defaultType, opts.SampleIndex)
+	if err != nil {
+		return nil, err
+	}
+	c := &Comparison{
+		Base:       source(base),
+		Target:     source(target),
+		By:         opts.By,
+		Cum:        opts.Cum,
+		Normalized: opts.Normalize,
+		Types:      types,
+		Index:      index,
+		Warnings:   warnings,
+	}
+	c.Warnings = append(c.Warnings, sourceWarnings(c.Base, c.Target)...)
+	if !c.Base.Time.IsZero() && !c.Target.Time.IsZero() {
+		c.Interval = c.Target.Time.Sub(c.Base.Time)
+	}
+
+	acc := newAccumulator(opts, len(types))
+	acc.add(0, base, baseIdx)
+	acc.add(1, target, targetIdx)
+	if opts.Normalize {
+		if w := acc.normalize(); w != nil {
+			c.Warnings = append(c.Warnings, w)
+		}
+	}
+	c.Total = acc.totalChanges()
+	c.Rows = acc.rows()
+	sortRows(c.Rows, index)
+	if opts.Top > 0 && len(c.Rows) > opts.Top {
+		c.Rest = sumRows(c.Rows[opts.Top:], len(types))
+		c.Rows = c.Rows[:opts.Top:opts.Top]
+	}
+	return c, nil
+}
+
+func source(p *profile.Profile) Source {
+	return Source{
+		Name:       p.Name,
+		Format:     p.Format,
+		Time:       p.Time,
+		Duration:   p.Duration,
+		PeriodType: p.PeriodType,
+		Period:     p.Period,
+		Comments:   p.Comments,
+		Symbolized: p.Symbolized(),
+		Stacks:     len(p.Stacks),
+	}
+}
+
+// commonTypes lists the sample types of target that base also has, with each
+// profile's index for each of them.
+func commonTypes(base, target *profile.Profile) (types []profile.ValueType, baseIdx, targetIdx []int, warnings []error, err error) {
+	inBase := map[string]int{}
+	for i, t := range base.SampleTypes {
+		inBase[t.Type] = i
+	}
+	var onlyTarget []string
+	for i, t := range target.SampleTypes {
+		j, ok := inBase[t.Type]
+		if !ok {
+			onlyTarget = append(onlyTarget, t.Type)
+			continue
+		}
+		if u := base.SampleTypes[j].Unit; u != t.Unit {
+			return nil, nil, nil, nil, fmt.Errorf("sample type %s is in %s in %s but in %s in %s", t.Type, u, base.Name, t.Unit, target.Name)
+		}
+		types = append(types, t)
+		baseIdx = append(baseIdx, j)
+		targetIdx = append(targetIdx, i)
+		delete(inBase, t.Type)
+	}
+	if len(types) == 0 {
+		return nil, nil, nil, nil, fmt.Errorf("%s and %s cannot be compared: they share no sample type (%s has %s; %s has %s)",
+			base.Name, target.Name, base.Name, typeList(base.SampleTypes), target.Name, typeList(target.SampleTypes))
+	}
+	if len(onlyTarget) > 0 {
+		warnings = append(warnings, fmt.Errorf("sample types only in %s are not compared: %s", target.Name, strings.Join(onlyTarget, ", ")))
+	}
+	if len(inBase) > 0 {
+		var only []string
+		for _, t := range base.SampleTypes {
+			if _, ok := inBase[t.Type]; ok {
+				only = append(only, t.Type)
+			}
+		}
+		warnings = append(warnings, fmt.Errorf("sample types only in %s are not compared: %s", base.Name, strings.Join(only, ", ")))
+	}
+	return types, baseIdx, targetIdx, warnings, nil
+}
+
+func typeList(types []profile.ValueType) string {
+	s := make([]string, len(types))
+	for i, t := range types {
+		s[i] = t.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+func sourceWarnings(base, target Source) []error {
+	var w []error
+	for _, s := range []Source{base, target} {
+		if !s.Symbolized {
+			w = append(w, fmt.Errorf("%s has no symbols, so frames are compared by address; capture the protobuf format (debug=0, the default of net/http/pprof and runtime/pprof) or symbolize it with: go tool pprof -proto BINARY %s > symbolized.pb.gz", s.Name, s.Name))
+		}
+	}
+	if base.Period != target.Period || base.PeriodType != target.PeriodType {
+		w = append(w, fmt.Errorf("the profiles were sampled differently (%s every %d %s, %s every %d %s); values are comparable, but their noise differs",
+			base.Name, base.Period, base.PeriodType.Unit, target.Name, target.Period, target.PeriodType.Unit))
+	}
+	switch {
+	case base.Time.IsZero() || target.Time.IsZero():
+		w = append(w, fmt.Errorf("growth per hour is unknown: %s", missingTime(base, target)))
+	case target.Time.Before(base.Time):
+		w = append(w, fmt.Errorf("the target %s (%s) is older than the base %s (%s): did you swap them?",
+			target.Name, target.Time.Format(time.RFC3339), base.Name, base.Time.Format(time.RFC3339)))
+	case target.Time.Equal(base.Time):
+		w = append(w, fmt.Errorf("both profiles carry the same time, so growth per hour is unknown"))
+	}
+	return w
+}
+
+func missingTime(base, target Source) string {
+	var names []string
+	for _, s := range []Source{base, target} {
+		if s.Time.IsZero() {
+			names = append(names, s.Name)
+		}
+	}
+	return strings.Join(names, " and ") + " carries no time"
+}
+
+// itoa formats an int for keys.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,88 @@
+package diff
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+// Grouping says how stacks are grouped into rows.
+type Grouping int
+
+// The groupings Compare supports; see the package documentation.
+const (
+	BySite Grouping = iota
+	ByFunc
+	ByLine
+	ByStack
+	ByPackage
+)
+
+var groupingNames = []string{"site", "func", "line", "stack", "package"}
+
+// String returns the grouping's flag name, such as "site".
+func (g Grouping) String() string {
+	if int(g) < len(groupingNames) {
+		return groupingNames[g]
+	}
+	return fmt.Sprintf("Grouping(%d)", int(g))
+}
+
+// ParseGrouping reads a grouping's name as String writes it.
+func ParseGrouping(s string) (Grouping, error) {
+	for i, n := range groupingNames {
+		if s == n {
+			return Grouping(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown grouping %q (want one of %s)", s, strings.Join(groupingNames, ", "))
+}
+
+// GroupingNames lists the valid grouping names, for help texts.
+func GroupingNames() []string { return append([]string(nil), groupingNames...) }
+
+// isGoStd reports whether a frame is Go code of the runtime or standard
+// library: a .go file of a package whose import path has no dot in its first
+// element (and is not "main").
+func isGoStd(f profile.Frame) bool {
+	if !f.Symbolized() || !isGoFile(f.File) {
+		return false
+	}
+	pkg := f.Package()
+	if pkg == "main" {
+		return false
+	}
+	first, _, _ := strings.Cut(pkg, "/")
+	return !strings.Contains(first, ".")
+}
+
+// isGoRuntime reports whether a frame is in the Go runtime proper.
+func isGoRuntime(f profile.Frame) bool {
+	if !isGoFile(f.File) {
+		return false
+	}
+	pkg := f.Package()
+	return pkg == "runtime" || strings.HasPrefix(pkg, "internal/runtime/") || strings.HasPrefix(pkg, "runtime/internal/")
+}
+
+// siteFrame picks the allocation site of a stack (leaf first): see the
+// package documentation for the rule.
+func siteFrame(frames []int32, std, rt []bool) int32 {
+	for _, f := range frames {
+		if !std[f] {
+			return f
+		}
+	}
+	for _, f := range frames {
+		if !rt[f] {
+			return f
+		}
+	}
+	return frames[0]
+}
+
+// isGoFile reports whether a source file is Go or Go assembly.
+func isGoFile(name string) bool {
+	return strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".s")
+}

@@ -1,0 +1,85 @@
+package diff
+
+import (
+	"math"
+	"testing"
+
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+// synthetic builds a Go-like heap profile with one stack per site, each with
+// the given in-use bytes and objects.
+func synthetic(name string, period int64, sites map[string][2]int64) *profile.Profile {
+	p := &profile.Profile{
+		Name:        name,
+		SampleTypes: []profile.ValueType{{Type: "inuse_objects", Unit: "count"}, {Type: "inuse_space", Unit: "bytes"}},
+		PeriodType:  profile.ValueType{Type: "space", Unit: "bytes"},
+		Period:      period,
+	}
+	for fn, v := range sites {
+		p.Frames = append(p.Frames, profile.Frame{Function: "main." + fn, File: "/app/main.go", Line: 1})
+		p.Stacks = append(p.Stacks, profile.Stack{Frames: []int32{int32(len(p.Frames) - 1)}, Values: []int64{v[1], v[0]}})
+	}
+	return p
+}
+
+func expectedVariance(bytes, objects, period float64) float64 {
+	s := bytes / objects
+	p := 1 - math.Exp(-s/period)
+	return bytes * s * (1 - p) / p
+}
+
+func TestNoiseFollowsTheSamplingModel(t *testing.T) {
+	const period = 512 << 10
+	base := synthetic("a", period, map[string][2]int64{
+		"leak":  {10 << 20, 10 << 20 / 64}, // 10 MiB of 64-byte objects
+		"blip":  {0, 0},                    // absent
+		"small": {1 << 20, 1 << 20 / 32},   // 1 MiB
+		"big":   {64 << 20, 64},            // 64 objects of 1 MiB: nearly exact
+	})
+	target := synthetic("b", period, map[string][2]int64{
+		"leak":  {30 << 20, 30 << 20 / 64},
+		"blip":  {557056, 8}, // one sampled 64 KiB object, scaled up
+		"small": {1<<20 + 300<<10, (1<<20 + 300<<10) / 32},
+		"big":   {80 << 20, 80},
+	})
+	c := compare(t, base, target, Options{By: ByFunc, SampleIndex: "inuse_space"})
+	rows := rowsByName(c)
+
+	leak := rows["main.leak"].Flat[c.Index]
+	want := math.Sqrt(expectedVariance(10<<20, 10<<20/64, period) + expectedVariance(30<<20, 30<<20/64, period))
+	if math.Abs(leak.Noise-want) > want*1e-9 {
+		t.Errorf("noise of the leak = %v, want %v", leak.Noise, want)
+	}
+	if !leak.Significant {
+		t.Errorf("20 MiB of growth over 10 MiB of small objects is within noise: %+v", leak)
+	}
+	if blip := rows["main.blip"].Flat[c.Index]; blip.Significant {
+		t.Errorf("one sampled 64 KiB object is called significant: %+v", blip)
+	}
+	if small := rows["main.small"].Flat[c.Index]; small.Significant {
+		t.Errorf("300 KiB on 1 MiB of small objects (less than one sample) is called significant: %+v", small)
+	}
+	if big := rows["main.big"].Flat[c.Index]; !big.Significant {
+		t.Errorf("16 more 1 MiB objects, each sampled with p=0.86, are called noise: %+v", big)
+	}
+	// Large objects are sampled almost surely: their relative noise is far
+	// below that of the same bytes in small objects.
+	if big, leak := rows["main.big"].Flat[c.Index], rows["main.leak"].Flat[c.Index]; big.Noise/float64(big.Base+big.Target) > leak.Noise/float64(leak.Base+leak.Target)/2 {
+		t.Errorf("relative noise of large objects %v is not well below small objects' %v",
+			big.Noise/float64(big.Base+big.Target), leak.Noise/float64(leak.Base+leak.Target))
+	}
+	objects := rows["main.leak"].Flat[0]
+	if objects.Noise <= 0 || !objects.Significant {
+		t.Errorf("object counts carry no noise estimate: %+v", objects)
+	}
+}
+
+func TestExactProfilesHaveNoNoise(t *testing.T) {
+	base := synthetic("a", 0, map[string][2]int64{"x": {1000, 10}})
+	target := synthetic("b", 0, map[string][2]int64{"x": {1001, 10}})
+	c := compare(t, base, target, Options{By: ByFunc})
+	if ch := c.Rows[0].Flat[c.Index]; ch.Noise != 0 || !ch.Significant {
+		t.Errorf("an exact profile's one-byte change: %+v", ch)
+	}
+}

@@ -1,0 +1,52 @@
+package diff
+
+import (
+	"cmp"
+	"slices"
+)
+
+// rank orders the categories of rows: significant growth, significant
+// shrinkage, changes within noise, unchanged.
+func rank(c Change) int {
+	d := c.Delta()
+	switch {
+	case d > 0 && c.Significant:
+		return 0
+	case d < 0 && c.Significant:
+		return 1
+	case d != 0:
+		return 2
+	default:
+		return 3
+	}
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// sortRows sorts rows by the change of sample type t: significant growth first
+// (largest first), then significant shrinkage (largest first), then changes
+// within noise (largest first), then unchanged rows (largest first); names
+// break ties so the order is deterministic.
+func sortRows(rows []Row, t int) {
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		ca, cb := a.Flat[t], b.Flat[t]
+		if r := cmp.Compare(rank(ca), rank(cb)); r != 0 {
+			return r
+		}
+		var r int
+		if rank(ca) == 3 {
+			r = cmp.Compare(abs64(cb.Target), abs64(ca.Target))
+		} else {
+			r = cmp.Compare(abs64(cb.Delta()), abs64(ca.Delta()))
+		}
+		if r != 0 {
+			return r
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+}
