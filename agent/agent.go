@@ -1,0 +1,226 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+
+	"github.com/heapdiff/heapdiff/agent/snapshot"
+)
+
+// ErrClosed is returned by [Agent.Capture] after [Agent.Close].
+var ErrClosed = errors.New("agent: closed")
+
+// ErrTooSoon is returned for a capture asked for from outside the process
+// within [MinInterval] of the previous one.
+var ErrTooSoon = errors.New("agent: capture asked for too soon after the previous one")
+
+// staleTemp is how old a temporary file written by another host must be before
+// the agent treats it as left over by a crash.
+const staleTemp = time.Hour
+
+// An Agent captures heap snapshots and watches memory for one process. Make it
+// with [Start] and stop it with [Agent.Close]. Its methods are safe for
+// concurrent use.
+type Agent struct {
+	cfg     config
+	log     *slog.Logger
+	started time.Time
+	pid     int
+	hook    *webhook // nil without a webhook
+	sigCh   chan os.Signal
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	once    sync.Once
+
+	sampleMu sync.Mutex // guards sampler, which reuses its buffers
+	sampler  *sampler
+
+	capMu     sync.Mutex // one capture at a time; guards closed and lastStart
+	closed    bool
+	lastStart time.Time // when the last capture began, for MinInterval
+
+	mu         sync.Mutex // guards the fields below
+	seq        int
+	baseline   string
+	last       *CaptureInfo
+	captures   map[string]uint64
+	failures   uint64
+	coalesced  uint64
+	lastErr    string
+	errLogged  map[string]bool
+	alerts     map[string]uint64
+	samples    uint64
+	mem        Memory
+	limit      Limit
+	growth     Growth
+	liveGrowth Growth
+	gauges     []GaugeValue
+	fired      map[string]time.Time // when each trigger last fired
+	ring       *ring
+	diskFiles  int
+	diskBytes  int64
+}
+
+// Start starts an agent with the given options: it listens for the capture
+// signal, samples memory, takes scheduled and triggered snapshots, and sends
+// alerts, each on the agent's own goroutines. It returns an error only for an
+// invalid option; a problem with the snapshot directory is logged and counted,
+// and the agent runs on, so the service starts either way.
+func Start(opts ...Option) (*Agent, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	a := &Agent{
+		cfg:       cfg,
+		log:       cfg.logger,
+		started:   cfg.now(),
+		pid:       os.Getpid(),
+		sampler:   newSampler(),
+		captures:  map[string]uint64{},
+		alerts:    map[string]uint64{},
+		errLogged: map[string]bool{},
+		fired:     map[string]time.Time{},
+		ring:      newRing(cfg.growthWindow, cfg.sampleEvery),
+	}
+	a.limit.Container, a.limit.ContainerSource = containerLimit()
+	a.prepareDir()
+	a.sampleNow()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	if cfg.webhook != "" {
+		backoff := cfg.backoff
+		if backoff == nil {
+			backoff = defaultBackoff
+		}
+		a.hook = newWebhook(cfg.webhook, cfg.webhookTO, backoff, a.log)
+		a.wg.Go(func() { a.hook.run(ctx) })
+	}
+	if len(cfg.signals) > 0 {
+		// Buffer 1: signals that arrive during a capture coalesce into one.
+		a.sigCh = make(chan os.Signal, 1)
+		signal.Notify(a.sigCh, cfg.signals...)
+	}
+	a.wg.Go(func() { a.run(ctx) })
+	a.log.Info("heapdiff: agent started", "dir", cfg.dir, "signals", fmt.Sprint(cfg.signals),
+		"every", cfg.every, "sample_every", cfg.sampleEvery)
+	return a, nil
+}
+
+// prepareDir creates the snapshot directory, removes temporary files a crash
+// left behind, and applies retention to what is already there.
+func (a *Agent) prepareDir() {
+	if err := os.MkdirAll(a.cfg.dir, 0o755); err != nil {
+		a.failed("create directory", err)
+		return
+	}
+	_, err := snapshot.CleanTemp(a.cfg.dir, func(n snapshot.Name, _ os.FileInfo) bool {
+		return n.Host == snapshot.Clean(a.cfg.host, "host") && n.PID != a.pid
+	})
+	if err != nil {
+		a.failed("clean temporary files", err)
+	}
+	a.prune()
+}
+
+// run is the agent's main loop: it samples memory, answers signals and takes
+// scheduled snapshots until ctx is done.
+func (a *Agent) run(ctx context.Context) {
+	sample := time.NewTicker(a.cfg.sampleEvery)
+	defer sample.Stop()
+	var schedule, baseline <-chan time.Time
+	if a.cfg.every > 0 {
+		t := time.NewTicker(a.cfg.every)
+		defer t.Stop()
+		schedule = t.C
+	}
+	if a.cfg.baselineAfter > 0 {
+		t := time.NewTimer(a.cfg.baselineAfter)
+		defer t.Stop()
+		baseline = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.sigCh: // nil without signals: never ready
+			a.capture("signal", "", true)
+		case <-schedule:
+			a.capture("schedule", "", false)
+		case <-baseline:
+			a.mu.Lock()
+			have := a.baseline != ""
+			a.mu.Unlock()
+			if !have {
+				a.capture("baseline", "", false)
+			}
+		case <-sample.C:
+			a.observe(a.sampleNow())
+		}
+	}
+}
+
+// sampleNow reads memory and records it as the current sample.
+func (a *Agent) sampleNow() Memory {
+	a.sampleMu.Lock()
+	m, gml := a.sampler.read(a.cfg.now())
+	a.sampleMu.Unlock()
+	a.mu.Lock()
+	a.samples++
+	a.mem = m
+	a.limit.GoMemLimit = gml
+	a.mu.Unlock()
+	return m
+}
+
+// Capture writes a heap snapshot now and returns its path. reason is recorded
+// in the snapshot's metadata; the file name says "manual". It runs a garbage
+// collection first unless [GCBeforeCapture] turned that off, and waits for a
+// capture already in progress. It is not limited by [MinInterval].
+func (a *Agent) Capture(reason string) (string, error) {
+	return a.capture("manual", reason, false)
+}
+
+// Close stops the agent's goroutines and signal listener, waits for a capture
+// in progress, and logs one summary line. It is safe to call more than once.
+func (a *Agent) Close() error {
+	a.once.Do(func() {
+		if a.sigCh != nil {
+			signal.Stop(a.sigCh)
+		}
+		a.cancel()
+		a.wg.Wait()
+		a.capMu.Lock()
+		a.closed = true
+		a.capMu.Unlock()
+		a.sampleMu.Lock()
+		a.sampler.close()
+		a.sampleMu.Unlock()
+		s := a.Stats()
+		a.log.Info("heapdiff: agent stopped",
+			"uptime", time.Duration(s.UptimeSeconds*float64(time.Second)).Round(time.Second),
+			"samples", s.Samples,
+			"peak_rss", bytesIEC(float64(s.Memory.PeakRSS)),
+			"growth_per_hour", bytesIEC(s.Growth.BytesPerHour),
+			"r2", fmt.Sprintf("%.2f", s.Growth.R2),
+			"snapshots", s.Snapshots,
+			"failures", s.CaptureFailures,
+			"dir", a.cfg.dir)
+	})
+	return nil
+}
+
+// Dir returns the directory snapshots are written to.
+func (a *Agent) Dir() string { return a.cfg.dir }

@@ -1,0 +1,190 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/heapdiff/heapdiff/agent/snapshot"
+)
+
+// CaptureInfo describes one snapshot written by the agent.
+type CaptureInfo struct {
+	File            string    `json:"file"` // base name in the snapshot directory
+	Trigger         string    `json:"trigger"`
+	Time            time.Time `json:"time"`
+	DurationSeconds float64   `json:"duration_seconds"` // GC, profile and write
+	Bytes           int64     `json:"bytes"`
+}
+
+// capture takes one snapshot. external captures (signal, HTTP) are refused
+// within MinInterval of the previous one.
+func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
+	a.capMu.Lock()
+	defer a.capMu.Unlock()
+	if a.closed {
+		return "", ErrClosed
+	}
+	now := a.cfg.now()
+	if external && a.cfg.minInterval > 0 && !a.lastStart.IsZero() && now.Sub(a.lastStart) < a.cfg.minInterval {
+		a.mu.Lock()
+		a.coalesced++
+		a.mu.Unlock()
+		return "", ErrTooSoon
+	}
+	a.lastStart = now
+	began := time.Now()
+	if a.cfg.gc {
+		runtime.GC()
+	}
+	m := a.sampleNow()
+	a.mu.Lock()
+	a.seq++
+	name := snapshot.Name{Time: now, Host: a.cfg.host, PID: a.pid, Seq: a.seq, Trigger: trigger}.String()
+	comments := a.comments(trigger, reason, m)
+	a.mu.Unlock()
+
+	size, err := snapshot.WriteAtomic(a.cfg.dir, name, func(w io.Writer) error {
+		var buf bytes.Buffer
+		if err := pprof.Lookup("heap").WriteTo(&buf, 0); err != nil {
+			return fmt.Errorf("heap profile: %w", err)
+		}
+		return snapshot.AddComments(w, &buf, comments)
+	})
+	if err != nil {
+		a.failed("capture", err)
+		return "", err
+	}
+	info := &CaptureInfo{File: name, Trigger: trigger, Time: now, DurationSeconds: time.Since(began).Seconds(), Bytes: size}
+	a.mu.Lock()
+	a.last = info
+	a.captures[trigger]++
+	if a.baseline == "" {
+		a.baseline = name
+	}
+	// A later capture failure is news again.
+	maps.DeleteFunc(a.errLogged, func(cause string, _ bool) bool { return strings.HasPrefix(cause, "capture: ") })
+	a.mu.Unlock()
+	a.log.Info("heapdiff: snapshot written", "file", name, "trigger", trigger,
+		"bytes", size, "duration", time.Since(began).Round(time.Millisecond))
+	a.prune()
+	return filepath.Join(a.cfg.dir, name), nil
+}
+
+// comments is the metadata written into the profile. Called with a.mu held.
+func (a *Agent) comments(trigger, reason string, m Memory) []string {
+	c := snapshot.Comment
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	limit := func(v uint64) string {
+		if v == 0 {
+			return "unlimited"
+		}
+		return u(v)
+	}
+	module := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		module = bi.Main.Path + "@" + bi.Main.Version
+	}
+	out := []string{
+		c("trigger", trigger),
+		c("time", m.Time.UTC().Format(time.RFC3339)),
+		c("host", a.cfg.host),
+		c("pid", strconv.Itoa(a.pid)),
+		c("seq", strconv.Itoa(a.seq)),
+		c("rss_bytes", u(m.RSS)),
+		c("live_heap_bytes", u(m.LiveHeap)),
+		c("heap_goal_bytes", u(m.HeapGoal)),
+		c("mapped_bytes", u(m.Mapped)),
+		c("goroutines", u(m.Goroutines)),
+		c("gomemlimit_bytes", limit(a.limit.GoMemLimit)),
+		c("container_limit_bytes", limit(a.limit.Container)),
+		c("go_version", runtime.Version()),
+		c("main_module", module),
+		c("growth_bytes_per_hour", strconv.FormatFloat(a.growth.BytesPerHour, 'f', 0, 64)),
+		c("growth_r2", strconv.FormatFloat(a.growth.R2, 'f', 3, 64)),
+	}
+	if reason != "" {
+		out = append(out, c("reason", reason))
+	}
+	if a.baseline != "" {
+		out = append(out, c("baseline", a.baseline))
+	}
+	for _, g := range a.gauges {
+		out = append(out, c("gauge."+g.Name, strconv.FormatFloat(g.Value, 'g', -1, 64)))
+	}
+	return out
+}
+
+// prune applies retention, keeping the baseline, and removes temporary files
+// that other hosts left long ago.
+func (a *Agent) prune() {
+	a.mu.Lock()
+	baseline := a.baseline
+	a.mu.Unlock()
+	r := snapshot.Retention{Keep: a.cfg.keep, MaxBytes: a.cfg.maxBytes, MaxAge: a.cfg.maxAge}
+	now := a.cfg.now()
+	kept, removed, err := snapshot.Prune(a.cfg.dir, r, now, baseline)
+	if err != nil {
+		a.failed("retention", err)
+	}
+	if len(removed) > 0 {
+		a.log.Debug("heapdiff: retention removed snapshots", "files", removed)
+	}
+	snapshot.CleanTemp(a.cfg.dir, func(_ snapshot.Name, fi os.FileInfo) bool {
+		return now.Sub(fi.ModTime()) > staleTemp
+	})
+	var total int64
+	for _, f := range kept {
+		total += f.Size
+	}
+	a.mu.Lock()
+	a.diskFiles, a.diskBytes = len(kept), total
+	a.mu.Unlock()
+}
+
+// failed counts a failed capture (or a directory or retention error) and logs
+// it the first time its cause is seen, so a full disk produces one log line
+// rather than one per capture.
+func (a *Agent) failed(op string, err error) {
+	a.mu.Lock()
+	a.failures++
+	a.lastErr = err.Error()
+	a.mu.Unlock()
+	a.logOnce(op+": "+causeOf(err), err)
+}
+
+// logOnce logs err unless its cause was logged since the last good capture.
+func (a *Agent) logOnce(cause string, err error) {
+	a.mu.Lock()
+	first := !a.errLogged[cause]
+	a.errLogged[cause] = true
+	a.mu.Unlock()
+	if first {
+		a.log.Error("heapdiff: "+cause+" (repeats are not logged)", "dir", a.cfg.dir, "err", err)
+	}
+}
+
+// causeOf names the kind of failure, the unit of "log once".
+func causeOf(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "directory missing"
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		return "directory not writable"
+	case errors.Is(err, syscall.ENOSPC):
+		return "disk full"
+	}
+	return "error"
+}

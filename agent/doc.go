@@ -1,0 +1,59 @@
+// Package agent lets a Go service snapshot its own heap, for heapdiff to
+// compare later: on a signal, on a schedule, on demand, and when memory grows.
+//
+//	a, err := agent.Start(agent.Dir("/var/lib/mybot/heap"), agent.Every(30*time.Minute))
+//	if err != nil { ... }          // only for an invalid option
+//	defer a.Close()
+//
+// Then "kill -USR2 <pid>" writes a snapshot, and "heapdiff compare" reads any
+// two of them. With no code at all, import _ "github.com/heapdiff/heapdiff/agent/auto"
+// and configure it with HEAPDIFF_* environment variables.
+//
+// # Snapshots
+//
+// A snapshot is the runtime's heap profile in pprof's gzipped protobuf format,
+// taken right after a garbage collection (so it describes the heap now, not as
+// of the last GC; see [GCBeforeCapture]). It is written to a temporary file,
+// synced and renamed, so a crash never leaves a partial file under a final
+// name. Names sort by time and say what they are:
+//
+//	heap-20261126T154210Z-bot1-4242-0007-signal.pb.gz
+//
+// (UTC time, host, pid, sequence, trigger; see package snapshot). The profile's
+// comments carry metadata, as "heapdiff.key=value": trigger, RSS, live heap,
+// heap goal, GOMEMLIMIT, container limit, Go version, main module, host, pid,
+// growth rate and gauges. "heapdiff compare" and "pprof -comments" show them.
+//
+// One capture runs at a time. Captures asked for from outside (signals, POST to
+// the handler) closer than [MinInterval] are dropped and counted, so a storm
+// of signals yields a snapshot or two, never a full disk. Retention ([Keep],
+// [MaxBytes], [MaxAge]) removes the oldest snapshots but always keeps the
+// process's first one, the baseline, and never touches a file whose name the
+// agent did not write. Errors (directory missing or read-only, disk full) are
+// logged once per cause and counted; they never stop or slow the service.
+//
+// # Watching memory
+//
+// Every [SampleEvery] the agent reads, without stopping the world: RSS (from
+// /proc/self/status on Linux, a runtime/metrics estimate elsewhere), the live
+// heap, the heap goal, memory mapped by the runtime, goroutines and GC cycles.
+// It knows the memory limit from GOMEMLIMIT and from the container's cgroup
+// (v1 or v2). It fits RSS against time by least squares over [GrowthWindow] and
+// reports the growth in bytes per hour with its R², which tells a steady climb
+// from noise. Triggers ([RSSAbove], [LimitAbove], [GrowthAbove], and [Gauge]
+// thresholds) each alert and take a snapshot when they fire, then stay quiet for
+// [Cooldown]: the baseline and the alert's snapshot are the pair to compare.
+//
+// # Telling people
+//
+// Alerts and errors go to the [Logger] the service gives (silent otherwise)
+// and, with [Webhook], to a Slack-compatible endpoint. [Agent.Handler] serves a
+// JSON summary, the snapshot list and downloads, and capture-now, for an
+// internal admin listener. [Agent.Stats] returns the same summary to code; the
+// subpackage agent/prom exports it to Prometheus.
+//
+// # Dependencies
+//
+// This package imports only the standard library (a test checks it), so
+// importing it adds nothing to a service's module graph.
+package agent

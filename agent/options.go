@@ -1,0 +1,337 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Defaults. Each option below says which one it replaces.
+const (
+	// DefaultKeep is how many snapshot files are kept (see [Keep]).
+	DefaultKeep = 50
+	// DefaultMaxBytes is how many bytes of snapshot files are kept (see [MaxBytes]).
+	DefaultMaxBytes = 512 << 20
+	// DefaultMaxAge is the age beyond which snapshots are removed (see [MaxAge]).
+	DefaultMaxAge = 7 * 24 * time.Hour
+	// DefaultMinInterval is the least time between two captures asked for from
+	// outside the process, by signal or HTTP (see [MinInterval]).
+	DefaultMinInterval = 10 * time.Second
+	// DefaultBaselineAfter is how long after Start the first snapshot, the
+	// baseline, is taken (see [BaselineAfter]).
+	DefaultBaselineAfter = 2 * time.Minute
+	// DefaultSampleEvery is how often memory is sampled (see [SampleEvery]).
+	DefaultSampleEvery = time.Minute
+	// DefaultGrowthWindow is the span the growth rate is fitted over (see
+	// [GrowthWindow]).
+	DefaultGrowthWindow = time.Hour
+	// DefaultMinR2 is how straight a climb must be for the growth trigger to
+	// fire (see [GrowthAbove]).
+	DefaultMinR2 = 0.8
+	// DefaultCooldown is how long a trigger stays quiet after it fired (see
+	// [Cooldown]).
+	DefaultCooldown = 30 * time.Minute
+	// DefaultWebhookTimeout bounds one webhook POST (see [Webhook]).
+	DefaultWebhookTimeout = 10 * time.Second
+)
+
+// DefaultDir is where snapshots go when [Dir] is not given: a heapdiff folder
+// in the system's temporary directory.
+func DefaultDir() string { return filepath.Join(os.TempDir(), "heapdiff") }
+
+// An Option configures [Start]. Options validate their arguments: Start returns
+// the first invalid one as an error.
+type Option func(*config) error
+
+type config struct {
+	dir           string
+	every         time.Duration
+	signals       []os.Signal
+	keep          int
+	maxBytes      int64
+	maxAge        time.Duration
+	minInterval   time.Duration
+	gc            bool
+	baselineAfter time.Duration
+	sampleEvery   time.Duration
+	growthWindow  time.Duration
+	rssAbove      uint64
+	limitPercent  float64
+	growthAbove   float64
+	minR2         float64
+	cooldown      time.Duration
+	logger        *slog.Logger
+	webhook       string
+	webhookTO     time.Duration
+	backoff       []time.Duration // webhook retry waits; nil means defaultBackoff
+	token         string
+	gauges        []*gauge
+	host          string
+	now           func() time.Time
+}
+
+func defaultConfig() config {
+	host, _ := os.Hostname()
+	return config{
+		dir:           DefaultDir(),
+		signals:       defaultSignals,
+		keep:          DefaultKeep,
+		maxBytes:      DefaultMaxBytes,
+		maxAge:        DefaultMaxAge,
+		minInterval:   DefaultMinInterval,
+		gc:            true,
+		baselineAfter: DefaultBaselineAfter,
+		sampleEvery:   DefaultSampleEvery,
+		growthWindow:  DefaultGrowthWindow,
+		minR2:         DefaultMinR2,
+		cooldown:      DefaultCooldown,
+		logger:        slog.New(slog.DiscardHandler),
+		webhookTO:     DefaultWebhookTimeout,
+		host:          strings.SplitN(host, ".", 2)[0],
+		now:           time.Now,
+	}
+}
+
+func (c *config) check() error {
+	if c.growthWindow < 3*c.sampleEvery {
+		return fmt.Errorf("agent: growth window %v must hold at least 3 samples taken every %v", c.growthWindow, c.sampleEvery)
+	}
+	return nil
+}
+
+func positive(what string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("agent: %s must be positive, got %v", what, d)
+	}
+	return nil
+}
+
+func notNegative(what string, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("agent: %s must not be negative, got %v", what, d)
+	}
+	return nil
+}
+
+// Dir sets the directory snapshots are written to (default [DefaultDir]). It is
+// created if missing. The agent treats every snapshot-named file in it as its
+// own for retention, so give each service its own directory.
+func Dir(path string) Option {
+	return func(c *config) error {
+		if path == "" {
+			return errors.New("agent: Dir: empty path")
+		}
+		c.dir = path
+		return nil
+	}
+}
+
+// Every takes a snapshot on a schedule, every d. Zero (the default) turns
+// scheduled captures off.
+func Every(d time.Duration) Option {
+	return func(c *config) error {
+		c.every = d
+		return notNegative("Every", d)
+	}
+}
+
+// Signals sets the signals that take a snapshot (default SIGUSR2 where it
+// exists; none on Windows). With no arguments, signals are not used. The agent
+// only adds its own listener: the service's handlers keep working, and the
+// process never exits because of these signals.
+func Signals(sigs ...os.Signal) Option {
+	return func(c *config) error {
+		c.signals = sigs
+		return nil
+	}
+}
+
+// Keep keeps at most n snapshot files in the directory (default
+// [DefaultKeep]); 0 means no limit. The baseline is always kept.
+func Keep(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("agent: Keep must not be negative, got %d", n)
+		}
+		c.keep = n
+		return nil
+	}
+}
+
+// MaxBytes keeps at most n bytes of snapshot files (default
+// [DefaultMaxBytes]); 0 means no limit. The baseline is always kept.
+func MaxBytes(n int64) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("agent: MaxBytes must not be negative, got %d", n)
+		}
+		c.maxBytes = n
+		return nil
+	}
+}
+
+// MaxAge removes snapshots older than d (default [DefaultMaxAge]); 0 means no
+// limit. The baseline is always kept.
+func MaxAge(d time.Duration) Option {
+	return func(c *config) error {
+		c.maxAge = d
+		return notNegative("MaxAge", d)
+	}
+}
+
+// MinInterval sets the least time between two captures asked for from outside
+// the process, by signal or by POST to the handler (default
+// [DefaultMinInterval]); requests in between are dropped and counted. It keeps
+// a burst of signals from filling the disk. Captures by schedule, by trigger
+// and by [Agent.Capture] are not limited by it.
+func MinInterval(d time.Duration) Option {
+	return func(c *config) error {
+		c.minInterval = d
+		return notNegative("MinInterval", d)
+	}
+}
+
+// GCBeforeCapture says whether to run a garbage collection before each
+// capture (default true). The heap profile describes the heap as of the last
+// completed collection, so without it a snapshot may be up to a GC cycle old;
+// turning it off avoids the extra collection's CPU cost.
+func GCBeforeCapture(on bool) Option {
+	return func(c *config) error {
+		c.gc = on
+		return nil
+	}
+}
+
+// BaselineAfter takes the process's first snapshot, its baseline, d after
+// Start (default [DefaultBaselineAfter]), once start-up allocations have
+// settled. The baseline is never removed by retention, so any later snapshot
+// can be compared with it. Zero turns the automatic baseline off; the first
+// snapshot taken for any reason is then the baseline.
+func BaselineAfter(d time.Duration) Option {
+	return func(c *config) error {
+		c.baselineAfter = d
+		return notNegative("BaselineAfter", d)
+	}
+}
+
+// SampleEvery sets how often memory is read for the growth rate, the triggers
+// and the gauges (default [DefaultSampleEvery]). A sample costs microseconds
+// and does not stop the world.
+func SampleEvery(d time.Duration) Option {
+	return func(c *config) error {
+		c.sampleEvery = d
+		return positive("SampleEvery", d)
+	}
+}
+
+// GrowthWindow sets the span over which the growth rate is fitted by least
+// squares (default [DefaultGrowthWindow]). It must hold at least 3 samples.
+func GrowthWindow(d time.Duration) Option {
+	return func(c *config) error {
+		c.growthWindow = d
+		return positive("GrowthWindow", d)
+	}
+}
+
+// RSSAbove fires a trigger when the resident set size goes above n bytes.
+// Off by default.
+func RSSAbove(n uint64) Option {
+	return func(c *config) error {
+		c.rssAbove = n
+		return nil
+	}
+}
+
+// LimitAbove fires a trigger when the resident set size goes above percent of
+// the memory limit (the smaller of GOMEMLIMIT and the container's limit). Off
+// by default; it never fires when there is no limit.
+func LimitAbove(percent float64) Option {
+	return func(c *config) error {
+		if !(percent > 0 && percent <= 100) {
+			return fmt.Errorf("agent: LimitAbove: percent must be in (0, 100], got %v", percent)
+		}
+		c.limitPercent = percent
+		return nil
+	}
+}
+
+// GrowthAbove fires a trigger when the resident set size grows faster than
+// bytesPerHour, fitted over the growth window with an R² of at least minR2 (0
+// means [DefaultMinR2]), so a steady climb fires and noise does not. It waits
+// until samples cover half the window. Off by default.
+func GrowthAbove(bytesPerHour float64, minR2 float64) Option {
+	return func(c *config) error {
+		if bytesPerHour <= 0 {
+			return fmt.Errorf("agent: GrowthAbove: rate must be positive, got %v", bytesPerHour)
+		}
+		if minR2 < 0 || minR2 > 1 {
+			return fmt.Errorf("agent: GrowthAbove: R² must be in [0, 1], got %v", minR2)
+		}
+		c.growthAbove = bytesPerHour
+		if minR2 > 0 {
+			c.minR2 = minR2
+		}
+		return nil
+	}
+}
+
+// Cooldown sets how long a trigger stays quiet after it fired (default
+// [DefaultCooldown]), so a service that stays above a threshold sends one
+// alert and one snapshot per cooldown rather than one per sample.
+func Cooldown(d time.Duration) Option {
+	return func(c *config) error {
+		c.cooldown = d
+		return notNegative("Cooldown", d)
+	}
+}
+
+// Logger sets where alerts, errors and the closing summary are logged. The
+// default logs nothing. The agent never changes the default slog logger.
+func Logger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("agent: Logger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// Webhook also sends alerts to rawURL as a Slack-compatible JSON body
+// ({"text": "..."}), POSTed with a timeout and retried with backoff from a
+// small queue that drops, and counts, what it cannot hold rather than block.
+// The URL is treated as a secret: it is never logged nor shown in summaries.
+func Webhook(rawURL string) Option {
+	return func(c *config) error {
+		u, err := url.Parse(rawURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			// Do not echo the URL: it is a secret.
+			return errors.New("agent: Webhook: not an http or https URL")
+		}
+		c.webhook = rawURL
+		return nil
+	}
+}
+
+// WebhookTimeout bounds each webhook POST (default [DefaultWebhookTimeout]).
+func WebhookTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		c.webhookTO = d
+		return positive("WebhookTimeout", d)
+	}
+}
+
+// Token guards [Agent.Handler]: every request must carry
+// "Authorization: Bearer <token>". Without it the handler is open, so mount it
+// on an internal listener only.
+func Token(token string) Option {
+	return func(c *config) error {
+		c.token = token
+		return nil
+	}
+}

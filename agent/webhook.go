@@ -1,0 +1,119 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+)
+
+// webhookQueue is how many alerts wait to be sent before new ones are dropped.
+const webhookQueue = 16
+
+// defaultBackoff is the wait before each retry of a failed POST.
+var defaultBackoff = []time.Duration{time.Second, 4 * time.Second, 16 * time.Second}
+
+// webhook posts alerts as Slack-compatible JSON from a bounded queue, on its
+// own goroutine, so a slow or failing endpoint never blocks the service.
+type webhook struct {
+	url     string // a secret: never logged
+	client  *http.Client
+	backoff []time.Duration
+	log     *slog.Logger
+	queue   chan string
+
+	sent, failed, dropped atomic.Uint64
+}
+
+func newWebhook(rawURL string, timeout time.Duration, backoff []time.Duration, log *slog.Logger) *webhook {
+	return &webhook{
+		url:     rawURL,
+		client:  &http.Client{Timeout: timeout},
+		backoff: backoff,
+		log:     log,
+		queue:   make(chan string, webhookQueue),
+	}
+}
+
+// send queues text, or drops and counts it when the queue is full.
+func (w *webhook) send(text string) {
+	select {
+	case w.queue <- text:
+	default:
+		if w.dropped.Add(1) == 1 {
+			w.log.Warn("heapdiff: webhook queue full; alerts are dropped and counted")
+		}
+	}
+}
+
+// run sends queued alerts until ctx is done.
+func (w *webhook) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case text := <-w.queue:
+			if err := w.post(ctx, text); err != nil {
+				w.failed.Add(1)
+				w.log.Warn("heapdiff: webhook failed", "err", err)
+			} else {
+				w.sent.Add(1)
+			}
+		}
+	}
+}
+
+// post sends one alert, retrying network errors, 429 and 5xx answers.
+func (w *webhook) post(ctx context.Context, text string) error {
+	body, err := json.Marshal(map[string]string{"text": text})
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		retry, err := w.postOnce(ctx, body)
+		if err == nil {
+			return nil
+		}
+		if !retry || attempt >= len(w.backoff) {
+			return fmt.Errorf("after %d attempts: %w", attempt+1, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("gave up on shutdown: %w", err)
+		case <-time.After(w.backoff[attempt]):
+		}
+	}
+}
+
+func (w *webhook) postOnce(ctx context.Context, body []byte) (retry bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
+	if err != nil {
+		return false, errors.New("cannot build request") // the error would quote the URL
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		// *url.Error quotes the URL, which is a secret: keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return true, fmt.Errorf("POST: %w", err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode/100 == 2:
+		return false, nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return true, fmt.Errorf("POST: %s", resp.Status)
+	}
+	return false, fmt.Errorf("POST: %s", resp.Status)
+}

@@ -1,0 +1,141 @@
+package agent
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// hookServer is a real HTTP server on 127.0.0.1 that records what it gets and
+// answers with respond.
+type hookServer struct {
+	*httptest.Server
+	hits   atomic.Int64
+	mu     sync.Mutex
+	bodies []string
+}
+
+func newHookServer(t *testing.T, respond func(hit int64, w http.ResponseWriter, r *http.Request)) *hookServer {
+	s := &hookServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := s.hits.Add(1)
+		b, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.bodies = append(s.bodies, r.Method+" "+r.Header.Get("Content-Type")+" "+string(b))
+		s.mu.Unlock()
+		respond(n, w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+const secretPath = "/services/T000/B000/XXXXSECRETXXXX"
+
+// fireRSS makes the agent fire its RSS trigger once.
+func fireRSS(a *Agent) {
+	a.observe(Memory{Time: time.Now(), RSS: 2 << 30, LiveHeap: 1 << 30})
+}
+
+func TestWebhookPostsSlackJSON(t *testing.T) {
+	srv := newHookServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })
+	a, _ := start(t, RSSAbove(1<<30), Webhook(srv.URL+secretPath))
+	fireRSS(a)
+	eventually(t, "the webhook POST", func() bool { return a.Stats().Webhook.Sent == 1 })
+	srv.mu.Lock()
+	got := srv.bodies[0]
+	srv.mu.Unlock()
+	method, rest, _ := strings.Cut(got, " ")
+	ctype, body, _ := strings.Cut(rest, " ")
+	var msg struct{ Text string }
+	if err := json.Unmarshal([]byte(body), &msg); err != nil || method != "POST" || ctype != "application/json" {
+		t.Fatalf("webhook got %q (%v)", got, err)
+	}
+	if !strings.Contains(msg.Text, "RSS 2.0 GiB is above 1.0 GiB") || !strings.Contains(msg.Text, "-rss.pb.gz") {
+		t.Errorf("text %q lacks the alert or its snapshot", msg.Text)
+	}
+}
+
+func TestWebhookRetriesAFailingServerAndKeepsTheURLSecret(t *testing.T) {
+	srv := newHookServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusInternalServerError)
+	})
+	a, logs := start(t, RSSAbove(1<<30), Webhook(srv.URL+secretPath), withBackoff(time.Millisecond, time.Millisecond))
+	fireRSS(a)
+	eventually(t, "the webhook to give up", func() bool { return a.Stats().Webhook.Failed == 1 })
+	if n := srv.hits.Load(); n != 3 {
+		t.Errorf("server hit %d times, want 3 (1 + 2 retries)", n)
+	}
+	if !strings.Contains(logs.String(), "500 Internal Server Error") {
+		t.Errorf("failure not logged:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), "SECRET") || strings.Contains(logs.String(), srv.URL) {
+		t.Errorf("the webhook URL leaked into the log:\n%s", logs)
+	}
+}
+
+func TestWebhookRetryThenSuccess(t *testing.T) {
+	srv := newHookServer(t, func(hit int64, w http.ResponseWriter, _ *http.Request) {
+		if hit == 1 {
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		}
+	})
+	a, _ := start(t, RSSAbove(1<<30), Webhook(srv.URL), withBackoff(time.Millisecond))
+	fireRSS(a)
+	eventually(t, "the webhook to succeed", func() bool { return a.Stats().Webhook.Sent == 1 })
+	if n := srv.hits.Load(); n != 2 {
+		t.Errorf("server hit %d times, want 2", n)
+	}
+}
+
+func TestWebhookClientErrorIsNotRetried(t *testing.T) {
+	srv := newHookServer(t, func(_ int64, w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no such hook", http.StatusNotFound)
+	})
+	a, _ := start(t, RSSAbove(1<<30), Webhook(srv.URL), withBackoff(time.Millisecond, time.Millisecond))
+	fireRSS(a)
+	eventually(t, "the webhook to give up", func() bool { return a.Stats().Webhook.Failed == 1 })
+	if n := srv.hits.Load(); n != 1 {
+		t.Errorf("server hit %d times, want 1", n)
+	}
+}
+
+// A server that never answers costs a timeout per attempt, on the webhook's
+// goroutine; alerts beyond the queue are dropped and counted, never blocking.
+func TestWebhookSlowServerTimesOutAndQueueDrops(t *testing.T) {
+	release := make(chan struct{})
+	srv := newHookServer(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+	a, logs := start(t, RSSAbove(1<<30), Webhook(srv.URL+secretPath), WebhookTimeout(50*time.Millisecond),
+		withBackoff(time.Millisecond))
+	fireRSS(a)
+	done := make(chan struct{})
+	go func() {
+		for range 10 * webhookQueue {
+			a.hook.send("more")
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("sending alerts blocked on a slow webhook")
+	}
+	eventually(t, "the first alert to time out", func() bool { return a.Stats().Webhook.Failed >= 1 })
+	if s := a.Stats().Webhook; s.Dropped == 0 {
+		t.Errorf("webhook stats %+v: nothing dropped from a full queue", s)
+	}
+	if !strings.Contains(logs.String(), "Timeout") || strings.Contains(logs.String(), "SECRET") {
+		t.Errorf("log:\n%s", logs)
+	}
+}
