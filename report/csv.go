@@ -1,0 +1,84 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+
+	"github.com/heapdiff/heapdiff/diff"
+)
+
+// CSV writes one record per row with every sample type's values: for each
+// type T the columns T_base, T_target, T_delta, T_percent, T_rate_per_hour,
+// T_noise and T_significant (and the same prefixed "cum_" with --cum). Rows
+// cut by --top are summed into a last record named "(rest)". Empty cells mean
+// unknown (a percent of a zero base, a rate without times).
+func CSV(w io.Writer, c *diff.Comparison) error {
+	cw := csv.NewWriter(w)
+	header := []string{"name", "function", "file", "line"}
+	prefixes := []string{""}
+	if c.Cum {
+		prefixes = append(prefixes, "cum_")
+	}
+	for _, p := range prefixes {
+		for _, t := range c.Types {
+			for _, col := range []string{"base", "target", "delta", "percent", "rate_per_hour", "noise", "significant"} {
+				header = append(header, p+t.Type+"_"+col)
+			}
+		}
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	write := func(name, function, file, line string, flat, cum []diff.Change) error {
+		rec := []string{name, function, file, line}
+		rec = appendChanges(rec, c, flat)
+		if c.Cum {
+			rec = appendChanges(rec, c, cum)
+		}
+		return cw.Write(rec)
+	}
+	for _, r := range c.Rows {
+		var function, file, line string
+		if len(r.Frames) > 0 {
+			f := r.Frames[0]
+			function, file = f.Function, f.File
+			if f.Line != 0 {
+				line = strconv.FormatInt(f.Line, 10)
+			}
+		}
+		if err := write(r.Name, function, file, line, r.Flat, r.Cum); err != nil {
+			return err
+		}
+	}
+	if c.Rest.Rows > 0 {
+		if err := write("(rest)", "", "", "", c.Rest.Flat, nil); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func appendChanges(rec []string, c *diff.Comparison, changes []diff.Change) []string {
+	if changes == nil {
+		return append(rec, make([]string, 7*len(c.Types))...)
+	}
+	for _, ch := range changes {
+		pct, rate := "", ""
+		if p, ok := ch.Percent(); ok {
+			pct = strconv.FormatFloat(p, 'f', -1, 64)
+		}
+		if r, ok := c.RatePerHour(ch); ok {
+			rate = strconv.FormatFloat(r, 'f', -1, 64)
+		}
+		rec = append(rec,
+			strconv.FormatInt(ch.Base, 10),
+			strconv.FormatInt(ch.Target, 10),
+			strconv.FormatInt(ch.Delta(), 10),
+			pct, rate,
+			strconv.FormatFloat(ch.Noise, 'f', 0, 64),
+			strconv.FormatBool(ch.Significant))
+	}
+	return rec
+}

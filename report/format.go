@@ -1,0 +1,176 @@
+// Package report renders comparisons: the last stage of heapdiff's pipeline
+// (profile → diff → report). Each renderer takes a *diff.Comparison and
+// writes one format: Text for terminals, JSON, CSV and Markdown for machines
+// and pull requests. Renderers never decide what is noise: they show the
+// comparison's Significant verdict, "~" where a change is within noise.
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/heapdiff/heapdiff/diff"
+)
+
+// Format names an output format.
+type Format string
+
+// The output formats.
+const (
+	FormatText     Format = "text"
+	FormatJSON     Format = "json"
+	FormatCSV      Format = "csv"
+	FormatMarkdown Format = "md"
+)
+
+// Formats lists every format, for help texts.
+var Formats = []Format{FormatText, FormatJSON, FormatCSV, FormatMarkdown}
+
+// ParseFormat reads a format name; "markdown" is accepted for "md".
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(s) {
+	case "text", "txt":
+		return FormatText, nil
+	case "json":
+		return FormatJSON, nil
+	case "csv":
+		return FormatCSV, nil
+	case "md", "markdown":
+		return FormatMarkdown, nil
+	}
+	return "", fmt.Errorf("unknown format %q (want text, json, csv or md)", s)
+}
+
+// FormatForPath picks a format from a file name's extension; ok is false when
+// the extension names none.
+func FormatForPath(path string) (f Format, ok bool) {
+	ext := strings.TrimPrefix(filepath.Ext(path), ".")
+	if ext == "" {
+		return "", false
+	}
+	f, err := ParseFormat(ext)
+	return f, err == nil
+}
+
+// Options control rendering.
+type Options struct {
+	// Color adds ANSI colors to text output: growth red, shrinkage blue.
+	Color bool
+}
+
+// Render writes c in format f.
+func Render(w io.Writer, f Format, c *diff.Comparison, opts Options) error {
+	switch f {
+	case FormatText:
+		return Text(w, c, opts)
+	case FormatJSON:
+		return JSON(w, c)
+	case FormatCSV:
+		return CSV(w, c)
+	case FormatMarkdown:
+		return Markdown(w, c)
+	}
+	return fmt.Errorf("unknown format %q", f)
+}
+
+// Noise is what every renderer shows in place of a percentage when a change
+// is within sampling noise, as benchstat does.
+const Noise = "~"
+
+var iecUnits = []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
+
+// formatValue formats a value of the given unit for people: bytes in IEC
+// units with one decimal ("12.5MiB"), counts with k/M suffixes. signed adds
+// a "+" to positive values.
+func formatValue(v float64, unit string, signed bool) string {
+	sign := ""
+	switch {
+	case v < 0:
+		sign, v = "-", -v
+	case signed && v > 0:
+		sign = "+"
+	}
+	switch unit {
+	case "bytes":
+		i := 0
+		for v >= 1024 && i < len(iecUnits)-1 {
+			v /= 1024
+			i++
+		}
+		if i == 0 {
+			return sign + strconv.FormatFloat(v, 'f', 0, 64) + "B"
+		}
+		return sign + strconv.FormatFloat(v, 'f', 1, 64) + iecUnits[i]
+	case "nanoseconds":
+		return sign + strconv.FormatFloat(v/1e9, 'g', 4, 64) + "s"
+	}
+	switch {
+	case v >= 1e9:
+		return sign + strconv.FormatFloat(v/1e9, 'f', 1, 64) + "G"
+	case v >= 1e6:
+		return sign + strconv.FormatFloat(v/1e6, 'f', 1, 64) + "M"
+	case v >= 1e4:
+		return sign + strconv.FormatFloat(v/1e3, 'f', 1, 64) + "k"
+	}
+	return sign + strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+}
+
+// percentCell shows a change's relative size: "new", "gone", "~" within noise,
+// or a signed percentage.
+func percentCell(c diff.Change) string {
+	switch c.Status() {
+	case diff.Same:
+		return "0%"
+	case diff.New:
+		if !c.Significant {
+			return Noise + " new"
+		}
+		return "new"
+	case diff.Gone:
+		if !c.Significant {
+			return Noise + " gone"
+		}
+		return "gone"
+	}
+	if !c.Significant {
+		return Noise
+	}
+	pct, _ := c.Percent()
+	return signedPercent(pct)
+}
+
+func signedPercent(pct float64) string {
+	s := strconv.FormatFloat(pct, 'f', 1, 64) + "%"
+	if pct > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+// rateCell shows a change per hour, or "" when the interval is unknown.
+func rateCell(c *diff.Comparison, ch diff.Change, unit string) string {
+	r, ok := c.RatePerHour(ch)
+	if !ok {
+		return ""
+	}
+	return formatValue(r, unit, true) + "/h"
+}
+
+// visibleRows returns the rows a human-facing table shows: those with a
+// value of the shown type on either side (flat or cum). Rows that only have
+// other types' values stay in JSON and CSV.
+func visibleRows(c *diff.Comparison) []diff.Row {
+	t := c.Index
+	rows := make([]diff.Row, 0, len(c.Rows))
+	for _, r := range c.Rows {
+		f := r.Flat[t]
+		if f.Base != 0 || f.Target != 0 || r.Cum != nil && (r.Cum[t].Base != 0 || r.Cum[t].Target != 0) {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}

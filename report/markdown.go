@@ -1,0 +1,84 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/heapdiff/heapdiff/diff"
+)
+
+// Markdown writes c as a GitHub-flavoured Markdown summary for a pull-request
+// comment: a heading, the totals, warnings as a quote, and a table.
+func Markdown(w io.Writer, c *diff.Comparison) error {
+	bw := bufio.NewWriter(w)
+	unit := c.Shown().Unit
+	t := c.Index
+	fmt.Fprintf(bw, "### heapdiff: %s by %s\n\n", c.Shown().Type, c.By)
+	fmt.Fprintf(bw, "**base** %s%s → **target** %s%s%s\n\n",
+		mdCode(c.Base.Name), mdTime(c.Base), mdCode(c.Target.Name), mdTime(c.Target), mdInterval(c))
+	total := c.Total[t]
+	fmt.Fprintf(bw, "**total** %s → %s: **%s** (%s)", formatValue(float64(total.Base), unit, false),
+		formatValue(float64(total.Target), unit, false), formatValue(float64(total.Delta()), unit, true), percentCell(total))
+	if r := rateCell(c, total, unit); r != "" {
+		fmt.Fprintf(bw, ", %s", r)
+	}
+	fmt.Fprint(bw, "\n\n")
+	for _, warning := range c.Warnings {
+		fmt.Fprintf(bw, "> **Warning:** %s\n>\n", mdText(warning.Error()))
+	}
+	if len(c.Warnings) > 0 {
+		fmt.Fprintln(bw)
+	}
+	fmt.Fprintf(bw, "| %s | base | target | delta | %% | per hour |\n|---|--:|--:|--:|--:|--:|\n", c.By)
+	row := func(name string, ch diff.Change) {
+		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s |\n", name,
+			formatValue(float64(ch.Base), unit, false), formatValue(float64(ch.Target), unit, false),
+			formatValue(float64(ch.Delta()), unit, true), percentCell(ch), rateCell(c, ch, unit))
+	}
+	for _, r := range visibleRows(c) {
+		row(mdCode(r.Name), r.Flat[t])
+	}
+	if c.Rest.Rows > 0 {
+		row(fmt.Sprintf("*%d more rows*", c.Rest.Rows), c.Rest.Flat[t])
+	}
+	fmt.Fprintf(bw, "\n`%s` = within sampling noise (|delta| ≤ %g standard deviations).\n", Noise, diff.NoiseThreshold)
+	return bw.Flush()
+}
+
+func mdTime(s diff.Source) string {
+	if s.Time.IsZero() {
+		return ""
+	}
+	return " (" + s.Time.UTC().Format("2006-01-02 15:04:05 MST") + ")"
+}
+
+// mdCode shows s as inline code inside a table cell: pipes are escaped, line
+// breaks folded, and the fence made longer than any backtick run inside.
+func mdCode(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	s = strings.ReplaceAll(s, "|", `\|`)
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.Contains(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+// mdText escapes text so it cannot open markup or break a line.
+func mdText(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "|", `\|`, "[", `\[`, "]", `\]`)
+	return r.Replace(s)
+}
+
+func mdInterval(c *diff.Comparison) string {
+	if c.Interval == 0 {
+		return ""
+	}
+	return ", " + formatDuration(c.Interval) + " later"
+}

@@ -1,0 +1,258 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func comparison(t *testing.T, opts diff.Options) *diff.Comparison {
+	t.Helper()
+	ps, err := profile.LoadAll([]string{"../testdata/leaky/heap-01.pb.gz", "../testdata/leaky/heap-12.pb.gz"}, profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := diff.Compare(ps[0], ps[1], opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// golden compares got with testdata/name, or rewrites it with -update. On a
+// mismatch it writes testdata/name.got for inspection.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		os.WriteFile(path+".got", got, 0o644)
+		t.Errorf("output differs from %s; see %s.got (go test ./report -update accepts it)", path, path)
+	}
+}
+
+func TestGoldenOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		file   string
+		format Format
+		opts   diff.Options
+		color  bool
+	}{
+		{"site.txt", FormatText, diff.Options{}, false},
+		{"site-color.txt", FormatText, diff.Options{Top: 5}, true},
+		{"func-cum.txt", FormatText, diff.Options{By: diff.ByFunc, Cum: true, Top: 10}, false},
+		{"alloc.md", FormatMarkdown, diff.Options{SampleIndex: "alloc_space", Top: 6}, false},
+		{"site.csv", FormatCSV, diff.Options{Top: 6}, false},
+		{"site.json", FormatJSON, diff.Options{Top: 3}, false},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Render(&buf, tc.format, comparison(t, tc.opts), Options{Color: tc.color}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.file, buf.Bytes())
+		})
+	}
+}
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+func TestTextColors(t *testing.T) {
+	c := comparison(t, diff.Options{})
+	var plain, colored bytes.Buffer
+	Text(&plain, c, Options{})
+	Text(&colored, c, Options{Color: true})
+	if ansi.Match(plain.Bytes()) {
+		t.Error("uncolored output has escape codes")
+	}
+	if !strings.Contains(colored.String(), colorRed+"+18.0MiB"+colorReset) && !strings.Contains(colored.String(), colorRed) {
+		t.Error("significant growth is not red")
+	}
+	if got := ansi.ReplaceAllString(colored.String(), ""); got != plain.String() {
+		t.Error("colors change the text or its alignment")
+	}
+}
+
+func TestTextColumnsAlign(t *testing.T) {
+	var buf bytes.Buffer
+	Text(&buf, comparison(t, diff.Options{By: diff.ByFunc}), Options{})
+	lines := strings.Split(buf.String(), "\n")
+	start := -1
+	for i, l := range lines {
+		if strings.Contains(l, "per hour") {
+			start = i
+		}
+	}
+	if start < 0 {
+		t.Fatal("no table header")
+	}
+	col := strings.Index(lines[start], "func")
+	for _, l := range lines[start+1:] {
+		if l == "" {
+			break
+		}
+		if len(l) < col || l[col-2:col] != "  " || l[col] == ' ' {
+			t.Errorf("the name column does not start at %d in %q", col, l)
+		}
+	}
+}
+
+func TestJSONRoundTripsTheNumbers(t *testing.T) {
+	c := comparison(t, diff.Options{By: diff.ByLine, Cum: true, Top: 7})
+	var buf bytes.Buffer
+	if err := JSON(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	var doc JSONComparison
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Schema != JSONSchema || len(doc.Rows) != len(c.Rows) || doc.Rest == nil || doc.Rest.Rows != c.Rest.Rows {
+		t.Fatalf("schema %q, %d rows (want %d), rest %+v", doc.Schema, len(doc.Rows), len(c.Rows), doc.Rest)
+	}
+	for i, r := range c.Rows {
+		jr := doc.Rows[i]
+		if jr.Name != r.Name || len(jr.Frames) != len(r.Frames) {
+			t.Fatalf("row %d: %q vs %q", i, jr.Name, r.Name)
+		}
+		for ti, typ := range c.Types {
+			for _, pair := range [][2]any{{jr.Flat[typ.Type], r.Flat[ti]}, {jr.Cum[typ.Type], r.Cum[ti]}} {
+				j, ch := pair[0].(JSONChange), pair[1].(diff.Change)
+				if j.Base != ch.Base || j.Target != ch.Target || j.Delta != ch.Delta() || j.Significant != ch.Significant || j.Status != ch.Status().String() {
+					t.Fatalf("row %q %s: JSON %+v, comparison %+v", r.Name, typ.Type, j, ch)
+				}
+				if pct, ok := ch.Percent(); ok != (j.Percent != nil) || ok && *j.Percent != pct {
+					t.Fatalf("row %q %s: percent %v vs %v", r.Name, typ.Type, j.Percent, pct)
+				}
+			}
+		}
+	}
+	if doc.IntervalSeconds == nil || *doc.IntervalSeconds != 6600 {
+		t.Errorf("interval = %v", doc.IntervalSeconds)
+	}
+}
+
+func TestCSVHasEveryType(t *testing.T) {
+	c := comparison(t, diff.Options{})
+	var buf bytes.Buffer
+	if err := CSV(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(c.Rows)+1 {
+		t.Fatalf("%d records for %d rows", len(recs), len(c.Rows))
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for ti, typ := range c.Types {
+		i, ok := col[typ.Type+"_delta"]
+		if !ok {
+			t.Fatalf("no %s_delta column", typ.Type)
+		}
+		var sum int64
+		for _, rec := range recs[1:] {
+			v, err := strconv.ParseInt(rec[i], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += v
+		}
+		if sum != c.Total[ti].Delta() {
+			t.Errorf("%s deltas in the CSV sum to %d, total is %d", typ.Type, sum, c.Total[ti].Delta())
+		}
+	}
+}
+
+func TestMarkdownEscapesNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"a|b":    "`a\\|b`",
+		"x`y":    "`` x`y ``",
+		"p\nq":   "`p q`",
+		"plain":  "`plain`",
+		"<b>&co": "`<b>&co`",
+	} {
+		if got := mdCode(in); got != want {
+			t.Errorf("mdCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := mdText("*bold* <img src=x> [link](y)"); strings.ContainsAny(strings.NewReplacer(`\*`, "", `\[`, "", `\]`, "").Replace(got), "*<>[]") {
+		t.Errorf("mdText left markup: %q", got)
+	}
+}
+
+func TestNoiseMark(t *testing.T) {
+	for _, tc := range []struct {
+		c    diff.Change
+		want string
+	}{
+		{diff.Change{Base: 100, Target: 200, Significant: true}, "+100.0%"},
+		{diff.Change{Base: 100, Target: 120}, Noise},
+		{diff.Change{Base: 0, Target: 120, Significant: true}, "new"},
+		{diff.Change{Base: 0, Target: 120}, Noise + " new"},
+		{diff.Change{Base: 50, Target: 0, Significant: true}, "gone"},
+		{diff.Change{Base: 50, Target: 50}, "0%"},
+	} {
+		if got := percentCell(tc.c); got != tc.want {
+			t.Errorf("percentCell(%+v) = %q, want %q", tc.c, got, tc.want)
+		}
+	}
+}
+
+func TestFormatValue(t *testing.T) {
+	for _, tc := range []struct {
+		v      float64
+		unit   string
+		signed bool
+		want   string
+	}{
+		{0, "bytes", true, "0B"},
+		{1023, "bytes", false, "1023B"},
+		{1536, "bytes", true, "+1.5KiB"},
+		{-3 << 20, "bytes", true, "-3.0MiB"},
+		{5 << 30, "bytes", false, "5.0GiB"},
+		{999, "count", false, "999"},
+		{123456, "count", true, "+123.5k"},
+		{-2.5e6, "count", true, "-2.5M"},
+	} {
+		if got := formatValue(tc.v, tc.unit, tc.signed); got != tc.want {
+			t.Errorf("formatValue(%v, %s, %v) = %q, want %q", tc.v, tc.unit, tc.signed, got, tc.want)
+		}
+	}
+}
+
+func TestFormatForPath(t *testing.T) {
+	for path, want := range map[string]Format{"a.json": FormatJSON, "x/b.md": FormatMarkdown, "c.CSV": FormatCSV, "d.txt": FormatText} {
+		if got, ok := FormatForPath(path); !ok || got != want {
+			t.Errorf("FormatForPath(%q) = %q, %v", path, got, ok)
+		}
+	}
+	if _, ok := FormatForPath("report"); ok {
+		t.Error("a name without extension picked a format")
+	}
+}

@@ -1,0 +1,210 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/heapdiff/heapdiff/diff"
+)
+
+// ANSI colors: growth red, shrinkage blue, noise dim. The same meaning as
+// Brendan Gregg's differential flame graphs.
+const (
+	colorRed   = "\x1b[31m"
+	colorBlue  = "\x1b[34m"
+	colorDim   = "\x1b[2m"
+	colorBold  = "\x1b[1m"
+	colorReset = "\x1b[0m"
+)
+
+// Text writes c as an aligned table for a terminal: a header naming both
+// profiles, their times and the totals, then one row per group with the
+// sorted-by sample type's base, target, delta, percent (or "~" within
+// noise) and growth per hour.
+func Text(w io.Writer, c *diff.Comparison, opts Options) error {
+	bw := bufio.NewWriter(w)
+	paint := func(color, s string) string {
+		if !opts.Color || color == "" || s == "" {
+			return s
+		}
+		return color + s + colorReset
+	}
+	unit := c.Shown().Unit
+	t := c.Index
+
+	fmt.Fprintf(bw, "%s  %s%s\n", paint(colorBold, "base  "), c.Base.Name, timeSuffix(c.Base.Time))
+	writeComments(bw, c.Base.Comments)
+	fmt.Fprintf(bw, "%s  %s%s%s\n", paint(colorBold, "target"), c.Target.Name, timeSuffix(c.Target.Time), intervalSuffix(c.Interval))
+	writeComments(bw, c.Target.Comments)
+	fmt.Fprintf(bw, "%s  %s, by %s%s\n", paint(colorBold, "type  "), c.Shown(), c.By, samplingNote(c))
+	total := c.Total[t]
+	fmt.Fprintf(bw, "%s  %s → %s  %s  %s", paint(colorBold, "total "),
+		formatValue(float64(total.Base), unit, false), formatValue(float64(total.Target), unit, false),
+		paint(changeColor(total), formatValue(float64(total.Delta()), unit, true)), paint(changeColor(total), percentCell(total)))
+	if r := rateCell(c, total, unit); r != "" {
+		fmt.Fprintf(bw, "  %s", paint(changeColor(total), r))
+	}
+	fmt.Fprintln(bw)
+	for _, warning := range c.Warnings {
+		fmt.Fprintf(bw, "%s %s\n", paint(colorBold, "warning:"), warning)
+	}
+	fmt.Fprintln(bw)
+
+	header := []string{"base", "target", "delta", "%", "per hour"}
+	if c.Cum {
+		header = append(header, "cum base", "cum target", "cum delta")
+	}
+	header = append(header, c.By.String())
+	table := [][]cell{headerCells(header)}
+	for _, r := range visibleRows(c) {
+		table = append(table, rowCells(c, r.Name, r.Flat[t], cumOf(r, t), unit))
+	}
+	if c.Rest.Rows > 0 {
+		name := fmt.Sprintf("(%d more rows)", c.Rest.Rows)
+		table = append(table, rowCells(c, name, c.Rest.Flat[t], nil, unit))
+	}
+	writeTable(bw, table, paint)
+	if len(visibleRows(c)) == 0 {
+		fmt.Fprintln(bw, "(no rows: nothing matched, or both profiles are empty)")
+	}
+	fmt.Fprintf(bw, "\n%s = within sampling noise (|delta| ≤ %g standard deviations)\n", Noise, diff.NoiseThreshold)
+	return bw.Flush()
+}
+
+type cell struct {
+	text  string
+	color string
+	left  bool // left-aligned (names); numbers are right-aligned
+}
+
+func headerCells(names []string) []cell {
+	cells := make([]cell, len(names))
+	for i, n := range names {
+		cells[i] = cell{text: n, left: i == len(names)-1}
+	}
+	return cells
+}
+
+func cumOf(r diff.Row, t int) *diff.Change {
+	if r.Cum == nil {
+		return nil
+	}
+	return &r.Cum[t]
+}
+
+func rowCells(c *diff.Comparison, name string, ch diff.Change, cum *diff.Change, unit string) []cell {
+	color := changeColor(ch)
+	cells := []cell{
+		{text: formatValue(float64(ch.Base), unit, false)},
+		{text: formatValue(float64(ch.Target), unit, false)},
+		{text: formatValue(float64(ch.Delta()), unit, true), color: color},
+		{text: percentCell(ch), color: color},
+		{text: rateCell(c, ch, unit), color: color},
+	}
+	if c.Cum {
+		if cum == nil {
+			cells = append(cells, cell{}, cell{}, cell{})
+		} else {
+			cells = append(cells,
+				cell{text: formatValue(float64(cum.Base), unit, false)},
+				cell{text: formatValue(float64(cum.Target), unit, false)},
+				cell{text: formatValue(float64(cum.Delta()), unit, true), color: changeColor(*cum)})
+		}
+	}
+	return append(cells, cell{text: name, left: true})
+}
+
+// changeColor picks the color of a change: red for significant growth, blue
+// for significant shrinkage, dim within noise.
+func changeColor(ch diff.Change) string {
+	switch {
+	case ch.Delta() == 0:
+		return ""
+	case !ch.Significant:
+		return colorDim
+	case ch.Delta() > 0:
+		return colorRed
+	default:
+		return colorBlue
+	}
+}
+
+// writeTable pads cells to their column's width (counted in runes, before
+// colors are added) and separates columns by two spaces.
+func writeTable(w io.Writer, table [][]cell, paint func(color, s string) string) {
+	var widths []int
+	for _, row := range table {
+		for i, c := range row {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			if n := utf8.RuneCountInString(c.text); n > widths[i] {
+				widths[i] = n
+			}
+		}
+	}
+	for _, row := range table {
+		var b strings.Builder
+		for i, c := range row {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c.text))
+			if c.left {
+				b.WriteString(paint(c.color, c.text))
+				if i < len(row)-1 {
+					b.WriteString(pad)
+				}
+			} else {
+				b.WriteString(pad)
+				b.WriteString(paint(c.color, c.text))
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+func timeSuffix(t time.Time) string {
+	if t.IsZero() {
+		return "  (no time)"
+	}
+	return "  " + t.UTC().Format("2006-01-02 15:04:05 MST")
+}
+
+func intervalSuffix(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return "  (" + formatDuration(d) + " later)"
+}
+
+// formatDuration writes a duration without trailing zero units: "1h50m".
+func formatDuration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func writeComments(w io.Writer, comments []string) {
+	for _, c := range comments {
+		fmt.Fprintf(w, "        # %s\n", c)
+	}
+}
+
+// samplingNote describes how the values were sampled, which bounds their noise.
+func samplingNote(c *diff.Comparison) string {
+	pt := c.Target.PeriodType
+	if c.Target.Period <= 0 || pt.Unit != "bytes" {
+		return ", exact values"
+	}
+	return fmt.Sprintf(", sampled every %s", formatValue(float64(c.Target.Period), "bytes", false))
+}
