@@ -96,7 +96,9 @@ func Start(opts ...Option) (*Agent, error) {
 	}
 	a.limit.Container, a.limit.ContainerSource = containerLimit()
 	a.prepareDir()
+	// A first reading for Stats; the growth fit starts with the first tick.
 	a.sampleNow()
+	a.readGauges()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel

@@ -17,20 +17,10 @@ type firing struct {
 // fires the triggers whose conditions hold: each alerts, and together they
 // take one snapshot.
 func (a *Agent) observe(m Memory) {
-	var gauges []GaugeValue
-	for _, g := range a.cfg.gauges {
-		v, err := g.read()
-		if err != nil {
-			a.logOnce("gauge "+g.name, err)
-			continue
-		}
-		gauges = append(gauges, v)
-	}
-
+	gauges := a.readGauges()
 	a.mu.Lock()
 	a.ring.add(point{t: m.Time, rss: float64(m.RSS), live: float64(m.LiveHeap)})
 	a.growth, a.liveGrowth = a.ring.fit(a.cfg.growthWindow)
-	a.gauges = gauges
 	fire := a.due(m, gauges)
 	a.mu.Unlock()
 
@@ -45,6 +35,23 @@ func (a *Agent) observe(m Memory) {
 	for _, f := range fire {
 		a.alert(f, m, file, err)
 	}
+}
+
+// readGauges calls the gauges' functions and records their values.
+func (a *Agent) readGauges() []GaugeValue {
+	var gauges []GaugeValue
+	for _, g := range a.cfg.gauges {
+		v, err := g.read()
+		if err != nil {
+			a.logOnce("gauge "+g.name, err)
+			continue
+		}
+		gauges = append(gauges, v)
+	}
+	a.mu.Lock()
+	a.gauges = gauges
+	a.mu.Unlock()
+	return gauges
 }
 
 // due lists the triggers that fire on m. Called with a.mu held.

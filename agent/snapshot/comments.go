@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Field numbers of the pprof Profile message (google/pprof proto/profile.proto).
@@ -131,4 +132,22 @@ func unexpected(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// CommentPrefix starts the key of every comment heapdiff writes into a
+// profile, so they can be told from comments other tools add.
+const CommentPrefix = "heapdiff."
+
+// Comment formats one metadata comment, "heapdiff.<key>=<value>", for example
+// "heapdiff.trigger=signal". Values in bytes are plain integers.
+func Comment(key, value string) string { return CommentPrefix + key + "=" + value }
+
+// ParseComment splits a comment written by [Comment] into key and value. It
+// reports false for comments heapdiff did not write.
+func ParseComment(c string) (key, value string, ok bool) {
+	rest, ok := strings.CutPrefix(c, CommentPrefix)
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(rest, "=")
 }
