@@ -335,3 +335,17 @@ func Token(token string) Option {
 		return nil
 	}
 }
+
+// Validate reports the first invalid option without starting anything, so a
+// configuration read from text (flags, environment) can report each bad value
+// on its own. It checks each option alone; [Start] also checks that they make
+// sense together.
+func Validate(opts ...Option) error {
+	c := defaultConfig()
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+// Package auto starts the heapdiff capture agent from environment variables,
+// so a service needs no code beyond one import:
+//
+//	import _ "github.com/heapdiff/heapdiff/agent/auto"
+//
+// The agent starts when HEAPDIFF_DIR is set; otherwise the package logs one
+// line saying it is off and does nothing else. Every agent option has a
+// variable. A malformed value is logged, naming the variable and what it
+// expects, and the option keeps its default: the service always starts.
+//
+//	Variable                 Option                 Default       Example
+//	HEAPDIFF_DIR             agent.Dir              (agent off)   /var/lib/mybot/heap
+//	HEAPDIFF_EVERY           agent.Every            0 (off)       30m
+//	HEAPDIFF_SIGNAL          agent.Signals          USR2          USR1, or off
+//	HEAPDIFF_KEEP            agent.Keep             50            100 (0: no limit)
+//	HEAPDIFF_MAX_BYTES       agent.MaxBytes         512MiB        2GB (0: no limit)
+//	HEAPDIFF_MAX_AGE         agent.MaxAge           7d            36h (0: no limit)
+//	HEAPDIFF_MIN_INTERVAL    agent.MinInterval      10s           1m
+//	HEAPDIFF_GC              agent.GCBeforeCapture  true          false
+//	HEAPDIFF_BASELINE_AFTER  agent.BaselineAfter    2m            10m (0: off)
+//	HEAPDIFF_SAMPLE_EVERY    agent.SampleEvery      1m            15s
+//	HEAPDIFF_GROWTH_WINDOW   agent.GrowthWindow     1h            6h
+//	HEAPDIFF_RSS_ALERT       agent.RSSAbove         off           1.5GiB
+//	HEAPDIFF_LIMIT_ALERT     agent.LimitAbove       off           85%
+//	HEAPDIFF_GROWTH_ALERT    agent.GrowthAbove      off           50MiB/h
+//	HEAPDIFF_GROWTH_R2       agent.GrowthAbove      0.8           0.9
+//	HEAPDIFF_COOLDOWN        agent.Cooldown         30m           2h
+//	HEAPDIFF_WEBHOOK         agent.Webhook          off           https://hooks.slack.com/services/...
+//	HEAPDIFF_WEBHOOK_TIMEOUT agent.WebhookTimeout   10s           5s
+//	HEAPDIFF_TOKEN           agent.Token            none          a long random string
+//	HEAPDIFF_HTTP            (serves Agent.Handler) off           127.0.0.1:6061
+//	HEAPDIFF_LOG             agent.Logger           text          json, or off
+//
+// Durations are Go durations (90s, 30m, 1h30m) or whole days (7d). Sizes are
+// bytes with an optional unit (512MiB, 2GB, 64K). HEAPDIFF_HTTP serves the
+// agent's handler at /debug/heapdiff/ on its own listener: give it an internal
+// address such as 127.0.0.1:6061, and set HEAPDIFF_TOKEN if others can reach
+// it. HEAPDIFF_LOG=text logs through the service's default slog logger at the
+// time of each message (the package never replaces it), json writes JSON lines
+// to standard error, and off logs nothing.
+//
+// [Agent] returns the running agent, for a service that wants to close it or
+// mount its handler itself.
+package auto
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heapdiff/heapdiff/agent"
+	"github.com/heapdiff/heapdiff/agent/snapshot"
+)
+
+var running *agent.Agent
+
+func init() {
+	running = Start(os.LookupEnv)
+}
+
+// Agent returns the agent started from the environment, or nil when it is off.
+func Agent() *agent.Agent { return running }
+
+// variable is one HEAPDIFF_* environment variable and how it becomes an option.
+type variable struct {
+	name   string
+	expect string // what a valid value looks like, for error messages
+	parse  func(v string) (agent.Option, error)
+}
+
+// variables lists every variable but HEAPDIFF_DIR, HEAPDIFF_GROWTH_R2 (read
+// with HEAPDIFF_GROWTH_ALERT), HEAPDIFF_HTTP and HEAPDIFF_LOG, which Start
+// reads itself.
+var variables = []variable{
+	{"HEAPDIFF_EVERY", "a duration like 30m, or 0 for off", durationOpt(agent.Every)},
+	{"HEAPDIFF_SIGNAL", "USR1, USR2 or off", signalOpt},
+	{"HEAPDIFF_KEEP", "a whole number of files", func(v string) (agent.Option, error) {
+		n, err := strconv.Atoi(v)
+		return agent.Keep(n), err
+	}},
+	{"HEAPDIFF_MAX_BYTES", "a size like 512MiB or 2GB", func(v string) (agent.Option, error) {
+		n, err := snapshot.ParseBytes(v)
+		return agent.MaxBytes(int64(min(n, 1<<62))), err
+	}},
+	{"HEAPDIFF_MAX_AGE", "a duration like 36h or 7d", durationOpt(agent.MaxAge)},
+	{"HEAPDIFF_MIN_INTERVAL", "a duration like 10s", durationOpt(agent.MinInterval)},
+	{"HEAPDIFF_GC", "true or false", func(v string) (agent.Option, error) {
+		b, err := strconv.ParseBool(v)
+		return agent.GCBeforeCapture(b), err
+	}},
+	{"HEAPDIFF_BASELINE_AFTER", "a duration like 2m, or 0 for off", durationOpt(agent.BaselineAfter)},
+	{"HEAPDIFF_SAMPLE_EVERY", "a duration like 1m", durationOpt(agent.SampleEvery)},
+	{"HEAPDIFF_GROWTH_WINDOW", "a duration like 1h", durationOpt(agent.GrowthWindow)},
+	{"HEAPDIFF_RSS_ALERT", "a size like 1.5GiB", func(v string) (agent.Option, error) {
+		n, err := snapshot.ParseBytes(v)
+		return agent.RSSAbove(n), err
+	}},
+	{"HEAPDIFF_LIMIT_ALERT", "a percentage like 85%", func(v string) (agent.Option, error) {
+		p, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
+		return agent.LimitAbove(p), err
+	}},
+	{"HEAPDIFF_GROWTH_ALERT", "a size per hour like 50MiB/h", nil}, // needs HEAPDIFF_GROWTH_R2: see growthOpt
+	{"HEAPDIFF_COOLDOWN", "a duration like 30m", durationOpt(agent.Cooldown)},
+	{"HEAPDIFF_WEBHOOK", "an http or https URL", func(v string) (agent.Option, error) { return agent.Webhook(v), nil }},
+	{"HEAPDIFF_WEBHOOK_TIMEOUT", "a duration like 10s", durationOpt(agent.WebhookTimeout)},
+	{"HEAPDIFF_TOKEN", "any string", func(v string) (agent.Option, error) { return agent.Token(v), nil }},
+}
+
+func durationOpt(opt func(time.Duration) agent.Option) func(string) (agent.Option, error) {
+	return func(v string) (agent.Option, error) {
+		d, err := parseDuration(v)
+		return opt(d), err
+	}
+}
+
+// parseDuration is time.ParseDuration that also takes whole days ("7d").
+func parseDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(strings.TrimSpace(v), "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, errors.New("not a number of days")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(strings.TrimSpace(v))
+}
+
+// Options turns the environment, read through lookup, into agent options.
+// enabled reports whether HEAPDIFF_DIR is set. Each malformed value gives one
+// problem, naming the variable and what it expects, and no option, so the
+// agent keeps that option's default.
+func Options(lookup func(string) (string, bool)) (opts []agent.Option, problems []error, enabled bool) {
+	dir, ok := lookup("HEAPDIFF_DIR")
+	if !ok || dir == "" {
+		return nil, nil, false
+	}
+	opts = append(opts, agent.Dir(dir))
+	for _, v := range variables {
+		s, ok := lookup(v.name)
+		if !ok {
+			continue
+		}
+		parse := v.parse
+		if v.name == "HEAPDIFF_GROWTH_ALERT" {
+			r2, _ := lookup("HEAPDIFF_GROWTH_R2")
+			parse = growthOpt(r2)
+		}
+		opt, err := parse(s)
+		if err == nil {
+			// Run the option on a scratch agent config to catch range errors
+			// (a negative count, a percentage over 100) here, per variable.
+			err = agent.Validate(opt)
+		}
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s=%q ignored: want %s (%v)", v.name, redact(v.name, s), v.expect, err))
+			continue
+		}
+		opts = append(opts, opt)
+	}
+	return opts, problems, true
+}
+
+// growthOpt parses "50MiB/h" (or "50MiB") with the R² threshold from
+// HEAPDIFF_GROWTH_R2.
+func growthOpt(r2 string) func(string) (agent.Option, error) {
+	return func(v string) (agent.Option, error) {
+		n, err := snapshot.ParseBytes(strings.TrimSuffix(strings.TrimSpace(v), "/h"))
+		if err != nil {
+			return nil, err
+		}
+		minR2 := 0.0
+		if r2 != "" {
+			if minR2, err = strconv.ParseFloat(r2, 64); err != nil {
+				return nil, fmt.Errorf("HEAPDIFF_GROWTH_R2=%q: not a number from 0 to 1", r2)
+			}
+		}
+		return agent.GrowthAbove(float64(n), minR2), nil
+	}
+}
+
+// redact hides secrets from error messages.
+func redact(name, value string) string {
+	if name == "HEAPDIFF_WEBHOOK" || name == "HEAPDIFF_TOKEN" {
+		return "(secret)"
+	}
+	return value
+}
+
+// Start starts an agent from the environment read through lookup and returns
+// it, or nil when HEAPDIFF_DIR is unset or the agent cannot start. It logs
+// every problem and never fails: the package's init calls it with
+// os.LookupEnv.
+func Start(lookup func(string) (string, bool)) *agent.Agent {
+	log := logger(lookup)
+	opts, problems, enabled := Options(lookup)
+	if !enabled {
+		log.Info("heapdiff: capture agent off (set HEAPDIFF_DIR to turn it on)")
+		return nil
+	}
+	for _, p := range problems {
+		log.Warn("heapdiff: " + p.Error())
+	}
+	a, err := agent.Start(append(opts, agent.Logger(log))...)
+	if err != nil {
+		log.Error("heapdiff: capture agent not started", "err", err)
+		return nil
+	}
+	if addr, ok := lookup("HEAPDIFF_HTTP"); ok && addr != "" {
+		serve(a, addr, log)
+	}
+	return a
+}
+
+// serve serves the agent's handler on its own listener at /debug/heapdiff/.
+func serve(a *agent.Agent, addr string, log *slog.Logger) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error("heapdiff: HEAPDIFF_HTTP: cannot listen", "addr", addr, "err", err)
+		return
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/debug/heapdiff/", http.StripPrefix("/debug/heapdiff", a.Handler()))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("heapdiff: serving the agent", "url", "http://"+ln.Addr().String()+"/debug/heapdiff/")
+}
+
+// logger makes the logger HEAPDIFF_LOG asks for.
+func logger(lookup func(string) (string, bool)) *slog.Logger {
+	v, _ := lookup("HEAPDIFF_LOG")
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "off", "none":
+		return slog.New(slog.DiscardHandler)
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(defaultHandler{})
+}
+
+// defaultHandler logs through whatever slog.Default is when a message is
+// logged, so a service that sets its default logger after this package's init
+// still gets the agent's messages in its own format.
+type defaultHandler struct{}
+
+func (defaultHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return slog.Default().Handler().Enabled(ctx, l)
+}
+
+func (defaultHandler) Handle(ctx context.Context, r slog.Record) error {
+	return slog.Default().Handler().Handle(ctx, r)
+}
+
+func (h defaultHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return slog.Default().Handler().WithAttrs(as)
+}
+
+func (h defaultHandler) WithGroup(name string) slog.Handler {
+	return slog.Default().Handler().WithGroup(name)
+}

@@ -1,0 +1,41 @@
+package snapshot
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// ParseBytes reads a size such as "512MiB", "1.5GB", "64K" or "1048576", for
+// retention limits and thresholds given as text. KB, MB, GB, TB are powers of
+// 1000; KiB, MiB, GiB, TiB and the bare K, M, G, T are powers of 1024; a
+// trailing "B" alone, or nothing, means bytes.
+func ParseBytes(s string) (uint64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.TrimSpace(t[i:])
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" {
+		return 0, fmt.Errorf("size %q: want a number with an optional unit, like 512MiB or 2GB", s)
+	}
+	mult, ok := sizeUnits[strings.ToLower(unit)]
+	if !ok {
+		return 0, fmt.Errorf("size %q: unknown unit %q (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)", s, unit)
+	}
+	v *= mult
+	if v >= math.MaxUint64 {
+		return 0, fmt.Errorf("size %q: too large", s)
+	}
+	return uint64(v), nil
+}
+
+var sizeUnits = map[string]float64{
+	"": 1, "b": 1,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+	"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+}
