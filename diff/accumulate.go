@@ -173,12 +173,51 @@ func (a *accumulator) stackGroup(pf *profileFrames, frames []int32, scratch []by
 // to the profile's values.
 func (a *accumulator) add(s int, p *profile.Profile, idx []int) {
 	pf := newProfileFrames(p, a.opts)
-	noise := newNoiseModel(p, idx)
 	nt := a.nTypes
-	vals := make([]int64, nt)
-	vars := make([]float64, nt)
-	var kept []int32
 	var scratch []byte
+	eachStack(p, pf, idx, func(frames []int32, vals []int64, vars []float64) {
+		for t := 0; t < nt; t++ {
+			a.total[s][t] += vals[t]
+			a.totalVar[s][t] += vars[t]
+		}
+		if len(frames) == 0 {
+			// A stack without frames still counts in the totals; it has
+			// nothing to be grouped by.
+			return
+		}
+		var g int32
+		g, scratch = a.rowGroup(pf, frames, scratch)
+		a.addTo(a.flat[s], a.flatVar[s], g, vals, vars)
+
+		if !a.hasCum {
+			return
+		}
+		a.stamp++
+		if a.opts.By == ByStack {
+			a.addTo(a.cum[s], a.cumVar[s], g, vals, vars)
+			return
+		}
+		for _, f := range frames {
+			g := a.frameGroup(pf, f)
+			if a.seen[g] == a.stamp {
+				continue
+			}
+			a.seen[g] = a.stamp
+			a.addTo(a.cum[s], a.cumVar[s], g, vals, vars)
+		}
+	})
+}
+
+// eachStack calls fn for every stack of p that Focus and Ignore keep, with
+// its frames after Hide (innermost first; empty for a stack that had no
+// frames to begin with), its values of the compared types (idx maps them to
+// the profile's) and their sampling variances. Stacks that Hide empties are
+// skipped. The slices are reused between calls.
+func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(frames []int32, vals []int64, vars []float64)) {
+	noise := newNoiseModel(p, idx)
+	vals := make([]int64, len(idx))
+	vars := make([]float64, len(idx))
+	var kept []int32
 	for _, st := range p.Stacks {
 		frames := st.Frames
 		if !pf.keep(frames) {
@@ -200,43 +239,19 @@ func (a *accumulator) add(s int, p *profile.Profile, idx []int) {
 			vals[t] = st.Values[i]
 		}
 		noise.variances(vals, vars)
-		for t := 0; t < nt; t++ {
-			a.total[s][t] += vals[t]
-			a.totalVar[s][t] += vars[t]
-		}
-		if len(frames) == 0 {
-			// A stack without frames still counts in the totals; it has
-			// nothing to be grouped by.
-			continue
-		}
+		fn(frames, vals, vars)
+	}
+}
 
-		var g int32
-		switch a.opts.By {
-		case ByStack:
-			g, scratch = a.stackGroup(pf, frames, scratch)
-		case ByFunc, ByLine:
-			g = a.frameGroup(pf, frames[0])
-		default: // site, package
-			g = a.frameGroup(pf, siteFrame(frames, pf.std, pf.rt))
-		}
-		a.addTo(a.flat[s], a.flatVar[s], g, vals, vars)
-
-		if !a.hasCum {
-			continue
-		}
-		a.stamp++
-		if a.opts.By == ByStack {
-			a.addTo(a.cum[s], a.cumVar[s], g, vals, vars)
-			continue
-		}
-		for _, f := range frames {
-			g := a.frameGroup(pf, f)
-			if a.seen[g] == a.stamp {
-				continue
-			}
-			a.seen[g] = a.stamp
-			a.addTo(a.cum[s], a.cumVar[s], g, vals, vars)
-		}
+// rowGroup returns the group (row) a non-empty stack's flat values go to.
+func (a *accumulator) rowGroup(pf *profileFrames, frames []int32, scratch []byte) (int32, []byte) {
+	switch a.opts.By {
+	case ByStack:
+		return a.stackGroup(pf, frames, scratch)
+	case ByFunc, ByLine:
+		return a.frameGroup(pf, frames[0]), scratch
+	default: // site, package
+		return a.frameGroup(pf, siteFrame(frames, pf.std, pf.rt)), scratch
 	}
 }
 

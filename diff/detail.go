@@ -1,0 +1,428 @@
+package diff
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+// Limits bound the size of a Detail, so that a report of two huge profiles
+// stays small enough to open.
+type Limits struct {
+	// MinFraction folds call-tree nodes whose base and target values are
+	// both below this fraction of the total, for every sample type, into one
+	// node per parent.
+	MinFraction float64
+	// MaxNodes caps the call tree's nodes (folded nodes excluded): the
+	// smallest go first. 0 means no cap.
+	MaxNodes int
+	// StacksPerRow keeps, for every row, the StacksPerRow stacks with the
+	// largest change of each sample type (so up to StacksPerRow times the
+	// number of types). 0 keeps every stack.
+	StacksPerRow int
+	// Rows is how many rows (from the first) get their stacks; 0 means all.
+	Rows int
+}
+
+// DefaultLimits keep a detail of a large production profile to a few
+// thousand call-tree nodes and a few stacks for each of the first rows.
+var DefaultLimits = Limits{MinFraction: 0.0005, MaxNodes: 6000, StacksPerRow: 4, Rows: 400}
+
+// Detail holds what a comparison's rows leave out: the merged call tree of
+// both profiles, each row's call stacks, and the changes by site whatever the
+// grouping. Explain computes it.
+type Detail struct {
+	// Tree is the call tree of both profiles merged by function, root
+	// first, in depth-first order with each node's children sorted by name
+	// (a folded node last). Tree[0] is the root: its values are the totals.
+	Tree []Node
+	// Stacks holds, for each of the comparison's rows (Stacks[i] for
+	// Rows[i]), its largest call stacks sorted by the change of the shown
+	// sample type, largest first. It is nil for rows beyond Limits.Rows.
+	Stacks [][]StackChange
+	// MoreStacks counts, for each row, the stacks Limits.StacksPerRow left
+	// out of Stacks.
+	MoreStacks []int
+	// Sites holds a row for every allocation site (the comparison grouped
+	// by site, whatever its own grouping), sorted as Compare sorts rows.
+	Sites []Row
+}
+
+// Node is a function in the merged call tree, reached by one path of
+// callers from the root.
+type Node struct {
+	// Name is the function's name (its address when unsymbolized); the root
+	// is called "root".
+	Name string
+	// Parent is the index of the calling node in Detail.Tree, -1 for the root.
+	Parent int32
+	// Depth is 0 for the root, 1 for outermost functions (main, goexit), ...
+	Depth int
+	// Values holds, for every sample type, the change of everything
+	// allocated below this node (its cumulative value).
+	Values []Change
+	// Folded is, for a node that stands for smaller siblings too small to
+	// draw, how many it stands for; 0 for a function's own node.
+	Folded int
+}
+
+// StackChange is one call stack of a row with its change for every sample
+// type.
+type StackChange struct {
+	// Frames holds the stack's frames, innermost first, after Options.Hide.
+	Frames []profile.Frame
+	// Values holds one Change per sample type.
+	Values []Change
+}
+
+// Explain computes the detail of comparison c, which Compare returned for
+// the same profiles and options: the same stacks are kept, hidden, grouped
+// and normalized.
+func Explain(base, target *profile.Profile, c *Comparison, opts Options, lim Limits) (*Detail, error) {
+	_, baseIdx, targetIdx, _, err := commonTypes(base, target)
+	if err != nil {
+		return nil, err
+	}
+	nt := len(c.Types)
+	e := &explainer{
+		nt:     nt,
+		acc:    newAccumulator(Options{By: opts.By, Focus: opts.Focus, Ignore: opts.Ignore, Hide: opts.Hide}, nt),
+		rowOf:  map[int32]int32{},
+		stacks: map[int32]*stackSums{},
+		nodes:  map[uint64]int32{},
+		names:  map[string]int32{},
+	}
+	e.newNode(-1, e.name("root"))
+	for s, p := range []*profile.Profile{base, target} {
+		idx := baseIdx
+		if s == 1 {
+			idx = targetIdx
+		}
+		e.add(s, p, idx, opts)
+	}
+	scale := e.normalizeFactors(opts.Normalize)
+
+	d := &Detail{Tree: e.tree(scale, lim)}
+	d.Stacks, d.MoreStacks = e.rowStacks(c, scale, lim)
+	if c.By == BySite && c.Rest.Rows == 0 {
+		d.Sites = c.Rows
+	} else {
+		sites, err := Compare(base, target, Options{SampleIndex: opts.SampleIndex, Focus: opts.Focus, Ignore: opts.Ignore, Hide: opts.Hide, Normalize: opts.Normalize})
+		if err != nil {
+			return nil, err
+		}
+		d.Sites = sites.Rows
+	}
+	return d, nil
+}
+
+// explainer sums both profiles' stacks into a call tree and into stacks per
+// row. Values are stored flat, item i, type t at i*nt+t, side 0 the base.
+type explainer struct {
+	nt  int
+	acc *accumulator // assigns row and stack groups exactly as Compare does
+
+	total    [2][]int64
+	rowOf    map[int32]int32 // stack group → row group
+	stacks   map[int32]*stackSums
+	stackIDs []int32 // stack groups in the order first seen
+
+	nodes      map[uint64]int32 // parent<<32 | name → node
+	nodeName   []int32
+	nodeParent []int32
+	nodeVals   [2][]int64
+	nodeVars   [2][]float64
+	names      map[string]int32
+	nameList   []string
+}
+
+type stackSums struct {
+	vals [2][]int64
+	vars [2][]float64
+}
+
+func (e *explainer) name(s string) int32 {
+	if id, ok := e.names[s]; ok {
+		return id
+	}
+	id := int32(len(e.nameList))
+	e.names[s] = id
+	e.nameList = append(e.nameList, s)
+	return id
+}
+
+func (e *explainer) newNode(parent, name int32) int32 {
+	n := int32(len(e.nodeName))
+	e.nodeName = append(e.nodeName, name)
+	e.nodeParent = append(e.nodeParent, parent)
+	for s := 0; s < 2; s++ {
+		e.nodeVals[s] = append(e.nodeVals[s], make([]int64, e.nt)...)
+		e.nodeVars[s] = append(e.nodeVars[s], make([]float64, e.nt)...)
+	}
+	if parent >= 0 {
+		e.nodes[uint64(parent)<<32|uint64(name)] = n
+	}
+	return n
+}
+
+func (e *explainer) child(parent, name int32) int32 {
+	if n, ok := e.nodes[uint64(parent)<<32|uint64(name)]; ok {
+		return n
+	}
+	return e.newNode(parent, name)
+}
+
+// add sums one profile's stacks into side s.
+func (e *explainer) add(s int, p *profile.Profile, idx []int, opts Options) {
+	pf := newProfileFrames(p, opts)
+	frameName := make([]int32, len(p.Frames))
+	for i, f := range p.Frames {
+		frameName[i] = e.name(f.FunctionName())
+	}
+	e.total[s] = make([]int64, e.nt)
+	var scratch []byte
+	eachStack(p, pf, idx, func(frames []int32, vals []int64, vars []float64) {
+		addValues(e.total[s], 0, vals)
+		node := int32(0)
+		addValues(e.nodeVals[s], 0, vals)
+		addVariances(e.nodeVars[s], 0, vars)
+		for i := len(frames) - 1; i >= 0; i-- {
+			node = e.child(node, frameName[frames[i]])
+			addValues(e.nodeVals[s], int(node)*e.nt, vals)
+			addVariances(e.nodeVars[s], int(node)*e.nt, vars)
+		}
+		if len(frames) == 0 {
+			return
+		}
+		var row, stack int32
+		row, scratch = e.acc.rowGroup(pf, frames, scratch)
+		stack, scratch = e.acc.stackGroup(pf, frames, scratch)
+		sums, ok := e.stacks[stack]
+		if !ok {
+			sums = &stackSums{}
+			for side := 0; side < 2; side++ {
+				sums.vals[side] = make([]int64, e.nt)
+				sums.vars[side] = make([]float64, e.nt)
+			}
+			e.stacks[stack] = sums
+			e.stackIDs = append(e.stackIDs, stack)
+			e.rowOf[stack] = row
+		}
+		addValues(sums.vals[s], 0, vals)
+		addVariances(sums.vars[s], 0, vars)
+	})
+}
+
+func addValues(dst []int64, at int, v []int64) {
+	for t, x := range v {
+		dst[at+t] += x
+	}
+}
+
+func addVariances(dst []float64, at int, v []float64) {
+	for t, x := range v {
+		dst[at+t] += x
+	}
+}
+
+// normalizeFactors returns the factor Compare scales each type's base
+// values by (1 when it does not).
+func (e *explainer) normalizeFactors(normalize bool) []float64 {
+	f := make([]float64, e.nt)
+	for t := range f {
+		f[t] = 1
+		if b, tg := e.total[0][t], e.total[1][t]; normalize && b != 0 && b != tg {
+			f[t] = float64(tg) / float64(b)
+		}
+	}
+	return f
+}
+
+// changes builds the Changes of item at (flat index i*nt) from both sides'
+// values, scaling the base by scale.
+func changes(vals [2][]int64, vars [2][]float64, at int, scale []float64) []Change {
+	out := make([]Change, len(scale))
+	for t, f := range scale {
+		b, vb := vals[0][at+t], vars[0][at+t]
+		if f != 1 {
+			b = int64(math.Round(float64(b) * f))
+			vb *= f * f
+		}
+		out[t] = change(b, vals[1][at+t], vb, vars[1][at+t])
+	}
+	return out
+}
+
+// tree prunes, folds and orders the call tree.
+func (e *explainer) tree(scale []float64, lim Limits) []Node {
+	n := len(e.nodeName)
+	nt := e.nt
+	// A node's weight is its largest share of a total, over types and sides.
+	weight := make([]float64, n)
+	for t := 0; t < nt; t++ {
+		denom := math.Max(math.Abs(float64(e.nodeVals[0][t])*scale[t]), math.Abs(float64(e.nodeVals[1][t])))
+		if denom == 0 {
+			continue
+		}
+		for i := 0; i < n; i++ {
+			w := math.Max(math.Abs(float64(e.nodeVals[0][i*nt+t])*scale[t]), math.Abs(float64(e.nodeVals[1][i*nt+t]))) / denom
+			weight[i] = math.Max(weight[i], w)
+		}
+	}
+	keep := make([]bool, n)
+	for i := range keep {
+		keep[i] = i == 0 || weight[i] >= lim.MinFraction && weight[i] > 0
+	}
+	if lim.MaxNodes > 0 {
+		order := make([]int, 0, n)
+		for i := range keep {
+			if keep[i] {
+				order = append(order, i)
+			}
+		}
+		if len(order) > lim.MaxNodes {
+			// Parents are created before their children, so on equal weight
+			// the parent ranks first.
+			slices.SortFunc(order, func(a, b int) int {
+				if c := cmp.Compare(weight[b], weight[a]); c != 0 {
+					return c
+				}
+				return cmp.Compare(a, b)
+			})
+			for _, i := range order[lim.MaxNodes:] {
+				if i != 0 {
+					keep[i] = false
+				}
+			}
+		}
+	}
+	children := make([][]int32, n)
+	for i := 1; i < n; i++ {
+		p := e.nodeParent[i]
+		children[p] = append(children[p], int32(i))
+	}
+	var out []Node
+	var walk func(i int32, parent int32, depth int)
+	walk = func(i int32, parent int32, depth int) {
+		at := int32(len(out))
+		out = append(out, Node{Name: e.nameList[e.nodeName[i]], Parent: parent, Depth: depth,
+			Values: changes(e.nodeVals, e.nodeVars, int(i)*nt, scale)})
+		kids := children[i]
+		slices.SortFunc(kids, func(a, b int32) int {
+			return cmp.Or(strings.Compare(e.nameList[e.nodeName[a]], e.nameList[e.nodeName[b]]), cmp.Compare(a, b))
+		})
+		var folded [2][]int64
+		var foldedVar [2][]float64
+		nFolded := 0
+		for _, k := range kids {
+			if keep[k] {
+				walk(k, at, depth+1)
+				continue
+			}
+			if nFolded == 0 {
+				for s := 0; s < 2; s++ {
+					folded[s] = make([]int64, nt)
+					foldedVar[s] = make([]float64, nt)
+				}
+			}
+			nFolded++
+			for s := 0; s < 2; s++ {
+				addValues(folded[s], 0, e.nodeVals[s][int(k)*nt:int(k+1)*nt])
+				addVariances(foldedVar[s], 0, e.nodeVars[s][int(k)*nt:int(k+1)*nt])
+			}
+		}
+		if nFolded > 0 {
+			out = append(out, Node{Name: "(" + strconv.Itoa(nFolded) + " smaller)", Parent: at, Depth: depth + 1,
+				Values: changes(folded, foldedVar, 0, scale), Folded: nFolded})
+		}
+	}
+	walk(0, -1, 0)
+	return out
+}
+
+// rowStacks picks each row's largest stacks.
+func (e *explainer) rowStacks(c *Comparison, scale []float64, lim Limits) ([][]StackChange, []int) {
+	rowIndex := make(map[string]int, len(c.Rows))
+	for i, r := range c.Rows {
+		rowIndex[rowKey(r.Name, r.Frames)] = i
+	}
+	n := len(c.Rows)
+	if lim.Rows > 0 && n > lim.Rows {
+		n = lim.Rows
+	}
+	all := make([][]StackChange, len(c.Rows))
+	groupRow := map[int32]int{}
+	for _, sg := range e.stackIDs {
+		g := e.rowOf[sg]
+		i, ok := groupRow[g]
+		if !ok {
+			info := e.acc.infos[g]
+			i, ok = rowIndex[rowKey(info.name, info.frames)]
+			if !ok {
+				i = -1 // a row with no value left, or cut by Top
+			}
+			groupRow[g] = i
+		}
+		if i < 0 || i >= n {
+			continue
+		}
+		sums := e.stacks[sg]
+		all[i] = append(all[i], StackChange{Frames: e.acc.infos[sg].frames, Values: changes(sums.vals, sums.vars, 0, scale)})
+	}
+	more := make([]int, len(c.Rows))
+	out := make([][]StackChange, len(c.Rows))
+	for i := 0; i < n; i++ {
+		out[i], more[i] = largestStacks(all[i], c.Index, lim.StacksPerRow)
+	}
+	return out, more
+}
+
+// largestStacks keeps the perType stacks with the largest |delta| of every
+// type, sorted by |delta| of type shown, and says how many it dropped.
+func largestStacks(stacks []StackChange, shown, perType int) ([]StackChange, int) {
+	byDelta := func(t int) func(a, b StackChange) int {
+		return func(a, b StackChange) int {
+			return cmp.Or(cmp.Compare(abs64(b.Values[t].Delta()), abs64(a.Values[t].Delta())),
+				cmp.Compare(abs64(b.Values[t].Target), abs64(a.Values[t].Target)))
+		}
+	}
+	if perType > 0 && len(stacks) > perType {
+		nTypes := len(stacks[0].Values)
+		chosen := make([]bool, len(stacks))
+		order := make([]int, len(stacks))
+		for t := 0; t < nTypes; t++ {
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortStableFunc(order, func(a, b int) int { return byDelta(t)(stacks[a], stacks[b]) })
+			for _, i := range order[:perType] {
+				chosen[i] = true
+			}
+		}
+		kept := stacks[:0:0]
+		for i, s := range stacks {
+			if chosen[i] {
+				kept = append(kept, s)
+			}
+		}
+		more := len(stacks) - len(kept)
+		slices.SortStableFunc(kept, byDelta(shown))
+		return kept, more
+	}
+	slices.SortStableFunc(stacks, byDelta(shown))
+	return stacks, 0
+}
+
+// rowKey identifies a row by its name and frames: names alone can repeat.
+func rowKey(name string, frames []profile.Frame) string {
+	var b strings.Builder
+	b.WriteString(name)
+	for _, f := range frames {
+		b.WriteString("\x00" + f.Function + "\x00" + f.File + "\x00" + itoa(f.Line) + "\x00" + f.Module + "\x00" + strconv.FormatUint(f.Address, 16))
+	}
+	return b.String()
+}
