@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heapdiff/heapdiff/agent"
+	"github.com/heapdiff/heapdiff/agent/snapshot"
+)
+
+func init() { extraCommands = append(extraCommands, newCaptureCmd) }
+
+// captureOptions holds everything "heapdiff capture" was asked to do.
+type captureOptions struct {
+	IO *streams
+
+	URL      string
+	Every    time.Duration
+	Count    int
+	Dir      string
+	Keep     int
+	MaxBytes string
+	MaxAge   time.Duration
+	Timeout  time.Duration
+	NoGC     bool
+	Token    string
+}
+
+// maxPulledProfile bounds one downloaded profile (compressed).
+const maxPulledProfile = 1 << 30
+
+func newCaptureCmd(s *streams) *cobra.Command { return captureCmd(s, nil) }
+
+// captureCmd builds the command; runF, when set, replaces runCapture so tests
+// can check flag parsing alone.
+func captureCmd(s *streams, runF func(context.Context, *captureOptions) error) *cobra.Command {
+	opts := &captureOptions{IO: s}
+	cmd := &cobra.Command{
+		Use:   "capture URL",
+		Short: "Fetch heap snapshots from a running service's net/http/pprof endpoint",
+		Long: `Capture fetches heap profiles from any Go service that serves net/http/pprof,
+with no change to its code, and keeps them the way heapdiff's agent does:
+named by time, host, sequence and trigger ("pull"), written atomically, with
+metadata in the profile's comments, and pruned by --keep, --max-bytes and
+--max-age (never the first snapshot of the run, never a file it did not name).
+
+URL is the heap endpoint, such as http://host:6060/debug/pprof/heap; a URL
+with no path gets /debug/pprof/heap. "gc=1" is added so each profile is taken
+right after a garbage collection. Each snapshot's path is printed on standard
+output; progress is drawn on standard error when it is a terminal. Ctrl-C
+stops cleanly between or during fetches.`,
+		Example: `  heapdiff capture http://127.0.0.1:6060/debug/pprof/heap --dir snaps/
+  heapdiff capture http://host:6060/debug/pprof/heap --every 1m --count 10 --dir snaps/
+  heapdiff compare snaps/heap-*-0001-pull.pb.gz snaps/heap-*-0010-pull.pb.gz`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{fmt.Errorf("capture needs one URL; got %d argument(s)", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.URL = args[0]
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if runF != nil {
+				return runF(ctx, opts)
+			}
+			return runCapture(ctx, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&opts.Every, "every", 0, "fetch a snapshot this often (0: once)")
+	f.IntVar(&opts.Count, "count", 0, "stop after this many snapshots (0: 1 without --every, until Ctrl-C with it)")
+	f.StringVar(&opts.Dir, "dir", ".", "directory to write snapshots to (created if missing)")
+	f.IntVar(&opts.Keep, "keep", agent.DefaultKeep, "keep at most this many snapshots in --dir (0: no limit)")
+	f.StringVar(&opts.MaxBytes, "max-bytes", "512MiB", "keep at most this many bytes of snapshots (0: no limit)")
+	f.DurationVar(&opts.MaxAge, "max-age", agent.DefaultMaxAge, "remove snapshots older than this (0: no limit)")
+	f.DurationVar(&opts.Timeout, "timeout", time.Minute, "give up on one fetch after this long")
+	f.BoolVar(&opts.NoGC, "no-gc", false, "do not ask for a garbage collection before each profile (gc=1)")
+	f.StringVar(&opts.Token, "token", "", "send \"Authorization: Bearer TOKEN\" (default: $HEAPDIFF_TOKEN)")
+	return cmd
+}
+
+// puller fetches snapshots from one endpoint.
+type puller struct {
+	opts     *captureOptions
+	url      string // with gc=1
+	source   string // the URL without credentials or query, for metadata
+	host     string
+	client   *http.Client
+	keep     snapshot.Retention
+	seq      int
+	baseline string
+}
+
+// runCapture fetches snapshots until the count is reached or ctx is done. A
+// failed fetch is reported and the next one tried; the command fails if any
+// did.
+func runCapture(ctx context.Context, opts *captureOptions) error {
+	p, err := newPuller(opts)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return fmt.Errorf("snapshot directory: %w", err)
+	}
+	if p.seq, err = lastSeq(opts.Dir, p.host); err != nil {
+		return err
+	}
+	count := opts.Count
+	if count == 0 && opts.Every == 0 {
+		count = 1
+	}
+	s := opts.IO
+	var done, failed int
+	var lastErr error
+	for {
+		file, size, err := p.pull(ctx)
+		switch {
+		case ctx.Err() != nil:
+			p.progress("")
+			fmt.Fprintf(s.ErrOut, "stopped: %d snapshot(s) in %s\n", done, opts.Dir)
+			return nil
+		case err != nil:
+			failed++
+			lastErr = err
+			p.progress("")
+			if count == 1 {
+				return err
+			}
+			fmt.Fprintf(s.ErrOut, "heapdiff: %s\n", oneLine(err.Error()))
+		default:
+			done++
+			p.progress("")
+			fmt.Fprintln(s.Out, file)
+		}
+		if count > 0 && done+failed >= count {
+			break
+		}
+		next := time.Now().Add(opts.Every)
+		if !p.wait(ctx, next, done, count, size) {
+			p.progress("")
+			fmt.Fprintf(s.ErrOut, "stopped: %d snapshot(s) in %s\n", done, opts.Dir)
+			return nil
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d captures failed; last: %w", failed, done+failed, lastErr)
+	}
+	return nil
+}
+
+func newPuller(opts *captureOptions) (*puller, error) {
+	u, err := url.Parse(opts.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usageError{fmt.Errorf("capture: %q is not an http or https URL", redactURL(opts.URL))}
+	}
+	if opts.Every < 0 || opts.Count < 0 || opts.Keep < 0 || opts.MaxAge < 0 || opts.Timeout <= 0 {
+		return nil, usageError{errors.New("capture: --every, --count, --keep and --max-age must not be negative, --timeout must be positive")}
+	}
+	maxBytes, err := snapshot.ParseBytes(opts.MaxBytes)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--max-bytes: %w", err)}
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/debug/pprof/heap"
+	}
+	source := *u
+	source.User, source.RawQuery, source.Fragment = nil, "", ""
+	if !opts.NoGC {
+		q := u.Query()
+		q.Set("gc", "1")
+		u.RawQuery = q.Encode()
+	}
+	if opts.Token == "" {
+		opts.Token = os.Getenv("HEAPDIFF_TOKEN")
+	}
+	return &puller{
+		opts:   opts,
+		url:    u.String(),
+		source: source.String(),
+		host:   snapshot.Clean(u.Host, "host"),
+		client: &http.Client{Timeout: opts.Timeout},
+		keep:   snapshot.Retention{Keep: opts.Keep, MaxBytes: int64(min(maxBytes, 1<<62)), MaxAge: opts.MaxAge},
+	}, nil
+}
+
+// redactURL drops credentials and the query from a URL for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery = nil, ""
+	return u.String()
+}
+
+// lastSeq finds the highest sequence number of earlier pulls from host in
+// dir, so names from successive runs never collide.
+func lastSeq(dir, host string) (int, error) {
+	files, err := snapshot.List(dir)
+	if err != nil {
+		return 0, err
+	}
+	seq := 0
+	for _, f := range files {
+		if f.Host == host && f.PID == 0 {
+			seq = max(seq, f.Seq)
+		}
+	}
+	return seq, nil
+}
+
+// pull fetches one profile and writes it as a snapshot.
+func (p *puller) pull(ctx context.Context) (path string, size int64, err error) {
+	p.progress(fmt.Sprintf("fetching %s ...", p.source))
+	now := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
+	if err != nil {
+		return "", 0, fmt.Errorf("fetch %s: %w", p.source, err)
+	}
+	if p.opts.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+p.opts.Token)
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL, query and all
+		}
+		return "", 0, fmt.Errorf("fetch %s: %w", p.source, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", 0, fmt.Errorf("fetch %s: %s", p.source, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPulledProfile+1))
+	if err != nil {
+		return "", 0, fmt.Errorf("fetch %s: %w", p.source, err)
+	}
+	if len(body) > maxPulledProfile {
+		return "", 0, fmt.Errorf("fetch %s: profile larger than 1 GiB", p.source)
+	}
+	if len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b {
+		return "", 0, fmt.Errorf("fetch %s: the answer is not a gzipped pprof profile; is it a heap profile endpoint, without debug=1?", p.source)
+	}
+	p.seq++
+	name := snapshot.Name{Time: now, Host: p.host, PID: 0, Seq: p.seq, Trigger: "pull"}.String()
+	c := snapshot.Comment
+	comments := []string{c("trigger", "pull"), c("time", now.UTC().Format(time.RFC3339)), c("source", p.source),
+		c("host", p.host), c("seq", strconv.Itoa(p.seq)), c("gc", strconv.FormatBool(!p.opts.NoGC))}
+	size, err = snapshot.WriteAtomic(p.opts.Dir, name, func(w io.Writer) error {
+		return snapshot.AddComments(w, bytes.NewReader(body), comments)
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	if p.baseline == "" {
+		p.baseline = name
+	}
+	if _, _, err := snapshot.Prune(p.opts.Dir, p.keep, now, p.baseline); err != nil {
+		fmt.Fprintf(p.opts.IO.ErrOut, "heapdiff: %s\n", oneLine(err.Error()))
+	}
+	return filepath.Join(p.opts.Dir, name), size, nil
+}
+
+// wait sleeps until next, drawing a countdown on a terminal. It reports false
+// if ctx ended first.
+func (p *puller) wait(ctx context.Context, next time.Time, done, count int, size int64) bool {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	timer := time.NewTimer(time.Until(next))
+	defer timer.Stop()
+	of := ""
+	if count > 0 {
+		of = fmt.Sprintf("/%d", count)
+	}
+	for {
+		p.progress(fmt.Sprintf("%d%s snapshots, last %s; next in %s (Ctrl-C stops)",
+			done, of, byteSize(size), time.Until(next).Round(time.Second)))
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+			return true
+		case <-tick.C:
+		}
+	}
+}
+
+// progress redraws one status line on a terminal; "" clears it. Off a terminal
+// it prints nothing, so logs and pipes stay clean.
+func (p *puller) progress(msg string) {
+	if !p.opts.IO.ErrIsTerminal {
+		return
+	}
+	fmt.Fprintf(p.opts.IO.ErrOut, "\r\033[K%s", msg)
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}

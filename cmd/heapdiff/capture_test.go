@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/pprof"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gpprof "github.com/google/pprof/profile"
+
+	"github.com/heapdiff/heapdiff/agent/snapshot"
+)
+
+// pprofServer is a real net/http/pprof endpoint on 127.0.0.1 that records the
+// queries it gets.
+type pprofServer struct {
+	*httptest.Server
+	mu      sync.Mutex
+	queries []string
+	auth    []string
+}
+
+func newPprofServer(t *testing.T) *pprofServer {
+	s := &pprofServer{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.queries = append(s.queries, r.URL.RawQuery)
+		s.auth = append(s.auth, r.Header.Get("Authorization"))
+		s.mu.Unlock()
+		pprof.Index(w, r)
+	})
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func captureOpts(t *testing.T, url string) *captureOptions {
+	return &captureOptions{
+		IO:  &streams{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}},
+		URL: url, Dir: t.TempDir(), Keep: 50, MaxBytes: "512MiB", MaxAge: time.Hour, Timeout: time.Minute,
+	}
+}
+
+func TestCaptureFlags(t *testing.T) {
+	var got *captureOptions
+	cmd := captureCmd(&streams{}, func(_ context.Context, o *captureOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"http://h:6060/debug/pprof/heap", "--every", "1m", "--count", "10", "--dir", "snaps/",
+		"--keep", "5", "--max-bytes", "1GiB", "--max-age", "48h", "--timeout", "5s", "--no-gc", "--token", "t"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	got.IO = nil
+	want := captureOptions{URL: "http://h:6060/debug/pprof/heap", Every: time.Minute, Count: 10, Dir: "snaps/",
+		Keep: 5, MaxBytes: "1GiB", MaxAge: 48 * time.Hour, Timeout: 5 * time.Second, NoGC: true, Token: "t"}
+	if *got != want {
+		t.Errorf("options = %+v\nwant      %+v", *got, want)
+	}
+}
+
+func TestCaptureFetchesNamesAndAnnotates(t *testing.T) {
+	srv := newPprofServer(t)
+	opts := captureOpts(t, srv.URL+"/debug/pprof/heap?secret=x")
+	opts.Every, opts.Count = 10*time.Millisecond, 3
+	if err := runCapture(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	files, err := snapshot.List(opts.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 3 {
+		t.Fatalf("%d snapshots, want 3", len(files))
+	}
+	printed := strings.Fields(opts.IO.Out.(*bytes.Buffer).String())
+	for i, f := range files {
+		if f.Trigger != "pull" || f.Seq != i+1 || f.PID != 0 || !strings.HasPrefix(f.Host, "127.0.0.1_") {
+			t.Errorf("snapshot %s: %+v", f.File, f.Name)
+		}
+		if !slices.Contains(printed, filepath.Join(opts.Dir, f.File)) {
+			t.Errorf("%s not printed on stdout: %q", f.File, printed)
+		}
+		fh, _ := os.Open(filepath.Join(opts.Dir, f.File))
+		p, err := gpprof.Parse(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f.File, err)
+		}
+		meta := map[string]string{}
+		for _, c := range p.Comments {
+			if k, v, ok := snapshot.ParseComment(c); ok {
+				meta[k] = v
+			}
+		}
+		if meta["trigger"] != "pull" || meta["source"] != srv.URL+"/debug/pprof/heap" {
+			t.Errorf("metadata %v (the query, with its secret, must not be kept)", meta)
+		}
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for _, q := range srv.queries {
+		if !strings.Contains(q, "gc=1") || !strings.Contains(q, "secret=x") {
+			t.Errorf("query %q: want gc=1 and the user's own parameters", q)
+		}
+	}
+	if opts.IO.ErrOut.(*bytes.Buffer).Len() != 0 {
+		t.Errorf("progress drawn off a terminal: %q", opts.IO.ErrOut)
+	}
+}
+
+func TestCaptureContinuesSequenceAndDefaultsPath(t *testing.T) {
+	srv := newPprofServer(t)
+	opts := captureOpts(t, srv.URL) // no path: /debug/pprof/heap
+	opts.Token = "tok"
+	for range 2 {
+		if err := runCapture(context.Background(), opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, _ := snapshot.List(opts.Dir)
+	if len(files) != 2 || files[0].Seq != 1 || files[1].Seq != 2 {
+		t.Fatalf("two runs wrote %+v, want sequence 1 then 2", files)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.auth[0] != "Bearer tok" {
+		t.Errorf("Authorization %q", srv.auth[0])
+	}
+}
+
+func TestCaptureRetention(t *testing.T) {
+	srv := newPprofServer(t)
+	opts := captureOpts(t, srv.URL+"/debug/pprof/heap")
+	opts.Every, opts.Count, opts.Keep = time.Millisecond, 5, 2
+	os.WriteFile(filepath.Join(opts.Dir, "notes.txt"), []byte("mine"), 0o644)
+	if err := runCapture(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := snapshot.List(opts.Dir)
+	if len(files) != 2 || files[0].Seq != 1 || files[1].Seq != 5 {
+		t.Errorf("kept %+v, want the run's first and last", files)
+	}
+	if _, err := os.Stat(filepath.Join(opts.Dir, "notes.txt")); err != nil {
+		t.Errorf("foreign file: %v", err)
+	}
+}
+
+func TestCaptureStopsCleanlyOnCancel(t *testing.T) {
+	srv := newPprofServer(t)
+	opts := captureOpts(t, srv.URL+"/debug/pprof/heap")
+	opts.Every = time.Hour // would wait an hour for the second
+	opts.IO.ErrIsTerminal = true
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runCapture(ctx, opts) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if files, _ := snapshot.List(opts.Dir); len(files) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no first snapshot")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel() // what Ctrl-C does through signal.NotifyContext
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("cancelled capture returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("capture did not stop on cancel")
+	}
+	errOut := opts.IO.ErrOut.(*bytes.Buffer).String()
+	if !strings.Contains(errOut, "stopped: 1 snapshot(s)") || !strings.Contains(errOut, "next in") {
+		t.Errorf("terminal output %q lacks progress or the stop line", errOut)
+	}
+}
+
+func TestCaptureErrors(t *testing.T) {
+	srv := newPprofServer(t)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"capture"}, exitUsage, "needs one URL"},
+		{[]string{"capture", "ftp://x/y"}, exitUsage, "not an http or https URL"},
+		{[]string{"capture", srv.URL + "/debug/pprof/heap", "--max-bytes", "lots"}, exitUsage, "--max-bytes"},
+		{[]string{"capture", srv.URL + "/debug/pprof/nonesuch"}, exitError, "404 Not Found"},
+		{[]string{"capture", srv.URL + "/debug/pprof/heap?debug=1"}, exitError, "not a gzipped pprof profile"},
+		{[]string{"capture", "http://user:pw@127.0.0.1:1/debug/pprof/heap"}, exitError, "connection refused"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runCLI(t, nil, append(tt.args, "--dir", t.TempDir())...)
+		if code != tt.code || !strings.Contains(errOut, tt.want) || strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "heapdiff: ") {
+			t.Errorf("heapdiff %s: exit %d, stderr %q; want exit %d and one line with %q", strings.Join(tt.args, " "), code, errOut, tt.code, tt.want)
+		}
+		if strings.Contains(errOut, "pw") {
+			t.Errorf("credentials leaked: %q", errOut)
+		}
+	}
+}
