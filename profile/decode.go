@@ -1,8 +1,11 @@
 package profile
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -582,13 +585,26 @@ func (d *protoDecoder) stacks(p *Profile, locFrames, locStart []int32) error {
 	var (
 		ids     []uint64
 		values  []int64
-		key     []byte
-		spans   = make([]span, 0, len(d.samples))
-		pool    = make([]int32, 0, len(d.samples)*8)
-		valPool = make([]int64, 0, len(d.samples)*nTypes)
-		byKey   = make(map[string]int32, len(d.samples))
 		frames  []int32
+		spans   = make([]span, 0, len(d.samples))
+		pool    = make([]int32, 0, d.countFrames(locations, locStart))
+		valPool = make([]int64, 0, len(d.samples)*nTypes)
+		// Stacks are merged by a hash of their frames: a map of strings
+		// would cost more than the stacks themselves. Colliding stacks
+		// (told apart by comparing frames) chain through next.
+		byHash  = make(map[uint64]int32, len(d.samples))
+		next    []int32
+		seed    = maphash.MakeSeed()
+		scratch []byte
 	)
+	find := func(h uint64) (int32, bool) {
+		for si, ok := byHash[h]; ok && si >= 0; si = next[si] {
+			if s := spans[si]; slices.Equal(pool[s.start:s.end], frames) {
+				return si, true
+			}
+		}
+		return 0, false
+	}
 	for _, sample := range d.samples {
 		ids, values = ids[:0], values[:0]
 		err := forEachField(sample, "sample", func(num protowire.Number, wt protowire.Type, b []byte) (int, error) {
@@ -634,21 +650,25 @@ func (d *protoDecoder) stacks(p *Profile, locFrames, locStart []int32) error {
 			}
 			frames = append(frames, locFrames[locStart[li]:locStart[li+1]]...)
 		}
-		key = appendStackKey(key[:0], frames)
-		si, seen := byKey[string(key)]
-		if !seen {
-			si = int32(len(spans))
-			byKey[string(key)] = si
-			start := int32(len(pool))
-			pool = append(pool, frames...)
-			spans = append(spans, span{start, int32(len(pool))})
-			valPool = append(valPool, values...)
+		h := hashFrames(seed, frames, &scratch)
+		if si, seen := find(h); seen {
+			acc := valPool[int(si)*nTypes : int(si+1)*nTypes]
+			for i, v := range values {
+				acc[i] += v
+			}
 			continue
 		}
-		acc := valPool[int(si)*nTypes : int(si+1)*nTypes]
-		for i, v := range values {
-			acc[i] += v
+		si := int32(len(spans))
+		prev, collides := byHash[h]
+		if !collides {
+			prev = -1
 		}
+		next = append(next, prev)
+		byHash[h] = si
+		start := int32(len(pool))
+		pool = append(pool, frames...)
+		spans = append(spans, span{start, int32(len(pool))})
+		valPool = append(valPool, values...)
 	}
 	p.Stacks = make([]Stack, len(spans))
 	for i, s := range spans {
@@ -658,6 +678,56 @@ func (d *protoDecoder) stacks(p *Profile, locFrames, locStart []int32) error {
 		}
 	}
 	return nil
+}
+
+// hashFrames hashes a frame sequence, to merge samples with the same stack.
+// scratch is reused between calls.
+func hashFrames(seed maphash.Seed, frames []int32, scratch *[]byte) uint64 {
+	b := (*scratch)[:0]
+	for _, f := range frames {
+		b = binary.LittleEndian.AppendUint32(b, uint32(f))
+	}
+	*scratch = b
+	return maphash.Bytes(seed, b)
+}
+
+// countFrames returns how many frames the samples hold in all, so the frame
+// pool is allocated once instead of growing by doubling (which, for large
+// profiles, leaves as much garbage behind as the pool itself). Malformed
+// samples count as zero here; the decoding pass reports them.
+func (d *protoDecoder) countFrames(locations idIndex, locStart []int32) int {
+	n := 0
+	for _, sample := range d.samples {
+		forEachField(sample, "sample", func(num protowire.Number, wt protowire.Type, b []byte) (int, error) {
+			if num != 1 {
+				return 0, nil
+			}
+			count := func(id uint64) {
+				if li, ok := locations.get(id); ok {
+					n += int(locStart[li+1] - locStart[li])
+				}
+			}
+			if wt == protowire.VarintType {
+				v, used := protowire.ConsumeVarint(b)
+				count(v)
+				return used, nil
+			}
+			if wt != protowire.BytesType {
+				return 0, nil
+			}
+			v, used := protowire.ConsumeBytes(b)
+			for len(v) > 0 {
+				id, k := protowire.ConsumeVarint(v)
+				if k < 0 {
+					break
+				}
+				count(id)
+				v = v[k:]
+			}
+			return used, nil
+		})
+	}
+	return n
 }
 
 // appendStackKey appends a compact encoding of a frame sequence, used as a map

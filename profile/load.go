@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -161,11 +162,28 @@ func readInput(path string, opts Options) ([]byte, error) {
 		// A pipe or device: read it as a stream.
 		return readLimited(f, limit)
 	}
+	head := make([]byte, 2)
+	if n, _ := io.ReadFull(f, head); n == 2 && isGzip(head) {
+		// Inflate straight from the file: the compressed bytes are never
+		// held in memory next to the inflated ones.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("read: %w", err)
+		}
+		var trailer [4]byte
+		var hint int64
+		if st.Size() >= 18 {
+			if _, err := f.ReadAt(trailer[:], st.Size()-4); err == nil {
+				hint = sizeHint(int64(binary.LittleEndian.Uint32(trailer[:])), st.Size(), limit)
+			}
+		}
+		return inflate(bufio.NewReaderSize(f, 256<<10), hint, limit)
+	}
 	if st.Size() > limit {
 		return nil, fmt.Errorf("%w: file is %d bytes, limit is %d", ErrTooLarge, st.Size(), limit)
 	}
 	data := make([]byte, st.Size())
-	if _, err := io.ReadFull(f, data); err != nil {
+	copy(data, head)
+	if _, err := io.ReadFull(f, data[min(len(head), len(data)):]); err != nil {
 		return nil, fmt.Errorf("read: %w", describeOpenError(err))
 	}
 	return data, nil
@@ -215,13 +233,23 @@ func decompress(data []byte, limit int64) ([]byte, error) {
 		}
 		return data, nil
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(data))
+	var hint int64
+	if len(data) >= 18 {
+		hint = sizeHint(int64(binary.LittleEndian.Uint32(data[len(data)-4:])), int64(len(data)), limit)
+	}
+	return inflate(bytes.NewReader(data), hint, limit)
+}
+
+// inflate decompresses a gzip stream into memory, refusing to produce more
+// than limit bytes. hint pre-sizes the buffer.
+func inflate(r io.Reader, hint, limit int64) ([]byte, error) {
+	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, gzipError(err)
 	}
 	defer zr.Close()
 	var out bytes.Buffer
-	out.Grow(int(sizeHint(data, limit)))
+	out.Grow(int(hint))
 	n, err := io.Copy(&out, io.LimitReader(zr, limit+1))
 	if err != nil {
 		return nil, gzipError(err)
@@ -232,21 +260,17 @@ func decompress(data []byte, limit int64) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// sizeHint reads the uncompressed size that a gzip stream records in its last
-// four bytes, bounded by the limit and by the largest ratio deflate can reach,
-// so a forged trailer cannot make us allocate much.
-func sizeHint(data []byte, limit int64) int64 {
-	if len(data) < 18 {
-		return 0
+// sizeHint bounds the uncompressed size a gzip stream records in its trailer
+// (isize) by the limit and by the largest ratio deflate can reach for the
+// compressed size, so a forged trailer cannot make us allocate much.
+func sizeHint(isize, compressed, limit int64) int64 {
+	if maxRatio := compressed * 1032; isize > maxRatio {
+		isize = maxRatio
 	}
-	n := int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
-	if maxRatio := int64(len(data)) * 1032; n > maxRatio {
-		n = maxRatio
+	if isize > limit {
+		isize = limit
 	}
-	if n > limit {
-		n = limit
-	}
-	return n + 1
+	return isize + 1
 }
 
 func gzipError(err error) error {

@@ -12,8 +12,15 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 )
 
 func main() {
+	// Loading large profiles is allocation-heavy and short-lived: collecting
+	// at 50% heap growth instead of 100% cuts peak memory by about a quarter
+	// for a few percent of CPU (see bench/run.sh). GOGC still overrides.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(50)
+	}
 	os.Exit(run(os.Args[1:], newStdStreams()))
 }

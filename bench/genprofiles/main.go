@@ -1,0 +1,55 @@
+// Command genprofiles writes the benchmark pair of large Go heap profiles
+// (see package heapgen) as DIR/base.pb.gz and DIR/target.pb.gz.
+//
+//	go run ./bench/genprofiles -out bench/out
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/heapdiff/heapdiff/bench/heapgen"
+)
+
+func main() {
+	out := flag.String("out", "bench/out", "directory to write base.pb.gz and target.pb.gz")
+	small := flag.Bool("small", false, "write the small pair instead of the large one")
+	flag.Parse()
+	cfg := heapgen.Large
+	if *small {
+		cfg = heapgen.Small
+	}
+	if err := run(*out, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "genprofiles:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir string, cfg heapgen.Config) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	base, target := heapgen.Pair(cfg)
+	for name, p := range map[string]*profile.Profile{"base.pb.gz": base, "target.pb.gz": target} {
+		if err := write(filepath.Join(dir, name), p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func write(path string, p *profile.Profile) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := p.Write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,53 @@
+package diff
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+
+	"github.com/heapdiff/heapdiff/bench/heapgen"
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+var (
+	pairOnce           sync.Once
+	benchBase, benchTg *profile.Profile
+)
+
+// largeModels loads the benchmark pair (bench/heapgen.Large) into the model once.
+func largeModels(b *testing.B) (*profile.Profile, *profile.Profile) {
+	pairOnce.Do(func() {
+		bp, tp := heapgen.Pair(heapgen.Large)
+		var bb, tb bytes.Buffer
+		if err := bp.Write(&bb); err != nil {
+			b.Fatal(err)
+		}
+		if err := tp.Write(&tb); err != nil {
+			b.Fatal(err)
+		}
+		var err error
+		if benchBase, err = profile.Parse("base", bb.Bytes(), profile.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		if benchTg, err = profile.Parse("target", tb.Bytes(), profile.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	})
+	return benchBase, benchTg
+}
+
+// BenchmarkCompare measures the diff engine alone on the large pair, for
+// every grouping, with cumulative values.
+func BenchmarkCompare(b *testing.B) {
+	base, target := largeModels(b)
+	for _, by := range allGroupings {
+		b.Run(by.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Compare(base, target, Options{By: by, Cum: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,74 @@
+package profile
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	pprofile "github.com/google/pprof/profile"
+
+	"github.com/heapdiff/heapdiff/bench/heapgen"
+)
+
+var (
+	largeOnce sync.Once
+	largeDir  string
+	largeErr  error
+)
+
+// largePair writes the benchmark pair (bench/heapgen.Large) once per run.
+func largePair(b *testing.B) (base, target string) {
+	b.Helper()
+	largeOnce.Do(func() {
+		largeDir, largeErr = os.MkdirTemp("", "heapdiff-bench")
+		if largeErr != nil {
+			return
+		}
+		bp, tp := heapgen.Pair(heapgen.Large)
+		for name, p := range map[string]*pprofile.Profile{"base.pb.gz": bp, "target.pb.gz": tp} {
+			var buf bytes.Buffer
+			if largeErr = p.Write(&buf); largeErr != nil {
+				return
+			}
+			if largeErr = os.WriteFile(filepath.Join(largeDir, name), buf.Bytes(), 0o644); largeErr != nil {
+				return
+			}
+		}
+	})
+	if largeErr != nil {
+		b.Fatal(largeErr)
+	}
+	return filepath.Join(largeDir, "base.pb.gz"), filepath.Join(largeDir, "target.pb.gz")
+}
+
+// BenchmarkLoadPair loads both profiles of the large pair, in parallel, with
+// the lean decoder. Compare with BenchmarkPprofParsePair in the same run.
+func BenchmarkLoadPair(b *testing.B) {
+	base, target := largePair(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := LoadAll([]string{base, target}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPprofParsePair parses the same pair with profile.Parse, the
+// reference the lean decoder is measured against.
+func BenchmarkPprofParsePair(b *testing.B) {
+	base, target := largePair(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, path := range []string{base, target} {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := pprofile.ParseData(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
