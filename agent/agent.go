@@ -41,9 +41,10 @@ type Agent struct {
 	sampleMu sync.Mutex // guards sampler, which reuses its buffers
 	sampler  *sampler
 
-	capMu     sync.Mutex // one capture at a time; guards closed and lastStart
-	closed    bool
-	lastStart time.Time // when the last capture began, for MinInterval
+	capMu         sync.Mutex // one capture at a time; guards the next three
+	closed        bool
+	lastExternal  time.Time // when the last signal or HTTP capture began, for MinInterval
+	tooSoonLogged bool      // a request dropped by MinInterval was logged
 
 	mu         sync.Mutex // guards the fields below
 	seq        int

@@ -109,7 +109,7 @@ func TestScheduledCaptures(t *testing.T) {
 }
 
 func TestMinIntervalLimitsExternalCaptures(t *testing.T) {
-	a, _ := start(t, MinInterval(time.Hour))
+	a, logs := start(t, MinInterval(time.Hour))
 	if _, err := a.capture("http", "", true); err != nil {
 		t.Fatal(err)
 	}
@@ -120,8 +120,25 @@ func TestMinIntervalLimitsExternalCaptures(t *testing.T) {
 	if _, err := a.Capture("direct"); err != nil {
 		t.Fatal(err)
 	}
-	if s := a.Stats(); s.Snapshots != 2 || s.Coalesced != 1 {
-		t.Fatalf("snapshots %d coalesced %d, want 2 and 1", s.Snapshots, s.Coalesced)
+	if _, err := a.capture("signal", "", true); !errors.Is(err, ErrTooSoon) {
+		t.Fatalf("third external capture: %v, want ErrTooSoon", err)
+	}
+	if s := a.Stats(); s.Snapshots != 2 || s.Coalesced != 2 {
+		t.Fatalf("snapshots %d coalesced %d, want 2 and 2", s.Snapshots, s.Coalesced)
+	}
+	if n := logs.count("dropped: too soon"); n != 1 {
+		t.Errorf("dropped requests logged %d times, want once:\n%s", n, logs)
+	}
+}
+
+// A snapshot the agent takes by itself does not make a signal wait.
+func TestMinIntervalCountsOnlyExternalCaptures(t *testing.T) {
+	a, _ := start(t, MinInterval(time.Hour))
+	if _, err := a.capture("baseline", "", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.capture("signal", "", true); err != nil {
+		t.Fatalf("signal right after the baseline: %v", err)
 	}
 }
 

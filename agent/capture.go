@@ -30,7 +30,7 @@ type CaptureInfo struct {
 }
 
 // capture takes one snapshot. external captures (signal, HTTP) are refused
-// within MinInterval of the previous one.
+// within MinInterval of the previous external one.
 func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
 	a.capMu.Lock()
 	defer a.capMu.Unlock()
@@ -38,13 +38,20 @@ func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
 		return "", ErrClosed
 	}
 	now := a.cfg.now()
-	if external && a.cfg.minInterval > 0 && !a.lastStart.IsZero() && now.Sub(a.lastStart) < a.cfg.minInterval {
-		a.mu.Lock()
-		a.coalesced++
-		a.mu.Unlock()
-		return "", ErrTooSoon
+	if external {
+		if since := now.Sub(a.lastExternal); a.cfg.minInterval > 0 && !a.lastExternal.IsZero() && since < a.cfg.minInterval {
+			a.mu.Lock()
+			a.coalesced++
+			a.mu.Unlock()
+			if !a.tooSoonLogged {
+				a.tooSoonLogged = true
+				a.log.Info("heapdiff: capture by "+trigger+" dropped: too soon after the last one (repeats are not logged)",
+					"since", since.Round(time.Millisecond), "min_interval", a.cfg.minInterval)
+			}
+			return "", ErrTooSoon
+		}
+		a.lastExternal, a.tooSoonLogged = now, false
 	}
-	a.lastStart = now
 	began := time.Now()
 	if a.cfg.gc {
 		runtime.GC()

@@ -186,9 +186,10 @@ func MaxAge(d time.Duration) Option {
 
 // MinInterval sets the least time between two captures asked for from outside
 // the process, by signal or by POST to the handler (default
-// [DefaultMinInterval]); requests in between are dropped and counted. It keeps
-// a burst of signals from filling the disk. Captures by schedule, by trigger
-// and by [Agent.Capture] are not limited by it.
+// [DefaultMinInterval]); requests in between are dropped, counted, and logged
+// once. It keeps a burst of signals from filling the disk. Captures by
+// schedule, by trigger and by [Agent.Capture] neither are limited by it nor
+// count toward it.
 func MinInterval(d time.Duration) Option {
 	return func(c *config) error {
 		c.minInterval = d
