@@ -182,7 +182,7 @@ func TestServesHandler(t *testing.T) {
 	}
 }
 
-// Every variable is documented in the package doc.
+// Every variable is documented in the package doc and in README.md.
 func TestVariablesDocumented(t *testing.T) {
 	names := []string{"HEAPDIFF_DIR", "HEAPDIFF_GROWTH_R2", "HEAPDIFF_HTTP", "HEAPDIFF_LOG"}
 	for _, v := range variables {
@@ -193,9 +193,18 @@ func TestVariablesDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc, _, _ := strings.Cut(string(src), "package auto")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "## Capture agent")
+	section, _, _ = strings.Cut(section, "\n## ")
 	for _, n := range names {
 		if !strings.Contains(doc, "//\t"+n+" ") {
 			t.Errorf("package doc lacks %s", n)
+		}
+		if !strings.Contains(section, "`"+n+"`") {
+			t.Errorf("README.md's Capture agent section lacks `%s`", n)
 		}
 	}
 }
