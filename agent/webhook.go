@@ -53,12 +53,20 @@ func (w *webhook) send(text string) {
 	}
 }
 
-// run sends queued alerts until ctx is done.
+// run sends queued alerts until ctx is done; what is still queued then is
+// counted as dropped.
 func (w *webhook) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			for {
+				select {
+				case <-w.queue:
+					w.dropped.Add(1)
+				default:
+					return
+				}
+			}
 		case text := <-w.queue:
 			if err := w.post(ctx, text); err != nil {
 				w.failed.Add(1)
