@@ -39,6 +39,10 @@ type Options struct {
 	MaxSize int64
 	// Stdin is read when the name is "-"; nil means os.Stdin.
 	Stdin io.Reader
+	// AllocationStacks groups the objects of V8 heap snapshots taken with
+	// allocation tracking (node --track-heap-objects) by the stack that
+	// allocated them, instead of by class.
+	AllocationStacks bool
 }
 
 func (o Options) maxSize() int64 {
@@ -60,6 +64,9 @@ func Load(path string, opts Options) (*Profile, error) {
 }
 
 func load(path string, opts Options) (*Profile, error) {
+	if p, ok, err := loadV8Stream(path, opts); ok {
+		return p, err
+	}
 	data, err := readInput(path, opts)
 	if err != nil {
 		return nil, err
@@ -110,7 +117,10 @@ func parse(name string, data []byte, opts Options) (*Profile, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%w: the gzip stream holds no data", ErrEmpty)
 	}
-	p, err := decode(data)
+	p, err := decodeV8(data, opts)
+	if p == nil && err == nil {
+		p, err = decode(data)
+	}
 	if err != nil {
 		return nil, err
 	}

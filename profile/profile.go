@@ -150,6 +150,10 @@ type Stack struct {
 	Frames []int32
 	// Values holds one value per Profile.SampleTypes entry.
 	Values []int64
+	// IDs lists, in increasing order, the ids of the objects the stack
+	// counts. Only heap snapshots have them (nil otherwise); a comparison
+	// uses them to tell new objects from deleted ones, as DevTools does.
+	IDs []uint64
 }
 
 // Symbolized reports whether any frame of the profile has a function name.

@@ -1,0 +1,215 @@
+package profile
+
+// Retained sizes: the dominator tree of a heap snapshot, computed the way
+// Chrome DevTools computes it (front_end/entrypoints/heap_snapshot_worker/
+// HeapSnapshot.ts, buildDominatorTreeAndCalculateRetainedSizes), so that the
+// numbers match what users see there:
+//
+//   - only essential edges count: not weak edges, not an object's edge to
+//     itself, not shortcut edges except from the root (the root's shortcuts
+//     mark user globals), not the table's edge of a WeakMap entry (the value
+//     is charged to its key), and not an edge from an object outside the
+//     page-owned part of the heap (what the root's shortcuts reach) into it;
+//   - nodes reachable only through non-essential edges hang off the root,
+//     as do any nodes still unreached (cycles retained by nothing);
+//   - the tree is built with Lengauer and Tarjan's algorithm, "A fast
+//     algorithm for finding dominators in a flowgraph" (1979), iteratively,
+//     on arrays of uint32 numbered from 1, without per-node allocations.
+
+// bitset is a fixed-size set of small integers.
+type bitset []uint64
+
+func newBitset(n int) bitset       { return make(bitset, (n+63)/64) }
+func (b bitset) has(i uint32) bool { return b[i>>6]&(1<<(i&63)) != 0 }
+func (b bitset) set(i uint32)      { b[i>>6] |= 1 << (i & 63) }
+
+// domGraph is a directed graph in compressed sparse row form: node v's edges
+// are firstEdge[v]:firstEdge[v+1], pointing at to[e]. Only the edges set in
+// essential take part (all of them when essential is nil).
+type domGraph struct {
+	firstEdge []uint32
+	to        []uint32
+	essential bitset
+	root      uint32
+}
+
+func (g *domGraph) isEssential(e uint32) bool { return g.essential == nil || g.essential.has(e) }
+
+// dominators returns every node's immediate dominator (the root's is the
+// root itself; nodes the root cannot reach are dominated by the root) and
+// the depth-first order in which nodes were numbered, root first, which
+// lists every node once: walking it backwards visits children before their
+// dominators.
+func (g *domGraph) dominators() (idom, order []uint32) {
+	n := len(g.firstEdge) - 1
+	size := n + 1 // vertices are numbered 1..n; 0 means none
+
+	// Predecessors over essential edges, as vertex numbers.
+	predStart := make([]uint32, size+1)
+	for v := 0; v < n; v++ {
+		for e := g.firstEdge[v]; e < g.firstEdge[v+1]; e++ {
+			if g.isEssential(e) {
+				predStart[g.to[e]+2]++
+			}
+		}
+	}
+	for i := 1; i <= size; i++ {
+		predStart[i] += predStart[i-1]
+	}
+	pred := make([]uint32, predStart[size])
+	fill := make([]uint32, size)
+	copy(fill, predStart[:size])
+	for v := 0; v < n; v++ {
+		for e := g.firstEdge[v]; e < g.firstEdge[v+1]; e++ {
+			if g.isEssential(e) {
+				w := g.to[e] + 1
+				pred[fill[w]] = uint32(v + 1)
+				fill[w]++
+			}
+		}
+	}
+	fill = nil
+
+	parent := make([]uint32, size)
+	ancestor := make([]uint32, size)
+	vertex := make([]uint32, size)
+	label := make([]uint32, size)
+	semi := make([]uint32, size)
+	next := make([]uint32, size) // next edge to examine, by ordinal; later the compression stack
+	var count uint32
+
+	dfs := func(root uint32) {
+		next[root-1] = g.firstEdge[root-1]
+		for v := root; v != 0; {
+			if semi[v] == 0 {
+				count++
+				semi[v] = count
+				vertex[count], label[v] = v, v
+			}
+			vNext := parent[v]
+			vo := v - 1
+			for ; next[vo] < g.firstEdge[vo+1]; next[vo]++ {
+				e := next[vo]
+				if !g.isEssential(e) {
+					continue
+				}
+				w := g.to[e] + 1
+				if semi[w] == 0 {
+					parent[w] = v
+					next[w-1] = g.firstEdge[w-1]
+					vNext = w
+					break
+				}
+			}
+			v = vNext
+		}
+	}
+	r := g.root + 1
+	dfs(r)
+	if int(count) < n {
+		// Nodes whose every retaining edge is non-essential (weak ones,
+		// say) hang off the root, with what only they reach.
+		for v := uint32(1); v <= uint32(n); v++ {
+			if semi[v] == 0 && predStart[v] == predStart[v+1] {
+				parent[v] = r
+				dfs(v)
+			}
+		}
+	}
+	if int(count) < n {
+		// Still unreached: cycles retained by nothing. Each hangs off the root.
+		for v := uint32(1); v <= uint32(n); v++ {
+			if semi[v] == 0 {
+				parent[v] = r
+				count++
+				semi[v] = count
+				vertex[count], label[v] = v, v
+			}
+		}
+	}
+
+	stack := next
+	compress := func(v uint32) {
+		sp := 0
+		for ancestor[ancestor[v]] != 0 {
+			sp++
+			stack[sp] = v
+			v = ancestor[v]
+		}
+		for sp > 0 {
+			w := stack[sp]
+			sp--
+			if semi[label[ancestor[w]]] < semi[label[w]] {
+				label[w] = label[ancestor[w]]
+			}
+			ancestor[w] = ancestor[ancestor[w]]
+		}
+	}
+	eval := func(v uint32) uint32 {
+		if ancestor[v] == 0 {
+			return v
+		}
+		compress(v)
+		return label[v]
+	}
+
+	dom := make([]uint32, size)
+	bucketHead := make([]uint32, size)
+	bucketNext := make([]uint32, size)
+	for i := count; i >= 2; i-- {
+		w := vertex[i]
+		orphan := true
+		for p := predStart[w]; p < predStart[w+1]; p++ {
+			orphan = false
+			if u := eval(pred[p]); semi[u] < semi[w] {
+				semi[w] = semi[u]
+			}
+		}
+		if orphan {
+			semi[w] = semi[r]
+		}
+		b := vertex[semi[w]]
+		bucketNext[w] = bucketHead[b]
+		bucketHead[b] = w
+		ancestor[w] = parent[w] // link
+		pw := parent[w]
+		for v := bucketHead[pw]; v != 0; v = bucketNext[v] {
+			if u := eval(v); semi[u] < semi[v] {
+				dom[v] = u
+			} else {
+				dom[v] = pw
+			}
+		}
+		bucketHead[pw] = 0
+	}
+	dom[0], dom[r] = r, r
+	for i := uint32(2); i <= count; i++ {
+		w := vertex[i]
+		if dom[w] != vertex[semi[w]] {
+			dom[w] = dom[dom[w]]
+		}
+	}
+
+	idom = make([]uint32, n)
+	for v := 0; v < n; v++ {
+		idom[v] = dom[v+1] - 1
+	}
+	order = vertex[1 : count+1]
+	for i := range order {
+		order[i]--
+	}
+	return idom, order
+}
+
+// retainedSizes sums self sizes up the dominator tree.
+func retainedSizes(self []uint32, idom, order []uint32) []uint64 {
+	ret := make([]uint64, len(self))
+	for i, s := range self {
+		ret[i] = uint64(s)
+	}
+	for i := len(order) - 1; i > 0; i-- {
+		v := order[i]
+		ret[idom[v]] += ret[v]
+	}
+	return ret
+}

@@ -1,0 +1,124 @@
+package profile
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// ErrJSCSnapshot is returned for a JavaScriptCore heap snapshot, the format
+// Bun's generateHeapSnapshot() writes by default.
+var ErrJSCSnapshot = errors.New(`a JavaScriptCore heap snapshot ("type": "Inspector", Bun's default) is not supported: take a V8 snapshot with Bun.generateHeapSnapshot("v8")`)
+
+const formatJSCSnapshot = "jsc heap snapshot"
+
+// snapshotMu lets one heap snapshot at a time be decoded and analysed: that
+// needs memory of the order of the file's size, which two at once (LoadAll
+// loads files concurrently) would double, while the resulting profiles are
+// small.
+var snapshotMu sync.Mutex
+
+// decodeV8 decodes the V8 and JSC JSON formats held in memory. It returns
+// nil, nil for data in none of them.
+func decodeV8(data []byte, opts Options) (*Profile, error) {
+	switch looksLikeV8JSON(data) {
+	case FormatV8Snapshot:
+		return parseV8Snapshot(newBytesScanner(data), int64(len(data)), opts)
+	case FormatV8HeapProfile:
+		return parseV8HeapProfile(data)
+	case formatJSCSnapshot:
+		return nil, ErrJSCSnapshot
+	}
+	return nil, nil
+}
+
+// loadV8Stream decodes a heap snapshot straight from its file, through gzip
+// if it is compressed, so that the file's bytes are never all in memory. It
+// reports ok false, having read nothing that matters, for anything that is
+// not a regular file holding a V8 heap snapshot; Load then reads it whole.
+func loadV8Stream(path string, opts Options) (p *Profile, ok bool, err error) {
+	if path == "-" {
+		return nil, false, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, nil // Load reports it
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, false, nil
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	magic, _ := br.Peek(2)
+	var r io.Reader = br
+	hint := st.Size()
+	gzipped := isGzip(magic)
+	if gzipped {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, false, nil
+		}
+		defer zr.Close()
+		r = zr
+		var trailer [4]byte
+		hint = 0
+		if st.Size() >= 18 {
+			if _, err := f.ReadAt(trailer[:], st.Size()-4); err == nil {
+				hint = min(int64(binary.LittleEndian.Uint32(trailer[:])), st.Size()*1032)
+			}
+		}
+	}
+	s := newReaderScanner(r, opts.maxSize())
+	s.fill()
+	if looksLikeV8JSON(s.buf[s.pos:s.end]) != FormatV8Snapshot {
+		return nil, false, nil
+	}
+	p, err = parseV8Snapshot(s, hint, opts)
+	if err != nil {
+		if gzipped && s.err != nil && !errors.Is(s.err, ErrTooLarge) {
+			return nil, true, gzipError(s.err)
+		}
+		return nil, true, err
+	}
+	p.Name = path
+	return p, true, nil
+}
+
+// parseV8Snapshot decodes a heap snapshot and reduces it to the model: by
+// class, or by allocation stack when opts.AllocationStacks asks and the
+// snapshot has allocation traces.
+func parseV8Snapshot(s *jsonScanner, sizeHint int64, opts Options) (*Profile, error) {
+	snapshotMu.Lock()
+	defer snapshotMu.Unlock()
+	g, err := parseV8Graph(s, sizeHint)
+	if err != nil {
+		return nil, err
+	}
+	a := g.analyze()
+	if opts.AllocationStacks {
+		p, err := a.allocationProfile()
+		if err == nil {
+			return p, nil
+		}
+		p = a.classProfile()
+		p.Comments = append(p.Comments, "grouped by class: "+err.Error()+" (take it with node --track-heap-objects)")
+		return p, nil
+	}
+	p := a.classProfile()
+	if g.trace != nil && len(g.traceNodes) > 0 {
+		p.Comments = append(p.Comments, "has allocation traces: --by site, func or stack groups objects by allocation stack")
+	}
+	return p, nil
+}
+
+// describeV8 names a snapshot's size for errors and comments.
+func describeV8(g *v8Graph) string {
+	return fmt.Sprintf("%d nodes, %d edges", len(g.typ), len(g.eto))
+}
