@@ -45,4 +45,55 @@
 // Space and object types are paired by their prefix (inuse_space with
 // inuse_objects); a bytes type with no partner assumes small objects
 // (variance B·Period), the largest variance, so it never overstates a change.
+//
+// # Trends
+//
+// A TrendBuilder follows one process over many snapshots. Each profile is
+// reduced, as it is added, to the values of one sample type per group (the
+// same groupings, sample-index rules, filters and noise model as Compare), so
+// memory grows with groups × snapshots and never holds a profile longer than
+// Add does. Trend then orders the snapshots by their time (in the order added,
+// with a warning, when one has none) and refuses (ErrMixed, unless
+// TrendOptions.AllowMixed) snapshots whose sample types differ, whose comments
+// name different processes (host= and pid=, as heapdiff's agent writes them),
+// or whose cumulative alloc_* totals fall from one snapshot to the next, which
+// only a restart does.
+//
+// For every group, and for the total, Trend computes:
+//
+//   - the slope: least squares on the snapshots' real times, per hour (per
+//     snapshot when untimed), and R², the share of the values' variance the
+//     line explains (0 when they do not vary);
+//   - the slope's noise: the larger of two models of sampling error. Snapshots
+//     independent: Var = Σ w_i²·Var_i with w_i = (t_i - mean t)/Σ(t - mean t)².
+//     Errors persisting (an object sampled while alive stays sampled, so each
+//     snapshot carries the previous one's error plus that of what was added):
+//     Var = Σ_j max(0, Var_j - Var_{j-1})·(Σ_{i≥j} w_i)². Under the second
+//     model a site that gained one sample and kept it has a slope of exactly
+//     one standard deviation, so one sample's worth of jitter is never a trend;
+//   - the growth from the first snapshot to the last, a Change as Compare
+//     would see it, and the steps between consecutive snapshots that grew and
+//     that shrank (Series.UpShare).
+//
+// The slope is significant when it exceeds NoiseThreshold (2) standard
+// deviations of its noise. The shape, tried in this order:
+//
+//   - flat: neither the slope nor the range (largest minus smallest value,
+//     against the noise of their difference) is significant;
+//   - plateau (grew, then stopped: a cache filling): the slope is not
+//     significantly negative, and for the snapshot k where a line that rises
+//     until k and stays level after fits best (least squares, leaving at
+//     least a third of the series and 3 snapshots after k): the mean from k
+//     on exceeds the first value significantly (its noise taken as that of
+//     one snapshot), the slope from k on is at most PlateauSlowdown (1/4) of
+//     the slope up to k and not significantly positive, and the values from k
+//     on stay within noise of each other. Series.StoppedAt is k;
+//   - steady growth (the leak signature): the slope is significantly positive
+//     and R² ≥ MinSteadyR2 (0.7);
+//   - shrinking: the slope is significantly negative and R² ≥ MinSteadyR2, or
+//     the series fell and then stopped (the plateau rule, upside down);
+//   - sawtooth/noisy: everything else that moves beyond noise.
+//
+// Sites are ranked steady growth first, then plateau, sawtooth/noisy, flat
+// and shrinking; by slope within each (flat sites by their last value).
 package diff

@@ -1,0 +1,295 @@
+package diff
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+// grouper assigns stacks to groups (the rows of a comparison, the series of
+// a trend) under Options' grouping and filters, and reduces a profile to
+// per-group values and sampling variances. Group keys are interned across
+// every profile a grouper reduces, so a site has the same index in all of
+// them; the grouper keeps only the keys and the groups' names and frames.
+type grouper struct {
+	opts  Options
+	keys  map[string]int32
+	infos []groupInfo
+	seen  []int32 // per group: the stack that last added to its cum
+	stamp int32
+}
+
+type groupInfo struct {
+	name   string
+	frames []profile.Frame
+}
+
+func newGrouper(opts Options) *grouper {
+	return &grouper{opts: opts, keys: map[string]int32{}}
+}
+
+// group returns the index of the group with the given key, creating it.
+func (g *grouper) group(key string, info func() groupInfo) int32 {
+	if k, ok := g.keys[key]; ok {
+		return k
+	}
+	k := int32(len(g.infos))
+	g.keys[key] = k
+	g.infos = append(g.infos, info())
+	g.seen = append(g.seen, -1)
+	return k
+}
+
+// reduction is one profile reduced by a grouper. Values are stored flat:
+// group k, type t is at k*nTypes+t. Cum values are present when the
+// grouper's options ask for them.
+type reduction struct {
+	nTypes          int
+	hasCum          bool
+	flat, cum       []int64
+	flatVar, cumVar []float64
+	total           []int64
+	totalVar        []float64
+}
+
+// pad extends the reduction with zeros to cover groups groups.
+func (r *reduction) pad(groups int) {
+	n := groups * r.nTypes
+	if len(r.flat) >= n {
+		return
+	}
+	grow := n - len(r.flat)
+	r.flat = append(r.flat, make([]int64, grow)...)
+	r.flatVar = append(r.flatVar, make([]float64, grow)...)
+	if r.hasCum {
+		r.cum = append(r.cum, make([]int64, grow)...)
+		r.cumVar = append(r.cumVar, make([]float64, grow)...)
+	}
+}
+
+// addTo adds a stack's values to group k of vals and vars (flat or cum).
+func (r *reduction) addTo(vals []int64, vars []float64, k int32, v []int64, vr []float64) {
+	base := int(k) * r.nTypes
+	for t := range v {
+		vals[base+t] += v[t]
+		vars[base+t] += vr[t]
+	}
+}
+
+// reduce sums the stacks of p into groups. idx maps the reduction's types to
+// the profile's values. The result covers every group the grouper knows.
+func (g *grouper) reduce(p *profile.Profile, idx []int) *reduction {
+	nt := len(idx)
+	r := &reduction{nTypes: nt, hasCum: g.opts.Cum, total: make([]int64, nt), totalVar: make([]float64, nt)}
+	pf := newProfileFrames(p, g.opts)
+	var scratch []byte
+	eachStack(p, pf, idx, func(frames []int32, vals []int64, vars []float64) {
+		for t := 0; t < nt; t++ {
+			r.total[t] += vals[t]
+			r.totalVar[t] += vars[t]
+		}
+		if len(frames) == 0 {
+			// A stack without frames still counts in the totals; it has
+			// nothing to be grouped by.
+			return
+		}
+		var k int32
+		k, scratch = g.rowGroup(pf, frames, scratch)
+		r.pad(len(g.infos))
+		r.addTo(r.flat, r.flatVar, k, vals, vars)
+
+		if !r.hasCum {
+			return
+		}
+		g.stamp++
+		if g.opts.By == ByStack {
+			r.addTo(r.cum, r.cumVar, k, vals, vars)
+			return
+		}
+		for _, f := range frames {
+			k := g.frameGroup(pf, f)
+			if g.seen[k] == g.stamp {
+				continue
+			}
+			g.seen[k] = g.stamp
+			r.pad(len(g.infos))
+			r.addTo(r.cum, r.cumVar, k, vals, vars)
+		}
+	})
+	r.pad(len(g.infos))
+	return r
+}
+
+// profileFrames caches, for one profile, what the comparison needs to know of
+// each frame: its group, whether filters match it, whether it is runtime or
+// standard library code.
+type profileFrames struct {
+	frames  []profile.Frame
+	std, rt []bool
+	focus   []bool
+	ignore  []bool
+	hide    []bool
+	key     []int32 // group of the frame for flat/cum; -1 until computed
+	lineKey []int32 // group of the frame's line, for stack keys
+}
+
+func matcher(re *regexp.Regexp, frames []profile.Frame) []bool {
+	if re == nil {
+		return nil
+	}
+	m := make([]bool, len(frames))
+	for i, f := range frames {
+		m[i] = re.MatchString(f.Function) || re.MatchString(f.File) ||
+			(f.Module != "" && re.MatchString(f.Module)) ||
+			(!f.Symbolized() && re.MatchString(f.String()))
+	}
+	return m
+}
+
+func newProfileFrames(p *profile.Profile, opts Options) *profileFrames {
+	n := len(p.Frames)
+	pf := &profileFrames{
+		frames:  p.Frames,
+		std:     make([]bool, n),
+		rt:      make([]bool, n),
+		focus:   matcher(opts.Focus, p.Frames),
+		ignore:  matcher(opts.Ignore, p.Frames),
+		hide:    matcher(opts.Hide, p.Frames),
+		key:     make([]int32, n),
+		lineKey: make([]int32, n),
+	}
+	for i, f := range p.Frames {
+		pf.std[i] = isGoStd(f)
+		pf.rt[i] = isGoRuntime(f)
+		pf.key[i] = -1
+		pf.lineKey[i] = -1
+	}
+	return pf
+}
+
+// lineGroup returns the group of a frame's source line (site and line rows).
+func (g *grouper) lineGroup(pf *profileFrames, i int32) int32 {
+	if k := pf.lineKey[i]; k >= 0 {
+		return k
+	}
+	f := pf.frames[i]
+	key := "L" + f.Function + "\x00" + f.File + "\x00" + itoa(f.Line) + "\x00" + f.Module + "\x00" + itoa(int64(f.Address))
+	k := g.group(key, func() groupInfo { return groupInfo{name: f.String(), frames: []profile.Frame{f}} })
+	pf.lineKey[i] = k
+	return k
+}
+
+// frameGroup returns the group a frame belongs to under the grouping (for
+// stack grouping, its line: cum is not defined per frame there).
+func (g *grouper) frameGroup(pf *profileFrames, i int32) int32 {
+	if k := pf.key[i]; k >= 0 {
+		return k
+	}
+	f := pf.frames[i]
+	var k int32
+	switch g.opts.By {
+	case ByFunc:
+		name := f.FunctionName()
+		k = g.group("F"+name, func() groupInfo {
+			return groupInfo{name: name, frames: []profile.Frame{{Function: f.Function, File: f.File, Address: f.Address, Module: f.Module}}}
+		})
+	case ByPackage:
+		pkg := f.Package()
+		k = g.group("P"+pkg, func() groupInfo { return groupInfo{name: pkg} })
+	default:
+		k = g.lineGroup(pf, i)
+	}
+	pf.key[i] = k
+	return k
+}
+
+// stackGroup returns the group of a whole stack.
+func (g *grouper) stackGroup(pf *profileFrames, frames []int32, scratch []byte) (int32, []byte) {
+	scratch = append(scratch[:0], 'S')
+	for _, f := range frames {
+		k := g.lineGroup(pf, f)
+		scratch = append(scratch, byte(k), byte(k>>8), byte(k>>16), byte(k>>24))
+	}
+	if k, ok := g.keys[string(scratch)]; ok {
+		return k, scratch
+	}
+	k := g.group(string(scratch), func() groupInfo {
+		fs := make([]profile.Frame, len(frames))
+		names := make([]string, len(frames))
+		for i, f := range frames {
+			fs[i] = pf.frames[f]
+			names[i] = fs[i].String()
+		}
+		return groupInfo{name: strings.Join(names, " < "), frames: fs}
+	})
+	return k, scratch
+}
+
+// eachStack calls fn for every stack of p that Focus and Ignore keep, with
+// its frames after Hide (innermost first; empty for a stack that had no
+// frames to begin with), its values of the compared types (idx maps them to
+// the profile's) and their sampling variances. Stacks that Hide empties are
+// skipped. The slices are reused between calls.
+func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(frames []int32, vals []int64, vars []float64)) {
+	noise := newNoiseModel(p, idx)
+	vals := make([]int64, len(idx))
+	vars := make([]float64, len(idx))
+	var kept []int32
+	for _, st := range p.Stacks {
+		frames := st.Frames
+		if !pf.keep(frames) {
+			continue
+		}
+		if pf.hide != nil {
+			kept = kept[:0]
+			for _, f := range frames {
+				if !pf.hide[f] {
+					kept = append(kept, f)
+				}
+			}
+			if len(kept) == 0 {
+				continue
+			}
+			frames = kept
+		}
+		for t, i := range idx {
+			vals[t] = st.Values[i]
+		}
+		noise.variances(vals, vars)
+		fn(frames, vals, vars)
+	}
+}
+
+// rowGroup returns the group (row) a non-empty stack's flat values go to.
+func (g *grouper) rowGroup(pf *profileFrames, frames []int32, scratch []byte) (int32, []byte) {
+	switch g.opts.By {
+	case ByStack:
+		return g.stackGroup(pf, frames, scratch)
+	case ByFunc, ByLine:
+		return g.frameGroup(pf, frames[0]), scratch
+	default: // site, package
+		return g.frameGroup(pf, siteFrame(frames, pf.std, pf.rt)), scratch
+	}
+}
+
+// keep applies Focus and Ignore with pprof's precedence: a stack is dropped
+// if any frame matches Ignore, kept if any frame matches Focus.
+func (pf *profileFrames) keep(frames []int32) bool {
+	if pf.ignore != nil {
+		for _, f := range frames {
+			if pf.ignore[f] {
+				return false
+			}
+		}
+	}
+	if pf.focus == nil {
+		return true
+	}
+	for _, f := range frames {
+		if pf.focus[f] {
+			return true
+		}
+	}
+	return false
+}

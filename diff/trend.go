@@ -1,0 +1,429 @@
+package diff
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+// ErrMixed is wrapped by the errors that refuse a series whose snapshots come
+// from different processes or have different sample types (see
+// TrendOptions.AllowMixed).
+var ErrMixed = errors.New("snapshots do not belong to one series")
+
+// TrendOptions control a trend.
+type TrendOptions struct {
+	// Options choose the grouping (By), the sample type (SampleIndex), the
+	// filters (Focus, Ignore, Hide) and Top, exactly as for Compare. Cum and
+	// Normalize do not apply to a trend and are ignored.
+	Options
+	// AllowMixed goes on, with a warning, when the snapshots come from
+	// different processes or have different sample types; without it the
+	// trend fails with an error wrapping ErrMixed.
+	AllowMixed bool
+}
+
+// Series is one group's values across the snapshots of a trend, and what
+// they say.
+type Series struct {
+	// Name and Frames identify the group as in a Compare row.
+	Name   string
+	Frames []profile.Frame
+	// Values holds one value per snapshot, in Trend.Snapshots order.
+	Values []int64
+	// Noise holds each value's standard deviation from sampling alone.
+	Noise []float64
+	// Fit is the least-squares line through Values.
+	Fit Fit
+	// Growth compares the first snapshot with the last, as Compare would.
+	Growth Change
+	// Up and Down count the steps between consecutive snapshots in which
+	// the value grew and in which it shrank.
+	Up, Down int
+	// Shape is the verdict on the series.
+	Shape Shape
+	// StoppedAt is, for a Plateau, the index of the snapshot from which the
+	// value stopped growing; -1 otherwise.
+	StoppedAt int
+}
+
+// UpShare returns the share of the steps in which the value changed that
+// were growth: 1 for a value that only ever grew, about 0.5 for a sawtooth.
+func (s *Series) UpShare() float64 { return share(s.Up, s.Down) }
+
+// Trend is the result of following a series of snapshots of one process.
+type Trend struct {
+	By Grouping
+	// Type is the sample type followed.
+	Type profile.ValueType
+	// Snapshots describe the profiles, oldest first.
+	Snapshots []Source
+	// Timed is set when every snapshot has a time: slopes are per hour.
+	// Otherwise snapshots are in the order they were added and slopes are
+	// per snapshot.
+	Timed bool
+	// Span is the time from the first snapshot to the last (0 when untimed).
+	Span time.Duration
+	// Total is the series of the whole profile (after Focus and Ignore).
+	Total Series
+	// Sites holds a series for every group with a non-zero value in some
+	// snapshot, ranked: steady growth first, then plateau, sawtooth/noisy,
+	// flat and shrinking; by slope within each (flat ones by their last
+	// value).
+	Sites []Series
+	// Rest sums the series that Options.Top cut; RestCount says how many.
+	Rest      *Series
+	RestCount int
+	// Warnings say what the reader should know to trust the numbers.
+	Warnings []error
+}
+
+// RatePerHour returns a series' slope per hour; ok is false when the trend
+// has no times.
+func (t *Trend) RatePerHour(s *Series) (rate float64, ok bool) {
+	if !t.Timed {
+		return 0, false
+	}
+	return s.Fit.Slope, true
+}
+
+// TrendBuilder builds a Trend from profiles added one at a time. It keeps
+// only each profile's values of the followed sample type per group (and the
+// groups' names), so its memory grows with groups × snapshots and never
+// with the size of the profiles: a caller can load a profile, Add it, and
+// drop it.
+type TrendBuilder struct {
+	opts  TrendOptions
+	g     *grouper
+	typ   profile.ValueType
+	types []profile.ValueType // the first snapshot's
+	snaps []Source
+	cols  []column
+	warns []error
+}
+
+// column is one snapshot reduced: the followed type's value and variance of
+// every group that existed when it was added (later groups are 0 in it).
+type column struct {
+	vals     []int64
+	vars     []float64
+	total    int64
+	totalVar float64
+	process  string    // "host=... pid=..." from its comments, or ""
+	counters []counter // unfiltered totals of cumulative (alloc_*) types
+}
+
+// NewTrend returns a builder for a trend with the given options.
+func NewTrend(opts TrendOptions) *TrendBuilder {
+	o := opts.Options
+	o.Cum, o.Normalize = false, false
+	opts.Options = o
+	return &TrendBuilder{opts: opts, g: newGrouper(o)}
+}
+
+// Add reduces p to its groups' values and adds it to the series. It fails
+// when p lacks the followed sample type, and (without AllowMixed) when its
+// sample types differ from the first snapshot's.
+func (b *TrendBuilder) Add(p *profile.Profile) error {
+	if len(b.snaps) == 0 {
+		i, err := profile.SampleIndex(p.SampleTypes, p.DefaultSampleType, b.opts.SampleIndex)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+		b.typ = p.SampleTypes[i]
+		b.types = p.SampleTypes
+	} else if !slices.Equal(p.SampleTypes, b.types) {
+		err := fmt.Errorf("%w: %s has sample types %s, but %s has %s", ErrMixed,
+			b.snaps[0].Name, typeList(b.types), p.Name, typeList(p.SampleTypes))
+		if !b.opts.AllowMixed {
+			return err
+		}
+		b.warns = append(b.warns, err)
+	}
+	t := slices.IndexFunc(p.SampleTypes, func(v profile.ValueType) bool { return v.Type == b.typ.Type })
+	if t < 0 {
+		return fmt.Errorf("%s has no sample type %s, which the trend follows", p.Name, b.typ.Type)
+	}
+	if u := p.SampleTypes[t].Unit; u != b.typ.Unit {
+		return fmt.Errorf("sample type %s is in %s in %s but in %s in %s", b.typ.Type, b.typ.Unit, b.snaps[0].Name, u, p.Name)
+	}
+	idx := make([]int, len(p.SampleTypes))
+	for i := range idx {
+		idx[i] = i
+	}
+	r := b.g.reduce(p, idx)
+	nt := len(idx)
+	col := column{
+		vals:     make([]int64, len(r.flat)/nt),
+		vars:     make([]float64, len(r.flat)/nt),
+		total:    r.total[t],
+		totalVar: r.totalVar[t],
+		process:  processOf(p.Comments),
+		counters: counters(p),
+	}
+	for k := range col.vals {
+		col.vals[k] = r.flat[k*nt+t]
+		col.vars[k] = r.flatVar[k*nt+t]
+	}
+	b.cols = append(b.cols, col)
+	b.snaps = append(b.snaps, source(p))
+	return nil
+}
+
+// Len returns how many snapshots were added.
+func (b *TrendBuilder) Len() int { return len(b.snaps) }
+
+// Trend orders the snapshots, checks that they belong to one process, and
+// computes every group's series, fit and shape.
+func (b *TrendBuilder) Trend() (*Trend, error) {
+	n := len(b.snaps)
+	if n < 2 {
+		return nil, fmt.Errorf("a trend needs at least two snapshots, got %d", n)
+	}
+	t := &Trend{By: b.opts.By, Type: b.typ, Warnings: slices.Clone(b.warns)}
+	order, timed, warn := timeOrder(b.snaps)
+	if warn != nil {
+		t.Warnings = append(t.Warnings, warn)
+	}
+	t.Timed = timed
+	for _, j := range order {
+		t.Snapshots = append(t.Snapshots, b.snaps[j])
+	}
+	if err := b.checkOneProcess(order); err != nil {
+		if !b.opts.AllowMixed {
+			return nil, err
+		}
+		t.Warnings = append(t.Warnings, err)
+	}
+	t.Warnings = append(t.Warnings, seriesWarnings(t.Snapshots)...)
+
+	x := make([]float64, n)
+	for i, s := range t.Snapshots {
+		if timed {
+			x[i] = s.Time.Sub(t.Snapshots[0].Time).Hours()
+		} else {
+			x[i] = float64(i)
+		}
+	}
+	if timed {
+		t.Span = t.Snapshots[n-1].Time.Sub(t.Snapshots[0].Time)
+	}
+
+	vals := make([]int64, n)
+	vars := make([]float64, n)
+	for j, c := range order {
+		vals[j], vars[j] = b.cols[c].total, b.cols[c].totalVar
+	}
+	t.Total = newSeries("total", nil, x, vals, vars)
+	for g, info := range b.g.infos {
+		nonZero := false
+		for j, c := range order {
+			col := &b.cols[c]
+			vals[j], vars[j] = 0, 0
+			if g < len(col.vals) {
+				vals[j], vars[j] = col.vals[g], col.vars[g]
+			}
+			nonZero = nonZero || vals[j] != 0
+		}
+		if nonZero {
+			t.Sites = append(t.Sites, newSeries(info.name, info.frames, x, vals, vars))
+		}
+	}
+	rankSeries(t.Sites)
+	if top := b.opts.Top; top > 0 && len(t.Sites) > top {
+		rest := sumSeries(x, t.Sites[top:])
+		t.Rest, t.RestCount = &rest, len(t.Sites)-top
+		t.Sites = t.Sites[:top:top]
+	}
+	return t, nil
+}
+
+// newSeries computes a series' fit, steps and shape. It copies vals and vars.
+func newSeries(name string, frames []profile.Frame, x []float64, vals []int64, vars []float64) Series {
+	n := len(vals)
+	s := Series{Name: name, Frames: frames, Values: slices.Clone(vals), Noise: make([]float64, n)}
+	for i, v := range vars {
+		s.Noise[i] = math.Sqrt(v)
+	}
+	s.Fit = fitLine(x, vals, vars)
+	s.Growth = change(vals[0], vals[n-1], vars[0], vars[n-1])
+	s.Up, s.Down = steps(vals)
+	s.Shape, s.StoppedAt = shapeOf(x, vals, vars, s.Fit)
+	return s
+}
+
+// sumSeries adds series up, for the groups cut by Top.
+func sumSeries(x []float64, all []Series) Series {
+	n := len(x)
+	vals := make([]int64, n)
+	vars := make([]float64, n)
+	for _, s := range all {
+		for i := range vals {
+			vals[i] += s.Values[i]
+			vars[i] += s.Noise[i] * s.Noise[i]
+		}
+	}
+	return newSeries(fmt.Sprintf("(%d more)", len(all)), nil, x, vals, vars)
+}
+
+// rankSeries sorts series by shape (SteadyGrowth first), then by slope,
+// largest first (flat series by their last value), then by name.
+func rankSeries(all []Series) {
+	slices.SortStableFunc(all, func(a, b Series) int {
+		if r := cmp.Compare(a.Shape, b.Shape); r != 0 {
+			return r
+		}
+		var r int
+		if a.Shape == Flat {
+			r = cmp.Compare(abs64(b.Values[len(b.Values)-1]), abs64(a.Values[len(a.Values)-1]))
+		} else {
+			r = cmp.Compare(b.Fit.Slope, a.Fit.Slope)
+		}
+		if r != 0 {
+			return r
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+}
+
+// timeOrder returns the order of the snapshots by time, oldest first, when
+// every snapshot has a time and they do not all share one; otherwise the
+// order they were added in, with a warning.
+func timeOrder(snaps []Source) (order []int, timed bool, warn error) {
+	order = make([]int, len(snaps))
+	for i := range order {
+		order[i] = i
+	}
+	var untimed []string
+	for _, s := range snaps {
+		if s.Time.IsZero() {
+			untimed = append(untimed, s.Name)
+		}
+	}
+	if len(untimed) > 0 {
+		return order, false, fmt.Errorf("%s carries no time, so snapshots are taken in the order given and rates are per snapshot", nameList(untimed))
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return snaps[a].Time.Compare(snaps[b].Time) })
+	if snaps[order[0]].Time.Equal(snaps[order[len(order)-1]].Time) {
+		return order, false, fmt.Errorf("every snapshot carries the same time, so rates are per snapshot")
+	}
+	return order, true, nil
+}
+
+// nameList names up to three items and counts the rest.
+func nameList(names []string) string {
+	if len(names) <= 3 {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
+}
+
+// checkOneProcess returns an error wrapping ErrMixed when the snapshots, in
+// order, name different processes in their comments, or when a cumulative
+// (alloc_*) total falls from one snapshot to the next, which only a restart
+// does.
+func (b *TrendBuilder) checkOneProcess(order []int) error {
+	first := -1
+	for _, c := range order {
+		p := b.cols[c].process
+		if p == "" {
+			continue
+		}
+		if first < 0 {
+			first = c
+			continue
+		}
+		if p != b.cols[first].process {
+			return fmt.Errorf("%w: %s comes from %s but %s from %s; a trend across processes mixes unrelated heaps",
+				ErrMixed, b.snaps[first].Name, b.cols[first].process, b.snaps[c].Name, p)
+		}
+	}
+	for i := 1; i < len(order); i++ {
+		prev, cur := b.cols[order[i-1]], b.cols[order[i]]
+		for _, before := range prev.counters {
+			k := slices.IndexFunc(cur.counters, func(c counter) bool { return c.typ == before.typ })
+			// A falling counter means a restart; allow a percent for
+			// producers that round.
+			slack := before.sum / 100
+			if k >= 0 && cur.counters[k].sum < before.sum-slack {
+				return fmt.Errorf("%w: the %s total falls from %d in %s to %d in %s, so the process restarted in between",
+					ErrMixed, before.typ, before.sum, b.snaps[order[i-1]].Name, cur.counters[k].sum, b.snaps[order[i]].Name)
+			}
+		}
+	}
+	return nil
+}
+
+// seriesWarnings say what the snapshots' metadata casts doubt on.
+func seriesWarnings(snaps []Source) []error {
+	var w []error
+	var unsymbolized []string
+	for _, s := range snaps {
+		if !s.Symbolized {
+			unsymbolized = append(unsymbolized, s.Name)
+		}
+	}
+	if len(unsymbolized) > 0 {
+		w = append(w, fmt.Errorf("%s has no symbols, so frames are compared by address; capture the protobuf format (debug=0) or symbolize with go tool pprof -proto BINARY FILE", nameList(unsymbolized)))
+	}
+	for _, s := range snaps[1:] {
+		if s.Period != snaps[0].Period || s.PeriodType != snaps[0].PeriodType {
+			w = append(w, fmt.Errorf("the snapshots were sampled differently (%s every %d %s, %s every %d %s); values are comparable, but their noise differs",
+				snaps[0].Name, snaps[0].Period, snaps[0].PeriodType.Unit, s.Name, s.Period, s.PeriodType.Unit))
+			break
+		}
+	}
+	return w
+}
+
+// processOf finds the process a profile names in its comments: the host and
+// pid keys, as heapdiff's agent writes them ("heapdiff.pid=42") or bare
+// ("pid=42"). It returns "" when the comments name no pid.
+func processOf(comments []string) string {
+	var host, pid string
+	for _, c := range comments {
+		key, value, ok := strings.Cut(strings.TrimPrefix(c, "heapdiff."), "=")
+		if !ok {
+			continue
+		}
+		switch key {
+		case "host":
+			host = value
+		case "pid":
+			pid = value
+		}
+	}
+	if pid == "" {
+		return ""
+	}
+	return "host=" + host + " pid=" + pid
+}
+
+// counter is the total of a cumulative sample type.
+type counter struct {
+	typ string
+	sum int64
+}
+
+// counters sums, over every stack, the values of p's cumulative sample types
+// (those named alloc_*, which only grow while a process lives).
+func counters(p *profile.Profile) []counter {
+	var out []counter
+	for i, t := range p.SampleTypes {
+		if !strings.HasPrefix(t.Type, "alloc_") {
+			continue
+		}
+		c := counter{typ: t.Type}
+		for _, st := range p.Stacks {
+			c.sum += st.Values[i]
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,486 @@
+package diff
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+func leakyProfiles(t testing.TB) []*profile.Profile {
+	t.Helper()
+	names, err := filepath.Glob("../testdata/leaky/heap-*.pb.gz")
+	if err != nil || len(names) != 12 {
+		t.Fatalf("testdata/leaky: %d snapshots, %v", len(names), err)
+	}
+	ps, err := profile.LoadAll(names, profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+func trendOf(t testing.TB, ps []*profile.Profile, opts TrendOptions) *Trend {
+	t.Helper()
+	b := NewTrend(opts)
+	for _, p := range ps {
+		if err := b.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := b.Trend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// planted says what testdata/leakyapp planted, by function.
+var planted = map[string]Shape{
+	"main.(*SessionStore).Open": SteadyGrowth,
+	"main.(*JobQueue).Finish":   SteadyGrowth,
+	"main.(*Cache).Put":         Plateau,
+	"main.(*Batcher).Grow":      Sawtooth,
+	"main.loadConfig":           Flat,
+}
+
+// TestTrendFindsPlantedBehaviour checks the verdicts against the ground
+// truth of testdata/leakyapp: every planted leak ranks above every site that
+// is not one, the cache is a plateau that stopped after it filled (ticks
+// 1-4), the batcher a sawtooth, the configuration flat, and the churn never
+// shows in use.
+func TestTrendFindsPlantedBehaviour(t *testing.T) {
+	ps := leakyProfiles(t)
+	for _, by := range []Grouping{ByFunc, BySite} {
+		t.Run(by.String(), func(t *testing.T) {
+			tr := trendOf(t, ps, TrendOptions{Options: Options{By: by}})
+			if !tr.Timed || tr.Span != 110*time.Minute || tr.Type.Type != "inuse_space" {
+				t.Fatalf("timed %v, span %v, type %v", tr.Timed, tr.Span, tr.Type)
+			}
+			fn := func(s Series) string { return s.Frames[0].Function }
+			lastLeak, firstOther := -1, len(tr.Sites)
+			found := map[string]bool{}
+			for i, s := range tr.Sites {
+				f := fn(s)
+				if strings.HasPrefix(f, "main.handleRequest") && s.Shape != Flat {
+					t.Errorf("churn %s is %s", s.Name, s.Shape)
+				}
+				want, ok := planted[f]
+				if !ok {
+					if !strings.HasPrefix(f, "main.(*SessionStore)") && !strings.HasPrefix(f, "main.(*JobQueue)") {
+						firstOther = min(firstOther, i)
+					}
+					continue
+				}
+				// By site, the leaking functions have secondary sites (map
+				// and slice growth) that move in steps; the planted
+				// behaviour is at the first, largest site of each function.
+				if found[f] {
+					continue
+				}
+				found[f] = true
+				if s.Shape != want {
+					t.Errorf("%s is %s, planted %s (R² %.2f, slope %.0f±%.0f)", s.Name, s.Shape, want, s.Fit.R2, s.Fit.Slope, s.Fit.SlopeNoise)
+				}
+				if want == SteadyGrowth {
+					lastLeak = i
+				} else {
+					firstOther = min(firstOther, i)
+				}
+			}
+			if by == ByFunc {
+				// By function, the configuration is charged to the
+				// standard library function that allocates it.
+				found["main.loadConfig"] = true
+			}
+			if len(found) != len(planted) {
+				t.Fatalf("found %v of the planted functions", found)
+			}
+			if lastLeak != 1 || lastLeak >= firstOther {
+				t.Errorf("the two leaks rank at most %d, the first other site at %d", lastLeak, firstOther)
+			}
+			for _, s := range tr.Sites {
+				if fn(s) == "main.(*Cache).Put" && s.StoppedAt != 3 {
+					t.Errorf("the cache stopped growing at snapshot %d, want 3 (the last tick that fills it)", s.StoppedAt)
+				}
+			}
+			if tr.Total.Shape != SteadyGrowth {
+				t.Errorf("the total is %s", tr.Total.Shape)
+			}
+		})
+	}
+}
+
+// TestTrendAgreesWithCompare checks that a trend groups, filters and
+// measures noise exactly as Compare: its growth from the first snapshot to
+// the last is Compare's change, row by row.
+func TestTrendAgreesWithCompare(t *testing.T) {
+	ps := leakyProfiles(t)
+	first, last := ps[0], ps[len(ps)-1]
+	for _, opts := range []Options{
+		{By: BySite},
+		{By: ByStack, SampleIndex: "alloc_space"},
+		{By: ByPackage, Hide: regexp.MustCompile(`^main\.\(\*`)},
+		{By: ByLine, Focus: regexp.MustCompile(`main\.`), Ignore: regexp.MustCompile(`Batcher`), SampleIndex: "inuse_objects"},
+	} {
+		tr := trendOf(t, ps, TrendOptions{Options: opts})
+		c := compare(t, first, last, opts)
+		rows := rowsByName(c)
+		if tr.Type != c.Shown() {
+			t.Fatalf("%+v: trend follows %v, compare shows %v", opts, tr.Type, c.Shown())
+		}
+		if tr.Total.Growth != c.Total[c.Index] {
+			t.Errorf("%+v: total growth %+v, compare %+v", opts, tr.Total.Growth, c.Total[c.Index])
+		}
+		for _, s := range tr.Sites {
+			r, ok := rows[s.Name]
+			want := Change{}
+			if ok {
+				want = r.Flat[c.Index]
+			}
+			if s.Growth != want {
+				t.Errorf("%+v: %s growth %+v, compare %+v", opts, s.Name, s.Growth, want)
+			}
+		}
+	}
+}
+
+func TestTrendOrdersByTime(t *testing.T) {
+	ps := leakyProfiles(t)
+	shuffled := append([]*profile.Profile(nil), ps...)
+	rand.New(rand.NewSource(1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	a, b := trendOf(t, ps, TrendOptions{}), trendOf(t, shuffled, TrendOptions{})
+	for i := range a.Snapshots {
+		if a.Snapshots[i].Name != b.Snapshots[i].Name {
+			t.Fatalf("snapshot %d: %s in order, %s shuffled", i, a.Snapshots[i].Name, b.Snapshots[i].Name)
+		}
+	}
+	if len(a.Sites) != len(b.Sites) {
+		t.Fatalf("%d sites in order, %d shuffled", len(a.Sites), len(b.Sites))
+	}
+	for i := range a.Sites {
+		if a.Sites[i].Name != b.Sites[i].Name || a.Sites[i].Fit != b.Sites[i].Fit {
+			t.Errorf("site %d: %s %+v vs %s %+v", i, a.Sites[i].Name, a.Sites[i].Fit, b.Sites[i].Name, b.Sites[i].Fit)
+		}
+	}
+}
+
+func TestTrendWithoutTimesUsesFileOrder(t *testing.T) {
+	ps := leakyProfiles(t)
+	untimed := make([]*profile.Profile, len(ps))
+	for i, p := range ps {
+		c := *p
+		c.Time = time.Time{}
+		untimed[i] = &c
+	}
+	tr := trendOf(t, untimed, TrendOptions{Options: Options{By: ByFunc}})
+	if tr.Timed || tr.Span != 0 || len(tr.Warnings) == 0 || !strings.Contains(tr.Warnings[0].Error(), "carries no time") {
+		t.Fatalf("timed %v, span %v, warnings %v", tr.Timed, tr.Span, tr.Warnings)
+	}
+	if _, ok := tr.RatePerHour(&tr.Total); ok {
+		t.Error("a rate per hour without times")
+	}
+	// Snapshots are 10 minutes apart, so the slope per snapshot is a sixth
+	// of the slope per hour.
+	timed := trendOf(t, ps, TrendOptions{Options: Options{By: ByFunc}})
+	if got, want := tr.Sites[0].Fit.Slope, timed.Sites[0].Fit.Slope/6; math.Abs(got-want) > 1e-6*want {
+		t.Errorf("slope per snapshot %v, want %v", got, want)
+	}
+}
+
+func TestTrendRefusesMixedSnapshots(t *testing.T) {
+	ps := leakyProfiles(t)[:4]
+	withComments := func(p *profile.Profile, comments ...string) *profile.Profile {
+		c := *p
+		c.Comments = comments
+		return &c
+	}
+	restarted := *ps[0]
+	restarted.Name, restarted.Time = "restarted.pb.gz", ps[3].Time.Add(time.Minute)
+	fewer := *ps[3]
+	fewer.Name, fewer.SampleTypes = "fewer.pb.gz", ps[3].SampleTypes[2:]
+	fewer.Stacks = nil
+	for _, tc := range []struct {
+		name   string
+		series []*profile.Profile
+		msg    string
+	}{
+		{"other process", []*profile.Profile{withComments(ps[0], "heapdiff.host=a", "heapdiff.pid=1"), ps[1], withComments(ps[2], "heapdiff.host=a", "heapdiff.pid=2")},
+			"heap-03.pb.gz from host=a pid=2"},
+		{"restart", []*profile.Profile{ps[1], ps[2], &restarted}, "alloc_objects total falls from"},
+		{"sample types", []*profile.Profile{ps[0], &fewer}, "has sample types"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewTrend(TrendOptions{})
+			var err error
+			for _, p := range tc.series {
+				if err = b.Add(p); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				_, err = b.Trend()
+			}
+			if !errors.Is(err, ErrMixed) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("error %v, want ErrMixed saying %q", err, tc.msg)
+			}
+			tr := trendOf(t, tc.series, TrendOptions{AllowMixed: true})
+			var warned bool
+			for _, w := range tr.Warnings {
+				warned = warned || errors.Is(w, ErrMixed)
+			}
+			if !warned {
+				t.Errorf("AllowMixed gives no warning: %v", tr.Warnings)
+			}
+		})
+	}
+	allocOnly := fewer
+	allocOnly.SampleTypes = ps[3].SampleTypes[:2]
+	b := NewTrend(TrendOptions{Options: Options{SampleIndex: "inuse_space"}, AllowMixed: true})
+	b.Add(ps[0])
+	if err := b.Add(&allocOnly); err == nil || !strings.Contains(err.Error(), "no sample type inuse_space") {
+		t.Errorf("a snapshot without the followed type: %v", err)
+	}
+	if _, err := NewTrend(TrendOptions{}).Trend(); err == nil || !strings.Contains(err.Error(), "at least two") {
+		t.Errorf("an empty trend: %v", err)
+	}
+}
+
+func TestTrendTopSumsTheRest(t *testing.T) {
+	ps := leakyProfiles(t)
+	all := trendOf(t, ps, TrendOptions{Options: Options{By: ByLine}})
+	top := trendOf(t, ps, TrendOptions{Options: Options{By: ByLine, Top: 3}})
+	if len(top.Sites) != 3 || top.RestCount != len(all.Sites)-3 || top.Rest == nil {
+		t.Fatalf("top 3 kept %d and %d in the rest of %d", len(top.Sites), top.RestCount, len(all.Sites))
+	}
+	for i := range ps {
+		sum := top.Rest.Values[i]
+		for _, s := range top.Sites {
+			sum += s.Values[i]
+		}
+		if sum != top.Total.Values[i] {
+			t.Errorf("snapshot %d: sites sum to %d, total %d", i, sum, top.Total.Values[i])
+		}
+	}
+}
+
+func TestFitLine(t *testing.T) {
+	x := []float64{0, 1, 2, 4}
+	f := fitLine(x, []int64{10, 13, 16, 22}, make([]float64, 4))
+	if f.Slope != 3 || f.Start != 10 || f.R2 != 1 || f.SlopeNoise != 0 || !f.Significant() {
+		t.Errorf("exact line: %+v", f)
+	}
+	f = fitLine(x, []int64{5, 5, 5, 5}, []float64{1, 1, 1, 1})
+	if f.Slope != 0 || f.R2 != 0 || f.Significant() {
+		t.Errorf("constant: %+v", f)
+	}
+	// One sample gained and kept: the persistent model makes the slope
+	// exactly one standard deviation, however long it stays.
+	const s = 512 << 10
+	v := []int64{0, 0, 0, 0, s, s, s, s, s, s, s, s}
+	vars := make([]float64, len(v))
+	xs := make([]float64, len(v))
+	for i := range v {
+		xs[i] = float64(i)
+		vars[i] = float64(v[i]) * s
+	}
+	f = fitLine(xs, v, vars)
+	if math.Abs(f.Slope-f.SlopeNoise) > 1e-9*f.Slope || f.Significant() {
+		t.Errorf("one sample kept: slope %v, noise %v", f.Slope, f.SlopeNoise)
+	}
+	if shape, _ := shapeOf(xs, v, vars, f); shape == SteadyGrowth || shape == Plateau {
+		t.Errorf("one sample kept is %s", shape)
+	}
+}
+
+// TestShapesUnderSampling simulates Go's heap sampling (each object of s
+// bytes sampled with probability 1-exp(-s/period), sampled objects staying
+// sampled while alive) for series with known behaviour, and checks the
+// verdicts over many seeds: noise is never a leak, and leaks that gather
+// enough samples are found.
+func TestShapesUnderSampling(t *testing.T) {
+	const period, size = 512 << 10, 1 << 10
+	p := -math.Expm1(-float64(size) / period)
+	scale := int64(math.Round(size / p))
+	const n, seeds = 24, 200
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = float64(i) / 6 // every 10 minutes
+	}
+	// live returns how many objects are live at snapshot i.
+	cases := []struct {
+		name  string
+		live  func(i int) int
+		churn bool // the live objects are new ones at every snapshot
+		want  func(Shape) bool
+		rate  float64 // least share of seeds with a wanted verdict
+	}{
+		{"flat", func(int) int { return 3000 }, false, func(s Shape) bool { return s == Flat }, 1},
+		{"churn", func(int) int { return 3000 }, true, func(s Shape) bool { return s != SteadyGrowth && s != Plateau }, 1},
+		{"few objects", func(int) int { return 200 }, true, func(s Shape) bool { return s != SteadyGrowth && s != Plateau }, 1},
+		{"leak", func(i int) int { return 1000 * i }, false, func(s Shape) bool { return s == SteadyGrowth }, 0.95},
+		{"one sample", func(int) int { return 512 }, true, func(s Shape) bool { return s == Flat || s == Sawtooth }, 1},
+		// About 9 samples in all: a leak near the noise floor.
+		{"slow leak", func(i int) int { return 200 * i }, false, func(s Shape) bool { return s == SteadyGrowth }, 0.9},
+		{"cache", func(i int) int { return 2000 * min(i, 8) }, false, func(s Shape) bool { return s == Plateau }, 0.9},
+	}
+	noise := newNoiseModel(&profile.Profile{PeriodType: profile.ValueType{Type: "space", Unit: "bytes"}, Period: period,
+		SampleTypes: []profile.ValueType{{Type: "inuse_objects", Unit: "count"}, {Type: "inuse_space", Unit: "bytes"}}}, []int{0, 1})
+	out := make([]float64, 2)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			good := 0
+			counts := map[Shape]int{}
+			for seed := int64(0); seed < seeds; seed++ {
+				rng := rand.New(rand.NewSource(seed))
+				v := make([]int64, n)
+				vars := make([]float64, n)
+				// Sampled objects stay sampled while they live: only new
+				// objects are drawn, except under churn, where all are new.
+				live, hits := 0, 0
+				for i := range v {
+					want := tc.live(i)
+					if tc.churn {
+						live, hits = 0, 0
+					}
+					hits += binomial(rng, want-live, p)
+					live = want
+					v[i] = int64(hits) * scale
+					noise.variances([]int64{v[i] / size, v[i]}, out)
+					vars[i] = out[1]
+				}
+				shape, _ := shapeOf(xs, v, vars, fitLine(xs, v, vars))
+				counts[shape]++
+				if tc.want(shape) {
+					good++
+				}
+			}
+			if rate := float64(good) / seeds; rate < tc.rate {
+				t.Errorf("%d of %d seeds as wanted (%.0f%%, want %.0f%%): %v", good, seeds, 100*rate, 100*tc.rate, counts)
+			}
+		})
+	}
+}
+
+// binomial draws how many of m objects are sampled with probability p, by
+// skipping geometrically distributed gaps between samples.
+func binomial(rng *rand.Rand, m int, p float64) int {
+	hits := 0
+	for i := 0; ; hits++ {
+		i += 1 + int(math.Log(1-rng.Float64())/math.Log1p(-p))
+		if i > m {
+			return hits
+		}
+	}
+}
+
+// snapshotProfile builds a profile of sites sites, each reached through stacks
+// of depth frames with fresh strings, so that keeping any of it alive would
+// show in the heap.
+func snapshotProfile(i, sites, stacksPerSite, depth int) *profile.Profile {
+	p := &profile.Profile{
+		Name:        fmt.Sprintf("snap-%03d.pb.gz", i),
+		SampleTypes: []profile.ValueType{{Type: "inuse_objects", Unit: "count"}, {Type: "inuse_space", Unit: "bytes"}},
+		PeriodType:  profile.ValueType{Type: "space", Unit: "bytes"},
+		Period:      512 << 10,
+		Time:        time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute),
+	}
+	for s := 0; s < sites; s++ {
+		for k := 0; k < stacksPerSite; k++ {
+			frames := make([]int32, depth)
+			for d := range frames {
+				frames[d] = int32(len(p.Frames))
+				fn := fmt.Sprintf("example.com/app.caller%d", d)
+				if d == 0 {
+					fn = fmt.Sprintf("example.com/app.site%d", s)
+				}
+				p.Frames = append(p.Frames, profile.Frame{Function: fn, File: fmt.Sprintf("/src/app/f%d.go", d), Line: int64(k + 1)})
+			}
+			p.Stacks = append(p.Stacks, profile.Stack{Frames: frames, Values: []int64{int64(100 * (1 + i)), int64(100 * (1 + i) << 16)}})
+		}
+	}
+	return p
+}
+
+// TestTrendMemoryIsBoundedBySites adds many large snapshots and checks that
+// the builder keeps per snapshot about what its groups' values take, not
+// the profiles: keeping them would cost their whole size each.
+func TestTrendMemoryIsBoundedBySites(t *testing.T) {
+	const snapshots, sites = 40, 40
+	b := NewTrend(TrendOptions{Options: Options{By: ByFunc}})
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	// The first snapshot interns every group; later ones add only values.
+	b.Add(snapshotProfile(0, sites, 20, 10))
+	before := heap()
+	var profileBytes int64
+	for i := 1; i < snapshots; i++ {
+		p := snapshotProfile(i, sites, 20, 10)
+		if i == 1 {
+			profileBytes = int64(heap()) - int64(before)
+		}
+		if err := b.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grew := int64(heap()) - int64(before)
+	runtime.KeepAlive(b)
+	perSnapshot := max(0, grew) / (snapshots - 1)
+	// Groups by function: the 40 sites and 9 callers, 16 bytes of value
+	// and variance each, plus slack for slice growth and bookkeeping.
+	if limit := int64(4096); perSnapshot > limit {
+		t.Errorf("the builder keeps %d bytes per snapshot (a profile is %d bytes); want at most %d", perSnapshot, profileBytes, limit)
+	}
+	if profileBytes < 100*perSnapshot {
+		t.Errorf("a profile (%d bytes) is not much larger than what is kept of it (%d): the test proves nothing", profileBytes, perSnapshot)
+	}
+	tr, err := b.Trend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Snapshots) != snapshots || tr.Sites[0].Shape != SteadyGrowth {
+		t.Errorf("%d snapshots, first site %s", len(tr.Snapshots), tr.Sites[0].Shape)
+	}
+}
+
+// BenchmarkTrendAdd measures reducing one snapshot into a trend, and
+// reports what the trend keeps of each snapshot next to the size of the
+// profile it was reduced from.
+func BenchmarkTrendAdd(b *testing.B) {
+	heap := func() int64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	start := heap()
+	p := snapshotProfile(1, 200, 20, 30)
+	profileBytes := heap() - start
+	tb := NewTrend(TrendOptions{})
+	tb.Add(p)
+	before := heap()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := tb.Add(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	kept := heap() - before
+	runtime.KeepAlive(tb)
+	runtime.KeepAlive(p)
+	b.ReportMetric(float64(kept)/float64(b.N), "kept-B/snapshot")
+	b.ReportMetric(float64(profileBytes), "profile-B")
+}
