@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -122,13 +123,14 @@ type protoDecoder struct {
 	duration    int64
 	defaultType int64
 	timeSeen    bool
+	size        int // bytes of the encoded profile, for maxFrames
 }
 
 // decodeProto is the lean pprof decoder: one pass over the top-level fields
 // collects the tables, then samples are decoded straight into merged stacks
 // of interned frames. It checks what profile.CheckValid checks.
 func decodeProto(data []byte) (*Profile, error) {
-	var d protoDecoder
+	d := protoDecoder{size: len(data)}
 	if err := d.scan(data); err != nil {
 		return nil, err
 	}
@@ -587,7 +589,7 @@ func (d *protoDecoder) stacks(p *Profile, locFrames, locStart []int32) error {
 		values  []int64
 		frames  []int32
 		spans   = make([]span, 0, len(d.samples))
-		pool    = make([]int32, 0, d.countFrames(locations, locStart))
+		pool    []int32
 		valPool = make([]int64, 0, len(d.samples)*nTypes)
 		// Stacks are merged by a hash of their frames: a map of strings
 		// would cost more than the stacks themselves. Colliding stacks
@@ -597,6 +599,11 @@ func (d *protoDecoder) stacks(p *Profile, locFrames, locStart []int32) error {
 		seed    = maphash.MakeSeed()
 		scratch []byte
 	)
+	nFrames := d.countFrames(locations, locStart)
+	if limit := d.maxFrames(); nFrames > limit {
+		return malformed("its samples expand to more than %d frames, %d per byte of profile, which no real profile comes near", limit, maxFramesPerByte)
+	}
+	pool = make([]int32, 0, nFrames)
 	find := func(h uint64) (int32, bool) {
 		for si, ok := byHash[h]; ok && si >= 0; si = next[si] {
 			if s := spans[si]; slices.Equal(pool[s.start:s.end], frames) {
@@ -689,6 +696,21 @@ func hashFrames(seed maphash.Seed, frames []int32, scratch *[]byte) uint64 {
 	}
 	*scratch = b
 	return maphash.Bytes(seed, b)
+}
+
+// maxFramesPerByte bounds how many frames the stacks of a profile may hold
+// per byte of its encoding. A sample names each location with a varint of a
+// byte or more, and a location holds one line, or a few when calls were
+// inlined, so real profiles stay far below it. A crafted one that names a
+// location of thousands of lines thousands of times would otherwise expand a
+// file of kilobytes into gigabytes of stacks.
+const maxFramesPerByte = 16
+
+// maxFrames is how many frames the stacks may hold in all: maxFramesPerByte
+// per byte of the profile, and no more than the int32 offsets of the frame
+// pool can address.
+func (d *protoDecoder) maxFrames() int {
+	return int(min(int64(d.size)*maxFramesPerByte+1<<20, math.MaxInt32))
 }
 
 // countFrames returns how many frames the samples hold in all, so the frame

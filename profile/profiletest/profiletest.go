@@ -19,6 +19,7 @@ import (
 	"time"
 
 	pprof "github.com/google/pprof/profile"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // Config says what to generate. Zero fields take the defaults noted.
@@ -181,4 +182,39 @@ func EncodeUncompressed(p *pprof.Profile) []byte {
 		panic(fmt.Sprintf("profiletest: write a generated profile: %v", err))
 	}
 	return b.Bytes()
+}
+
+// FrameBomb returns a small plain-protobuf heap profile whose one sample
+// names, refs times, one location of lines inlined lines: its stacks hold
+// lines×refs frames, from a file of about 6×lines + refs bytes. A decoder that
+// expands locations into stacks must refuse it rather than allocate.
+func FrameBomb(lines, refs int) []byte {
+	str := func(b []byte, s string) []byte {
+		return protowire.AppendString(protowire.AppendTag(b, 6, protowire.BytesType), s)
+	}
+	msg := func(b []byte, num protowire.Number, body []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), body)
+	}
+	varint := func(b []byte, num protowire.Number, v uint64) []byte {
+		return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), v)
+	}
+	var b []byte
+	b = msg(b, 1, varint(varint(nil, 1, 1), 2, 2))               // sample_type inuse_space/bytes
+	b = msg(b, 5, varint(varint(varint(nil, 1, 1), 2, 3), 4, 4)) // function 1: f in f.go
+	var loc []byte
+	loc = varint(loc, 1, 1)
+	line := msg(nil, 4, varint(varint(nil, 1, 1), 2, 7))
+	for i := 0; i < lines; i++ {
+		loc = append(loc, line...)
+	}
+	b = msg(b, 4, loc)
+	var ids []byte
+	for i := 0; i < refs; i++ {
+		ids = protowire.AppendVarint(ids, 1)
+	}
+	b = msg(b, 2, msg(msg(nil, 1, ids), 2, protowire.AppendVarint(nil, 1024)))
+	for _, s := range []string{"", "inuse_space", "bytes", "f", "f.go"} {
+		b = str(b, s)
+	}
+	return b
 }
