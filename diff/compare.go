@@ -121,6 +121,9 @@ type Row struct {
 	Flat []Change
 	// Cum holds cumulative changes, when Options.Cum was set.
 	Cum []Change
+	// Objects counts new and deleted objects by id, for heap snapshots
+	// compared by class whose ids match; nil otherwise.
+	Objects *ObjectChange
 }
 
 // Rest sums the rows that Options.Top cut off.
@@ -169,6 +172,9 @@ func (c *Comparison) RatePerHour(ch Change) (rate float64, ok bool) {
 // sample type, when a shared type has different units, or when SampleIndex
 // names no shared type.
 func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
+	if err := sameKind(base, target); err != nil {
+		return nil, err
+	}
 	types, baseIdx, targetIdx, warnings, err := commonTypes(base, target)
 	if err != nil {
 		return nil, err
@@ -206,6 +212,7 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	}
 	c.Total = acc.totalChanges()
 	c.Rows = acc.rows()
+	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target)...)
 	sortRows(c.Rows, index)
 	if opts.Top > 0 && len(c.Rows) > opts.Top {
 		c.Rest = sumRows(c.Rows[opts.Top:], len(types))
