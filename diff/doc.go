@@ -96,4 +96,14 @@
 //
 // Sites are ranked steady growth first, then plateau, sawtooth/noisy, flat
 // and shrinking; by slope within each (flat sites by their last value).
+//
+// # Budgets
+//
+// CheckComparison and CheckTrend judge Limits on the total's growth (in the
+// sample type's unit, or as a percentage of its start), any one site's
+// growth, and the total's or any site's growth per hour. On a comparison,
+// growth is the delta and a rate the delta per hour of the interval; on a
+// trend, growth is the least-squares line's (slope × span) and a rate its
+// slope. A limit is over only when the measured value exceeds it and is
+// significant, so a change within sampling noise never fails a budget.
 package diff

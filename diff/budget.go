@@ -1,0 +1,188 @@
+package diff
+
+import (
+	"cmp"
+	"errors"
+	"math"
+	"slices"
+
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+// Measure names what a Limit bounds.
+type Measure int
+
+// The measures a budget can limit.
+const (
+	// TotalGrowth is the whole profile's growth, in the sample type's unit.
+	TotalGrowth Measure = iota
+	// TotalPercent is the whole profile's growth as a percentage of its
+	// starting value.
+	TotalPercent
+	// SiteGrowth is any one group's growth.
+	SiteGrowth
+	// TotalRate is the whole profile's growth per hour.
+	TotalRate
+	// SiteRate is any one group's growth per hour.
+	SiteRate
+)
+
+var measureNames = []string{"total growth", "total growth %", "site growth", "total rate", "site rate"}
+var measureKeys = []string{"total_growth", "total_percent", "site_growth", "total_rate", "site_rate"}
+
+// String returns the measure as people read it, such as "site growth".
+func (m Measure) String() string { return measureNames[m] }
+
+// Key returns the measure as machines read it, such as "site_growth".
+func (m Measure) Key() string { return measureKeys[m] }
+
+// PerSite reports whether the measure applies to every group rather than to
+// the total.
+func (m Measure) PerSite() bool { return m == SiteGrowth || m == SiteRate }
+
+// Limit is one budget: Measure may be at most Max.
+type Limit struct {
+	Measure Measure
+	Max     float64
+}
+
+// ErrNoTimes is returned when a rate is limited but the profiles carry no
+// times.
+var ErrNoTimes = errors.New("a rate budget needs profiles that carry their time")
+
+// BudgetCheck is the verdict of a set of limits on a comparison or a trend.
+type BudgetCheck struct {
+	// Type is the sample type judged.
+	Type profile.ValueType
+	// Series is set when the verdict was taken on a trend: growth is then
+	// the trend line's (slope × span), and rates its slope.
+	Series bool
+	// Results holds one result per limit, in the order given.
+	Results []LimitResult
+	// Over is set when any limit is over.
+	Over bool
+}
+
+// LimitResult is the verdict of one limit.
+type LimitResult struct {
+	Limit
+	// Value is what was measured: the total's, or for a per-site limit the
+	// largest site's. It is +Inf for a percentage of a zero start.
+	Value float64
+	// Noise is Value's standard deviation from sampling alone.
+	Noise float64
+	// Significant says Value is beyond noise (NoiseThreshold deviations).
+	Significant bool
+	// Over is set when Value exceeds Max and is significant: a change
+	// within noise never fails a budget.
+	Over bool
+	// Sites lists, for a per-site limit, every site over it, worst first.
+	Sites []SiteOver
+}
+
+// SiteOver is a site over a per-site limit.
+type SiteOver struct {
+	Name   string
+	Frames []profile.Frame
+	Value  float64
+	Noise  float64
+}
+
+// measured is what the limits are checked against, for the total or a site.
+type measured struct {
+	name        string
+	frames      []profile.Frame
+	start       float64
+	growth      float64
+	noise       float64
+	significant bool
+	hours       float64 // the span the growth took; 0 when unknown
+}
+
+func (m measured) value(by Measure) (v, noise float64) {
+	switch by {
+	case TotalPercent:
+		if m.start <= 0 {
+			if m.growth > 0 {
+				return math.Inf(1), 0
+			}
+			return 0, 0
+		}
+		return m.growth / m.start * 100, m.noise / m.start * 100
+	case TotalRate, SiteRate:
+		return m.growth / m.hours, m.noise / m.hours
+	}
+	return m.growth, m.noise
+}
+
+// CheckComparison judges a comparison against limits, on its shown sample
+// type: growth is each row's delta, rates are deltas per hour of the
+// interval. It fails with ErrNoTimes when a rate is limited and the interval
+// is unknown.
+func CheckComparison(c *Comparison, limits []Limit) (*BudgetCheck, error) {
+	hours := c.Interval.Hours()
+	of := func(name string, frames []profile.Frame, ch Change) measured {
+		return measured{name: name, frames: frames, start: float64(ch.Base), growth: float64(ch.Delta()),
+			noise: ch.Noise, significant: ch.Significant, hours: hours}
+	}
+	total := of("total", nil, c.Total[c.Index])
+	sites := make([]measured, 0, len(c.Rows))
+	for _, r := range c.Rows {
+		sites = append(sites, of(r.Name, r.Frames, r.Flat[c.Index]))
+	}
+	return checkLimits(c.Shown(), false, total, sites, limits)
+}
+
+// CheckTrend judges a trend against limits on its least-squares lines:
+// growth is the slope times the span from the first snapshot to the last,
+// rates are slopes, and significance is the slope's. It fails with
+// ErrNoTimes when a rate is limited and the snapshots have no times.
+func CheckTrend(t *Trend, limits []Limit) (*BudgetCheck, error) {
+	var span, hours float64
+	if n := len(t.Snapshots); t.Timed {
+		hours = t.Span.Hours()
+		span = hours
+	} else {
+		span = float64(n - 1)
+	}
+	of := func(s *Series) measured {
+		return measured{name: s.Name, frames: s.Frames, start: s.Fit.Start, growth: s.Fit.Slope * span,
+			noise: s.Fit.SlopeNoise * span, significant: s.Fit.Significant(), hours: hours}
+	}
+	sites := make([]measured, 0, len(t.Sites))
+	for i := range t.Sites {
+		sites = append(sites, of(&t.Sites[i]))
+	}
+	return checkLimits(t.Type, true, of(&t.Total), sites, limits)
+}
+
+func checkLimits(typ profile.ValueType, series bool, total measured, sites []measured, limits []Limit) (*BudgetCheck, error) {
+	bc := &BudgetCheck{Type: typ, Series: series}
+	for _, l := range limits {
+		if (l.Measure == TotalRate || l.Measure == SiteRate) && total.hours <= 0 {
+			return nil, ErrNoTimes
+		}
+		r := LimitResult{Limit: l}
+		if !l.Measure.PerSite() {
+			r.Value, r.Noise = total.value(l.Measure)
+			r.Significant = total.significant
+			r.Over = r.Significant && r.Value > l.Max
+		} else {
+			first := true
+			for _, s := range sites {
+				v, noise := s.value(l.Measure)
+				if first || v > r.Value {
+					r.Value, r.Noise, r.Significant, first = v, noise, s.significant, false
+				}
+				if s.significant && v > l.Max {
+					r.Sites = append(r.Sites, SiteOver{Name: s.name, Frames: s.frames, Value: v, Noise: noise})
+				}
+			}
+			slices.SortStableFunc(r.Sites, func(a, b SiteOver) int { return cmp.Compare(b.Value, a.Value) })
+			r.Over = len(r.Sites) > 0
+		}
+		bc.Over = bc.Over || r.Over
+		bc.Results = append(bc.Results, r)
+	}
+	return bc, nil
+}

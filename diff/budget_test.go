@@ -1,0 +1,122 @@
+package diff
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+const mib = 1 << 20
+
+func TestCheckComparison(t *testing.T) {
+	c := compare(t, load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz"), Options{})
+	total := c.Total[c.Index]
+	bc, err := CheckComparison(c, []Limit{
+		{TotalGrowth, 20 * mib}, {TotalGrowth, 100 * mib}, {SiteGrowth, 5 * mib},
+		{TotalRate, 10 * mib}, {TotalPercent, 100}, {SiteRate, 1000 * mib},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bc.Results
+	if !bc.Over || bc.Type.Type != "inuse_space" || bc.Series {
+		t.Fatalf("over %v, type %v, series %v", bc.Over, bc.Type, bc.Series)
+	}
+	if !r[0].Over || r[0].Value != float64(total.Delta()) || r[0].Noise != total.Noise {
+		t.Errorf("total growth: %+v, total %+v", r[0], total)
+	}
+	if r[1].Over {
+		t.Errorf("total growth within 100MiB is over: %+v", r[1])
+	}
+	if len(r[2].Sites) != 2 || !strings.HasPrefix(r[2].Sites[0].Name, "main.(*SessionStore).Open") ||
+		!strings.HasPrefix(r[2].Sites[1].Name, "main.(*JobQueue).Finish") || r[2].Value != r[2].Sites[0].Value {
+		t.Errorf("sites over 5MiB: %+v", r[2].Sites)
+	}
+	if want := float64(total.Delta()) / (110.0 / 60); !r[3].Over || math.Abs(r[3].Value-want) > 1 {
+		t.Errorf("total rate %+v, want %v", r[3], want)
+	}
+	if pct, _ := total.Percent(); !r[4].Over || math.Abs(r[4].Value-pct) > 1e-9 {
+		t.Errorf("total percent %+v, want %v", r[4], pct)
+	}
+	if r[5].Over || len(r[5].Sites) != 0 {
+		t.Errorf("site rate within 1000MiB/h: %+v", r[5])
+	}
+}
+
+// TestNoiseNeverFailsABudget checks that a change larger than the limit
+// but within sampling noise passes.
+func TestNoiseNeverFailsABudget(t *testing.T) {
+	c := compare(t, load(t, "heap-05.pb.gz"), load(t, "heap-12.pb.gz"), Options{By: ByFunc})
+	var noisy Row
+	for _, r := range c.Rows {
+		if ch := r.Flat[c.Index]; ch.Delta() > 0 && !ch.Significant {
+			noisy = r
+			break
+		}
+	}
+	if noisy.Name == "" {
+		t.Fatal("no growth within noise between heap-05 and heap-12")
+	}
+	delta := noisy.Flat[c.Index].Delta()
+	bc, err := CheckComparison(c, []Limit{{SiteGrowth, float64(delta) / 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range bc.Results[0].Sites {
+		if s.Name == noisy.Name {
+			t.Errorf("%s grew %d within noise %.0f, and fails a budget of %d", noisy.Name, delta, noisy.Flat[c.Index].Noise, delta/2)
+		}
+	}
+	// A total within noise passes too.
+	small := *c
+	small.Total = []Change{{Base: 100 * mib, Target: 101 * mib, Noise: 1 * mib}}
+	small.Index = 0
+	bc, _ = CheckComparison(&small, []Limit{{TotalGrowth, 0.5 * mib}})
+	if r := bc.Results[0]; bc.Over || r.Value != mib || r.Significant {
+		t.Errorf("1MiB of growth with 1MiB of noise: %+v", r)
+	}
+}
+
+func TestCheckTrend(t *testing.T) {
+	tr := trendOf(t, leakyProfiles(t), TrendOptions{Options: Options{By: ByFunc}})
+	bc, err := CheckTrend(tr, []Limit{{TotalRate, 10 * mib}, {SiteRate, 8 * mib}, {TotalRate, 40 * mib}, {SiteGrowth, 15 * mib}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bc.Results
+	if !bc.Series || !r[0].Over || r[0].Value != tr.Total.Fit.Slope {
+		t.Errorf("total rate on the trend: %+v, slope %v", r[0], tr.Total.Fit.Slope)
+	}
+	if len(r[1].Sites) != 1 || r[1].Sites[0].Name != "main.(*SessionStore).Open" {
+		t.Errorf("sites over 8MiB/h: %+v", r[1].Sites)
+	}
+	if r[2].Over {
+		t.Errorf("a total rate of 40MiB/h is over: %+v", r[2])
+	}
+	// Growth on the trend line: slope × span.
+	want := tr.Sites[0].Fit.Slope * tr.Span.Hours()
+	if len(r[3].Sites) != 1 || math.Abs(r[3].Sites[0].Value-want) > 1e-6 {
+		t.Errorf("sites over 15MiB of growth: %+v, want %s at %v", r[3].Sites, tr.Sites[0].Name, want)
+	}
+}
+
+func TestRateBudgetNeedsTimes(t *testing.T) {
+	a := load(t, "heap-01.pb.gz")
+	untimed := *a
+	untimed.Time = time.Time{}
+	c := compare(t, &untimed, load(t, "heap-12.pb.gz"), Options{})
+	if _, err := CheckComparison(c, []Limit{{SiteRate, mib}}); !errors.Is(err, ErrNoTimes) {
+		t.Errorf("a rate without times: %v", err)
+	}
+	if _, err := CheckComparison(c, []Limit{{SiteGrowth, mib}}); err != nil {
+		t.Errorf("a growth budget without times: %v", err)
+	}
+	tr := trendOf(t, []*profile.Profile{&untimed, load(t, "heap-06.pb.gz"), load(t, "heap-12.pb.gz")}, TrendOptions{})
+	if _, err := CheckTrend(tr, []Limit{{TotalRate, mib}}); !errors.Is(err, ErrNoTimes) {
+		t.Errorf("a rate on an untimed trend: %v", err)
+	}
+}
