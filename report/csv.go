@@ -11,7 +11,8 @@ import (
 // CSV writes one record per row with every sample type's values: for each
 // type T the columns T_base, T_target, T_delta, T_percent, T_rate_per_hour,
 // T_noise and T_significant (and the same prefixed "cum_" with --cum). Rows
-// cut by --top are summed into a last record named "(rest)". Empty cells mean
+// cut by --top are summed into a last record named "(rest)". Heap snapshot
+// comparisons whose object ids match add new_objects and deleted_objects. Empty cells mean
 // unknown (a percent of a zero base, a rate without times).
 func CSV(w io.Writer, c *diff.Comparison) error {
 	cw := csv.NewWriter(w)
@@ -27,14 +28,28 @@ func CSV(w io.Writer, c *diff.Comparison) error {
 			}
 		}
 	}
+	objects := false
+	for _, r := range c.Rows {
+		objects = objects || r.Objects != nil
+	}
+	if objects {
+		header = append(header, "new_objects", "deleted_objects")
+	}
 	if err := cw.Write(header); err != nil {
 		return err
 	}
+	var obj *diff.ObjectChange
 	write := func(name, function, file, line string, flat, cum []diff.Change) error {
 		rec := []string{name, function, file, line}
 		rec = appendChanges(rec, c, flat)
 		if c.Cum {
 			rec = appendChanges(rec, c, cum)
+		}
+		switch {
+		case objects && obj != nil:
+			rec = append(rec, strconv.FormatInt(obj.New, 10), strconv.FormatInt(obj.Deleted, 10))
+		case objects:
+			rec = append(rec, "", "")
 		}
 		return cw.Write(rec)
 	}
@@ -47,10 +62,12 @@ func CSV(w io.Writer, c *diff.Comparison) error {
 				line = strconv.FormatInt(f.Line, 10)
 			}
 		}
+		obj = r.Objects
 		if err := write(r.Name, function, file, line, r.Flat, r.Cum); err != nil {
 			return err
 		}
 	}
+	obj = nil
 	if c.Rest.Rows > 0 {
 		if err := write("(rest)", "", "", "", c.Rest.Flat, nil); err != nil {
 			return err

@@ -86,6 +86,15 @@ type JSONRow struct {
 	Frames []JSONFrame           `json:"frames,omitempty"`
 	Flat   map[string]JSONChange `json:"flat"`
 	Cum    map[string]JSONChange `json:"cum,omitempty"`
+	// Objects counts new and deleted objects of heap snapshots by id.
+	Objects *JSONObjects `json:"objects,omitempty"`
+}
+
+// JSONObjects counts a heap snapshot row's objects only in the target (new)
+// and only in the base (deleted).
+type JSONObjects struct {
+	New     int64 `json:"new"`
+	Deleted int64 `json:"deleted"`
 }
 
 // JSONRest sums the rows cut by --top.
@@ -120,6 +129,9 @@ func NewJSONComparison(c *diff.Comparison) *JSONComparison {
 		row := JSONRow{Name: r.Name, Flat: jsonChanges(c, r.Flat)}
 		if r.Cum != nil {
 			row.Cum = jsonChanges(c, r.Cum)
+		}
+		if o := r.Objects; o != nil {
+			row.Objects = &JSONObjects{New: o.New, Deleted: o.Deleted}
 		}
 		for _, f := range r.Frames {
 			row.Frames = append(row.Frames, JSONFrame{f.Function, f.File, f.Line, f.Address, f.Module})

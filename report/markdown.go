@@ -13,6 +13,9 @@ import (
 // comment: a heading, the totals, warnings as a quote, and a table.
 func Markdown(w io.Writer, c *diff.Comparison) error {
 	bw := bufio.NewWriter(w)
+	if count, shallow, retained, ok := snapshotColumns(c); ok {
+		return snapshotMarkdown(bw, c, count, shallow, retained)
+	}
 	unit := c.Shown().Unit
 	t := c.Index
 	fmt.Fprintf(bw, "### heapdiff: %s by %s\n\n", c.Shown().Type, c.By)
@@ -81,4 +84,22 @@ func mdInterval(c *diff.Comparison) string {
 		return ""
 	}
 	return ", " + formatDuration(c.Interval) + " later"
+}
+
+// snapshotMarkdown writes a heap snapshot comparison with DevTools'
+// Comparison columns.
+func snapshotMarkdown(bw *bufio.Writer, c *diff.Comparison, count, shallow, retained int) error {
+	fmt.Fprintf(bw, "### heapdiff: heap snapshots by class\n\n")
+	fmt.Fprintf(bw, "**base** %s → **target** %s\n\n", mdCode(c.Base.Name), mdCode(c.Target.Name))
+	for _, warning := range c.Warnings {
+		fmt.Fprintf(bw, "> **Warning:** %s\n>\n", mdText(warning.Error()))
+	}
+	if len(c.Warnings) > 0 {
+		fmt.Fprintln(bw)
+	}
+	fmt.Fprintf(bw, "| class | %s |\n|---|--:|--:|--:|--:|--:|\n", strings.Join(snapshotHeader, " | "))
+	for _, r := range snapshotRows(c) {
+		fmt.Fprintf(bw, "| %s | %s |\n", mdCode(r.Name), strings.Join(snapshotCells(r, count, shallow, retained), " | "))
+	}
+	return bw.Flush()
 }

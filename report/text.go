@@ -26,6 +26,9 @@ const (
 // sorted-by sample type's base, target, delta, percent (or "~" within
 // noise) and growth per hour.
 func Text(w io.Writer, c *diff.Comparison, opts Options) error {
+	if count, shallow, retained, ok := snapshotColumns(c); ok {
+		return snapshotText(w, c, opts, count, shallow, retained)
+	}
 	bw := bufio.NewWriter(w)
 	paint := func(color, s string) string {
 		if !opts.Color || color == "" || s == "" {
