@@ -27,6 +27,9 @@ type compareOptions struct {
 	Hide        string
 	Normalize   bool
 	Top         int
+	// ByChosen is set when --by was given: heap snapshots with allocation
+	// traces are then grouped by allocation stack instead of by class.
+	ByChosen bool
 
 	Format  string
 	Output  string
@@ -58,6 +61,7 @@ profiles. "-" reads one of them from standard input.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Base, opts.Target = args[0], args[1]
+			opts.ByChosen = cmd.Flags().Changed("by")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -94,6 +98,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 	if err != nil {
 		return err
 	}
+	loadOpts.AllocationStacks = opts.ByChosen
 	color, err := useColor(s, opts.Color, format, opts.Output)
 	if err != nil {
 		return err

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const nodeData = "../../testdata/node/"
+
+// TestCompareNodeSnapshots runs the command on real Node.js data: by class
+// by default, by allocation stack when --by is given and the snapshots have
+// traces, and a one-line refusal for different kinds of data.
+func TestCompareNodeSnapshots(t *testing.T) {
+	code, out, errOut := runCLI(t, nil, "compare", nodeData+"leaky-before.heapsnapshot.gz", nodeData+"leaky-after.heapsnapshot.gz")
+	if code != 0 || !regexp.MustCompile(`(?m)^\s+1000\s+0\s+\+1000\s.*LeakySession$`).MatchString(out) {
+		t.Errorf("class view: exit %d, stderr %q, output:\n%s", code, errOut, out)
+	}
+
+	code, out, _ = runCLI(t, nil, "compare", "--by", "site", nodeData+"tracked-before.heapsnapshot.gz", nodeData+"tracked-after.heapsnapshot.gz")
+	if code != 0 || !regexp.MustCompile(`(?m)\+1000\s.*LeakySession leaky\.js:18$`).MatchString(out) {
+		t.Errorf("allocation view: exit %d, output:\n%s", code, out)
+	}
+
+	code, out, _ = runCLI(t, nil, "compare", nodeData+"before.heapprofile.gz", nodeData+"after.heapprofile.gz")
+	if code != 0 || !strings.Contains(out, "leak leaky.js:41") || !strings.Contains(out, "sampled every 8.0KiB") {
+		t.Errorf("sampling heap profiles: exit %d, output:\n%s", code, out)
+	}
+
+	code, _, errOut = runCLI(t, nil, "compare", nodeData+"leaky-before.heapsnapshot.gz", nodeData+"datadog-after.pb.gz")
+	if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "cannot be compared") {
+		t.Errorf("snapshot vs pprof: exit %d, stderr %q", code, errOut)
+	}
+
+	code, _, errOut = runCLI(t, nil, "compare", nodeData+"bun-jsc.json.gz", nodeData+"bun-after.heapsnapshot.gz")
+	if code != 1 || !strings.Contains(errOut, `generateHeapSnapshot("v8")`) || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("JSC snapshot: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestCompareDatadogPprof: @datadog/pprof heap profiles load through the
+// pprof decoder; the leaking constructor's line shows with its growth.
+func TestCompareDatadogPprof(t *testing.T) {
+	code, out, errOut := runCLI(t, nil, "compare", "-i", "inuse_objects", nodeData+"datadog-before.pb.gz", nodeData+"datadog-after.pb.gz")
+	if code != 0 || !strings.Contains(out, "inuse_objects/count") || !regexp.MustCompile(`(?m)\+\d+.*leak leaky\.js:41$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)\s\(external\)$`).MatchString(out) {
+		t.Errorf("exit %d, stderr %q, output:\n%s", code, errOut, out)
+	}
+}
