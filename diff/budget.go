@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/heapdiff/heapdiff/profile"
 )
@@ -57,6 +58,13 @@ type BudgetCheck struct {
 	// Series is set when the verdict was taken on a trend: growth is then
 	// the trend line's (slope × span), and rates its slope.
 	Series bool
+	// From and To are the first and last profiles judged: a comparison's
+	// base and target, or a series' first and last snapshots.
+	From, To Source
+	// Snapshots counts the profiles judged: 2 for a comparison.
+	Snapshots int
+	// Interval is the time from From to To; 0 when unknown.
+	Interval time.Duration
 	// Results holds one result per limit, in the order given.
 	Results []LimitResult
 	// Over is set when any limit is over.
@@ -130,7 +138,12 @@ func CheckComparison(c *Comparison, limits []Limit) (*BudgetCheck, error) {
 	for _, r := range c.Rows {
 		sites = append(sites, of(r.Name, r.Frames, r.Flat[c.Index]))
 	}
-	return checkLimits(c.Shown(), false, total, sites, limits)
+	bc, err := checkLimits(c.Shown(), false, total, sites, limits)
+	if err != nil {
+		return nil, err
+	}
+	bc.From, bc.To, bc.Snapshots, bc.Interval = c.Base, c.Target, 2, c.Interval
+	return bc, nil
 }
 
 // CheckTrend judges a trend against limits on its least-squares lines:
@@ -153,7 +166,12 @@ func CheckTrend(t *Trend, limits []Limit) (*BudgetCheck, error) {
 	for i := range t.Sites {
 		sites = append(sites, of(&t.Sites[i]))
 	}
-	return checkLimits(t.Type, true, of(&t.Total), sites, limits)
+	bc, err := checkLimits(t.Type, true, of(&t.Total), sites, limits)
+	if err != nil {
+		return nil, err
+	}
+	bc.From, bc.To, bc.Snapshots, bc.Interval = t.Snapshots[0], t.Snapshots[len(t.Snapshots)-1], len(t.Snapshots), t.Span
+	return bc, nil
 }
 
 func checkLimits(typ profile.ValueType, series bool, total measured, sites []measured, limits []Limit) (*BudgetCheck, error) {

@@ -1,0 +1,415 @@
+package report
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/heapdiff/heapdiff/diff"
+)
+
+// RenderTrend writes t in format f.
+func RenderTrend(w io.Writer, f Format, t *diff.Trend, opts Options) error {
+	switch f {
+	case FormatText:
+		return TrendText(w, t, opts)
+	case FormatJSON:
+		return TrendJSON(w, t)
+	case FormatCSV:
+		return TrendCSV(w, t)
+	case FormatMarkdown:
+		return TrendMarkdown(w, t)
+	}
+	return fmt.Errorf("format %q is not available for trends", f)
+}
+
+// sparkBlocks are the eight heights of a sparkline.
+var sparkBlocks = []rune("▁▂▃▄▅▆▇█")
+
+// sparklineWidth is the most characters a sparkline takes; longer series are
+// averaged into that many buckets.
+const sparklineWidth = 24
+
+// sparkline draws values as a line of block characters scaled from their
+// smallest to their largest value; a series that does not vary is drawn low.
+func sparkline(values []int64) string {
+	n := len(values)
+	width := min(n, sparklineWidth)
+	buckets := make([]float64, width)
+	for b := range buckets {
+		lo, hi := b*n/width, (b+1)*n/width
+		var sum float64
+		for _, v := range values[lo:hi] {
+			sum += float64(v)
+		}
+		buckets[b] = sum / float64(hi-lo)
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range buckets {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	out := make([]rune, width)
+	for i, v := range buckets {
+		level := 0
+		if hi > lo {
+			level = int(math.Round((v - lo) / (hi - lo) * float64(len(sparkBlocks)-1)))
+		}
+		out[i] = sparkBlocks[level]
+	}
+	return string(out)
+}
+
+// slopeCell shows a series' slope per hour (per snapshot when untimed),
+// prefixed with "~" when it is within noise.
+func slopeCell(t *diff.Trend, s *diff.Series) string {
+	unit := "/h"
+	if !t.Timed {
+		unit = "/snap"
+	}
+	v := formatValue(s.Fit.Slope, t.Type.Unit, true) + unit
+	if !s.Fit.Significant() {
+		v = Noise + v
+	}
+	return v
+}
+
+// shapeCell names a series' shape, with when a plateau stopped growing.
+func shapeCell(t *diff.Trend, s *diff.Series) string {
+	if s.Shape != diff.Plateau || s.StoppedAt < 0 {
+		return s.Shape.String()
+	}
+	if t.Timed {
+		return "plateau since " + t.Snapshots[s.StoppedAt].Time.UTC().Format("15:04")
+	}
+	return fmt.Sprintf("plateau since #%d", s.StoppedAt+1)
+}
+
+// stepsCell shows how many of the steps that changed the value were growth.
+func stepsCell(s *diff.Series) string {
+	if s.Up+s.Down == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d", s.Up, s.Up+s.Down)
+}
+
+// shapeColor paints a shape: leaks red, shrinking blue, flat dim.
+func shapeColor(s diff.Shape) string {
+	switch s {
+	case diff.SteadyGrowth:
+		return colorRed
+	case diff.Shrinking:
+		return colorBlue
+	case diff.Flat:
+		return colorDim
+	}
+	return ""
+}
+
+// TrendText writes t for a terminal: the series' span and total, then one
+// row per site, ranked, with its shape, slope, growth, R², steps that grew
+// and a sparkline.
+func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
+	bw := bufio.NewWriter(w)
+	paint := func(color, s string) string {
+		if !opts.Color || color == "" || s == "" {
+			return s
+		}
+		return color + s + colorReset
+	}
+	unit := t.Type.Unit
+	first, last := t.Snapshots[0], t.Snapshots[len(t.Snapshots)-1]
+	fmt.Fprintf(bw, "%s  %d, %s … %s\n", paint(colorBold, "snapshots"), len(t.Snapshots), first.Name, last.Name)
+	if t.Timed {
+		fmt.Fprintf(bw, "%s  %s → %s  (%s)\n", paint(colorBold, "time     "), trendTime(first.Time), trendTime(last.Time), formatDuration(t.Span))
+	}
+	fmt.Fprintf(bw, "%s  %s, by %s%s\n", paint(colorBold, "type     "), t.Type, t.By, periodNote(last))
+	tot := &t.Total
+	fmt.Fprintf(bw, "%s  %s → %s  %s  %s  R² %.2f  %s  %s\n", paint(colorBold, "total    "),
+		formatValue(float64(tot.Growth.Base), unit, false), formatValue(float64(tot.Growth.Target), unit, false),
+		paint(changeColor(tot.Growth), formatValue(float64(tot.Growth.Delta()), unit, true)),
+		slopeCell(t, tot), tot.Fit.R2, paint(shapeColor(tot.Shape), shapeCell(t, tot)), sparkline(tot.Values))
+	for _, warning := range t.Warnings {
+		fmt.Fprintf(bw, "%s %s\n", paint(colorBold, "warning:"), warning)
+	}
+	fmt.Fprintln(bw)
+
+	slopeHeader := "per hour"
+	if !t.Timed {
+		slopeHeader = "per snapshot"
+	}
+	header := headerCells([]string{"#", "shape", slopeHeader, "growth", "last", "R²", "grew", "trend", t.By.String()})
+	header[1].left, header[7].left = true, true
+	table := [][]cell{header}
+	row := func(rank string, s *diff.Series) {
+		color := shapeColor(s.Shape)
+		table = append(table, []cell{
+			{text: rank},
+			{text: shapeCell(t, s), color: color, left: true},
+			{text: slopeCell(t, s), color: color},
+			{text: formatValue(float64(s.Growth.Delta()), unit, true), color: changeColor(s.Growth)},
+			{text: formatValue(float64(s.Values[len(s.Values)-1]), unit, false)},
+			{text: strconv.FormatFloat(s.Fit.R2, 'f', 2, 64)},
+			{text: stepsCell(s)},
+			{text: sparkline(s.Values), left: true},
+			{text: s.Name, left: true},
+		})
+	}
+	for i := range t.Sites {
+		row(strconv.Itoa(i+1), &t.Sites[i])
+	}
+	if t.Rest != nil {
+		row("", t.Rest)
+	}
+	writeTable(bw, table, paint)
+	if len(t.Sites) == 0 {
+		fmt.Fprintln(bw, "(no sites: nothing matched, or every snapshot is empty)")
+	}
+	fmt.Fprintf(bw, "\n%s = slope within sampling noise (≤ %g standard deviations); grew = steps that grew / steps that changed\n", Noise, diff.NoiseThreshold)
+	return bw.Flush()
+}
+
+// periodNote describes how a snapshot was sampled.
+func periodNote(s diff.Source) string {
+	if s.Period <= 0 || s.PeriodType.Unit != "bytes" {
+		return ", exact values"
+	}
+	return fmt.Sprintf(", sampled every %s", formatValue(float64(s.Period), "bytes", false))
+}
+
+// TrendJSONSchema identifies the version of the JSON document TrendJSON
+// writes; fields may be added within a version, none removed or renamed.
+const TrendJSONSchema = "heapdiff.trend/v1"
+
+// JSONTrend is the document TrendJSON writes, documented in README.md.
+type JSONTrend struct {
+	Schema     string   `json:"schema"`
+	By         string   `json:"by"`
+	SampleType JSONType `json:"sample_type"`
+	// Timed says every snapshot has a time: slopes are per hour, else per
+	// snapshot.
+	Timed bool `json:"timed"`
+	// SpanSeconds is the time from the first snapshot to the last; null
+	// when untimed.
+	SpanSeconds    *float64     `json:"span_seconds"`
+	NoiseThreshold float64      `json:"noise_threshold"`
+	Snapshots      []JSONSource `json:"snapshots"`
+	Total          JSONSeries   `json:"total"`
+	// Sites are ranked: steady growth first.
+	Sites []JSONSeries `json:"sites"`
+	// Rest sums the sites cut by --top; absent when none were.
+	Rest      *JSONSeries `json:"rest,omitempty"`
+	RestCount int         `json:"rest_count,omitempty"`
+	Warnings  []string    `json:"warnings"`
+}
+
+// JSONSeries is one site's (or the total's) series and verdict.
+type JSONSeries struct {
+	Name   string      `json:"name"`
+	Frames []JSONFrame `json:"frames,omitempty"`
+	// Shape is steady_growth, plateau, sawtooth, flat or shrinking.
+	Shape string `json:"shape"`
+	// StoppedAt is, for a plateau, the index of the snapshot from which
+	// the value stopped growing; null otherwise.
+	StoppedAt *int `json:"stopped_at"`
+	// Values and Noise hold one entry per snapshot: the value and its
+	// standard deviation from sampling alone.
+	Values []int64   `json:"values"`
+	Noise  []float64 `json:"noise"`
+	// Slope is the least-squares slope, per hour when timed, else per
+	// snapshot; SlopeNoise its standard deviation from sampling.
+	Slope            float64 `json:"slope"`
+	SlopeNoise       float64 `json:"slope_noise"`
+	SlopeSignificant bool    `json:"slope_significant"`
+	// RatePerHour is Slope when timed; null otherwise.
+	RatePerHour *float64 `json:"rate_per_hour"`
+	R2          float64  `json:"r2"`
+	// Growth compares the first snapshot with the last.
+	Growth    JSONGrowth `json:"growth"`
+	StepsUp   int        `json:"steps_up"`
+	StepsDown int        `json:"steps_down"`
+}
+
+// JSONGrowth is a series' change from its first snapshot to its last.
+type JSONGrowth struct {
+	First       int64   `json:"first"`
+	Last        int64   `json:"last"`
+	Delta       int64   `json:"delta"`
+	Noise       float64 `json:"noise"`
+	Significant bool    `json:"significant"`
+}
+
+// NewJSONTrend converts a trend to its JSON document.
+func NewJSONTrend(t *diff.Trend) *JSONTrend {
+	doc := &JSONTrend{
+		Schema:         TrendJSONSchema,
+		By:             t.By.String(),
+		SampleType:     JSONType{t.Type.Type, t.Type.Unit},
+		Timed:          t.Timed,
+		NoiseThreshold: diff.NoiseThreshold,
+		Total:          jsonSeries(t, &t.Total),
+		Sites:          make([]JSONSeries, 0, len(t.Sites)),
+		RestCount:      t.RestCount,
+		Warnings:       []string{},
+	}
+	if t.Timed {
+		s := t.Span.Seconds()
+		doc.SpanSeconds = &s
+	}
+	for _, s := range t.Snapshots {
+		doc.Snapshots = append(doc.Snapshots, jsonSource(s))
+	}
+	for i := range t.Sites {
+		doc.Sites = append(doc.Sites, jsonSeries(t, &t.Sites[i]))
+	}
+	if t.Rest != nil {
+		r := jsonSeries(t, t.Rest)
+		doc.Rest = &r
+	}
+	for _, w := range t.Warnings {
+		doc.Warnings = append(doc.Warnings, w.Error())
+	}
+	return doc
+}
+
+func jsonSeries(t *diff.Trend, s *diff.Series) JSONSeries {
+	j := JSONSeries{
+		Name:             s.Name,
+		Shape:            s.Shape.Key(),
+		Values:           s.Values,
+		Noise:            s.Noise,
+		Slope:            s.Fit.Slope,
+		SlopeNoise:       s.Fit.SlopeNoise,
+		SlopeSignificant: s.Fit.Significant(),
+		R2:               s.Fit.R2,
+		Growth: JSONGrowth{First: s.Growth.Base, Last: s.Growth.Target, Delta: s.Growth.Delta(),
+			Noise: s.Growth.Noise, Significant: s.Growth.Significant},
+		StepsUp:   s.Up,
+		StepsDown: s.Down,
+	}
+	if s.StoppedAt >= 0 {
+		k := s.StoppedAt
+		j.StoppedAt = &k
+	}
+	if r, ok := t.RatePerHour(s); ok {
+		j.RatePerHour = &r
+	}
+	for _, f := range s.Frames {
+		j.Frames = append(j.Frames, JSONFrame{f.Function, f.File, f.Line, f.Address, f.Module})
+	}
+	return j
+}
+
+// TrendJSON writes t as an indented JSON document (see JSONTrend).
+func TrendJSON(w io.Writer, t *diff.Trend) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(NewJSONTrend(t))
+}
+
+// TrendCSV writes one record for the total, one per site (ranked) and one
+// for the sites cut by --top, with the verdict, the fit, and the value at
+// every snapshot in columns v1, v2, ... (snapshot order, oldest first).
+func TrendCSV(w io.Writer, t *diff.Trend) error {
+	cw := csv.NewWriter(w)
+	header := []string{"rank", "name", "function", "file", "line", "shape", "stopped_at", "slope", "slope_noise",
+		"slope_significant", "rate_per_hour", "r2", "first", "last", "growth", "growth_noise", "growth_significant",
+		"steps_up", "steps_down"}
+	for i := range t.Snapshots {
+		header = append(header, "v"+strconv.Itoa(i+1))
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	write := func(rank string, s *diff.Series) error {
+		var function, file, line, stopped, rate string
+		if len(s.Frames) > 0 {
+			f := s.Frames[0]
+			function, file = f.Function, f.File
+			if f.Line != 0 {
+				line = strconv.FormatInt(f.Line, 10)
+			}
+		}
+		if s.StoppedAt >= 0 {
+			stopped = strconv.Itoa(s.StoppedAt)
+		}
+		if r, ok := t.RatePerHour(s); ok {
+			rate = formatFloat(r)
+		}
+		rec := []string{rank, s.Name, function, file, line, s.Shape.Key(), stopped,
+			formatFloat(s.Fit.Slope), formatFloat(s.Fit.SlopeNoise), strconv.FormatBool(s.Fit.Significant()), rate,
+			formatFloat(s.Fit.R2), strconv.FormatInt(s.Growth.Base, 10), strconv.FormatInt(s.Growth.Target, 10),
+			strconv.FormatInt(s.Growth.Delta(), 10), formatFloat(s.Growth.Noise), strconv.FormatBool(s.Growth.Significant),
+			strconv.Itoa(s.Up), strconv.Itoa(s.Down)}
+		for _, v := range s.Values {
+			rec = append(rec, strconv.FormatInt(v, 10))
+		}
+		return cw.Write(rec)
+	}
+	if err := write("", &t.Total); err != nil {
+		return err
+	}
+	for i := range t.Sites {
+		if err := write(strconv.Itoa(i+1), &t.Sites[i]); err != nil {
+			return err
+		}
+	}
+	if t.Rest != nil {
+		if err := write("", t.Rest); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func formatFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// TrendMarkdown writes t as a GitHub-flavoured Markdown summary: a heading,
+// the span and total, warnings as a quote, and the ranked table with
+// sparklines.
+func TrendMarkdown(w io.Writer, t *diff.Trend) error {
+	bw := bufio.NewWriter(w)
+	unit := t.Type.Unit
+	first, last := t.Snapshots[0], t.Snapshots[len(t.Snapshots)-1]
+	fmt.Fprintf(bw, "### heapdiff trend: %s by %s\n\n", t.Type.Type, t.By)
+	fmt.Fprintf(bw, "**%d snapshots** %s%s … %s%s", len(t.Snapshots), mdCode(first.Name), mdTime(first), mdCode(last.Name), mdTime(last))
+	if t.Timed {
+		fmt.Fprintf(bw, ", %s", formatDuration(t.Span))
+	}
+	tot := &t.Total
+	fmt.Fprintf(bw, "\n\n**total** %s → %s: **%s**, %s, R² %.2f, %s `%s`\n\n",
+		formatValue(float64(tot.Growth.Base), unit, false), formatValue(float64(tot.Growth.Target), unit, false),
+		formatValue(float64(tot.Growth.Delta()), unit, true), slopeCell(t, tot), tot.Fit.R2, shapeCell(t, tot), sparkline(tot.Values))
+	for _, warning := range t.Warnings {
+		fmt.Fprintf(bw, "> **Warning:** %s\n>\n", mdText(warning.Error()))
+	}
+	if len(t.Warnings) > 0 {
+		fmt.Fprintln(bw)
+	}
+	slopeHeader := "per hour"
+	if !t.Timed {
+		slopeHeader = "per snapshot"
+	}
+	fmt.Fprintf(bw, "| # | %s | shape | %s | growth | last | R² | trend |\n|--:|---|---|--:|--:|--:|--:|---|\n", t.By, slopeHeader)
+	row := func(rank string, name string, s *diff.Series) {
+		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s | %.2f | `%s` |\n", rank, name, shapeCell(t, s), slopeCell(t, s),
+			formatValue(float64(s.Growth.Delta()), unit, true), formatValue(float64(s.Values[len(s.Values)-1]), unit, false),
+			s.Fit.R2, sparkline(s.Values))
+	}
+	for i := range t.Sites {
+		row(strconv.Itoa(i+1), mdCode(t.Sites[i].Name), &t.Sites[i])
+	}
+	if t.Rest != nil {
+		row("", fmt.Sprintf("*%d more*", t.RestCount), t.Rest)
+	}
+	fmt.Fprintf(bw, "\n`%s` = slope within sampling noise (≤ %g standard deviations).\n", Noise, diff.NoiseThreshold)
+	return bw.Flush()
+}
+
+// trendTime formats a snapshot's time for tables.
+func trendTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") }
