@@ -115,12 +115,7 @@ func checkBasis(bc *diff.BudgetCheck) string {
 // then every limit with what was measured, then the sites over budget.
 func CheckText(w io.Writer, bc *diff.BudgetCheck, opts Options) error {
 	bw := bufio.NewWriter(w)
-	paint := func(color, s string) string {
-		if !opts.Color || color == "" || s == "" {
-			return s
-		}
-		return color + s + colorReset
-	}
+	paint := painter(opts.Color)
 	unit := bc.Type.Unit
 	verdict := paint(colorBold, "PASS")
 	if bc.Over {
@@ -273,9 +268,7 @@ func NewJSONCheck(bc *diff.BudgetCheck) *JSONCheck {
 		}
 		for _, s := range r.Sites {
 			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise}
-			for _, f := range s.Frames {
-				o.Frames = append(o.Frames, JSONFrame{f.Function, f.File, f.Line, f.Address, f.Module})
-			}
+			o.Frames = jsonFrames(s.Frames)
 			j.Sites = append(j.Sites, o)
 		}
 		doc.Limits = append(doc.Limits, j)

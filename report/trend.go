@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/profile"
 )
 
 // RenderTrend writes t in format f.
@@ -110,17 +111,32 @@ func shapeColor(s diff.Shape) string {
 	return ""
 }
 
+// painter returns a function that wraps text in an ANSI color, or leaves it
+// alone when color is off.
+func painter(color bool) func(c, s string) string {
+	return func(c, s string) string {
+		if !color || c == "" || s == "" {
+			return s
+		}
+		return c + s + colorReset
+	}
+}
+
+// jsonFrames converts frames for JSON documents.
+func jsonFrames(frames []profile.Frame) []JSONFrame {
+	var out []JSONFrame
+	for _, f := range frames {
+		out = append(out, JSONFrame{f.Function, f.File, f.Line, f.Address, f.Module})
+	}
+	return out
+}
+
 // TrendText writes t for a terminal: the series' span and total, then one
 // row per site, ranked, with its shape, slope, growth, R², steps that grew
 // and a sparkline.
 func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 	bw := bufio.NewWriter(w)
-	paint := func(color, s string) string {
-		if !opts.Color || color == "" || s == "" {
-			return s
-		}
-		return color + s + colorReset
-	}
+	paint := painter(opts.Color)
 	unit := t.Type.Unit
 	first, last := t.Snapshots[0], t.Snapshots[len(t.Snapshots)-1]
 	fmt.Fprintf(bw, "%s  %d, %s … %s\n", paint(colorBold, "snapshots"), len(t.Snapshots), first.Name, last.Name)
@@ -298,9 +314,7 @@ func jsonSeries(t *diff.Trend, s *diff.Series) JSONSeries {
 	if r, ok := t.RatePerHour(s); ok {
 		j.RatePerHour = &r
 	}
-	for _, f := range s.Frames {
-		j.Frames = append(j.Frames, JSONFrame{f.Function, f.File, f.Line, f.Address, f.Module})
-	}
+	j.Frames = jsonFrames(s.Frames)
 	return j
 }
 
