@@ -41,7 +41,7 @@ func TestCompareFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := compareOptions{Base: "a.pb.gz", Target: "b.pb.gz", By: "func", Cum: true, SampleIndex: "alloc_space",
-		Focus: "F", Ignore: "I", Hide: "H", Normalize: true, Top: 20, Format: "json", Output: "x.json", Color: "auto", MaxSize: "2GiB"}
+		Focus: "F", Ignore: "I", Hide: "H", Normalize: true, Top: 20, ByChosen: true, Format: "json", Output: "x.json", Color: "auto", MaxSize: "2GiB"}
 	if *got != want {
 		t.Errorf("options = %+v\nwant      %+v", *got, want)
 	}
