@@ -280,6 +280,7 @@ func NewJSONCheck(bc *diff.BudgetCheck) *JSONCheck {
 func CheckJSON(w io.Writer, bc *diff.BudgetCheck) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(NewJSONCheck(bc))
 }
 

@@ -322,6 +322,7 @@ func jsonSeries(t *diff.Trend, s *diff.Series) JSONSeries {
 func TrendJSON(w io.Writer, t *diff.Trend) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(NewJSONTrend(t))
 }
 

@@ -17,6 +17,8 @@ const (
 	exitOK    = 0 // success
 	exitError = 1 // bad input, unreadable file, failed write
 	exitUsage = 2 // unknown command or flag, wrong number of arguments
+
+	exitOverBudget = 3 // heapdiff check: memory grew beyond a budget
 )
 
 // streams carries a command's standard streams and what is known about them, so

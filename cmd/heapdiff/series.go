@@ -1,0 +1,163 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+// seriesFlags are the flags trend and check share with compare: how stacks
+// are grouped and filtered, and how profiles are loaded.
+type seriesFlags struct {
+	By          string
+	SampleIndex string
+	Focus       string
+	Ignore      string
+	Hide        string
+	AllowMixed  bool
+	MaxSize     string
+}
+
+func (sf *seriesFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&sf.By, "by", "site", "group stacks by: "+strings.Join(diff.GroupingNames(), ", "))
+	f.StringVarP(&sf.SampleIndex, "sample-index", "i", "", "sample type to follow: inuse_space (default for heap profiles), inuse_objects, alloc_space, alloc_objects, or the profiles' own names")
+	f.StringVar(&sf.Focus, "focus", "", "keep only stacks with a frame whose function or file matches this regexp")
+	f.StringVar(&sf.Ignore, "ignore", "", "drop stacks with a frame whose function or file matches this regexp")
+	f.StringVar(&sf.Hide, "hide", "", "remove frames whose function or file matches this regexp from stacks")
+	f.BoolVar(&sf.AllowMixed, "allow-mixed", false, "go on when snapshots come from different processes or have different sample types")
+	f.StringVar(&sf.MaxSize, "max-size", "1GiB", "refuse profiles that decompress to more than this")
+}
+
+// trendOptions turns the flags into the trend's options, with compare's
+// rules and messages.
+func (sf *seriesFlags) trendOptions(top int) (diff.TrendOptions, error) {
+	d, err := (&compareOptions{By: sf.By, SampleIndex: sf.SampleIndex, Focus: sf.Focus, Ignore: sf.Ignore, Hide: sf.Hide, Top: top}).diffOptions()
+	return diff.TrendOptions{Options: d, AllowMixed: sf.AllowMixed}, err
+}
+
+// notProfileExts are the extensions of files a snapshot folder may hold
+// beside its profiles (reports heapdiff writes, notes), which a directory
+// argument leaves out.
+var notProfileExts = map[string]bool{".md": true, ".markdown": true, ".json": true, ".html": true, ".htm": true,
+	".csv": true, ".png": true, ".svg": true, ".log": true}
+
+// expandPaths turns arguments into profile paths: a file stands for itself,
+// a directory for the regular files in it, sorted by name, except hidden
+// files (an agent's half-written snapshots) and reports or notes (see
+// notProfileExts).
+func expandPaths(args []string) ([]string, error) {
+	var paths []string
+	for _, arg := range args {
+		st, err := os.Stat(arg)
+		if err != nil || !st.IsDir() {
+			paths = append(paths, arg) // loading says what is wrong with it
+			continue
+		}
+		entries, err := os.ReadDir(arg)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", arg, err)
+		}
+		n := len(paths)
+		for _, e := range entries {
+			name := e.Name()
+			if strings.HasPrefix(name, ".") || notProfileExts[strings.ToLower(filepath.Ext(name))] || !e.Type().IsRegular() {
+				continue
+			}
+			paths = append(paths, filepath.Join(arg, name))
+		}
+		if len(paths) == n {
+			return nil, fmt.Errorf("%s holds no profiles", arg)
+		}
+	}
+	return paths, nil
+}
+
+// loadWindow is how many profiles may be loading or waiting to be used at
+// once: enough to keep the cores busy, few enough to bound memory.
+func loadWindow() int { return max(1, min(runtime.GOMAXPROCS(0), 4)) }
+
+// loadSeries loads the profiles at paths and hands each to add, in order,
+// then drops it: a few are loaded ahead in parallel, so no more than
+// loadWindow profiles are in memory at once however many paths there are. On
+// a terminal it shows progress on stderr.
+func loadSeries(s *streams, paths []string, opts profile.Options, add func(*profile.Profile) error) error {
+	type result struct {
+		p   *profile.Profile
+		err error
+	}
+	slots := make([]chan result, len(paths))
+	for i := range slots {
+		slots[i] = make(chan result, 1)
+	}
+	tokens := make(chan struct{}, loadWindow())
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for i, path := range paths {
+			select {
+			case tokens <- struct{}{}:
+			case <-done:
+				return
+			}
+			go func() {
+				p, err := profile.Load(path, opts)
+				slots[i] <- result{p, err}
+			}()
+		}
+	}()
+	progress := s.ErrIsTerminal && len(paths) > 1
+	for i, slot := range slots {
+		if progress {
+			fmt.Fprintf(s.ErrOut, "\rloading %d/%d %s\x1b[K", i+1, len(paths), paths[i])
+		}
+		r := <-slot
+		<-tokens
+		if r.err == nil {
+			r.err = add(r.p)
+		}
+		if r.err != nil {
+			if progress {
+				fmt.Fprint(s.ErrOut, "\r\x1b[K")
+			}
+			return explainLoadError(r.err)
+		}
+	}
+	if progress {
+		fmt.Fprint(s.ErrOut, "\r\x1b[K")
+	}
+	return nil
+}
+
+// buildTrend loads a series of profiles into a trend.
+func buildTrend(s *streams, paths []string, sf *seriesFlags, top int) (*diff.Trend, error) {
+	opts, err := sf.trendOptions(top)
+	if err != nil {
+		return nil, err
+	}
+	loadOpts, err := loadOptions(s, sf.MaxSize, paths...)
+	if err != nil {
+		return nil, err
+	}
+	b := diff.NewTrend(opts)
+	if err := loadSeries(s, paths, loadOpts, b.Add); err != nil {
+		return nil, explainMixed(err)
+	}
+	t, err := b.Trend()
+	return t, explainMixed(err)
+}
+
+// explainMixed says how to go on when snapshots do not form one series.
+func explainMixed(err error) error {
+	if errors.Is(err, diff.ErrMixed) {
+		return fmt.Errorf("%w (pass --allow-mixed to go on)", err)
+	}
+	return err
+}

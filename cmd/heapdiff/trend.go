@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heapdiff/heapdiff/report"
+)
+
+func init() {
+	extraCommands = append(extraCommands, func(s *streams) *cobra.Command { return newTrendCmd(s, nil) })
+}
+
+// trendOptions holds everything "heapdiff trend" was asked to do.
+type trendOptions struct {
+	Paths []string
+	seriesFlags
+	Top int
+
+	Format string
+	Output string
+	Color  string
+}
+
+func newTrendCmd(s *streams, runF func(*trendOptions) error) *cobra.Command {
+	opts := &trendOptions{}
+	cmd := &cobra.Command{
+		Use:   "trend DIR|FILES...",
+		Short: "Rank leak suspects across many snapshots: steady growth, plateau, sawtooth, flat, shrinking",
+		Long: `Trend follows every allocation site (or function, line, stack, package) across a
+series of heap profiles of one process, ordered by the profiles' own times,
+and says how it moved: its slope per hour (least squares on the real times),
+R², the steps that grew, and a shape: steady growth (the leak signature),
+plateau (grew, then stopped: a cache filling), sawtooth/noisy, flat or
+shrinking. Sampling noise is accounted for, so a site that is one sample's
+worth of jitter is never called a leak. Steady growers rank first, by slope.
+
+A directory stands for every profile in it (hidden files and .md, .json,
+.html, .csv, .png, .svg, .log files are left out). Profiles are read one at a
+time and reduced to their sites' values, so hundreds of snapshots fit in
+memory. Snapshots from different processes (their host= and pid= comments
+differ, or their alloc_* totals fall) or with different sample types are
+refused unless --allow-mixed is given.`,
+		Example: `  heapdiff trend snaps/
+  heapdiff trend snaps/*.pb.gz --by func --top 20
+  heapdiff trend snaps/ -f json > trend.json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("trend needs a directory of snapshots or at least two profiles")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runTrend(s, opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.seriesFlags.register(f)
+	f.IntVar(&opts.Top, "top", 0, "show only the first N sites (0 shows all); the rest are summed in one line")
+	f.StringVarP(&opts.Format, "format", "f", "", "output format: text, json, csv, md (default: from -o's extension, else text)")
+	f.StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output")
+	f.StringVar(&opts.Color, "color", "auto", "color text output: auto (only on a terminal, unless NO_COLOR is set), always, never")
+	return cmd
+}
+
+// runTrend loads the series, computes the trend and renders it.
+func runTrend(s *streams, opts *trendOptions) error {
+	format, err := chooseFormat(opts.Format, opts.Output)
+	if err != nil {
+		return err
+	}
+	color, err := useColor(s, opts.Color, format, opts.Output)
+	if err != nil {
+		return err
+	}
+	paths, err := expandPaths(opts.Paths)
+	if err != nil {
+		return err
+	}
+	t, err := buildTrend(s, paths, &opts.seriesFlags, opts.Top)
+	if err != nil {
+		return err
+	}
+	return writeOutput(s, opts.Output, func(w io.Writer) error {
+		return report.RenderTrend(w, format, t, report.Options{Color: color})
+	})
+}
