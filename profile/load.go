@@ -55,11 +55,17 @@ func (o Options) maxSize() int64 {
 // Load reads the heap profile at path ("-" for standard input) and reduces it
 // to the model. It refuses, with an error naming the file, anything that is
 // not a memory profile. Every error it returns starts with "load PATH:".
+// The profile's strings (names, files, comments, types, and the path itself
+// in errors and in Profile.Name) come from a file that may be crafted: control
+// characters, invalid UTF-8 and bidirectional overrides in them are escaped
+// (as \x1b, \xff, \u202e), so a report or an error cannot disturb the
+// terminal or the layout it is printed in.
 func Load(path string, opts Options) (*Profile, error) {
 	p, err := load(path, opts)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, fmt.Errorf("load %s: %w", printable(path), err)
 	}
+	p.makePrintable()
 	return p, nil
 }
 
@@ -101,8 +107,9 @@ func LoadAll(paths []string, opts Options) ([]*Profile, error) {
 func Parse(name string, data []byte, opts Options) (*Profile, error) {
 	p, err := parse(name, data, opts)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", name, err)
+		return nil, fmt.Errorf("load %s: %w", printable(name), err)
 	}
+	p.makePrintable()
 	return p, nil
 }
 
