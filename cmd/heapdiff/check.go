@@ -29,10 +29,7 @@ type checkOptions struct {
 	MaxSiteGrowth string
 	MaxRate       string
 	MaxSiteRate   string
-
-	Format string
-	Output string
-	Color  string
+	outputFlags
 }
 
 func newCheckCmd(s *streams, runF func(*checkOptions) error) *cobra.Command {
@@ -77,9 +74,7 @@ fails a budget.`,
 	f.StringVar(&opts.MaxSiteGrowth, "max-site-growth", "", "budget for any one site's growth (5MiB)")
 	f.StringVar(&opts.MaxRate, "max-rate", "", "budget for the total's growth per hour (10MiB/h, 200KiB/min, 1GB/day)")
 	f.StringVar(&opts.MaxSiteRate, "max-site-rate", "", "budget for any one site's growth per hour")
-	f.StringVarP(&opts.Format, "format", "f", "", "output format: text, json, csv, md (default: from -o's extension, else text)")
-	f.StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output")
-	f.StringVar(&opts.Color, "color", "auto", "color text output: auto (only on a terminal, unless NO_COLOR is set), always, never")
+	opts.outputFlags.register(f)
 	return cmd
 }
 
@@ -90,11 +85,7 @@ func runCheck(s *streams, opts *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	format, err := chooseFormat(opts.Format, opts.Output)
-	if err != nil {
-		return err
-	}
-	color, err := useColor(s, opts.Color, format, opts.Output)
+	format, color, err := opts.resolve(s)
 	if err != nil {
 		return err
 	}

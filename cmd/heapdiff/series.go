@@ -12,6 +12,7 @@ import (
 
 	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/profile"
+	"github.com/heapdiff/heapdiff/report"
 )
 
 // seriesFlags are the flags trend and check share with compare: how stacks
@@ -34,6 +35,29 @@ func (sf *seriesFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&sf.Hide, "hide", "", "remove frames whose function or file matches this regexp from stacks")
 	f.BoolVar(&sf.AllowMixed, "allow-mixed", false, "go on when snapshots come from different processes or have different sample types")
 	f.StringVar(&sf.MaxSize, "max-size", "1GiB", "refuse profiles that decompress to more than this")
+}
+
+// outputFlags choose where and how a report is written, as for compare.
+type outputFlags struct {
+	Format string
+	Output string
+	Color  string
+}
+
+func (of *outputFlags) register(f *pflag.FlagSet) {
+	f.StringVarP(&of.Format, "format", "f", "", "output format: text, json, csv, md (default: from -o's extension, else text)")
+	f.StringVarP(&of.Output, "output", "o", "", "write to this file instead of standard output")
+	f.StringVar(&of.Color, "color", "auto", "color text output: auto (only on a terminal, unless NO_COLOR is set), always, never")
+}
+
+// resolve picks the format and decides on colors.
+func (of *outputFlags) resolve(s *streams) (report.Format, bool, error) {
+	format, err := chooseFormat(of.Format, of.Output)
+	if err != nil {
+		return "", false, err
+	}
+	color, err := useColor(s, of.Color, format, of.Output)
+	return format, color, err
 }
 
 // trendOptions turns the flags into the trend's options, with compare's

@@ -18,10 +18,7 @@ type trendOptions struct {
 	Paths []string
 	seriesFlags
 	Top int
-
-	Format string
-	Output string
-	Color  string
+	outputFlags
 }
 
 func newTrendCmd(s *streams, runF func(*trendOptions) error) *cobra.Command {
@@ -63,19 +60,13 @@ refused unless --allow-mixed is given.`,
 	f := cmd.Flags()
 	opts.seriesFlags.register(f)
 	f.IntVar(&opts.Top, "top", 0, "show only the first N sites (0 shows all); the rest are summed in one line")
-	f.StringVarP(&opts.Format, "format", "f", "", "output format: text, json, csv, md (default: from -o's extension, else text)")
-	f.StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output")
-	f.StringVar(&opts.Color, "color", "auto", "color text output: auto (only on a terminal, unless NO_COLOR is set), always, never")
+	opts.outputFlags.register(f)
 	return cmd
 }
 
 // runTrend loads the series, computes the trend and renders it.
 func runTrend(s *streams, opts *trendOptions) error {
-	format, err := chooseFormat(opts.Format, opts.Output)
-	if err != nil {
-		return err
-	}
-	color, err := useColor(s, opts.Color, format, opts.Output)
+	format, color, err := opts.resolve(s)
 	if err != nil {
 		return err
 	}

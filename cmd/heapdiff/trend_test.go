@@ -26,9 +26,8 @@ func TestTrendFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := trendOptions{Paths: []string{"snaps/", "x.pb.gz"}, seriesFlags: seriesFlags{By: "func", SampleIndex: "alloc_space",
-		Focus: "F", Ignore: "I", Hide: "H", AllowMixed: true, MaxSize: "2GiB"}, Top: 7, Format: "json", Output: "t.json", Color: "never"}
-	if !slices.Equal(got.Paths, want.Paths) || got.seriesFlags != want.seriesFlags || got.Top != want.Top ||
-		got.Format != want.Format || got.Output != want.Output || got.Color != want.Color {
+		Focus: "F", Ignore: "I", Hide: "H", AllowMixed: true, MaxSize: "2GiB"}, Top: 7, outputFlags: outputFlags{Format: "json", Output: "t.json", Color: "never"}}
+	if !slices.Equal(got.Paths, want.Paths) || got.seriesFlags != want.seriesFlags || got.Top != want.Top || got.outputFlags != want.outputFlags {
 		t.Errorf("options = %+v\nwant      %+v", *got, want)
 	}
 }
