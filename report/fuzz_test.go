@@ -1,0 +1,148 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/profile"
+	"github.com/heapdiff/heapdiff/profile/profiletest"
+)
+
+// awkwardProfile has names that Markdown, CSV, HTML and terminals each treat
+// specially: pipes, backticks, quotes, commas, markup, escapes, line breaks.
+func awkwardProfile(seed int64) []byte {
+	p := profiletest.Generate(profiletest.Config{Seed: seed, Functions: 5, Samples: 6, MaxDepth: 3})
+	names := []string{"a|b`c``d", "x,\"y\"\n=cmd", "<script>alert(1)</script>&amp;", "\x1b[2J\x1b]0;t\x07", " lead\ttab\r"}
+	for i, f := range p.Function {
+		f.Name += names[i%len(names)]
+	}
+	p.Comments = []string{"host=a|b", "line\nbreak"}
+	return profiletest.EncodeUncompressed(p)
+}
+
+// sgr matches the color sequences Text writes itself.
+var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// checkPrintable fails on invalid UTF-8 and on control characters other than
+// the line feed.
+func checkPrintable(t *testing.T, format string, out []byte) {
+	t.Helper()
+	if !utf8.Valid(out) {
+		t.Fatalf("%s output is not valid UTF-8", format)
+	}
+	for _, r := range string(out) {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
+			t.Fatalf("%s output holds the control character %U:\n%s", format, r, out)
+		}
+	}
+}
+
+// FuzzRender renders comparisons of fuzzed profiles in every format and
+// checks each output's shape: text and Markdown are printable, with exactly
+// one line per row (a name cannot break or forge a row); JSON is valid and
+// has every row; CSV parses back to one record per row, all of the header's
+// width.
+func FuzzRender(f *testing.F) {
+	for seed := int64(0); seed < 3; seed++ {
+		a, b := awkwardProfile(2*seed), profiletest.EncodeUncompressed(profiletest.Generate(profiletest.Config{Seed: 2*seed + 1, Functions: 5, Samples: 6, MaxDepth: 3, Negative: 0.3}))
+		f.Add(a, b, uint8(seed), uint8(seed*41))
+	}
+	for _, pair := range [][2]string{{"heap-01.pb.gz", "heap-12.pb.gz"}} {
+		a, err := os.ReadFile("../testdata/leaky/" + pair[0])
+		if err != nil {
+			f.Fatal(err)
+		}
+		b, err := os.ReadFile("../testdata/leaky/" + pair[1])
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(a, b, uint8(0), uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte, by, flags uint8) {
+		opts := profile.Options{MaxSize: 1 << 20}
+		base, err := profile.Parse("a.pb.gz", a, opts)
+		if err != nil {
+			return
+		}
+		target, err := profile.Parse("b.pb.gz", b, opts)
+		if err != nil {
+			return
+		}
+		c, err := diff.Compare(base, target, diff.Options{
+			By: diff.Grouping(by % 5), Cum: flags&1 != 0, Normalize: flags&2 != 0, Top: int(flags>>2) & 7,
+		})
+		if err != nil {
+			return
+		}
+		visible, rest := len(visibleRows(c)), 0
+		if c.Rest.Rows > 0 {
+			rest = 1
+		}
+
+		for _, color := range []bool{false, true} {
+			var out bytes.Buffer
+			if err := Text(&out, c, Options{Color: color}); err != nil {
+				t.Fatal(err)
+			}
+			plain := out.Bytes()
+			if color {
+				plain = sgr.ReplaceAll(plain, nil)
+			}
+			checkPrintable(t, "text", plain)
+			lines := 2 + len(c.Base.Comments) + len(c.Target.Comments) + 2 + len(c.Warnings) + 1 + 1 + visible + rest + 2
+			if visible == 0 {
+				lines++ // "(no rows: ...)"
+			}
+			if got := bytes.Count(plain, []byte("\n")); got != lines {
+				t.Fatalf("text output has %d lines, want %d for %d rows:\n%s", got, lines, visible, plain)
+			}
+		}
+
+		var md bytes.Buffer
+		if err := Markdown(&md, c); err != nil {
+			t.Fatal(err)
+		}
+		checkPrintable(t, "markdown", md.Bytes())
+		tableLines := 0
+		for _, l := range strings.Split(md.String(), "\n") {
+			if strings.HasPrefix(l, "|") {
+				tableLines++
+			}
+		}
+		if want := 2 + visible + rest; tableLines != want {
+			t.Fatalf("markdown table has %d lines, want %d:\n%s", tableLines, want, md.String())
+		}
+
+		var js bytes.Buffer
+		if err := JSON(&js, c); err != nil {
+			t.Fatal(err)
+		}
+		var doc JSONComparison
+		if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+			t.Fatalf("JSON output does not decode: %v", err)
+		}
+		if len(doc.Rows) != len(c.Rows) || len(doc.Total) != len(c.Types) {
+			t.Fatalf("JSON has %d rows and %d totals, want %d and %d", len(doc.Rows), len(doc.Total), len(c.Rows), len(c.Types))
+		}
+
+		var cs bytes.Buffer
+		if err := CSV(&cs, c); err != nil {
+			t.Fatal(err)
+		}
+		records, err := csv.NewReader(&cs).ReadAll() // also checks every record has the header's width
+		if err != nil {
+			t.Fatalf("CSV output does not parse: %v", err)
+		}
+		if want := 1 + len(c.Rows) + rest; len(records) != want {
+			t.Fatalf("CSV has %d records, want %d", len(records), want)
+		}
+	})
+}
