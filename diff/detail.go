@@ -89,14 +89,11 @@ func Explain(base, target *profile.Profile, c *Comparison, opts Options, lim Lim
 	}
 	nt := len(c.Types)
 	e := &explainer{
-		nt:     nt,
-		acc:    newAccumulator(Options{By: opts.By, Focus: opts.Focus, Ignore: opts.Ignore, Hide: opts.Hide}, nt),
-		rowOf:  map[int32]int32{},
-		stacks: map[int32]*stackSums{},
-		nodes:  map[uint64]int32{},
-		names:  map[string]int32{},
+		nt:        nt,
+		acc:       newAccumulator(Options{By: opts.By, Focus: opts.Focus, Ignore: opts.Ignore, Hide: opts.Hide}, nt),
+		stackKeys: map[string]int32{},
+		names:     map[string]int32{},
 	}
-	e.newNode(-1, e.name("root"))
 	for s, p := range []*profile.Profile{base, target} {
 		idx := baseIdx
 		if s == 1 {
@@ -106,6 +103,7 @@ func Explain(base, target *profile.Profile, c *Comparison, opts Options, lim Lim
 	}
 	scale := e.normalizeFactors(opts.Normalize)
 
+	e.buildTree(scale, lim.MinFraction)
 	d := &Detail{Tree: e.tree(scale, lim)}
 	d.Stacks, d.MoreStacks = e.rowStacks(c, scale, lim)
 	if c.By == BySite && c.Rest.Rows == 0 {
@@ -126,23 +124,39 @@ type explainer struct {
 	nt  int
 	acc *accumulator // assigns row and stack groups exactly as Compare does
 
-	total    [2][]int64
-	rowOf    map[int32]int32 // stack group → row group
-	stacks   map[int32]*stackSums
-	stackIDs []int32 // stack groups in the order first seen
+	total [2][]int64
+	// Stacks are told apart by their frames' lines, as Compare's stack
+	// grouping does; each is kept with the profile that first had it, its
+	// frames there and its row.
+	stackKeys map[string]int32
+	stacks    []stackSums
 
-	nodes      map[uint64]int32 // parent<<32 | name → node
+	// Every kept stack as function names, outermost first: path i is
+	// pathNames[pathStart[i]:pathStart[i+1]], from side pathSide[i], with
+	// values pathVals[i*nt:] and variances pathVars[i*nt:].
+	pathNames []int32
+	pathStart []int32
+	pathSide  []uint8
+	pathVals  []int64
+	pathVars  []float64
+
+	// The call tree, pruned as it is built: node i.
 	nodeName   []int32
 	nodeParent []int32
+	nodeFolded []int // how many small siblings a folded node stands for
 	nodeVals   [2][]int64
 	nodeVars   [2][]float64
-	names      map[string]int32
-	nameList   []string
+
+	names    map[string]int32
+	nameList []string
 }
 
 type stackSums struct {
-	vals [2][]int64
-	vars [2][]float64
+	row    int32 // the accumulator's group
+	pf     *profileFrames
+	frames []int32
+	vals   [2][]int64
+	vars   [2][]float64
 }
 
 func (e *explainer) name(s string) int32 {
@@ -155,25 +169,127 @@ func (e *explainer) name(s string) int32 {
 	return id
 }
 
-func (e *explainer) newNode(parent, name int32) int32 {
+func (e *explainer) newNode(parent, name int32, folded int, vals [2][]int64, vars [2][]float64) int32 {
 	n := int32(len(e.nodeName))
 	e.nodeName = append(e.nodeName, name)
 	e.nodeParent = append(e.nodeParent, parent)
+	e.nodeFolded = append(e.nodeFolded, folded)
 	for s := 0; s < 2; s++ {
-		e.nodeVals[s] = append(e.nodeVals[s], make([]int64, e.nt)...)
-		e.nodeVars[s] = append(e.nodeVars[s], make([]float64, e.nt)...)
-	}
-	if parent >= 0 {
-		e.nodes[uint64(parent)<<32|uint64(name)] = n
+		e.nodeVals[s] = append(e.nodeVals[s], vals[s]...)
+		e.nodeVars[s] = append(e.nodeVars[s], vars[s]...)
 	}
 	return n
 }
 
-func (e *explainer) child(parent, name int32) int32 {
-	if n, ok := e.nodes[uint64(parent)<<32|uint64(name)]; ok {
-		return n
+// buildTree merges the paths into a call tree one depth at a time, so that
+// only nodes at least minFraction of a total (for some type and side) are
+// ever kept: a node's value bounds its descendants'. Smaller children are
+// summed into one folded node per parent. Huge profiles of unique stacks
+// would otherwise make a tree of millions of nodes.
+func (e *explainer) buildTree(scale []float64, minFraction float64) {
+	nt := e.nt
+	denom := make([]float64, nt)
+	for t := range denom {
+		denom[t] = math.Max(math.Abs(float64(e.total[0][t])*scale[t]), math.Abs(float64(e.total[1][t])))
 	}
-	return e.newNode(parent, name)
+	small := func(vals [2][]int64, at int) bool {
+		for t := 0; t < nt; t++ {
+			w := math.Max(math.Abs(float64(vals[0][at+t])*scale[t]), math.Abs(float64(vals[1][at+t])))
+			if denom[t] > 0 && w > 0 && w >= minFraction*denom[t] {
+				return false
+			}
+		}
+		return true
+	}
+	var rootVars [2][]float64
+	for s := 0; s < 2; s++ {
+		rootVars[s] = make([]float64, nt)
+	}
+	for i := range e.pathSide {
+		addVariances(rootVars[e.pathSide[i]], 0, e.pathVars[i*nt:(i+1)*nt])
+	}
+	e.newNode(-1, e.name("root"), 0, e.total, rootVars)
+
+	nPaths := len(e.pathSide)
+	at := make([]int32, nPaths) // each path's node at the last depth; -1 once pruned
+	cand := make([]int32, nPaths)
+	type group struct {
+		parent, name int32
+	}
+	for depth := 0; ; depth++ {
+		index := map[group]int32{}
+		var groups []group
+		var vals [2][]int64
+		var vars [2][]float64
+		for i := 0; i < nPaths; i++ {
+			cand[i] = -1
+			if at[i] < 0 || int(e.pathStart[i])+depth >= int(e.pathStart[i+1]) {
+				continue
+			}
+			g := group{at[i], e.pathNames[int(e.pathStart[i])+depth]}
+			k, ok := index[g]
+			if !ok {
+				k = int32(len(groups))
+				index[g] = k
+				groups = append(groups, g)
+				for s := 0; s < 2; s++ {
+					vals[s] = append(vals[s], make([]int64, nt)...)
+					vars[s] = append(vars[s], make([]float64, nt)...)
+				}
+			}
+			s := e.pathSide[i]
+			addValues(vals[s], int(k)*nt, e.pathVals[i*nt:(i+1)*nt])
+			addVariances(vars[s], int(k)*nt, e.pathVars[i*nt:(i+1)*nt])
+			cand[i] = k
+		}
+		if len(groups) == 0 {
+			return
+		}
+		// Keep the large groups as nodes; fold the small ones per parent.
+		node := make([]int32, len(groups))
+		type fold struct {
+			n    int
+			vals [2][]int64
+			vars [2][]float64
+		}
+		folds := map[int32]*fold{}
+		var foldOrder []int32
+		for k, g := range groups {
+			one := [2][]int64{vals[0][k*nt : (k+1)*nt], vals[1][k*nt : (k+1)*nt]}
+			oneVar := [2][]float64{vars[0][k*nt : (k+1)*nt], vars[1][k*nt : (k+1)*nt]}
+			if !small(one, 0) {
+				node[k] = e.newNode(g.parent, g.name, 0, one, oneVar)
+				continue
+			}
+			node[k] = -1
+			f, ok := folds[g.parent]
+			if !ok {
+				f = &fold{}
+				for s := 0; s < 2; s++ {
+					f.vals[s] = make([]int64, nt)
+					f.vars[s] = make([]float64, nt)
+				}
+				folds[g.parent] = f
+				foldOrder = append(foldOrder, g.parent)
+			}
+			f.n++
+			for s := 0; s < 2; s++ {
+				addValues(f.vals[s], 0, one[s])
+				addVariances(f.vars[s], 0, oneVar[s])
+			}
+		}
+		for _, parent := range foldOrder {
+			f := folds[parent]
+			e.newNode(parent, -1, f.n, f.vals, f.vars)
+		}
+		for i := range at {
+			if cand[i] < 0 {
+				at[i] = -1
+			} else {
+				at[i] = node[cand[i]]
+			}
+		}
+	}
 }
 
 // add sums one profile's stacks into side s.
@@ -187,31 +303,38 @@ func (e *explainer) add(s int, p *profile.Profile, idx []int, opts Options) {
 	var scratch []byte
 	eachStack(p, pf, idx, func(frames []int32, vals []int64, vars []float64) {
 		addValues(e.total[s], 0, vals)
-		node := int32(0)
-		addValues(e.nodeVals[s], 0, vals)
-		addVariances(e.nodeVars[s], 0, vars)
-		for i := len(frames) - 1; i >= 0; i-- {
-			node = e.child(node, frameName[frames[i]])
-			addValues(e.nodeVals[s], int(node)*e.nt, vals)
-			addVariances(e.nodeVars[s], int(node)*e.nt, vars)
+		if len(e.pathStart) == 0 {
+			e.pathStart = append(e.pathStart, 0)
 		}
+		for i := len(frames) - 1; i >= 0; i-- {
+			e.pathNames = append(e.pathNames, frameName[frames[i]])
+		}
+		e.pathStart = append(e.pathStart, int32(len(e.pathNames)))
+		e.pathSide = append(e.pathSide, uint8(s))
+		e.pathVals = append(e.pathVals, vals...)
+		e.pathVars = append(e.pathVars, vars...)
 		if len(frames) == 0 {
 			return
 		}
-		var row, stack int32
-		row, scratch = e.acc.rowGroup(pf, frames, scratch)
-		stack, scratch = e.acc.stackGroup(pf, frames, scratch)
-		sums, ok := e.stacks[stack]
-		if !ok {
-			sums = &stackSums{}
-			for side := 0; side < 2; side++ {
-				sums.vals[side] = make([]int64, e.nt)
-				sums.vars[side] = make([]float64, e.nt)
-			}
-			e.stacks[stack] = sums
-			e.stackIDs = append(e.stackIDs, stack)
-			e.rowOf[stack] = row
+		scratch = scratch[:0]
+		for _, f := range frames {
+			k := e.acc.lineGroup(pf, f)
+			scratch = append(scratch, byte(k), byte(k>>8), byte(k>>16), byte(k>>24))
 		}
+		id, ok := e.stackKeys[string(scratch)]
+		if !ok {
+			id = int32(len(e.stacks))
+			e.stackKeys[string(scratch)] = id
+			var row int32
+			row, _ = e.acc.rowGroup(pf, frames, nil)
+			st := stackSums{row: row, pf: pf, frames: slices.Clone(frames)}
+			for side := 0; side < 2; side++ {
+				st.vals[side] = make([]int64, e.nt)
+				st.vars[side] = make([]float64, e.nt)
+			}
+			e.stacks = append(e.stacks, st)
+		}
+		sums := &e.stacks[id]
 		addValues(sums.vals[s], 0, vals)
 		addVariances(sums.vars[s], 0, vars)
 	})
@@ -275,7 +398,7 @@ func (e *explainer) tree(scale []float64, lim Limits) []Node {
 	}
 	keep := make([]bool, n)
 	for i := range keep {
-		keep[i] = i == 0 || weight[i] >= lim.MinFraction && weight[i] > 0
+		keep[i] = i == 0 || e.nodeFolded[i] == 0 && weight[i] >= lim.MinFraction && weight[i] > 0
 	}
 	if lim.MaxNodes > 0 {
 		order := make([]int, 0, n)
@@ -312,8 +435,14 @@ func (e *explainer) tree(scale []float64, lim Limits) []Node {
 		out = append(out, Node{Name: e.nameList[e.nodeName[i]], Parent: parent, Depth: depth,
 			Values: changes(e.nodeVals, e.nodeVars, int(i)*nt, scale)})
 		kids := children[i]
+		name := func(k int32) string {
+			if e.nodeFolded[k] > 0 {
+				return ""
+			}
+			return e.nameList[e.nodeName[k]]
+		}
 		slices.SortFunc(kids, func(a, b int32) int {
-			return cmp.Or(strings.Compare(e.nameList[e.nodeName[a]], e.nameList[e.nodeName[b]]), cmp.Compare(a, b))
+			return cmp.Or(strings.Compare(name(a), name(b)), cmp.Compare(a, b))
 		})
 		var folded [2][]int64
 		var foldedVar [2][]float64
@@ -329,7 +458,7 @@ func (e *explainer) tree(scale []float64, lim Limits) []Node {
 					foldedVar[s] = make([]float64, nt)
 				}
 			}
-			nFolded++
+			nFolded += max(1, e.nodeFolded[k])
 			for s := 0; s < 2; s++ {
 				addValues(folded[s], 0, e.nodeVals[s][int(k)*nt:int(k+1)*nt])
 				addVariances(foldedVar[s], 0, e.nodeVars[s][int(k)*nt:int(k+1)*nt])
@@ -354,10 +483,11 @@ func (e *explainer) rowStacks(c *Comparison, scale []float64, lim Limits) ([][]S
 	if lim.Rows > 0 && n > lim.Rows {
 		n = lim.Rows
 	}
-	all := make([][]StackChange, len(c.Rows))
+	all := make([][]candidate, len(c.Rows))
 	groupRow := map[int32]int{}
-	for _, sg := range e.stackIDs {
-		g := e.rowOf[sg]
+	for si := range e.stacks {
+		sums := &e.stacks[si]
+		g := sums.row
 		i, ok := groupRow[g]
 		if !ok {
 			info := e.acc.infos[g]
@@ -370,22 +500,43 @@ func (e *explainer) rowStacks(c *Comparison, scale []float64, lim Limits) ([][]S
 		if i < 0 || i >= n {
 			continue
 		}
-		sums := e.stacks[sg]
-		all[i] = append(all[i], StackChange{Frames: e.acc.infos[sg].frames, Values: changes(sums.vals, sums.vars, 0, scale)})
+		all[i] = append(all[i], candidate{int32(si), StackChange{Values: changes(sums.vals, sums.vars, 0, scale)}})
 	}
 	more := make([]int, len(c.Rows))
 	out := make([][]StackChange, len(c.Rows))
 	for i := 0; i < n; i++ {
-		out[i], more[i] = largestStacks(all[i], c.Index, lim.StacksPerRow)
+		var kept []candidate
+		kept, more[i] = largestStacks(all[i], c.Index, lim.StacksPerRow)
+		out[i] = make([]StackChange, len(kept))
+		for k, s := range kept {
+			s.Frames = e.stacks[s.id].frameList()
+			out[i][k] = s.StackChange
+		}
 	}
 	return out, more
 }
 
+// candidate is a stack that may be kept: its frames are only looked up if
+// it is.
+type candidate struct {
+	id int32
+	StackChange
+}
+
+// frameList returns the stack's frames, innermost first.
+func (s *stackSums) frameList() []profile.Frame {
+	fs := make([]profile.Frame, len(s.frames))
+	for i, f := range s.frames {
+		fs[i] = s.pf.frames[f]
+	}
+	return fs
+}
+
 // largestStacks keeps the perType stacks with the largest |delta| of every
 // type, sorted by |delta| of type shown, and says how many it dropped.
-func largestStacks(stacks []StackChange, shown, perType int) ([]StackChange, int) {
-	byDelta := func(t int) func(a, b StackChange) int {
-		return func(a, b StackChange) int {
+func largestStacks(stacks []candidate, shown, perType int) ([]candidate, int) {
+	byDelta := func(t int) func(a, b candidate) int {
+		return func(a, b candidate) int {
 			return cmp.Or(cmp.Compare(abs64(b.Values[t].Delta()), abs64(a.Values[t].Delta())),
 				cmp.Compare(abs64(b.Values[t].Target), abs64(a.Values[t].Target)))
 		}
@@ -416,6 +567,10 @@ func largestStacks(stacks []StackChange, shown, perType int) ([]StackChange, int
 	slices.SortStableFunc(stacks, byDelta(shown))
 	return stacks, 0
 }
+
+// SumRows adds rows up, with their noise, as Compare sums the rows that
+// Options.Top cuts into Comparison.Rest.
+func SumRows(rows []Row, nTypes int) Rest { return sumRows(rows, nTypes) }
 
 // rowKey identifies a row by its name and frames: names alone can repeat.
 func rowKey(name string, frames []profile.Frame) string {

@@ -1,8 +1,9 @@
 // Package report renders comparisons: the last stage of heapdiff's pipeline
 // (profile → diff → report). Each renderer takes a *diff.Comparison and
 // writes one format: Text for terminals, JSON, CSV and Markdown for machines
-// and pull requests. Renderers never decide what is noise: they show the
-// comparison's Significant verdict, "~" where a change is within noise.
+// and pull requests, HTML for one self-contained page with charts. Renderers
+// never decide what is noise: they show the comparison's Significant
+// verdict, "~" where a change is within noise.
 package report
 
 import (
@@ -25,10 +26,11 @@ const (
 	FormatJSON     Format = "json"
 	FormatCSV      Format = "csv"
 	FormatMarkdown Format = "md"
+	FormatHTML     Format = "html"
 )
 
 // Formats lists every format, for help texts.
-var Formats = []Format{FormatText, FormatJSON, FormatCSV, FormatMarkdown}
+var Formats = []Format{FormatText, FormatJSON, FormatCSV, FormatMarkdown, FormatHTML}
 
 // ParseFormat reads a format name; "markdown" is accepted for "md".
 func ParseFormat(s string) (Format, error) {
@@ -41,8 +43,10 @@ func ParseFormat(s string) (Format, error) {
 		return FormatCSV, nil
 	case "md", "markdown":
 		return FormatMarkdown, nil
+	case "html", "htm":
+		return FormatHTML, nil
 	}
-	return "", fmt.Errorf("unknown format %q (want text, json, csv or md)", s)
+	return "", fmt.Errorf("unknown format %q (want text, json, csv, md or html)", s)
 }
 
 // FormatForPath picks a format from a file name's extension; ok is false when
@@ -60,6 +64,9 @@ func FormatForPath(path string) (f Format, ok bool) {
 type Options struct {
 	// Color adds ANSI colors to text output: growth red, shrinkage blue.
 	Color bool
+	// Detail is the comparison's detail from diff.Explain, which HTML output
+	// needs (its flame graph, treemap and call stacks).
+	Detail *diff.Detail
 }
 
 // Render writes c in format f.
@@ -73,6 +80,8 @@ func Render(w io.Writer, f Format, c *diff.Comparison, opts Options) error {
 		return CSV(w, c)
 	case FormatMarkdown:
 		return Markdown(w, c)
+	case FormatHTML:
+		return HTML(w, c, opts.Detail)
 	}
 	return fmt.Errorf("unknown format %q", f)
 }

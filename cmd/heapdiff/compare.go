@@ -33,6 +33,7 @@ type compareOptions struct {
 
 	Format  string
 	Output  string
+	Open    bool
 	Color   string
 	MaxSize string
 }
@@ -52,7 +53,8 @@ profiles. "-" reads one of them from standard input.`,
 		Example: `  heapdiff compare before.pb.gz after.pb.gz
   heapdiff compare before.pb.gz after.pb.gz --by func --sample-index alloc_space --top 20
   heapdiff compare before.pb.gz after.pb.gz -f json > diff.json
-  heapdiff compare before.pb.gz after.pb.gz -o diff.md`,
+  heapdiff compare before.pb.gz after.pb.gz -o diff.md
+  heapdiff compare before.pb.gz after.pb.gz -o report.html --open`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usageError{fmt.Errorf("compare needs two profiles, BASE and TARGET; got %d argument(s)", len(args))}
@@ -77,8 +79,9 @@ profiles. "-" reads one of them from standard input.`,
 	f.StringVar(&opts.Hide, "hide", "", "remove frames whose function or file matches this regexp from stacks")
 	f.BoolVar(&opts.Normalize, "normalize", false, "scale the base so its totals equal the target's (hides overall growth)")
 	f.IntVar(&opts.Top, "top", 0, "show only the first N rows (0 shows all); the rest are summed in one line")
-	f.StringVarP(&opts.Format, "format", "f", "", "output format: text, json, csv, md (default: from -o's extension, else text)")
+	f.StringVarP(&opts.Format, "format", "f", "", "output format: text, json, csv, md, html (default: from -o's extension, else text; html with --open)")
 	f.StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output")
+	f.BoolVar(&opts.Open, "open", false, "open the HTML report in a web browser ($BROWSER, else the system's opener); without -o it is written to a temporary file")
 	f.StringVar(&opts.Color, "color", "auto", "color text output: auto (only on a terminal, unless NO_COLOR is set), always, never")
 	f.StringVar(&opts.MaxSize, "max-size", "1GiB", "refuse profiles that decompress to more than this")
 	return cmd
@@ -93,6 +96,11 @@ func runCompare(s *streams, opts *compareOptions) error {
 	format, err := chooseFormat(opts.Format, opts.Output)
 	if err != nil {
 		return err
+	}
+	if opts.Open {
+		if format, err = openFormat(opts.Format, opts.Output, format); err != nil {
+			return err
+		}
 	}
 	loadOpts, err := loadOptions(s, opts.MaxSize, opts.Base, opts.Target)
 	if err != nil {
@@ -111,9 +119,17 @@ func runCompare(s *streams, opts *compareOptions) error {
 	if err != nil {
 		return err
 	}
-	return writeOutput(s, opts.Output, func(w io.Writer) error {
-		return report.Render(w, format, cmp, report.Options{Color: color})
-	})
+	ropts := report.Options{Color: color}
+	if format == report.FormatHTML {
+		if ropts.Detail, err = diff.Explain(profiles[0], profiles[1], cmp, diffOpts, diff.DefaultLimits); err != nil {
+			return err
+		}
+	}
+	render := func(w io.Writer) error { return report.Render(w, format, cmp, ropts) }
+	if opts.Open {
+		return writeAndOpen(s, opts.Output, render)
+	}
+	return writeOutput(s, opts.Output, render)
 }
 
 func (opts *compareOptions) diffOptions() (diff.Options, error) {

@@ -1,0 +1,363 @@
+package report
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/heapdiff/heapdiff/diff"
+)
+
+// The page's parts: the vendored ECharts bundle (see assets/update-echarts.sh)
+// and the report's own script, style and layout.
+var (
+	//go:embed assets/echarts.min.js
+	echartsJS string
+	//go:embed assets/ECHARTS-VERSION
+	echartsVersion string
+	//go:embed html/report.js
+	reportJS string
+	//go:embed html/report.css
+	reportCSS string
+	//go:embed html/page.tmpl
+	pageSource string
+)
+
+var pageTemplate = template.Must(template.New("page").Parse(pageSource))
+
+// EChartsVersion is the version of Apache ECharts inlined in HTML reports.
+var EChartsVersion = strings.TrimSpace(echartsVersion)
+
+// The page's size bounds: a report of two huge profiles must stay small
+// enough to mail and quick to open.
+const (
+	// htmlMaxRows caps the table; the rows beyond are summed in one row.
+	htmlMaxRows = 1000
+	// htmlSitesPerType is how many sites, by growth of each sample type,
+	// the treemap gets; the growth of the rest is summed per type.
+	htmlSitesPerType = 150
+)
+
+// HTML writes c as one self-contained HTML page: header, charts of the top
+// changes, a treemap of growth by package, function and site, a
+// differential flame graph, and a table of every row with its call stacks.
+// d is c's detail from diff.Explain. The page carries every sample type, so
+// the reader can switch between them, and needs no network: ECharts is
+// inlined. Every string that comes from a profile travels as JSON data and
+// is shown as text, never as markup.
+func HTML(w io.Writer, c *diff.Comparison, d *diff.Detail) error {
+	if d == nil {
+		return errors.New("an HTML report needs the comparison's detail (diff.Explain)")
+	}
+	data, err := json.Marshal(newHTMLData(c, d))
+	if err != nil {
+		return fmt.Errorf("encode report data: %w", err)
+	}
+	charts := map[string]template.HTML{}
+	for id, snippet := range htmlCharts() {
+		// A snippet is a div and one script element: only its own end tag
+		// may close it.
+		body := strings.TrimSuffix(strings.TrimSpace(snippet), "</script>")
+		if err := inlineable(body[strings.Index(body, "<script")+1:]); err != nil {
+			return fmt.Errorf("chart %s: %w", id, err)
+		}
+		charts[id] = template.HTML(snippet)
+	}
+	for name, js := range map[string]string{"ECharts": echartsJS, "report script": reportJS} {
+		if err := inlineable(js); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	// encoding/json escapes <, >, & and U+2028/2029, so the data cannot end
+	// its script element; check anyway, it is cheap.
+	if err := inlineable(string(data)); err != nil {
+		return fmt.Errorf("report data: %w", err)
+	}
+	var buf bytes.Buffer
+	err = pageTemplate.Execute(&buf, map[string]any{
+		"Title":   "heapdiff: " + c.Base.Name + " → " + c.Target.Name,
+		"CSS":     template.CSS(reportCSS),
+		"ECharts": template.JS(echartsJS),
+		"Report":  template.JS(reportJS),
+		"Data":    template.JS(data),
+		"Charts":  charts,
+		"Version": EChartsVersion,
+	})
+	if err != nil {
+		return fmt.Errorf("render HTML: %w", err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+var scriptEnd = regexp.MustCompile(`(?i)</script|<!--`)
+
+// inlineable checks that text can sit inside a <script> element.
+func inlineable(js string) error {
+	if loc := scriptEnd.FindStringIndex(js); loc != nil {
+		return fmt.Errorf("contains %q at byte %d and cannot be inlined in a script element", js[loc[0]:loc[1]], loc[0])
+	}
+	return nil
+}
+
+// htmlData is the JSON the page's script reads. Changes are compact arrays
+// (see htmlChange) and strings are interned in Strings.
+type htmlData struct {
+	Types      []JSONType   `json:"types"`
+	Index      int          `json:"index"`
+	By         string       `json:"by"`
+	Cum        bool         `json:"cum"`
+	Normalized bool         `json:"normalized"`
+	Threshold  float64      `json:"threshold"`
+	Interval   float64      `json:"interval"` // seconds; 0 when unknown
+	Base       JSONSource   `json:"base"`
+	Target     JSONSource   `json:"target"`
+	Total      []htmlChange `json:"total"`
+	Warnings   []string     `json:"warnings"`
+	// Strings holds every name the rest refers to by index.
+	Strings []string `json:"strings"`
+	// Frames are [function, file, line]: two string indexes and a number.
+	Frames [][3]int64 `json:"frames"`
+	Rows   []htmlRow  `json:"rows"`
+	Other  *htmlOther `json:"other"`
+	Limits htmlLimits `json:"limits"`
+	Tree   htmlTree   `json:"tree"`
+	Sites  []htmlSite `json:"sites"`
+	Rest   []int64    `json:"sitesRest"` // per type: growth of the sites left out
+}
+
+// htmlChange is a diff.Change as [base, target, noise, significant (0/1)].
+type htmlChange diff.Change
+
+func (c htmlChange) MarshalJSON() ([]byte, error) {
+	sig := 0
+	if c.Significant {
+		sig = 1
+	}
+	return fmt.Appendf(nil, "[%d,%d,%d,%d]", c.Base, c.Target, int64(c.Noise+0.5), sig), nil
+}
+
+func htmlChanges(cs []diff.Change) []htmlChange {
+	out := make([]htmlChange, len(cs))
+	for i, c := range cs {
+		out[i] = htmlChange(c)
+	}
+	return out
+}
+
+type htmlRow struct {
+	Name   int          `json:"n"`
+	Flat   []htmlChange `json:"v"`
+	Cum    []htmlChange `json:"c,omitempty"`
+	Stacks []htmlStack  `json:"s,omitempty"`
+	More   int          `json:"m,omitempty"`
+}
+
+type htmlStack struct {
+	Frames []int        `json:"f"` // innermost first
+	Values []htmlChange `json:"v"`
+}
+
+type htmlOther struct {
+	Rows int          `json:"rows"`
+	Flat []htmlChange `json:"v"`
+}
+
+type htmlLimits struct {
+	StackRows int `json:"stackRows"` // rows that carry stacks
+	Rows      int `json:"rows"`      // rows in the comparison, before the table's cap
+}
+
+// htmlTree is the call tree in columns: node i is Name[i], Parent[i], and
+// for type t Values[t].Base[i], Values[t].Target[i], Values[t].Sig[i].
+type htmlTree struct {
+	Name   []int          `json:"name"`
+	Parent []int32        `json:"parent"`
+	Folded []int          `json:"folded"` // indexes of folded nodes
+	Values []htmlTreeType `json:"values"`
+}
+
+type htmlTreeType struct {
+	Base   []int64 `json:"b"`
+	Target []int64 `json:"t"`
+	Sig    []int   `json:"s"`
+}
+
+type htmlSite struct {
+	Package  int          `json:"p"`
+	Function int          `json:"f"`
+	Name     int          `json:"n"` // the site's file:line, or its whole name
+	Values   []htmlChange `json:"v"`
+}
+
+type interner struct {
+	index map[string]int
+	list  []string
+}
+
+func (in *interner) id(s string) int {
+	if i, ok := in.index[s]; ok {
+		return i
+	}
+	if in.index == nil {
+		in.index = map[string]int{}
+	}
+	in.index[s] = len(in.list)
+	in.list = append(in.list, s)
+	return len(in.list) - 1
+}
+
+func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
+	var strs interner
+	frames := map[[3]int64]int{}
+	data := &htmlData{
+		Index:      c.Index,
+		By:         c.By.String(),
+		Cum:        c.Cum,
+		Normalized: c.Normalized,
+		Threshold:  diff.NoiseThreshold,
+		Interval:   c.Interval.Seconds(),
+		Base:       jsonSource(c.Base),
+		Target:     jsonSource(c.Target),
+		Total:      htmlChanges(c.Total),
+		Warnings:   []string{},
+		Frames:     [][3]int64{},
+	}
+	for _, t := range c.Types {
+		data.Types = append(data.Types, JSONType{t.Type, t.Unit})
+	}
+	for _, w := range c.Warnings {
+		data.Warnings = append(data.Warnings, w.Error())
+	}
+
+	rows := c.Rows
+	if len(rows) > htmlMaxRows {
+		rows = rows[:htmlMaxRows]
+	}
+	data.Limits = htmlLimits{Rows: len(c.Rows)}
+	for i, r := range rows {
+		hr := htmlRow{Name: strs.id(r.Name), Flat: htmlChanges(r.Flat)}
+		if r.Cum != nil {
+			hr.Cum = htmlChanges(r.Cum)
+		}
+		if i < len(d.Stacks) && d.Stacks[i] != nil {
+			data.Limits.StackRows = i + 1
+			hr.More = d.MoreStacks[i]
+			for _, s := range d.Stacks[i] {
+				hs := htmlStack{Values: htmlChanges(s.Values)}
+				for _, f := range s.Frames {
+					fn := f.Function
+					if !f.Symbolized() {
+						fn = f.String()
+					}
+					key := [3]int64{int64(strs.id(fn)), int64(strs.id(f.File)), f.Line}
+					id, ok := frames[key]
+					if !ok {
+						id = len(data.Frames)
+						frames[key] = id
+						data.Frames = append(data.Frames, key)
+					}
+					hs.Frames = append(hs.Frames, id)
+				}
+				hr.Stacks = append(hr.Stacks, hs)
+			}
+		}
+		data.Rows = append(data.Rows, hr)
+	}
+	if cut := c.Rows[len(rows):]; len(cut) > 0 || c.Rest.Rows > 0 {
+		rest := append(slices.Clone(cut), diff.Row{Flat: c.Rest.Flat})
+		if c.Rest.Rows == 0 {
+			rest = cut
+		}
+		sum := diff.SumRows(rest, len(c.Types))
+		data.Other = &htmlOther{Rows: len(cut) + c.Rest.Rows, Flat: htmlChanges(sum.Flat)}
+	}
+
+	data.Tree = htmlTreeOf(d.Tree, &strs, len(c.Types))
+	data.Sites, data.Rest = htmlSites(d.Sites, &strs, len(c.Types))
+	data.Strings = strs.list
+	return data
+}
+
+func htmlTreeOf(nodes []diff.Node, strs *interner, nTypes int) htmlTree {
+	t := htmlTree{Folded: []int{}, Values: make([]htmlTreeType, nTypes)}
+	for i, n := range nodes {
+		t.Name = append(t.Name, strs.id(n.Name))
+		t.Parent = append(t.Parent, n.Parent)
+		if n.Folded > 0 {
+			t.Folded = append(t.Folded, i)
+		}
+		for ti, v := range n.Values {
+			tv := &t.Values[ti]
+			tv.Base = append(tv.Base, v.Base)
+			tv.Target = append(tv.Target, v.Target)
+			sig := 0
+			if v.Significant {
+				sig = 1
+			}
+			tv.Sig = append(tv.Sig, sig)
+		}
+	}
+	return t
+}
+
+// htmlSites picks, for every type, the sites that grew most, and sums the
+// growth of the others.
+func htmlSites(sites []diff.Row, strs *interner, nTypes int) ([]htmlSite, []int64) {
+	chosen := make([]bool, len(sites))
+	order := make([]int, len(sites))
+	for t := 0; t < nTypes; t++ {
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int {
+			return int(sign(sites[b].Flat[t].Delta() - sites[a].Flat[t].Delta()))
+		})
+		for _, i := range order[:min(htmlSitesPerType, len(order))] {
+			if sites[i].Flat[t].Delta() > 0 {
+				chosen[i] = true
+			}
+		}
+	}
+	rest := make([]int64, nTypes)
+	out := []htmlSite{}
+	for i, r := range sites {
+		if !chosen[i] {
+			for t, ch := range r.Flat {
+				rest[t] += max(ch.Delta(), 0)
+			}
+			continue
+		}
+		s := htmlSite{Values: htmlChanges(r.Flat)}
+		if len(r.Frames) > 0 {
+			f := r.Frames[0]
+			fn := f.FunctionName()
+			s.Package = strs.id(f.Package())
+			s.Function = strs.id(fn)
+			s.Name = strs.id(strings.TrimPrefix(r.Name, fn+" "))
+		} else {
+			s.Package = strs.id(r.Name)
+			s.Function = s.Package
+			s.Name = s.Package
+		}
+		out = append(out, s)
+	}
+	return out, rest
+}
+
+func sign(x int64) int64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}

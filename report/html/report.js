@@ -1,0 +1,544 @@
+/* heapdiff HTML report. Reads the comparison from the JSON in
+   #heapdiff-data and draws the header, charts and table from it. Strings
+   from profiles only ever reach the page through textContent, DOM
+   properties or canvas text: never as markup. */
+var heapdiff = (function () {
+  'use strict';
+
+  var RED = [220, 50, 32], BLUE = [26, 133, 255], WHITE = [255, 255, 255];
+  var NOISE = '#a3a3a3', SAME = '#dcdcdc', FOLDED = '#c7ced6';
+  var FLAME_ROW = 20;
+
+  var D = null;          /* the report data */
+  var S = function (i) { return D.strings[i]; };
+  var state = { type: 0, sort: null, asc: false, filter: '', open: {}, flameBase: false, zoom: 0 };
+  var charts = {};
+  var flameItems = [];
+  var tree = null;       /* children lists and depths of the call tree */
+
+  /* ---------- helpers ---------- */
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function clear(e) { while (e.firstChild) { e.removeChild(e.firstChild); } }
+  function byId(id) { return document.getElementById(id); }
+  /* setHeight sizes a chart's element and the chart with it. */
+  function setHeight(id, h) {
+    byId(id).style.height = h + 'px';
+    charts[id].resize();
+  }
+
+  var IEC = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  /* fmt mirrors report.formatValue. */
+  function fmt(v, unit, signed) {
+    var sign = '';
+    if (v < 0) { sign = '-'; v = -v; } else if (signed && v > 0) { sign = '+'; }
+    if (unit === 'bytes') {
+      var i = 0;
+      while (v >= 1024 && i < IEC.length - 1) { v /= 1024; i++; }
+      return sign + (i === 0 ? v.toFixed(0) : v.toFixed(1)) + IEC[i];
+    }
+    if (unit === 'nanoseconds') { return sign + (v / 1e9).toPrecision(4) + 's'; }
+    if (v >= 1e9) { return sign + (v / 1e9).toFixed(1) + 'G'; }
+    if (v >= 1e6) { return sign + (v / 1e6).toFixed(1) + 'M'; }
+    if (v >= 1e4) { return sign + (v / 1e3).toFixed(1) + 'k'; }
+    return sign + Math.round(v).toFixed(0);
+  }
+  function unit() { return D.types[state.type].unit; }
+
+  /* A change is [base, target, noise, significant]. */
+  function delta(c) { return c[1] - c[0]; }
+  function sig(c) { return c[3] === 1; }
+  function pct(c) { return c[0] === 0 ? null : delta(c) / Math.abs(c[0]) * 100; }
+  /* pctCell mirrors report.percentCell: the comparison decides what is noise. */
+  function pctCell(c) {
+    var d = delta(c);
+    if (d === 0) { return '0%'; }
+    if (c[0] === 0) { return sig(c) ? 'new' : '~ new'; }
+    if (c[1] === 0) { return sig(c) ? 'gone' : '~ gone'; }
+    if (!sig(c)) { return '~'; }
+    var p = pct(c);
+    return (p > 0 ? '+' : '') + p.toFixed(1) + '%';
+  }
+  function rate(c) { return D.interval > 0 ? delta(c) / (D.interval / 3600) : null; }
+  function rateCell(c) { var r = rate(c); return r === null ? '' : fmt(r, unit(), true) + '/h'; }
+  function cls(c) {
+    var d = delta(c);
+    if (d === 0) { return ''; }
+    if (!sig(c)) { return 'noise'; }
+    return d > 0 ? 'grew' : 'shrank';
+  }
+  function mix(a, b, k) {
+    return 'rgb(' + Math.round(a[0] + (b[0] - a[0]) * k) + ',' + Math.round(a[1] + (b[1] - a[1]) * k) + ',' + Math.round(a[2] + (b[2] - a[2]) * k) + ')';
+  }
+  /* color: red grew, blue shrank, grey within noise; strength from 0 to 1 pales it. */
+  function color(d, significant, strength) {
+    if (d === 0) { return SAME; }
+    if (!significant) { return NOISE; }
+    var k = 0.3 + 0.7 * Math.min(1, Math.max(0, strength));
+    return mix(WHITE, d > 0 ? RED : BLUE, k);
+  }
+  function shortName(name) {
+    /* github.com/a/b/pkg.(*T).M file.go:12 -> pkg.(*T).M file.go:12 */
+    var sp = name.indexOf(' ');
+    var fn = sp < 0 ? name : name.slice(0, sp);
+    var slash = fn.lastIndexOf('/', fn.indexOf('(') < 0 ? fn.length : fn.indexOf('('));
+    return slash < 0 ? name : name.slice(slash + 1);
+  }
+  function baseName(path) { var i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')); return i < 0 ? path : path.slice(i + 1); }
+  function timeText(t) { return t ? t.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC') : '(no time)'; }
+  function duration(sec) {
+    sec = Math.round(sec);
+    var h = Math.floor(sec / 3600), m = Math.floor(sec % 3600 / 60), s = sec % 60;
+    return (h ? h + 'h' : '') + (m ? m + 'm' : '') + (s || (!h && !m) ? s + 's' : '');
+  }
+
+  /* tip builds a tooltip element: a title and rows of [label, value, class]. */
+  function tip(title, rows, note) {
+    var box = el('div', 'tip');
+    box.appendChild(el('div', 'tname', title));
+    var t = el('table');
+    rows.forEach(function (r) {
+      var tr = el('tr');
+      tr.appendChild(el('td', '', r[0]));
+      tr.appendChild(el('td', r[2] || '', r[1]));
+      t.appendChild(tr);
+    });
+    box.appendChild(t);
+    if (note) { box.appendChild(el('div', 'noise', note)); }
+    return box;
+  }
+  function changeRows(c) {
+    var u = unit(), rows = [
+      ['base', fmt(c[0], u, false)],
+      ['target', fmt(c[1], u, false)],
+      ['delta', fmt(delta(c), u, true) + '  ' + pctCell(c), cls(c)]
+    ];
+    var r = rateCell(c);
+    if (r) { rows.push(['per hour', r, cls(c)]); }
+    if (c[2] > 0) { rows.push(['noise (1σ)', '±' + fmt(c[2], u, false)]); }
+    return rows;
+  }
+  function noiseNote(c) { return delta(c) !== 0 && !sig(c) ? '~ within sampling noise' : ''; }
+
+  /* ---------- header ---------- */
+
+  function header() {
+    var c = D.total[state.type], u = unit();
+    byId('subtitle').textContent = D.base.name + '  →  ' + D.target.name;
+    var totals = byId('totals');
+    clear(totals);
+    [['base', fmt(c[0], u, false), ''], ['target', fmt(c[1], u, false), ''],
+      ['delta', fmt(delta(c), u, true), cls(c)], ['change', pctCell(c), cls(c)],
+      ['per hour', rateCell(c) || 'unknown', cls(c)]].forEach(function (kv) {
+      var d = el('div');
+      d.appendChild(el('div', 'k', kv[0]));
+      d.appendChild(el('div', 'v ' + kv[2], kv[1]));
+      totals.appendChild(d);
+    });
+  }
+
+  function sources() {
+    var dl = byId('sources');
+    clear(dl);
+    function add(k, v, comments) {
+      dl.appendChild(el('dt', '', k));
+      var dd = el('dd', '', v);
+      if (comments && comments.length) {
+        var cm = el('div', 'comments');
+        comments.forEach(function (s) { cm.appendChild(el('span', '', s)); });
+        dd.appendChild(cm);
+      }
+      dl.appendChild(dd);
+    }
+    add('base', D.base.name + '   ' + timeText(D.base.time), D.base.comments);
+    add('target', D.target.name + '   ' + timeText(D.target.time) + (D.interval > 0 ? '   (' + duration(D.interval) + ' later)' : ''), D.target.comments);
+    var sampling = D.target.period > 0 && D.target.period_type.unit === 'bytes' ?
+      'sampled every ' + fmt(D.target.period, 'bytes', false) : 'exact values';
+    add('grouping', 'by ' + D.by + (D.cum ? ', with cumulative values' : '') + (D.normalized ? ', base normalized to the target' : '') + '; ' + sampling);
+    var w = byId('warnings');
+    clear(w);
+    D.warnings.forEach(function (s) { w.appendChild(el('li', '', s)); });
+    w.hidden = D.warnings.length === 0;
+    byId('threshold').textContent = String(D.threshold);
+  }
+
+  /* ---------- top growers ---------- */
+
+  function growers() {
+    var t = state.type, u = unit();
+    var rows = D.rows.map(function (r) { return { name: S(r.n), c: r.v[t] }; });
+    var up = rows.filter(function (r) { return delta(r.c) > 0; }).sort(function (a, b) { return delta(b.c) - delta(a.c); });
+    var down = rows.filter(function (r) { return delta(r.c) < 0; }).sort(function (a, b) { return delta(a.c) - delta(b.c); });
+    var nDown = Math.min(down.length, Math.max(5, 20 - up.length));
+    var shown = up.slice(0, 20 - nDown).concat(down.slice(0, nDown).reverse());
+    var max = 0;
+    shown.forEach(function (r) { max = Math.max(max, Math.abs(delta(r.c))); });
+    byId('growers-empty').hidden = shown.length > 0;
+    byId('growers-note').textContent = 'by ' + D.by + ', ' + D.types[t].type;
+    var chart = charts.growers;
+    /* the bars and the treemap beside them share a height */
+    var h = Math.max(460, shown.length * 24 + 40);
+    setHeight('growers', h);
+    setHeight('sites', h);
+    chart.setOption({
+      yAxis: [{ data: shown.map(function (r) { return (sig(r.c) ? '' : '~ ') + shortName(r.name); }) }],
+      xAxis: [{ splitNumber: 4, axisLabel: { hideOverlap: true, formatter: function (v) { return fmt(v, u, true); } } }],
+      series: [{
+        barMaxWidth: 28,
+        data: shown.map(function (r) {
+          return {
+            value: delta(r.c), row: r,
+            itemStyle: { color: color(delta(r.c), sig(r.c), 1), decal: sig(r.c) ? null : { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 3], rotation: -Math.PI / 4, color: 'rgba(255,255,255,0.6)' } }
+          };
+        }),
+        label: { show: true, position: 'right', color: '#444', formatter: function (p) { return fmt(p.value, u, true) + '  ' + pctCell(p.data.row.c); } }
+      }]
+    });
+  }
+
+  /* ---------- treemap of growth by site ---------- */
+
+  function sites() {
+    var t = state.type, u = unit();
+    var pkgs = {}, order = [], max = 0;
+    D.sites.forEach(function (s) {
+      var c = s.v[t], d = delta(c);
+      if (d <= 0) { return; }
+      max = Math.max(max, d);
+      var p = S(s.p), f = S(s.f);
+      if (!pkgs[p]) { pkgs[p] = { fns: {}, order: [] }; order.push(p); }
+      var pk = pkgs[p];
+      if (!pk.fns[f]) { pk.fns[f] = []; pk.order.push(f); }
+      pk.fns[f].push(s);
+    });
+    var data = order.map(function (p) {
+      var pk = pkgs[p];
+      return {
+        name: p, full: p, itemStyle: { color: '#455a64' },
+        children: pk.order.map(function (f) {
+          return {
+            name: shortName(f), full: f, itemStyle: { color: '#78909c' },
+            children: pk.fns[f].map(function (s) {
+              var c = s.v[t];
+              return { name: S(s.n), full: f + ' ' + S(s.n), value: delta(c), c: c,
+                itemStyle: { color: color(delta(c), sig(c), Math.sqrt(delta(c) / max)) } };
+            })
+          };
+        })
+      };
+    });
+    if (D.sitesRest[t] > 0) {
+      data.push({ name: 'other sites', full: 'sites too small to list', value: D.sitesRest[t], itemStyle: { color: FOLDED } });
+    }
+    byId('sites-empty').hidden = data.length > 0;
+    charts.sites.setOption({
+      series: [{
+        data: data, visibleMin: 4,
+        label: { show: true, color: '#fff', overflow: 'truncate' },
+        upperLabel: { show: true, height: 20, color: '#fff', overflow: 'truncate' },
+        breadcrumb: { show: true, bottom: 2, itemStyle: { color: '#607d8b' } }
+      }]
+    });
+  }
+
+  /* ---------- flame graph ---------- */
+
+  function buildTree() {
+    var n = D.tree.parent.length, kids = [], depth = new Array(n), folded = {};
+    for (var i = 0; i < n; i++) { kids.push([]); }
+    for (i = 1; i < n; i++) { kids[D.tree.parent[i]].push(i); }
+    depth[0] = 0;
+    for (i = 1; i < n; i++) { depth[i] = depth[D.tree.parent[i]] + 1; }
+    D.tree.folded.forEach(function (f) { folded[f] = true; });
+    tree = { kids: kids, depth: depth, folded: folded };
+  }
+
+  function nodeChange(i) {
+    var v = D.tree.values[state.type];
+    return [v.b[i], v.t[i], 0, v.s[i]];
+  }
+  function width(i) {
+    var v = D.tree.values[state.type];
+    return Math.max(0, state.flameBase ? v.b[i] : v.t[i]);
+  }
+
+  function flame() {
+    var items = [], z = state.zoom, rootW = width(z), maxDepth = 0;
+    /* the zoomed node's callers span the whole width above it */
+    var path = [];
+    for (var a = z; a >= 0; a = D.tree.parent[a]) { path.unshift(a); }
+    path.forEach(function (i, d) { items.push([0, 1, d, i]); });
+    function lay(i, x0, d) {
+      var kids = tree.kids[i], x = x0;
+      for (var k = 0; k < kids.length; k++) {
+        var w = rootW > 0 ? width(kids[k]) / rootW : 0;
+        if (w >= 0.0004) {
+          items.push([x, x + w, d, kids[k]]);
+          maxDepth = Math.max(maxDepth, d);
+          lay(kids[k], x, d + 1);
+        }
+        x += w;
+      }
+    }
+    maxDepth = path.length - 1;
+    lay(z, 0, path.length);
+    flameItems = items;
+    var crumbs = byId('flame-crumbs');
+    clear(crumbs);
+    if (z !== 0) {
+      crumbs.appendChild(el('span', '', 'zoomed to: '));
+      path.forEach(function (i, k) {
+        if (k > 0) { crumbs.appendChild(el('span', '', ' › ')); }
+        var link = el('a', '', i === 0 ? 'root' : shortName(S(D.tree.name[i])));
+        link.title = S(D.tree.name[i]);
+        link.addEventListener('click', function () { zoomTo(i); });
+        crumbs.appendChild(link);
+      });
+    }
+    setHeight('flame', (maxDepth + 1) * FLAME_ROW + 2);
+    charts.flame.setOption({ series: [{ data: items, renderItem: flameItem }] });
+  }
+
+  function flameItem(params, api) {
+    var x0 = api.value(0), x1 = api.value(1), d = api.value(2), i = api.value(3);
+    var W = api.getWidth();
+    var x = x0 * W, w = Math.max(1, (x1 - x0) * W - 1);
+    var c = nodeChange(i), dl = delta(c);
+    var big = Math.max(Math.abs(c[0]), Math.abs(c[1]));
+    var fill = tree.folded[i] ? FOLDED : color(dl, sig(c), big > 0 ? Math.abs(dl) / big : 0);
+    var rect = {
+      type: 'rect',
+      shape: { x: x, y: d * FLAME_ROW, width: w, height: FLAME_ROW - 1 },
+      style: { fill: fill, stroke: '#fff', lineWidth: 0.5 }
+    };
+    var chars = Math.floor((w - 8) / 7);
+    if (chars >= 3) {
+      var label = i === 0 ? 'root' : shortName(S(D.tree.name[i]));
+      if (label.length > chars) { label = label.slice(0, chars - 1) + '…'; }
+      rect.textContent = { style: { text: label, fill: '#1d232a', font: '12px system-ui, sans-serif' } };
+      rect.textConfig = { position: 'insideLeft', distance: 3 };
+    }
+    return rect;
+  }
+
+  function zoomTo(i) { state.zoom = i; flame(); }
+
+  /* ---------- table ---------- */
+
+  var columns = [];
+  function makeColumns() {
+    columns = [
+      { key: 'name', title: D.by, cls: 'name', get: function (r) { return r.name; } },
+      { key: 'base', title: 'base', get: function (r) { return r.c[0]; }, show: function (r) { return fmt(r.c[0], unit(), false); } },
+      { key: 'target', title: 'target', get: function (r) { return r.c[1]; }, show: function (r) { return fmt(r.c[1], unit(), false); } },
+      { key: 'delta', title: 'delta', get: function (r) { return delta(r.c); }, show: function (r) { return fmt(delta(r.c), unit(), true); }, color: true },
+      { key: 'pct', title: '%', get: function (r) { var p = pct(r.c); return p === null ? Infinity * Math.sign(delta(r.c) || 1) : p; }, show: function (r) { return pctCell(r.c); }, color: true },
+      { key: 'rate', title: 'per hour', get: function (r) { return rate(r.c) || 0; }, show: function (r) { return rateCell(r.c); }, color: true }
+    ];
+    if (D.cum) {
+      columns.push({ key: 'cumt', title: 'cum target', get: function (r) { return r.cum ? r.cum[1] : 0; }, show: function (r) { return r.cum ? fmt(r.cum[1], unit(), false) : ''; } });
+      columns.push({ key: 'cumd', title: 'cum delta', get: function (r) { return r.cum ? delta(r.cum) : 0; }, show: function (r) { return r.cum ? fmt(delta(r.cum), unit(), true) : ''; }, color: true, cum: true });
+    }
+    var head = byId('rows-head');
+    clear(head);
+    columns.forEach(function (col) {
+      var th = el('th', col.cls || '', col.title);
+      th.dataset.key = col.key;
+      th.addEventListener('click', function () {
+        if (state.sort === col.key) { state.asc = !state.asc; } else { state.sort = col.key; state.asc = col.key === 'name'; }
+        table();
+      });
+      head.appendChild(th);
+    });
+  }
+
+  /* rank orders rows as the comparison does: significant growth,
+     significant shrinkage, noise, unchanged; largest first within each. */
+  function rank(c) {
+    var d = delta(c);
+    if (d > 0 && sig(c)) { return 0; }
+    if (d < 0 && sig(c)) { return 1; }
+    return d !== 0 ? 2 : 3;
+  }
+
+  function table() {
+    var t = state.type, f = state.filter.toLowerCase();
+    var rows = D.rows.map(function (r, i) { return { i: i, name: S(r.n), c: r.v[t], cum: r.c ? r.c[t] : null, r: r }; })
+      .filter(function (r) { return r.c[0] !== 0 || r.c[1] !== 0 || (r.cum && (r.cum[0] !== 0 || r.cum[1] !== 0)); });
+    var total = rows.length;
+    if (f) { rows = rows.filter(function (r) { return r.name.toLowerCase().indexOf(f) >= 0; }); }
+    var col = null;
+    columns.forEach(function (c) { if (c.key === state.sort) { col = c; } });
+    rows.sort(function (a, b) {
+      if (col) {
+        var x = col.get(a), y = col.get(b), o = typeof x === 'string' ? x.localeCompare(y) : (x < y ? -1 : x > y ? 1 : 0);
+        if (o !== 0) { return state.asc ? o : -o; }
+      } else {
+        var ra = rank(a.c), rb = rank(b.c);
+        if (ra !== rb) { return ra - rb; }
+        var ka = ra === 3 ? Math.abs(a.c[1]) : Math.abs(delta(a.c)), kb = ra === 3 ? Math.abs(b.c[1]) : Math.abs(delta(b.c));
+        if (ka !== kb) { return kb - ka; }
+      }
+      return a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i;
+    });
+    Array.prototype.forEach.call(byId('rows-head').children, function (th) {
+      th.className = (th.dataset.key === 'name' ? 'name ' : '') + (th.dataset.key === state.sort ? 'sorted' + (state.asc ? ' asc' : '') : '');
+    });
+    var body = byId('rows-body'), frag = document.createDocumentFragment();
+    rows.forEach(function (r) {
+      var tr = el('tr', 'row' + (state.open[r.i] ? ' open' : ''));
+      tr.dataset.row = String(r.i);
+      columns.forEach(function (c) {
+        var text = c.key === 'name' ? r.name : c.show(r);
+        var cc = c.color ? cls(c.cum ? r.cum || [0, 0, 0, 0] : r.c) : '';
+        tr.appendChild(el('td', (c.cls || '') + ' ' + cc, text));
+      });
+      tr.addEventListener('click', function () {
+        state.open[r.i] = !state.open[r.i];
+        table();
+      });
+      frag.appendChild(tr);
+      if (state.open[r.i]) { frag.appendChild(stacksRow(r)); }
+    });
+    if (D.other && !f) {
+      var o = { c: D.other.v[t], cum: null };
+      var tr = el('tr', 'other');
+      columns.forEach(function (c) {
+        tr.appendChild(el('td', c.cls || '', c.key === 'name' ? '(' + D.other.rows + ' more rows, summed)' : c.cum ? '' : c.show(o)));
+      });
+      frag.appendChild(tr);
+    }
+    clear(body);
+    body.appendChild(frag);
+    byId('row-count').textContent = (f ? rows.length + ' of ' : '') + total + ' rows' +
+      (D.limits.rows > D.rows.length ? ' (the first ' + D.rows.length + ' of ' + D.limits.rows + ')' : '');
+  }
+
+  function stacksRow(r) {
+    var tr = el('tr', 'stacks'), td = el('td');
+    td.colSpan = columns.length;
+    var t = state.type, u = unit();
+    if (!r.r.s) {
+      td.appendChild(el('p', 'noise', r.i >= D.limits.stackRows ?
+        'Call stacks are included for the first ' + D.limits.stackRows + ' rows only.' : 'No call stacks.'));
+    } else {
+      r.r.s.forEach(function (s) {
+        var c = s.v[t];
+        if (c[0] === 0 && c[1] === 0) { return; }
+        var box = el('div', 'stack');
+        box.appendChild(el('div', 'head ' + cls(c), fmt(c[0], u, false) + ' → ' + fmt(c[1], u, false) + '   ' + fmt(delta(c), u, true) + '   ' + pctCell(c)));
+        var ol = el('ol');
+        s.f.forEach(function (fi) {
+          var fr = D.frames[fi], li = el('li');
+          li.appendChild(el('span', '', S(fr[0])));
+          if (S(fr[1])) {
+            var file = el('span', 'file', '  ' + baseName(S(fr[1])) + (fr[2] ? ':' + fr[2] : ''));
+            file.title = S(fr[1]);
+            li.appendChild(file);
+          }
+          ol.appendChild(li);
+        });
+        box.appendChild(ol);
+        td.appendChild(box);
+      });
+      if (r.r.m) { td.appendChild(el('p', 'noise', r.r.m + ' smaller stacks not included.')); }
+    }
+    tr.appendChild(td);
+    return tr;
+  }
+
+  /* ---------- tooltips (elements, never HTML strings) ---------- */
+
+  var tooltip = {
+    growers: function (p) {
+      var r = p.data && p.data.row;
+      return r ? tip(r.name, changeRows(r.c), noiseNote(r.c)) : '';
+    },
+    sites: function (p) {
+      var d = p.data || {};
+      if (d.c) { return tip(d.full, changeRows(d.c), noiseNote(d.c)); }
+      return tip(d.full || p.name || '', [['growth', fmt(p.value, unit(), true)]]);
+    },
+    flame: function (p) {
+      var i = p.value && p.value[3];
+      if (i === undefined) { return ''; }
+      var c = nodeChange(i), rows = changeRows(c);
+      var self = [c[0], c[1]];
+      tree.kids[i].forEach(function (k) { var kc = nodeChange(k); self[0] -= kc[0]; self[1] -= kc[1]; });
+      if (tree.kids[i].length) { rows.push(['self', fmt(self[0], unit(), false) + ' → ' + fmt(self[1], unit(), false)]); }
+      var total = D.total[state.type][state.flameBase ? 0 : 1];
+      if (total) { rows.push(['share of ' + (state.flameBase ? 'base' : 'target'), (width(i) / total * 100).toFixed(1) + '%']); }
+      return tip(i === 0 ? 'root (everything)' : S(D.tree.name[i]), rows, noiseNote(c));
+    }
+  };
+
+  /* ---------- wiring ---------- */
+
+  function drawAll() {
+    header();
+    growers();
+    sites();
+    flame();
+    table();
+  }
+
+  function start() {
+    var t0 = performance.now();
+    D = JSON.parse(byId('heapdiff-data').textContent);
+    state.type = D.index;
+    charts.growers = echarts.getInstanceByDom(byId('growers'));
+    charts.sites = echarts.getInstanceByDom(byId('sites'));
+    charts.flame = echarts.getInstanceByDom(byId('flame'));
+    charts.flame.on('click', function (p) { if (p.value) { zoomTo(p.value[3]); } });
+    buildTree();
+    var sel = byId('type');
+    D.types.forEach(function (t, i) {
+      var o = el('option', '', t.type + ' (' + t.unit + ')');
+      o.value = String(i);
+      sel.appendChild(o);
+    });
+    sel.value = String(state.type);
+    sel.addEventListener('change', function () { state.type = Number(sel.value); drawAll(); });
+    byId('filter').addEventListener('input', function (e) { state.filter = e.target.value; table(); });
+    byId('flame-target').addEventListener('click', function () { setFlameBase(false); });
+    byId('flame-base').addEventListener('click', function () { setFlameBase(true); });
+    byId('flame-reset').addEventListener('click', function () { zoomTo(0); });
+    byId('table-title').textContent = 'Every ' + D.by;
+    window.addEventListener('resize', function () {
+      Object.keys(charts).forEach(function (k) { charts[k].resize(); });
+      flame();
+    });
+    sources();
+    makeColumns();
+    drawAll();
+    heapdiff.drawnMs = performance.now() - t0;
+    document.documentElement.setAttribute('data-ready', '1');
+  }
+
+  function setFlameBase(on) {
+    state.flameBase = on;
+    byId('flame-base').className = on ? 'on' : '';
+    byId('flame-target').className = on ? '' : 'on';
+    flame();
+  }
+
+  return {
+    start: start,
+    tooltip: tooltip,
+    flameItem: flameItem,
+    axisValue: function (v) { return D ? fmt(v, unit(), true) : String(v); },
+    /* for tests and the curious: the flame graph's drawn frames in pixels */
+    flameFrames: function () {
+      var W = charts.flame.getWidth();
+      return flameItems.map(function (it) {
+        return { node: it[3], name: S(D.tree.name[it[3]]), x: it[0] * W, width: (it[1] - it[0]) * W, y: it[2] * FLAME_ROW, height: FLAME_ROW - 1 };
+      });
+    },
+    state: state
+  };
+}());

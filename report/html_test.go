@@ -1,0 +1,242 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	pprof "github.com/google/pprof/profile"
+
+	"github.com/heapdiff/heapdiff/bench/heapgen"
+	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+// maxHTMLSize is the largest report the page may be for the largest
+// benchmark pair: small enough to mail.
+const maxHTMLSize = 5 << 20
+
+// TestHTMLGolden keeps the page byte for byte, apart from the vendored
+// ECharts bundle, which has its own script and version.
+func TestHTMLGolden(t *testing.T) {
+	a, b := loadPair(t, "../testdata/leaky/heap-01.pb.gz", "../testdata/leaky/heap-12.pb.gz")
+	for _, tc := range []struct {
+		file string
+		opts diff.Options
+	}{
+		{"site.html", diff.Options{}},
+		{"func-cum.html", diff.Options{By: diff.ByFunc, Cum: true, Top: 4, SampleIndex: "alloc_space"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			page := renderHTML(t, a, b, tc.opts)
+			if again := renderHTML(t, a, b, tc.opts); !bytes.Equal(page, again) {
+				t.Fatal("two renderings of the same comparison differ")
+			}
+			if !bytes.Contains(page, []byte(echartsJS)) {
+				t.Fatal("the page does not inline ECharts")
+			}
+			golden(t, tc.file, bytes.Replace(page, []byte(echartsJS), []byte("/* ECharts "+EChartsVersion+" */"), 1))
+		})
+	}
+}
+
+// decodedChange is a change as the page's data holds it: base, target,
+// noise, significant.
+type decodedChange [4]int64
+
+func (c decodedChange) delta() int64 { return c[1] - c[0] }
+
+// decodedData is the part of the page's data the tests read.
+type decodedData struct {
+	Strings []string        `json:"strings"`
+	Base    JSONSource      `json:"base"`
+	Total   []decodedChange `json:"total"`
+	Rows    []struct {
+		Name int             `json:"n"`
+		Flat []decodedChange `json:"v"`
+	} `json:"rows"`
+	Other *struct {
+		Rows int             `json:"rows"`
+		Flat []decodedChange `json:"v"`
+	} `json:"other"`
+}
+
+// pageData extracts and decodes the JSON a page carries.
+func pageData(t *testing.T, page []byte) *decodedData {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="heapdiff-data">(.*?)</script>`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no data in the page")
+	}
+	var d decodedData
+	if err := json.Unmarshal(m[1], &d); err != nil {
+		t.Fatalf("the page's data: %v", err)
+	}
+	return &d
+}
+
+func TestHTMLIsSelfContained(t *testing.T) {
+	a, b := loadPair(t, "../testdata/leaky/heap-01.pb.gz", "../testdata/leaky/heap-12.pb.gz")
+	page := string(renderHTML(t, a, b, diff.Options{}))
+	for _, bad := range []string{"<script src", "<link", "@import", "go-echarts.github.io", "url("} {
+		if strings.Contains(page, bad) {
+			t.Errorf("the page has %q: it must need no other file", bad)
+		}
+	}
+	// Exactly the scripts the page is made of: ECharts, the report script,
+	// the data, the three charts and the start.
+	if n := strings.Count(page, "<script"); n != 7 || strings.Count(page, "</script>") != n {
+		t.Errorf("%d <script> and %d </script>, want 7 of each", n, strings.Count(page, "</script>"))
+	}
+	for _, id := range []string{chartGrowers, chartSites, chartFlame} {
+		if !strings.Contains(page, `id="`+id+`"`) {
+			t.Errorf("no element for chart %s", id)
+		}
+	}
+}
+
+func TestHTMLDataEscapesMarkup(t *testing.T) {
+	basePath, targetPath := writeMaliciousProfiles(t)
+	a, b := loadPair(t, basePath, targetPath)
+	page := renderHTML(t, a, b, diff.Options{By: diff.ByFunc})
+	for _, bad := range []string{"<img", "onerror=\"window", "<b>bold", "<i>.go"} {
+		if bytes.Contains(page, []byte(bad)) {
+			t.Errorf("%q reached the page unescaped", bad)
+		}
+	}
+	// The names are intact in the data: escaped, not mangled.
+	d := pageData(t, page)
+	found := false
+	for _, s := range d.Strings {
+		found = found || s == "main.leak"+maliciousPayload
+	}
+	if !found {
+		t.Errorf("the data lacks the function name; strings: %q", d.Strings)
+	}
+	if len(d.Base.Comments) != 1 || d.Base.Comments[0] != "host="+maliciousPayload {
+		t.Errorf("comments: %q", d.Base.Comments)
+	}
+}
+
+func TestInlineable(t *testing.T) {
+	for js, ok := range map[string]bool{
+		`var a = "x";`:                   true,
+		`var a = "</script>";`:           false,
+		`var a = "</SCRIPT >";`:          false,
+		`var a = "<!-- <script>";`:       false,
+		`var a = "\u003c/script\u003e";`: true,
+	} {
+		if err := inlineable(js); (err == nil) != ok {
+			t.Errorf("inlineable(%q) = %v", js, err)
+		}
+	}
+}
+
+// TestReportScriptWritesNoMarkup keeps the report script to textContent: it
+// must never turn a string into markup.
+func TestReportScriptWritesNoMarkup(t *testing.T) {
+	for _, api := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "DOMParser", "createContextualFragment", "eval(", "new Function"} {
+		if strings.Contains(reportJS, api) {
+			t.Errorf("report.js uses %s", api)
+		}
+	}
+}
+
+func TestHTMLTableIsCapped(t *testing.T) {
+	// A profile with more sites than the table holds: one stack per site.
+	dir := t.TempDir()
+	var paths []string
+	for i, name := range []string{"a.pb.gz", "b.pb.gz"} {
+		p := &pprof.Profile{
+			SampleType: []*pprof.ValueType{{Type: "inuse_space", Unit: "bytes"}},
+			PeriodType: &pprof.ValueType{Type: "space", Unit: "bytes"},
+			Period:     1,
+		}
+		root := &pprof.Function{ID: 1, Name: "main.main", Filename: "main.go"}
+		p.Function = append(p.Function, root)
+		p.Location = append(p.Location, &pprof.Location{ID: 1, Line: []pprof.Line{{Function: root, Line: 1}}})
+		for s := 0; s < htmlMaxRows+50; s++ {
+			f := &pprof.Function{ID: uint64(s + 2), Name: "main.f" + strings.Repeat("x", s%7) + string(rune('a'+s%26)), Filename: "f.go"}
+			l := &pprof.Location{ID: uint64(s + 2), Line: []pprof.Line{{Function: f, Line: int64(s + 1)}}}
+			p.Function = append(p.Function, f)
+			p.Location = append(p.Location, l)
+			p.Sample = append(p.Sample, &pprof.Sample{Location: []*pprof.Location{l, p.Location[0]}, Value: []int64{int64((s + 1) * (i + 1))}})
+		}
+		path := filepath.Join(dir, name)
+		var buf bytes.Buffer
+		if err := p.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, path)
+	}
+	a, b := loadPair(t, paths[0], paths[1])
+	c, err := diff.Compare(a, b, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := pageData(t, renderHTML(t, a, b, diff.Options{}))
+	if len(d.Rows) != htmlMaxRows || d.Other == nil || d.Other.Rows != len(c.Rows)-htmlMaxRows {
+		t.Fatalf("%d rows and other %+v for %d rows", len(d.Rows), d.Other, len(c.Rows))
+	}
+	var sum int64
+	for _, r := range d.Rows {
+		sum += r.Flat[0].delta()
+	}
+	sum += d.Other.Flat[0].delta()
+	if want := c.Total[0].Delta(); sum != want {
+		t.Errorf("rows and other sum to %d, the total is %d", sum, want)
+	}
+}
+
+// TestHTMLSizeOfTheLargestPair checks the size bound on the largest
+// benchmark pair (bench/heapgen.Large). The size is deterministic, so a test
+// can hold it; how long the page takes to open is measured by
+// BenchmarkHTMLOpen.
+func TestHTMLSizeOfTheLargestPair(t *testing.T) {
+	if testing.Short() || raceDetector {
+		t.Skip("skipped with -short and with -race (the large pair takes minutes under the race detector); run: go test -run TestHTMLSizeOfTheLargestPair ./report")
+	}
+	page := largeHTML(t, diff.Options{})
+	t.Logf("report of the large pair: %d bytes", len(page))
+	if len(page) > maxHTMLSize {
+		t.Errorf("the report of the large pair is %d bytes, more than %d", len(page), maxHTMLSize)
+	}
+}
+
+// largeHTML renders the report of the large benchmark pair.
+func largeHTML(tb testing.TB, opts diff.Options) []byte {
+	tb.Helper()
+	pb, pt := heapgen.Pair(heapgen.Large)
+	var ps []*profile.Profile
+	for _, p := range []*pprof.Profile{pb, pt} {
+		var buf bytes.Buffer
+		if err := p.Write(&buf); err != nil {
+			tb.Fatal(err)
+		}
+		q, err := profile.Parse("large", buf.Bytes(), profile.Options{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ps = append(ps, q)
+	}
+	c, err := diff.Compare(ps[0], ps[1], opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d, err := diff.Explain(ps[0], ps[1], c, opts, diff.DefaultLimits)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := HTML(&buf, c, d); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
