@@ -78,16 +78,22 @@
 // The slope is significant when it exceeds NoiseThreshold (2) standard
 // deviations of its noise. The shape, tried in this order:
 //
-//   - flat: neither the slope nor the range (largest minus smallest value,
-//     against the noise of their difference) is significant;
+//   - flat: the slope is not significant, and the values do not scatter
+//     around their mean more than sampling noise explains: Q = Σ(v - mean)² /
+//     mean(Var) stays below the quantile of χ² with n-1 degrees of freedom
+//     that a normal variable exceeds NoiseThreshold deviations above its mean
+//     (Wilson-Hilferty). The test weighs all values at once, so the few
+//     extremes of a long noisy series do not count as movement;
 //   - plateau (grew, then stopped: a cache filling): the slope is not
 //     significantly negative, and for the snapshot k where a line that rises
 //     until k and stays level after fits best (least squares, leaving at
 //     least a third of the series and 3 snapshots after k): the mean from k
 //     on exceeds the first value significantly (its noise taken as that of
 //     one snapshot), the slope from k on is at most PlateauSlowdown (1/4) of
-//     the slope up to k and not significantly positive, and the values from k
-//     on stay within noise of each other. Series.StoppedAt is k;
+//     the slope up to k, less than it by more than NoiseThreshold deviations
+//     of their difference, and not significantly positive, and the values
+//     from k on do not scatter beyond noise (the test of flat).
+//     Series.StoppedAt is k;
 //   - steady growth (the leak signature): the slope is significantly positive
 //     and R² ≥ MinSteadyR2 (0.7);
 //   - shrinking: the slope is significantly negative and R² ≥ MinSteadyR2, or

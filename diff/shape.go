@@ -117,7 +117,7 @@ func fitLine(x []float64, v []int64, vars []float64) Fit {
 func shapeOf(x []float64, v []int64, vars []float64, fit Fit) (Shape, int) {
 	rising := fit.Significant() && fit.Slope > 0
 	falling := fit.Significant() && fit.Slope < 0
-	if len(v) < 2 || !rising && !falling && !rangeSignificant(v, vars) {
+	if len(v) < 2 || !rising && !falling && !scatterSignificant(v, vars) {
 		return Flat, -1
 	}
 	if !falling {
@@ -197,7 +197,7 @@ func plateauStart(x []float64, v []int64, vars []float64) int {
 	slowdown := head.Slope - tail.Slope
 	if head.Slope <= 0 || tail.Slope > PlateauSlowdown*head.Slope ||
 		slowdown <= NoiseThreshold*math.Hypot(head.SlopeNoise, tail.SlopeNoise) ||
-		tail.Significant() && tail.Slope > 0 || rangeSignificant(v[best:], vars[best:]) {
+		tail.Significant() && tail.Slope > 0 || scatterSignificant(v[best:], vars[best:]) {
 		return -1
 	}
 	return best
@@ -231,19 +231,36 @@ func moments(x []float64, v []int64) (mx, mv, sxx, sxv, svv float64) {
 	return mx, mv, sxx, sxv, svv
 }
 
-// rangeSignificant reports whether the largest and smallest values differ by
-// more than NoiseThreshold standard deviations of their difference.
-func rangeSignificant(v []int64, vars []float64) bool {
-	lo, hi := 0, 0
-	for i := range v {
-		if v[i] < v[lo] {
-			lo = i
-		}
-		if v[i] > v[hi] {
-			hi = i
-		}
+// scatterSignificant reports whether values scatter around their mean more
+// than sampling noise explains: Q = Σ(v_i - mean)² / mean(Var_i) exceeds the
+// quantile of χ² with n-1 degrees of freedom that a normal variable exceeds
+// NoiseThreshold deviations above its mean (by Wilson and Hilferty's
+// approximation). The test looks at every value at once, so a long series of
+// pure noise is not called noisy for its few extremes; for two values it is
+// about Compare's rule. Exact values (no variance) count any scatter.
+func scatterSignificant(v []int64, vars []float64) bool {
+	n := len(v)
+	if n < 2 {
+		return false
 	}
-	return significant(v[hi]-v[lo], math.Sqrt(vars[hi]+vars[lo]))
+	var mean, meanVar float64
+	for i := range v {
+		mean += float64(v[i])
+		meanVar += vars[i]
+	}
+	mean /= float64(n)
+	meanVar /= float64(n)
+	var q float64
+	for _, x := range v {
+		d := float64(x) - mean
+		q += d * d
+	}
+	if meanVar == 0 {
+		return q > 0
+	}
+	k := float64(n - 1)
+	c := 2 / (9 * k)
+	return q/meanVar > k*math.Pow(1-c+NoiseThreshold*math.Sqrt(c), 3)
 }
 
 // steps counts the steps between consecutive snapshots in which the value
