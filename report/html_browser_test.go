@@ -27,7 +27,7 @@ const chromiumPath = "/usr/bin/chromium"
 // startBrowser starts a headless Chromium with a fresh profile and no way to
 // reach the network. Without Chromium the test skips, except in CI, where
 // .ci/run installs it and a skip would hide a broken report.
-func startBrowser(t *testing.T) context.Context {
+func startBrowser(t testing.TB) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if ci := os.Getenv("CI"); ci != "" && ci != "false" {
@@ -65,7 +65,7 @@ func startBrowser(t *testing.T) context.Context {
 // browserPage is one report open in a tab, with what went wrong while it
 // was loaded and used.
 type browserPage struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 
 	mu       sync.Mutex
@@ -75,7 +75,7 @@ type browserPage struct {
 
 // openHTML writes a report into a temporary file and opens it in a new tab
 // of the browser, offline, waiting until its script has drawn everything.
-func openHTML(t *testing.T, browser context.Context, name string, html []byte) *browserPage {
+func openHTML(t testing.TB, browser context.Context, name string, html []byte) *browserPage {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, html, 0o644); err != nil {

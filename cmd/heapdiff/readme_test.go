@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -35,9 +37,26 @@ func TestReadmeCommands(t *testing.T) {
 	if len(commands) == 0 {
 		t.Fatal("README.md shows no go run ./cmd/heapdiff command")
 	}
+	outDir := t.TempDir()
 	t.Chdir("../..")
 	for _, args := range commands {
+		// A report written with -o goes to a temporary directory, not
+		// into the repository.
+		output := ""
+		for i, a := range args {
+			if (a == "-o" || a == "--output") && i+1 < len(args) {
+				output = filepath.Join(outDir, filepath.Base(args[i+1]))
+				args = append(slices.Clone(args[:i+1]), append([]string{output}, args[i+2:]...)...)
+				break
+			}
+		}
 		code, out, errOut := runCLI(t, nil, args...)
+		if output != "" {
+			if info, err := os.Stat(output); err != nil || info.Size() == 0 {
+				t.Errorf("README command heapdiff %s: exit %d, stderr %q, wrote no %s", strings.Join(args, " "), code, errOut, output)
+			}
+			out = "(written to " + output + ")"
+		}
 		if code != 0 || out == "" {
 			t.Errorf("README command heapdiff %s: exit %d, %d bytes of output, stderr %q", strings.Join(args, " "), code, len(out), errOut)
 		}

@@ -232,9 +232,10 @@ var heapdiff = (function () {
         })
       };
     });
-    if (D.sitesRest[t] > 0) {
-      data.push({ name: 'other sites', full: 'sites too small to list', value: D.sitesRest[t], itemStyle: { color: FOLDED } });
-    }
+    /* The growth of the sites not listed is told, not drawn: spread over
+       thousands of sites it would dwarf the ones worth looking at. */
+    byId('sites-note').textContent = 'area = growth; click to zoom in' +
+      (D.sitesRest[t] > 0 ? '; smaller sites (' + fmt(D.sitesRest[t], u, true) + ' in all) left out' : '');
     byId('sites-empty').hidden = data.length > 0;
     charts.sites.setOption({
       series: [{
@@ -517,6 +518,7 @@ var heapdiff = (function () {
     makeColumns();
     drawAll();
     heapdiff.drawnMs = performance.now() - t0;
+    heapdiff.readyMs = performance.now();
     document.documentElement.setAttribute('data-ready', '1');
   }
 

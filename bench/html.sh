@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Measures the HTML report of the large generated profile pair
+# (bench/heapgen.Large): the file's size and, in headless Chromium
+# (/usr/bin/chromium), the time from navigation until every chart is drawn.
+# Targets (issue 3): under 5 MB, drawn in under 2 s. Also times writing it.
+#
+#   bash bench/html.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=bench/out
+mkdir -p "$out"
+if [ ! -s "$out/base.pb.gz" ] || [ ! -s "$out/target.pb.gz" ]; then
+  echo "generating the large pair into $out ..." >&2
+  go run ./bench/genprofiles -out "$out"
+fi
+go build -o "$out/heapdiff" ./cmd/heapdiff
+[ -x /usr/bin/time ] || { echo "bench/html.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+/usr/bin/time -f "write report.html: %e s wall, %U s user, %M KiB max RSS" \
+  "$out/heapdiff" compare "$out/base.pb.gz" "$out/target.pb.gz" -o "$out/report.html"
+ls -l "$out/report.html" | awk '{printf "report.html: %.2f MB (target: under 5 MB)\n", $5/1e6}'
+echo "opening it in headless Chromium (3 times):"
+go test -run '^$' -bench BenchmarkHTMLOpen -benchtime 3x ./report | grep -E 'Benchmark|ok|FAIL'
+echo "(ms-to-drawn: navigation start to every chart drawn; target: under 2000 ms)"
