@@ -1,0 +1,289 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heapdiff/heapdiff/report"
+)
+
+// cli is the heapdiff binary the tests that need a real process run: built
+// once per test run, on first use, and removed by TestMain.
+var cli struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cli.dir != "" {
+		os.RemoveAll(cli.dir)
+	}
+	os.Exit(code)
+}
+
+// heapdiffBinary builds the command (without the race detector, as users run
+// it) into a directory any user can read, and returns its path.
+func heapdiffBinary(t *testing.T) string {
+	t.Helper()
+	cli.once.Do(func() {
+		if cli.dir, cli.err = os.MkdirTemp("", "heapdiff-cli-"); cli.err != nil {
+			return
+		}
+		if cli.err = os.Chmod(cli.dir, 0o755); cli.err != nil {
+			return
+		}
+		cli.path = filepath.Join(cli.dir, "heapdiff")
+		out, err := exec.Command("go", "build", "-o", cli.path, ".").CombinedOutput()
+		if err != nil {
+			cli.err = errors.New("go build: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if cli.err != nil {
+		t.Fatal(cli.err)
+	}
+	return cli.path
+}
+
+// badCase is one run of the real CLI on a bad, odd or hostile input.
+type badCase struct {
+	name  string   // the case, and the file in testdata/bad it reads, if any
+	args  []string // arguments after "heapdiff compare"
+	dir   string   // working directory; default testdata/bad
+	exit  int
+	names []string // the file names the one line on stderr must carry
+	say   string   // what stderr says (exit 1), or stdout holds (exit 0)
+	// maxRSS bounds the process's peak resident memory, in bytes (Linux).
+	maxRSS int64
+	asUser *syscall.Credential // run as another user
+	check  func(t *testing.T, stdout string)
+}
+
+const (
+	badDir   = "../../testdata/bad"
+	goodFile = "../leaky/heap-01.pb.gz" // relative to badDir
+	// caseTimeout is generous: every case takes well under a second on an
+	// idle machine; a hang is what it catches.
+	caseTimeout = 30 * time.Second
+)
+
+// failing is a case where the file is the base profile and the command
+// must fail, naming it.
+func failing(file, say string, extra ...string) badCase {
+	return badCase{name: file, args: append([]string{file, goodFile}, extra...), exit: exitError, names: []string{file}, say: say}
+}
+
+// TestBadInputs runs heapdiff compare on every case of testdata/bad (see its
+// README) and on the cases that cannot be files in a repository.
+func TestBadInputs(t *testing.T) {
+	bin := heapdiffBinary(t)
+	bomb := failing("bomb.pb.gz", "decompressed size exceeds the limit of 1073741824 bytes")
+	bomb.maxRSS = 3 << 29 // 1.5 GiB: the 1 GiB limit and change, never the 2 GiB the bomb holds
+	smallBomb := failing("bomb.pb.gz", "exceeds the limit of 67108864 bytes (raise the limit with --max-size)", "--max-size", "64MiB")
+	smallBomb.name += " --max-size 64MiB"
+	smallBomb.maxRSS = 256 << 20
+	cases := []badCase{
+		failing("empty.pb.gz", "empty.pb.gz: empty file"),
+		failing("random.bin", "random.bin: not a profile"),
+		failing("truncated.pb.gz", "truncated.pb.gz: truncated gzip stream"),
+		failing("garbage.gz", "garbage.gz: not a profile"),
+		failing("notes.txt", "notes.txt: not a profile: text in no known profile format"),
+		bomb, smallBomb,
+		failing("notypes.pb.gz", "notypes.pb.gz: profile has no sample types"),
+		failing("missingloc.pb.gz", "missingloc.pb.gz: malformed profile: a sample refers to missing location 99"),
+		failing("framebomb.pb", "framebomb.pb: malformed profile: its samples expand to more than"),
+		failing("dupids.pb.gz", "dupids.pb.gz: malformed profile: multiple locations with the same id 1"),
+		failing("cpu.pb.gz", "cpu.pb.gz: not a memory profile: its sample types are samples/count, cpu/nanoseconds"),
+		failing("truncated.heapsnapshot", "truncated.heapsnapshot: malformed profile"),
+		{name: "incompatible.pb.gz", args: []string{"incompatible.pb.gz", goodFile}, exit: exitError,
+			names: []string{"incompatible.pb.gz", goodFile}, say: "cannot be compared: they share no sample type"},
+		{name: "negative.pb.gz", args: []string{goodFile, "negative.pb.gz", "-f", "json"}, exit: exitOK, check: checkNegative},
+		{name: "nofunc.pb.gz", args: []string{goodFile, "nofunc.pb.gz"}, exit: exitOK,
+			say: "svc+0x401000", check: func(t *testing.T, out string) {
+				if !strings.Contains(out, "warning: nofunc.pb.gz has no symbols") {
+					t.Errorf("no warning about the missing symbols:\n%s", out)
+				}
+			}},
+		{name: "deep.pb.gz", args: []string{goodFile, "deep.pb.gz", "--by", "stack", "--cum"}, exit: exitOK,
+			say: "main.recurse0 main.go:10 < main.recurse1 main.go:11 < main.recurse2 main.go:12"},
+		{name: "a directory", args: []string{".", goodFile}, exit: exitError, names: []string{"."}, say: "load .: is a directory, not a profile"},
+		failing("missing.pb.gz", "missing.pb.gz: no such file"),
+	}
+	cases = append(cases, unreadableCase(t), nonUTF8Case(t))
+
+	// Every file of testdata/bad has a case.
+	files, err := os.ReadDir(badDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Name() == "README.md" {
+			continue
+		}
+		var covered bool
+		for _, c := range cases {
+			covered = covered || c.name == f.Name()
+		}
+		if !covered {
+			t.Errorf("testdata/bad/%s has no case in TestBadInputs", f.Name())
+		}
+	}
+
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { runBadCase(t, bin, c) })
+	}
+}
+
+func runBadCase(t *testing.T, bin string, c badCase) {
+	ctx, cancel := context.WithTimeout(context.Background(), caseTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"compare"}, c.args...)...)
+	cmd.Dir = badDir
+	if c.dir != "" {
+		cmd.Dir = c.dir
+	}
+	if c.asUser != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.asUser}
+	}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start)
+	if ctx.Err() != nil {
+		t.Fatalf("did not finish within %s", caseTimeout)
+	}
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		if c.asUser != nil && errors.Is(err, syscall.EPERM) {
+			t.Skipf("cannot run a process as uid %d here (%v), so an unreadable file cannot be tested: root reads it anyway", c.asUser.Uid, err)
+		}
+		t.Fatal(err)
+	}
+	out, errOut := stdout.String(), stderr.String()
+	t.Logf("%v; stderr: %s", elapsed.Round(time.Millisecond), strings.TrimSpace(errOut))
+	if code := cmd.ProcessState.ExitCode(); code != c.exit {
+		t.Fatalf("exit status %d, want %d; stderr:\n%s", code, c.exit, errOut)
+	}
+	if strings.Contains(errOut, "panic") || strings.Contains(errOut, "goroutine ") {
+		t.Fatalf("a panic or stack trace on stderr:\n%s", errOut)
+	}
+	if c.maxRSS > 0 && runtime.GOOS == "linux" {
+		if rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024; rss > c.maxRSS {
+			t.Errorf("peak memory %d MiB, want at most %d MiB", rss>>20, c.maxRSS>>20)
+		}
+	}
+	if c.exit == exitOK {
+		if errOut != "" {
+			t.Errorf("stderr: %q", errOut)
+		}
+		if !strings.Contains(out, c.say) {
+			t.Errorf("stdout lacks %q:\n%s", c.say, out)
+		}
+		if c.check != nil {
+			c.check(t, out)
+		}
+		return
+	}
+	if out != "" {
+		t.Errorf("wrote to stdout: %q", out)
+	}
+	if !strings.HasPrefix(errOut, "heapdiff: ") || strings.Count(errOut, "\n") != 1 || !strings.HasSuffix(errOut, "\n") {
+		t.Errorf("stderr is not one line starting with \"heapdiff: \": %q", errOut)
+	}
+	for _, name := range c.names {
+		if !strings.Contains(errOut, name) {
+			t.Errorf("stderr does not name %s: %q", name, errOut)
+		}
+	}
+	if !strings.Contains(errOut, c.say) {
+		t.Errorf("stderr does not say %q: %q", c.say, errOut)
+	}
+}
+
+// checkNegative checks that a comparison with negative values is sensible:
+// the negative values are kept, and rows still add up to the total.
+func checkNegative(t *testing.T, out string) {
+	var doc report.JSONComparison
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range doc.SampleTypes {
+		var sum int64
+		negative := false
+		for _, r := range doc.Rows {
+			sum += r.Flat[typ.Type].Target
+			negative = negative || r.Flat[typ.Type].Target < 0
+		}
+		if !negative {
+			t.Errorf("%s: no row has a negative value", typ.Type)
+		}
+		if total := doc.Total[typ.Type].Target; sum != total {
+			t.Errorf("%s: rows add up to %d, the total is %d", typ.Type, sum, total)
+		}
+	}
+}
+
+// unreadableCase makes a profile that its reader has no permission to read.
+// Root reads any file, so when the tests run as root the command runs as
+// nobody, from a directory nobody can enter.
+func unreadableCase(t *testing.T) badCase {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, "../../testdata/leaky/heap-01.pb.gz", filepath.Join(dir, "heap-01.pb.gz"), 0o644)
+	copyFile(t, "../../testdata/leaky/heap-02.pb.gz", filepath.Join(dir, "secret.pb.gz"), 0o000)
+	c := badCase{name: "no read permission", dir: dir, args: []string{"secret.pb.gz", "heap-01.pb.gz"}, exit: exitError,
+		names: []string{"secret.pb.gz"}, say: "load secret.pb.gz: permission denied"}
+	if os.Geteuid() == 0 {
+		c.asUser = &syscall.Credential{Uid: 65534, Gid: 65534} // nobody
+		// t.TempDir's parent is private to its creator: nobody must be able
+		// to walk to the directory.
+		for d := filepath.Dir(dir); d != os.TempDir() && d != "/" && d != "."; d = filepath.Dir(d) {
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return c
+}
+
+// nonUTF8Case gives random bytes a file name that is not valid UTF-8: the
+// error names it with the bad bytes escaped.
+func nonUTF8Case(t *testing.T) badCase {
+	dir := t.TempDir()
+	name := "bad-\xff\xfe.pb.gz"
+	copyFile(t, filepath.Join(badDir, "random.bin"), filepath.Join(dir, name), 0o644)
+	copyFile(t, "../../testdata/leaky/heap-01.pb.gz", filepath.Join(dir, "heap-01.pb.gz"), 0o644)
+	return badCase{name: "file name not UTF-8", dir: dir, args: []string{name, "heap-01.pb.gz"}, exit: exitError,
+		names: []string{`bad-\xff\xfe.pb.gz`}, say: `load bad-\xff\xfe.pb.gz: not a profile`}
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(to, mode); err != nil { // WriteFile's mode is filtered by the umask
+		t.Fatal(err)
+	}
+}
