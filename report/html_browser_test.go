@@ -347,6 +347,19 @@ func TestHTMLInBrowser(t *testing.T) {
 		if z := eval[int](p, `heapdiff.state.zoom`); z != 0 {
 			t.Errorf("reset left the zoom at node %d", z)
 		}
+		// Widths from the base: the leaks were smaller there, so the
+		// frame just clicked takes less room.
+		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.ID("flame-base"))); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range eval[[]frame](p, `heapdiff.flameFrames()`) {
+			if f.Node == pick.Node && f.Width >= pick.Width {
+				t.Errorf("with widths from the base, %q is %.0fpx wide, as wide as from the target (%.0f)", f.Name, f.Width, pick.Width)
+			}
+		}
+		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.ID("flame-target"))); err != nil {
+			t.Fatal(err)
+		}
 	})
 
 	p.checkClean()
@@ -392,7 +405,7 @@ func writeMaliciousProfiles(t *testing.T) (base, target string) {
 		p := &pprof.Profile{
 			SampleType: []*pprof.ValueType{{Type: "inuse_objects", Unit: "count"}, {Type: "inuse_space", Unit: "bytes"}},
 			PeriodType: &pprof.ValueType{Type: "space", Unit: "bytes"},
-			Period:     1,
+			Period:     int64(1 + i), // differently sampled: a warning
 			TimeNanos:  time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(i) * time.Hour).UnixNano(),
 			Comments:   []string{"host=" + maliciousPayload},
 			Function:   fns,
@@ -439,6 +452,9 @@ func TestHTMLMaliciousNamesAreText(t *testing.T) {
 	}
 	if s := eval[string](p, `document.getElementById('sources').textContent`); !strings.Contains(s, "host="+maliciousPayload) {
 		t.Errorf("the comments do not show as text: %q", s)
+	}
+	if w := eval[string](p, `(function () { var w = document.getElementById('warnings'); return w.hidden ? '' : w.textContent; })()`); !strings.Contains(w, "sampled differently") {
+		t.Errorf("the warnings shown are %q", w)
 	}
 	// Hovering shows a tooltip built from the name, still as text.
 	if err := chromedp.Do(p.ctx, chromedp.ScrollIntoView(chromedp.ID("growers"))); err != nil {
