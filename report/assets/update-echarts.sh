@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds echarts.min.js, the ECharts bundle the HTML report inlines, from the
-# npm registry: a custom build holding only what the report uses (bar, treemap
-# and custom series; grid, tooltip and title; the canvas renderer), about half
-# the size of dist/echarts.min.js. Pinned versions make the output
+# npm registry: a custom build holding only what the reports use (bar, line,
+# treemap and custom series; grid, tooltip, title and legend; the canvas
+# renderer), about half the size of dist/echarts.min.js. Pinned versions make the output
 # byte-for-byte reproducible; the licenses of everything bundled are copied
 # next to it.
 #
@@ -26,10 +26,10 @@ npm install --no-save --no-audit --no-fund --loglevel=error \
 
 cat >entry.js <<'JS'
 import * as echarts from 'echarts/core';
-import { BarChart, TreemapChart, CustomChart } from 'echarts/charts';
-import { GridComponent, TooltipComponent, TitleComponent } from 'echarts/components';
+import { BarChart, LineChart, TreemapChart, CustomChart } from 'echarts/charts';
+import { GridComponent, TooltipComponent, TitleComponent, LegendComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
-echarts.use([BarChart, TreemapChart, CustomChart, GridComponent, TooltipComponent, TitleComponent, CanvasRenderer]);
+echarts.use([BarChart, LineChart, TreemapChart, CustomChart, GridComponent, TooltipComponent, TitleComponent, LegendComponent, CanvasRenderer]);
 export * from 'echarts/core';
 JS
 
