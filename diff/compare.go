@@ -211,6 +211,7 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 		}
 	}
 	c.Total = acc.totalChanges()
+	c.Warnings = append(c.Warnings, wholeTotals(c, base, target, opts)...)
 	c.Rows = acc.rows()
 	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target)...)
 	sortRows(c.Rows, index)
@@ -319,3 +320,25 @@ func missingTime(base, target Source) string {
 
 // itoa formats an int for keys.
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// wholeTotals replaces the total of each type whose values overlap between
+// stacks (profile.Profile.Whole: a heap snapshot's retained sizes) by the
+// profiles' whole values, since the sum of the rows counts memory twice. A
+// filter leaves no whole value to take: the total is then the rows' sum, and
+// a warning says what it is.
+func wholeTotals(c *Comparison, base, target *profile.Profile, opts Options) []error {
+	var warnings []error
+	for t, typ := range c.Types {
+		bw, inBase := base.Whole[typ.Type]
+		tw, inTarget := target.Whole[typ.Type]
+		if !inBase && !inTarget {
+			continue
+		}
+		if inBase && inTarget && opts.Focus == nil && opts.Ignore == nil && opts.Hide == nil && !opts.Normalize {
+			c.Total[t] = change(bw, tw, 0, 0)
+			continue
+		}
+		warnings = append(warnings, fmt.Errorf("the %s total is the sum of rows whose values overlap (each counts what it retains), not the size of the heap", typ.Type))
+	}
+	return warnings
+}

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -89,5 +90,48 @@ func TestMergeCount(t *testing.T) {
 	n, d := mergeCount([]uint64{1, 3, 5, 7}, []uint64{3, 4, 7, 9, 11})
 	if n != 3 || d != 2 {
 		t.Errorf("mergeCount = %d new, %d deleted; want 3, 2", n, d)
+	}
+}
+
+// TestRetainedTotalIsTheReachableHeap checks that the retained-size total of a
+// snapshot comparison is what the snapshots' roots retain, not the sum of the
+// classes' retained sizes, which overlap.
+func TestRetainedTotalIsTheReachableHeap(t *testing.T) {
+	ps := loadNode(t, "leaky-before.heapsnapshot.gz", "leaky-after.heapsnapshot.gz")
+	c, err := Compare(ps[0], ps[1], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ri, si = -1, -1
+	for i, typ := range c.Types {
+		switch typ {
+		case profile.SnapshotRetainedSize:
+			ri = i
+		case profile.SnapshotShallowSize:
+			si = i
+		}
+	}
+	total := c.Total[ri]
+	if total.Base != ps[0].Whole["retained_size"] || total.Target != ps[1].Whole["retained_size"] {
+		t.Errorf("retained total %+v, want the roots' %d and %d", total, ps[0].Whole["retained_size"], ps[1].Whole["retained_size"])
+	}
+	var sum int64
+	for _, r := range c.Rows {
+		sum += r.Flat[ri].Target
+	}
+	if total.Target >= sum {
+		t.Errorf("retained total %d is not below the overlapping sum of classes %d", total.Target, sum)
+	}
+	// The reachable heap is at most the shallow size of all objects.
+	if total.Target > c.Total[si].Target || total.Target < c.Total[si].Target/2 {
+		t.Errorf("retained total %d, shallow total %d", total.Target, c.Total[si].Target)
+	}
+	// With a filter there is no whole value: the sum, and a warning.
+	f, err := Compare(ps[0], ps[1], Options{Focus: regexp.MustCompile("Leaky")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasWarning(f, "overlap") {
+		t.Errorf("a filtered snapshot comparison does not warn about its retained total: %v", f.Warnings)
 	}
 }

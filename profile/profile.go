@@ -45,6 +45,12 @@ type Profile struct {
 	Frames []Frame
 	// Stacks holds one entry per distinct call stack.
 	Stacks []Stack
+	// Whole gives the whole profile's value of each sample type whose stack
+	// values overlap, so that their sum means nothing: a heap snapshot's
+	// retained sizes (a Map retains its entries, and both are counted). For
+	// retained_size it is what the snapshot's root retains, the reachable
+	// heap. Types not in Whole add up over the stacks.
+	Whole map[string]int64
 }
 
 // Formats a Profile can be read from.

@@ -351,8 +351,10 @@ func sumInt64(v []int64) int64 {
 
 // snapshotProfile builds the model from the groups: one stack per group that
 // has objects, in the order of the groups.
-func snapshotProfile(g *v8Graph, t groupTotals, frames [][]Frame) *Profile {
+// whole is what the snapshot's root retains: the reachable heap.
+func snapshotProfile(g *v8Graph, t groupTotals, frames [][]Frame, whole uint64) *Profile {
 	p := &Profile{
+		Whole:             map[string]int64{SnapshotRetainedSize.Type: int64(whole)},
 		Format:            FormatV8Snapshot,
 		SampleTypes:       []ValueType{SnapshotObjects, SnapshotShallowSize, SnapshotRetainedSize},
 		DefaultSampleType: SnapshotShallowSize.Type,
@@ -387,7 +389,7 @@ func (a *v8Analysis) classProfile() *Profile {
 	for k, name := range names {
 		frames[k] = []Frame{{Function: name}}
 	}
-	return snapshotProfile(a.g, t, frames)
+	return snapshotProfile(a.g, t, frames, a.retained[a.g.root])
 }
 
 // allocationProfile groups the snapshot's objects by the stack that allocated
@@ -432,7 +434,7 @@ func (a *v8Analysis) allocationProfile() (*Profile, error) {
 		key[v] = k
 	}
 	t := a.aggregate(key, len(frames))
-	p := snapshotProfile(g, t, frames)
+	p := snapshotProfile(g, t, frames, a.retained[g.root])
 	p.Comments = append(p.Comments, "grouped by allocation stack (--track-heap-objects)")
 	return p, nil
 }
