@@ -35,21 +35,9 @@ func run(dir string, cfg heapgen.Config) error {
 	}
 	base, target := heapgen.Pair(cfg)
 	for name, p := range map[string]*profile.Profile{"base.pb.gz": base, "target.pb.gz": target} {
-		if err := write(filepath.Join(dir, name), p); err != nil {
+		if err := heapgen.WriteFile(filepath.Join(dir, name), p); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func write(path string, p *profile.Profile) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := p.Write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
 }
