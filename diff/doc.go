@@ -20,6 +20,8 @@
 //   - stack: the whole call stack.
 //   - package: the package of the site frame (so allocations made through
 //     the runtime are charged to the package that asked for them).
+//   - class: the class of a heap snapshot's objects (the leaf frame of the
+//     one-frame stacks a class view holds), as in DevTools.
 //
 // Cumulative values (Options.Cum) add each stack's values once to every
 // group that appears anywhere in it, like pprof's cum column.

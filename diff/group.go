@@ -17,9 +17,14 @@ const (
 	ByLine
 	ByStack
 	ByPackage
+	// ByClass groups a heap snapshot's objects by class, as DevTools'
+	// Summary and Comparison views do. Class views of snapshots hold one
+	// single-frame stack per class, so rows are their leaf frames; the
+	// CLI chooses it for them.
+	ByClass
 )
 
-var groupingNames = []string{"site", "func", "line", "stack", "package"}
+var groupingNames = []string{"site", "func", "line", "stack", "package", "class"}
 
 // String returns the grouping's flag name, such as "site".
 func (g Grouping) String() string {

@@ -189,7 +189,7 @@ func (g *grouper) frameGroup(pf *profileFrames, i int32) int32 {
 	f := pf.frames[i]
 	var k int32
 	switch g.opts.By {
-	case ByFunc:
+	case ByFunc, ByClass:
 		name := f.FunctionName()
 		k = g.group("F"+name, func() groupInfo {
 			return groupInfo{name: name, frames: []profile.Frame{{Function: f.Function, File: f.File, Address: f.Address, Module: f.Module}}}
@@ -266,7 +266,7 @@ func (g *grouper) rowGroup(pf *profileFrames, frames []int32, scratch []byte) (i
 	switch g.opts.By {
 	case ByStack:
 		return g.stackGroup(pf, frames, scratch)
-	case ByFunc, ByLine:
+	case ByFunc, ByLine, ByClass:
 		return g.frameGroup(pf, frames[0]), scratch
 	default: // site, package
 		return g.frameGroup(pf, siteFrame(frames, pf.std, pf.rt)), scratch

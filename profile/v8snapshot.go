@@ -24,6 +24,21 @@ var (
 // its values are counts and sizes of live objects, not sampled allocations.
 func (p *Profile) IsHeapSnapshot() bool { return p.Format == FormatV8Snapshot }
 
+// IsClassView reports whether the profile is a heap snapshot grouped by
+// class: one stack per class, each a single frame naming the class with no
+// source file (allocation-stack views have files and deeper stacks).
+func (p *Profile) IsClassView() bool {
+	if !p.IsHeapSnapshot() {
+		return false
+	}
+	for _, s := range p.Stacks {
+		if len(s.Frames) != 1 || p.Frames[s.Frames[0]].File != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // v8Meta is the "snapshot" header of a V8 heap snapshot.
 type v8Meta struct {
 	Meta struct {

@@ -106,7 +106,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 	if err != nil {
 		return err
 	}
-	loadOpts.AllocationStacks = opts.ByChosen
+	loadOpts.AllocationStacks = opts.ByChosen && opts.By != diff.ByClass.String()
 	color, err := useColor(s, opts.Color, format, opts.Output)
 	if err != nil {
 		return err
@@ -114,6 +114,11 @@ func runCompare(s *streams, opts *compareOptions) error {
 	profiles, err := profile.LoadAll([]string{opts.Base, opts.Target}, loadOpts)
 	if err != nil {
 		return explainLoadError(err)
+	}
+	if profiles[0].IsClassView() && profiles[1].IsClassView() {
+		// Snapshots without allocation traces (or compared by class on
+		// purpose) have one row per class, whatever --by asked for.
+		diffOpts.By = diff.ByClass
 	}
 	cmp, err := diff.Compare(profiles[0], profiles[1], diffOpts)
 	if err != nil {

@@ -17,6 +17,18 @@ func TestCompareNodeSnapshots(t *testing.T) {
 		t.Errorf("class view: exit %d, stderr %q, output:\n%s", code, errOut, out)
 	}
 
+	// Class views are grouped "by class", whatever --by says, and say so.
+	for _, args := range [][]string{{"-f", "json"}, {"-f", "json", "--by", "func"}, {"-f", "json", "--by", "class"}} {
+		_, out, _ := runCLI(t, nil, append([]string{"compare", nodeData + "leaky-before.heapsnapshot.gz", nodeData + "leaky-after.heapsnapshot.gz"}, args...)...)
+		if !strings.Contains(out, `"by": "class"`) || !strings.Contains(out, `"name": "LeakySession"`) {
+			t.Errorf("%v: the class view is not labelled by class:\n%.400s", args, out)
+		}
+	}
+	_, out, _ = runCLI(t, nil, "compare", "--by", "class", "-f", "json", nodeData+"tracked-before.heapsnapshot.gz", nodeData+"tracked-after.heapsnapshot.gz")
+	if !strings.Contains(out, `"by": "class"`) || strings.Contains(out, "leaky.js") {
+		t.Errorf("--by class on traced snapshots does not give the class view:\n%.400s", out)
+	}
+
 	code, out, _ = runCLI(t, nil, "compare", "--by", "site", nodeData+"tracked-before.heapsnapshot.gz", nodeData+"tracked-after.heapsnapshot.gz")
 	if code != 0 || !regexp.MustCompile(`(?m)\+1000\s.*LeakySession leaky\.js:18$`).MatchString(out) {
 		t.Errorf("allocation view: exit %d, output:\n%s", code, out)
