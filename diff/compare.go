@@ -287,7 +287,11 @@ func typeList(types []profile.ValueType) string {
 
 func sourceWarnings(base, target Source) []error {
 	var w []error
-	for _, s := range []Source{base, target} {
+	sides := []Source{base, target}
+	if base.Name == target.Name {
+		sides = sides[:1] // one file against itself: say things once
+	}
+	for _, s := range sides {
 		if !s.Symbolized {
 			w = append(w, fmt.Errorf("%s has no symbols, so frames are compared by address; capture the protobuf format (debug=0, the default of net/http/pprof and runtime/pprof) or symbolize it with: go tool pprof -proto BINARY %s > symbolized.pb.gz", s.Name, s.Name))
 		}
@@ -309,13 +313,16 @@ func sourceWarnings(base, target Source) []error {
 }
 
 func missingTime(base, target Source) string {
-	var names []string
-	for _, s := range []Source{base, target} {
-		if s.Time.IsZero() {
-			names = append(names, s.Name)
-		}
+	switch {
+	case base.Time.IsZero() && target.Time.IsZero() && base.Name == target.Name:
+		return base.Name + " carries no time"
+	case base.Time.IsZero() && target.Time.IsZero():
+		return "neither " + base.Name + " nor " + target.Name + " carries a time"
+	case base.Time.IsZero():
+		return base.Name + " carries no time"
+	default:
+		return target.Name + " carries no time"
 	}
-	return strings.Join(names, " and ") + " carries no time"
 }
 
 // itoa formats an int for keys.
