@@ -49,8 +49,10 @@ func checkPrintable(t *testing.T, format string, out []byte) {
 // checks each output's shape: text and Markdown are printable, with exactly
 // one line per row (a name cannot break or forge a row); JSON is valid and
 // has every row; CSV parses back to one record per row, all of the header's
-// width.
+// width; the HTML page (with diff.Explain's detail) is valid UTF-8 and has
+// exactly the script elements of any other page: no name became markup.
 func FuzzRender(f *testing.F) {
+	scripts := htmlScripts(f)
 	for seed := int64(0); seed < 3; seed++ {
 		a, b := awkwardProfile(2*seed), profiletest.EncodeUncompressed(profiletest.Generate(profiletest.Config{Seed: 2*seed + 1, Functions: 5, Samples: 6, MaxDepth: 3, Negative: 0.3}))
 		f.Add(a, b, uint8(seed), uint8(seed*41))
@@ -76,9 +78,8 @@ func FuzzRender(f *testing.F) {
 		if err != nil {
 			return
 		}
-		c, err := diff.Compare(base, target, diff.Options{
-			By: diff.Grouping(by % 5), Cum: flags&1 != 0, Normalize: flags&2 != 0, Top: int(flags>>2) & 7,
-		})
+		o := diff.Options{By: diff.Grouping(by % 5), Cum: flags&1 != 0, Normalize: flags&2 != 0, Top: int(flags>>2) & 7}
+		c, err := diff.Compare(base, target, o)
 		if err != nil {
 			return
 		}
@@ -144,5 +145,47 @@ func FuzzRender(f *testing.F) {
 		if want := 1 + len(c.Rows) + rest; len(records) != want {
 			t.Fatalf("CSV has %d records, want %d", len(records), want)
 		}
+
+		d, err := diff.Explain(base, target, c, o, diff.DefaultLimits)
+		if err != nil {
+			t.Fatalf("Explain fails where Compare did not: %v", err)
+		}
+		var page bytes.Buffer
+		if err := HTML(&page, c, d); err != nil {
+			t.Fatal(err)
+		}
+		if !utf8.Valid(page.Bytes()) {
+			t.Fatal("the HTML page is not valid UTF-8")
+		}
+		if got := bytes.Count(bytes.ToLower(page.Bytes()), []byte("<script")); got != scripts {
+			t.Fatalf("the HTML page has %d script elements, want %d", got, scripts)
+		}
 	})
+}
+
+// htmlScripts counts the script elements of the HTML page of a plain
+// comparison: every page has the same ones, whatever its profiles hold.
+func htmlScripts(f *testing.F) int {
+	f.Helper()
+	var ps []*profile.Profile
+	for seed := int64(0); seed < 2; seed++ {
+		p, err := profile.Parse("plain.pb.gz", profiletest.Encode(profiletest.Generate(profiletest.Config{Seed: seed})), profile.Options{})
+		if err != nil {
+			f.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	c, err := diff.Compare(ps[0], ps[1], diff.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	d, err := diff.Explain(ps[0], ps[1], c, diff.Options{}, diff.DefaultLimits)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := HTML(&page, c, d); err != nil {
+		f.Fatal(err)
+	}
+	return bytes.Count(bytes.ToLower(page.Bytes()), []byte("<script"))
 }
