@@ -25,6 +25,8 @@ func RenderTrend(w io.Writer, f Format, t *diff.Trend, opts Options) error {
 		return TrendCSV(w, t)
 	case FormatMarkdown:
 		return TrendMarkdown(w, t)
+	case FormatHTML:
+		return TrendHTML(w, t)
 	}
 	return fmt.Errorf("format %q is not available for trends", f)
 }

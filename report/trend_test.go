@@ -16,6 +16,12 @@ import (
 func leakyTrend(t *testing.T, opts diff.TrendOptions) *diff.Trend {
 	t.Helper()
 	names, _ := filepath.Glob("../testdata/leaky/heap-*.pb.gz")
+	return trendOfFiles(t, names, opts)
+}
+
+// trendOfFiles loads profiles into a trend, one at a time.
+func trendOfFiles(t *testing.T, names []string, opts diff.TrendOptions) *diff.Trend {
+	t.Helper()
 	b := diff.NewTrend(opts)
 	for _, name := range names {
 		p, err := profile.Load(name, profile.Options{})

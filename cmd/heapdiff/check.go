@@ -74,7 +74,7 @@ fails a budget.`,
 	f.StringVar(&opts.MaxSiteGrowth, "max-site-growth", "", "budget for any one site's growth (5MiB)")
 	f.StringVar(&opts.MaxRate, "max-rate", "", "budget for the total's growth per hour (10MiB/h, 200KiB/min, 1GB/day)")
 	f.StringVar(&opts.MaxSiteRate, "max-site-rate", "", "budget for any one site's growth per hour")
-	opts.outputFlags.register(f)
+	opts.outputFlags.register(f, "text, json, csv, md")
 	return cmd
 }
 
@@ -88,6 +88,9 @@ func runCheck(s *streams, opts *checkOptions) error {
 	format, color, err := opts.resolve(s)
 	if err != nil {
 		return err
+	}
+	if format == report.FormatHTML {
+		return usageError{errors.New("check writes text, json, csv or md, not html; heapdiff trend and compare write HTML reports")}
 	}
 	bc, err := opts.judge(s, limits)
 	if errors.Is(err, diff.ErrNoTimes) {

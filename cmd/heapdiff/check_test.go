@@ -88,6 +88,7 @@ func TestCheckErrors(t *testing.T) {
 		{[]string{"check", base, target, "--max-site-growth", "-5MB"}, exitUsage, "--max-site-growth"},
 		{[]string{"check", base, target, "--max-rate", "10MiB"}, exitUsage, `--max-rate: "10MiB" is not a rate like 10MiB/h`},
 		{[]string{"check", base, target, "--max-site-rate", "10MiB/week"}, exitUsage, "--max-site-rate"},
+		{[]string{"check", base, target, "--max-growth", "1MB", "-o", filepath.Join(dir, "c.html")}, exitUsage, "check writes text, json, csv or md, not html"},
 		{[]string{"check", untimed, target, "--max-rate", "10MiB/h"}, exitError, "need profiles that carry their time"},
 		{[]string{"check", base, filepath.Join(dir, "missing.pb.gz"), "--max-growth", "1MB"}, exitError, "missing.pb.gz: no such file"},
 	} {

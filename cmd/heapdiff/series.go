@@ -44,8 +44,10 @@ type outputFlags struct {
 	Color  string
 }
 
-func (of *outputFlags) register(f *pflag.FlagSet) {
-	f.StringVarP(&of.Format, "format", "f", "", "output format: text, json, csv, md (default: from -o's extension, else text)")
+// register adds the flags; formats lists the formats the command writes,
+// for the help text.
+func (of *outputFlags) register(f *pflag.FlagSet, formats string) {
+	f.StringVarP(&of.Format, "format", "f", "", "output format: "+formats+" (default: from -o's extension, else text)")
 	f.StringVarP(&of.Output, "output", "o", "", "write to this file instead of standard output")
 	f.StringVar(&of.Color, "color", "auto", "color text output: auto (only on a terminal, unless NO_COLOR is set), always, never")
 }

@@ -17,7 +17,8 @@ func init() {
 type trendOptions struct {
 	Paths []string
 	seriesFlags
-	Top int
+	Top  int
+	Open bool
 	outputFlags
 }
 
@@ -37,12 +38,14 @@ worth of jitter is never called a leak. Steady growers rank first, by slope.
 A directory stands for every profile in it (hidden files and .md, .json,
 .html, .csv, .png, .svg, .log files are left out). Profiles are read one at a
 time and reduced to their sites' values, so hundreds of snapshots fit in
-memory. Snapshots from different processes (their host= and pid= comments
+memory. -o trend.html writes one self-contained page: a line chart of the
+total heap and the top suspects over time, and the ranked table. Snapshots from different processes (their host= and pid= comments
 differ, or their alloc_* totals fall) or with different sample types are
 refused unless --allow-mixed is given.`,
 		Example: `  heapdiff trend snaps/
   heapdiff trend snaps/*.pb.gz --by func --top 20
-  heapdiff trend snaps/ -f json > trend.json`,
+  heapdiff trend snaps/ -f json > trend.json
+  heapdiff trend snaps/ -o trend.html --open`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{fmt.Errorf("trend needs a directory of snapshots or at least two profiles")}
@@ -60,7 +63,8 @@ refused unless --allow-mixed is given.`,
 	f := cmd.Flags()
 	opts.seriesFlags.register(f)
 	f.IntVar(&opts.Top, "top", 0, "show only the first N sites (0 shows all); the rest are summed in one line")
-	opts.outputFlags.register(f)
+	opts.outputFlags.register(f, "text, json, csv, md, html")
+	f.BoolVar(&opts.Open, "open", false, "open the HTML report in a web browser ($BROWSER, else the system's opener); without -o it is written to a temporary file")
 	return cmd
 }
 
@@ -70,6 +74,11 @@ func runTrend(s *streams, opts *trendOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Open {
+		if format, err = openFormat(opts.Format, opts.Output, format); err != nil {
+			return err
+		}
+	}
 	paths, err := expandPaths(opts.Paths)
 	if err != nil {
 		return err
@@ -78,7 +87,11 @@ func runTrend(s *streams, opts *trendOptions) error {
 	if err != nil {
 		return err
 	}
-	return writeOutput(s, opts.Output, func(w io.Writer) error {
+	render := func(w io.Writer) error {
 		return report.RenderTrend(w, format, t, report.Options{Color: color})
-	})
+	}
+	if opts.Open {
+		return writeAndOpen(s, opts.Output, render)
+	}
+	return writeOutput(s, opts.Output, render)
 }

@@ -215,3 +215,28 @@ func retime(src, dst, at string) error {
 	}
 	return out.Close()
 }
+
+func TestTrendHTML(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "trend.html")
+	code, stdout, errOut := runCLI(t, nil, "trend", leakyDir, "-o", out)
+	page, err := os.ReadFile(out)
+	if code != exitOK || stdout != "" || err != nil || !strings.HasPrefix(string(page), "<!DOCTYPE html>") ||
+		!strings.Contains(string(page), "<h1>Heap trend report</h1>") || !strings.Contains(string(page), `"main.(*SessionStore).Open main.go:50"`) {
+		t.Fatalf("exit %d, stderr %q, %v, page %.80q", code, errOut, err, page)
+	}
+
+	script, record := fakeBrowser(t, 0)
+	t.Setenv("BROWSER", script)
+	code, stdout, errOut = runCLI(t, nil, "trend", leakyDir, "--open")
+	if code != exitOK || stdout != "" {
+		t.Fatalf("--open: exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+	args := recorded(t, record)
+	t.Cleanup(func() { os.Remove(args[0]) })
+	if opened, err := os.ReadFile(args[0]); err != nil || !strings.Contains(string(opened), "<h1>Heap trend report</h1>") || !strings.Contains(errOut, args[0]) {
+		t.Errorf("the browser got %q (%v); stderr %q", args, err, errOut)
+	}
+	if code, _, errOut := runCLI(t, nil, "trend", leakyDir, "-f", "csv", "--open"); code != exitUsage || !strings.Contains(errOut, "--open shows HTML") {
+		t.Errorf("--open with csv: exit %d, stderr %q", code, errOut)
+	}
+}
