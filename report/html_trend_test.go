@@ -67,7 +67,12 @@ func TestTrendHTMLInBrowser(t *testing.T) {
 	browser := startBrowser(t)
 	tr := leakyTrend(t, diff.TrendOptions{})
 	p := openHTML(t, browser, "trend.html", renderTrendHTML(t, tr))
-	p.screenshot("trend.png", "")
+	// The page as it opens; with -update it is also README's screenshot.
+	var also string
+	if *update {
+		also = "../docs/trend.png"
+	}
+	p.screenshot("trend.png", also)
 
 	inked := func() int {
 		return eval[int](p, `(function () {
