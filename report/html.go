@@ -48,6 +48,9 @@ const (
 // HTML writes c as one self-contained HTML page: header, charts of the top
 // changes, a treemap of growth by package, function and site, a
 // differential flame graph, and a table of every row with its call stacks.
+// Heap snapshots compared by class get DevTools' Comparison columns instead
+// (class, # new, # deleted, # delta, size delta, retained delta), the top
+// growers by size and a treemap of retained-size growth by class.
 // d is c's detail from diff.Explain. The page carries every sample type, so
 // the reader can switch between them, and needs no network: ECharts is
 // inlined. Every string that comes from a profile travels as JSON data and
@@ -56,7 +59,8 @@ func HTML(w io.Writer, c *diff.Comparison, d *diff.Detail) error {
 	if d == nil {
 		return errors.New("an HTML report needs the comparison's detail (diff.Explain)")
 	}
-	data, err := json.Marshal(newHTMLData(c, d))
+	hd := newHTMLData(c, d)
+	data, err := json.Marshal(hd)
 	if err != nil {
 		return fmt.Errorf("encode report data: %w", err)
 	}
@@ -82,13 +86,14 @@ func HTML(w io.Writer, c *diff.Comparison, d *diff.Detail) error {
 	}
 	var buf bytes.Buffer
 	err = pageTemplate.Execute(&buf, map[string]any{
-		"Title":   "heapdiff: " + c.Base.Name + " → " + c.Target.Name,
-		"CSS":     template.CSS(reportCSS),
-		"ECharts": template.JS(echartsJS),
-		"Report":  template.JS(reportJS),
-		"Data":    template.JS(data),
-		"Charts":  charts,
-		"Version": EChartsVersion,
+		"Title":    "heapdiff: " + c.Base.Name + " → " + c.Target.Name,
+		"CSS":      template.CSS(reportCSS),
+		"ECharts":  template.JS(echartsJS),
+		"Report":   template.JS(reportJS),
+		"Data":     template.JS(data),
+		"Charts":   charts,
+		"Version":  EChartsVersion,
+		"Snapshot": hd.Snapshot != nil,
 	})
 	if err != nil {
 		return fmt.Errorf("render HTML: %w", err)
@@ -128,9 +133,12 @@ type htmlData struct {
 	Rows   []htmlRow  `json:"rows"`
 	Other  *htmlOther `json:"other"`
 	Limits htmlLimits `json:"limits"`
-	Tree   htmlTree   `json:"tree"`
+	Tree   *htmlTree  `json:"tree,omitempty"`
 	Sites  []htmlSite `json:"sites"`
 	Rest   []int64    `json:"sitesRest"` // per type: growth of the sites left out
+	// Snapshot is set for heap snapshots compared by class: the page then
+	// shows DevTools' Comparison columns instead of a call tree.
+	Snapshot *htmlSnapshotView `json:"snapshot,omitempty"`
 }
 
 // htmlChange is a diff.Change as [base, target, noise, significant (0/1)].
@@ -158,6 +166,9 @@ type htmlRow struct {
 	Cum    []htmlChange `json:"c,omitempty"`
 	Stacks []htmlStack  `json:"s,omitempty"`
 	More   int          `json:"m,omitempty"`
+	// Objects is [new, deleted] by object id, for heap snapshots whose ids
+	// match.
+	Objects *[2]int64 `json:"o,omitempty"`
 }
 
 type htmlStack struct {
@@ -166,8 +177,9 @@ type htmlStack struct {
 }
 
 type htmlOther struct {
-	Rows int          `json:"rows"`
-	Flat []htmlChange `json:"v"`
+	Rows    int          `json:"rows"`
+	Flat    []htmlChange `json:"v"`
+	Objects *[2]int64    `json:"o,omitempty"`
 }
 
 type htmlLimits struct {
@@ -237,13 +249,21 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 		data.Warnings = append(data.Warnings, w.Error())
 	}
 
-	rows := c.Rows
+	view := snapshotView(c, d)
+	all := c.Rows
+	if view != nil {
+		// Only the classes that changed, as DevTools' Comparison view and
+		// the text report list them; they have no call stacks.
+		all = snapshotRows(c)
+		d = &diff.Detail{}
+	}
+	rows := all
 	if len(rows) > htmlMaxRows {
 		rows = rows[:htmlMaxRows]
 	}
-	data.Limits = htmlLimits{Rows: len(c.Rows)}
+	data.Limits = htmlLimits{Rows: len(all)}
 	for i, r := range rows {
-		hr := htmlRow{Name: strs.id(r.Name), Flat: htmlChanges(r.Flat)}
+		hr := htmlRow{Name: strs.id(r.Name), Flat: htmlChanges(r.Flat), Objects: objectPair(r.Objects)}
 		if r.Cum != nil {
 			hr.Cum = htmlChanges(r.Cum)
 		}
@@ -271,19 +291,84 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 		}
 		data.Rows = append(data.Rows, hr)
 	}
-	if cut := c.Rows[len(rows):]; len(cut) > 0 || c.Rest.Rows > 0 {
+	if cut := all[len(rows):]; len(cut) > 0 || c.Rest.Rows > 0 {
 		rest := append(slices.Clone(cut), diff.Row{Flat: c.Rest.Flat})
 		if c.Rest.Rows == 0 {
 			rest = cut
 		}
 		sum := diff.SumRows(rest, len(c.Types))
 		data.Other = &htmlOther{Rows: len(cut) + c.Rest.Rows, Flat: htmlChanges(sum.Flat)}
+		if view != nil && view.IDs {
+			// Rows cut by --top carry no object counts: only the table's
+			// own cut can be summed.
+			if c.Rest.Rows == 0 {
+				var o [2]int64
+				for _, r := range cut {
+					if r.Objects != nil {
+						o[0] += r.Objects.New
+						o[1] += r.Objects.Deleted
+					}
+				}
+				data.Other.Objects = &o
+			}
+		}
 	}
 
-	data.Tree = htmlTreeOf(d.Tree, &strs, len(c.Types))
-	data.Sites, data.Rest = htmlSites(d.Sites, &strs, len(c.Types))
+	if view != nil {
+		data.Snapshot = view
+		data.Sites, data.Rest = []htmlSite{}, []int64{}
+	} else {
+		tree := htmlTreeOf(d.Tree, &strs, len(c.Types))
+		data.Tree = &tree
+		data.Sites, data.Rest = htmlSites(d.Sites, &strs, len(c.Types))
+	}
 	data.Strings = strs.list
 	return data
+}
+
+// htmlSnapshotView is what the page needs to show a comparison of heap
+// snapshots by class with DevTools' Comparison columns.
+type htmlSnapshotView struct {
+	// Count, Shallow and Retained are the indexes of the sample types
+	// behind # delta, size delta and retained delta.
+	Count    int `json:"count"`
+	Shallow  int `json:"shallow"`
+	Retained int `json:"retained"`
+	// IDs is set when the snapshots' object ids match, so rows have # new
+	// and # deleted.
+	IDs bool `json:"ids"`
+	// Classes counts the classes compared, changed or not.
+	Classes int `json:"classes"`
+}
+
+// snapshotView returns the snapshot layout's parameters when c compares
+// heap snapshots grouped by class, nil otherwise. Snapshots grouped by
+// allocation stack (taken with --track-heap-objects, compared with --by)
+// have call stacks, and get the call-tree page: what tells the two apart is
+// whether any stack in d's call tree is more than one frame deep.
+func snapshotView(c *diff.Comparison, d *diff.Detail) *htmlSnapshotView {
+	count, shallow, retained, ok := snapshotColumns(c)
+	if !ok {
+		return nil
+	}
+	for _, n := range d.Tree {
+		if n.Depth > 1 {
+			return nil
+		}
+	}
+	v := &htmlSnapshotView{Count: count, Shallow: shallow, Retained: retained, Classes: len(c.Rows) + c.Rest.Rows}
+	for _, r := range c.Rows {
+		v.IDs = v.IDs || r.Objects != nil
+	}
+	return v
+}
+
+// objectPair is o as [new, deleted], nil when o is.
+func objectPair(o *diff.ObjectChange) *[2]int64 {
+	if o == nil {
+		return nil
+	}
+	return &[2]int64{o.New, o.Deleted}
 }
 
 func htmlTreeOf(nodes []diff.Node, strs *interner, nTypes int) htmlTree {

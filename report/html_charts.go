@@ -23,9 +23,12 @@ const (
 // defined by that script.
 func htmlCharts() map[string]string {
 	noAnimation := opts.Bool(false)
+	// Each chart has one series, named for no one: ECharts would draw its
+	// name as a legend over the chart.
+	noLegend := charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)})
 
 	growers := charts.NewBar()
-	growers.SetGlobalOptions(append(chartBasics(chartGrowers, "460px"),
+	growers.SetGlobalOptions(append(chartBasics(chartGrowers, "460px"), noLegend,
 		charts.WithGridOpts(opts.Grid{Left: "8", Right: "120", Top: "8", Bottom: "8", ContainLabel: opts.Bool(true)}),
 		charts.WithXAxisOpts(opts.XAxis{Type: "value",
 			AxisLabel: &opts.AxisLabel{Formatter: opts.FuncOpts("function (v) { return heapdiff.axisValue(v); }")}}),
@@ -36,7 +39,7 @@ func htmlCharts() map[string]string {
 		charts.WithLabelOpts(opts.Label{Show: opts.Bool(true), Position: "right"}))
 
 	sites := charts.NewTreeMap()
-	sites.SetGlobalOptions(chartBasics(chartSites, "460px")...)
+	sites.SetGlobalOptions(append(chartBasics(chartSites, "460px"), noLegend)...)
 	sites.AddSeries("growth", nil, charts.WithTreeMapOpts(opts.TreeMapChart{
 		Animation: noAnimation, Roam: opts.Bool(false),
 		Left: "0", Right: "0", Top: "0", Bottom: "28",
@@ -50,7 +53,7 @@ func htmlCharts() map[string]string {
 	}))
 
 	flame := charts.NewCustom()
-	flame.SetGlobalOptions(append(chartBasics(chartFlame, "360px"),
+	flame.SetGlobalOptions(append(chartBasics(chartFlame, "360px"), noLegend,
 		charts.WithXAxisOpts(opts.XAxis{Show: opts.Bool(false)}),
 		charts.WithYAxisOpts(opts.YAxis{Show: opts.Bool(false)}),
 	)...)

@@ -25,15 +25,19 @@ const maxHTMLSize = 5 << 20
 // version) and the report's own script and style (which the browser tests
 // exercise) are replaced by placeholders.
 func TestHTMLGolden(t *testing.T) {
-	a, b := loadPair(t, "../testdata/leaky/heap-01.pb.gz", "../testdata/leaky/heap-12.pb.gz")
+	const goBase, goTarget = "../testdata/leaky/heap-01.pb.gz", "../testdata/leaky/heap-12.pb.gz"
 	for _, tc := range []struct {
-		file string
-		opts diff.Options
+		file         string
+		base, target string
+		opts         diff.Options
 	}{
-		{"site.html", diff.Options{}},
-		{"func-cum.html", diff.Options{By: diff.ByFunc, Cum: true, Top: 4, SampleIndex: "alloc_space"}},
+		{"site.html", goBase, goTarget, diff.Options{}},
+		{"func-cum.html", goBase, goTarget, diff.Options{By: diff.ByFunc, Cum: true, Top: 4, SampleIndex: "alloc_space"}},
+		// Heap snapshots by class: DevTools' Comparison columns.
+		{"snapshot.html", "../testdata/node/leaky-before.heapsnapshot.gz", "../testdata/node/leaky-after.heapsnapshot.gz", diff.Options{}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
+			a, b := loadPair(t, tc.base, tc.target)
 			page := renderHTML(t, a, b, tc.opts)
 			if again := renderHTML(t, a, b, tc.opts); !bytes.Equal(page, again) {
 				t.Fatal("two renderings of the same comparison differ")

@@ -132,9 +132,11 @@ var heapdiff = (function () {
     byId('subtitle').textContent = D.base.name + '  →  ' + D.target.name;
     var totals = byId('totals');
     clear(totals);
-    [['base', fmt(c[0], u, false), ''], ['target', fmt(c[1], u, false), ''],
+    var cards = [['base', fmt(c[0], u, false), ''], ['target', fmt(c[1], u, false), ''],
       ['delta', fmt(delta(c), u, true), cls(c)], ['change', pctCell(c), cls(c)],
-      ['per hour', rateCell(c) || 'unknown', cls(c)]].forEach(function (kv) {
+      ['per hour', rateCell(c) || 'unknown', cls(c)]];
+    if (D.snapshot) { cards = snapshotCards(); }
+    cards.forEach(function (kv) {
       var d = el('div');
       d.appendChild(el('div', 'k', kv[0]));
       d.appendChild(el('div', 'v ' + kv[2], kv[1]));
@@ -157,9 +159,16 @@ var heapdiff = (function () {
     }
     add('base', D.base.name + '   ' + timeText(D.base.time), D.base.comments);
     add('target', D.target.name + '   ' + timeText(D.target.time) + (D.interval > 0 ? '   (' + duration(D.interval) + ' later)' : ''), D.target.comments);
-    var sampling = D.target.period > 0 && D.target.period_type.unit === 'bytes' ?
-      'sampled every ' + fmt(D.target.period, 'bytes', false) : 'exact values';
-    add('grouping', 'by ' + D.by + (D.cum ? ', with cumulative values' : '') + (D.normalized ? ', base normalized to the target' : '') + '; ' + sampling);
+    var sampled = D.target.period > 0 && D.target.period_type.unit === 'bytes';
+    var sampling = sampled ? 'sampled every ' + fmt(D.target.period, 'bytes', false) : 'exact values';
+    /* exact values are never within sampling noise */
+    byId('legend-noise').hidden = !sampled;
+    if (D.snapshot) {
+      add('grouping', 'by class, as in DevTools\' Comparison view; heap snapshots: exact values' +
+        (D.snapshot.ids ? '' : '; no # new or # deleted: object ids differ'));
+    } else {
+      add('grouping', 'by ' + D.by + (D.cum ? ', with cumulative values' : '') + (D.normalized ? ', base normalized to the target' : '') + '; ' + sampling);
+    }
     var w = byId('warnings');
     clear(w);
     D.warnings.forEach(function (s) { w.appendChild(el('li', '', s)); });
@@ -171,7 +180,7 @@ var heapdiff = (function () {
 
   function growers() {
     var t = state.type, u = unit();
-    var rows = D.rows.map(function (r) { return { name: S(r.n), c: r.v[t] }; });
+    var rows = D.rows.map(function (r) { return { name: S(r.n), c: r.v[t], r: r }; });
     var up = rows.filter(function (r) { return delta(r.c) > 0; }).sort(function (a, b) { return delta(b.c) - delta(a.c); });
     var down = rows.filter(function (r) { return delta(r.c) < 0; }).sort(function (a, b) { return delta(a.c) - delta(b.c); });
     var nDown = Math.min(down.length, Math.max(5, 20 - up.length));
@@ -179,7 +188,7 @@ var heapdiff = (function () {
     var max = 0;
     shown.forEach(function (r) { max = Math.max(max, Math.abs(delta(r.c))); });
     byId('growers-empty').hidden = shown.length > 0;
-    byId('growers-note').textContent = 'by ' + D.by + ', ' + D.types[t].type;
+    byId('growers-note').textContent = D.snapshot ? 'size delta: the objects\' own (shallow) size, which adds up' : 'by ' + D.by + ', ' + D.types[t].type;
     var chart = charts.growers;
     /* the bars and the treemap beside them share a height */
     var h = Math.max(460, shown.length * 24 + 40);
@@ -333,7 +342,7 @@ var heapdiff = (function () {
 
   var columns = [];
   function makeColumns() {
-    columns = [
+    columns = D.snapshot ? snapshotColumns() : [
       { key: 'name', title: D.by, cls: 'name', get: function (r) { return r.name; } },
       { key: 'base', title: 'base', get: function (r) { return r.c[0]; }, show: function (r) { return fmt(r.c[0], unit(), false); } },
       { key: 'target', title: 'target', get: function (r) { return r.c[1]; }, show: function (r) { return fmt(r.c[1], unit(), false); } },
@@ -341,7 +350,7 @@ var heapdiff = (function () {
       { key: 'pct', title: '%', get: function (r) { var p = pct(r.c); return p === null ? Infinity * Math.sign(delta(r.c) || 1) : p; }, show: function (r) { return pctCell(r.c); }, color: true },
       { key: 'rate', title: 'per hour', get: function (r) { return rate(r.c) || 0; }, show: function (r) { return rateCell(r.c); }, color: true }
     ];
-    if (D.cum) {
+    if (D.cum && !D.snapshot) {
       columns.push({ key: 'cumt', title: 'cum target', get: function (r) { return r.cum ? r.cum[1] : 0; }, show: function (r) { return r.cum ? fmt(r.cum[1], unit(), false) : ''; } });
       columns.push({ key: 'cumd', title: 'cum delta', get: function (r) { return r.cum ? delta(r.cum) : 0; }, show: function (r) { return r.cum ? fmt(delta(r.cum), unit(), true) : ''; }, color: true, cum: true });
     }
@@ -370,7 +379,7 @@ var heapdiff = (function () {
   function table() {
     var t = state.type, f = state.filter.toLowerCase();
     var rows = D.rows.map(function (r, i) { return { i: i, name: S(r.n), c: r.v[t], cum: r.c ? r.c[t] : null, r: r }; })
-      .filter(function (r) { return r.c[0] !== 0 || r.c[1] !== 0 || (r.cum && (r.cum[0] !== 0 || r.cum[1] !== 0)); });
+      .filter(function (r) { return D.snapshot || r.c[0] !== 0 || r.c[1] !== 0 || (r.cum && (r.cum[0] !== 0 || r.cum[1] !== 0)); });
     var total = rows.length;
     if (f) { rows = rows.filter(function (r) { return r.name.toLowerCase().indexOf(f) >= 0; }); }
     var col = null;
@@ -396,27 +405,32 @@ var heapdiff = (function () {
       tr.dataset.row = String(r.i);
       columns.forEach(function (c) {
         var text = c.key === 'name' ? r.name : c.show(r);
-        var cc = c.color ? cls(c.cum ? r.cum || [0, 0, 0, 0] : r.c) : '';
-        tr.appendChild(el('td', (c.cls || '') + ' ' + cc, text));
+        var cc = c.change ? cls(c.change(r)) : c.color ? cls(c.cum ? r.cum || [0, 0, 0, 0] : r.c) : '';
+        var td = el('td', (c.cls || '') + ' ' + cc, text);
+        if (c.hint) { td.title = c.hint(r); }
+        tr.appendChild(td);
       });
-      tr.addEventListener('click', function () {
-        state.open[r.i] = !state.open[r.i];
-        table();
-      });
+      /* snapshot classes have no call stacks to open */
+      if (!D.snapshot) {
+        tr.addEventListener('click', function () {
+          state.open[r.i] = !state.open[r.i];
+          table();
+        });
+      }
       frag.appendChild(tr);
       if (state.open[r.i]) { frag.appendChild(stacksRow(r)); }
     });
     if (D.other && !f) {
-      var o = { c: D.other.v[t], cum: null };
+      var o = { c: D.other.v[t], cum: null, r: D.other };
       var tr = el('tr', 'other');
       columns.forEach(function (c) {
-        tr.appendChild(el('td', c.cls || '', c.key === 'name' ? '(' + D.other.rows + ' more rows, summed)' : c.cum ? '' : c.show(o)));
+        tr.appendChild(el('td', c.cls || '', c.key === 'name' ? '(' + D.other.rows + ' more rows, summed)' : c.cum || c.noSum ? '' : c.show(o)));
       });
       frag.appendChild(tr);
     }
     clear(body);
     body.appendChild(frag);
-    byId('row-count').textContent = (f ? rows.length + ' of ' : '') + total + ' rows' +
+    byId('row-count').textContent = (f ? rows.length + ' of ' : '') + total + (D.snapshot ? ' changed classes' : ' rows') +
       (D.limits.rows > D.rows.length ? ' (the first ' + D.rows.length + ' of ' + D.limits.rows + ')' : '');
   }
 
@@ -453,15 +467,93 @@ var heapdiff = (function () {
     return tr;
   }
 
+  /* ---------- heap snapshots by class ---------- */
+
+  /* The totals of a snapshot comparison: objects and their own size, which
+     add up; retained sizes overlap, so their sum would mean nothing. */
+  function snapshotCards() {
+    var s = D.snapshot, cards = [];
+    [['objects', s.count, 'count'], ['size', s.shallow, 'bytes']].forEach(function (m) {
+      var c = D.total[m[1]];
+      cards.push([m[0], fmt(c[0], m[2], false) + ' → ' + fmt(c[1], m[2], false), '']);
+      cards.push([m[0] + ' delta', fmt(delta(c), m[2], true) + '  ' + pctCell(c), cls(c)]);
+    });
+    if (D.interval > 0) { cards.push(['size per hour', rateCell(D.total[s.shallow]), cls(D.total[s.shallow])]); }
+    return cards;
+  }
+
+  /* snapshotColumns are DevTools' Comparison columns, side by side; a
+     delta cell's title gives its base and target. */
+  function snapshotColumns() {
+    var s = D.snapshot;
+    function objects(k) {
+      return { key: k ? 'deleted' : 'new', title: k ? '# deleted' : '# new',
+        get: function (r) { return r.r.o ? r.r.o[k] : -1; },
+        show: function (r) { return r.r.o ? String(r.r.o[k]) : ''; },
+        hint: function (r) { return r.r.o ? '' : 'unknown: the object ids of the two snapshots do not match'; } };
+    }
+    function change(key, title, t, u, noSum) {
+      return { key: key, title: title, noSum: noSum,
+        get: function (r) { return delta(r.r.v[t]); },
+        show: function (r) { return fmt(delta(r.r.v[t]), u, true); },
+        change: function (r) { return r.r.v[t]; },
+        hint: function (r) { var c = r.r.v[t]; return fmt(c[0], u, false) + ' → ' + fmt(c[1], u, false); } };
+    }
+    return [
+      { key: 'name', title: 'class', cls: 'name', get: function (r) { return r.name; } },
+      objects(0), objects(1),
+      change('count', '# delta', s.count, 'count'),
+      change('size', 'size delta', s.shallow, 'bytes'),
+      /* retained sizes overlap: the rows cut from the table are not summed */
+      change('retained', 'retained delta', s.retained, 'bytes', true)
+    ];
+  }
+
+  /* classes draws the treemap of retained-size growth by class. */
+  function classes() {
+    var s = D.snapshot, max = 0;
+    var grew = D.rows.filter(function (r) { return delta(r.v[s.retained]) > 0; });
+    grew.forEach(function (r) { max = Math.max(max, delta(r.v[s.retained])); });
+    var data = grew.map(function (r) {
+      var c = r.v[s.retained];
+      return { name: S(r.n), value: delta(c), row: r,
+        itemStyle: { color: color(delta(c), sig(c), Math.sqrt(delta(c) / max)) } };
+    });
+    byId('sites-note').textContent = 'area = growth of what a class retains; retained sizes overlap (a Map retains its entries), so areas do not add up';
+    byId('sites-empty').hidden = data.length > 0;
+    charts.sites.setOption({
+      series: [{
+        data: data, visibleMin: 4, bottom: 0, nodeClick: false,
+        levels: [{ itemStyle: { borderWidth: 0, gapWidth: 2 } }],
+        label: { show: true, color: '#fff', overflow: 'truncate' },
+        upperLabel: { show: false },
+        breadcrumb: { show: false }
+      }]
+    });
+  }
+
+  /* snapshotTip is a class's tooltip: every column, with base and target. */
+  function snapshotTip(r) {
+    var s = D.snapshot, rows = [];
+    if (r.o) { rows.push(['# new', String(r.o[0])], ['# deleted', String(r.o[1])]); }
+    [['objects', s.count, 'count'], ['size', s.shallow, 'bytes'], ['retained', s.retained, 'bytes']].forEach(function (m) {
+      var c = r.v[m[1]];
+      rows.push([m[0], fmt(c[0], m[2], false) + ' → ' + fmt(c[1], m[2], false) + '   ' + fmt(delta(c), m[2], true) + '  ' + pctCell(c), cls(c)]);
+    });
+    return tip(S(r.n), rows);
+  }
+
   /* ---------- tooltips (elements, never HTML strings) ---------- */
 
   var tooltip = {
     growers: function (p) {
       var r = p.data && p.data.row;
+      if (r && D.snapshot) { return snapshotTip(r.r); }
       return r ? tip(r.name, changeRows(r.c), noiseNote(r.c)) : '';
     },
     sites: function (p) {
       var d = p.data || {};
+      if (d.row) { return snapshotTip(d.row); }
       if (d.c) { return tip(d.full, changeRows(d.c), noiseNote(d.c)); }
       return tip(d.full || p.name || '', [['growth', fmt(p.value, unit(), true)]]);
     },
@@ -483,17 +575,45 @@ var heapdiff = (function () {
   function drawAll() {
     header();
     growers();
-    sites();
-    flame();
+    if (D.snapshot) {
+      classes();
+    } else {
+      sites();
+      flame();
+    }
     table();
   }
 
   function start() {
     var t0 = performance.now();
     D = JSON.parse(byId('heapdiff-data').textContent);
-    state.type = D.index;
     charts.growers = echarts.getInstanceByDom(byId('growers'));
     charts.sites = echarts.getInstanceByDom(byId('sites'));
+    byId('filter').addEventListener('input', function (e) { state.filter = e.target.value; table(); });
+    window.addEventListener('resize', function () {
+      Object.keys(charts).forEach(function (k) { charts[k].resize(); });
+      if (charts.flame) { flame(); }
+    });
+    if (D.snapshot) {
+      /* Every measure is a column: the bars show size, the treemap
+         retained size, and there is no sample type to switch. */
+      state.type = D.snapshot.shallow;
+      byId('table-title').textContent = 'Classes that changed';
+      byId('rows').className = 'flat';
+    } else {
+      startProfile();
+    }
+    sources();
+    makeColumns();
+    drawAll();
+    heapdiff.drawnMs = performance.now() - t0;
+    heapdiff.readyMs = performance.now();
+    document.documentElement.setAttribute('data-ready', '1');
+  }
+
+  /* startProfile wires the controls of a profile comparison's page. */
+  function startProfile() {
+    state.type = D.index;
     charts.flame = echarts.getInstanceByDom(byId('flame'));
     charts.flame.on('click', function (p) { if (p.value) { zoomTo(p.value[3]); } });
     buildTree();
@@ -505,21 +625,10 @@ var heapdiff = (function () {
     });
     sel.value = String(state.type);
     sel.addEventListener('change', function () { state.type = Number(sel.value); drawAll(); });
-    byId('filter').addEventListener('input', function (e) { state.filter = e.target.value; table(); });
     byId('flame-target').addEventListener('click', function () { setFlameBase(false); });
     byId('flame-base').addEventListener('click', function () { setFlameBase(true); });
     byId('flame-reset').addEventListener('click', function () { zoomTo(0); });
     byId('table-title').textContent = 'Every ' + D.by;
-    window.addEventListener('resize', function () {
-      Object.keys(charts).forEach(function (k) { charts[k].resize(); });
-      flame();
-    });
-    sources();
-    makeColumns();
-    drawAll();
-    heapdiff.drawnMs = performance.now() - t0;
-    heapdiff.readyMs = performance.now();
-    document.documentElement.setAttribute('data-ready', '1');
   }
 
   function setFlameBase(on) {
