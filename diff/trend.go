@@ -176,9 +176,6 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 	return nil
 }
 
-// Len returns how many snapshots were added.
-func (b *TrendBuilder) Len() int { return len(b.snaps) }
-
 // Trend orders the snapshots, checks that they belong to one process, and
 // computes every group's series, fit and shape.
 func (b *TrendBuilder) Trend() (*Trend, error) {
