@@ -130,11 +130,17 @@ func runCapture(ctx context.Context, opts *captureOptions) error {
 	for {
 		file, size, err := p.pull(ctx)
 		switch {
+		case err == nil:
+			// Counted first: a snapshot written just before Ctrl-C is
+			// still reported.
+			done++
+			p.progress("")
+			fmt.Fprintln(s.Out, file)
 		case ctx.Err() != nil:
 			p.progress("")
 			fmt.Fprintf(s.ErrOut, "stopped: %d snapshot(s) in %s\n", done, opts.Dir)
 			return nil
-		case err != nil:
+		default:
 			failed++
 			lastErr = err
 			p.progress("")
@@ -142,10 +148,6 @@ func runCapture(ctx context.Context, opts *captureOptions) error {
 				return err
 			}
 			fmt.Fprintf(s.ErrOut, "heapdiff: %s\n", oneLine(err.Error()))
-		default:
-			done++
-			p.progress("")
-			fmt.Fprintln(s.Out, file)
 		}
 		if count > 0 && done+failed >= count {
 			break
