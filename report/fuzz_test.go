@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -188,4 +191,83 @@ func htmlScripts(f *testing.F) int {
 		f.Fatal(err)
 	}
 	return bytes.Count(bytes.ToLower(page.Bytes()), []byte("<script"))
+}
+
+// FuzzTrend follows three fuzzed profiles as a series (diff.NewTrend) and
+// renders the trend in text, JSON, CSV and Markdown. Nothing may panic;
+// errors are one line; every series has a value per snapshot and a finite
+// fit; text and Markdown are printable, JSON decodes, CSV parses.
+func FuzzTrend(f *testing.F) {
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	var gen [3][]byte
+	for i := range gen {
+		gen[i] = profiletest.EncodeUncompressed(profiletest.Generate(profiletest.Config{
+			Seed: int64(i), Functions: 5, Samples: 6, MaxDepth: 3, Time: t0.Add(time.Duration(i) * time.Hour)}))
+	}
+	f.Add(gen[0], gen[1], gen[2], uint8(0), uint8(0))
+	f.Add(gen[2], awkwardProfile(7), gen[0], uint8(3), uint8(9))
+	var leaky [3][]byte
+	for i, name := range []string{"heap-01.pb.gz", "heap-06.pb.gz", "heap-12.pb.gz"} {
+		data, err := os.ReadFile("../testdata/leaky/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		leaky[i] = data
+	}
+	f.Add(leaky[0], leaky[1], leaky[2], uint8(1), uint8(2))
+	f.Fuzz(func(t *testing.T, a, b, c []byte, by, flags uint8) {
+		oneLine := func(err error) {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+		}
+		tb := diff.NewTrend(diff.TrendOptions{Options: diff.Options{By: diff.Grouping(by % 5), Top: int(flags & 7)}, AllowMixed: flags&8 != 0})
+		for i, data := range [][]byte{a, b, c} {
+			p, err := profile.Parse(fmt.Sprintf("snap-%d.pb.gz", i), data, profile.Options{MaxSize: 1 << 20})
+			if err != nil {
+				return
+			}
+			if err := tb.Add(p); err != nil {
+				oneLine(err)
+				return
+			}
+		}
+		tr, err := tb.Trend()
+		if err != nil {
+			oneLine(err)
+			return
+		}
+		all := append([]diff.Series{tr.Total}, tr.Sites...)
+		if tr.Rest != nil {
+			all = append(all, *tr.Rest)
+		}
+		for _, s := range all {
+			if len(s.Values) != len(tr.Snapshots) || len(s.Noise) != len(tr.Snapshots) {
+				t.Fatalf("series %q has %d values and %d noises for %d snapshots", s.Name, len(s.Values), len(s.Noise), len(tr.Snapshots))
+			}
+			for _, v := range []float64{s.Fit.Slope, s.Fit.SlopeNoise, s.Fit.Start, s.Fit.R2} {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Fatalf("series %q has a fit that is not finite: %+v (values %v)", s.Name, s.Fit, s.Values)
+				}
+			}
+		}
+		for _, format := range []Format{FormatText, FormatJSON, FormatCSV, FormatMarkdown} {
+			var out bytes.Buffer
+			if err := RenderTrend(&out, format, tr, Options{}); err != nil {
+				t.Fatalf("%s: %v", format, err)
+			}
+			switch format {
+			case FormatText, FormatMarkdown:
+				checkPrintable(t, string(format), out.Bytes())
+			case FormatJSON:
+				if !json.Valid(out.Bytes()) {
+					t.Fatal("trend JSON is not valid")
+				}
+			case FormatCSV:
+				if _, err := csv.NewReader(&out).ReadAll(); err != nil {
+					t.Fatalf("trend CSV does not parse: %v", err)
+				}
+			}
+		}
+	})
 }
