@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -190,11 +191,19 @@ func (p *browserPage) screenshot(name, also string) {
 	}
 }
 
-// inkedPixels counts the pixels each chart has drawn on its canvas.
-func (p *browserPage) inkedPixels() map[string]int {
+// inkedPixels counts the pixels each chart has drawn on its canvas: the
+// charts named, or the comparison page's three.
+func (p *browserPage) inkedPixels(ids ...string) map[string]int {
+	if len(ids) == 0 {
+		ids = []string{chartGrowers, chartSites, chartFlame}
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		p.t.Fatal(err)
+	}
 	return eval[map[string]int](p, `(function () {
 		var out = {};
-		['growers', 'sites', 'flame'].forEach(function (id) {
+		`+string(list)+`.forEach(function (id) {
 			var c = document.querySelector('#' + id + ' canvas');
 			if (!c) { out[id] = -1; return; }
 			var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = 0;

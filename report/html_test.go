@@ -81,15 +81,21 @@ type decodedData struct {
 // pageData extracts and decodes the JSON a page carries.
 func pageData(t *testing.T, page []byte) *decodedData {
 	t.Helper()
+	var d decodedData
+	decodePage(t, page, &d)
+	return &d
+}
+
+// decodePage decodes the JSON a page carries into v.
+func decodePage(t *testing.T, page []byte, v any) {
+	t.Helper()
 	m := regexp.MustCompile(`(?s)<script type="application/json" id="heapdiff-data">(.*?)</script>`).FindSubmatch(page)
 	if m == nil {
 		t.Fatal("no data in the page")
 	}
-	var d decodedData
-	if err := json.Unmarshal(m[1], &d); err != nil {
+	if err := json.Unmarshal(m[1], v); err != nil {
 		t.Fatalf("the page's data: %v", err)
 	}
-	return &d
 }
 
 func TestHTMLIsSelfContained(t *testing.T) {
