@@ -7,12 +7,8 @@
 #   bash bench/html.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=bench/out
-mkdir -p "$out"
-if [ ! -s "$out/base.pb.gz" ] || [ ! -s "$out/target.pb.gz" ]; then
-  echo "generating the large pair into $out ..." >&2
-  go run ./bench/genprofiles -out "$out"
-fi
+. bench/lib.sh
+ensure_pair
 go build -o "$out/heapdiff" ./cmd/heapdiff
 [ -x /usr/bin/time ] || { echo "bench/html.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 /usr/bin/time -f "write report.html: %e s wall, %U s user, %M KiB max RSS" \

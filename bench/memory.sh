@@ -9,12 +9,8 @@
 #   bash bench/memory.sh        # generates bench/out/{base,target}.pb.gz and bench/out/series/ if missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=bench/out
-mkdir -p "$out"
-if [ ! -s "$out/base.pb.gz" ] || [ ! -s "$out/target.pb.gz" ]; then
-  echo "generating the large pair into $out ..." >&2
-  go run ./bench/genprofiles -out "$out"
-fi
+. bench/lib.sh
+ensure_pair
 if [ ! -s "$out/series/heap-100.pb.gz" ]; then
   echo "generating 100 snapshots into $out/series ..." >&2
   go run ./bench/genseries -out "$out/series" -n 100

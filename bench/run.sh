@@ -8,12 +8,8 @@
 #   bash bench/run.sh            # generates bench/out/{base,target}.pb.gz if missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=bench/out
-mkdir -p "$out"
-if [ ! -s "$out/base.pb.gz" ] || [ ! -s "$out/target.pb.gz" ]; then
-  echo "generating the large pair into $out ..." >&2
-  go run ./bench/genprofiles -out "$out"
-fi
+. bench/lib.sh
+ensure_pair
 go build -o "$out/heapdiff" ./cmd/heapdiff
 pprof=$(go tool -n pprof)
 [ -x /usr/bin/time ] || { echo "bench/run.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
