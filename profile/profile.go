@@ -100,10 +100,20 @@ func (f Frame) String() string {
 	return f.Function + " " + baseName(f.File) + ":" + strconv.FormatInt(f.Line, 10)
 }
 
+// AnonymousFunction is the name V8 profiles give (as DevTools shows them) to
+// JavaScript functions that have none.
+const AnonymousFunction = "(anonymous)"
+
 // FunctionName returns the function's name, or the frame's address form when
 // it has none, so that unsymbolized frames still group by something stable.
+// JavaScript's anonymous functions, which all share one name, are told apart
+// by where they are defined (V8 gives a function's own line, not the line
+// running): "(anonymous) server.js:12".
 func (f Frame) FunctionName() string {
 	if f.Symbolized() {
+		if f.Function == AnonymousFunction && f.File != "" {
+			return f.String()
+		}
 		return f.Function
 	}
 	return f.String()
@@ -111,13 +121,18 @@ func (f Frame) FunctionName() string {
 
 // Package returns the package (or namespace) the frame's function belongs to:
 // "github.com/x/y" for "github.com/x/y.(*T).M", "main" for "main.main". An
-// unsymbolized frame belongs to its module.
+// unsymbolized frame belongs to its module. A JavaScript frame belongs to
+// its npm package, to Node.js's or Bun's built-in modules, or to the
+// application (see JSAppPackage).
 func (f Frame) Package() string {
 	if !f.Symbolized() {
 		if f.Module != "" {
 			return baseName(f.Module)
 		}
 		return "(unknown)"
+	}
+	if pkg, ok := jsPackage(f.File); ok {
+		return pkg
 	}
 	return packageOf(f.Function)
 }

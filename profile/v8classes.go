@@ -407,7 +407,7 @@ func (a *v8Analysis) allocationProfile() (*Profile, error) {
 		f := g.traceFuncs[fi]
 		name := g.strings[f.name]
 		if name == "" {
-			name = "(anonymous)"
+			name = AnonymousFunction
 		}
 		return Frame{Function: name, File: g.strings[f.script], Line: f.line}
 	}

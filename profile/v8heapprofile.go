@@ -90,7 +90,7 @@ func parseV8HeapProfile(data []byte) (*Profile, error) {
 		if it.depth > 0 || n.CallFrame.FunctionName != "(root)" {
 			f := Frame{Function: n.CallFrame.FunctionName, File: n.CallFrame.URL}
 			if f.Function == "" {
-				f.Function = "(anonymous)"
+				f.Function = AnonymousFunction
 			}
 			if n.CallFrame.LineNumber >= 0 {
 				f.Line = n.CallFrame.LineNumber + 1
