@@ -185,8 +185,13 @@ var heapdiff = (function () {
     var down = rows.filter(function (r) { return delta(r.c) < 0; }).sort(function (a, b) { return delta(a.c) - delta(b.c); });
     var nDown = Math.min(down.length, Math.max(5, 20 - up.length));
     var shown = up.slice(0, 20 - nDown).concat(down.slice(0, nDown).reverse());
-    var max = 0;
-    shown.forEach(function (r) { max = Math.max(max, Math.abs(delta(r.c))); });
+    var max = 0, lo = 0, hi = 0;
+    shown.forEach(function (r) {
+      var d = delta(r.c);
+      max = Math.max(max, Math.abs(d));
+      lo = Math.min(lo, d);
+      hi = Math.max(hi, d);
+    });
     byId('growers-empty').hidden = shown.length > 0;
     byId('growers-note').textContent = D.snapshot ? 'size delta: the objects\' own (shallow) size, which adds up' : 'by ' + D.by + ', ' + D.types[t].type;
     var chart = charts.growers;
@@ -196,7 +201,9 @@ var heapdiff = (function () {
     setHeight('sites', h);
     chart.setOption({
       yAxis: [{ data: shown.map(function (r) { return (sig(r.c) ? '' : '~ ') + shortName(r.name); }) }],
-      xAxis: [{ splitNumber: 4, axisLabel: { hideOverlap: true, formatter: function (v) { return fmt(v, u, true); } } }],
+      xAxis: [(function (ax) {
+        return extend(ax, { splitNumber: 4, axisLabel: extend({ hideOverlap: true, formatter: function (v) { return fmt(v, u, true); } }, ax.axisLabel) });
+      }(byteAxis(u, lo, hi)))],
       series: [{
         barMaxWidth: 28,
         data: shown.map(function (r) {
@@ -208,6 +215,26 @@ var heapdiff = (function () {
         label: { show: true, position: 'right', color: '#444', formatter: function (p) { return fmt(p.value, u, true) + '  ' + pctCell(p.data.row.c); } }
       }]
     });
+  }
+
+  function extend(a, b) { Object.keys(b).forEach(function (k) { a[k] = b[k]; }); return a; }
+
+  /* byteAxis steps a value axis of bytes from lo to hi by round binary
+     units (256KiB, 512KiB, 1MiB, ...), so that its labels read +1.0MiB
+     rather than +976.6KiB. Shrinkage much smaller than a step gets just
+     the room it needs, and no label of its own. Other units get ECharts' own steps (the
+     nulls undo a previous type's). */
+  function byteAxis(u, lo, hi) {
+    if (u !== 'bytes' || !(hi > lo)) { return { interval: null, min: null, max: null, axisLabel: { customValues: null }, axisTick: { customValues: null } }; }
+    var raw = (hi - lo) / 4, unitSize = 1;
+    while (raw / unitSize >= 1024) { unitSize *= 1024; }
+    var m = raw / unitSize, step = 1024;
+    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].some(function (s) { if (s >= m) { step = s; return true; } return false; });
+    step *= unitSize;
+    var tight = lo < 0 && -lo < step / 2;
+    var min = tight ? lo * 1.05 : Math.floor(lo / step) * step, max = Math.ceil(hi / step) * step, at = [];
+    for (var v = Math.ceil(min / step) * step; v <= max; v += step) { at.push(v); }
+    return { interval: step, min: min, max: max, axisLabel: { customValues: at }, axisTick: { customValues: at } };
   }
 
   /* ---------- treemap of growth by site ---------- */

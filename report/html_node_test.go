@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -280,4 +281,101 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 		}
 		p.checkClean()
 	})
+}
+
+// TestHeapProfileHTMLInBrowser opens the page of the sampling heap profile
+// pair (node --heap-prof) in Chromium: the call-tree page, reading well for
+// JavaScript.
+func TestHeapProfileHTMLInBrowser(t *testing.T) {
+	a, b := loadNodePair(t, sampledBefore, sampledAfter, false)
+	p := openHTML(t, startBrowser(t), "heapprofile.html", renderHTML(t, a, b, diff.Options{}))
+	p.screenshot("heapprofile.png", "")
+
+	t.Run("every chart drew", func(t *testing.T) {
+		for id, n := range p.inkedPixels() {
+			if n < 500 {
+				t.Errorf("chart %s has %d drawn pixels", id, n)
+			}
+		}
+	})
+
+	t.Run("the leak leads the table and opens to its stack", func(t *testing.T) {
+		first := `document.querySelector('#rows-body tr.row')`
+		if name := eval[string](p, first+`.cells[0].textContent`); name != "leak leaky.js:41" {
+			t.Fatalf("the first row is %q, want the leaky function's site, leak leaky.js:41", name)
+		}
+		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#rows-body tr.row`))); err != nil {
+			t.Fatal(err)
+		}
+		frames := eval[[]string](p, `Array.from(document.querySelector('#rows-body tr.stacks .stack').querySelectorAll('li')).map(function (li) { return li.textContent; })`)
+		if len(frames) < 3 || frames[0] != "leak  leaky.js:41" || !slices.Contains(frames, "(anonymous)  leaky.js:1") {
+			t.Errorf("the leak's stack reads %q", frames)
+		}
+		// Node's own frames keep their module's name as the file's title.
+		titles := eval[[]string](p, `Array.from(document.querySelectorAll('#rows-body tr.stacks li .file')).map(function (e) { return e.title; })`)
+		if !slices.ContainsFunc(titles, func(s string) bool { return strings.HasPrefix(s, "node:internal/") }) {
+			t.Errorf("no frame of Node's internals among %q", titles)
+		}
+	})
+
+	t.Run("treemap by npm package, Node and the app", func(t *testing.T) {
+		type node struct {
+			Name     string
+			Children []node
+		}
+		tops := eval[[]node](p, `echarts.getInstanceByDom(document.getElementById('sites')).getOption().series[0].data`)
+		var names []string
+		var app *node
+		for i, n := range tops {
+			names = append(names, n.Name)
+			if n.Name == profile.JSAppPackage {
+				app = &tops[i]
+			}
+		}
+		if app == nil || !slices.Contains(names, profile.JSNodePackage) {
+			t.Fatalf("the treemap's packages are %q, want %s and %s", names, profile.JSAppPackage, profile.JSNodePackage)
+		}
+		if app.Children[0].Name != "leak" {
+			t.Errorf("the app's largest function is %q, want leak", app.Children[0].Name)
+		}
+	})
+
+	t.Run("anonymous functions are told apart in the flame graph", func(t *testing.T) {
+		type frame struct{ Name string }
+		var names []string
+		for _, f := range eval[[]frame](p, `heapdiff.flameFrames()`) {
+			names = append(names, f.Name)
+		}
+		if !slices.Contains(names, "(anonymous) leaky.js:1") || !slices.Contains(names, "leak") {
+			t.Errorf("the flame graph's frames %q lack leak and the module function (anonymous) leaky.js:1", names)
+		}
+	})
+
+	t.Run("the size axis steps by binary units", func(t *testing.T) {
+		step := eval[float64](p, `echarts.getInstanceByDom(document.getElementById('growers')).getOption().xAxis[0].interval`)
+		if s := int64(step); s <= 0 || float64(s) != step || s&(s-1) != 0 {
+			t.Errorf("the axis steps by %v bytes, not a power of two", step)
+		}
+		labels := eval[[]string](p, `(function () {
+			var ax = echarts.getInstanceByDom(document.getElementById('growers')).getOption().xAxis[0];
+			return ax.axisLabel.customValues.map(function (v) { return ax.axisLabel.formatter(v); });
+		})()`)
+		for _, l := range labels {
+			if !strings.HasSuffix(l, ".0MiB") && !strings.HasSuffix(l, ".0KiB") && l != "0B" {
+				t.Errorf("axis label %q is not a round size", l)
+			}
+		}
+		// Counts get ECharts' own steps back.
+		idx := eval[int](p, `Array.from(document.querySelectorAll('#type option')).findIndex(function (o) { return o.textContent.indexOf('objects') === 0; })`)
+		p.evalVoid(fmt.Sprintf(`var s = document.getElementById('type'); s.value = '%d'; s.dispatchEvent(new Event('change'))`, idx))
+		if v := eval[any](p, `echarts.getInstanceByDom(document.getElementById('growers')).getOption().xAxis[0].interval`); v != nil {
+			t.Errorf("switched to objects, the axis still steps by %v", v)
+		}
+		for id, n := range p.inkedPixels() {
+			if n < 500 {
+				t.Errorf("switched to objects, chart %s has %d drawn pixels", id, n)
+			}
+		}
+	})
+	p.checkClean()
 }
