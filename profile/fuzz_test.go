@@ -54,7 +54,7 @@ func addSeeds(f *testing.F) {
 	f.Add([]byte(`{"head":{"callFrame":{"functionName":"(root)","url":"","lineNumber":-1,"columnNumber":-1},"selfSize":0,"id":1,` +
 		`"children":[{"callFrame":{"functionName":"leak","url":"file:///a.js","lineNumber":3,"columnNumber":7},"selfSize":64,"id":2,"children":[]}]},` +
 		`"samples":[{"size":64,"nodeId":2,"ordinal":1}]}`))
-	f.Add([]byte(`{"snapshot":{}, "type":"Inspector"}`))
+	f.Add([]byte(`{"version":2,"type":"Inspector","nodes":[]}`)) // JSC, refused with its own message
 	f.Add([]byte{})
 	f.Add([]byte("heap profile: 1: 2 [3: 4] @ heap/1048576\n1: 2 [3: 4] @ 0x1 0x2\n"))
 }
@@ -148,6 +148,7 @@ func FuzzParse(f *testing.F) {
 			return // pprof is stricter in places (it validates mappings, for one)
 		}
 		want := FromPprof(pp)
+		want.makePrintable() // as Parse does
 		if !slices.Equal(p.SampleTypes, want.SampleTypes) || p.Period != want.Period || p.PeriodType != want.PeriodType ||
 			!p.Time.Equal(want.Time) || p.DefaultSampleType != want.DefaultSampleType || !slices.Equal(p.Comments, want.Comments) {
 			t.Fatalf("metadata differs from pprof's:\n got  %v %d %v %v %q %q\n want %v %d %v %v %q %q",
