@@ -241,6 +241,7 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 		Total:      htmlChanges(c.Total),
 		Warnings:   []string{},
 		Frames:     [][3]int64{},
+		Rows:       []htmlRow{}, // a filter can match nothing
 	}
 	for _, t := range c.Types {
 		data.Types = append(data.Types, JSONType{t.Type, t.Unit})

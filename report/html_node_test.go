@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -263,6 +264,29 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 	})
 	p.checkClean()
 
+	t.Run("rows cut by --top are summed, retained sizes not", func(t *testing.T) {
+		p := openHTML(t, browser, "top.html", renderHTML(t, a, b, diff.Options{Top: 5}))
+		if n := eval[int](p, `document.querySelectorAll('#rows-body tr.row').length`); n != 5 {
+			t.Errorf("%d rows, want 5", n)
+		}
+		cells := eval[[]string](p, `Array.from(document.querySelector('#rows-body tr.other').cells).map(function (td) { return td.textContent; })`)
+		if len(cells) != 6 || !strings.HasPrefix(cells[0], "(") || !strings.Contains(cells[0], "more rows, summed") || cells[3] == "" || cells[5] != "" {
+			t.Errorf("the summed row reads %q; want a count and size, no retained size", cells)
+		}
+		p.checkClean()
+	})
+
+	t.Run("nothing matches", func(t *testing.T) {
+		p := openHTML(t, browser, "empty.html", renderHTML(t, a, b, diff.Options{Focus: regexp.MustCompile("^no such class$")}))
+		if shown := eval[[]bool](p, `['growers-empty', 'sites-empty'].map(function (id) { return !document.getElementById(id).hidden; })`); !shown[0] || !shown[1] {
+			t.Errorf("the charts' empty notes shown: %v", shown)
+		}
+		if n := eval[int](p, `document.querySelectorAll('#rows-body tr.row').length`); n != 0 {
+			t.Errorf("%d rows", n)
+		}
+		p.checkClean()
+	})
+
 	t.Run("Bun: no new or deleted", func(t *testing.T) {
 		a, b := loadNodePair(t, bunBefore, bunAfter, false)
 		p := openHTML(t, browser, "bun.html", renderHTML(t, a, b, diff.Options{}))
@@ -288,7 +312,8 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 // JavaScript.
 func TestHeapProfileHTMLInBrowser(t *testing.T) {
 	a, b := loadNodePair(t, sampledBefore, sampledAfter, false)
-	p := openHTML(t, startBrowser(t), "heapprofile.html", renderHTML(t, a, b, diff.Options{}))
+	browser := startBrowser(t)
+	p := openHTML(t, browser, "heapprofile.html", renderHTML(t, a, b, diff.Options{}))
 	p.screenshot("heapprofile.png", "")
 
 	t.Run("every chart drew", func(t *testing.T) {
@@ -378,4 +403,12 @@ func TestHeapProfileHTMLInBrowser(t *testing.T) {
 		}
 	})
 	p.checkClean()
+
+	t.Run("nothing matches", func(t *testing.T) {
+		p := openHTML(t, browser, "empty.html", renderHTML(t, a, b, diff.Options{Focus: regexp.MustCompile("^no such function$")}))
+		if n := eval[int](p, `document.querySelectorAll('#rows-body tr.row').length`); n != 0 {
+			t.Errorf("%d rows", n)
+		}
+		p.checkClean()
+	})
 }
