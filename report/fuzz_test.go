@@ -194,9 +194,10 @@ func htmlScripts(f *testing.F) int {
 }
 
 // FuzzTrend follows three fuzzed profiles as a series (diff.NewTrend) and
-// renders the trend in text, JSON, CSV and Markdown. Nothing may panic;
-// errors are one line; every series has a value per snapshot and a finite
-// fit; text and Markdown are printable, JSON decodes, CSV parses.
+// renders the trend in every format. Nothing may panic; errors are one line;
+// every series has a value per snapshot and a finite fit; text and Markdown
+// are printable, JSON decodes, CSV parses, and the HTML page is valid UTF-8
+// with the script elements of any other trend page.
 func FuzzTrend(f *testing.F) {
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	var gen [3][]byte
@@ -215,6 +216,7 @@ func FuzzTrend(f *testing.F) {
 		leaky[i] = data
 	}
 	f.Add(leaky[0], leaky[1], leaky[2], uint8(1), uint8(2))
+	scripts := trendHTMLScripts(f, gen[:])
 	f.Fuzz(func(t *testing.T, a, b, c []byte, by, flags uint8) {
 		oneLine := func(err error) {
 			if strings.Contains(err.Error(), "\n") {
@@ -251,7 +253,7 @@ func FuzzTrend(f *testing.F) {
 				}
 			}
 		}
-		for _, format := range []Format{FormatText, FormatJSON, FormatCSV, FormatMarkdown} {
+		for _, format := range []Format{FormatText, FormatJSON, FormatCSV, FormatMarkdown, FormatHTML} {
 			var out bytes.Buffer
 			if err := RenderTrend(&out, format, tr, Options{}); err != nil {
 				t.Fatalf("%s: %v", format, err)
@@ -267,7 +269,39 @@ func FuzzTrend(f *testing.F) {
 				if _, err := csv.NewReader(&out).ReadAll(); err != nil {
 					t.Fatalf("trend CSV does not parse: %v", err)
 				}
+			case FormatHTML:
+				if !utf8.Valid(out.Bytes()) {
+					t.Fatal("the trend page is not valid UTF-8")
+				}
+				if got := bytes.Count(bytes.ToLower(out.Bytes()), []byte("<script")); got != scripts {
+					t.Fatalf("the trend page has %d script elements, want %d", got, scripts)
+				}
 			}
 		}
 	})
+}
+
+// trendHTMLScripts counts the script elements of the HTML page of a plain
+// trend over the given profiles.
+func trendHTMLScripts(f *testing.F, snapshots [][]byte) int {
+	f.Helper()
+	tb := diff.NewTrend(diff.TrendOptions{AllowMixed: true})
+	for i, data := range snapshots {
+		p, err := profile.Parse(fmt.Sprintf("plain-%d.pb.gz", i), data, profile.Options{})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := tb.Add(p); err != nil {
+			f.Fatal(err)
+		}
+	}
+	tr, err := tb.Trend()
+	if err != nil {
+		f.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := TrendHTML(&page, tr); err != nil {
+		f.Fatal(err)
+	}
+	return bytes.Count(bytes.ToLower(page.Bytes()), []byte("<script"))
 }
