@@ -250,7 +250,7 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 		data.Warnings = append(data.Warnings, w.Error())
 	}
 
-	view := snapshotView(c, d)
+	view := snapshotView(c)
 	all := c.Rows
 	if view != nil {
 		// Only the classes that changed, as DevTools' Comparison view and
@@ -345,17 +345,11 @@ type htmlSnapshotView struct {
 // snapshotView returns the snapshot layout's parameters when c compares
 // heap snapshots grouped by class, nil otherwise. Snapshots grouped by
 // allocation stack (taken with --track-heap-objects, compared with --by)
-// have call stacks, and get the call-tree page: what tells the two apart is
-// whether any stack in d's call tree is more than one frame deep.
-func snapshotView(c *diff.Comparison, d *diff.Detail) *htmlSnapshotView {
+// have call stacks, and get the call-tree page.
+func snapshotView(c *diff.Comparison) *htmlSnapshotView {
 	count, shallow, retained, ok := snapshotColumns(c)
-	if !ok {
+	if !ok || !byClass(c) {
 		return nil
-	}
-	for _, n := range d.Tree {
-		if n.Depth > 1 {
-			return nil
-		}
 	}
 	v := &htmlSnapshotView{Count: count, Shallow: shallow, Retained: retained, Classes: len(c.Rows) + c.Rest.Rows}
 	for _, r := range c.Rows {

@@ -28,6 +28,24 @@ func snapshotColumns(c *diff.Comparison) (count, shallow, retained int, ok bool)
 	return count, shallow, retained, ok
 }
 
+// byClass reports whether c's rows are a heap snapshot's classes (a class
+// is one frame with no source file), not allocation sites or stacks of
+// snapshots taken with --track-heap-objects.
+func byClass(c *diff.Comparison) bool {
+	if c.By == diff.ByClass {
+		return true
+	}
+	if c.By == diff.ByStack || c.By == diff.ByPackage {
+		return false
+	}
+	for _, r := range c.Rows {
+		if len(r.Frames) != 1 || r.Frames[0].File != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // snapshotHeader names the columns of a heap snapshot table, after DevTools'
 // Comparison view.
 var snapshotHeader = []string{"# new", "# deleted", "# delta", "size delta", "retained delta"}
@@ -88,7 +106,7 @@ func snapshotText(w io.Writer, c *diff.Comparison, opts Options, count, shallow,
 	}
 	fmt.Fprintln(bw)
 	name := "class"
-	if c.Base.Stacks > 0 && len(c.Rows) > 0 && len(c.Rows[0].Frames) > 1 || c.By == diff.ByStack {
+	if !byClass(c) {
 		name = c.By.String()
 	}
 	table := [][]cell{headerCells(append(snapshotHeader[:len(snapshotHeader):len(snapshotHeader)], name))}

@@ -84,3 +84,36 @@ func TestBunSnapshotText(t *testing.T) {
 		t.Errorf("Bun comparison:\n%s", out)
 	}
 }
+
+// TestSnapshotTextNamesTheGrouping: the last column is "class" for classes,
+// and the grouping for traced snapshots grouped by allocation stack.
+func TestSnapshotTextNamesTheGrouping(t *testing.T) {
+	for _, tc := range []struct {
+		allocation bool
+		by         diff.Grouping
+		want       string
+	}{
+		{false, diff.BySite, "class"},
+		{false, diff.ByClass, "class"},
+		{true, diff.BySite, "site"},
+		{true, diff.ByFunc, "func"},
+		{true, diff.ByPackage, "package"},
+		{true, diff.ByStack, "stack"},
+	} {
+		ps, err := profile.LoadAll([]string{"../testdata/node/tracked-before.heapsnapshot.gz", "../testdata/node/tracked-after.heapsnapshot.gz"}, profile.Options{AllocationStacks: tc.allocation})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := diff.Compare(ps[0], ps[1], diff.Options{By: tc.by})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := Text(&b, c, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if head := "retained delta  " + tc.want + "\n"; !strings.Contains(b.String(), head) {
+			t.Errorf("allocation stacks %v, by %s: no header ending %q in\n%.600s", tc.allocation, tc.by, head, b.String())
+		}
+	}
+}
