@@ -203,11 +203,13 @@ func TestSiteFrameRule(t *testing.T) {
 		{Function: "runtime.systemstack", File: "/go/src/runtime/asm_amd64.s", Line: 6},
 		{Function: "runtime.malg", File: "/go/src/runtime/proc.go", Line: 7},
 		{Function: "processTicks", File: "node:internal/process/task_queues", Line: 8},
+		{Function: "set", File: "", Line: 0},
+		{Function: "leak", File: "/app/leaky.js", Line: 41},
 	}
 	std := make([]bool, len(frames))
 	rt := make([]bool, len(frames))
 	for i, f := range frames {
-		std[i], rt[i] = isGoStd(f), isGoRuntime(f)
+		std[i], rt[i] = notOwnCode(f), isGoRuntime(f)
 	}
 	for _, tc := range []struct {
 		stack []int32
@@ -216,7 +218,9 @@ func TestSiteFrameRule(t *testing.T) {
 		{[]int32{0, 1, 2, 3, 4}, 3}, // runtime and bytes skipped
 		{[]int32{0, 2, 6}, 2},       // all standard library: the first outside runtime
 		{[]int32{6, 5}, 6},          // all runtime: the leaf
-		{[]int32{7, 4}, 7},          // not Go: the leaf
+		{[]int32{9, 7, 4}, 9},       // JavaScript's own code is skipped, Go's is not JS's
+		{[]int32{8, 7, 9}, 9},       // a V8 built-in and a Node module: their caller
+		{[]int32{8, 7}, 8},          // nothing but built-ins: the leaf
 	} {
 		if got := siteFrame(tc.stack, std, rt); got != tc.want {
 			t.Errorf("siteFrame(%v) = %d (%s), want %d (%s)", tc.stack, got, frames[got].Function, tc.want, frames[tc.want].Function)

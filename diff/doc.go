@@ -12,7 +12,9 @@
 //   - site: the innermost frame that is the program's own code. Frames of the
 //     Go runtime and standard library (a .go or .s file whose import path has no dot
 //     in its first element, such as runtime.mallocgc, runtime.growslice,
-//     bytes.Repeat or internal/bytealg.MakeNoZero) are skipped; if a stack has
+//     bytes.Repeat or internal/bytealg.MakeNoZero) are skipped, and so are
+//     JavaScript's: V8 built-ins (named frames without a script, such as a
+//     Map's "set") and Node.js modules ("node:internal/..."). If a stack has
 //     nothing else, the innermost frame outside package runtime is used, and
 //     failing that the leaf. Shown as "function file:line".
 //   - func: the leaf function, exactly as pprof's -top reports flat values.

@@ -62,6 +62,21 @@ func isGoStd(f profile.Frame) bool {
 	return !strings.Contains(first, ".")
 }
 
+// notOwnCode reports whether the site rule skips a frame: the Go runtime and
+// standard library, or a JavaScript engine's and runtime's own code.
+func notOwnCode(f profile.Frame) bool { return isGoStd(f) || isScriptStd(f) }
+
+// isScriptStd reports whether a frame is a JavaScript engine's or runtime's
+// own code rather than the program's: a V8 built-in (a named frame with no
+// script, such as Map's "set" or Array's "push") or a Node.js module
+// ("node:internal/..."). It plays for Node what isGoStd plays for Go.
+func isScriptStd(f profile.Frame) bool {
+	if !f.Symbolized() || isGoFile(f.File) {
+		return false
+	}
+	return f.File == "" || strings.HasPrefix(f.File, "node:")
+}
+
 // isGoRuntime reports whether a frame is in the Go runtime proper.
 func isGoRuntime(f profile.Frame) bool {
 	if !isGoFile(f.File) {

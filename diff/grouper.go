@@ -160,7 +160,7 @@ func newProfileFrames(p *profile.Profile, opts Options) *profileFrames {
 		lineKey: make([]int32, n),
 	}
 	for i, f := range p.Frames {
-		pf.std[i] = isGoStd(f)
+		pf.std[i] = notOwnCode(f)
 		pf.rt[i] = isGoRuntime(f)
 		pf.key[i] = -1
 		pf.lineKey[i] = -1
