@@ -22,6 +22,8 @@ var (
 	echartsJS string
 	//go:embed assets/ECHARTS-VERSION
 	echartsVersion string
+	//go:embed html/dom.js
+	domJS string
 	//go:embed html/report.js
 	reportJS string
 	//go:embed html/report.css
@@ -74,7 +76,7 @@ func HTML(w io.Writer, c *diff.Comparison, d *diff.Detail) error {
 		}
 		charts[id] = template.HTML(snippet)
 	}
-	for name, js := range map[string]string{"ECharts": echartsJS, "report script": reportJS} {
+	for name, js := range map[string]string{"ECharts": echartsJS, "page helpers": domJS, "report script": reportJS} {
 		if err := inlineable(js); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -89,6 +91,7 @@ func HTML(w io.Writer, c *diff.Comparison, d *diff.Detail) error {
 		"Title":    "heapdiff: " + c.Base.Name + " → " + c.Target.Name,
 		"CSS":      template.CSS(reportCSS),
 		"ECharts":  template.JS(echartsJS),
+		"DOM":      template.JS(domJS),
 		"Report":   template.JS(reportJS),
 		"Data":     template.JS(data),
 		"Charts":   charts,

@@ -44,6 +44,7 @@ func TestHTMLGolden(t *testing.T) {
 			}
 			for _, part := range []struct{ text, placeholder string }{
 				{echartsJS, "/* ECharts " + EChartsVersion + " */"},
+				{domJS, "/* dom.js */"},
 				{reportJS, "/* report.js */"},
 				{reportCSS, "/* report.css */"},
 			} {
@@ -106,10 +107,10 @@ func TestHTMLIsSelfContained(t *testing.T) {
 			t.Errorf("the page has %q: it must need no other file", bad)
 		}
 	}
-	// Exactly the scripts the page is made of: ECharts, the report script,
-	// the data, the three charts and the start.
-	if n := strings.Count(page, "<script"); n != 7 || strings.Count(page, "</script>") != n {
-		t.Errorf("%d <script> and %d </script>, want 7 of each", n, strings.Count(page, "</script>"))
+	// Exactly the scripts the page is made of: ECharts, the page helpers,
+	// the report script, the data, the three charts and the start.
+	if n := strings.Count(page, "<script"); n != 8 || strings.Count(page, "</script>") != n {
+		t.Errorf("%d <script> and %d </script>, want 8 of each", n, strings.Count(page, "</script>"))
 	}
 	for _, id := range []string{chartGrowers, chartSites, chartFlame} {
 		if !strings.Contains(page, `id="`+id+`"`) {
@@ -155,12 +156,14 @@ func TestInlineable(t *testing.T) {
 	}
 }
 
-// TestReportScriptWritesNoMarkup keeps the report script to textContent: it
-// must never turn a string into markup.
+// TestReportScriptWritesNoMarkup keeps the pages' scripts to textContent:
+// they must never turn a string into markup.
 func TestReportScriptWritesNoMarkup(t *testing.T) {
-	for _, api := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "DOMParser", "createContextualFragment", "eval(", "new Function"} {
-		if strings.Contains(reportJS, api) {
-			t.Errorf("report.js uses %s", api)
+	for name, js := range map[string]string{"dom.js": domJS, "report.js": reportJS, "trend.js": trendJS} {
+		for _, api := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "DOMParser", "createContextualFragment", "eval(", "new Function"} {
+			if strings.Contains(js, api) {
+				t.Errorf("%s uses %s", name, api)
+			}
 		}
 	}
 }

@@ -47,7 +47,7 @@ func TrendHTML(w io.Writer, t *diff.Trend) error {
 	// close it.
 	chartJS := strings.TrimSuffix(strings.TrimSpace(chart), "</script>")
 	chartJS = chartJS[strings.Index(chartJS, "<script")+1:]
-	for name, js := range map[string]string{"ECharts": echartsJS, "trend script": trendJS, "report data": string(data), "chart": chartJS} {
+	for name, js := range map[string]string{"ECharts": echartsJS, "page helpers": domJS, "trend script": trendJS, "report data": string(data), "chart": chartJS} {
 		if err := inlineable(js); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -58,6 +58,7 @@ func TrendHTML(w io.Writer, t *diff.Trend) error {
 		"CSS":      template.CSS(reportCSS),
 		"TrendCSS": template.CSS(trendCSS),
 		"ECharts":  template.JS(echartsJS),
+		"DOM":      template.JS(domJS),
 		"Report":   template.JS(trendJS),
 		"Data":     template.JS(data),
 		"Charts":   map[string]template.HTML{chartTrend: template.HTML(chart)},

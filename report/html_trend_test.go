@@ -32,6 +32,7 @@ func TestTrendHTMLGolden(t *testing.T) {
 	}
 	for _, part := range []struct{ text, placeholder string }{
 		{echartsJS, "/* ECharts " + EChartsVersion + " */"},
+		{domJS, "/* dom.js */"},
 		{trendJS, "/* trend.js */"},
 		{reportCSS, "/* report.css */"},
 		{trendCSS, "/* trend.css */"},

@@ -1,0 +1,34 @@
+/* Helpers shared by heapdiff's pages (report.js, trend.js). Strings from
+   profiles reach the page only through el's textContent: never as markup. */
+var heapdiffDOM = (function () {
+  'use strict';
+
+  /* el makes an element with a class and text (set as text, never HTML). */
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function clear(e) { while (e.firstChild) { e.removeChild(e.firstChild); } }
+  function byId(id) { return document.getElementById(id); }
+
+  var IEC = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  /* fmt mirrors report.formatValue. */
+  function fmt(v, unit, signed) {
+    var sign = '';
+    if (v < 0) { sign = '-'; v = -v; } else if (signed && v > 0) { sign = '+'; }
+    if (unit === 'bytes') {
+      var i = 0;
+      while (v >= 1024 && i < IEC.length - 1) { v /= 1024; i++; }
+      return sign + (i === 0 ? v.toFixed(0) : v.toFixed(1)) + IEC[i];
+    }
+    if (unit === 'nanoseconds') { return sign + (v / 1e9).toPrecision(4) + 's'; }
+    if (v >= 1e9) { return sign + (v / 1e9).toFixed(1) + 'G'; }
+    if (v >= 1e6) { return sign + (v / 1e6).toFixed(1) + 'M'; }
+    if (v >= 1e4) { return sign + (v / 1e3).toFixed(1) + 'k'; }
+    return sign + Math.round(v).toFixed(0);
+  }
+
+  return { el: el, clear: clear, byId: byId, fmt: fmt };
+})();
