@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -158,7 +159,7 @@ func (opts *checkOptions) limits() ([]diff.Limit, error) {
 	if v := opts.MaxGrowth; v != "" {
 		if pct, ok := strings.CutSuffix(strings.TrimSpace(v), "%"); ok {
 			p, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
-			if err != nil || p < 0 {
+			if err != nil || !(p >= 0) || math.IsInf(p, 0) { // also refuses NaN
 				return nil, usageError{fmt.Errorf("--max-growth: %q is not a percentage like 10%%", v)}
 			}
 			limits = append(limits, diff.Limit{Measure: diff.TotalPercent, Max: p})

@@ -85,6 +85,8 @@ func TestCheckErrors(t *testing.T) {
 		{[]string{"check", "--max-rate", "1MiB/h"}, exitUsage, "check needs two profiles"},
 		{[]string{"check", base, target, "--max-growth", "lots"}, exitUsage, `--max-growth: "lots" is not a size`},
 		{[]string{"check", base, target, "--max-growth", "x%"}, exitUsage, `--max-growth: "x%" is not a percentage`},
+		{[]string{"check", base, target, "--max-growth", "NaN%"}, exitUsage, `--max-growth: "NaN%" is not a percentage`},
+		{[]string{"check", base, target, "--max-growth", "inf%"}, exitUsage, `--max-growth: "inf%" is not a percentage`},
 		{[]string{"check", base, target, "--max-site-growth", "-5MB"}, exitUsage, "--max-site-growth"},
 		{[]string{"check", base, target, "--max-rate", "10MiB"}, exitUsage, `--max-rate: "10MiB" is not a rate like 10MiB/h`},
 		{[]string{"check", base, target, "--max-site-rate", "10MiB/week"}, exitUsage, "--max-site-rate"},
