@@ -305,3 +305,69 @@ func trendHTMLScripts(f *testing.F, snapshots [][]byte) int {
 	}
 	return bytes.Count(bytes.ToLower(page.Bytes()), []byte("<script"))
 }
+
+// FuzzCheck judges comparisons of fuzzed profiles against a fuzzed budget
+// (diff.CheckComparison, with a limit as the CLI accepts one: finite, not
+// negative) and renders the verdict in every format it has: nothing may
+// panic or fail to render; text and Markdown are printable, JSON valid, CSV
+// parseable.
+func FuzzCheck(f *testing.F) {
+	for seed := int64(0); seed < 2; seed++ {
+		a := awkwardProfile(seed)
+		b := profiletest.EncodeUncompressed(profiletest.Generate(profiletest.Config{Seed: seed + 5, Functions: 5, Samples: 6, MaxDepth: 3}))
+		f.Add(a, b, uint8(seed), 1024.0, uint8(0))
+	}
+	a, err := os.ReadFile("../testdata/leaky/heap-01.pb.gz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, err := os.ReadFile("../testdata/leaky/heap-12.pb.gz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(a, b, uint8(2), 1e6, uint8(1))
+	f.Add(a, b, uint8(1), 50.0, uint8(0))
+	f.Fuzz(func(t *testing.T, a, b []byte, measure uint8, max float64, by uint8) {
+		if math.IsNaN(max) || math.IsInf(max, 0) {
+			return // the CLI refuses such limits
+		}
+		opts := profile.Options{MaxSize: 1 << 20}
+		base, err := profile.Parse("a.pb.gz", a, opts)
+		if err != nil {
+			return
+		}
+		target, err := profile.Parse("b.pb.gz", b, opts)
+		if err != nil {
+			return
+		}
+		c, err := diff.Compare(base, target, diff.Options{By: diff.Grouping(by % 5)})
+		if err != nil {
+			return
+		}
+		bc, err := diff.CheckComparison(c, []diff.Limit{{Measure: diff.Measure(measure % 5), Max: math.Abs(max)}})
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+			return
+		}
+		for _, format := range []Format{FormatText, FormatJSON, FormatCSV, FormatMarkdown} {
+			var out bytes.Buffer
+			if err := RenderCheck(&out, format, bc, Options{}); err != nil {
+				t.Fatalf("%s: %v", format, err)
+			}
+			switch format {
+			case FormatText, FormatMarkdown:
+				checkPrintable(t, string(format), out.Bytes())
+			case FormatJSON:
+				if !json.Valid(out.Bytes()) {
+					t.Fatal("check JSON is not valid")
+				}
+			case FormatCSV:
+				if _, err := csv.NewReader(&out).ReadAll(); err != nil {
+					t.Fatalf("check CSV does not parse: %v", err)
+				}
+			}
+		}
+	})
+}
