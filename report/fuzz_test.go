@@ -48,6 +48,24 @@ func checkPrintable(t *testing.T, format string, out []byte) {
 	}
 }
 
+// checkShape checks what every output of a kind must be in its format:
+// text and Markdown printable, JSON valid, CSV parseable.
+func checkShape(t *testing.T, kind string, format Format, out []byte) {
+	t.Helper()
+	switch format {
+	case FormatText, FormatMarkdown:
+		checkPrintable(t, kind+" "+string(format), out)
+	case FormatJSON:
+		if !json.Valid(out) {
+			t.Fatalf("%s JSON is not valid", kind)
+		}
+	case FormatCSV:
+		if _, err := csv.NewReader(bytes.NewReader(out)).ReadAll(); err != nil {
+			t.Fatalf("%s CSV does not parse: %v", kind, err)
+		}
+	}
+}
+
 // FuzzRender renders comparisons of fuzzed profiles in every format and
 // checks each output's shape: text and Markdown are printable, with exactly
 // one line per row (a name cannot break or forge a row); JSON is valid and
@@ -258,24 +276,15 @@ func FuzzTrend(f *testing.F) {
 			if err := RenderTrend(&out, format, tr, Options{}); err != nil {
 				t.Fatalf("%s: %v", format, err)
 			}
-			switch format {
-			case FormatText, FormatMarkdown:
-				checkPrintable(t, string(format), out.Bytes())
-			case FormatJSON:
-				if !json.Valid(out.Bytes()) {
-					t.Fatal("trend JSON is not valid")
-				}
-			case FormatCSV:
-				if _, err := csv.NewReader(&out).ReadAll(); err != nil {
-					t.Fatalf("trend CSV does not parse: %v", err)
-				}
-			case FormatHTML:
-				if !utf8.Valid(out.Bytes()) {
-					t.Fatal("the trend page is not valid UTF-8")
-				}
-				if got := bytes.Count(bytes.ToLower(out.Bytes()), []byte("<script")); got != scripts {
-					t.Fatalf("the trend page has %d script elements, want %d", got, scripts)
-				}
+			if format != FormatHTML {
+				checkShape(t, "trend", format, out.Bytes())
+				continue
+			}
+			if !utf8.Valid(out.Bytes()) {
+				t.Fatal("the trend page is not valid UTF-8")
+			}
+			if got := bytes.Count(bytes.ToLower(out.Bytes()), []byte("<script")); got != scripts {
+				t.Fatalf("the trend page has %d script elements, want %d", got, scripts)
 			}
 		}
 	})
@@ -356,18 +365,7 @@ func FuzzCheck(f *testing.F) {
 			if err := RenderCheck(&out, format, bc, Options{}); err != nil {
 				t.Fatalf("%s: %v", format, err)
 			}
-			switch format {
-			case FormatText, FormatMarkdown:
-				checkPrintable(t, string(format), out.Bytes())
-			case FormatJSON:
-				if !json.Valid(out.Bytes()) {
-					t.Fatal("check JSON is not valid")
-				}
-			case FormatCSV:
-				if _, err := csv.NewReader(&out).ReadAll(); err != nil {
-					t.Fatalf("check CSV does not parse: %v", err)
-				}
-			}
+			checkShape(t, "check", format, out.Bytes())
 		}
 	})
 }
