@@ -701,16 +701,20 @@ func hashFrames(seed maphash.Seed, frames []int32, scratch *[]byte) uint64 {
 // maxFramesPerByte bounds how many frames the stacks of a profile may hold
 // per byte of its encoding. A sample names each location with a varint of a
 // byte or more, and a location holds one line, or a few when calls were
-// inlined, so real profiles stay far below it. A crafted one that names a
-// location of thousands of lines thousands of times would otherwise expand a
-// file of kilobytes into gigabytes of stacks.
-const maxFramesPerByte = 16
+// inlined: Go heap profiles hold about 0.2 frames per byte (the large
+// benchmark pair, testdata/leaky), a recursion 100,000 frames deep 0.45, and
+// a 128-frame stack inlined three times over would still be under 2. A
+// crafted profile that names a location of thousands of lines thousands of
+// times would otherwise expand a file of kilobytes into gigabytes of stacks,
+// and every frame costs far more again downstream (a --by stack row lists
+// them all).
+const maxFramesPerByte = 4
 
 // maxFrames is how many frames the stacks may hold in all: maxFramesPerByte
-// per byte of the profile, and no more than the int32 offsets of the frame
-// pool can address.
+// per byte of the profile (and 65,536 for any profile), and no more than the
+// int32 offsets of the frame pool can address.
 func (d *protoDecoder) maxFrames() int {
-	return int(min(int64(d.size)*maxFramesPerByte+1<<20, math.MaxInt32))
+	return int(min(int64(d.size)*maxFramesPerByte+1<<16, math.MaxInt32))
 }
 
 // countFrames returns how many frames the samples hold in all, so the frame
