@@ -62,7 +62,8 @@ func heapdiffBinary(t *testing.T) string {
 // badCase is one run of the real CLI on a bad, odd or hostile input.
 type badCase struct {
 	name  string   // the case, and the file in testdata/bad it reads, if any
-	args  []string // arguments after "heapdiff compare"
+	cmd   string   // the subcommand; default compare
+	args  []string // arguments after "heapdiff CMD"
 	dir   string   // working directory; default testdata/bad
 	exit  int
 	names []string // the file names the one line on stderr must carry
@@ -123,7 +124,9 @@ func TestBadInputs(t *testing.T) {
 		{name: "a directory", args: []string{".", goodFile}, exit: exitError, names: []string{"."}, say: "load .: is a directory, not a profile"},
 		failing("missing.pb.gz", "missing.pb.gz: no such file"),
 	}
-	cases = append(cases, unreadableCase(t), nonUTF8Case(t))
+	cases = append(cases, unreadableCase(t), nonUTF8Case(t), trendCase(t),
+		badCase{name: "check on the bomb", cmd: "check", args: []string{"bomb.pb.gz", goodFile, "--max-growth", "1MB", "--max-size", "16MiB"},
+			exit: exitError, names: []string{"bomb.pb.gz"}, say: "exceeds the limit of 16777216 bytes", maxRSS: 256 << 20})
 
 	// Every file of testdata/bad has a case.
 	files, err := os.ReadDir(badDir)
@@ -151,7 +154,11 @@ func TestBadInputs(t *testing.T) {
 func runBadCase(t *testing.T, bin string, c badCase) {
 	ctx, cancel := context.WithTimeout(context.Background(), caseTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"compare"}, c.args...)...)
+	sub := c.cmd
+	if sub == "" {
+		sub = "compare"
+	}
+	cmd := exec.CommandContext(ctx, bin, append([]string{sub}, c.args...)...)
 	cmd.Dir = badDir
 	if c.dir != "" {
 		cmd.Dir = c.dir
@@ -261,6 +268,18 @@ func unreadableCase(t *testing.T) badCase {
 		}
 	}
 	return c
+}
+
+// trendCase is a series of good snapshots and one hostile one: trend must
+// name the hostile one.
+func trendCase(t *testing.T) badCase {
+	dir := t.TempDir()
+	for _, name := range []string{"heap-01.pb.gz", "heap-02.pb.gz", "heap-03.pb.gz"} {
+		copyFile(t, "../../testdata/leaky/"+name, filepath.Join(dir, name), 0o644)
+	}
+	copyFile(t, filepath.Join(badDir, "framebomb.pb"), filepath.Join(dir, "heap-04.pb.gz"), 0o644)
+	return badCase{name: "trend with a frame bomb among snapshots", cmd: "trend", dir: dir, args: []string{"."}, exit: exitError,
+		names: []string{"heap-04.pb.gz"}, say: "its samples expand to more than"}
 }
 
 // nonUTF8Case gives random bytes a file name that is not valid UTF-8: the
