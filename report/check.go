@@ -297,7 +297,7 @@ func CheckCSV(w io.Writer, bc *diff.BudgetCheck) error {
 		cw.Write([]string{r.Measure.Key(), formatFloat(r.Max), name, formatFloat(r.Value), formatFloat(r.Noise),
 			strconv.FormatBool(r.Significant), strconv.FormatBool(r.Over)})
 		for _, s := range r.Sites {
-			cw.Write([]string{r.Measure.Key(), formatFloat(r.Max), s.Name, formatFloat(s.Value), formatFloat(s.Noise), "true", "true"})
+			cw.Write([]string{r.Measure.Key(), formatFloat(r.Max), csvText(s.Name), formatFloat(s.Value), formatFloat(s.Noise), "true", "true"})
 		}
 	}
 	cw.Flush()

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/heapdiff/heapdiff/diff"
 )
@@ -40,7 +41,7 @@ func CSV(w io.Writer, c *diff.Comparison) error {
 	}
 	var obj *diff.ObjectChange
 	write := func(name, function, file, line string, flat, cum []diff.Change) error {
-		rec := []string{name, function, file, line}
+		rec := []string{csvText(name), csvText(function), csvText(file), line}
 		rec = appendChanges(rec, c, flat)
 		if c.Cum {
 			rec = appendChanges(rec, c, cum)
@@ -98,4 +99,15 @@ func appendChanges(rec []string, c *diff.Comparison, changes []diff.Change) []st
 			strconv.FormatBool(ch.Significant))
 	}
 	return rec
+}
+
+// csvText keeps a text cell from being read as a formula: spreadsheets run a
+// cell that starts with =, +, -, @, tab or carriage return, and names come
+// from profiles, which anyone can write. Such a cell gets a leading ' (the
+// usual defence); no real function or file name starts that way.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

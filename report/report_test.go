@@ -256,3 +256,40 @@ func TestFormatForPath(t *testing.T) {
 		t.Error("a name without extension picked a format")
 	}
 }
+
+// TestCSVCellsAreNotFormulas checks that a name crafted as a spreadsheet
+// formula stays text in every CSV heapdiff writes.
+func TestCSVCellsAreNotFormulas(t *testing.T) {
+	evil := `=HYPERLINK("http://x","click")`
+	mk := func(name string, v int64) *profile.Profile {
+		return &profile.Profile{
+			Name:        name,
+			SampleTypes: []profile.ValueType{{Type: "inuse_space", Unit: "bytes"}},
+			Frames:      []profile.Frame{{Function: evil, File: "@evil.go", Line: 1}},
+			Stacks:      []profile.Stack{{Frames: []int32{0}, Values: []int64{v}}},
+		}
+	}
+	c, err := diff.Compare(mk("a", 10), mk("b", 20), diff.Options{By: diff.ByFunc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := CSV(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cell := range recs[1][:3] {
+		if cell[0] != '\'' {
+			t.Errorf("cell %q starts a formula", cell)
+		}
+	}
+	if recs[1][1] != "'"+evil {
+		t.Errorf("the function cell is %q, want the name behind a quote", recs[1][1])
+	}
+	if got := csvText("main.main"); got != "main.main" {
+		t.Errorf("an ordinary name changed: %q", got)
+	}
+}

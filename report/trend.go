@@ -357,7 +357,7 @@ func TrendCSV(w io.Writer, t *diff.Trend) error {
 		if r, ok := t.RatePerHour(s); ok {
 			rate = formatFloat(r)
 		}
-		rec := []string{rank, s.Name, function, file, line, s.Shape.Key(), stopped,
+		rec := []string{rank, csvText(s.Name), csvText(function), csvText(file), line, s.Shape.Key(), stopped,
 			formatFloat(s.Fit.Slope), formatFloat(s.Fit.SlopeNoise), strconv.FormatBool(s.Fit.Significant()), rate,
 			formatFloat(s.Fit.R2), strconv.FormatInt(s.Growth.Base, 10), strconv.FormatInt(s.Growth.Target, 10),
 			strconv.FormatInt(s.Growth.Delta(), 10), formatFloat(s.Growth.Noise), strconv.FormatBool(s.Growth.Significant),
