@@ -95,7 +95,10 @@ func (a *accumulator) rows() []Row {
 			(!a.hasCum || allZero(a.side[0].cum[lo:hi]) && allZero(a.side[1].cum[lo:hi])) {
 			continue
 		}
-		r := Row{Name: info.name, Frames: info.frames, Flat: make([]Change, nt)}
+		r := Row{Name: info.name, Frames: info.frames, Flat: make([]Change, nt), order: int32(g)}
+		if info.pf != nil {
+			r.pending = &a.infos[g] // named once it is known to be shown
+		}
 		for t := 0; t < nt; t++ {
 			r.Flat[t] = change(a.side[0].flat[lo+t], a.side[1].flat[lo+t], a.side[0].flatVar[lo+t], a.side[1].flatVar[lo+t])
 		}

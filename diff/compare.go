@@ -121,6 +121,12 @@ type Row struct {
 	Flat []Change
 	// Cum holds cumulative changes, when Options.Cum was set.
 	Cum []Change
+
+	// pending, until Compare names the row, is the stack group whose name
+	// and frames are built only for the rows kept (see groupInfo).
+	pending *groupInfo
+	// order is the group's index, to sort rows of equal change and name.
+	order int32
 	// Objects counts new and deleted objects by id, for heap snapshots
 	// compared by class whose ids match; nil otherwise.
 	Objects *ObjectChange
@@ -218,6 +224,12 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	if opts.Top > 0 && len(c.Rows) > opts.Top {
 		c.Rest = sumRows(c.Rows[opts.Top:], len(types))
 		c.Rows = c.Rows[:opts.Top:opts.Top]
+	}
+	for i := range c.Rows {
+		if r := &c.Rows[i]; r.pending != nil {
+			r.Name, r.Frames = r.pending.resolve()
+			r.pending = nil
+		}
 	}
 	return c, nil
 }

@@ -405,3 +405,26 @@ func TestWarnings(t *testing.T) {
 func hasWarning(c *Comparison, s string) bool {
 	return slices.ContainsFunc(c.Warnings, func(e error) bool { return strings.Contains(e.Error(), s) })
 }
+
+// TestStackRowsAreNamedWhenKept checks the deferred naming of stack rows:
+// with Top, the kept rows are the full comparison's first rows, with the
+// same names and frames.
+func TestStackRowsAreNamedWhenKept(t *testing.T) {
+	a, b := load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz")
+	all := compare(t, a, b, Options{By: ByStack, Cum: true})
+	top := compare(t, a, b, Options{By: ByStack, Cum: true, Top: 4})
+	for i, r := range top.Rows {
+		want := all.Rows[i]
+		if r.Name == "" || r.Name != want.Name || len(r.Frames) != len(want.Frames) || r.Frames[0] != want.Frames[0] {
+			t.Errorf("row %d: %q with %d frames; the full comparison has %q with %d", i, r.Name, len(r.Frames), want.Name, len(want.Frames))
+		}
+		if !strings.Contains(r.Name, " < ") || r.pending != nil {
+			t.Errorf("row %d is not a named stack: %q", i, r.Name)
+		}
+	}
+	for _, r := range all.Rows {
+		if r.Name == "" || r.pending != nil {
+			t.Fatalf("an unnamed row in the full comparison: %+v", r.Flat)
+		}
+	}
+}

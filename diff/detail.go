@@ -490,8 +490,7 @@ func (e *explainer) rowStacks(c *Comparison, scale []float64, lim Limits) ([][]S
 		g := sums.row
 		i, ok := groupRow[g]
 		if !ok {
-			info := e.acc.infos[g]
-			i, ok = rowIndex[rowKey(info.name, info.frames)]
+			i, ok = rowIndex[rowKey(e.acc.infos[g].resolve())]
 			if !ok {
 				i = -1 // a row with no value left, or cut by Top
 			}

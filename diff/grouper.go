@@ -2,6 +2,7 @@ package diff
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/heapdiff/heapdiff/profile"
@@ -23,6 +24,26 @@ type grouper struct {
 type groupInfo struct {
 	name   string
 	frames []profile.Frame
+	// A stack group keeps its frames as indexes until its row is shown
+	// (resolve): named, a deep stack costs kilobytes, and --by stack makes
+	// a group of every stack, most of which --top or the HTML table cut.
+	pf    *profileFrames
+	stack []int32
+}
+
+// resolve returns the group's name and frames, building a stack group's
+// (without keeping them: the caller keeps what it shows).
+func (gi *groupInfo) resolve() (string, []profile.Frame) {
+	if gi.pf == nil {
+		return gi.name, gi.frames
+	}
+	fs := make([]profile.Frame, len(gi.stack))
+	names := make([]string, len(gi.stack))
+	for i, f := range gi.stack {
+		fs[i] = gi.pf.frames[f]
+		names[i] = fs[i].String()
+	}
+	return strings.Join(names, " < "), fs
 }
 
 func newGrouper(opts Options) *grouper {
@@ -215,13 +236,7 @@ func (g *grouper) stackGroup(pf *profileFrames, frames []int32, scratch []byte) 
 		return k, scratch
 	}
 	k := g.group(string(scratch), func() groupInfo {
-		fs := make([]profile.Frame, len(frames))
-		names := make([]string, len(frames))
-		for i, f := range frames {
-			fs[i] = pf.frames[f]
-			names[i] = fs[i].String()
-		}
-		return groupInfo{name: strings.Join(names, " < "), frames: fs}
+		return groupInfo{pf: pf, stack: slices.Clone(frames)}
 	})
 	return k, scratch
 }

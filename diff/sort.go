@@ -30,8 +30,9 @@ func abs64(x int64) int64 {
 
 // sortRows sorts rows by the change of sample type t: significant growth first
 // (largest first), then significant shrinkage (largest first), then changes
-// within noise (largest first), then unchanged rows (largest first); names
-// break ties so the order is deterministic.
+// within noise (largest first), then unchanged rows (largest first); names,
+// then the order groups were first seen in, break ties so the order is
+// deterministic (stack rows are not named yet when they are sorted).
 func sortRows(rows []Row, t int) {
 	slices.SortStableFunc(rows, func(a, b Row) int {
 		ca, cb := a.Flat[t], b.Flat[t]
@@ -47,6 +48,9 @@ func sortRows(rows []Row, t int) {
 		if r != 0 {
 			return r
 		}
-		return cmp.Compare(a.Name, b.Name)
+		if r := cmp.Compare(a.Name, b.Name); r != 0 {
+			return r
+		}
+		return cmp.Compare(a.order, b.order) // unnamed stack rows: first seen first
 	})
 }

@@ -229,7 +229,8 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 			nonZero = nonZero || vals[j] != 0
 		}
 		if nonZero {
-			t.Sites = append(t.Sites, newSeries(info.name, info.frames, x, vals, vars))
+			name, frames := info.resolve()
+			t.Sites = append(t.Sites, newSeries(name, frames, x, vals, vars))
 		}
 	}
 	rankSeries(t.Sites)

@@ -17,6 +17,11 @@ import (
 	"github.com/heapdiff/heapdiff/diff"
 )
 
+// HTMLMaxRows is how many rows the HTML report's table shows; the rest are
+// summed in one row. A comparison meant only for HTML needs no more rows than
+// this (diff.Options.Top), which spares naming every stack of --by stack.
+const HTMLMaxRows = 1000
+
 // Format names an output format.
 type Format string
 

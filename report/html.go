@@ -41,7 +41,7 @@ var EChartsVersion = strings.TrimSpace(echartsVersion)
 // enough to mail and quick to open.
 const (
 	// htmlMaxRows caps the table; the rows beyond are summed in one row.
-	htmlMaxRows = 1000
+	htmlMaxRows = HTMLMaxRows
 	// htmlSitesPerType is how many sites, by growth of each sample type,
 	// the treemap gets; the growth of the rest is summed per type.
 	htmlSitesPerType = 150

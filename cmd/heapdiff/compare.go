@@ -120,6 +120,9 @@ func runCompare(s *streams, opts *compareOptions) error {
 		// purpose) have one row per class, whatever --by asked for.
 		diffOpts.By = diff.ByClass
 	}
+	if format == report.FormatHTML && (diffOpts.Top == 0 || diffOpts.Top > report.HTMLMaxRows) {
+		diffOpts.Top = report.HTMLMaxRows // the page's table shows no more; it sums the rest
+	}
 	cmp, err := diff.Compare(profiles[0], profiles[1], diffOpts)
 	if err != nil {
 		return err
