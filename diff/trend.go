@@ -27,7 +27,15 @@ type TrendOptions struct {
 	// different processes or have different sample types; without it the
 	// trend fails with an error wrapping ErrMixed.
 	AllowMixed bool
+	// MinSnapshots is the fewest snapshots Trend accepts: 2 (and never
+	// less) is enough for a rate, as a budget check needs; judging a shape
+	// needs 3, since two points always lie on a line.
+	MinSnapshots int
 }
+
+// ErrTooFewSnapshots is wrapped by Trend when it has fewer snapshots than
+// TrendOptions.MinSnapshots.
+var ErrTooFewSnapshots = errors.New("too few snapshots")
 
 // Series is one group's values across the snapshots of a trend, and what
 // they say.
@@ -180,8 +188,8 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 // computes every group's series, fit and shape.
 func (b *TrendBuilder) Trend() (*Trend, error) {
 	n := len(b.snaps)
-	if n < 2 {
-		return nil, fmt.Errorf("a trend needs at least two snapshots, got %d", n)
+	if least := max(2, b.opts.MinSnapshots); n < least {
+		return nil, fmt.Errorf("%w: a trend needs at least %d, got %d", ErrTooFewSnapshots, least, n)
 	}
 	t := &Trend{By: b.opts.By, Type: b.typ, Warnings: slices.Clone(b.warns)}
 	order, timed, warn := timeOrder(b.snaps)
@@ -305,7 +313,11 @@ func timeOrder(snaps []Source) (order []int, timed bool, warn error) {
 		}
 	}
 	if len(untimed) > 0 {
-		return order, false, fmt.Errorf("%s carries no time, so snapshots are taken in the order given and rates are per snapshot", nameList(untimed))
+		verb := "carries"
+		if len(untimed) > 1 {
+			verb = "carry"
+		}
+		return order, false, fmt.Errorf("%s %s no time, so snapshots are taken in the order given and rates are per snapshot", nameList(untimed), verb)
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return snaps[a].Time.Compare(snaps[b].Time) })
 	if snaps[order[0]].Time.Equal(snaps[order[len(order)-1]].Time) {

@@ -182,7 +182,7 @@ func TestTrendWithoutTimesUsesFileOrder(t *testing.T) {
 		untimed[i] = &c
 	}
 	tr := trendOf(t, untimed, TrendOptions{Options: Options{By: ByFunc}})
-	if tr.Timed || tr.Span != 0 || len(tr.Warnings) == 0 || !strings.Contains(tr.Warnings[0].Error(), "carries no time") {
+	if tr.Timed || tr.Span != 0 || len(tr.Warnings) == 0 || !strings.Contains(tr.Warnings[0].Error(), "carry no time") {
 		t.Fatalf("timed %v, span %v, warnings %v", tr.Timed, tr.Span, tr.Warnings)
 	}
 	if _, ok := tr.RatePerHour(&tr.Total); ok {
@@ -249,8 +249,14 @@ func TestTrendRefusesMixedSnapshots(t *testing.T) {
 	if err := b.Add(&allocOnly); err == nil || !strings.Contains(err.Error(), "no sample type inuse_space") {
 		t.Errorf("a snapshot without the followed type: %v", err)
 	}
-	if _, err := NewTrend(TrendOptions{}).Trend(); err == nil || !strings.Contains(err.Error(), "at least two") {
+	if _, err := NewTrend(TrendOptions{}).Trend(); !errors.Is(err, ErrTooFewSnapshots) || !strings.Contains(err.Error(), "at least 2, got 0") {
 		t.Errorf("an empty trend: %v", err)
+	}
+	two := NewTrend(TrendOptions{MinSnapshots: 3})
+	two.Add(ps[0])
+	two.Add(ps[0])
+	if _, err := two.Trend(); !errors.Is(err, ErrTooFewSnapshots) || !strings.Contains(err.Error(), "at least 3, got 2") {
+		t.Errorf("two snapshots where three are needed: %v", err)
 	}
 }
 

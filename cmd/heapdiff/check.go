@@ -123,7 +123,7 @@ func (opts *checkOptions) judge(s *streams, limits []diff.Limit) (*diff.BudgetCh
 		if err != nil {
 			return nil, err
 		}
-		t, err := buildTrend(s, paths, &opts.seriesFlags, 0)
+		t, err := buildTrend(s, paths, &opts.seriesFlags, 0, 2)
 		if err != nil {
 			return nil, err
 		}

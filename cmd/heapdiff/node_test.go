@@ -59,3 +59,13 @@ func TestCompareDatadogPprof(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, output:\n%s", code, errOut, out)
 	}
 }
+
+// TestTrendOfSnapshotsIsByClass checks that a series of class views is
+// labelled by class, as compare labels a pair.
+func TestTrendOfSnapshotsIsByClass(t *testing.T) {
+	snaps := []string{nodeData + "leaky-before.heapsnapshot.gz", nodeData + "leaky-after.heapsnapshot.gz", nodeData + "leaky-after.heapsnapshot.gz"}
+	code, out, errOut := runCLI(t, nil, append([]string{"trend", "-f", "json"}, snaps...)...)
+	if code != 0 || !strings.Contains(out, `"by": "class"`) {
+		t.Errorf("exit %d, stderr %q, output:\n%.300s", code, errOut, out)
+	}
+}

@@ -163,18 +163,33 @@ func loadSeries(s *streams, paths []string, opts profile.Options, add func(*prof
 }
 
 // buildTrend loads a series of profiles into a trend.
-func buildTrend(s *streams, paths []string, sf *seriesFlags, top int) (*diff.Trend, error) {
+func buildTrend(s *streams, paths []string, sf *seriesFlags, top, minSnapshots int) (*diff.Trend, error) {
 	opts, err := sf.trendOptions(top)
 	if err != nil {
 		return nil, err
 	}
+	opts.MinSnapshots = minSnapshots
 	loadOpts, err := loadOptions(s, sf.MaxSize, paths...)
 	if err != nil {
 		return nil, err
 	}
-	b := diff.NewTrend(opts)
-	if err := loadSeries(s, paths, loadOpts, b.Add); err != nil {
+	// The builder is made when the first profile is in: heap snapshots
+	// without allocation traces hold one row per class, whatever --by says.
+	var b *diff.TrendBuilder
+	add := func(p *profile.Profile) error {
+		if b == nil {
+			if p.IsClassView() {
+				opts.By = diff.ByClass
+			}
+			b = diff.NewTrend(opts)
+		}
+		return b.Add(p)
+	}
+	if err := loadSeries(s, paths, loadOpts, add); err != nil {
 		return nil, explainMixed(err)
+	}
+	if b == nil {
+		b = diff.NewTrend(opts)
 	}
 	t, err := b.Trend()
 	return t, explainMixed(err)

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/report"
 )
 
@@ -83,7 +85,12 @@ func runTrend(s *streams, opts *trendOptions) error {
 	if err != nil {
 		return err
 	}
-	t, err := buildTrend(s, paths, &opts.seriesFlags, opts.Top)
+	// Two points always lie on a line: they cannot tell a leak from a
+	// plateau or a sawtooth caught high.
+	t, err := buildTrend(s, paths, &opts.seriesFlags, opts.Top, 3)
+	if errors.Is(err, diff.ErrTooFewSnapshots) && len(paths) == 2 {
+		return fmt.Errorf("%w, to judge a shape: two points always fit a line; compare two with: heapdiff compare BASE TARGET", err)
+	}
 	if err != nil {
 		return err
 	}
