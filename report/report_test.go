@@ -293,3 +293,41 @@ func TestCSVCellsAreNotFormulas(t *testing.T) {
 		t.Errorf("an ordinary name changed: %q", got)
 	}
 }
+
+// TestTextFoldsAgentComments checks that the agent's metadata comments are
+// folded into a few readable lines, and other comments kept as they are.
+func TestTextFoldsAgentComments(t *testing.T) {
+	comments := []string{"heapdiff.trigger=signal", "heapdiff.time=2026-11-27T00:10:25Z", "heapdiff.host=bot1",
+		"heapdiff.pid=4242", "heapdiff.rss_bytes=10907648", "heapdiff.live_heap_bytes=4513272",
+		"heapdiff.gomemlimit_bytes=unlimited", "heapdiff.growth_bytes_per_hour=1048576", "note=kept as written"}
+	p := &profile.Profile{
+		Name:        "a",
+		SampleTypes: []profile.ValueType{{Type: "inuse_space", Unit: "bytes"}},
+		Comments:    comments,
+		Frames:      []profile.Frame{{Function: "main.f", File: "main.go", Line: 1}},
+		Stacks:      []profile.Stack{{Frames: []int32{0}, Values: []int64{1}}},
+	}
+	c, err := diff.Compare(p, p, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Text(&buf, c, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"# trigger=signal  host=bot1  pid=4242  rss=10.4MiB  live_heap=4.3MiB", "gomemlimit=unlimited",
+		"growth=+1.0MiB/h", "        # note=kept as written\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "        # ") && len(line) > len("        # ")+96 {
+			t.Errorf("a folded line is wider than 96 columns: %q", line)
+		}
+	}
+	if strings.Contains(out, "heapdiff.") || strings.Contains(out, "2026-11-27T00:10:25Z") {
+		t.Errorf("agent keys or the time are shown raw:\n%s", out)
+	}
+}

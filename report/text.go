@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -197,9 +198,50 @@ func formatDuration(d time.Duration) string {
 	return s
 }
 
+// writeComments prints a profile's comments under its name. The metadata
+// heapdiff's agent writes, one "heapdiff.key=value" comment per figure, is
+// folded into a few lines of key=value pairs, sizes in IEC units, without
+// the time the header already shows; other comments print one per line.
 func writeComments(w io.Writer, comments []string) {
+	var pairs []string
 	for _, c := range comments {
-		fmt.Fprintf(w, "        # %s\n", c)
+		key, value, ok := strings.Cut(strings.TrimPrefix(c, "heapdiff."), "=")
+		if !strings.HasPrefix(c, "heapdiff.") || !ok || strings.ContainsAny(key, " \t") {
+			fmt.Fprintf(w, "        # %s\n", c)
+			continue
+		}
+		if key == "time" {
+			continue
+		}
+		n, err := strconv.ParseFloat(value, 64)
+		switch {
+		case strings.HasSuffix(key, "_bytes_per_hour"):
+			key = strings.TrimSuffix(key, "_bytes_per_hour")
+			if err == nil {
+				value = formatValue(n, "bytes", true) + "/h"
+			}
+		case strings.HasSuffix(key, "_bytes"):
+			key = strings.TrimSuffix(key, "_bytes")
+			if err == nil {
+				value = formatValue(n, "bytes", false)
+			}
+		}
+		pairs = append(pairs, key+"="+value)
+	}
+	const width = 96
+	line := ""
+	for _, p := range pairs {
+		if line != "" && len(line)+2+len(p) > width {
+			fmt.Fprintf(w, "        # %s\n", line)
+			line = ""
+		}
+		if line != "" {
+			line += "  "
+		}
+		line += p
+	}
+	if line != "" {
+		fmt.Fprintf(w, "        # %s\n", line)
 	}
 }
 
