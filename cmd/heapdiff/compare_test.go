@@ -153,6 +153,10 @@ func TestCompareErrors(t *testing.T) {
 		{[]string{"compare", base, target, "--max-size", "lots"}, exitUsage, "--max-size"},
 		{[]string{"compare", "-", "-"}, exitUsage, "only one profile"},
 		{[]string{"compare", base, filepath.Join(dir, "missing.pb.gz")}, exitError, "missing.pb.gz: no such file"},
+		// A runtime error is exit 1 whatever words it holds.
+		{[]string{"compare", base, filepath.Join(dir, "x accepts y")}, exitError, "x accepts y: no such file"},
+		{[]string{"compare", base, filepath.Join(dir, "unknown command.pb")}, exitError, "no such file"},
+		{[]string{"nosuchcommand"}, exitUsage, `unknown command "nosuchcommand"`},
 		{[]string{"compare", dir, target}, exitError, "is a directory"},
 		{[]string{"compare", empty, target}, exitError, "empty.pb.gz: empty file"},
 		{[]string{"compare", notProfile, target}, exitError, "notes.txt: not a profile"},

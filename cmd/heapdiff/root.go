@@ -83,7 +83,33 @@ fast, and whether the change is beyond sampling noise.`,
 	for _, add := range extraCommands {
 		root.AddCommand(add(s))
 	}
+	markRunErrors(root)
 	return root
+}
+
+// ranError marks an error returned by a command's RunE: the command line was
+// understood and the work failed (exit 1), unless the command itself said it
+// was a usage error. Errors without the mark come from cobra before RunE ran:
+// an unknown command, flag or argument count (exit 2).
+type ranError struct{ err error }
+
+func (e ranError) Error() string { return e.err.Error() }
+func (e ranError) Unwrap() error { return e.err }
+
+// markRunErrors wraps the RunE of c and its subcommands so their errors
+// carry ranError.
+func markRunErrors(c *cobra.Command) {
+	if runE := c.RunE; runE != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if err := runE(cmd, args); err != nil {
+				return ranError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRunErrors(sub)
+	}
 }
 
 // extraCommands lets each command file register itself from an init function,
@@ -108,22 +134,11 @@ func run(args []string, s *streams) int {
 	}
 	fmt.Fprintf(s.ErrOut, "heapdiff: %s\n", oneLine(err.Error()))
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsageError(err) {
+	var ran ranError
+	if errors.As(err, &ue) || !errors.As(err, &ran) {
 		return exitUsage
 	}
 	return exitError
-}
-
-// isCobraUsageError recognises the argument-count and unknown-command errors
-// cobra returns as plain errors.
-func isCobraUsageError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand flag", "invalid argument"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // oneLine folds a message onto one line so every error is a single line.
