@@ -343,21 +343,37 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // wholeTotals replaces the total of each type whose values overlap between
 // stacks (profile.Profile.Whole: a heap snapshot's retained sizes) by the
 // profiles' whole values, since the sum of the rows counts memory twice. A
-// filter leaves no whole value to take: the total is then the rows' sum, and
-// a warning says what it is.
+// filter or normalization leaves no whole value to take: the total is then
+// the rows' sum, and a warning says what it is.
 func wholeTotals(c *Comparison, base, target *profile.Profile, opts Options) []error {
 	var warnings []error
 	for t, typ := range c.Types {
-		bw, inBase := base.Whole[typ.Type]
-		tw, inTarget := target.Whole[typ.Type]
+		bw, inBase, bOK := wholeTotal(base, typ.Type, opts)
+		tw, inTarget, tOK := wholeTotal(target, typ.Type, opts)
 		if !inBase && !inTarget {
 			continue
 		}
-		if inBase && inTarget && opts.Focus == nil && opts.Ignore == nil && opts.Hide == nil && !opts.Normalize {
+		if bOK && tOK && !opts.Normalize {
 			c.Total[t] = change(bw, tw, 0, 0)
 			continue
 		}
-		warnings = append(warnings, fmt.Errorf("the %s total is the sum of rows whose values overlap (each counts what it retains), not the size of the heap", typ.Type))
+		warnings = append(warnings, overlapWarning(typ.Type))
 	}
 	return warnings
+}
+
+// wholeTotal says whether the values of sample type typ overlap between p's
+// stacks (profile.Profile.Whole), and if so gives p's whole value of it,
+// with ok set when opts filter nothing, so that the whole value is the
+// total of what is compared. Compare and TrendBuilder both take totals
+// through it.
+func wholeTotal(p *profile.Profile, typ string, opts Options) (whole int64, overlaps, ok bool) {
+	whole, overlaps = p.Whole[typ]
+	ok = overlaps && opts.Focus == nil && opts.Ignore == nil && opts.Hide == nil
+	return whole, overlaps, ok
+}
+
+// overlapWarning says that a total is the sum of rows whose values overlap.
+func overlapWarning(typ string) error {
+	return fmt.Errorf("the %s total is the sum of rows whose values overlap (each counts what it retains), not the size of the heap", typ)
 }

@@ -54,9 +54,9 @@
 //
 // A TrendBuilder follows one process over many snapshots. Each profile is
 // reduced, as it is added, to the values of one sample type per group (the
-// same groupings, sample-index rules, filters and noise model as Compare), so
-// memory grows with groups × snapshots and never holds a profile longer than
-// Add does. Trend then orders the snapshots by their time (in the order added,
+// same groupings, sample-index rules, filters, totals and noise model as
+// Compare: a retained size's total is the whole heap's), so memory grows
+// with groups × snapshots and never holds a profile longer than Add does. Trend then orders the snapshots by their time (in the order added,
 // with a warning, when one has none) and refuses (ErrMixed, unless
 // TrendOptions.AllowMixed) snapshots whose sample types differ, whose comments
 // name different processes (host= and pid=, as heapdiff's agent writes them),

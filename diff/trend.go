@@ -78,7 +78,9 @@ type Trend struct {
 	Timed bool
 	// Span is the time from the first snapshot to the last (0 when untimed).
 	Span time.Duration
-	// Total is the series of the whole profile (after Focus and Ignore).
+	// Total is the series of the whole profile (after Focus and Ignore). For
+	// a type whose values overlap (retained sizes, profile.Profile.Whole) it
+	// is each snapshot's whole value when no filter is set, as in Compare.
 	Total Series
 	// Sites holds a series for every group with a non-zero value in some
 	// snapshot, ranked: steady growth first, then plateau, sawtooth/noisy,
@@ -114,6 +116,9 @@ type TrendBuilder struct {
 	snaps []Source
 	cols  []column
 	warns []error
+	// overlapWarned is set once a snapshot's total had to be the sum of
+	// overlapping values (see wholeTotal).
+	overlapWarned bool
 }
 
 // column is one snapshot reduced: the followed type's value and variance of
@@ -178,6 +183,14 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 	for k := range col.vals {
 		col.vals[k] = r.flat[k*nt+t]
 		col.vars[k] = r.flatVar[k*nt+t]
+	}
+	if whole, overlaps, ok := wholeTotal(p, b.typ.Type, b.opts.Options); ok {
+		// The values overlap (retained sizes): their sum counts memory
+		// more than once, so the total is the whole heap's, as in Compare.
+		col.total, col.totalVar = whole, 0
+	} else if overlaps && !b.overlapWarned {
+		b.warns = append(b.warns, overlapWarning(b.typ.Type))
+		b.overlapWarned = true
 	}
 	b.cols = append(b.cols, col)
 	b.snaps = append(b.snaps, source(p))

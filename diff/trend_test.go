@@ -503,3 +503,37 @@ func BenchmarkTrendAdd(b *testing.B) {
 	b.ReportMetric(float64(kept)/float64(b.N), "kept-B/snapshot")
 	b.ReportMetric(float64(profileBytes), "profile-B")
 }
+
+// TestTrendTotalOfRetainedSizes checks that a trend of heap snapshots
+// following retained_size takes each snapshot's total from its whole heap,
+// as Compare does, not from the sum of overlapping retained sizes; and that
+// under a filter, which leaves no whole value, it says so.
+func TestTrendTotalOfRetainedSizes(t *testing.T) {
+	ps := loadNode(t, "leaky-before.heapsnapshot.gz", "leaky-after.heapsnapshot.gz")
+	opts := Options{SampleIndex: profile.SnapshotRetainedSize.Type}
+	c := compare(t, ps[0], ps[1], opts)
+	tr := trendOf(t, []*profile.Profile{ps[0], ps[1], ps[1]}, TrendOptions{Options: opts})
+	if tr.Total.Growth != c.Total[c.Index] {
+		t.Errorf("total growth %+v, compare %+v", tr.Total.Growth, c.Total[c.Index])
+	}
+	if w := ps[0].Whole[opts.SampleIndex]; tr.Total.Values[0] != w {
+		t.Errorf("first total %d, the snapshot's whole retained size %d", tr.Total.Values[0], w)
+	}
+	for _, w := range tr.Warnings {
+		if strings.Contains(w.Error(), "overlap") {
+			t.Errorf("unfiltered trend warns: %v", w)
+		}
+	}
+
+	opts.Focus = regexp.MustCompile(`Session`)
+	tr = trendOf(t, ps, TrendOptions{Options: opts})
+	var warned int
+	for _, w := range tr.Warnings {
+		if strings.Contains(w.Error(), "overlap") {
+			warned++
+		}
+	}
+	if warned != 1 {
+		t.Errorf("filtered trend: %d overlap warnings, want 1: %v", warned, tr.Warnings)
+	}
+}
