@@ -238,6 +238,20 @@ func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
 // order is not Node's), and returns the role of each node and edge field.
 func (g *v8Graph) readMeta(m *v8Meta) (nodeRoles, edgeRoles []int, err error) {
 	nf, ef := m.Meta.NodeFields, m.Meta.EdgeFields
+	// A field listed twice would give a node two values for one role and
+	// leave the columns of different lengths.
+	for _, fields := range []struct {
+		what  string
+		names []string
+	}{{"node_fields", nf}, {"edge_fields", ef}} {
+		seen := make(map[string]bool, len(fields.names))
+		for _, f := range fields.names {
+			if seen[f] {
+				return nil, nil, fmt.Errorf("%w: snapshot.meta.%s lists %q twice", ErrMalformed, fields.what, f)
+			}
+			seen[f] = true
+		}
+	}
 	nodeRoles = make([]int, len(nf))
 	for i, f := range nf {
 		switch f {
@@ -344,7 +358,12 @@ func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 	err := s.uints(func(v uint64) error {
 		switch roles[k] {
 		case fieldType:
-			g.typ = append(g.typ, uint8(min(v, 255)))
+			// Types are stored in a byte; clamping would alias a larger
+			// one to type 255.
+			if v > math.MaxUint8 {
+				return s.syntaxError("node type %d is out of range (at most 255)", v)
+			}
+			g.typ = append(g.typ, uint8(v))
 		case fieldName:
 			if v > math.MaxUint32 {
 				return s.syntaxError("node name index %d out of range", v)
@@ -381,6 +400,17 @@ func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 	if len(g.typ) == 0 {
 		return fmt.Errorf("%w: the snapshot has no nodes", ErrMalformed)
 	}
+	return g.checkColumns()
+}
+
+// checkColumns verifies that every node has exactly one value in each
+// column, which neededStrings and the analysis index by ordinal.
+func (g *v8Graph) checkColumns() error {
+	n := len(g.typ)
+	if len(g.name) != n || len(g.id) != n || len(g.self) != n || len(g.firstEdge) != n+1 || g.trace != nil && len(g.trace) != n {
+		return fmt.Errorf("%w: the nodes' fields do not line up (%d types, %d names, %d ids, %d sizes, %d edge counts)",
+			ErrMalformed, n, len(g.name), len(g.id), len(g.self), len(g.firstEdge)-1)
+	}
 	return nil
 }
 
@@ -408,7 +438,10 @@ func (g *v8Graph) readEdges(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 		if to%nf != 0 || to/nf > math.MaxUint32 {
 			return s.syntaxError("edge to_node %d is not a node index", to)
 		}
-		g.etype = append(g.etype, uint8(min(typ, 255)))
+		if typ > math.MaxUint8 {
+			return s.syntaxError("edge type %d is out of range (at most 255)", typ)
+		}
+		g.etype = append(g.etype, uint8(typ))
 		g.eto = append(g.eto, uint32(to/nf))
 		if int(typ) == internalType {
 			g.eintName = append(g.eintName, uint32(min(name, math.MaxUint32)))
@@ -602,6 +635,9 @@ func (g *v8Graph) readTraceTree(s *jsonScanner, fields []string) error {
 // check validates the decoded graph: edge counts match the edges, every
 // edge points at a node, the root exists.
 func (g *v8Graph) check(m *v8Meta) error {
+	if err := g.checkColumns(); err != nil {
+		return err
+	}
 	n := len(g.typ)
 	if got := g.firstEdge[n]; int(got) != len(g.eto) {
 		return fmt.Errorf("%w: the nodes' edge counts add up to %d, but the edges array holds %d edges", ErrMalformed, got, len(g.eto))
