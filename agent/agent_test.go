@@ -173,6 +173,51 @@ func TestRetentionKeepsBaselineAndForeignFiles(t *testing.T) {
 	}
 }
 
+// Replicas sharing a directory: retention removes this host's snapshots
+// (this process's and earlier ones') but never another host's, nor a pulled
+// one, and does not count them toward the bounds.
+func TestRetentionLeavesOtherHostsAlone(t *testing.T) {
+	dir := t.TempDir()
+	host := defaultConfig().host
+	old := time.Now().Add(-time.Hour).UTC()
+	others := []string{
+		snapshot.Name{Time: old, Host: "otherhost", PID: 4242, Seq: 1, Trigger: "baseline"}.String(),
+		snapshot.Name{Time: old, Host: "otherhost", PID: 4242, Seq: 2, Trigger: "signal"}.String(),
+		snapshot.Name{Time: old, Host: host, PID: 0, Seq: 1, Trigger: "pull"}.String(),
+	}
+	earlier := snapshot.Name{Time: old, Host: host, PID: 1, Seq: 1, Trigger: "baseline"}.String()
+	for _, f := range append([]string{earlier}, others...) {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("a snapshot"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _ := start(t, Dir(dir), Keep(2))
+	var mine []string
+	for range 3 {
+		p, err := a.Capture("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine = append(mine, filepath.Base(p))
+	}
+	for _, f := range others {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("a snapshot this process's host did not write was removed: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, earlier)); !os.IsNotExist(err) {
+		t.Errorf("an earlier process's snapshot on this host was not pruned: %v", err)
+	}
+	for _, f := range []string{mine[0], mine[2]} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("baseline or newest: %v", err)
+		}
+	}
+	if s := a.Stats(); s.DiskFiles != 2 {
+		t.Errorf("disk stats count %d files, want this host's 2", s.DiskFiles)
+	}
+}
+
 func TestStartCleansTemporaryFilesFromThisHost(t *testing.T) {
 	dir := t.TempDir()
 	host := defaultConfig().host

@@ -134,13 +134,17 @@ func (a *Agent) comments(trigger, reason string, m Memory) []string {
 	return out
 }
 
-// prune applies retention, keeping the baseline, and removes temporary files
-// that other hosts left long ago.
+// prune applies retention to this host's snapshots, keeping the baseline, and
+// removes temporary files that other hosts left long ago. Another host's
+// snapshots (a replica sharing the directory) and pulled ones (pid 0, written
+// by heapdiff capture) are left alone.
 func (a *Agent) prune() {
 	a.mu.Lock()
 	baseline := a.baseline
 	a.mu.Unlock()
-	r := snapshot.Retention{Keep: a.cfg.keep, MaxBytes: a.cfg.maxBytes, MaxAge: a.cfg.maxAge}
+	host := snapshot.Clean(a.cfg.host, "host")
+	r := snapshot.Retention{Keep: a.cfg.keep, MaxBytes: a.cfg.maxBytes, MaxAge: a.cfg.maxAge,
+		Owns: func(n snapshot.Name) bool { return n.Host == host && n.PID != 0 }}
 	now := a.cfg.now()
 	kept, removed, err := snapshot.Prune(a.cfg.dir, r, now, baseline)
 	if err != nil {

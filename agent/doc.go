@@ -29,7 +29,9 @@
 // of signals yields a snapshot or two, never a full disk. Retention ([Keep],
 // [MaxBytes], [MaxAge]) removes the oldest snapshots but always keeps the
 // process's first one, the baseline, and never touches a file whose name the
-// agent did not write. Errors (directory missing or read-only, disk full) are
+// agent did not write. It counts and removes only snapshots named with this
+// host, so replicas sharing a directory never remove each other's baselines.
+// Errors (directory missing or read-only, disk full) are
 // logged once per cause and counted; they never stop or slow the service.
 //
 // # Watching memory

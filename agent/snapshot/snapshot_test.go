@@ -281,3 +281,38 @@ func dirNames(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// Prune leaves alone, and does not count, the snapshots Owns rejects: another
+// replica's baseline in a shared directory survives any bound.
+func TestPruneOnlyOwned(t *testing.T) {
+	dir := t.TempDir()
+	mine := func(i int) string {
+		return Name{t0.Add(time.Duration(i) * time.Hour), "bot1", 42, i + 1, "schedule"}.String()
+	}
+	theirs := []string{
+		Name{t0.Add(-48 * time.Hour), "bot2", 4242, 1, "baseline"}.String(),
+		Name{t0.Add(-47 * time.Hour), "bot2", 4242, 2, "signal"}.String(),
+	}
+	for i := range 3 {
+		writeFile(t, dir, mine(i), strings.Repeat("x", 100))
+	}
+	for _, f := range theirs {
+		writeFile(t, dir, f, strings.Repeat("y", 100))
+	}
+	r := Retention{Keep: 2, MaxBytes: 200, MaxAge: 90 * time.Minute, Owns: func(n Name) bool { return n.Host == "bot1" }}
+	kept, removed, err := Prune(dir, r, t0.Add(2*time.Hour), mine(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := removed, []string{mine(1)}; !slices.Equal(got, want) {
+		t.Errorf("removed %q, want %q", got, want)
+	}
+	if len(kept) != 2 || kept[0].File != mine(0) || kept[1].File != mine(2) {
+		t.Errorf("kept %+v, want this host's baseline and newest", kept)
+	}
+	want := append([]string{mine(0), mine(2)}, theirs...)
+	slices.Sort(want)
+	if got := dirNames(t, dir); !slices.Equal(got, want) {
+		t.Errorf("left %q, want %q", got, want)
+	}
+}

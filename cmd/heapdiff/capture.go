@@ -55,7 +55,8 @@ func captureCmd(s *streams, runF func(context.Context, *captureOptions) error) *
 with no change to its code, and keeps them the way heapdiff's agent does:
 named by time, host, sequence and trigger ("pull"), written atomically, with
 metadata in the profile's comments, and pruned by --keep, --max-bytes and
---max-age (never the first snapshot of the run, never a file it did not name).
+--max-age among its own pulls from that host (never the first snapshot of the
+run, never another process's file).
 
 URL is the heap endpoint, such as http://host:6060/debug/pprof/heap; a URL
 with no path gets /debug/pprof/heap. "gc=1" is added so each profile is taken
@@ -190,13 +191,17 @@ func newPuller(opts *captureOptions) (*puller, error) {
 	if opts.Token == "" {
 		opts.Token = os.Getenv("HEAPDIFF_TOKEN")
 	}
+	host := snapshot.Clean(u.Host, "host")
 	return &puller{
 		opts:   opts,
 		url:    u.String(),
 		source: source.String(),
-		host:   snapshot.Clean(u.Host, "host"),
+		host:   host,
 		client: &http.Client{Timeout: opts.Timeout},
-		keep:   snapshot.Retention{Keep: opts.Keep, MaxBytes: int64(min(maxBytes, 1<<62)), MaxAge: opts.MaxAge},
+		keep: snapshot.Retention{Keep: opts.Keep, MaxBytes: int64(min(maxBytes, 1<<62)), MaxAge: opts.MaxAge,
+			// Only pulls from this target (pid 0): never another
+			// process's snapshots in the same directory.
+			Owns: func(n snapshot.Name) bool { return n.Host == host && n.PID == 0 }},
 	}, nil
 }
 

@@ -153,6 +153,39 @@ func TestCaptureRetention(t *testing.T) {
 	}
 }
 
+// Capture prunes only its own pulls from this target: another process's
+// baseline, or pulls from another target, in the same directory survive.
+func TestCaptureRetentionLeavesOthersAlone(t *testing.T) {
+	srv := newPprofServer(t)
+	opts := captureOpts(t, srv.URL+"/debug/pprof/heap")
+	opts.Keep = 1
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	host := snapshot.Clean(strings.TrimPrefix(srv.URL, "http://"), "host")
+	others := []string{
+		"heap-20260101T000000Z-otherhost-4242-0001-baseline.pb.gz",
+		"heap-20260101T000000Z-otherhost-4242-0002-signal.pb.gz",
+		snapshot.Name{Time: old, Host: host, PID: 4242, Seq: 1, Trigger: "signal"}.String(), // an agent behind this address
+		snapshot.Name{Time: old, Host: "elsewhere_6060", PID: 0, Seq: 1, Trigger: "pull"}.String(),
+	}
+	earlier := snapshot.Name{Time: old, Host: host, PID: 0, Seq: 1, Trigger: "pull"}.String()
+	for _, f := range append([]string{earlier}, others...) {
+		if err := os.WriteFile(filepath.Join(opts.Dir, f), []byte("a snapshot"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := runCapture(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range others {
+		if _, err := os.Stat(filepath.Join(opts.Dir, f)); err != nil {
+			t.Errorf("capture removed a file it did not name: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(opts.Dir, earlier)); !os.IsNotExist(err) {
+		t.Errorf("an earlier pull from this target was not pruned: %v", err)
+	}
+}
+
 func TestCaptureStopsCleanlyOnCancel(t *testing.T) {
 	srv := newPprofServer(t)
 	opts := captureOpts(t, srv.URL+"/debug/pprof/heap")
