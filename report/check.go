@@ -172,7 +172,7 @@ func CheckMarkdown(w io.Writer, bc *diff.BudgetCheck) error {
 		mark = "❌ over budget"
 	}
 	fmt.Fprintf(bw, "### heapdiff check: %s\n\n", mark)
-	fmt.Fprintf(bw, "%s, %s: %s.\n\n", mdText(checkSubject(bc)), bc.Type.Type, checkBasis(bc))
+	fmt.Fprintf(bw, "%s, %s: %s.\n\n", mdText(checkSubject(bc)), mdCode(bc.Type.Type), checkBasis(bc))
 	fmt.Fprintf(bw, "| limit | max | measured | noise | verdict |\n|---|--:|--:|--:|---|\n")
 	for _, r := range bc.Results {
 		v := verdictCell(r)

@@ -18,7 +18,7 @@ func Markdown(w io.Writer, c *diff.Comparison) error {
 	}
 	unit := c.Shown().Unit
 	t := c.Index
-	fmt.Fprintf(bw, "### heapdiff: %s by %s\n\n", c.Shown().Type, c.By)
+	fmt.Fprintf(bw, "### heapdiff: %s by %s\n\n", mdCode(c.Shown().Type), c.By)
 	fmt.Fprintf(bw, "**base** %s%s → **target** %s%s%s\n\n",
 		mdCode(c.Base.Name), mdTime(c.Base), mdCode(c.Target.Name), mdTime(c.Target), mdInterval(c))
 	total := c.Total[t]

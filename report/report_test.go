@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -329,5 +330,58 @@ func TestTextFoldsAgentComments(t *testing.T) {
 	}
 	if strings.Contains(out, "heapdiff.") || strings.Contains(out, "2026-11-27T00:10:25Z") {
 		t.Errorf("agent keys or the time are shown raw:\n%s", out)
+	}
+}
+
+// TestMarkdownSampleTypeIsNotMarkup checks that a sample type named like a
+// link and an image cannot render as either in any Markdown heapdiff writes
+// (a pull-request comment is where -f md goes).
+func TestMarkdownSampleTypeIsNotMarkup(t *testing.T) {
+	evil := `[click me](https://evil.example) <img src="https://evil.example/p.png">`
+	mk := func(name string, v int64) *profile.Profile {
+		return &profile.Profile{
+			Name:        name,
+			SampleTypes: []profile.ValueType{{Type: evil, Unit: "bytes"}},
+			Frames:      []profile.Frame{{Function: "main.f", File: "main.go", Line: 1}},
+			Stacks:      []profile.Stack{{Frames: []int32{0}, Values: []int64{v}}},
+		}
+	}
+	c, err := diff.Compare(mk("a", 10), mk("b", 20<<20), diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, err := diff.CheckComparison(c, []diff.Limit{{Measure: diff.TotalGrowth, Max: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := diff.NewTrend(diff.TrendOptions{})
+	for i, v := range []int64{1, 2, 3} {
+		p := mk(fmt.Sprint("s", i), v)
+		if err := b.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := b.Trend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs [3]bytes.Buffer
+	if err := Markdown(&outs[0], c); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckMarkdown(&outs[1], bc); err != nil {
+		t.Fatal(err)
+	}
+	if err := TrendMarkdown(&outs[2], tr); err != nil {
+		t.Fatal(err)
+	}
+	for i, out := range outs {
+		s := out.String()
+		if !strings.Contains(s, "`"+evil+"`") {
+			t.Errorf("output %d does not show the sample type as code:\n%s", i, s)
+		}
+		if strings.Count(s, evil) != strings.Count(s, "`"+evil+"`") {
+			t.Errorf("output %d has the sample type outside a code span:\n%s", i, s)
+		}
 	}
 }

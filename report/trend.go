@@ -393,7 +393,7 @@ func TrendMarkdown(w io.Writer, t *diff.Trend) error {
 	bw := bufio.NewWriter(w)
 	unit := t.Type.Unit
 	first, last := t.Snapshots[0], t.Snapshots[len(t.Snapshots)-1]
-	fmt.Fprintf(bw, "### heapdiff trend: %s by %s\n\n", t.Type.Type, t.By)
+	fmt.Fprintf(bw, "### heapdiff trend: %s by %s\n\n", mdCode(t.Type.Type), t.By)
 	fmt.Fprintf(bw, "**%d snapshots** %s%s … %s%s", len(t.Snapshots), mdCode(first.Name), mdTime(first), mdCode(last.Name), mdTime(last))
 	if t.Timed {
 		fmt.Fprintf(bw, ", %s", formatDuration(t.Span))
