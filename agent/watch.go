@@ -108,13 +108,17 @@ func (a *Agent) alert(f firing, m Memory, file string, captureErr error) {
 	for _, g := range s.Gauges {
 		fmt.Fprintf(&b, " %s=%g.", g.Name, g.Value)
 	}
-	switch {
+	// s.Baseline is a base name, file a path: compare base names, or the
+	// process's first snapshot would be named as its own pair.
+	switch name := baseName(file); {
 	case captureErr != nil:
 		fmt.Fprintf(&b, " Snapshot failed: %v.", captureErr)
-	case s.Baseline != "" && s.Baseline != file:
-		fmt.Fprintf(&b, " Compare: heapdiff compare %s %s", s.Baseline, baseName(file))
+	case s.Baseline != "" && s.Baseline != name:
+		fmt.Fprintf(&b, " Compare: heapdiff compare %s %s", s.Baseline, name)
+	case s.Baseline == name:
+		fmt.Fprintf(&b, " Snapshot: %s, this process's first and so its baseline: take another later and compare the two.", name)
 	default:
-		fmt.Fprintf(&b, " Snapshot: %s", baseName(file))
+		fmt.Fprintf(&b, " Snapshot: %s", name)
 	}
 	text := b.String()
 	attrs := []any{"trigger", f.trigger, "rss", m.RSS, "live_heap", m.LiveHeap,

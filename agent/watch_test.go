@@ -95,6 +95,25 @@ func TestRSSAndLimitTriggers(t *testing.T) {
 	}
 }
 
+// When a trigger's snapshot is the process's first, it is the baseline: the
+// alert must not tell the user to compare it with itself.
+func TestAlertOnFirstSnapshotDoesNotCompareItWithItself(t *testing.T) {
+	a, logs := start(t, RSSAbove(1))
+	feed(a, 0, 1, func(int) uint64 { return 1 << 20 })
+	s := a.Stats()
+	if s.Alerts["rss"] != 1 || s.Baseline == "" || s.Baseline != s.LastCapture.File {
+		t.Fatalf("alerts %v, baseline %q, last capture %q: want one alert whose snapshot is the baseline",
+			s.Alerts, s.Baseline, s.LastCapture.File)
+	}
+	out := logs.String()
+	if strings.Contains(out, "heapdiff compare "+s.Baseline+" "+s.Baseline) {
+		t.Errorf("alert compares the baseline with itself:\n%s", out)
+	}
+	if !strings.Contains(out, "Snapshot: "+s.Baseline) || !strings.Contains(out, "take another later and compare the two") {
+		t.Errorf("alert does not name the snapshot and say what to do next:\n%s", out)
+	}
+}
+
 func TestGaugeAppearsAndFires(t *testing.T) {
 	var queue atomic.Int64
 	queue.Store(5)
