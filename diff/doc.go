@@ -48,7 +48,11 @@
 // a period that is not in bytes) are exact: every non-zero delta counts.
 // Space and object types are paired by their prefix (inuse_space with
 // inuse_objects); a bytes type with no partner assumes small objects
-// (variance B·Period), the largest variance, so it never overstates a change.
+// (variance B·Period), the largest variance, so it never overstates a change,
+// and a count with no partner is Poisson (variance N). A V8 sampling heap
+// profile's types are never paired: its objects/count is the number of
+// samples, not an estimate of objects scaled like its space/bytes, so B/N is
+// not an object's size; its bytes are B·Period and its counts Poisson.
 //
 // # Trends
 //

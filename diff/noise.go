@@ -33,6 +33,12 @@ func newNoiseModel(p *profile.Profile, idx []int) noiseModel {
 		prefix[t] = typePrefix(st.Type)
 		m.partner[t] = -1
 	}
+	if p.Format == profile.FormatV8HeapProfile {
+		// V8's objects/count is the raw number of samples, not an object
+		// estimate scaled like space/bytes: B/N is about the sampling
+		// interval, not an object's size, so the types are not paired.
+		return m
+	}
 	for t := range idx {
 		for u := range idx {
 			if prefix[t] == prefix[u] && (m.bytes[t] && m.count[u] || m.count[t] && m.bytes[u]) {

@@ -83,3 +83,35 @@ func TestExactProfilesHaveNoNoise(t *testing.T) {
 		t.Errorf("an exact profile's one-byte change: %+v", ch)
 	}
 }
+
+// TestV8SamplingNoiseIsNotPaired checks the noise of a V8 sampling heap
+// profile, whose objects/count is the raw number of samples (not an object
+// estimate scaled like space/bytes): bytes must not take space/objects as
+// the object size (which would be about the sampling interval and
+// understate the noise), so they assume small objects (B·Period), and the
+// sample counts are Poisson.
+func TestV8SamplingNoiseIsNotPaired(t *testing.T) {
+	const period = 512 << 10
+	v8 := func(name string, bytes, samples int64) *profile.Profile {
+		return &profile.Profile{
+			Name:        name,
+			Format:      profile.FormatV8HeapProfile,
+			SampleTypes: []profile.ValueType{{Type: "objects", Unit: "count"}, {Type: "space", Unit: "bytes"}},
+			PeriodType:  profile.ValueType{Type: "space", Unit: "bytes"},
+			Period:      period,
+			Frames:      []profile.Frame{{Function: "leak", File: "file:///app/server.js", Line: 3}},
+			Stacks:      []profile.Stack{{Frames: []int32{0}, Values: []int64{samples, bytes}}},
+		}
+	}
+	// 20 and 30 samples, with V8's scaled estimates of the live bytes.
+	base, target := v8("a", 20*period*13/10, 20), v8("b", 30*period*13/10, 30)
+	c := compare(t, base, target, Options{By: ByFunc, SampleIndex: "space"})
+	r := rowsByName(c)["leak"]
+	wantSpace := math.Sqrt(float64(base.Stacks[0].Values[1]+target.Stacks[0].Values[1]) * period)
+	if got := r.Flat[1].Noise; math.Abs(got-wantSpace) > wantSpace*1e-9 {
+		t.Errorf("noise of space = %v, want %v (B·Period)", got, wantSpace)
+	}
+	if got, want := r.Flat[0].Noise, math.Sqrt(20+30); math.Abs(got-want) > want*1e-9 {
+		t.Errorf("noise of the sample count = %v, want %v (Poisson)", got, want)
+	}
+}
