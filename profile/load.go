@@ -132,13 +132,31 @@ func parse(name string, data []byte, opts Options) (*Profile, error) {
 		return nil, err
 	}
 	p.Name = name
-	if len(p.SampleTypes) == 0 {
-		return nil, ErrNoSampleTypes
-	}
-	if !p.IsMemory() {
-		return nil, fmt.Errorf("%w: its sample types are %s (a heap profile counts bytes, e.g. inuse_space/bytes)", ErrNotMemory, valueTypesString(p.SampleTypes))
+	if err := checkSampleTypes(p); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// checkSampleTypes refuses a profile without sample types, one that counts no
+// bytes, and one with two sample types of the same name: everything after
+// loading finds a sample type by name, so a second "space" would be compared
+// against the first one's values, or against none.
+func checkSampleTypes(p *Profile) error {
+	if len(p.SampleTypes) == 0 {
+		return ErrNoSampleTypes
+	}
+	for i, t := range p.SampleTypes {
+		for _, u := range p.SampleTypes[:i] {
+			if u.Type == t.Type {
+				return fmt.Errorf("%w: sample type %q appears twice (%s); each needs its own name", ErrMalformed, t.Type, printable(valueTypesString(p.SampleTypes)))
+			}
+		}
+	}
+	if !p.IsMemory() {
+		return fmt.Errorf("%w: its sample types are %s (a heap profile counts bytes, e.g. inuse_space/bytes)", ErrNotMemory, valueTypesString(p.SampleTypes))
+	}
+	return nil
 }
 
 func valueTypesString(types []ValueType) string {

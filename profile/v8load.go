@@ -93,6 +93,9 @@ func loadV8Stream(path string, opts Options) (p *Profile, ok bool, err error) {
 		return nil, true, err
 	}
 	p.Name = path
+	if err := checkSampleTypes(p); err != nil {
+		return nil, true, err
+	}
 	return p, true, nil
 }
 
