@@ -12,6 +12,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
+	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/profile"
 	"github.com/heapdiff/heapdiff/report"
@@ -63,6 +64,7 @@ fails a budget.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
+			opts.ByChosen = cmd.Flags().Changed("by")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -105,12 +107,16 @@ func runCheck(s *streams, opts *checkOptions) error {
 	}); err != nil {
 		return err
 	}
-	if !bc.Over {
-		return nil
-	}
 	msg := report.CheckSummary(bc)
 	if format == report.FormatText && (opts.Output == "" || opts.Output == "-") {
 		msg = "" // the report on standard output starts with the verdict
+	}
+	if !bc.Over {
+		if msg != "" {
+			// The verdict shows in CI logs whatever the report's format.
+			fmt.Fprintf(s.ErrOut, "heapdiff: %s\n", oneLine(msg))
+		}
+		return nil
 	}
 	return exitCodeError{code: exitOverBudget, msg: msg}
 }
@@ -137,10 +143,12 @@ func (opts *checkOptions) judge(s *streams, limits []diff.Limit) (*diff.BudgetCh
 	if err != nil {
 		return nil, err
 	}
+	loadOpts.AllocationStacks = allocationStacks(opts.ByChosen, opts.By)
 	profiles, err := profile.LoadAll(opts.Paths, loadOpts)
 	if err != nil {
 		return nil, explainLoadError(err)
 	}
+	topts.By = groupingFor(topts.By, profiles...)
 	c, err := diff.Compare(profiles[0], profiles[1], topts.Options)
 	if err != nil {
 		return nil, err
@@ -206,26 +214,12 @@ func parseSize(flag, s string) (float64, error) {
 	return float64(n), nil
 }
 
-// ratePeriods gives, for each time unit a rate may be written per, how many
-// of it make an hour.
-var ratePeriods = map[string]float64{
-	"s": 3600, "sec": 3600, "second": 3600,
-	"m": 60, "min": 60, "minute": 60,
-	"h": 1, "hr": 1, "hour": 1,
-	"d": 1.0 / 24, "day": 1.0 / 24,
-}
-
 // parseRate reads a rate as people write it, 10MiB/h or 1GB/day, and
-// returns it per hour.
+// returns it per hour. It is the agent's HEAPDIFF_GROWTH_ALERT syntax.
 func parseRate(flag, s string) (float64, error) {
-	size, per, ok := strings.Cut(strings.TrimSpace(s), "/")
-	factor, known := ratePeriods[strings.ToLower(strings.TrimSpace(per))]
-	if !ok || !known {
-		return 0, usageError{fmt.Errorf("%s: %q is not a rate like 10MiB/h, 200KiB/min or 1GB/day", flag, s)}
-	}
-	n, err := parseSize(flag, size)
+	n, err := snapshot.ParseRate(s)
 	if err != nil {
 		return 0, usageError{fmt.Errorf("%s: %q is not a rate like 10MiB/h, 200KiB/min or 1GB/day", flag, s)}
 	}
-	return n * factor, nil
+	return n, nil
 }

@@ -132,3 +132,16 @@ func TestParseBudgets(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckSaysPassOnStderr checks that a passing verdict reaches CI logs
+// when the report itself goes to a file or is not text.
+func TestCheckSaysPassOnStderr(t *testing.T) {
+	code, _, errOut := runCLI(t, nil, "check", base, target, "--max-growth", "100GiB", "-f", "json")
+	if code != exitOK || !strings.HasPrefix(errOut, "heapdiff: within budget") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, out, errOut := runCLI(t, nil, "check", base, target, "--max-growth", "100GiB")
+	if code != exitOK || errOut != "" || !strings.Contains(out, "within budget") {
+		t.Errorf("text on stdout: exit %d, stderr %q", code, errOut)
+	}
+}

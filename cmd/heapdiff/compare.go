@@ -106,7 +106,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 	if err != nil {
 		return err
 	}
-	loadOpts.AllocationStacks = opts.ByChosen && opts.By != diff.ByClass.String()
+	loadOpts.AllocationStacks = allocationStacks(opts.ByChosen, opts.By)
 	color, err := useColor(s, opts.Color, format, opts.Output)
 	if err != nil {
 		return err
@@ -115,11 +115,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 	if err != nil {
 		return explainLoadError(err)
 	}
-	if profiles[0].IsClassView() && profiles[1].IsClassView() {
-		// Snapshots without allocation traces (or compared by class on
-		// purpose) have one row per class, whatever --by asked for.
-		diffOpts.By = diff.ByClass
-	}
+	diffOpts.By = groupingFor(diffOpts.By, profiles...)
 	if format == report.FormatHTML && (diffOpts.Top == 0 || diffOpts.Top > report.HTMLMaxRows) {
 		diffOpts.Top = report.HTMLMaxRows // the page's table shows no more; it sums the rest
 	}
@@ -219,4 +215,26 @@ func useColor(s *streams, mode string, format report.Format, output string) (boo
 		return format == report.FormatText && output == "" && s.OutIsTerminal && !s.NoColor, nil
 	}
 	return false, usageError{fmt.Errorf("--color: want auto, always or never, not %q", mode)}
+}
+
+// allocationStacks says whether V8 heap snapshots taken with
+// --track-heap-objects are to be grouped by allocation stack: when --by was
+// given, and is not "class". Every command that loads profiles asks this.
+func allocationStacks(byChosen bool, by string) bool {
+	return byChosen && by != diff.ByClass.String()
+}
+
+// groupingFor returns the grouping to use for profiles: heap snapshots
+// without allocation traces (or loaded by class on purpose) have one row per
+// class, whatever --by asked for.
+func groupingFor(by diff.Grouping, profiles ...*profile.Profile) diff.Grouping {
+	for _, p := range profiles {
+		if !p.IsClassView() {
+			return by
+		}
+	}
+	if len(profiles) == 0 {
+		return by
+	}
+	return diff.ByClass
 }

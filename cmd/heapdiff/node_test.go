@@ -69,3 +69,21 @@ func TestTrendOfSnapshotsIsByClass(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, output:\n%.300s", code, errOut, out)
 	}
 }
+
+// TestSeriesCommandsHonourByOnTracedSnapshots checks that trend and check,
+// like compare, group traced snapshots by allocation stack when --by asks.
+func TestSeriesCommandsHonourByOnTracedSnapshots(t *testing.T) {
+	before, after := nodeData+"tracked-before.heapsnapshot.gz", nodeData+"tracked-after.heapsnapshot.gz"
+	_, out, _ := runCLI(t, nil, "check", before, after, "--by", "site", "--max-site-growth", "10KiB", "-f", "json")
+	if !strings.Contains(out, "leaky.js:") || strings.Contains(out, `"name": "Array"`) {
+		t.Errorf("check --by site on traced snapshots is not by allocation site:\n%.500s", out)
+	}
+	_, out, _ = runCLI(t, nil, "trend", before, after, after, "--by", "site", "--allow-mixed", "-f", "json")
+	if !strings.Contains(out, "leaky.js:") || !strings.Contains(out, `"by": "site"`) {
+		t.Errorf("trend --by site on traced snapshots is not by allocation site:\n%.500s", out)
+	}
+	_, out, _ = runCLI(t, nil, "trend", before, after, after, "--allow-mixed", "-f", "json")
+	if !strings.Contains(out, `"by": "class"`) {
+		t.Errorf("trend without --by on snapshots is not by class:\n%.300s", out)
+	}
+}

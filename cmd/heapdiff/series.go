@@ -25,6 +25,8 @@ type seriesFlags struct {
 	Hide        string
 	AllowMixed  bool
 	MaxSize     string
+	// ByChosen is set when --by was given (see allocationStacks).
+	ByChosen bool
 }
 
 func (sf *seriesFlags) register(f *pflag.FlagSet) {
@@ -173,14 +175,13 @@ func buildTrend(s *streams, paths []string, sf *seriesFlags, top, minSnapshots i
 	if err != nil {
 		return nil, err
 	}
+	loadOpts.AllocationStacks = allocationStacks(sf.ByChosen, sf.By)
 	// The builder is made when the first profile is in: heap snapshots
 	// without allocation traces hold one row per class, whatever --by says.
 	var b *diff.TrendBuilder
 	add := func(p *profile.Profile) error {
 		if b == nil {
-			if p.IsClassView() {
-				opts.By = diff.ByClass
-			}
+			opts.By = groupingFor(opts.By, p)
 			b = diff.NewTrend(opts)
 		}
 		return b.Add(p)

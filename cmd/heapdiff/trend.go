@@ -56,6 +56,7 @@ refused unless --allow-mixed is given.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
+			opts.ByChosen = cmd.Flags().Changed("by")
 			if runF != nil {
 				return runF(opts)
 			}

@@ -26,7 +26,7 @@ func TestTrendFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := trendOptions{Paths: []string{"snaps/", "x.pb.gz"}, seriesFlags: seriesFlags{By: "func", SampleIndex: "alloc_space",
-		Focus: "F", Ignore: "I", Hide: "H", AllowMixed: true, MaxSize: "2GiB"}, Top: 7, outputFlags: outputFlags{Format: "json", Output: "t.json", Color: "never"}}
+		Focus: "F", Ignore: "I", Hide: "H", AllowMixed: true, MaxSize: "2GiB", ByChosen: true}, Top: 7, outputFlags: outputFlags{Format: "json", Output: "t.json", Color: "never"}}
 	if !slices.Equal(got.Paths, want.Paths) || got.seriesFlags != want.seriesFlags || got.Top != want.Top || got.outputFlags != want.outputFlags {
 		t.Errorf("options = %+v\nwant      %+v", *got, want)
 	}
@@ -72,7 +72,7 @@ func TestTrendFormats(t *testing.T) {
 	}
 	code, _, errOut := runCLI(t, nil, "trend", leakyDir, "-o", filepath.Join(dir, "t.md"), "--top", "3")
 	data, _ := os.ReadFile(filepath.Join(dir, "t.md"))
-	if code != 0 || !strings.HasPrefix(string(data), "### heapdiff trend: inuse_space by site") || strings.Count(string(data), "\n| ") != 5 {
+	if code != 0 || !strings.HasPrefix(string(data), "### heapdiff trend: `inuse_space` by site") || strings.Count(string(data), "\n| ") != 5 {
 		t.Errorf("exit %d (%s), markdown:\n%s", code, errOut, data)
 	}
 	code, out, _ = runCLI(t, nil, "trend", leakyDir, "-f", "csv")
