@@ -37,34 +37,45 @@ func (a *accumulator) add(s int, p *profile.Profile, idx []int) {
 func (a *accumulator) normalize() error {
 	var notes []string
 	for t := 0; t < a.nTypes; t++ {
-		b, tg := a.side[0].total[t], a.side[1].total[t]
-		if b == 0 || b == tg {
+		f, ok := normalizeFactor(a.side[0].total[t], a.side[1].total[t])
+		if !ok {
 			continue
 		}
-		f := float64(tg) / float64(b)
-		scale := func(vals []int64, vars []float64) {
-			for i := t; i < len(vals); i += a.nTypes {
-				vals[i] = int64(math.Round(float64(vals[i]) * f))
-				vars[i] *= f * f
+		// Stacks without frames count in the total but in no row: scale
+		// that remainder too, and add the scaled rows to it, so the rows
+		// still add up and the totals end equal.
+		base := a.side[0]
+		var sum, scaled int64
+		for i := t; i < len(base.flat); i += a.nTypes {
+			sum += base.flat[i]
+			base.flat[i] = int64(math.Round(float64(base.flat[i]) * f))
+			base.flatVar[i] *= f * f
+			scaled += base.flat[i]
+		}
+		if a.hasCum {
+			for i := t; i < len(base.cum); i += a.nTypes {
+				base.cum[i] = int64(math.Round(float64(base.cum[i]) * f))
+				base.cumVar[i] *= f * f
 			}
 		}
-		scale(a.side[0].flat, a.side[0].flatVar)
-		if a.hasCum {
-			scale(a.side[0].cum, a.side[0].cumVar)
-		}
-		// The total is the sum of the scaled rows, so rows still add up.
-		var sum int64
-		for i := t; i < len(a.side[0].flat); i += a.nTypes {
-			sum += a.side[0].flat[i]
-		}
-		a.side[0].total[t] = sum
-		a.side[0].totalVar[t] *= f * f
+		base.total[t] = int64(math.Round(float64(base.total[t]-sum)*f)) + scaled
+		base.totalVar[t] *= f * f
 		notes = append(notes, fmt.Sprintf("×%.4g", f))
 	}
 	if len(notes) == 0 {
 		return nil
 	}
 	return fmt.Errorf("base values were scaled so each sample type's total equals the target's (%s); growth of the whole heap is hidden", strings.Join(notes, ", "))
+}
+
+// normalizeFactor returns the factor --normalize scales a type's base values
+// by, target/base, with ok false when it leaves them alone (an empty base,
+// or totals already equal). Compare and Explain both take it from here.
+func normalizeFactor(base, target int64) (f float64, ok bool) {
+	if base == 0 || base == target {
+		return 1, false
+	}
+	return float64(target) / float64(base), true
 }
 
 func change(base, target int64, varBase, varTarget float64) Change {

@@ -349,6 +349,31 @@ func TestNormalizeScalesBaseToTarget(t *testing.T) {
 	}
 }
 
+// TestNormalizeScalesFramelessStacks normalizes profiles with stacks that
+// have no frames (counted in the totals, never in a row): they are scaled
+// with the rest, so the totals end equal.
+func TestNormalizeScalesFramelessStacks(t *testing.T) {
+	withFrameless := func(name string, a, frameless int64) *profile.Profile {
+		return &profile.Profile{
+			Name:        name,
+			SampleTypes: []profile.ValueType{{Type: "inuse_space", Unit: "bytes"}},
+			Frames:      []profile.Frame{{Function: "main.a", File: "/app/main.go", Line: 1}},
+			Stacks: []profile.Stack{
+				{Frames: []int32{0}, Values: []int64{a}},
+				{Values: []int64{frameless}},
+			},
+		}
+	}
+	base, target := withFrameless("base", 100, 100), withFrameless("target", 300, 100)
+	c := compare(t, base, target, Options{Normalize: true})
+	if tot := c.Total[0]; tot.Base != 400 || tot.Target != 400 || tot.Significant {
+		t.Errorf("normalized total %+v, want 400 → 400", tot)
+	}
+	if r := rowsByName(c)["main.a main.go:1"].Flat[0]; r.Base != 200 || r.Target != 300 {
+		t.Errorf("normalized row %+v, want 200 → 300", r)
+	}
+}
+
 func TestSortPutsSignificantGrowthFirst(t *testing.T) {
 	c := compare(t, load(t, "heap-12.pb.gz"), load(t, "heap-06.pb.gz"), Options{By: ByLine})
 	last := -1

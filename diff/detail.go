@@ -358,8 +358,8 @@ func (e *explainer) normalizeFactors(normalize bool) []float64 {
 	f := make([]float64, e.nt)
 	for t := range f {
 		f[t] = 1
-		if b, tg := e.total[0][t], e.total[1][t]; normalize && b != 0 && b != tg {
-			f[t] = float64(tg) / float64(b)
+		if normalize {
+			f[t], _ = normalizeFactor(e.total[0][t], e.total[1][t])
 		}
 	}
 	return f
