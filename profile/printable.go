@@ -84,3 +84,8 @@ func (p *Profile) makePrintable() {
 		f.Function, f.File, f.Module = printable(f.Function), printable(f.File), printable(f.Module)
 	}
 }
+
+// Printable returns s with control characters, invalid UTF-8 and
+// bidirectional overrides escaped, as the loader escapes every name it reads:
+// for file names and other strings from outside that a command prints.
+func Printable(s string) string { return printable(s) }

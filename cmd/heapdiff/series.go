@@ -144,7 +144,7 @@ func loadSeries(s *streams, paths []string, opts profile.Options, add func(*prof
 	progress := s.ErrIsTerminal && len(paths) > 1
 	for i, slot := range slots {
 		if progress {
-			fmt.Fprintf(s.ErrOut, "\rloading %d/%d %s\x1b[K", i+1, len(paths), paths[i])
+			fmt.Fprintf(s.ErrOut, "\rloading %d/%d %s\x1b[K", i+1, len(paths), profile.Printable(paths[i]))
 		}
 		r := <-slot
 		<-tokens

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -239,5 +240,24 @@ func TestTrendHTML(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, nil, "trend", leakyDir, "-f", "csv", "--open"); code != exitUsage || !strings.Contains(errOut, "--open shows HTML") {
 		t.Errorf("--open with csv: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestTrendProgressEscapesFileNames checks that a crafted file name cannot
+// send control sequences to the terminal through the progress line.
+func TestTrendProgressEscapesFileNames(t *testing.T) {
+	dir := t.TempDir()
+	for i, name := range []string{"heap-01.pb.gz", "heap-02\x1b]0;PWNED\x07.pb.gz", "heap-03.pb.gz"} {
+		data, err := os.ReadFile(filepath.Join(leakyDir, fmt.Sprintf("heap-%02d.pb.gz", i+1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errOut := runCLI(t, &streams{ErrIsTerminal: true}, "trend", dir, "-f", "json")
+	if code != 0 || strings.Contains(errOut, "\x1b]0;") || strings.Contains(errOut, "\x07") || !strings.Contains(errOut, `\x1b]0;PWNED\x07`) {
+		t.Errorf("exit %d, progress %q", code, errOut)
 	}
 }
