@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -57,8 +58,8 @@ fails a budget.`,
   heapdiff check snaps/ --max-rate 10MiB/h
   heapdiff check before.pb.gz after.pb.gz --max-growth 10% -f md > comment.md`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError{fmt.Errorf("check needs two profiles (BASE TARGET) or a series (a directory or more profiles)")}
+			if !slices.ContainsFunc(args, isDir) && len(args) < 2 {
+				return usageError{fmt.Errorf("check needs two profiles (BASE TARGET) or a series (a directory or more profiles), got %d", len(args))}
 			}
 			return nil
 		},

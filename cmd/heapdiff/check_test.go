@@ -83,6 +83,7 @@ func TestCheckErrors(t *testing.T) {
 	}{
 		{[]string{"check", base, target}, exitUsage, "check needs a budget"},
 		{[]string{"check", "--max-rate", "1MiB/h"}, exitUsage, "check needs two profiles"},
+		{[]string{"check", base, "--max-growth", "1MiB"}, exitUsage, "check needs two profiles (BASE TARGET) or a series (a directory or more profiles), got 1"},
 		{[]string{"check", base, target, "--max-growth", "lots"}, exitUsage, `--max-growth: "lots" is not a size`},
 		{[]string{"check", base, target, "--max-growth", "x%"}, exitUsage, `--max-growth: "x%" is not a percentage`},
 		{[]string{"check", base, target, "--max-growth", "NaN%"}, exitUsage, `--max-growth: "NaN%" is not a percentage`},

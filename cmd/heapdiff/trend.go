@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -49,8 +50,8 @@ refused unless --allow-mixed is given.`,
   heapdiff trend snaps/ -f json > trend.json
   heapdiff trend snaps/ -o trend.html --open`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError{fmt.Errorf("trend needs a directory of snapshots or at least two profiles")}
+			if !slices.ContainsFunc(args, isDir) && len(args) < 3 {
+				return usageError{fmt.Errorf("trend needs a directory of snapshots or at least three profiles, got %d; compare two with: heapdiff compare BASE TARGET", len(args))}
 			}
 			return nil
 		},

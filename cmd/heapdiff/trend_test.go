@@ -21,12 +21,12 @@ const leakyDir = "../../testdata/leaky"
 func TestTrendFlags(t *testing.T) {
 	var got *trendOptions
 	cmd := newTrendCmd(&streams{}, func(o *trendOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"snaps/", "x.pb.gz", "--by", "func", "-i", "alloc_space", "--top", "7", "--focus", "F",
+	cmd.SetArgs([]string{"snaps/", "x.pb.gz", "y.pb.gz", "--by", "func", "-i", "alloc_space", "--top", "7", "--focus", "F",
 		"--ignore", "I", "--hide", "H", "--allow-mixed", "-f", "json", "-o", "t.json", "--max-size", "2GiB", "--color", "never"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	want := trendOptions{Paths: []string{"snaps/", "x.pb.gz"}, seriesFlags: seriesFlags{By: "func", SampleIndex: "alloc_space",
+	want := trendOptions{Paths: []string{"snaps/", "x.pb.gz", "y.pb.gz"}, seriesFlags: seriesFlags{By: "func", SampleIndex: "alloc_space",
 		Focus: "F", Ignore: "I", Hide: "H", AllowMixed: true, MaxSize: "2GiB", ByChosen: true}, Top: 7, outputFlags: outputFlags{Format: "json", Output: "t.json", Color: "never"}}
 	if !slices.Equal(got.Paths, want.Paths) || got.seriesFlags != want.seriesFlags || got.Top != want.Top || got.outputFlags != want.outputFlags {
 		t.Errorf("options = %+v\nwant      %+v", *got, want)
@@ -133,8 +133,8 @@ func TestTrendErrors(t *testing.T) {
 		{[]string{"trend", leakyDir, "--by", "file"}, exitUsage, `unknown grouping "file"`},
 		{[]string{"trend", leakyDir, "--ignore", "("}, exitUsage, "--ignore: invalid regular expression"},
 		{[]string{"trend", leakyDir, "-f", "pdf"}, exitUsage, `unknown format "pdf"`},
-		{[]string{"trend", filepath.Join(leakyDir, "heap-01.pb.gz")}, exitError, "a trend needs at least 3, got 1"},
-		{[]string{"trend", filepath.Join(leakyDir, "heap-01.pb.gz"), filepath.Join(leakyDir, "heap-02.pb.gz")}, exitError, "two points always fit a line; compare two with: heapdiff compare"},
+		{[]string{"trend", filepath.Join(leakyDir, "heap-01.pb.gz")}, exitUsage, "at least three profiles, got 1"},
+		{[]string{"trend", filepath.Join(leakyDir, "heap-01.pb.gz"), filepath.Join(leakyDir, "heap-02.pb.gz")}, exitUsage, "compare two with: heapdiff compare"},
 		{[]string{"trend", empty}, exitError, "empty holds no profiles"},
 		{[]string{"trend", junk}, exitError, "notes.txt: not a profile"},
 		{[]string{"trend", leakyDir, "-i", "cpu"}, exitError, `sample index "cpu" must be one of`},
