@@ -374,6 +374,37 @@ func TestNormalizeScalesFramelessStacks(t *testing.T) {
 	}
 }
 
+// TestFiltersDropFramelessStacks checks pprof's rule that any filter drops
+// the samples with no locations: a frameless stack counts in the total only
+// when no filter is set.
+func TestFiltersDropFramelessStacks(t *testing.T) {
+	p := &profile.Profile{
+		Name:        "p",
+		SampleTypes: []profile.ValueType{{Type: "inuse_space", Unit: "bytes"}},
+		Frames:      []profile.Frame{{Function: "main.a", File: "/app/main.go", Line: 1}},
+		Stacks: []profile.Stack{
+			{Frames: []int32{0}, Values: []int64{100}},
+			{Values: []int64{1000}},
+		},
+	}
+	none := regexp.MustCompile(`^nothing$`)
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want int64
+	}{
+		{"no filter", Options{}, 1100},
+		{"focus", Options{Focus: regexp.MustCompile(`main`)}, 100},
+		{"ignore", Options{Ignore: none}, 100},
+		{"hide", Options{Hide: none}, 100},
+	} {
+		c := compare(t, p, p, tc.opts)
+		if got := c.Total[0].Target; got != tc.want {
+			t.Errorf("%s: total %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestSortPutsSignificantGrowthFirst(t *testing.T) {
 	c := compare(t, load(t, "heap-12.pb.gz"), load(t, "heap-06.pb.gz"), Options{By: ByLine})
 	last := -1

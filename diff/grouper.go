@@ -241,11 +241,12 @@ func (g *grouper) stackGroup(pf *profileFrames, frames []int32, scratch []byte) 
 	return k, scratch
 }
 
-// eachStack calls fn for every stack of p that Focus and Ignore keep, with
-// its frames after Hide (innermost first; empty for a stack that had no
-// frames to begin with), its values of the compared types (idx maps them to
-// the profile's) and their sampling variances. Stacks that Hide empties are
-// skipped. The slices are reused between calls.
+// eachStack calls fn for every stack of p that the filters keep (see
+// keep), with its frames after Hide (innermost first; empty for a stack that
+// had no frames to begin with, which only happens when no filter is set),
+// its values of the compared types (idx maps them to the profile's) and
+// their sampling variances. Stacks that Hide empties are skipped. The slices
+// are reused between calls.
 func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(frames []int32, vals []int64, vars []float64)) {
 	noise := newNoiseModel(p, idx)
 	vals := make([]int64, len(idx))
@@ -289,8 +290,12 @@ func (g *grouper) rowGroup(pf *profileFrames, frames []int32, scratch []byte) (i
 }
 
 // keep applies Focus and Ignore with pprof's precedence: a stack is dropped
-// if any frame matches Ignore, kept if any frame matches Focus.
+// if any frame matches Ignore, kept if any frame matches Focus. As in pprof,
+// any filter (Hide too) drops a stack that has no frames.
 func (pf *profileFrames) keep(frames []int32) bool {
+	if len(frames) == 0 {
+		return pf.focus == nil && pf.ignore == nil && pf.hide == nil
+	}
 	if pf.ignore != nil {
 		for _, f := range frames {
 			if pf.ignore[f] {
