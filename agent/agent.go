@@ -117,8 +117,11 @@ func Start(opts ...Option) (*Agent, error) {
 		signal.Notify(a.sigCh, cfg.signals...)
 	}
 	a.wg.Go(func() { a.run(ctx) })
-	a.log.Info("heapdiff: agent started", "dir", cfg.dir, "signals", fmt.Sprint(cfg.signals),
-		"every", cfg.every, "sample_every", cfg.sampleEvery)
+	attrs := []any{"dir", cfg.dir, "signals", fmt.Sprint(cfg.signals), "every", cfg.every, "sample_every", cfg.sampleEvery}
+	if cfg.growthAbove > 0 { // so an operator sees the trigger that took effect
+		attrs = append(attrs, "growth_above", bytesIEC(cfg.growthAbove)+"/h", "growth_min_r2", cfg.minR2)
+	}
+	a.log.Info("heapdiff: agent started", attrs...)
 	return a, nil
 }
 

@@ -32,10 +32,11 @@
 //	HEAPDIFF_LOG             agent.Logger           text          json, or off
 //
 // Durations are Go durations (90s, 30m, 1h30m) or whole days (7d). Sizes are
-// bytes with an optional unit (512MiB, 2GB, 64K). HEAPDIFF_HTTP serves the
-// agent's handler at /debug/heapdiff/ on its own listener: give it an internal
-// address such as 127.0.0.1:6061, and set HEAPDIFF_TOKEN if others can reach
-// it. HEAPDIFF_LOG=text logs through the service's default slog logger at the
+// bytes with an optional unit (512MiB, 2GB, 64K). Rates are a size per s, min,
+// h or day (50MiB/h, 1GB/day), as heapdiff check --max-rate takes them; a bare
+// size is per hour. HEAPDIFF_HTTP serves the agent's handler at
+// /debug/heapdiff/ on its own listener: give it an internal address such as
+// 127.0.0.1:6061, and set HEAPDIFF_TOKEN if others can reach it. HEAPDIFF_LOG=text logs through the service's default slog logger at the
 // time of each message (the package never replaces it), json writes JSON lines
 // to standard error, and off logs nothing.
 //
@@ -106,7 +107,7 @@ var variables = []variable{
 		p, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
 		return agent.LimitAbove(p), err
 	}},
-	{"HEAPDIFF_GROWTH_ALERT", "a size per hour like 50MiB/h", nil}, // needs HEAPDIFF_GROWTH_R2: see growthOpt
+	{"HEAPDIFF_GROWTH_ALERT", "a size per time like 50MiB/h, 1MiB/min or 1GB/day", nil}, // needs HEAPDIFF_GROWTH_R2: see growthOpt
 	{"HEAPDIFF_COOLDOWN", "a duration like 30m", durationOpt(agent.Cooldown)},
 	{"HEAPDIFF_WEBHOOK", "an http or https URL", func(v string) (agent.Option, error) { return agent.Webhook(v), nil }},
 	{"HEAPDIFF_WEBHOOK_TIMEOUT", "a duration like 10s", durationOpt(agent.WebhookTimeout)},
@@ -149,7 +150,10 @@ func Options(lookup func(string) (string, bool)) (opts []agent.Option, problems 
 		}
 		parse := v.parse
 		if v.name == "HEAPDIFF_GROWTH_ALERT" {
-			r2, _ := lookup("HEAPDIFF_GROWTH_R2")
+			r2, err := growthR2(lookup)
+			if err != nil {
+				problems = append(problems, err) // the rate still counts, with the default R²
+			}
 			parse = growthOpt(r2)
 		}
 		opt, err := parse(s)
@@ -167,21 +171,33 @@ func Options(lookup func(string) (string, bool)) (opts []agent.Option, problems 
 	return opts, problems, true
 }
 
-// growthOpt parses "50MiB/h" (or "50MiB") with the R² threshold from
-// HEAPDIFF_GROWTH_R2.
-func growthOpt(r2 string) func(string) (agent.Option, error) {
+// growthR2 reads HEAPDIFF_GROWTH_R2, the R² threshold of
+// HEAPDIFF_GROWTH_ALERT. Unset or malformed, it is 0, which GrowthAbove takes
+// as the default; a malformed value is also a problem naming the variable.
+func growthR2(lookup func(string) (string, bool)) (float64, error) {
+	v, ok := lookup("HEAPDIFF_GROWTH_R2")
+	if !ok || strings.TrimSpace(v) == "" {
+		return 0, nil
+	}
+	r2, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || r2 < 0 || r2 > 1 {
+		return 0, fmt.Errorf("HEAPDIFF_GROWTH_R2=%q ignored: want a number from 0 to 1, like 0.9 (the growth trigger keeps R² %v)",
+			v, agent.DefaultMinR2)
+	}
+	return r2, nil
+}
+
+// growthOpt parses a growth rate with the R² threshold r2: "50MiB/h" or any
+// rate [snapshot.ParseRate] reads (the syntax of heapdiff check --max-rate),
+// or a bare size, per hour.
+func growthOpt(r2 float64) func(string) (agent.Option, error) {
 	return func(v string) (agent.Option, error) {
-		n, err := snapshot.ParseBytes(strings.TrimSuffix(strings.TrimSpace(v), "/h"))
-		if err != nil {
-			return nil, err
+		if !strings.Contains(v, "/") {
+			n, err := snapshot.ParseBytes(v)
+			return agent.GrowthAbove(float64(n), r2), err
 		}
-		minR2 := 0.0
-		if r2 != "" {
-			if minR2, err = strconv.ParseFloat(r2, 64); err != nil {
-				return nil, fmt.Errorf("HEAPDIFF_GROWTH_R2=%q: not a number from 0 to 1", r2)
-			}
-		}
-		return agent.GrowthAbove(float64(n), minR2), nil
+		rate, err := snapshot.ParseRate(v)
+		return agent.GrowthAbove(rate, r2), err
 	}
 }
 

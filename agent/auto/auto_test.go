@@ -78,8 +78,8 @@ func TestOptionsReportsEachMalformedValue(t *testing.T) {
 		"HEAPDIFF_MIN_INTERVAL": "10s",
 	}
 	opts, problems, _ := Options(env(vars))
-	if len(opts) != 2 { // the directory and HEAPDIFF_MIN_INTERVAL
-		t.Errorf("%d options from one good value and a directory", len(opts))
+	if len(opts) != 3 { // the directory, HEAPDIFF_MIN_INTERVAL and HEAPDIFF_GROWTH_ALERT
+		t.Errorf("%d options from two good values and a directory", len(opts))
 	}
 	text := ""
 	for _, p := range problems {
@@ -90,7 +90,7 @@ func TestOptionsReportsEachMalformedValue(t *testing.T) {
 		`HEAPDIFF_KEEP="-3" ignored`,
 		`HEAPDIFF_MAX_BYTES="lots" ignored: want a size`,
 		`HEAPDIFF_LIMIT_ALERT="120%" ignored`,
-		`HEAPDIFF_GROWTH_R2="high"`,
+		`HEAPDIFF_GROWTH_R2="high" ignored: want a number from 0 to 1`,
 		`HEAPDIFF_SIGNAL="KILL" ignored`,
 		`HEAPDIFF_WEBHOOK="(secret)" ignored`,
 	} {
@@ -103,6 +103,58 @@ func TestOptionsReportsEachMalformedValue(t *testing.T) {
 	}
 	if len(problems) != 7 {
 		t.Errorf("%d problems, want 7:\n%s", len(problems), text)
+	}
+}
+
+// A malformed HEAPDIFF_GROWTH_R2 is blamed by its own name and keeps the
+// default R²; the valid HEAPDIFF_GROWTH_ALERT still takes effect.
+func TestGrowthR2MalformedKeepsRate(t *testing.T) {
+	for _, r2 := range []string{"high", "1.5", "-0.1"} {
+		logs := capture(t)
+		vars := map[string]string{"HEAPDIFF_DIR": t.TempDir(), "HEAPDIFF_SIGNAL": "off", "HEAPDIFF_BASELINE_AFTER": "0",
+			"HEAPDIFF_GROWTH_ALERT": "50MiB/h", "HEAPDIFF_GROWTH_R2": r2}
+		_, problems, _ := Options(env(vars))
+		if len(problems) != 1 || !strings.Contains(problems[0].Error(), `HEAPDIFF_GROWTH_R2="`+r2+`" ignored`) {
+			t.Errorf("R² %q: problems %v, want one naming HEAPDIFF_GROWTH_R2", r2, problems)
+		}
+		a := Start(env(vars))
+		if a == nil {
+			t.Fatalf("R² %q: agent not started:\n%s", r2, logs())
+		}
+		a.Close()
+		if !strings.Contains(logs(), `growth_above="50.0 MiB/h" growth_min_r2=0.8`) {
+			t.Errorf("R² %q: growth trigger not kept with the default R²:\n%s", r2, logs())
+		}
+	}
+}
+
+// HEAPDIFF_GROWTH_ALERT takes the rate spellings heapdiff check --max-rate
+// takes, and a bare size per hour.
+func TestGrowthAlertRateSpellings(t *testing.T) {
+	for v, rate := range map[string]string{
+		"50MiB/h": "50.0 MiB/h", "50MiB/hour": "50.0 MiB/h", "50 MiB / hr": "50.0 MiB/h", "50MiB": "50.0 MiB/h",
+		"1200MiB/day": "50.0 MiB/h", "1MiB/min": "60.0 MiB/h",
+	} {
+		want := `growth_above="` + rate + `" growth_min_r2=0.9`
+		logs := capture(t)
+		vars := map[string]string{"HEAPDIFF_DIR": t.TempDir(), "HEAPDIFF_SIGNAL": "off", "HEAPDIFF_BASELINE_AFTER": "0",
+			"HEAPDIFF_GROWTH_ALERT": v, "HEAPDIFF_GROWTH_R2": "0.9"}
+		if _, problems, _ := Options(env(vars)); len(problems) != 0 {
+			t.Errorf("%q: %v", v, problems)
+			continue
+		}
+		a := Start(env(vars))
+		if a == nil {
+			t.Fatalf("%q: agent not started:\n%s", v, logs())
+		}
+		a.Close()
+		if !strings.Contains(logs(), want) {
+			t.Errorf("HEAPDIFF_GROWTH_ALERT=%q: want %s in:\n%s", v, want, logs())
+		}
+	}
+	_, problems, _ := Options(env(map[string]string{"HEAPDIFF_DIR": t.TempDir(), "HEAPDIFF_GROWTH_ALERT": "50MiB/week"}))
+	if len(problems) != 1 || !strings.Contains(problems[0].Error(), `HEAPDIFF_GROWTH_ALERT="50MiB/week" ignored: want a size per time`) {
+		t.Errorf("problems %v", problems)
 	}
 }
 

@@ -39,3 +39,28 @@ var sizeUnits = map[string]float64{
 	"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40,
 	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
 }
+
+// ParseRate reads a rate such as "50MiB/h", "200KiB/min" or "1GB/day" and
+// returns it in bytes per hour. The size is read by [ParseBytes]; the time
+// unit is one of s, sec, second, m, min, minute, h, hr, hour, d or day.
+func ParseRate(s string) (float64, error) {
+	size, per, ok := strings.Cut(strings.TrimSpace(s), "/")
+	perHour, known := ratePeriods[strings.ToLower(strings.TrimSpace(per))]
+	if !ok || !known {
+		return 0, fmt.Errorf("rate %q: want a size per time, like 50MiB/h, 200KiB/min or 1GB/day", s)
+	}
+	n, err := ParseBytes(size)
+	if err != nil {
+		return 0, fmt.Errorf("rate %q: want a size per time, like 50MiB/h, 200KiB/min or 1GB/day", s)
+	}
+	return float64(n) * perHour, nil
+}
+
+// ratePeriods gives, for each time unit a rate may be written per, how many
+// of it make an hour.
+var ratePeriods = map[string]float64{
+	"s": 3600, "sec": 3600, "second": 3600,
+	"m": 60, "min": 60, "minute": 60,
+	"h": 1, "hr": 1, "hour": 1,
+	"d": 1.0 / 24, "day": 1.0 / 24,
+}

@@ -17,3 +17,29 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+	}{
+		{"50MiB/h", 50 << 20},
+		{"50MiB/hour", 50 << 20},
+		{"10 MiB / hour", 10 << 20},
+		{"512KiB/hr", 512 << 10},
+		{"200KiB/min", 200 << 10 * 60},
+		{"1MB/m", 1e6 * 60},
+		{"1GB/day", 1e9 / 24},
+		{"5MB/s", 5e6 * 3600},
+		{"1000/h", 1000},
+	} {
+		if got, err := ParseRate(tc.in); err != nil || got != tc.want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "10MiB", "10MiB/week", "/h", "abc/h", "-1MiB/h", "1MiB/h/h"} {
+		if got, err := ParseRate(bad); err == nil {
+			t.Errorf("ParseRate(%q) = %v, want an error", bad, got)
+		}
+	}
+}
