@@ -62,3 +62,57 @@ func TestReadmeCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeOutputs checks every output README.md shows: a code block right
+// after a "<!-- output of: ARGS -->" comment must match, line by line and in
+// order, lines of what heapdiff ARGS prints ("..." stands for lines left
+// out), so the examples cannot go stale.
+func TestReadmeOutputs(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	t.Chdir("../..")
+	checked := 0
+	for i, line := range lines {
+		args, ok := strings.CutPrefix(strings.TrimSpace(line), "<!-- output of: ")
+		if !ok {
+			continue
+		}
+		args = strings.TrimSuffix(args, " -->")
+		if i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "```") {
+			t.Fatalf("README.md line %d: no code block after the output marker", i+1)
+		}
+		var shown []string
+		for _, l := range lines[i+2:] {
+			if strings.HasPrefix(l, "```") {
+				break
+			}
+			shown = append(shown, l)
+		}
+		code, out, errOut := runCLI(t, nil, strings.Fields(args)...)
+		if code != 0 {
+			t.Fatalf("heapdiff %s: exit %d: %s", args, code, errOut)
+		}
+		got := strings.Split(out, "\n")
+		at := 0
+		for _, want := range shown {
+			if strings.TrimSpace(want) == "..." {
+				continue
+			}
+			for at < len(got) && strings.TrimRight(got[at], " ") != strings.TrimRight(want, " ") {
+				at++
+			}
+			if at == len(got) {
+				t.Errorf("README.md shows, for heapdiff %s, a line it does not print (in this order):\n%s\nit prints:\n%s", args, want, out)
+				break
+			}
+			at++
+		}
+		checked++
+	}
+	if checked < 3 {
+		t.Errorf("checked %d outputs; README.md marks at least 3", checked)
+	}
+}
