@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/heapdiff/heapdiff/agent/snapshot"
@@ -208,7 +207,7 @@ func (opts *checkOptions) limits() ([]diff.Limit, error) {
 
 // parseSize reads a size as people write it: 512KiB, 20MB, 1.5GiB, 1000.
 func parseSize(flag, s string) (float64, error) {
-	n, err := humanize.ParseBytes(strings.TrimSpace(s))
+	n, err := snapshot.ParseBytes(strings.TrimSpace(s))
 	if err != nil || strings.HasPrefix(strings.TrimSpace(s), "-") {
 		return 0, usageError{fmt.Errorf("%s: %q is not a size like 512KiB or 20MB", flag, s)}
 	}

@@ -146,3 +146,28 @@ func TestCheckSaysPassOnStderr(t *testing.T) {
 		t.Errorf("text on stdout: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestSizesReadOneWay checks that a size means the same in every flag: a
+// growth budget, a rate budget and --max-size.
+func TestSizesReadOneWay(t *testing.T) {
+	for _, s := range []string{"10K", "10KiB", "10KB", "1.5M", "2G", "512"} {
+		growth, err := parseSize("--max-growth", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rate, err := parseRate("--max-rate", s+"/h")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, err := loadOptions(&streams{}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if growth != rate || int64(growth) != lo.MaxSize {
+			t.Errorf("%s: growth %v, rate %v/h, max size %d", s, growth, rate, lo.MaxSize)
+		}
+	}
+	if g, _ := parseSize("--max-growth", "10K"); g != 10<<10 {
+		t.Errorf("10K = %v, want %d", g, 10<<10)
+	}
+}

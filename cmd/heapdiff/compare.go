@@ -7,9 +7,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
+	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/profile"
 	"github.com/heapdiff/heapdiff/report"
@@ -178,7 +178,7 @@ func chooseFormat(flag, output string) (report.Format, error) {
 
 // loadOptions parses --max-size and refuses reading standard input twice.
 func loadOptions(s *streams, maxSize string, paths ...string) (profile.Options, error) {
-	limit, err := humanize.ParseBytes(maxSize)
+	limit, err := snapshot.ParseBytes(maxSize)
 	if err != nil || limit == 0 || limit > 1<<62 {
 		return profile.Options{}, usageError{fmt.Errorf("--max-size: %q is not a size like 512MiB or 2GB", maxSize)}
 	}
