@@ -193,6 +193,30 @@ func TestSiteSkipsRuntimeAndStandardLibrary(t *testing.T) {
 	}
 }
 
+// TestGoStdRootsCoverGoListStd checks goStdRoots against the standard
+// library of the go command at hand: every package's first path element is
+// in it.
+func TestGoStdRootsCoverGoListStd(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command to list the standard library: %v", err)
+	}
+	out, err := exec.Command(goTool, "list", "std").Output()
+	if err != nil {
+		t.Fatalf("go list std: %v", err)
+	}
+	pkgs := strings.Fields(string(out))
+	if len(pkgs) < 100 {
+		t.Fatalf("go list std lists %d packages", len(pkgs))
+	}
+	for _, pkg := range pkgs {
+		first, _, _ := strings.Cut(pkg, "/")
+		if !goStdRoots[first] {
+			t.Errorf("standard package %s: %q is not in goStdRoots (diff/gostd.go)", pkg, first)
+		}
+	}
+}
+
 func TestSiteFrameRule(t *testing.T) {
 	frames := []profile.Frame{
 		{Function: "runtime.mallocgc", File: "/go/src/runtime/malloc.go", Line: 1},
@@ -205,6 +229,8 @@ func TestSiteFrameRule(t *testing.T) {
 		{Function: "processTicks", File: "node:internal/process/task_queues", Line: 8},
 		{Function: "set", File: "", Line: 0},
 		{Function: "leak", File: "/app/leaky.js", Line: 41},
+		{Function: "myapp/store.(*S).Add", File: "/src/myapp/store/s.go", Line: 10},
+		{Function: "vendor/golang.org/x/net/http2/hpack.(*Decoder).readString", File: "/go/src/vendor/golang.org/x/net/http2/hpack/hpack.go", Line: 11},
 	}
 	std := make([]bool, len(frames))
 	rt := make([]bool, len(frames))
@@ -221,6 +247,8 @@ func TestSiteFrameRule(t *testing.T) {
 		{[]int32{9, 7, 4}, 9},       // JavaScript's own code is skipped, Go's is not JS's
 		{[]int32{8, 7, 9}, 9},       // a V8 built-in and a Node module: their caller
 		{[]int32{8, 7}, 8},          // nothing but built-ins: the leaf
+		{[]int32{0, 2, 10, 4}, 10},  // a module path without a dot is not std
+		{[]int32{0, 11, 10}, 10},    // std's vendored packages are std
 	} {
 		if got := siteFrame(tc.stack, std, rt); got != tc.want {
 			t.Errorf("siteFrame(%v) = %d (%s), want %d (%s)", tc.stack, got, frames[got].Function, tc.want, frames[tc.want].Function)

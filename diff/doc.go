@@ -10,9 +10,11 @@
 // # Groupings
 //
 //   - site: the innermost frame that is the program's own code. Frames of the
-//     Go runtime and standard library (a .go or .s file whose import path has no dot
-//     in its first element, such as runtime.mallocgc, runtime.growslice,
-//     bytes.Repeat or internal/bytealg.MakeNoZero) are skipped, and so are
+//     Go runtime and standard library (a .go or .s file whose import path
+//     starts with one of the standard library's top-level elements, as go
+//     list std lists them, such as runtime.mallocgc, runtime.growslice,
+//     bytes.Repeat or internal/bytealg.MakeNoZero; a module named without a
+//     dot, such as myapp, is the program's own) are skipped, and so are
 //     JavaScript's: V8 built-ins (named frames without a script, such as a
 //     Map's "set") and Node.js modules ("node:internal/..."). If a stack has
 //     nothing else, the innermost frame outside package runtime is used, and

@@ -48,18 +48,16 @@ func ParseGrouping(s string) (Grouping, error) {
 func GroupingNames() []string { return append([]string(nil), groupingNames...) }
 
 // isGoStd reports whether a frame is Go code of the runtime or standard
-// library: a .go file of a package whose import path has no dot in its first
-// element (and is not "main").
+// library: a .go or .s file of a package whose import path starts with one of
+// the standard library's top-level elements (goStdRoots: "runtime",
+// "bytes", "internal", "vendor", ...). A module's own path need not hold a
+// dot ("go mod init myapp"), so a dot is no test.
 func isGoStd(f profile.Frame) bool {
 	if !f.Symbolized() || !isGoFile(f.File) {
 		return false
 	}
-	pkg := f.Package()
-	if pkg == "main" {
-		return false
-	}
-	first, _, _ := strings.Cut(pkg, "/")
-	return !strings.Contains(first, ".")
+	first, _, _ := strings.Cut(f.Package(), "/")
+	return goStdRoots[first]
 }
 
 // notOwnCode reports whether the site rule skips a frame: the Go runtime and

@@ -1,0 +1,62 @@
+package diff
+
+// goStdRoots holds the first element of the import path of every package in
+// the Go standard library. It was made with Go 1.26 by
+//
+//	go list std | cut -d/ -f1 | sort -u
+//
+// and TestGoStdRootsCoverGoListStd checks it against the go command at hand,
+// so a release that adds a top-level package fails the test until it is
+// added here.
+var goStdRoots = map[string]bool{
+	"archive":   true,
+	"bufio":     true,
+	"bytes":     true,
+	"cmp":       true,
+	"compress":  true,
+	"container": true,
+	"context":   true,
+	"crypto":    true,
+	"database":  true,
+	"debug":     true,
+	"embed":     true,
+	"encoding":  true,
+	"errors":    true,
+	"expvar":    true,
+	"flag":      true,
+	"fmt":       true,
+	"go":        true,
+	"hash":      true,
+	"html":      true,
+	"image":     true,
+	"index":     true,
+	"internal":  true,
+	"io":        true,
+	"iter":      true,
+	"log":       true,
+	"maps":      true,
+	"math":      true,
+	"mime":      true,
+	"net":       true,
+	"os":        true,
+	"path":      true,
+	"plugin":    true,
+	"reflect":   true,
+	"regexp":    true,
+	"runtime":   true,
+	"slices":    true,
+	"sort":      true,
+	"strconv":   true,
+	"strings":   true,
+	"structs":   true,
+	"sync":      true,
+	"syscall":   true,
+	"testing":   true,
+	"text":      true,
+	"time":      true,
+	"unicode":   true,
+	"unique":    true,
+	"unsafe":    true,
+	"vendor":    true,
+	"weak":      true,
+}
