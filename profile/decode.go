@@ -537,16 +537,7 @@ func (d *protoDecoder) frames(p *Profile, st *stringTable) (locFrames []int32, l
 			return nil, nil, err
 		}
 	}
-	intern := make(map[Frame]int32, len(d.functions)+len(d.locations))
-	add := func(f Frame) int32 {
-		i, ok := intern[f]
-		if !ok {
-			i = int32(len(p.Frames))
-			p.Frames = append(p.Frames, f)
-			intern[f] = i
-		}
-		return i
-	}
+	add := newFrameTable(p, len(d.functions)+len(d.locations)).add
 	locStart = make([]int32, len(d.locations)+1)
 	locFrames = make([]int32, 0, len(d.lines)+len(d.locations))
 	for i, loc := range d.locations {

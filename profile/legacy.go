@@ -39,7 +39,7 @@ func FromPprof(pp *pprof.Profile) *Profile {
 	if pp.TimeNanos != 0 {
 		p.Time = time.Unix(0, pp.TimeNanos).UTC()
 	}
-	intern := map[Frame]int32{}
+	table := newFrameTable(p, 0)
 	locFrames := map[uint64][]int32{}
 	framesOf := func(loc *pprof.Location) []int32 {
 		if fs, ok := locFrames[loc.ID]; ok {
@@ -58,13 +58,7 @@ func FromPprof(pp *pprof.Profile) *Profile {
 		}
 		var ids []int32
 		for _, f := range frames {
-			i, ok := intern[f]
-			if !ok {
-				i = int32(len(p.Frames))
-				p.Frames = append(p.Frames, f)
-				intern[f] = i
-			}
-			ids = append(ids, i)
+			ids = append(ids, table.add(f))
 		}
 		locFrames[loc.ID] = ids
 		return ids

@@ -361,20 +361,14 @@ func snapshotProfile(g *v8Graph, t groupTotals, frames [][]Frame, whole uint64) 
 		PeriodType:        ValueType{"space", "bytes"},
 		Comments:          []string{describeV8(g)},
 	}
-	frameIndex := map[Frame]int32{}
+	table := newFrameTable(p, len(frames))
 	for k, fs := range frames {
 		if t.count[k] == 0 {
 			continue
 		}
 		st := Stack{Values: []int64{t.count[k], t.shallow[k], t.retained[k]}, IDs: t.ids[k]}
 		for _, f := range fs {
-			i, ok := frameIndex[f]
-			if !ok {
-				i = int32(len(p.Frames))
-				p.Frames = append(p.Frames, f)
-				frameIndex[f] = i
-			}
-			st.Frames = append(st.Frames, i)
+			st.Frames = append(st.Frames, table.add(f))
 		}
 		p.Stacks = append(p.Stacks, st)
 	}

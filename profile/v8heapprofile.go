@@ -69,7 +69,7 @@ func parseV8HeapProfile(data []byte) (*Profile, error) {
 		DefaultSampleType: "space",
 		PeriodType:        ValueType{"space", "bytes"},
 	}
-	frameIndex := map[Frame]int32{}
+	table := newFrameTable(p, 0)
 	stackIndex := map[string]int{}
 	// Walk the tree without recursion; path holds the frames from the
 	// root's child down to the current node.
@@ -95,13 +95,7 @@ func parseV8HeapProfile(data []byte) (*Profile, error) {
 			if n.CallFrame.LineNumber >= 0 {
 				f.Line = n.CallFrame.LineNumber + 1
 			}
-			i, ok := frameIndex[f]
-			if !ok {
-				i = int32(len(p.Frames))
-				p.Frames = append(p.Frames, f)
-				frameIndex[f] = i
-			}
-			path = append(path, i)
+			path = append(path, table.add(f))
 		}
 		if count := samples[n.ID]; (count > 0 || n.SelfSize != 0) && len(path) > 0 {
 			frames := slices.Clone(path)
