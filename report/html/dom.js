@@ -30,5 +30,25 @@ var heapdiffDOM = (function () {
     return sign + Math.round(v).toFixed(0);
   }
 
-  return { el: el, clear: clear, byId: byId, fmt: fmt };
+  /* duration writes seconds as 1h50m, 3m20s, 45s. */
+  function duration(sec) {
+    sec = Math.round(sec);
+    var h = Math.floor(sec / 3600), m = Math.floor(sec % 3600 / 60), s = sec % 60;
+    return (h ? h + 'h' : '') + (m ? m + 'm' : '') + (s || (!h && !m) ? s + 's' : '');
+  }
+
+  /* source adds a profile to a <dl>: its label, its description, and its
+     comments as chips. */
+  function source(dl, label, text, comments) {
+    dl.appendChild(el('dt', '', label));
+    var dd = el('dd', '', text);
+    if (comments && comments.length) {
+      var cm = el('div', 'comments');
+      comments.forEach(function (s) { cm.appendChild(el('span', '', s)); });
+      dd.appendChild(cm);
+    }
+    dl.appendChild(dd);
+  }
+
+  return { el: el, clear: clear, byId: byId, fmt: fmt, duration: duration, source: source };
 })();

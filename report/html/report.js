@@ -19,6 +19,7 @@ var heapdiff = (function () {
   /* ---------- helpers ---------- */
 
   var el = heapdiffDOM.el, clear = heapdiffDOM.clear, byId = heapdiffDOM.byId, fmt = heapdiffDOM.fmt;
+  var duration = heapdiffDOM.duration;
   /* setHeight sizes a chart's element and the chart with it. */
   function setHeight(id, h) {
     byId(id).style.height = h + 'px';
@@ -68,11 +69,6 @@ var heapdiff = (function () {
   }
   function baseName(path) { var i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')); return i < 0 ? path : path.slice(i + 1); }
   function timeText(t) { return t ? t.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC') : '(no time)'; }
-  function duration(sec) {
-    sec = Math.round(sec);
-    var h = Math.floor(sec / 3600), m = Math.floor(sec % 3600 / 60), s = sec % 60;
-    return (h ? h + 'h' : '') + (m ? m + 'm' : '') + (s || (!h && !m) ? s + 's' : '');
-  }
 
   /* tip builds a tooltip element: a title and rows of [label, value, class]. */
   function tip(title, rows, note) {
@@ -124,16 +120,7 @@ var heapdiff = (function () {
   function sources() {
     var dl = byId('sources');
     clear(dl);
-    function add(k, v, comments) {
-      dl.appendChild(el('dt', '', k));
-      var dd = el('dd', '', v);
-      if (comments && comments.length) {
-        var cm = el('div', 'comments');
-        comments.forEach(function (s) { cm.appendChild(el('span', '', s)); });
-        dd.appendChild(cm);
-      }
-      dl.appendChild(dd);
-    }
+    function add(k, v, comments) { heapdiffDOM.source(dl, k, v, comments); }
     add('base', D.base.name + '   ' + timeText(D.base.time), D.base.comments);
     add('target', D.target.name + '   ' + timeText(D.target.time) + (D.interval > 0 ? '   (' + duration(D.interval) + ' later)' : ''), D.target.comments);
     var sampled = D.target.period > 0 && D.target.period_type.unit === 'bytes';

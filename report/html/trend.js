@@ -17,13 +17,9 @@ var heapdiff = (function () {
   /* ---------- helpers ---------- */
 
   var el = heapdiffDOM.el, clear = heapdiffDOM.clear, byId = heapdiffDOM.byId, fmt = heapdiffDOM.fmt;
+  var duration = heapdiffDOM.duration;
 
   function unit() { return D.type.unit; }
-  function duration(sec) {
-    sec = Math.round(sec);
-    var h = Math.floor(sec / 3600), m = Math.floor(sec % 3600 / 60), s = sec % 60;
-    return (h ? h + 'h' : '') + (m ? m + 'm' : '') + (s || (!h && !m) ? s + 's' : '');
-  }
   function timeText(ms) {
     return ms === null ? '(no time)' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   }
@@ -56,16 +52,7 @@ var heapdiff = (function () {
     var n = D.snapshots.length, first = D.snapshots[0], end = D.snapshots[n - 1];
     byId('subtitle').textContent = n + ' snapshots · ' + D.type.type + ' by ' + D.by + (D.timed ? ' · ' + duration(D.span) : ' · no times: in the order given');
     var dl = byId('sources');
-    function add(k, v, comments) {
-      dl.appendChild(el('dt', '', k));
-      var dd = el('dd', '', v);
-      if (comments && comments.length) {
-        var cm = el('div', 'comments');
-        comments.forEach(function (s) { cm.appendChild(el('span', '', s)); });
-        dd.appendChild(cm);
-      }
-      dl.appendChild(dd);
-    }
+    function add(k, v, comments) { heapdiffDOM.source(dl, k, v, comments); }
     add('first', first.name + '   ' + timeText(first.time), first.comments);
     add('last', end.name + '   ' + timeText(end.time), end.comments);
     add('grouping', 'by ' + D.by + '; ' + D.sampling);
