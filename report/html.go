@@ -62,12 +62,24 @@ func HTML(w io.Writer, c *diff.Comparison, d *diff.Detail) error {
 		return errors.New("an HTML report needs the comparison's detail (diff.Explain)")
 	}
 	hd := newHTMLData(c, d)
-	data, err := json.Marshal(hd)
+	return renderPage(w, pageTemplate, "report script", reportJS, hd, htmlCharts(), map[string]any{
+		"Title":    "heapdiff: " + c.Base.Name + " → " + c.Target.Name,
+		"Snapshot": hd.Snapshot != nil,
+	})
+}
+
+// renderPage writes one of heapdiff's HTML pages: tmpl filled with the shared
+// styles, ECharts, the page helpers, the page's own script, its data as JSON
+// and its chart snippets (by chart ID), plus the page's own fields. Each
+// piece is checked first to be safe inside a <script> element, so nothing a
+// profile holds can end one.
+func renderPage(w io.Writer, tmpl *template.Template, scriptName, script string, data any, snippets map[string]string, fields map[string]any) error {
+	encoded, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("encode report data: %w", err)
 	}
 	charts := map[string]template.HTML{}
-	for id, snippet := range htmlCharts() {
+	for id, snippet := range snippets {
 		// A snippet is a div and one script element: only its own end tag
 		// may close it.
 		body := strings.TrimSuffix(strings.TrimSpace(snippet), "</script>")
@@ -76,29 +88,27 @@ func HTML(w io.Writer, c *diff.Comparison, d *diff.Detail) error {
 		}
 		charts[id] = template.HTML(snippet)
 	}
-	for name, js := range map[string]string{"ECharts": echartsJS, "page helpers": domJS, "report script": reportJS} {
+	// encoding/json escapes <, >, & and U+2028/2029, so the data cannot end
+	// its script element; it is checked anyway, as it is cheap.
+	for name, js := range map[string]string{"ECharts": echartsJS, "page helpers": domJS, scriptName: script, "report data": string(encoded)} {
 		if err := inlineable(js); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	// encoding/json escapes <, >, & and U+2028/2029, so the data cannot end
-	// its script element; check anyway, it is cheap.
-	if err := inlineable(string(data)); err != nil {
-		return fmt.Errorf("report data: %w", err)
+	values := map[string]any{
+		"CSS":     template.CSS(reportCSS),
+		"ECharts": template.JS(echartsJS),
+		"DOM":     template.JS(domJS),
+		"Report":  template.JS(script),
+		"Data":    template.JS(encoded),
+		"Charts":  charts,
+		"Version": EChartsVersion,
+	}
+	for k, v := range fields {
+		values[k] = v
 	}
 	var buf bytes.Buffer
-	err = pageTemplate.Execute(&buf, map[string]any{
-		"Title":    "heapdiff: " + c.Base.Name + " → " + c.Target.Name,
-		"CSS":      template.CSS(reportCSS),
-		"ECharts":  template.JS(echartsJS),
-		"DOM":      template.JS(domJS),
-		"Report":   template.JS(reportJS),
-		"Data":     template.JS(data),
-		"Charts":   charts,
-		"Version":  EChartsVersion,
-		"Snapshot": hd.Snapshot != nil,
-	})
-	if err != nil {
+	if err := tmpl.Execute(&buf, values); err != nil {
 		return fmt.Errorf("render HTML: %w", err)
 	}
 	_, err = w.Write(buf.Bytes())

@@ -1,13 +1,10 @@
 package report
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
-	"strings"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -38,37 +35,10 @@ const chartTrend = "trend"
 // network, and every string from a profile travels as JSON data and is shown
 // as text.
 func TrendHTML(w io.Writer, t *diff.Trend) error {
-	data, err := json.Marshal(newHTMLTrendData(t))
-	if err != nil {
-		return fmt.Errorf("encode report data: %w", err)
-	}
-	chart := trendChart()
-	// The chart is a div and one script element: only its own end tag may
-	// close it.
-	chartJS := strings.TrimSuffix(strings.TrimSpace(chart), "</script>")
-	chartJS = chartJS[strings.Index(chartJS, "<script")+1:]
-	for name, js := range map[string]string{"ECharts": echartsJS, "page helpers": domJS, "trend script": trendJS, "report data": string(data), "chart": chartJS} {
-		if err := inlineable(js); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	var buf bytes.Buffer
-	err = trendTemplate.Execute(&buf, map[string]any{
+	return renderPage(w, trendTemplate, "trend script", trendJS, newHTMLTrendData(t), map[string]string{chartTrend: trendChart()}, map[string]any{
 		"Title":    fmt.Sprintf("heapdiff trend: %d snapshots, %s … %s", len(t.Snapshots), t.Snapshots[0].Name, t.Snapshots[len(t.Snapshots)-1].Name),
-		"CSS":      template.CSS(reportCSS),
 		"TrendCSS": template.CSS(trendCSS),
-		"ECharts":  template.JS(echartsJS),
-		"DOM":      template.JS(domJS),
-		"Report":   template.JS(trendJS),
-		"Data":     template.JS(data),
-		"Charts":   map[string]template.HTML{chartTrend: template.HTML(chart)},
-		"Version":  EChartsVersion,
 	})
-	if err != nil {
-		return fmt.Errorf("render HTML: %w", err)
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
 }
 
 // trendChart declares the line chart, empty: the page's script fills it
