@@ -70,10 +70,33 @@ func Load(path string, opts Options) (*Profile, error) {
 }
 
 func load(path string, opts Options) (*Profile, error) {
-	if p, ok, err := loadV8Stream(path, opts); ok {
-		return p, err
+	if path == "-" {
+		in := opts.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		data, err := readLimited(in, opts.maxSize())
+		if err != nil {
+			return nil, err
+		}
+		return parse(path, data, opts)
 	}
-	data, err := readInput(path, opts)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, describeOpenError(err)
+	}
+	defer f.Close()
+	in, err := openStream(f, opts.maxSize())
+	if err != nil {
+		return nil, err
+	}
+	defer in.close()
+	// One look at the start of the (inflated) stream decides: a heap
+	// snapshot is decoded as it streams in, anything else is read whole.
+	if head, _ := in.r.Peek(512); looksLikeV8JSON(head) == FormatV8Snapshot {
+		return loadV8Snapshot(path, in, opts)
+	}
+	data, err := in.readAll(opts.maxSize())
 	if err != nil {
 		return nil, err
 	}
@@ -170,22 +193,19 @@ func valueTypesString(types []ValueType) string {
 	return b.String()
 }
 
-// readInput reads a whole file, or standard input for "-", refusing anything
-// larger than the size limit and naming the common mistakes plainly.
-func readInput(path string, opts Options) ([]byte, error) {
-	limit := opts.maxSize()
-	if path == "-" {
-		in := opts.Stdin
-		if in == nil {
-			in = os.Stdin
-		}
-		return readLimited(in, limit)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, describeOpenError(err)
-	}
-	defer f.Close()
+// stream is a file's content as it is read: inflated when the file is
+// gzipped, so the compressed bytes are never held in memory next to the
+// inflated ones.
+type stream struct {
+	r       *bufio.Reader
+	hint    int64 // the content's size, as far as known: a bound on what to allocate
+	gzipped bool
+	close   func()
+}
+
+// openStream opens f's content, refusing directories and plain files over
+// the limit. A pipe or device is read as it comes.
+func openStream(f *os.File, limit int64) (*stream, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, describeOpenError(err)
@@ -193,35 +213,41 @@ func readInput(path string, opts Options) ([]byte, error) {
 	if st.IsDir() {
 		return nil, errors.New("is a directory, not a profile")
 	}
-	if !st.Mode().IsRegular() && st.Size() == 0 {
-		// A pipe or device: read it as a stream.
-		return readLimited(f, limit)
-	}
-	head := make([]byte, 2)
-	if n, _ := io.ReadFull(f, head); n == 2 && isGzip(head) {
-		// Inflate straight from the file: the compressed bytes are never
-		// held in memory next to the inflated ones.
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("read: %w", err)
+	s := &stream{r: bufio.NewReaderSize(f, 256<<10), hint: st.Size(), close: func() {}}
+	if magic, _ := s.r.Peek(2); isGzip(magic) {
+		zr, err := gzip.NewReader(s.r)
+		if err != nil {
+			return nil, gzipError(err)
 		}
+		s.r, s.gzipped, s.close, s.hint = bufio.NewReaderSize(zr, 256<<10), true, func() { zr.Close() }, 0
 		var trailer [4]byte
-		var hint int64
-		if st.Size() >= 18 {
+		if st.Mode().IsRegular() && st.Size() >= 18 {
 			if _, err := f.ReadAt(trailer[:], st.Size()-4); err == nil {
-				hint = sizeHint(int64(binary.LittleEndian.Uint32(trailer[:])), st.Size(), limit)
+				s.hint = sizeHint(int64(binary.LittleEndian.Uint32(trailer[:])), st.Size(), limit)
 			}
 		}
-		return inflate(bufio.NewReaderSize(f, 256<<10), hint, limit)
+		return s, nil
 	}
 	if st.Size() > limit {
 		return nil, fmt.Errorf("%w: file is %d bytes, limit is %d", ErrTooLarge, st.Size(), limit)
 	}
-	data := make([]byte, st.Size())
-	copy(data, head)
-	if _, err := io.ReadFull(f, data[min(len(head), len(data)):]); err != nil {
+	return s, nil
+}
+
+// readAll reads the rest of the stream, refusing more than limit bytes.
+func (s *stream) readAll(limit int64) ([]byte, error) {
+	var out bytes.Buffer
+	out.Grow(int(min(s.hint, limit) + 1))
+	n, err := io.Copy(&out, io.LimitReader(s.r, limit+1))
+	switch {
+	case err != nil && s.gzipped:
+		return nil, gzipError(err)
+	case err != nil:
 		return nil, fmt.Errorf("read: %w", describeOpenError(err))
+	case n > limit:
+		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
 	}
-	return data, nil
+	return out.Bytes(), nil
 }
 
 func readLimited(r io.Reader, limit int64) ([]byte, error) {

@@ -1,16 +1,10 @@
 package profile
 
 import (
-	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"runtime/debug"
 	"sync"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // ErrJSCSnapshot is returned for a JavaScriptCore heap snapshot, the format
@@ -43,60 +37,23 @@ func decodeV8(data []byte, opts Options) (*Profile, error) {
 	return nil, nil
 }
 
-// loadV8Stream decodes a heap snapshot straight from its file, through gzip
-// if it is compressed, so that the file's bytes are never all in memory. It
-// reports ok false, having read nothing that matters, for anything that is
-// not a regular file holding a V8 heap snapshot; Load then reads it whole.
-func loadV8Stream(path string, opts Options) (p *Profile, ok bool, err error) {
-	if path == "-" {
-		return nil, false, nil
-	}
-	f, err := os.Open(path)
+// loadV8Snapshot decodes a heap snapshot as it streams from its file
+// (through gzip if it is compressed), so that its bytes are never all in
+// memory.
+func loadV8Snapshot(path string, in *stream, opts Options) (*Profile, error) {
+	s := newReaderScanner(in.r, opts.maxSize())
+	p, err := parseV8Snapshot(s, in.hint, opts)
 	if err != nil {
-		return nil, false, nil // Load reports it
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return nil, false, nil
-	}
-	br := bufio.NewReaderSize(f, 64<<10)
-	magic, _ := br.Peek(2)
-	var r io.Reader = br
-	hint := st.Size()
-	gzipped := isGzip(magic)
-	if gzipped {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, false, nil
+		if in.gzipped && s.err != nil && !errors.Is(s.err, ErrTooLarge) {
+			return nil, gzipError(s.err)
 		}
-		defer zr.Close()
-		r = zr
-		var trailer [4]byte
-		hint = 0
-		if st.Size() >= 18 {
-			if _, err := f.ReadAt(trailer[:], st.Size()-4); err == nil {
-				hint = min(int64(binary.LittleEndian.Uint32(trailer[:])), st.Size()*1032)
-			}
-		}
-	}
-	s := newReaderScanner(r, opts.maxSize())
-	s.fill()
-	if looksLikeV8JSON(s.buf[s.pos:s.end]) != FormatV8Snapshot {
-		return nil, false, nil
-	}
-	p, err = parseV8Snapshot(s, hint, opts)
-	if err != nil {
-		if gzipped && s.err != nil && !errors.Is(s.err, ErrTooLarge) {
-			return nil, true, gzipError(s.err)
-		}
-		return nil, true, err
+		return nil, err
 	}
 	p.Name = path
 	if err := checkSampleTypes(p); err != nil {
-		return nil, true, err
+		return nil, err
 	}
-	return p, true, nil
+	return p, nil
 }
 
 // parseV8Snapshot decodes a heap snapshot and reduces it to the model: by
