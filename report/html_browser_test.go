@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -25,9 +26,94 @@ import (
 // chromiumPath is Debian's Chromium, which the browser tests drive.
 const chromiumPath = "/usr/bin/chromium"
 
+// browserInfo is what a failing browser test reports about the browser: its
+// version and the DevTools protocol calls it refused, so that the next
+// breakage caused by a browser update is diagnosed in one read.
+type browserInfo struct {
+	mu       sync.Mutex
+	version  string
+	sent     map[int64]string // id → method of calls still waiting for their answer
+	refusals []string         // "Method: message (code)", oldest first
+}
+
+type browserInfoKey struct{}
+
+// record watches the protocol messages chromedp sends and receives ("-> {…}"
+// and "<- {…}") and keeps the calls the browser answered with an error.
+func (b *browserInfo) record(format string, args ...any) {
+	if len(args) != 1 || (format != "-> %s" && format != "<- %s") {
+		return
+	}
+	raw := fmt.Sprintf("%s", args[0]) // the message, as []byte
+	var msg struct {
+		ID     int64  `json:"id"`
+		Method string `json:"method"`
+		Error  *struct {
+			Code    int64  `json:"code"`
+			Message string `json:"message"`
+			Data    string `json:"data"`
+		} `json:"error"`
+	}
+	outgoing := format == "-> %s"
+	if !outgoing && !strings.Contains(raw, `"error":`) {
+		// Answers without an error only retire their call; skip decoding
+		// large payloads such as screenshots.
+		if i := strings.Index(raw, `"id":`); i >= 0 && i < 16 {
+			var id int64
+			fmt.Sscanf(raw[i+len(`"id":`):], "%d", &id)
+			b.mu.Lock()
+			delete(b.sent, id)
+			b.mu.Unlock()
+		}
+		return
+	}
+	if err := json.Unmarshal([]byte(raw), &msg); err != nil || msg.ID == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if outgoing {
+		b.sent[msg.ID] = msg.Method
+		return
+	}
+	method := b.sent[msg.ID]
+	delete(b.sent, msg.ID)
+	if msg.Error != nil {
+		r := fmt.Sprintf("%s: %s (%d)", method, msg.Error.Message, msg.Error.Code)
+		if msg.Error.Data != "" {
+			r += ": " + msg.Error.Data
+		}
+		b.refusals = append(b.refusals, r)
+	}
+}
+
+// describe names the browser and the protocol calls it refused so far.
+func (b *browserInfo) describe() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := "browser " + b.version
+	if n := len(b.refusals); n > 0 {
+		last := b.refusals[max(0, n-3):]
+		s += "; it refused " + strings.Join(last, "; ")
+	}
+	return s
+}
+
+// browserOf returns the browserInfo of a context made by startBrowser.
+func browserOf(ctx context.Context) *browserInfo {
+	if b, ok := ctx.Value(browserInfoKey{}).(*browserInfo); ok {
+		return b
+	}
+	return &browserInfo{version: "(unknown)"}
+}
+
 // startBrowser starts a headless Chromium with a fresh profile and no way to
-// reach the network. Without Chromium the test skips, except in CI, where
-// .ci/run installs it and a skip would hide a broken report.
+// reach the network: every host name resolves to nothing and every
+// connection goes through a proxy on a closed port. This depends on no
+// DevTools protocol call, so a new Chromium cannot quietly put the page back
+// online; the tests also record every request the page makes (checkClean).
+// Without Chromium the test skips, except in CI, where .ci/run installs it
+// and a skip would hide a broken report.
 func startBrowser(t testing.TB) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
@@ -36,6 +122,7 @@ func startBrowser(t testing.TB) context.Context {
 		}
 		t.Skipf("no %s: install Debian's Chromium (apt-get install -y chromium) to run the browser tests", chromiumPath)
 	}
+	info := &browserInfo{version: "(version not yet known)", sent: map[int64]string{}}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
@@ -46,6 +133,7 @@ func startBrowser(t testing.TB) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("hide-scrollbars", true),
 		// No network: every name resolves to nothing, every connection goes
 		// to a closed port.
@@ -54,28 +142,53 @@ func startBrowser(t testing.TB) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1440, 1000),
 	)
-	ctx, cancel := chromedp.NewContext(alloc)
+	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithBrowserOption(chromedp.WithBrowserDebugf(info.record)))
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	ctx = context.WithValue(ctx, browserInfoKey{}, info)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start %s: %v", chromiumPath, err)
+		t.Fatalf("start %s: %v (%s)", chromiumPath, err, info.describe())
 	}
+	v, err := chromedp.CallBrowser(ctx, browser.GetVersion, cdp.Empty{})
+	if err != nil {
+		t.Fatalf("Browser.getVersion: %v (%s)", err, info.describe())
+	}
+	info.mu.Lock()
+	info.version = v.Product + " (protocol " + v.ProtocolVersion + ")"
+	info.mu.Unlock()
 	return ctx
 }
 
 // browserPage is one report open in a tab, with what went wrong while it
 // was loaded and used.
 type browserPage struct {
-	t   testing.TB
-	ctx context.Context
+	t       testing.TB
+	ctx     context.Context
+	browser *browserInfo
+	url     string // the page itself
 
 	mu       sync.Mutex
 	problems []string // console errors, exceptions, failed requests
 	requests []string // every URL the page asked for
 }
 
+// fatalf fails the test, naming the browser's version and the protocol
+// calls it refused.
+func (p *browserPage) fatalf(format string, args ...any) {
+	p.t.Helper()
+	p.t.Fatalf("%s (%s)", fmt.Sprintf(format, args...), p.browser.describe())
+}
+
+// do runs chromedp actions in the page; what names them in a failure.
+func (p *browserPage) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, actions...); err != nil {
+		p.fatalf("%s: %v", what, err)
+	}
+}
+
 // openHTML writes a report into a temporary file and opens it in a new tab
-// of the browser, offline, waiting until its script has drawn everything.
+// of the browser, waiting until its script has drawn everything.
 func openHTML(t testing.TB, browser context.Context, name string, html []byte) *browserPage {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
@@ -84,7 +197,7 @@ func openHTML(t testing.TB, browser context.Context, name string, html []byte) *
 	}
 	ctx, cancel := chromedp.NewContext(browser)
 	t.Cleanup(cancel)
-	p := &browserPage{t: t, ctx: ctx}
+	p := &browserPage{t: t, ctx: ctx, browser: browserOf(browser), url: "file://" + path}
 	err := chromedp.Listen(ctx, func(ev any) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -115,15 +228,9 @@ func openHTML(t testing.TB, browser context.Context, name string, html []byte) *
 		}
 	})
 	if err != nil {
-		t.Fatal(err)
+		p.fatalf("listen to the tab's events: %v", err)
 	}
-	offline := []*network.Conditions{{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}}
-	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: offline}); err != nil {
-		t.Fatalf("take the tab offline: %v", err)
-	}
-	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+path)); err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
+	p.do("Page.navigate to "+p.url, chromedp.Navigate(p.url))
 	p.waitFor(`document.documentElement.getAttribute('data-ready') === '1'`)
 	return p
 }
@@ -133,7 +240,7 @@ func eval[T any](p *browserPage, js string) T {
 	p.t.Helper()
 	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](js))
 	if err != nil {
-		p.t.Fatalf("evaluate %s: %v", js, err)
+		p.fatalf("Runtime.evaluate %s: %v", js, err)
 	}
 	return v
 }
@@ -144,31 +251,32 @@ func (p *browserPage) waitFor(cond string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !eval[bool](p, cond) {
 		if time.Now().After(deadline) {
-			p.t.Fatalf("timed out waiting for %s; problems so far: %v", cond, p.problemList())
+			p.fatalf("timed out waiting for %s; problems so far: %v", cond, p.findings())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-func (p *browserPage) problemList() []string {
+// findings lists what went wrong in the page: console errors, exceptions,
+// failed requests, and every request for something other than the page
+// itself or a data: or blob: URL (the report must be self-contained).
+func (p *browserPage) findings() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]string(nil), p.problems...)
+	out := append([]string(nil), p.problems...)
+	for _, u := range p.requests {
+		if u != p.url && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+			out = append(out, "the page requested "+u+": it must be self-contained")
+		}
+	}
+	return out
 }
 
-// checkClean fails on any console error, exception or failed request, and
-// on any request for something other than the page itself.
+// checkClean fails the test on each of the page's findings.
 func (p *browserPage) checkClean() {
 	p.t.Helper()
-	for _, pr := range p.problemList() {
-		p.t.Errorf("browser: %s", pr)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, u := range p.requests {
-		if !strings.HasPrefix(u, "file://") {
-			p.t.Errorf("the page requested %s: it must be self-contained", u)
-		}
+	for _, f := range p.findings() {
+		p.t.Errorf("browser: %s", f)
 	}
 }
 
@@ -178,7 +286,7 @@ func (p *browserPage) screenshot(name, also string) {
 	p.t.Helper()
 	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
-		p.t.Fatalf("screenshot: %v", err)
+		p.fatalf("screenshot: %v", err)
 	}
 	for _, path := range []string{filepath.Join(p.t.TempDir(), name), also} {
 		if path == "" {
@@ -265,9 +373,7 @@ func TestHTMLInBrowser(t *testing.T) {
 	rowCount := func() int { return eval[int](p, `document.querySelectorAll('#rows-body tr.row').length`) }
 	t.Run("filter reduces the rows", func(t *testing.T) {
 		before := rowCount()
-		if err := chromedp.Do(p.ctx, chromedp.SendKeys(chromedp.ID("filter"), "SessionStore")); err != nil {
-			t.Fatal(err)
-		}
+		p.do("SendKeys(ID('filter'), 'SessionStore')", chromedp.SendKeys(chromedp.ID("filter"), "SessionStore"))
 		after := rowCount()
 		names := eval[[]string](p, `Array.from(document.querySelectorAll('#rows-body tr.row td.name')).map(function (td) { return td.textContent; })`)
 		if after == 0 || after >= before {
@@ -279,9 +385,7 @@ func TestHTMLInBrowser(t *testing.T) {
 			}
 		}
 		// A row opens to its call stacks, innermost frame first.
-		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS("#rows-body tr.row"))); err != nil {
-			t.Fatal(err)
-		}
+		p.do("Click(CSS('#rows-body tr.row'))", chromedp.Click(chromedp.CSS("#rows-body tr.row")))
 		frames := eval[[]string](p, `Array.from(document.querySelectorAll('#rows-body tr.stacks li')).map(function (li) { return li.textContent; })`)
 		if len(frames) < 2 || !strings.HasPrefix(frames[0], "main.(*SessionStore).Open") {
 			t.Errorf("the opened row shows frames %q", frames)
@@ -299,10 +403,8 @@ func TestHTMLInBrowser(t *testing.T) {
 		if idx < 0 {
 			t.Fatal("no inuse_objects option")
 		}
-		if err := chromedp.Do(p.ctx, chromedp.SetValue(chromedp.ID("type"), fmt.Sprint(idx)),
-			chromedp.Evaluate[chromedp.Void](`document.getElementById('type').dispatchEvent(new Event('change'))`)); err != nil {
-			t.Fatal(err)
-		}
+		p.do("choose inuse_objects", chromedp.SetValue(chromedp.ID("type"), fmt.Sprint(idx)),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById('type').dispatchEvent(new Event('change'))`))
 		after := eval[string](p, cells)
 		if after == before || strings.Contains(after, "MiB") {
 			t.Errorf("after switching to objects the numbers read %q (before %q)", after, before)
@@ -331,14 +433,10 @@ func TestHTMLInBrowser(t *testing.T) {
 		if pick == nil {
 			t.Fatalf("no frame to click among %d", len(frames))
 		}
-		if err := chromedp.Do(p.ctx, chromedp.ScrollIntoView(chromedp.ID("flame"))); err != nil {
-			t.Fatal(err)
-		}
+		p.do("ScrollIntoView(ID('flame'))", chromedp.ScrollIntoView(chromedp.ID("flame")))
 		type rect struct{ Left, Top float64 }
 		r := eval[rect](p, `(function () { var b = document.getElementById('flame').getBoundingClientRect(); return {left: b.left, top: b.top}; })()`)
-		if err := chromedp.Do(p.ctx, chromedp.MouseClickXY(r.Left+pick.X+pick.Width/2, r.Top+pick.Y+pick.Height/2)); err != nil {
-			t.Fatal(err)
-		}
+		p.do("MouseClickXY(r.Left+pick.X+pick.Width/2, r.Top+pick.Y+pick.Height/2)", chromedp.MouseClickXY(r.Left+pick.X+pick.Width/2, r.Top+pick.Y+pick.Height/2))
 		if z := eval[int](p, `heapdiff.state.zoom`); z != pick.Node {
 			t.Fatalf("clicked %q (node %d), zoomed to node %d", pick.Name, pick.Node, z)
 		}
@@ -350,25 +448,19 @@ func TestHTMLInBrowser(t *testing.T) {
 		if crumbs := eval[string](p, `document.getElementById('flame-crumbs').textContent`); !strings.Contains(crumbs, shortFrameName(pick.Name)) {
 			t.Errorf("breadcrumbs %q do not name the zoomed frame %q", crumbs, pick.Name)
 		}
-		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.ID("flame-reset"))); err != nil {
-			t.Fatal(err)
-		}
+		p.do("Click(ID('flame-reset'))", chromedp.Click(chromedp.ID("flame-reset")))
 		if z := eval[int](p, `heapdiff.state.zoom`); z != 0 {
 			t.Errorf("reset left the zoom at node %d", z)
 		}
 		// Widths from the base: the leaks were smaller there, so the
 		// frame just clicked takes less room.
-		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.ID("flame-base"))); err != nil {
-			t.Fatal(err)
-		}
+		p.do("Click(ID('flame-base'))", chromedp.Click(chromedp.ID("flame-base")))
 		for _, f := range eval[[]frame](p, `heapdiff.flameFrames()`) {
 			if f.Node == pick.Node && f.Width >= pick.Width {
 				t.Errorf("with widths from the base, %q is %.0fpx wide, as wide as from the target (%.0f)", f.Name, f.Width, pick.Width)
 			}
 		}
-		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.ID("flame-target"))); err != nil {
-			t.Fatal(err)
-		}
+		p.do("Click(ID('flame-target'))", chromedp.Click(chromedp.ID("flame-target")))
 	})
 
 	p.checkClean()
@@ -376,9 +468,7 @@ func TestHTMLInBrowser(t *testing.T) {
 
 func (p *browserPage) evalVoid(js string) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, chromedp.Evaluate[chromedp.Void](js)); err != nil {
-		p.t.Fatalf("evaluate %s: %v", js, err)
-	}
+	p.do("Runtime.evaluate "+js, chromedp.Evaluate[chromedp.Void](js))
 }
 
 // shortFrameName drops a function's import path, as the page does.
@@ -466,9 +556,7 @@ func TestHTMLMaliciousNamesAreText(t *testing.T) {
 		t.Errorf("the warnings shown are %q", w)
 	}
 	// Hovering shows a tooltip built from the name, still as text.
-	if err := chromedp.Do(p.ctx, chromedp.ScrollIntoView(chromedp.ID("growers"))); err != nil {
-		t.Fatal(err)
-	}
+	p.do("ScrollIntoView(ID('growers'))", chromedp.ScrollIntoView(chromedp.ID("growers")))
 	p.evalVoid(`echarts.getInstanceByDom(document.getElementById('growers')).dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: 0})`)
 	p.waitFor(`Array.from(document.querySelectorAll('.tip .tname')).some(function (e) { return e.textContent.indexOf('main.leak') === 0; })`)
 	if n := eval[int](p, injected); n != 0 {
@@ -483,24 +571,61 @@ func TestHTMLMaliciousNamesAreText(t *testing.T) {
 	p.checkClean()
 }
 
-// TestBrowserHarnessSeesProblems shows that the checks above can fail: a
-// page that logs an error, throws and asks the network for an image is
-// caught.
+// TestBrowserHarnessSeesProblems shows that the checks above can fail, each
+// for its own reason: a page that logs an error, throws, and asks the
+// network for an image and a script is caught on every count, and the
+// requests fail because the browser has no network, not because of a
+// protocol call that a browser version may change.
 func TestBrowserHarnessSeesProblems(t *testing.T) {
 	page := `<!DOCTYPE html><html><body><img src="http://example.com/x.png">
+<script src="https://cdn.example.org/lib.js"></script>
 <script>console.error("boom"); document.documentElement.setAttribute('data-ready', '1'); null.x;</script></body></html>`
 	p := openHTML(t, startBrowser(t), "bad.html", []byte(page))
 	p.waitFor(`document.readyState === 'complete'`)
-	time.Sleep(200 * time.Millisecond)
-	problems := strings.Join(p.problemList(), "\n")
-	for _, want := range []string{"console.error", "exception", "request failed"} {
-		if !strings.Contains(problems, want) {
-			t.Errorf("the harness missed a %s; it saw:\n%s", want, problems)
+	deadline := time.Now().Add(5 * time.Second)
+	var findings string
+	for {
+		findings = strings.Join(p.findings(), "\n")
+		if strings.Count(findings, "request failed") >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, want := range []string{
+		`console.error: "boom"`,
+		"exception",
+		"the page requested http://example.com/x.png",
+		"the page requested https://cdn.example.org/lib.js",
+	} {
+		if !strings.Contains(findings, want) {
+			t.Errorf("the harness missed %q; it found:\n%s", want, findings)
 		}
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !slices.ContainsFunc(p.requests, func(u string) bool { return strings.HasPrefix(u, "http://example.com") }) {
-		t.Errorf("the harness missed the request for the image: %v", p.requests)
+	// Both requests failed in the network stack: no name resolves and the
+	// only proxy is a closed port.
+	if n := strings.Count(findings, "request failed: net::ERR_"); n < 2 {
+		t.Errorf("%d requests failed for want of a network, want 2; the harness found:\n%s", n, findings)
+	}
+	// The page itself is no finding.
+	if strings.Contains(findings, "requested "+p.url) {
+		t.Errorf("the page itself counted as a request:\n%s", findings)
+	}
+}
+
+// TestBrowserFailureNamesVersionAndCall shows that a call the browser refuses
+// fails with the browser's version and the protocol method that was refused.
+func TestBrowserFailureNamesVersionAndCall(t *testing.T) {
+	ctx := startBrowser(t)
+	info := browserOf(ctx)
+	// A protocol method no Chromium has: the browser must refuse it.
+	bogus := cdp.Command[cdp.Empty, cdp.Empty]{Method: "HeapdiffNoSuchDomain.noSuchMethod"}
+	if _, err := chromedp.CallBrowser(ctx, bogus, cdp.Empty{}); err == nil {
+		t.Fatal("the browser accepted a method that does not exist")
+	}
+	got := info.describe()
+	for _, want := range []string{"Chrome/", "HeapdiffNoSuchDomain.noSuchMethod", "-32601"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the failure report %q does not name %q", got, want)
+		}
 	}
 }

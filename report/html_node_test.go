@@ -198,9 +198,7 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 	}
 	t.Run("filter", func(t *testing.T) {
 		before := len(rowNames())
-		if err := chromedp.Do(p.ctx, chromedp.SendKeys(chromedp.ID("filter"), "session")); err != nil {
-			t.Fatal(err)
-		}
+		p.do("SendKeys(ID('filter'), 'session')", chromedp.SendKeys(chromedp.ID("filter"), "session"))
 		names := rowNames()
 		if len(names) == 0 || len(names) >= before {
 			t.Fatalf("%d rows before the filter, %d after", before, len(names))
@@ -231,24 +229,18 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 				least = r
 			}
 		}
-		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#rows-head th[data-key="retained"]`))); err != nil {
-			t.Fatal(err)
-		}
+		p.do("Click(CSS(`#rows-head th[data-key='retained']`))", chromedp.Click(chromedp.CSS(`#rows-head th[data-key="retained"]`)))
 		if names := rowNames(); names[0] != most.Name {
 			t.Errorf("sorted by retained delta, the first row is %q, want %q", names[0], most.Name)
 		}
-		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#rows-head th[data-key="retained"]`))); err != nil {
-			t.Fatal(err)
-		}
+		p.do("Click(CSS(`#rows-head th[data-key='retained']`))", chromedp.Click(chromedp.CSS(`#rows-head th[data-key="retained"]`)))
 		if names := rowNames(); names[0] != least.Name {
 			t.Errorf("sorted by retained delta, ascending, the first row is %q, want %q", names[0], least.Name)
 		}
 	})
 
 	t.Run("tooltip shows every column", func(t *testing.T) {
-		if err := chromedp.Do(p.ctx, chromedp.ScrollIntoView(chromedp.ID("growers"))); err != nil {
-			t.Fatal(err)
-		}
+		p.do("ScrollIntoView(ID('growers'))", chromedp.ScrollIntoView(chromedp.ID("growers")))
 		p.evalVoid(`(function () {
 			var ch = echarts.getInstanceByDom(document.getElementById('growers'));
 			var i = ch.getOption().series[0].data.findIndex(function (d) { return d.row.name === 'LeakySession'; });
@@ -329,9 +321,7 @@ func TestHeapProfileHTMLInBrowser(t *testing.T) {
 		if name := eval[string](p, first+`.cells[0].textContent`); name != "leak leaky.js:41" {
 			t.Fatalf("the first row is %q, want the leaky function's site, leak leaky.js:41", name)
 		}
-		if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#rows-body tr.row`))); err != nil {
-			t.Fatal(err)
-		}
+		p.do("Click(CSS(`#rows-body tr.row`))", chromedp.Click(chromedp.CSS(`#rows-body tr.row`)))
 		frames := eval[[]string](p, `Array.from(document.querySelector('#rows-body tr.stacks .stack').querySelectorAll('li')).map(function (li) { return li.textContent; })`)
 		if len(frames) < 3 || frames[0] != "leak  leaky.js:41" || !slices.Contains(frames, "(anonymous)  leaky.js:1") {
 			t.Errorf("the leak's stack reads %q", frames)

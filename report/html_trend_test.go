@@ -119,9 +119,7 @@ func TestTrendHTMLInBrowser(t *testing.T) {
 		before := charted()
 		const batcher = `Array.from(document.querySelectorAll('#rows-body tr.row')).filter(function (tr) { return tr.textContent.indexOf('Batcher') >= 0; })[0]`
 		p.evalVoid(batcher + `.scrollIntoView()`)
-		if err := chromedp.Do(p.ctx, chromedp.Click(`//tr[contains(@class,'row')][contains(., 'Batcher')]`)); err != nil {
-			t.Fatal(err)
-		}
+		p.do("Click(`//tr[contains(@class,'row')][contains(., 'Batcher')]`)", chromedp.Click(`//tr[contains(@class,'row')][contains(., 'Batcher')]`))
 		after := charted()
 		if len(after) != len(before)+1 || !strings.Contains(after[len(after)-1], "main.(*Batcher).Grow") {
 			t.Fatalf("charted %q after the click, %q before", after, before)
@@ -129,26 +127,20 @@ func TestTrendHTMLInBrowser(t *testing.T) {
 		if !eval[bool](p, batcher+`.classList.contains('charted')`) {
 			t.Error("the charted row is not marked")
 		}
-		if err := chromedp.Do(p.ctx, chromedp.Click(`//tr[contains(@class,'row')][contains(., 'Batcher')]`)); err != nil {
-			t.Fatal(err)
-		}
+		p.do("Click(`//tr[contains(@class,'row')][contains(., 'Batcher')]`)", chromedp.Click(`//tr[contains(@class,'row')][contains(., 'Batcher')]`))
 		if again := charted(); len(again) != len(before) {
 			t.Errorf("a second click leaves %q charted", again)
 		}
 	})
 
 	t.Run("filter and sort", func(t *testing.T) {
-		if err := chromedp.Do(p.ctx, chromedp.SendKeys(chromedp.ID("filter"), "Cache")); err != nil {
-			t.Fatal(err)
-		}
+		p.do("SendKeys(ID('filter'), 'Cache')", chromedp.SendKeys(chromedp.ID("filter"), "Cache"))
 		if names := rowNames(); len(names) != 1 || !strings.HasPrefix(names[0], "main.(*Cache).Put") {
 			t.Errorf("filtered rows %q", names)
 		}
 		p.evalVoid(`var f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input'))`)
 		// R², largest first.
-		if err := chromedp.Do(p.ctx, chromedp.Click(`//th[text()='R²']`)); err != nil {
-			t.Fatal(err)
-		}
+		p.do("Click(`//th[text()='R²']`)", chromedp.Click(`//th[text()='R²']`))
 		r2 := eval[[]string](p, `Array.from(document.querySelectorAll('#rows-body tr.row td:nth-child(6)')).map(function (td) { return td.textContent; })`)
 		for i := 1; i < len(r2); i++ {
 			if r2[i] > r2[i-1] {
@@ -186,9 +178,7 @@ func TestTrendHTMLMaliciousNamesAreText(t *testing.T) {
 	}
 	// The legend and a tooltip carry the names too, drawn on the canvas or
 	// built from elements.
-	if err := chromedp.Do(p.ctx, chromedp.ScrollIntoView(chromedp.ID("trend"))); err != nil {
-		t.Fatal(err)
-	}
+	p.do("ScrollIntoView(ID('trend'))", chromedp.ScrollIntoView(chromedp.ID("trend")))
 	p.evalVoid(`echarts.getInstanceByDom(document.getElementById('trend')).dispatchAction({type: 'showTip', seriesIndex: 1, dataIndex: 1})`)
 	p.waitFor(`Array.from(document.querySelectorAll('.tip .tname')).some(function (e) { return e.textContent.indexOf('main.leak') >= 0; })`)
 	if n := eval[int](p, injected); n != 0 {
