@@ -11,7 +11,8 @@ import (
 
 // CSV writes one record per row with every sample type's values: for each
 // type T the columns T_base, T_target, T_delta, T_percent, T_rate_per_hour,
-// T_noise and T_significant (and the same prefixed "cum_" with --cum). Rows
+// T_noise and T_significant (and the same prefixed "cum_" with --cum); a
+// header cell that would start a formula is escaped as name cells are. Rows
 // cut by --top are summed into a last record named "(rest)". Heap snapshot
 // comparisons whose object ids match add new_objects and deleted_objects. Empty cells mean
 // unknown (a percent of a zero base, a rate without times).
@@ -25,7 +26,8 @@ func CSV(w io.Writer, c *diff.Comparison) error {
 	for _, p := range prefixes {
 		for _, t := range c.Types {
 			for _, col := range []string{"base", "target", "delta", "percent", "rate_per_hour", "noise", "significant"} {
-				header = append(header, p+t.Type+"_"+col)
+				// Sample type names come from the profile, as row names do.
+				header = append(header, csvText(p+t.Type+"_"+col))
 			}
 		}
 	}
