@@ -307,6 +307,9 @@ func Logger(l *slog.Logger) Option {
 // ({"text": "..."}), POSTed with a timeout and retried with backoff from a
 // small queue that drops, and counts, what it cannot hold rather than block.
 // The URL is treated as a secret: it is never logged nor shown in summaries.
+// Redirects are never followed (following one would re-POST the alert to the
+// new location and send the secret URL in the Referer header): a 3xx answer
+// is logged as a failure, by its status only, so give the final URL.
 func Webhook(rawURL string) Option {
 	return func(c *config) error {
 		u, err := url.Parse(rawURL)

@@ -34,8 +34,14 @@ type webhook struct {
 
 func newWebhook(rawURL string, timeout time.Duration, backoff []time.Duration, log *slog.Logger) *webhook {
 	return &webhook{
-		url:     rawURL,
-		client:  &http.Client{Timeout: timeout},
+		url: rawURL,
+		client: &http.Client{
+			Timeout: timeout,
+			// Never follow a redirect: following would re-POST the alert to
+			// wherever the endpoint points, and send the secret URL along in
+			// the Referer header. A 3xx answer is a failure (see postOnce).
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		backoff: backoff,
 		log:     log,
 		queue:   make(chan string, webhookQueue),
@@ -78,7 +84,8 @@ func (w *webhook) run(ctx context.Context) {
 	}
 }
 
-// post sends one alert, retrying network errors, 429 and 5xx answers.
+// post sends one alert, retrying network errors, 429 and 5xx answers. A
+// redirect is a failure, not retried and not followed.
 func (w *webhook) post(ctx context.Context, text string) error {
 	body, err := json.Marshal(map[string]string{"text": text})
 	if err != nil {
@@ -122,6 +129,9 @@ func (w *webhook) postOnce(ctx context.Context, body []byte) (retry bool, err er
 		return false, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return true, fmt.Errorf("POST: %s", resp.Status)
+	case resp.StatusCode/100 == 3:
+		// The Location header may hold a secret too: name only the status.
+		return false, fmt.Errorf("POST: %s: the webhook redirects, and redirects are not followed; give the final URL", resp.Status)
 	}
 	return false, fmt.Errorf("POST: %s", resp.Status)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -137,5 +138,56 @@ func TestWebhookSlowServerTimesOutAndQueueDrops(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "Timeout") || strings.Contains(logs.String(), "SECRET") {
 		t.Errorf("log:\n%s", logs)
+	}
+}
+
+// A webhook that redirects gets neither the alert re-POSTed to the new place
+// nor the secret URL sent along in a Referer: the second server, the redirect
+// target, receives nothing at all, for every redirect status. The redirect is
+// one failure, not retried, logged by status without the URL or Location.
+func TestWebhookNeverFollowsRedirects(t *testing.T) {
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			var mu sync.Mutex
+			var referers []string
+			target := newHookServer(t, func(_ int64, _ http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				referers = append(referers, r.Referer())
+				mu.Unlock()
+			})
+			location := target.URL + "/elsewhere/LOCATIONSECRET"
+			hook := newHookServer(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, location, code)
+			})
+			a, logs := start(t, RSSAbove(1<<30), Webhook(hook.URL+secretPath),
+				withBackoff(time.Millisecond, time.Millisecond))
+			fireRSS(a)
+			eventually(t, "the webhook to finish", func() bool { s := a.Stats().Webhook; return s.Failed+s.Sent > 0 })
+			if n := hook.hits.Load(); n != 1 {
+				t.Errorf("webhook hit %d times, want 1: a redirect is not retried", n)
+			}
+			// Give a followed redirect, were there one, time to land.
+			time.Sleep(50 * time.Millisecond)
+			target.mu.Lock()
+			defer target.mu.Unlock()
+			mu.Lock()
+			defer mu.Unlock()
+			if n := target.hits.Load(); n != 0 {
+				t.Errorf("redirect target got %d requests (bodies %q, Referer %q), want none", n, target.bodies, referers)
+			}
+			if s := a.Stats().Webhook; s.Sent != 0 || s.Failed != 1 {
+				t.Errorf("webhook stats %+v: want one failure, nothing sent", s)
+			}
+			text := logs.String()
+			if !strings.Contains(text, strconv.Itoa(code)) || !strings.Contains(text, "redirects are not followed") {
+				t.Errorf("the redirect is not logged as such:\n%s", text)
+			}
+			for _, secret := range []string{"SECRET", hook.URL, target.URL} {
+				if strings.Contains(text, secret) {
+					t.Errorf("log shows %q:\n%s", secret, text)
+				}
+			}
+		})
 	}
 }
