@@ -181,7 +181,7 @@ func mustJSON(t *testing.T, v any) json.RawMessage {
 	return b
 }
 
-func gunzipFile(t *testing.T, path string) []byte {
+func gunzipFile(t testing.TB, path string) []byte {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
