@@ -9,8 +9,6 @@ import (
 	"os/signal"
 	"sync"
 	"time"
-
-	"github.com/heapdiff/heapdiff/agent/snapshot"
 )
 
 // ErrClosed is returned by [Agent.Capture] after [Agent.Close].
@@ -33,6 +31,7 @@ type Agent struct {
 	started time.Time
 	pid     int
 	hook    *webhook // nil without a webhook
+	guarded bool     // the directory must be this user's own: see guardedDir
 	sigCh   chan os.Signal
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -94,6 +93,7 @@ func Start(opts ...Option) (*Agent, error) {
 		errLogged: map[string]bool{},
 		fired:     map[string]time.Time{},
 		ring:      newRing(cfg.growthWindow, cfg.sampleEvery),
+		guarded:   guardedDir(cfg.dir, cfg.dirNamed),
 	}
 	a.limit.Container, a.limit.ContainerSource = containerLimit()
 	a.prepareDir()
@@ -123,22 +123,6 @@ func Start(opts ...Option) (*Agent, error) {
 	}
 	a.log.Info("heapdiff: agent started", attrs...)
 	return a, nil
-}
-
-// prepareDir creates the snapshot directory, removes temporary files a crash
-// left behind, and applies retention to what is already there.
-func (a *Agent) prepareDir() {
-	if err := os.MkdirAll(a.cfg.dir, 0o755); err != nil {
-		a.failed("create directory", err)
-		return
-	}
-	_, err := snapshot.CleanTemp(a.cfg.dir, func(n snapshot.Name, _ os.FileInfo) bool {
-		return n.Host == snapshot.Clean(a.cfg.host, "host") && n.PID != a.pid
-	})
-	if err != nil {
-		a.failed("clean temporary files", err)
-	}
-	a.prune()
 }
 
 // run is the agent's main loop: it samples memory, answers signals and takes

@@ -52,6 +52,11 @@ func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
 		}
 		a.lastExternal, a.tooSoonLogged = now, false
 	}
+	// Checked at every capture: a guarded directory removed by a temp
+	// cleaner may since have been created by someone else.
+	if err := a.checkDir(); err != nil {
+		return "", err
+	}
 	began := time.Now()
 	if a.cfg.gc {
 		runtime.GC()

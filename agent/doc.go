@@ -33,6 +33,11 @@
 // host, so replicas sharing a directory never remove each other's baselines.
 // Errors (directory missing or read-only, disk full) are
 // logged once per cause and counted; they never stop or slow the service.
+// A directory the agent creates gets mode 0700. The default one ([DefaultDir])
+// sits in the shared temporary directory, where another local user could make
+// it first: the agent refuses it, with one log line, when it is a symbolic
+// link, owned by another user, or writable by group or others, and does the
+// same for any directory in a folder every user can write to.
 //
 // # Watching memory
 //

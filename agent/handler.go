@@ -62,6 +62,10 @@ type snapshotEntry struct {
 }
 
 func (a *Agent) serveList(w http.ResponseWriter, r *http.Request) {
+	if err := a.dirProblem(); err != nil { // files there may be anyone's
+		writeJSON(w, http.StatusServiceUnavailable, errorBody(err.Error()))
+		return
+	}
 	files, err := snapshot.List(a.cfg.dir)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, errorBody(err.Error()))
@@ -82,6 +86,10 @@ func (a *Agent) serveFile(w http.ResponseWriter, r *http.Request) {
 	// os.Root, which refuses to leave the directory whatever the name.
 	if _, ok := snapshot.ParseName(name); !ok {
 		writeJSON(w, http.StatusNotFound, errorBody("no such snapshot"))
+		return
+	}
+	if err := a.dirProblem(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, errorBody(err.Error()))
 		return
 	}
 	root, err := os.OpenRoot(a.cfg.dir)

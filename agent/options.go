@@ -41,7 +41,11 @@ const (
 )
 
 // DefaultDir is where snapshots go when [Dir] is not given: a heapdiff folder
-// in the system's temporary directory.
+// in the system's temporary directory. Because any local user can create that
+// folder first, the agent creates it with mode 0700, makes an existing one of
+// its own 0700, and refuses to write into one that is a symbolic link, is
+// owned by another user, or is writable by group or others: it logs one line
+// saying so and takes no snapshots (the service runs on).
 func DefaultDir() string { return filepath.Join(os.TempDir(), "heapdiff") }
 
 // An Option configures [Start]. Options validate their arguments: Start returns
@@ -50,6 +54,7 @@ type Option func(*config) error
 
 type config struct {
 	dir           string
+	dirNamed      bool // dir was given with Dir, not the default
 	every         time.Duration
 	signals       []os.Signal
 	keep          int
@@ -119,14 +124,20 @@ func notNegative(what string, d time.Duration) error {
 }
 
 // Dir sets the directory snapshots are written to (default [DefaultDir]). It is
-// created if missing. The agent treats every snapshot-named file in it as its
-// own for retention, so give each service its own directory.
+// created with mode 0700, with any missing parents, if missing; an existing
+// directory keeps its mode. The agent treats every snapshot-named file in it
+// as its own for retention, so give each service its own directory.
+//
+// A directory in a folder every user can write to (such as /tmp/mybot, or
+// DefaultDir named explicitly) gets DefaultDir's checks: it must be this
+// user's own and writable by no one else, or the agent refuses it with one
+// log line and takes no snapshots.
 func Dir(path string) Option {
 	return func(c *config) error {
 		if path == "" {
 			return errors.New("agent: Dir: empty path")
 		}
-		c.dir = path
+		c.dir, c.dirNamed = path, true
 		return nil
 	}
 }
