@@ -74,13 +74,26 @@
 //   - the slope: least squares on the snapshots' real times, per hour (per
 //     snapshot when untimed), and R², the share of the values' variance the
 //     line explains (0 when they do not vary);
-//   - the slope's noise: the larger of two models of sampling error. Snapshots
-//     independent: Var = Σ w_i²·Var_i with w_i = (t_i - mean t)/Σ(t - mean t)².
-//     Errors persisting (an object sampled while alive stays sampled, so each
-//     snapshot carries the previous one's error plus that of what was added):
-//     Var = Σ_j max(0, Var_j - Var_{j-1})·(Σ_{i≥j} w_i)². Under the second
-//     model a site that gained one sample and kept it has a slope of exactly
-//     one standard deviation, so one sample's worth of jitter is never a trend;
+//   - the slope's noise, from a model of how the snapshots' sampling errors
+//     are related. They are not independent: an object sampled while alive
+//     stays sampled, so two snapshots share the error of the bytes live at
+//     both, and a population that is constant in truth (a full cache that
+//     turns over) moves in long runs in the sampled data. Where the profiles
+//     carry cumulative allocations beside live ones (Go's alloc_space beside
+//     inuse_space), the share is estimated per group: Cov(e_i, e_j) =
+//     S_ij·√(c_i·c_j), with c a value's variance per byte and S_ij, the
+//     bytes live at both i < j, at least v_j less what the group allocated
+//     between them and at most the smaller value. A leak (it keeps what it
+//     allocates) shares all of v_i, so its errors accumulate; churn shares
+//     nothing, so its errors are independent; a full cache shares what it
+//     has not yet replaced. Without allocations the noise is the largest of
+//     three models: independent; accumulating (Var = Σ_j max(0, Var_j -
+//     Var_{j-1})·(Σ_{i≥j} w_i)², so one sample gained and kept is exactly
+//     one standard deviation of slope); and stationary, a constant
+//     population whose objects live L and are then replaced (correlation
+//     max(0, 1-d/L) or exp(-d/L) between snapshots d apart), at the worst L
+//     from a sixteenth of the span to four spans. Any statistic linear in
+//     the values (a slope, a rise) takes its noise from the same model;
 //   - the growth from the first snapshot to the last, a Change as Compare
 //     would see it, and the steps between consecutive snapshots that grew and
 //     that shrank (Series.UpShare).
@@ -98,20 +111,35 @@
 //     significantly negative, and for the snapshot k where a line that rises
 //     until k and stays level after fits best (least squares, leaving at
 //     least a third of the series and 3 snapshots after k): the mean from k
-//     on exceeds the first value significantly (its noise taken as that of
-//     one snapshot), the slope from k on is at most PlateauSlowdown (1/4) of
-//     the slope up to k, less than it by more than NoiseThreshold deviations
-//     of their difference, and not significantly positive, and the values
-//     from k on do not scatter beyond noise (the test of flat).
-//     Series.StoppedAt is k;
-//   - steady growth (the leak signature): the slope is significantly positive
-//     and R² ≥ MinSteadyR2 (0.7);
+//     on exceeds the first value significantly, the slope from k on is at
+//     most PlateauSlowdown (1/4) of the slope up to k, the series did not
+//     grow significantly over its last third (the slope fitted over it),
+//     and the values from k on do not scatter beyond noise (the test of
+//     flat). Series.StoppedAt is k;
+//   - steady growth (the leak signature): the slope is significantly
+//     positive, R² ≥ MinSteadyR2 (0.7), and, where the profiles carry
+//     allocations, the series still grew significantly over its last
+//     third: a leak keeps growing to the end, while the sampled value of a
+//     full cache wanders;
+//   - faint growth: steady growth but for the last third, whose growth is
+//     within noise: too few samples to tell a slow leak from a cache that
+//     filled and held. More snapshots, a longer window or a finer
+//     runtime.MemProfileRate decide it;
 //   - shrinking: the slope is significantly negative and R² ≥ MinSteadyR2, or
 //     the series fell and then stopped (the plateau rule, upside down);
 //   - sawtooth/noisy: everything else that moves beyond noise.
 //
-// Sites are ranked steady growth first, then plateau, sawtooth/noisy, flat
-// and shrinking; by slope within each (flat sites by their last value).
+// The false-positive rates are tested by simulating Go's sampling of known
+// populations (TestShapesUnderSampling): full LRUs turning over 1% to 100%
+// of their entries between snapshots, and an LRU that fills over the first
+// third of the window and then holds, come out steady growth in at most
+// 2.5% of seeds where the profiles carry allocations. Without them the
+// end of a slow leak cannot be told from the wandering of a full cache,
+// and a cache that fills then holds comes out steady growth in about one
+// window in ten.
+//
+// Sites are ranked steady growth first, then faint growth, plateau,
+// sawtooth/noisy, flat and shrinking; by slope within each (flat sites by their last value).
 //
 // # Budgets
 //

@@ -11,8 +11,14 @@ type Shape int
 
 // The shapes, in the order Trend ranks them.
 const (
-	// SteadyGrowth is the leak signature: significant growth that keeps going.
+	// SteadyGrowth is the leak signature: significant growth that keeps
+	// going to the end of the series.
 	SteadyGrowth Shape = iota
+	// FaintGrowth grew significantly over the series, but not over its
+	// last third: too few samples to tell a slow leak from a cache that
+	// filled and then held. More snapshots, a longer window or a finer
+	// sampling rate (runtime.MemProfileRate) decide it.
+	FaintGrowth
 	// Plateau grew significantly, then stopped: a cache filling, a pool warming up.
 	Plateau
 	// Sawtooth moves beyond noise without a steady direction: oscillation or jitter.
@@ -24,8 +30,8 @@ const (
 )
 
 var (
-	shapeNames = []string{"steady growth", "plateau", "sawtooth/noisy", "flat", "shrinking"}
-	shapeKeys  = []string{"steady_growth", "plateau", "sawtooth", "flat", "shrinking"}
+	shapeNames = []string{"steady growth", "faint growth", "plateau", "sawtooth/noisy", "flat", "shrinking"}
+	shapeKeys  = []string{"steady_growth", "faint_growth", "plateau", "sawtooth", "flat", "shrinking"}
 )
 
 // String returns the shape as people read it, such as "steady growth".
@@ -75,65 +81,235 @@ func (f Fit) Significant() bool {
 	return f.Slope != 0 && math.Abs(f.Slope) > NoiseThreshold*f.SlopeNoise
 }
 
-// fitLine fits values v (with sampling variances vars) at positions x by
-// least squares. The slope's noise is the larger of two models of sampling
-// error: independent from snapshot to snapshot, and persistent (an object
-// sampled while alive stays sampled, so each snapshot carries the previous
-// one's error plus that of what was added since).
-func fitLine(x []float64, v []int64, vars []float64) Fit {
-	n := len(x)
+// samplingErrors describes the sampling errors of a series' values, so that
+// the noise of any statistic linear in them (a slope, a difference of
+// means) follows. Values of long-lived objects are not independent from one
+// snapshot to the next: an object sampled while alive stays sampled, so two
+// snapshots share the error of the objects live at both. How much they share
+// is estimated from the group's cumulative allocations where the profiles
+// carry them (alloc_* beside inuse_*), and bounded by the worst of several
+// models where they do not; see the package documentation.
+type samplingErrors struct {
+	x    []float64 // positions: hours, or snapshot indexes
+	vals []int64
+	vars []float64 // each value's sampling variance
+	// alloc holds the group's cumulative allocations in the values' unit
+	// at each snapshot, or nil when the profiles have none.
+	alloc []int64
+}
+
+// slice returns the errors of the values i to j-1.
+func (e samplingErrors) slice(i, j int) samplingErrors {
+	s := samplingErrors{x: e.x[i:j], vals: e.vals[i:j], vars: e.vars[i:j]}
+	if e.alloc != nil {
+		s.alloc = e.alloc[i:j]
+	}
+	return s
+}
+
+// variance returns the sampling variance of Σ a_i·v_i: from what the
+// snapshots share, where the allocations tell it; otherwise the largest
+// that the models of the errors give it.
+func (e samplingErrors) variance(a []float64) float64 {
+	if e.alloc != nil {
+		return e.shared(a)
+	}
+	return max(e.independent(a), e.accumulating(a), e.stationary(a))
+}
+
+// independent is the variance when every snapshot is an independent sample.
+func (e samplingErrors) independent(a []float64) float64 {
+	var v float64
+	for i := range a {
+		v += a[i] * a[i] * e.vars[i]
+	}
+	return v
+}
+
+// accumulating is the variance when errors persist and accumulate, as in a
+// population that only grows: e_i = e_{i-1} + d_i with Var(d_i) =
+// max(0, Var_i - Var_{i-1}), so Var(Σ a_i e_i) = Σ_j Var(d_j)·(Σ_{i≥j} a_i)².
+func (e samplingErrors) accumulating(a []float64) float64 {
+	var v, after, prev float64
+	for _, x := range a {
+		after += x
+	}
+	for j := range a {
+		if d := e.vars[j] - prev; d > 0 {
+			v += d * after * after
+		}
+		after -= a[j]
+		prev = e.vars[j]
+	}
+	return v
+}
+
+// lifetimes are the lifetimes of sampled objects, as fractions of a
+// series' span, that the stationary model tries.
+var lifetimes = []float64{1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0 / 2, 1, 2, 4}
+
+// stationary is the largest variance when the errors are correlated as
+// those of a population whose objects live for a while and are then
+// replaced (a full cache): Cov(e_i, e_j) = σ_i·σ_j·ρ(|x_i - x_j|), with
+// ρ(d) = max(0, 1 - d/L) when every object lives L (an LRU evicting its
+// oldest entries) and ρ(d) = exp(-d/L) when lifetimes are exponential
+// (random eviction). L is unknown, so the worst over the lifetimes tried
+// counts.
+func (e samplingErrors) stationary(a []float64) float64 {
+	n := len(a)
+	span := e.x[n-1] - e.x[0]
+	if n < 3 || span <= 0 {
+		return 0
+	}
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = a[i] * math.Sqrt(e.vars[i])
+	}
+	var worst float64
+	for _, frac := range lifetimes {
+		life := frac * span
+		var fixed, expo float64
+		for i := range s {
+			fixed += s[i] * s[i]
+			expo += s[i] * s[i]
+			for j := i + 1; j < n; j++ {
+				d := e.x[j] - e.x[i]
+				if d < life {
+					fixed += 2 * s[i] * s[j] * (1 - d/life)
+				}
+				expo += 2 * s[i] * s[j] * math.Exp(-d/life)
+			}
+		}
+		worst = max(worst, fixed, expo)
+	}
+	return worst
+}
+
+// shared is the variance when the errors of two snapshots i < j are those
+// of the bytes live at both: Cov(e_i, e_j) = S_ij·√(c_i·c_j), where c is a
+// value's variance per unit (Var_i / v_i) and S_ij, the part of v_j already
+// live at i, is at least v_j less what the group allocated between them
+// and at most the smaller value. A leak (it keeps all it allocates) shares
+// all of v_i; a full cache shares what it has not yet replaced; churn
+// shares nothing.
+func (e samplingErrors) shared(a []float64) float64 {
+	n := len(a)
+	c := make([]float64, n)
+	for i := range c {
+		if v := math.Abs(float64(e.vals[i])); v > 0 {
+			c[i] = e.vars[i] / v
+		}
+	}
+	var v float64
+	for i := range a {
+		v += a[i] * a[i] * e.vars[i]
+		if a[i] == 0 || c[i] == 0 {
+			continue
+		}
+		for j := i + 1; j < n; j++ {
+			if a[j] == 0 || c[j] == 0 {
+				continue
+			}
+			live := min(math.Abs(float64(e.vals[i])), math.Abs(float64(e.vals[j])))
+			both := math.Abs(float64(e.vals[j])) - float64(e.alloc[j]-e.alloc[i])
+			if both <= 0 {
+				continue
+			}
+			v += 2 * a[i] * a[j] * min(both, live) * math.Sqrt(c[i]*c[j])
+		}
+	}
+	// The shares are estimates, so rounding (values that never change
+	// share everything, and a slope's weights sum to 0) can leave the sum
+	// a hair below 0.
+	return max(v, 0)
+}
+
+// slopeWeights returns the weights w with Σ w_i·v_i the least-squares
+// slope of v over x, or nil when x does not vary.
+func slopeWeights(x []float64) []float64 {
+	var mx, sxx float64
+	for _, xi := range x {
+		mx += xi
+	}
+	mx /= float64(len(x))
+	for _, xi := range x {
+		sxx += (xi - mx) * (xi - mx)
+	}
+	if sxx == 0 {
+		return nil
+	}
+	w := make([]float64, len(x))
+	for i, xi := range x {
+		w[i] = (xi - mx) / sxx
+	}
+	return w
+}
+
+// slopeVariance returns the variance of the slope Σ w_i·v_i. Without
+// allocations, the stationary model costs O(n²) and can only raise the
+// variance, so it is worked out only where the slope would otherwise count.
+func (e samplingErrors) slopeVariance(w []float64, slope float64) float64 {
+	if e.alloc != nil {
+		return e.shared(w)
+	}
+	v := max(e.independent(w), e.accumulating(w))
+	if math.Abs(slope) > NoiseThreshold*math.Sqrt(v) {
+		v = max(v, e.stationary(w))
+	}
+	return v
+}
+
+// fitLine fits the series by least squares, with the slope's noise from
+// the series' sampling errors.
+func fitLine(e samplingErrors) Fit {
+	n := len(e.x)
 	if n < 2 {
 		return Fit{}
 	}
-	mx, mv, sxx, sxv, svv := moments(x, v)
+	mx, mv, sxx, sxv, svv := moments(e.x, e.vals)
 	if sxx == 0 {
 		return Fit{Start: mv}
 	}
 	f := Fit{Slope: sxv / sxx}
-	f.Start = mv + f.Slope*(x[0]-mx)
+	f.Start = mv + f.Slope*(e.x[0]-mx)
 	if svv > 0 {
 		f.R2 = math.Min(1, sxv*sxv/(sxx*svv))
 	}
-	// The slope is Σ w_i v_i with w_i = (x_i - mean)/sxx. Persistent
-	// errors: e_i = e_{i-1} + d_i with Var(d_i) = max(0, vars[i]-vars[i-1]),
-	// so Var(Σ w_i e_i) = Σ_j Var(d_j) (Σ_{i≥j} w_i)², and since the w_i sum
-	// to 0, Σ_{i≥j} w_i = -Σ_{i<j} w_i.
-	var indep, persist, before, prev float64
-	for j := range x {
-		w := (x[j] - mx) / sxx
-		indep += w * w * vars[j]
-		if d := vars[j] - prev; d > 0 {
-			persist += d * before * before
-		}
-		before += w
-		prev = vars[j]
-	}
-	f.SlopeNoise = math.Sqrt(math.Max(indep, persist))
+	f.SlopeNoise = math.Sqrt(e.slopeVariance(slopeWeights(e.x), f.Slope))
 	return f
 }
 
 // shapeOf classifies a series; it returns the shape and, for a plateau, the
 // index of the snapshot from which the value stopped growing (else -1).
-func shapeOf(x []float64, v []int64, vars []float64, fit Fit) (Shape, int) {
+func shapeOf(e samplingErrors, fit Fit) (Shape, int) {
+	v := e.vals
 	rising := fit.Significant() && fit.Slope > 0
 	falling := fit.Significant() && fit.Slope < 0
-	if len(v) < 2 || !rising && !falling && !scatterSignificant(v, vars) {
+	if len(v) < 2 || !rising && !falling && !scatterSignificant(v, e.vars) {
 		return Flat, -1
 	}
 	if !falling {
-		if k := plateauStart(x, v, vars); k >= 0 {
+		if k := plateauStart(e); k >= 0 {
 			return Plateau, k
 		}
 	}
+	// Steady growth must still be growing at the end, where what the
+	// snapshots share is known from the allocations; without them, the
+	// worst case would hide most leaks over a short span.
 	if rising && fit.R2 >= MinSteadyR2 {
-		return SteadyGrowth, -1
+		if e.alloc == nil || growingAtEnd(e) {
+			return SteadyGrowth, -1
+		}
+		return FaintGrowth, -1
 	}
 	if falling {
-		neg := make([]int64, len(v))
+		neg := e
+		neg.vals = make([]int64, len(v))
 		for i := range v {
-			neg[i] = -v[i]
+			neg.vals[i] = -v[i]
 		}
-		if fit.R2 >= MinSteadyR2 || plateauStart(x, neg, vars) >= 0 {
+		neg.alloc = nil // the upside-down series allocates nothing
+		if fit.R2 >= MinSteadyR2 || plateauStart(neg) >= 0 {
 			return Shrinking, -1
 		}
 	}
@@ -154,17 +330,35 @@ func minPlateauTail(n int) int {
 	return max(3, (n+2)/3)
 }
 
+// growingAtEnd reports whether the series grew significantly over its last
+// third (at least its last 3 snapshots): the slope fitted over that span
+// is positive and beyond NoiseThreshold standard deviations of its
+// sampling noise. A leak keeps growing to the end; a cache that filled and
+// then holds does not, though the sampled value of what it holds wanders.
+func growingAtEnd(e samplingErrors) bool {
+	n := len(e.vals)
+	f := fitLine(e.slice(max(0, n-minPlateauTail(n)), n))
+	return f.Slope > 0 && f.Significant()
+}
+
 // plateauStart returns the snapshot k from which the series stopped
 // growing, or -1. k is where a line that rises until x[k] and stays level
 // after fits the values best (least squares), among the k that leave at
 // least minPlateauTail snapshots from k on. The series stopped there when
-// all of these hold:
+// all of these hold, each noise worked out from the series' sampling errors
+// (so that what the snapshots share counts once):
 //   - it rose: the tail's (from k on) mean exceeds the first value by more
 //     than NoiseThreshold standard deviations;
 //   - the tail is level: its slope is at most PlateauSlowdown times the
-//     slope up to k and not significantly positive, and its values stay
-//     within noise of each other.
-func plateauStart(x []float64, v []int64, vars []float64) int {
+//     slope up to k, the series did not grow significantly over its last
+//     third (growingAtEnd), and the tail's values stay within noise of
+//     each other.
+//
+// The end is judged over the last third rather than from k, so that a k
+// put a few snapshots early by noise does not count the end of the rise
+// against the plateau.
+func plateauStart(e samplingErrors) int {
+	x, v := e.x, e.vals
 	n := len(v)
 	best, bestSSE := -1, math.Inf(1)
 	hinge := make([]float64, n)
@@ -179,25 +373,21 @@ func plateauStart(x []float64, v []int64, vars []float64) int {
 	if best < 0 {
 		return -1
 	}
-	var mean, meanVar float64
+	m := float64(n - best)
+	rise := make([]float64, n)
+	rise[0] = -1
+	var mean float64
 	for i := best; i < n; i++ {
-		mean += float64(v[i])
-		meanVar += vars[i]
+		rise[i] += 1 / m
+		mean += float64(v[i]) / m
 	}
-	mean /= float64(n - best)
-	// The tail's errors may persist from one snapshot to the next, so its
-	// mean is taken to be as noisy as one of its values.
-	meanVar /= float64(n - best)
-	rise := mean - float64(v[0])
-	if rise <= NoiseThreshold*math.Sqrt(vars[0]+meanVar) {
+	if mean-float64(v[0]) <= NoiseThreshold*math.Sqrt(e.variance(rise)) {
 		return -1
 	}
-	head := fitLine(x[:best+1], v[:best+1], vars[:best+1])
-	tail := fitLine(x[best:], v[best:], vars[best:])
-	slowdown := head.Slope - tail.Slope
+	head := fitLine(e.slice(0, best+1))
+	tail := fitLine(e.slice(best, n))
 	if head.Slope <= 0 || tail.Slope > PlateauSlowdown*head.Slope ||
-		slowdown <= NoiseThreshold*math.Hypot(head.SlopeNoise, tail.SlopeNoise) ||
-		tail.Significant() && tail.Slope > 0 || scatterSignificant(v[best:], vars[best:]) {
+		growingAtEnd(e) || scatterSignificant(v[best:], e.vars[best:]) {
 		return -1
 	}
 	return best

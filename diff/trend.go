@@ -47,6 +47,10 @@ type Series struct {
 	Values []int64
 	// Noise holds each value's standard deviation from sampling alone.
 	Noise []float64
+	// Alloc holds, where the profiles carry it, the group's cumulative
+	// allocations at each snapshot in the values' unit (alloc_space for
+	// inuse_space); nil otherwise.
+	Alloc []int64
 	// Fit is the least-squares line through Values.
 	Fit Fit
 	// Growth compares the first snapshot with the last, as Compare would.
@@ -83,7 +87,7 @@ type Trend struct {
 	// is each snapshot's whole value when no filter is set, as in Compare.
 	Total Series
 	// Sites holds a series for every group with a non-zero value in some
-	// snapshot, ranked: steady growth first, then plateau, sawtooth/noisy,
+	// snapshot, ranked: steady growth first, then faint growth, plateau, sawtooth/noisy,
 	// flat and shrinking; by slope within each (flat ones by their last
 	// value).
 	Sites []Series
@@ -126,6 +130,8 @@ type TrendBuilder struct {
 type column struct {
 	vals     []int64
 	vars     []float64
+	alloc    []int64 // each group's cumulative allocations (see allocPartner), or nil
+	allocSum int64   // the whole profile's
 	total    int64
 	totalVar float64
 	process  string    // "host=... pid=..." from its comments, or ""
@@ -184,6 +190,13 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 		col.vals[k] = r.flat[k*nt+t]
 		col.vars[k] = r.flatVar[k*nt+t]
 	}
+	if a := allocPartner(p.SampleTypes, t); a >= 0 {
+		col.alloc = make([]int64, len(col.vals))
+		for k := range col.alloc {
+			col.alloc[k] = r.flat[k*nt+a]
+		}
+		col.allocSum = r.total[a]
+	}
 	if whole, overlaps, ok := wholeTotal(p, b.typ.Type, b.opts.Options); ok {
 		// The values overlap (retained sizes): their sum counts memory
 		// more than once, so the total is the whole heap's, as in Compare.
@@ -235,23 +248,37 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 
 	vals := make([]int64, n)
 	vars := make([]float64, n)
+	// Cumulative allocations count only when every snapshot has them.
+	var alloc []int64
+	if !slices.ContainsFunc(b.cols, func(c column) bool { return c.alloc == nil }) {
+		alloc = make([]int64, n)
+	}
 	for j, c := range order {
 		vals[j], vars[j] = b.cols[c].total, b.cols[c].totalVar
+		if alloc != nil {
+			alloc[j] = b.cols[c].allocSum
+		}
 	}
-	t.Total = newSeries("total", nil, x, vals, vars)
+	t.Total = newSeries("total", nil, samplingErrors{x: x, vals: vals, vars: vars, alloc: alloc})
 	for g, info := range b.g.infos {
 		nonZero := false
 		for j, c := range order {
 			col := &b.cols[c]
 			vals[j], vars[j] = 0, 0
+			if alloc != nil {
+				alloc[j] = 0
+			}
 			if g < len(col.vals) {
 				vals[j], vars[j] = col.vals[g], col.vars[g]
+				if alloc != nil {
+					alloc[j] = col.alloc[g]
+				}
 			}
 			nonZero = nonZero || vals[j] != 0
 		}
 		if nonZero {
 			name, frames := info.resolve()
-			t.Sites = append(t.Sites, newSeries(name, frames, x, vals, vars))
+			t.Sites = append(t.Sites, newSeries(name, frames, samplingErrors{x: x, vals: vals, vars: vars, alloc: alloc}))
 		}
 	}
 	rankSeries(t.Sites)
@@ -263,32 +290,53 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 	return t, nil
 }
 
-// newSeries computes a series' fit, steps and shape. It copies vals and vars.
-func newSeries(name string, frames []profile.Frame, x []float64, vals []int64, vars []float64) Series {
-	n := len(vals)
-	s := Series{Name: name, Frames: frames, Values: slices.Clone(vals), Noise: make([]float64, n)}
-	for i, v := range vars {
+// newSeries computes a series' fit, steps and shape. It copies the values,
+// variances and allocations.
+func newSeries(name string, frames []profile.Frame, e samplingErrors) Series {
+	n := len(e.vals)
+	e.vals, e.vars, e.alloc = slices.Clone(e.vals), slices.Clone(e.vars), slices.Clone(e.alloc)
+	s := Series{Name: name, Frames: frames, Values: e.vals, Alloc: e.alloc, Noise: make([]float64, n)}
+	for i, v := range e.vars {
 		s.Noise[i] = math.Sqrt(v)
 	}
-	s.Fit = fitLine(x, vals, vars)
-	s.Growth = change(vals[0], vals[n-1], vars[0], vars[n-1])
-	s.Up, s.Down = steps(vals)
-	s.Shape, s.StoppedAt = shapeOf(x, vals, vars, s.Fit)
+	s.Fit = fitLine(e)
+	s.Growth = change(e.vals[0], e.vals[n-1], e.vars[0], e.vars[n-1])
+	s.Up, s.Down = steps(e.vals)
+	s.Shape, s.StoppedAt = shapeOf(e, s.Fit)
 	return s
 }
 
 // sumSeries adds series up, for the groups cut by Top.
 func sumSeries(x []float64, all []Series) Series {
 	n := len(x)
-	vals := make([]int64, n)
-	vars := make([]float64, n)
+	e := samplingErrors{x: x, vals: make([]int64, n), vars: make([]float64, n)}
+	if len(all) > 0 && all[0].Alloc != nil {
+		e.alloc = make([]int64, n)
+	}
 	for _, s := range all {
-		for i := range vals {
-			vals[i] += s.Values[i]
-			vars[i] += s.Noise[i] * s.Noise[i]
+		for i := range e.vals {
+			e.vals[i] += s.Values[i]
+			e.vars[i] += s.Noise[i] * s.Noise[i]
+			if e.alloc != nil {
+				e.alloc[i] += s.Alloc[i]
+			}
 		}
 	}
-	return newSeries(fmt.Sprintf("(%d more)", len(all)), nil, x, vals, vars)
+	return newSeries(fmt.Sprintf("(%d more)", len(all)), nil, e)
+}
+
+// allocPartner returns the index of the cumulative type that counts what
+// the followed type t keeps: alloc_space for inuse_space, alloc_objects for
+// inuse_objects (same unit); -1 when there is none. Go heap profiles carry
+// both, and the live samples are a subset of the allocated ones.
+func allocPartner(types []profile.ValueType, t int) int {
+	name, ok := strings.CutPrefix(types[t].Type, "inuse_")
+	if !ok {
+		return -1
+	}
+	return slices.IndexFunc(types, func(v profile.ValueType) bool {
+		return v.Type == "alloc_"+name && v.Unit == types[t].Unit
+	})
 }
 
 // rankSeries sorts series by shape (SteadyGrowth first), then by slope,
