@@ -1,38 +1,95 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/heapdiff/heapdiff/profile"
 )
 
 // writeOutput runs render against standard output, or against path when one
 // is given. A file is written to a temporary name in the same directory and
 // renamed into place only when rendering succeeded, so a failure never leaves
 // a half-written report or clobbers an existing one.
+//
+// The report gets the mode a plain create would give it: a new file 0666
+// less the umask, an existing file its own mode (a 0600 report stays
+// private).
 func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return render(s.Out)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	fail := func(err error) error {
+		return fmt.Errorf("write %s: %w", profile.Printable(path), pathless(err))
+	}
+	tmp, keepMode, err := createOutputTemp(path)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fail(err)
 	}
 	defer os.Remove(tmp.Name()) // no-op once renamed
 	if err := render(tmp); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return fail(err)
+	}
+	if keepMode != nil {
+		if err := tmp.Chmod(*keepMode); err != nil {
+			tmp.Close()
+			return fail(err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fail(err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fail(err)
 	}
 	return nil
+}
+
+// createOutputTemp creates the temporary file a report to path is written
+// to, next to path. When path exists its mode is returned, to be put on the
+// temporary file, which is created private (0600) until then. Otherwise the
+// temporary file is created 0666 and the kernel applies the umask, as it
+// would to the report itself: reading the umask from Go would mean setting
+// it, for every thread of the process.
+func createOutputTemp(path string) (*os.File, *fs.FileMode, error) {
+	perm := fs.FileMode(0o666)
+	var keep *fs.FileMode
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, nil, errors.New("is a directory")
+	} else if err == nil && st.Mode().IsRegular() {
+		mode := st.Mode().Perm()
+		keep, perm = &mode, 0o600
+	}
+	dir, base := filepath.Split(path)
+	for range 100 {
+		var r [6]byte
+		rand.Read(r[:])
+		name := filepath.Join(dir, "."+base+"."+hex.EncodeToString(r[:])+".tmp")
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, keep, err
+	}
+	return nil, nil, errors.New("cannot create a temporary file next to it")
+}
+
+// pathless drops the path an *fs.PathError or *os.LinkError repeats (raw,
+// and the temporary name means nothing to the user): the caller names the
+// file once, escaped. An error that wraps one keeps its own context.
+func pathless(err error) error {
+	switch e := err.(type) {
+	case *fs.PathError:
+		return e.Err
+	case *os.LinkError:
+		return e.Err
+	}
+	return err
 }
