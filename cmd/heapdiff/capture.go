@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,13 +13,16 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/spf13/cobra"
 
 	"github.com/heapdiff/heapdiff/agent"
 	"github.com/heapdiff/heapdiff/agent/snapshot"
+	"github.com/heapdiff/heapdiff/profile"
 )
 
 func init() { extraCommands = append(extraCommands, newCaptureCmd) }
@@ -37,10 +41,8 @@ type captureOptions struct {
 	Timeout  time.Duration
 	NoGC     bool
 	Token    string
+	MaxSize  string
 }
-
-// maxPulledProfile bounds one downloaded profile (compressed).
-const maxPulledProfile = 1 << 30
 
 func newCaptureCmd(s *streams) *cobra.Command { return captureCmd(s, nil) }
 
@@ -62,7 +64,14 @@ URL is the heap endpoint, such as http://host:6060/debug/pprof/heap; a URL
 with no path gets /debug/pprof/heap. "gc=1" is added so each profile is taken
 right after a garbage collection. Each snapshot's path is printed on standard
 output; progress is drawn on standard error when it is a terminal. Ctrl-C
-stops cleanly between or during fetches.`,
+stops cleanly between or during fetches.
+
+What the endpoint serves is checked before it is kept: it must be a gzipped
+heap profile (not a goroutine or CPU profile, not debug=1 text) that
+inflates to no more than --max-size, which is checked as it downloads, so a
+gzip bomb is refused after reading only what it takes to pass the limit.
+The token is sent only to the URL's own origin (scheme, host and port): a
+redirect anywhere else is followed without it.`,
 		Example: `  heapdiff capture http://127.0.0.1:6060/debug/pprof/heap --dir snaps/
   heapdiff capture http://host:6060/debug/pprof/heap --every 1m --count 10 --dir snaps/
   heapdiff compare snaps/heap-*-0001-pull.pb.gz snaps/heap-*-0010-pull.pb.gz`,
@@ -91,7 +100,8 @@ stops cleanly between or during fetches.`,
 	f.DurationVar(&opts.MaxAge, "max-age", agent.DefaultMaxAge, "remove snapshots older than this (0: no limit)")
 	f.DurationVar(&opts.Timeout, "timeout", time.Minute, "give up on one fetch after this long")
 	f.BoolVar(&opts.NoGC, "no-gc", false, "do not ask for a garbage collection before each profile (gc=1)")
-	f.StringVar(&opts.Token, "token", "", "send \"Authorization: Bearer TOKEN\" (default: $HEAPDIFF_TOKEN)")
+	f.StringVar(&opts.Token, "token", "", "send \"Authorization: Bearer TOKEN\" (default: $HEAPDIFF_TOKEN); never on a redirect to another origin")
+	f.StringVar(&opts.MaxSize, "max-size", "1GiB", "refuse profiles that decompress to more than this")
 	return cmd
 }
 
@@ -102,6 +112,7 @@ type puller struct {
 	source   string // the URL without credentials or query, for metadata
 	host     string
 	client   *http.Client
+	load     profile.Options // with the --max-size limit
 	keep     snapshot.Retention
 	seq      int
 	baseline string
@@ -116,7 +127,7 @@ func runCapture(ctx context.Context, opts *captureOptions) error {
 		return err
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return fmt.Errorf("snapshot directory: %w", err)
+		return fmt.Errorf("snapshot directory %s: %w", profile.Printable(opts.Dir), pathless(err))
 	}
 	if p.seq, err = lastSeq(opts.Dir, p.host); err != nil {
 		return err
@@ -139,7 +150,7 @@ func runCapture(ctx context.Context, opts *captureOptions) error {
 			fmt.Fprintln(s.Out, file)
 		case ctx.Err() != nil:
 			p.progress("")
-			fmt.Fprintf(s.ErrOut, "stopped: %d snapshot(s) in %s\n", done, opts.Dir)
+			fmt.Fprintf(s.ErrOut, "stopped: %d snapshot(s) in %s\n", done, profile.Printable(opts.Dir))
 			return nil
 		default:
 			failed++
@@ -156,7 +167,7 @@ func runCapture(ctx context.Context, opts *captureOptions) error {
 		next := time.Now().Add(opts.Every)
 		if !p.wait(ctx, next, done, count, size) {
 			p.progress("")
-			fmt.Fprintf(s.ErrOut, "stopped: %d snapshot(s) in %s\n", done, opts.Dir)
+			fmt.Fprintf(s.ErrOut, "stopped: %d snapshot(s) in %s\n", done, profile.Printable(opts.Dir))
 			return nil
 		}
 	}
@@ -178,6 +189,13 @@ func newPuller(opts *captureOptions) (*puller, error) {
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--max-bytes: %w", err)}
 	}
+	if opts.MaxSize == "" {
+		opts.MaxSize = "1GiB"
+	}
+	load, err := loadOptions(opts.IO, opts.MaxSize)
+	if err != nil {
+		return nil, err
+	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/debug/pprof/heap"
 	}
@@ -197,12 +215,51 @@ func newPuller(opts *captureOptions) (*puller, error) {
 		url:    u.String(),
 		source: source.String(),
 		host:   host,
-		client: &http.Client{Timeout: opts.Timeout},
+		client: &http.Client{Timeout: opts.Timeout, CheckRedirect: sameOriginCredentials},
+		load:   load,
 		keep: snapshot.Retention{Keep: opts.Keep, MaxBytes: int64(min(maxBytes, 1<<62)), MaxAge: opts.MaxAge,
 			// Only pulls from this target (pid 0): never another
 			// process's snapshots in the same directory.
 			Owns: func(n snapshot.Name) bool { return n.Host == host && n.PID == 0 }},
 	}, nil
+}
+
+// maxRedirects is how many redirects a fetch follows, as net/http's default.
+const maxRedirects = 10
+
+// sameOriginCredentials is the client's redirect policy: it follows up to
+// maxRedirects redirects, and drops the Authorization header (the bearer
+// token) and the Referer (which repeats the query) from the first request
+// that leaves the origin of the URL asked for (its scheme, host and port),
+// and from every later one. net/http alone would send the token to another
+// port of the same host, or from https to http.
+func sameOriginCredentials(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	for _, r := range append(via[1:], req) {
+		if !sameOrigin(r.URL, via[0].URL) {
+			req.Header.Del("Authorization")
+			req.Header.Del("Referer")
+			break
+		}
+	}
+	return nil
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port,
+// a missing port being the scheme's own.
+func sameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
 
 // redactURL drops credentials and the query from a URL for messages.
@@ -254,15 +311,20 @@ func (p *puller) pull(ctx context.Context) (path string, size int64, err error) 
 	if resp.StatusCode != http.StatusOK {
 		return "", 0, fmt.Errorf("fetch %s: %s", p.source, resp.Status)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPulledProfile+1))
+	body, err := readGzipped(resp.Body, p.load.MaxSize)
 	if err != nil {
 		return "", 0, fmt.Errorf("fetch %s: %w", p.source, err)
 	}
-	if len(body) > maxPulledProfile {
-		return "", 0, fmt.Errorf("fetch %s: profile larger than 1 GiB", p.source)
-	}
-	if len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b {
-		return "", 0, fmt.Errorf("fetch %s: the answer is not a gzipped pprof profile; is it a heap profile endpoint, without debug=1?", p.source)
+	// Only a heap profile is kept: loaded as compare will load it, it
+	// must be one, with sample types that count bytes.
+	if _, err := profile.Parse(p.source, body, p.load); err != nil {
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner // Parse's "load URL:" would name the URL twice
+		}
+		if errors.Is(err, profile.ErrNotMemory) {
+			err = fmt.Errorf("%w; capture keeps heap profiles only, such as /debug/pprof/heap or /debug/pprof/allocs", err)
+		}
+		return "", 0, fmt.Errorf("fetch %s: %w", p.source, explainLoadError(err))
 	}
 	p.seq++
 	name := snapshot.Name{Time: now, Host: p.host, PID: 0, Seq: p.seq, Trigger: "pull"}.String()
@@ -282,6 +344,39 @@ func (p *puller) pull(ctx context.Context) (path string, size int64, err error) 
 		fmt.Fprintf(p.opts.IO.ErrOut, "heapdiff: %s\n", oneLine(err.Error()))
 	}
 	return filepath.Join(p.opts.Dir, name), size, nil
+}
+
+// readGzipped reads a gzipped profile, inflating it as it arrives to check
+// its size: once it inflates to more than limit bytes it is refused, without
+// reading the rest or keeping what it inflated to. Only the compressed bytes
+// are kept, and no more than a deflate stream of limit bytes can take.
+func readGzipped(r io.Reader, limit int64) ([]byte, error) {
+	// Deflate's stored blocks add 5 bytes per 64 KiB; gzip members 18
+	// bytes each. Anything longer inflates to more than it weighs.
+	compressedLimit := limit + limit/1024 + 64<<10
+	var body bytes.Buffer
+	br := bufio.NewReader(io.TeeReader(io.LimitReader(r, compressedLimit+1), &body))
+	if magic, err := br.Peek(2); err != nil || magic[0] != 0x1f || magic[1] != 0x8b {
+		return nil, errors.New("the answer is not a gzipped pprof profile; is it a heap profile endpoint, without debug=1?")
+	}
+	zr, err := gzip.NewReader(br)
+	if err == nil {
+		var n int64
+		n, err = io.Copy(io.Discard, io.LimitReader(zr, limit+1))
+		if n > limit {
+			return nil, fmt.Errorf("%w of %d bytes (raise the limit with --max-size)", profile.ErrTooLarge, limit)
+		}
+	}
+	if int64(body.Len()) > compressedLimit {
+		return nil, fmt.Errorf("the answer is over %d bytes, more than a profile of --max-size %d bytes can take", compressedLimit, limit)
+	}
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: the answer ended early", profile.ErrTruncated)
+		}
+		return nil, fmt.Errorf("%w: %v", profile.ErrCorrupt, err)
+	}
+	return body.Bytes(), nil
 }
 
 // wait sleeps until next, drawing a countdown on a terminal. It reports false

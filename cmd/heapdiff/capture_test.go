@@ -54,13 +54,13 @@ func TestCaptureFlags(t *testing.T) {
 	var got *captureOptions
 	cmd := captureCmd(&streams{}, func(_ context.Context, o *captureOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"http://h:6060/debug/pprof/heap", "--every", "1m", "--count", "10", "--dir", "snaps/",
-		"--keep", "5", "--max-bytes", "1GiB", "--max-age", "48h", "--timeout", "5s", "--no-gc", "--token", "t"})
+		"--keep", "5", "--max-bytes", "1GiB", "--max-age", "48h", "--timeout", "5s", "--no-gc", "--token", "t", "--max-size", "64MiB"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	got.IO = nil
 	want := captureOptions{URL: "http://h:6060/debug/pprof/heap", Every: time.Minute, Count: 10, Dir: "snaps/",
-		Keep: 5, MaxBytes: "1GiB", MaxAge: 48 * time.Hour, Timeout: 5 * time.Second, NoGC: true, Token: "t"}
+		Keep: 5, MaxBytes: "1GiB", MaxAge: 48 * time.Hour, Timeout: 5 * time.Second, NoGC: true, Token: "t", MaxSize: "64MiB"}
 	if *got != want {
 		t.Errorf("options = %+v\nwant      %+v", *got, want)
 	}
