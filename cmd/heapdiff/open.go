@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heapdiff/heapdiff/profile"
 	"github.com/heapdiff/heapdiff/report"
 )
 
@@ -36,13 +37,13 @@ func writeAndOpen(s *streams, path string, render func(io.Writer) error) error {
 		}
 		path = f.Name()
 		f.Close()
-		fmt.Fprintf(s.ErrOut, "heapdiff: report written to %s\n", path)
+		fmt.Fprintf(s.ErrOut, "heapdiff: report written to %s\n", profile.Printable(path))
 	}
 	if err := writeOutput(s, path, render); err != nil {
 		return err
 	}
 	if err := openInBrowser(path, os.Getenv("BROWSER"), runtime.GOOS); err != nil {
-		return fmt.Errorf("wrote %s but could not open it: %w", path, err)
+		return fmt.Errorf("wrote %s but could not open it: %w", profile.Printable(path), err)
 	}
 	return nil
 }
@@ -65,7 +66,7 @@ func openInBrowser(path, browserEnv, goos string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("run %s: %w", argv[0], err)
+		return fmt.Errorf("run %s: %w", profile.Printable(argv[0]), err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -73,7 +74,7 @@ func openInBrowser(path, browserEnv, goos string) error {
 	case err := <-done:
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
-			return fmt.Errorf("%s exited with status %d", argv[0], exit.ExitCode())
+			return fmt.Errorf("%s exited with status %d", profile.Printable(argv[0]), exit.ExitCode())
 		}
 		return err
 	case <-time.After(openerWait):

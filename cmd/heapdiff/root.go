@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/heapdiff/heapdiff/profile"
 )
 
 // Exit statuses. They are part of the command-line interface and documented in
@@ -141,7 +143,11 @@ func run(args []string, s *streams) int {
 	return exitError
 }
 
-// oneLine folds a message onto one line so every error is a single line.
+// oneLine folds a message onto one line so every error is a single line,
+// and escapes what could still disturb a terminal (control characters,
+// invalid UTF-8, bidirectional overrides) as profile.Printable does: the
+// places that quote a path or an argument escape it themselves, and this
+// catches the rest, such as a flag name in cobra's own messages.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return profile.Printable(strings.Join(strings.Fields(s), " "))
 }

@@ -91,7 +91,7 @@ func expandPaths(args []string) ([]string, error) {
 		}
 		entries, err := os.ReadDir(arg)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", arg, err)
+			return nil, fmt.Errorf("read %s: %w", profile.Printable(arg), pathless(err))
 		}
 		n := len(paths)
 		for _, e := range entries {
@@ -102,7 +102,7 @@ func expandPaths(args []string) ([]string, error) {
 			paths = append(paths, filepath.Join(arg, name))
 		}
 		if len(paths) == n {
-			return nil, fmt.Errorf("%s holds no profiles", arg)
+			return nil, fmt.Errorf("%s holds no profiles", profile.Printable(arg))
 		}
 	}
 	return paths, nil
