@@ -86,6 +86,11 @@ type LimitResult struct {
 	Over bool
 	// Sites lists, for a per-site limit, every site over it, worst first.
 	Sites []SiteOver
+	// Excused lists, for a per-site limit on a trend, the sites whose
+	// growth exceeds it but whose shape is not steady growth (a cache that
+	// filled, a sawtooth): they do not fail the budget, so that check fails
+	// only the sites trend calls leak suspects.
+	Excused []SiteOver
 }
 
 // SiteOver is a site over a per-site limit.
@@ -94,6 +99,9 @@ type SiteOver struct {
 	Frames []profile.Frame
 	Value  float64
 	Noise  float64
+	// Shape is the site's shape on a trend; on a comparison it is
+	// SteadyGrowth, the shape every growth of a pair is taken to have.
+	Shape Shape
 }
 
 // measured is what the limits are checked against, for the total or a site.
@@ -105,6 +113,7 @@ type measured struct {
 	noise       float64
 	significant bool
 	hours       float64 // the span the growth took; 0 when unknown
+	shape       Shape   // a trend's verdict; SteadyGrowth for a comparison
 }
 
 func (m measured) value(by Measure) (v, noise float64) {
@@ -148,7 +157,10 @@ func CheckComparison(c *Comparison, limits []Limit) (*BudgetCheck, error) {
 
 // CheckTrend judges a trend against limits on its least-squares lines:
 // growth is the slope times the span from the first snapshot to the last,
-// rates are slopes, and significance is the slope's. It fails with
+// rates are slopes, and significance is the slope's. A per-site limit fails
+// only for sites whose shape is steady growth, the leak suspects of the
+// trend: a cache that filled and holds, a sawtooth or faint growth over
+// the limit is listed in LimitResult.Excused instead. It fails with
 // ErrNoTimes when a rate is limited and the snapshots have no times.
 func CheckTrend(t *Trend, limits []Limit) (*BudgetCheck, error) {
 	var span, hours float64
@@ -160,7 +172,7 @@ func CheckTrend(t *Trend, limits []Limit) (*BudgetCheck, error) {
 	}
 	of := func(s *Series) measured {
 		return measured{name: s.Name, frames: s.Frames, start: s.Fit.Start, growth: s.Fit.Slope * span,
-			noise: s.Fit.SlopeNoise * span, significant: s.Fit.Significant(), hours: hours}
+			noise: s.Fit.SlopeNoise * span, significant: s.Fit.Significant(), hours: hours, shape: s.Shape}
 	}
 	sites := make([]measured, 0, len(t.Sites))
 	for i := range t.Sites {
@@ -186,17 +198,27 @@ func checkLimits(typ profile.ValueType, series bool, total measured, sites []mea
 			r.Significant = total.significant
 			r.Over = r.Significant && r.Value > l.Max
 		} else {
-			first := true
+			// Value is the largest suspect's, or failing any, the
+			// largest site's.
+			first, suspect := true, false
 			for _, s := range sites {
 				v, noise := s.value(l.Measure)
-				if first || v > r.Value {
-					r.Value, r.Noise, r.Significant, first = v, noise, s.significant, false
+				isSuspect := s.shape == SteadyGrowth
+				if first || isSuspect && !suspect || isSuspect == suspect && v > r.Value {
+					r.Value, r.Noise, r.Significant, first, suspect = v, noise, s.significant, false, isSuspect
 				}
 				if s.significant && v > l.Max {
-					r.Sites = append(r.Sites, SiteOver{Name: s.name, Frames: s.frames, Value: v, Noise: noise})
+					over := SiteOver{Name: s.name, Frames: s.frames, Value: v, Noise: noise, Shape: s.shape}
+					if s.shape == SteadyGrowth {
+						r.Sites = append(r.Sites, over)
+					} else {
+						r.Excused = append(r.Excused, over)
+					}
 				}
 			}
-			slices.SortStableFunc(r.Sites, func(a, b SiteOver) int { return cmp.Compare(b.Value, a.Value) })
+			worstFirst := func(a, b SiteOver) int { return cmp.Compare(b.Value, a.Value) }
+			slices.SortStableFunc(r.Sites, worstFirst)
+			slices.SortStableFunc(r.Excused, worstFirst)
 			r.Over = len(r.Sites) > 0
 		}
 		bc.Over = bc.Over || r.Over

@@ -3,6 +3,7 @@ package diff
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,47 @@ func TestRateBudgetNeedsTimes(t *testing.T) {
 	tr := trendOf(t, []*profile.Profile{&untimed, load(t, "heap-06.pb.gz"), load(t, "heap-12.pb.gz")}, TrendOptions{})
 	if _, err := CheckTrend(tr, []Limit{{TotalRate, mib}}); !errors.Is(err, ErrNoTimes) {
 		t.Errorf("a rate on an untimed trend: %v", err)
+	}
+}
+
+// TestCheckTrendFailsOnlyLeakSuspects checks that check agrees with trend: a
+// per-site budget on a trend fails the sites trend calls steady growth and
+// excuses the others, however fast they grew (the cache of testdata/leaky
+// filled over its first snapshots, then held: a plateau).
+func TestCheckTrendFailsOnlyLeakSuspects(t *testing.T) {
+	tr := trendOf(t, leakyProfiles(t), TrendOptions{Options: Options{By: ByFunc}})
+	var cache *Series
+	for i := range tr.Sites {
+		if tr.Sites[i].Name == "main.(*Cache).Put" {
+			cache = &tr.Sites[i]
+		}
+	}
+	if cache == nil || cache.Shape != Plateau || cache.Fit.Slope < mib || !cache.Fit.Significant() {
+		t.Fatalf("the cache's series is %+v; the test needs a plateau growing over 1MiB/h", cache)
+	}
+	bc, err := CheckTrend(tr, []Limit{{SiteRate, mib}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bc.Results[0]
+	for _, s := range r.Sites {
+		if s.Shape != SteadyGrowth {
+			t.Errorf("site %s (%s) fails the budget", s.Name, s.Shape)
+		}
+	}
+	if !slices.ContainsFunc(r.Excused, func(s SiteOver) bool { return s.Name == cache.Name && s.Shape == Plateau }) {
+		t.Errorf("the cache is not excused: sites %+v, excused %+v", r.Sites, r.Excused)
+	}
+	if len(r.Sites) != 2 || !r.Over || r.Value != r.Sites[0].Value {
+		t.Errorf("want the two leaks over 1MiB/h, worst first as the value: %+v", r)
+	}
+	// A comparison has no shapes: every significant growth counts.
+	c := compare(t, load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz"), Options{By: ByFunc})
+	bc, err = CheckComparison(c, []Limit{{SiteGrowth, mib}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(bc.Results[0].Sites, func(s SiteOver) bool { return s.Name == cache.Name }) || len(bc.Results[0].Excused) != 0 {
+		t.Errorf("the comparison's verdict: %+v", bc.Results[0])
 	}
 }

@@ -31,7 +31,19 @@ type TrendOptions struct {
 	// less) is enough for a rate, as a budget check needs; judging a shape
 	// needs 3, since two points always lie on a line.
 	MinSnapshots int
+	// Skip leaves out the first Skip snapshots (in time order), and Since
+	// every snapshot taken before it; SinceStart every snapshot taken less
+	// than SinceStart after the first one. They keep a service's warm-up
+	// (caches filling, pools growing) out of the verdicts. Leaving out
+	// snapshots by time needs snapshots that carry one.
+	Skip       int
+	Since      time.Time
+	SinceStart time.Duration
 }
+
+// ErrNoneLeft is wrapped by Trend when Skip, Since or SinceStart leave out
+// too many snapshots.
+var ErrNoneLeft = errors.New("too few snapshots after the warm-up")
 
 // ErrTooFewSnapshots is wrapped by Trend when it has fewer snapshots than
 // TrendOptions.MinSnapshots.
@@ -76,6 +88,9 @@ type Trend struct {
 	Type profile.ValueType
 	// Snapshots describe the profiles, oldest first.
 	Snapshots []Source
+	// Skipped counts the snapshots left out as warm-up (TrendOptions.Skip,
+	// Since, SinceStart); they are not in Snapshots.
+	Skipped int
 	// Timed is set when every snapshot has a time: slopes are per hour.
 	// Otherwise snapshots are in the order they were added and slopes are
 	// per snapshot.
@@ -222,6 +237,13 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 	if warn != nil {
 		t.Warnings = append(t.Warnings, warn)
 	}
+	all := len(order)
+	order, err := b.afterWarmUp(order, timed)
+	if err != nil {
+		return nil, err
+	}
+	n = len(order)
+	t.Skipped = all - n
 	t.Timed = timed
 	for _, j := range order {
 		t.Snapshots = append(t.Snapshots, b.snaps[j])
@@ -357,6 +379,28 @@ func rankSeries(all []Series) {
 		}
 		return cmp.Compare(a.Name, b.Name)
 	})
+}
+
+// afterWarmUp drops from order (oldest first) the snapshots that Skip,
+// Since and SinceStart leave out.
+func (b *TrendBuilder) afterWarmUp(order []int, timed bool) ([]int, error) {
+	o := b.opts
+	if o.Skip <= 0 && o.Since.IsZero() && o.SinceStart <= 0 {
+		return order, nil
+	}
+	if (!o.Since.IsZero() || o.SinceStart > 0) && !timed {
+		return nil, fmt.Errorf("%w: leaving out snapshots by time needs snapshots that carry their time; use a count instead", ErrNoneLeft)
+	}
+	first := b.snaps[order[0]].Time
+	kept := order[min(max(o.Skip, 0), len(order)):]
+	kept = slices.DeleteFunc(slices.Clone(kept), func(j int) bool {
+		t := b.snaps[j].Time
+		return !o.Since.IsZero() && t.Before(o.Since) || o.SinceStart > 0 && t.Sub(first) < o.SinceStart
+	})
+	if least := max(2, o.MinSnapshots); len(kept) < least {
+		return nil, fmt.Errorf("%w: %d of %d snapshots are left after the warm-up, and a trend needs at least %d", ErrNoneLeft, len(kept), len(order), least)
+	}
+	return kept, nil
 }
 
 // timeOrder returns the order of the snapshots by time, oldest first, when

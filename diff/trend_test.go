@@ -615,3 +615,48 @@ func TestTrendTotalOfRetainedSizes(t *testing.T) {
 		t.Errorf("filtered trend: %d overlap warnings, want 1: %v", warned, tr.Warnings)
 	}
 }
+
+// TestTrendLeavesOutTheWarmUp checks Skip, Since and SinceStart: the
+// snapshots left out are not in the trend, the verdicts are taken on the
+// rest, and leaving out too many is an error that says so.
+func TestTrendLeavesOutTheWarmUp(t *testing.T) {
+	ps := leakyProfiles(t)
+	all := trendOf(t, ps, TrendOptions{Options: Options{By: ByFunc}, MinSnapshots: 3})
+	first := all.Snapshots[0].Time
+	for _, tc := range []struct {
+		name string
+		opts TrendOptions
+		left int
+	}{
+		{"skip", TrendOptions{Skip: 4}, 8},
+		{"since a time", TrendOptions{Since: first.Add(35 * time.Minute)}, 8},
+		{"since the start", TrendOptions{SinceStart: 40 * time.Minute}, 8},
+		{"both", TrendOptions{Skip: 2, SinceStart: 60 * time.Minute}, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.By, opts.MinSnapshots = ByFunc, 3
+			tr := trendOf(t, ps, opts)
+			if len(tr.Snapshots) != tc.left || tr.Skipped != 12-tc.left {
+				t.Fatalf("%d snapshots, %d skipped; want %d left", len(tr.Snapshots), tr.Skipped, tc.left)
+			}
+			if want := all.Snapshots[12-tc.left]; tr.Snapshots[0].Name != want.Name {
+				t.Errorf("the trend starts at %s, want %s", tr.Snapshots[0].Name, want.Name)
+			}
+			for _, s := range tr.Sites {
+				if len(s.Values) != tc.left {
+					t.Fatalf("site %s has %d values", s.Name, len(s.Values))
+				}
+			}
+		})
+	}
+	b := NewTrend(TrendOptions{Skip: 10, MinSnapshots: 3})
+	for _, p := range ps {
+		if err := b.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Trend(); !errors.Is(err, ErrNoneLeft) || !strings.Contains(err.Error(), "2 of 12 snapshots") {
+		t.Errorf("skipping 10 of 12 for a trend of 3: %v", err)
+	}
+}
