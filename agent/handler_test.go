@@ -118,3 +118,22 @@ func TestHandlerToken(t *testing.T) {
 		t.Errorf("%d snapshots taken without a token", n)
 	}
 }
+
+// A token HTTP cannot carry (spaces at either end, control characters) is
+// an invalid option, reported without echoing the token; an empty one means
+// no token.
+func TestTokenRefusesWhatHTTPCannotCarry(t *testing.T) {
+	for _, tok := range []string{" ", " secret", "secret ", "sec\nret", "sec\x00ret", "\tsecret"} {
+		err := Validate(Token(tok))
+		if err == nil {
+			t.Errorf("Token(%q) accepted", tok)
+		} else if strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "sec") {
+			t.Errorf("Token(%q): error %q echoes the token", tok, err)
+		}
+	}
+	for _, tok := range []string{"", "s3cret", "with inner space"} {
+		if err := Validate(Token(tok)); err != nil {
+			t.Errorf("Token(%q): %v", tok, err)
+		}
+	}
+}

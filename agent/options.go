@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Defaults. Each option below says which one it replaces.
@@ -342,10 +343,16 @@ func WebhookTimeout(d time.Duration) Option {
 }
 
 // Token guards [Agent.Handler]: every request must carry
-// "Authorization: Bearer <token>". Without it the handler is open, so mount it
-// on an internal listener only.
+// "Authorization: Bearer <token>". Without it (or with an empty one) the
+// handler is open, so mount it on an internal listener only. A token with
+// spaces at either end or control characters is refused: HTTP strips or
+// rejects them, so no request could carry it.
 func Token(token string) Option {
 	return func(c *config) error {
+		if strings.TrimSpace(token) != token || strings.ContainsFunc(token, unicode.IsControl) {
+			// Do not echo the token: it is a secret.
+			return errors.New("agent: Token: has spaces at either end or control characters, which no HTTP request can carry")
+		}
 		c.token = token
 		return nil
 	}
