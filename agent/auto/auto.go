@@ -34,11 +34,20 @@
 // Durations are Go durations (90s, 30m, 1h30m) or whole days (7d). Sizes are
 // bytes with an optional unit (512MiB, 2GB, 64K). Rates are a size per s, min,
 // h or day (50MiB/h, 1GB/day), as heapdiff check --max-rate takes them; a bare
-// size is per hour. HEAPDIFF_HTTP serves the agent's handler at
-// /debug/heapdiff/ on its own listener: give it an internal address such as
-// 127.0.0.1:6061, and set HEAPDIFF_TOKEN if others can reach it. HEAPDIFF_LOG=text logs through the service's default slog logger at the
-// time of each message (the package never replaces it), json writes JSON lines
-// to standard error, and off logs nothing.
+// size is per hour. HEAPDIFF_LOG=text logs through the service's default slog
+// logger at the time of each message (the package never replaces it), json
+// writes JSON lines to standard error, and off logs nothing.
+//
+// HEAPDIFF_HTTP serves the agent's handler at /debug/heapdiff/ on its own
+// listener. Without HEAPDIFF_TOKEN (or with an empty one) the handler is open,
+// so the address must be loopback (127.0.0.1:6061, [::1]:6061,
+// localhost:6061); any other, ":6061" and "0.0.0.0:6061" included, is
+// refused with a log line and the agent runs without the listener. With a
+// token, any address is allowed and every request needs "Authorization:
+// Bearer <token>". The listener shares the service's file descriptors, so it
+// holds at most [AdminMaxConns] connections (closing new ones past that) and
+// times out slow and idle ones: [AdminReadHeaderTimeout],
+// [AdminReadTimeout], [AdminWriteTimeout] and [AdminIdleTimeout].
 //
 // [Agent] returns the running agent, for a service that wants to close it or
 // mount its handler itself.
@@ -49,8 +58,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -111,7 +118,7 @@ var variables = []variable{
 	{"HEAPDIFF_COOLDOWN", "a duration like 30m", durationOpt(agent.Cooldown)},
 	{"HEAPDIFF_WEBHOOK", "an http or https URL", func(v string) (agent.Option, error) { return agent.Webhook(v), nil }},
 	{"HEAPDIFF_WEBHOOK_TIMEOUT", "a duration like 10s", durationOpt(agent.WebhookTimeout)},
-	{"HEAPDIFF_TOKEN", "any string", func(v string) (agent.Option, error) { return agent.Token(v), nil }},
+	{"HEAPDIFF_TOKEN", "a string with no spaces at either end and no control characters", func(v string) (agent.Option, error) { return agent.Token(v), nil }},
 }
 
 func durationOpt(opt func(time.Duration) agent.Option) func(string) (agent.Option, error) {
@@ -229,23 +236,10 @@ func Start(lookup func(string) (string, bool)) *agent.Agent {
 		return nil
 	}
 	if addr, ok := lookup("HEAPDIFF_HTTP"); ok && addr != "" {
-		serve(a, addr, log)
+		token, _ := lookup("HEAPDIFF_TOKEN")
+		serve(a, addr, token != "" && agent.Validate(agent.Token(token)) == nil, log)
 	}
 	return a
-}
-
-// serve serves the agent's handler on its own listener at /debug/heapdiff/.
-func serve(a *agent.Agent, addr string, log *slog.Logger) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		log.Error("heapdiff: HEAPDIFF_HTTP: cannot listen", "addr", addr, "err", err)
-		return
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/debug/heapdiff/", http.StripPrefix("/debug/heapdiff", a.Handler()))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	log.Info("heapdiff: serving the agent", "url", "http://"+ln.Addr().String()+"/debug/heapdiff/")
 }
 
 // logger makes the logger HEAPDIFF_LOG asks for.
