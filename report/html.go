@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"regexp"
+	"maps"
 	"slices"
 	"strings"
 
@@ -62,47 +62,93 @@ func HTML(w io.Writer, c *diff.Comparison, d *diff.Detail) error {
 		return errors.New("an HTML report needs the comparison's detail (diff.Explain)")
 	}
 	hd := newHTMLData(c, d)
-	return renderPage(w, pageTemplate, "report script", reportJS, hd, htmlCharts(), map[string]any{
+	charts := htmlCharts()
+	if hd.Snapshot != nil {
+		// No call tree, so no flame graph: its script is left out of the
+		// page's policy too.
+		delete(charts, chartFlame)
+	}
+	return renderPage(w, pageTemplate, "report script", reportJS, hd, charts, map[string]any{
 		"Title":    "heapdiff: " + c.Base.Name + " → " + c.Target.Name,
 		"Snapshot": hd.Snapshot != nil,
 	})
 }
 
+// startScript is the page's last script: it draws the page once the
+// elements and charts above it exist.
+const startScript = "heapdiff.start();"
+
 // renderPage writes one of heapdiff's HTML pages: tmpl filled with the shared
 // styles, ECharts, the page helpers, the page's own script, its data as JSON
 // and its chart snippets (by chart ID), plus the page's own fields. Each
-// piece is checked first to be safe inside a <script> element, so nothing a
-// profile holds can end one.
+// piece is checked first to be safe inside its element, so nothing a
+// profile holds can end one, and the page gets a Content-Security-Policy
+// (Policy, for the template's head) that allows exactly these scripts and
+// styles (see pagePolicy); the fields' template.JS and template.CSS values
+// are allowed too, as scripts and styles.
 func renderPage(w io.Writer, tmpl *template.Template, scriptName, script string, data any, snippets map[string]string, fields map[string]any) error {
 	encoded, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("encode report data: %w", err)
 	}
-	charts := map[string]template.HTML{}
-	for id, snippet := range snippets {
-		// A snippet is a div and one script element: only its own end tag
-		// may close it.
-		body := strings.TrimSuffix(strings.TrimSpace(snippet), "</script>")
-		if err := inlineable(body[strings.Index(body, "<script")+1:]); err != nil {
-			return fmt.Errorf("chart %s: %w", id, err)
-		}
-		charts[id] = template.HTML(snippet)
-	}
 	// encoding/json escapes <, >, & and U+2028/2029, so the data cannot end
-	// its script element; it is checked anyway, as it is cheap.
-	for name, js := range map[string]string{"ECharts": echartsJS, "page helpers": domJS, scriptName: script, "report data": string(encoded)} {
-		if err := inlineable(js); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+	// its script element; it is checked anyway, as it is cheap. The data is
+	// not run (its type is application/json), so the policy need not allow
+	// it.
+	if err := inlineable(string(encoded)); err != nil {
+		return fmt.Errorf("report data: %w", err)
+	}
+	var policy pagePolicy
+	for _, s := range []struct{ name, text string }{{"report.css", reportCSS}} {
+		if err := policy.style(s.name, s.text); err != nil {
+			return err
+		}
+	}
+	for _, s := range []struct{ name, text string }{{"ECharts", echartsJS}, {"page helpers", domJS}, {scriptName, script}, {"start", startScript}} {
+		if err := policy.script(s.name, s.text); err != nil {
+			return err
+		}
+	}
+	// The charts' set-up scripts are allowed; their elements' sizes move
+	// from style attributes to a style element.
+	charts := map[string]template.HTML{}
+	var chartCSS strings.Builder
+	for _, id := range slices.Sorted(maps.Keys(snippets)) {
+		html, css, js, err := splitChart(id, snippets[id])
+		if err != nil {
+			return err
+		}
+		if err := policy.script("chart "+id, js); err != nil {
+			return err
+		}
+		charts[id] = template.HTML(html)
+		chartCSS.WriteString(css)
+	}
+	if err := policy.style("chart sizes", chartCSS.String()); err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		switch v := fields[k].(type) {
+		case template.JS:
+			err = policy.script(k, string(v))
+		case template.CSS:
+			err = policy.style(k, string(v))
+		}
+		if err != nil {
+			return err
 		}
 	}
 	values := map[string]any{
-		"CSS":     template.CSS(reportCSS),
-		"ECharts": template.JS(echartsJS),
-		"DOM":     template.JS(domJS),
-		"Report":  template.JS(script),
-		"Data":    template.JS(encoded),
-		"Charts":  charts,
-		"Version": EChartsVersion,
+		"Policy":   policy.meta(),
+		"CSS":      template.CSS(reportCSS),
+		"ChartCSS": template.CSS(chartCSS.String()),
+		"ECharts":  template.JS(echartsJS),
+		"DOM":      template.JS(domJS),
+		"Report":   template.JS(script),
+		"Start":    template.JS(startScript),
+		"Data":     template.JS(encoded),
+		"Charts":   charts,
+		"Version":  EChartsVersion,
 	}
 	for k, v := range fields {
 		values[k] = v
@@ -113,16 +159,6 @@ func renderPage(w io.Writer, tmpl *template.Template, scriptName, script string,
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
-}
-
-var scriptEnd = regexp.MustCompile(`(?i)</script|<!--`)
-
-// inlineable checks that text can sit inside a <script> element.
-func inlineable(js string) error {
-	if loc := scriptEnd.FindStringIndex(js); loc != nil {
-		return fmt.Errorf("contains %q at byte %d and cannot be inlined in a script element", js[loc[0]:loc[1]], loc[0])
-	}
-	return nil
 }
 
 // htmlData is the JSON the page's script reads. Changes are compact arrays

@@ -77,12 +77,14 @@ func htmlCharts() map[string]string {
 
 // chartBasics are the options every chart shares: its fixed ID, full width,
 // no animation (the page draws at once, and screenshots are stable), and a
-// tooltip built by the report script's heapdiff.tooltip[id].
+// tooltip built by the report script's heapdiff.tooltip[id], placed by
+// heapdiffDOM.tipPosition.
 func chartBasics(id, height string) []charts.GlobalOpts {
 	return []charts.GlobalOpts{
 		charts.WithInitializationOpts(opts.Initialization{ChartID: id, Width: "100%", Height: height, Renderer: "canvas"}),
 		charts.WithAnimation(false),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item",
-			Formatter: opts.FuncOpts("function (p) { return heapdiff.tooltip." + id + "(p); }")}),
+			Formatter: opts.FuncOpts("function (p) { return heapdiff.tooltip." + id + "(p); }"),
+			Position:  opts.FuncOpts("function (point, params, dom, rect, size) { return heapdiffDOM.tipPosition(point, size); }")}),
 	}
 }

@@ -50,5 +50,18 @@ var heapdiffDOM = (function () {
     dl.appendChild(dd);
   }
 
-  return { el: el, clear: clear, byId: byId, fmt: fmt, duration: duration, source: source };
+  /* tipPosition places a tooltip where ECharts puts it by default, 20px
+     beside the pointer on the side with room. Being a function, it also
+     keeps ECharts from drawing the arrow it adds to tooltips shown at a
+     named position ('bottom', as dispatchAction showTip asks): the arrow is
+     markup with a style attribute, which the page's Content-Security-Policy
+     refuses. */
+  function tipPosition(point, size) {
+    var x = point[0], y = point[1], w = size.contentSize[0], h = size.contentSize[1];
+    x = x + w + 22 > size.viewSize[0] ? x - w - 20 : x + 20;
+    y = y + h + 20 > size.viewSize[1] ? y - h - 20 : y + 20;
+    return [x, y];
+  }
+
+  return { el: el, clear: clear, byId: byId, fmt: fmt, duration: duration, source: source, tipPosition: tipPosition };
 })();
