@@ -139,7 +139,8 @@
 // window in ten.
 //
 // Sites are ranked steady growth first, then faint growth, plateau,
-// sawtooth/noisy, flat and shrinking; by slope within each (flat sites by their last value).
+// sawtooth/noisy, flat and shrinking; by slope within each (flat sites by
+// their last value, faint growth by the slope's standard deviations).
 //
 // # Budgets
 //

@@ -362,16 +362,22 @@ func allocPartner(types []profile.ValueType, t int) int {
 }
 
 // rankSeries sorts series by shape (SteadyGrowth first), then by slope,
-// largest first (flat series by their last value), then by name.
+// largest first (flat series by their last value, faint growth by the
+// slope's standard deviations), then by name.
 func rankSeries(all []Series) {
 	slices.SortStableFunc(all, func(a, b Series) int {
 		if r := cmp.Compare(a.Shape, b.Shape); r != 0 {
 			return r
 		}
 		var r int
-		if a.Shape == Flat {
+		switch a.Shape {
+		case Flat:
 			r = cmp.Compare(abs64(b.Values[len(b.Values)-1]), abs64(a.Values[len(a.Values)-1]))
-		} else {
+		case FaintGrowth:
+			// By the strength of the evidence: a leak's growth adds up,
+			// a cache's is bounded by what it holds.
+			r = cmp.Compare(zScore(b.Fit), zScore(a.Fit))
+		default:
 			r = cmp.Compare(b.Fit.Slope, a.Fit.Slope)
 		}
 		if r != 0 {
@@ -401,6 +407,15 @@ func (b *TrendBuilder) afterWarmUp(order []int, timed bool) ([]int, error) {
 		return nil, fmt.Errorf("%w: %d of %d snapshots are left after the warm-up, and a trend needs at least %d", ErrNoneLeft, len(kept), len(order), least)
 	}
 	return kept, nil
+}
+
+// zScore returns the slope in standard deviations of its noise (+Inf for
+// an exact, non-zero slope).
+func zScore(f Fit) float64 {
+	if f.SlopeNoise == 0 {
+		return math.Copysign(math.Inf(1), f.Slope)
+	}
+	return f.Slope / f.SlopeNoise
 }
 
 // timeOrder returns the order of the snapshots by time, oldest first, when
