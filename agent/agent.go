@@ -1,14 +1,20 @@
 package agent
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/heapdiff/heapdiff/agent/snapshot"
 )
 
 // ErrClosed is returned by [Agent.Capture] after [Agent.Close].
@@ -29,7 +35,9 @@ type Agent struct {
 	cfg     config
 	log     *slog.Logger
 	started time.Time
+	warmEnd time.Time // started + warm-up: memory triggers and the growth fit begin here
 	pid     int
+	module  string   // main module path@version, for snapshot metadata
 	hook    *webhook // nil without a webhook
 	guarded bool     // the directory must be this user's own: see guardedDir
 	sigCh   chan os.Signal
@@ -40,14 +48,21 @@ type Agent struct {
 	sampleMu sync.Mutex // guards sampler, which reuses its buffers
 	sampler  *sampler
 
-	capMu         sync.Mutex // one capture at a time; guards the next three
+	capMu         sync.Mutex // one capture at a time; guards the fields up to mu
 	closed        bool
 	lastExternal  time.Time // when the last signal or HTTP capture began, for MinInterval
 	tooSoonLogged bool      // a request dropped by MinInterval was logged
+	// Kept from one capture to the next, so a capture allocates little
+	// beyond what runtime/pprof itself does (see captureAllocs in the tests).
+	profileBuf bytes.Buffer // the heap profile as runtime/pprof writes it
+	fileBuf    *bufio.Writer
+	commenter  snapshot.Commenter
 
 	mu         sync.Mutex // guards the fields below
 	seq        int
 	baseline   string
+	alertFiles []string // snapshots the last AlertSnapshotsKept alerts named, oldest first
+	first      Memory   // the sample taken at Start
 	last       *CaptureInfo
 	captures   map[string]uint64
 	failures   uint64
@@ -82,10 +97,24 @@ func Start(opts ...Option) (*Agent, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	cfg.settle()
+	// Absolute, so that alerts and the summary name files that work from any
+	// directory, and a service that changes directory later keeps writing to
+	// the same place.
+	if abs, err := filepath.Abs(cfg.dir); err == nil {
+		cfg.dir = abs
+	}
+	module := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		module = bi.Main.Path + "@" + bi.Main.Version
+	}
+	started := cfg.now()
 	a := &Agent{
 		cfg:       cfg,
 		log:       cfg.logger,
-		started:   cfg.now(),
+		started:   started,
+		warmEnd:   started.Add(cfg.warmup),
+		module:    module,
 		pid:       os.Getpid(),
 		sampler:   newSampler(),
 		captures:  map[string]uint64{},
@@ -97,8 +126,9 @@ func Start(opts ...Option) (*Agent, error) {
 	}
 	a.limit.Container, a.limit.ContainerSource = containerLimit()
 	a.prepareDir()
-	// A first reading for Stats; the growth fit starts with the first tick.
-	a.sampleNow()
+	// A first reading for Stats and the summary; the growth fit starts with
+	// the first tick after warm-up.
+	a.first = a.sampleNow()
 	a.readGauges()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -117,9 +147,14 @@ func Start(opts ...Option) (*Agent, error) {
 		signal.Notify(a.sigCh, cfg.signals...)
 	}
 	a.wg.Go(func() { a.run(ctx) })
-	attrs := []any{"dir", cfg.dir, "signals", fmt.Sprint(cfg.signals), "every", cfg.every, "sample_every", cfg.sampleEvery}
-	if cfg.growthAbove > 0 { // so an operator sees the trigger that took effect
+	attrs := []any{"dir", cfg.dir, "signals", fmt.Sprint(cfg.signals), "every", cfg.every, "sample_every", cfg.sampleEvery,
+		"warmup", cfg.warmup, "baseline_after", cfg.baselineAfter}
+	// So an operator sees the triggers that took effect.
+	if cfg.growthAbove > 0 {
 		attrs = append(attrs, "growth_above", bytesIEC(cfg.growthAbove)+"/h", "growth_min_r2", cfg.minR2)
+	}
+	if cfg.rssGrowth > 0 {
+		attrs = append(attrs, "rss_growth_above", bytesIEC(cfg.rssGrowth)+"/h", "rss_growth_min_r2", cfg.rssMinR2)
 	}
 	a.log.Info("heapdiff: agent started", attrs...)
 	return a, nil
@@ -141,6 +176,11 @@ func (a *Agent) run(ctx context.Context) {
 		defer t.Stop()
 		baseline = t.C
 	}
+	baselineDue := false // the baseline's time has come and it is not written yet
+	takeBaseline := func() {
+		_, err := a.capture("baseline", "", false)
+		baselineDue = err != nil && !errors.Is(err, ErrClosed)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -150,14 +190,12 @@ func (a *Agent) run(ctx context.Context) {
 		case <-schedule:
 			a.capture("schedule", "", false)
 		case <-baseline:
-			a.mu.Lock()
-			have := a.baseline != ""
-			a.mu.Unlock()
-			if !have {
-				a.capture("baseline", "", false)
-			}
+			takeBaseline()
 		case <-sample.C:
 			a.observe(a.sampleNow())
+			if baselineDue { // the last try failed (a full disk, say): try again
+				takeBaseline()
+			}
 		}
 	}
 }
@@ -184,7 +222,13 @@ func (a *Agent) Capture(reason string) (string, error) {
 }
 
 // Close stops the agent's goroutines and signal listener, waits for a capture
-// in progress, and logs one summary line. It is safe to call more than once.
+// in progress, takes a last memory sample, and logs one summary line,
+// "heapdiff: agent stopped": uptime and samples; RSS and live heap at start,
+// at end and at their peak; the growth rate and R² of each over the growth
+// window after warm-up; alerts fired, by trigger; snapshots written and
+// failures; the directory; and the command that compares the baseline with
+// the latest snapshot, with absolute paths. It is safe to call more than
+// once.
 func (a *Agent) Close() error {
 	a.once.Do(func() {
 		if a.sigCh != nil {
@@ -195,19 +239,11 @@ func (a *Agent) Close() error {
 		a.capMu.Lock()
 		a.closed = true
 		a.capMu.Unlock()
+		a.sampleNow()
 		a.sampleMu.Lock()
 		a.sampler.close()
 		a.sampleMu.Unlock()
-		s := a.Stats()
-		a.log.Info("heapdiff: agent stopped",
-			"uptime", time.Duration(s.UptimeSeconds*float64(time.Second)).Round(time.Second),
-			"samples", s.Samples,
-			"peak_rss", bytesIEC(float64(s.Memory.PeakRSS)),
-			"growth_per_hour", bytesIEC(s.Growth.BytesPerHour),
-			"r2", fmt.Sprintf("%.2f", s.Growth.R2),
-			"snapshots", s.Snapshots,
-			"failures", s.CaptureFailures,
-			"dir", a.cfg.dir)
+		a.log.Info("heapdiff: agent stopped", a.Stats().summary()...)
 	})
 	return nil
 }

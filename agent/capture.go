@@ -1,7 +1,7 @@
 package agent
 
 import (
-	"bytes"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -68,13 +67,7 @@ func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
 	comments := a.comments(trigger, reason, m)
 	a.mu.Unlock()
 
-	size, err := snapshot.WriteAtomic(a.cfg.dir, name, func(w io.Writer) error {
-		var buf bytes.Buffer
-		if err := pprof.Lookup("heap").WriteTo(&buf, 0); err != nil {
-			return fmt.Errorf("heap profile: %w", err)
-		}
-		return snapshot.AddComments(w, &buf, comments)
-	})
+	size, err := snapshot.WriteAtomic(a.cfg.dir, name, a.writeProfile(comments))
 	if err != nil {
 		a.failed("capture", err)
 		return "", err
@@ -83,16 +76,45 @@ func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
 	a.mu.Lock()
 	a.last = info
 	a.captures[trigger]++
-	if a.baseline == "" {
+	// The baseline is the snapshot BaselineAfter takes; without one, the
+	// process's first snapshot.
+	if trigger == "baseline" || (a.cfg.baselineAfter == 0 && a.baseline == "") {
 		a.baseline = name
 	}
 	// A later capture failure is news again.
 	maps.DeleteFunc(a.errLogged, func(cause string, _ bool) bool { return strings.HasPrefix(cause, "capture: ") })
 	a.mu.Unlock()
-	a.log.Info("heapdiff: snapshot written", "file", name, "trigger", trigger,
+	path := filepath.Join(a.cfg.dir, name)
+	a.log.Info("heapdiff: snapshot written", "file", name, "path", path, "trigger", trigger,
 		"bytes", size, "duration", time.Since(began).Round(time.Millisecond))
 	a.prune()
-	return filepath.Join(a.cfg.dir, name), nil
+	return path, nil
+}
+
+// writeProfile returns the function that writes one snapshot: the heap
+// profile with comments added. It reuses the agent's buffers, gzip reader and
+// writer, so a capture allocates only what runtime/pprof itself does. Called
+// with a.capMu held, which keeps the buffers to one capture at a time.
+func (a *Agent) writeProfile(comments []string) func(io.Writer) error {
+	return func(w io.Writer) error {
+		a.profileBuf.Reset()
+		if err := pprof.Lookup("heap").WriteTo(&a.profileBuf, 0); err != nil {
+			return fmt.Errorf("heap profile: %w", err)
+		}
+		// Buffered: the gzip writer would otherwise write the file in small
+		// pieces, one system call each.
+		if a.fileBuf == nil {
+			a.fileBuf = bufio.NewWriterSize(w, 64<<10)
+		} else {
+			a.fileBuf.Reset(w)
+		}
+		if err := a.commenter.AddComments(a.fileBuf, &a.profileBuf, comments); err != nil {
+			return err
+		}
+		err := a.fileBuf.Flush()
+		a.fileBuf.Reset(nil) // do not keep the file
+		return err
+	}
 }
 
 // comments is the metadata written into the profile. Called with a.mu held.
@@ -104,10 +126,6 @@ func (a *Agent) comments(trigger, reason string, m Memory) []string {
 			return "unlimited"
 		}
 		return u(v)
-	}
-	module := "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		module = bi.Main.Path + "@" + bi.Main.Version
 	}
 	out := []string{
 		c("trigger", trigger),
@@ -123,9 +141,11 @@ func (a *Agent) comments(trigger, reason string, m Memory) []string {
 		c("gomemlimit_bytes", limit(a.limit.GoMemLimit)),
 		c("container_limit_bytes", limit(a.limit.Container)),
 		c("go_version", runtime.Version()),
-		c("main_module", module),
-		c("growth_bytes_per_hour", strconv.FormatFloat(a.growth.BytesPerHour, 'f', 0, 64)),
-		c("growth_r2", strconv.FormatFloat(a.growth.R2, 'f', 3, 64)),
+		c("main_module", a.module),
+		c("live_heap_growth_bytes_per_hour", strconv.FormatFloat(a.liveGrowth.BytesPerHour, 'f', 0, 64)),
+		c("live_heap_growth_r2", strconv.FormatFloat(a.liveGrowth.R2, 'f', 3, 64)),
+		c("rss_growth_bytes_per_hour", strconv.FormatFloat(a.growth.BytesPerHour, 'f', 0, 64)),
+		c("rss_growth_r2", strconv.FormatFloat(a.growth.R2, 'f', 3, 64)),
 	}
 	if reason != "" {
 		out = append(out, c("reason", reason))
@@ -139,19 +159,23 @@ func (a *Agent) comments(trigger, reason string, m Memory) []string {
 	return out
 }
 
-// prune applies retention to this host's snapshots, keeping the baseline, and
+// prune applies retention to this host's snapshots, keeping the baseline, the
+// latest snapshot and those the last AlertSnapshotsKept alerts named, and
 // removes temporary files that other hosts left long ago. Another host's
 // snapshots (a replica sharing the directory) and pulled ones (pid 0, written
 // by heapdiff capture) are left alone.
 func (a *Agent) prune() {
 	a.mu.Lock()
-	baseline := a.baseline
+	protect := append([]string{a.baseline}, a.alertFiles...)
+	if a.last != nil {
+		protect = append(protect, a.last.File)
+	}
 	a.mu.Unlock()
 	host := snapshot.Clean(a.cfg.host, "host")
 	r := snapshot.Retention{Keep: a.cfg.keep, MaxBytes: a.cfg.maxBytes, MaxAge: a.cfg.maxAge,
 		Owns: func(n snapshot.Name) bool { return n.Host == host && n.PID != 0 }}
 	now := a.cfg.now()
-	kept, removed, err := snapshot.Prune(a.cfg.dir, r, now, baseline)
+	kept, removed, err := snapshot.Prune(a.cfg.dir, r, now, protect...)
 	if err != nil {
 		a.failed("retention", err)
 	}

@@ -21,15 +21,24 @@
 //
 // (UTC time, host, pid, sequence, trigger; see package snapshot). The profile's
 // comments carry metadata, as "heapdiff.key=value": trigger, RSS, live heap,
-// heap goal, GOMEMLIMIT, container limit, Go version, main module, host, pid,
-// growth rate and gauges. "heapdiff compare" and "pprof -comments" show them.
+// heap goal, goroutines (runtime.NumGoroutine at capture time), GOMEMLIMIT,
+// container limit, Go version, main module, host, pid, the growth rates and
+// R² of the live heap and of RSS, the baseline's file name, and gauges.
+// "heapdiff compare" and "pprof -comments" show them.
+//
+// A capture reuses its buffers, gzip reader and writer from one capture to
+// the next, so the agent's own share of the service's allocations is a few
+// KiB per capture; runtime/pprof allocates about 1.3 MiB more to write the
+// profile (its own gzip writer, which it does not let a caller reuse).
 //
 // One capture runs at a time. Captures asked for from outside (signals, POST to
 // the handler) closer than [MinInterval] are dropped and counted, so a storm
 // of signals yields a snapshot or two, never a full disk. Retention ([Keep],
 // [MaxBytes], [MaxAge]) removes the oldest snapshots but always keeps the
-// process's first one, the baseline, and never touches a file whose name the
-// agent did not write. It counts and removes only snapshots named with this
+// baseline (see [BaselineAfter]), the latest snapshot, and the snapshots the
+// last [AlertSnapshotsKept] alerts named, so the files an alert or the
+// summary names still exist; it never touches a file whose name the agent
+// did not write. It counts and removes only snapshots named with this
 // host, so replicas sharing a directory never remove each other's baselines.
 // Errors (directory missing or read-only, disk full) are
 // logged once per cause and counted; they never stop or slow the service.
@@ -45,11 +54,15 @@
 // /proc/self/status on Linux, a runtime/metrics estimate elsewhere), the live
 // heap, the heap goal, memory mapped by the runtime, goroutines and GC cycles.
 // It knows the memory limit from GOMEMLIMIT and from the container's cgroup
-// (v1 or v2). It fits RSS against time by least squares over [GrowthWindow] and
-// reports the growth in bytes per hour with its R², which tells a steady climb
-// from noise. Triggers ([RSSAbove], [LimitAbove], [GrowthAbove], and [Gauge]
-// thresholds) each alert and take a snapshot when they fire, then stay quiet for
-// [Cooldown]: the baseline and the alert's snapshot are the pair to compare.
+// (v1 or v2). After a warm-up ([Warmup], 5 minutes by default) it fits the
+// live heap and RSS against time by least squares over [GrowthWindow] and
+// reports each one's growth in bytes per hour with its R², which tells a
+// steady climb from noise. Triggers ([RSSAbove], [LimitAbove], [GrowthAbove]
+// on the live heap, [RSSGrowthAbove], and [Gauge] thresholds) each alert and
+// take a snapshot when they fire, then stay quiet for [Cooldown]; the memory
+// triggers wait for warm-up to end. An alert names the pair to compare, the
+// baseline and its own snapshot, as a heapdiff command with absolute paths
+// quoted for a shell. [Agent.Close] logs a summary of the run.
 //
 // # Telling people
 //

@@ -3,6 +3,8 @@ package agent
 import (
 	"fmt"
 	"math"
+	"path/filepath"
+	"strings"
 )
 
 // bytesIEC formats a byte count for people: "1.5 GiB".
@@ -17,4 +19,25 @@ func bytesIEC(n float64) string {
 	}
 	exp := min(int(math.Log(n)/math.Log(unit)), 6)
 	return fmt.Sprintf("%s%.1f %ciB", sign, n/math.Pow(unit, float64(exp)), "KMGTPE"[exp-1])
+}
+
+// compareCommand is the heapdiff command that compares two snapshots in dir,
+// with absolute paths quoted for a POSIX shell, so it can be pasted into a
+// terminal in any directory.
+func compareCommand(dir, before, after string) string {
+	return "heapdiff compare " + shellQuote(filepath.Join(dir, before)) + " " + shellQuote(filepath.Join(dir, after))
+}
+
+// shellQuote quotes s for a POSIX shell: unchanged when it is made only of
+// characters no shell treats specially, otherwise in single quotes, with each
+// single quote inside written as '\”.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !shellSafe(r) }) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func shellSafe(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r)
 }

@@ -46,11 +46,12 @@ func withBackoff(b ...time.Duration) Option {
 }
 
 // start starts an agent for a test with quiet defaults (no baseline timer, no
-// GC before capture, no minimum interval) and closes it when the test ends.
+// warm-up, no GC before capture, no minimum interval) and closes it when the
+// test ends.
 func start(t *testing.T, opts ...Option) (*Agent, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
-	base := []Option{Dir(t.TempDir()), BaselineAfter(0), GCBeforeCapture(false), MinInterval(0), Logger(logs.logger())}
+	base := []Option{Dir(t.TempDir()), BaselineAfter(0), Warmup(0), GCBeforeCapture(false), MinInterval(0), Logger(logs.logger())}
 	a, err := Start(append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"math"
+	"runtime"
 	"runtime/metrics"
 	"time"
 )
@@ -9,14 +10,20 @@ import (
 // Memory is one sample of the process's memory, read without stopping the
 // world.
 type Memory struct {
-	Time       time.Time `json:"time"`
-	RSS        uint64    `json:"rss_bytes"`       // resident set size: VmRSS on Linux, a runtime estimate elsewhere
-	PeakRSS    uint64    `json:"peak_rss_bytes"`  // highest RSS seen (VmHWM on Linux)
-	LiveHeap   uint64    `json:"live_heap_bytes"` // heap reachable at the last GC (/gc/heap/live:bytes)
-	HeapGoal   uint64    `json:"heap_goal_bytes"` // heap size at which the next GC starts
-	Mapped     uint64    `json:"mapped_bytes"`    // memory mapped by the Go runtime, released or not
-	Goroutines uint64    `json:"goroutines"`
-	GCCycles   uint64    `json:"gc_cycles"` // completed GC cycles since start
+	Time     time.Time `json:"time"`
+	RSS      uint64    `json:"rss_bytes"`       // resident set size: VmRSS on Linux, a runtime estimate elsewhere
+	PeakRSS  uint64    `json:"peak_rss_bytes"`  // highest RSS seen (VmHWM on Linux)
+	LiveHeap uint64    `json:"live_heap_bytes"` // heap reachable at the last GC (/gc/heap/live:bytes)
+	// PeakLiveHeap is the highest LiveHeap the agent has sampled.
+	PeakLiveHeap uint64 `json:"peak_live_heap_bytes"`
+	HeapGoal     uint64 `json:"heap_goal_bytes"` // heap size at which the next GC starts
+	Mapped       uint64 `json:"mapped_bytes"`    // memory mapped by the Go runtime, released or not
+	// Goroutines is runtime.NumGoroutine() when the sample was taken: the
+	// program's goroutines, not the runtime's own (which the runtime/metrics
+	// count /sched/goroutines:goroutines includes). A snapshot's
+	// "goroutines" comment is this count, read at capture time.
+	Goroutines uint64 `json:"goroutines"`
+	GCCycles   uint64 `json:"gc_cycles"` // completed GC cycles since start
 }
 
 // Limit is the memory limit the process runs under. Zero fields mean no limit.
@@ -46,7 +53,6 @@ var metricNames = [...]string{
 	"/gc/heap/live:bytes",
 	"/gc/heap/goal:bytes",
 	"/gc/gomemlimit:bytes",
-	"/sched/goroutines:goroutines",
 	"/gc/cycles/total:gc-cycles",
 }
 
@@ -56,15 +62,15 @@ const (
 	mLive
 	mGoal
 	mGoMemLimit
-	mGoroutines
 	mGCCycles
 )
 
 // sampler reads memory with no allocation: its buffers are made once.
 type sampler struct {
-	ms   [len(metricNames)]metrics.Sample
-	rss  rssReader
-	peak uint64
+	ms       [len(metricNames)]metrics.Sample
+	rss      rssReader
+	peak     uint64 // of RSS
+	peakLive uint64
 }
 
 func newSampler() *sampler {
@@ -92,7 +98,7 @@ func (s *sampler) read(now time.Time) (Memory, uint64) {
 		LiveHeap:   u(mLive),
 		HeapGoal:   u(mGoal),
 		Mapped:     u(mTotal),
-		Goroutines: u(mGoroutines),
+		Goroutines: uint64(runtime.NumGoroutine()),
 		GCCycles:   u(mGCCycles),
 	}
 	rss, hwm, ok := s.rss.read()
@@ -104,6 +110,8 @@ func (s *sampler) read(now time.Time) (Memory, uint64) {
 	m.RSS = rss
 	s.peak = max(s.peak, rss, hwm)
 	m.PeakRSS = s.peak
+	s.peakLive = max(s.peakLive, m.LiveHeap)
+	m.PeakLiveHeap = s.peakLive
 	gml := u(mGoMemLimit)
 	if gml == math.MaxInt64 {
 		gml = 0

@@ -23,17 +23,32 @@ const (
 	// DefaultMinInterval is the least time between two captures asked for from
 	// outside the process, by signal or HTTP (see [MinInterval]).
 	DefaultMinInterval = 10 * time.Second
-	// DefaultBaselineAfter is how long after Start the first snapshot, the
-	// baseline, is taken (see [BaselineAfter]).
-	DefaultBaselineAfter = 2 * time.Minute
+	// DefaultWarmup is how long after Start the memory triggers stay quiet
+	// and the growth fit ignores samples (see [Warmup]) when neither Warmup
+	// nor a longer [BaselineAfter] is given. Five minutes covers what a
+	// service does after it starts: caches, pools and per-connection buffers
+	// fill as traffic arrives and the GC's heap goal settles; it is also
+	// five samples at [DefaultSampleEvery]. A trigger whose condition still
+	// holds when warm-up ends fires at the first sample after, so warm-up
+	// delays an alert by at most this long and never loses one.
+	DefaultWarmup = 5 * time.Minute
+	// DefaultBaselineAfter is how long after Start the baseline snapshot is
+	// taken when neither [BaselineAfter] nor [Warmup] is given: when the
+	// default warm-up ends, so the baseline is the heap as warm-up left it.
+	DefaultBaselineAfter = DefaultWarmup
 	// DefaultSampleEvery is how often memory is sampled (see [SampleEvery]).
 	DefaultSampleEvery = time.Minute
 	// DefaultGrowthWindow is the span the growth rate is fitted over (see
 	// [GrowthWindow]).
 	DefaultGrowthWindow = time.Hour
-	// DefaultMinR2 is how straight a climb must be for the growth trigger to
-	// fire (see [GrowthAbove]).
+	// DefaultMinR2 is how straight a climb must be for a growth trigger to
+	// fire (see [GrowthAbove] and [RSSGrowthAbove]).
 	DefaultMinR2 = 0.8
+	// AlertSnapshotsKept is how many of the latest alerts keep their snapshots
+	// safe from retention, so the files an alert named still exist when
+	// someone reads it: the baseline, the latest snapshot, and the snapshots
+	// of the last AlertSnapshotsKept alerts are never removed.
+	AlertSnapshotsKept = 5
 	// DefaultCooldown is how long a trigger stays quiet after it fired (see
 	// [Cooldown]).
 	DefaultCooldown = 30 * time.Minute
@@ -64,12 +79,17 @@ type config struct {
 	minInterval   time.Duration
 	gc            bool
 	baselineAfter time.Duration
+	baselineSet   bool // BaselineAfter was given
+	warmup        time.Duration
+	warmupSet     bool // Warmup was given
 	sampleEvery   time.Duration
 	growthWindow  time.Duration
 	rssAbove      uint64
 	limitPercent  float64
-	growthAbove   float64
+	growthAbove   float64 // of the live heap
 	minR2         float64
+	rssGrowth     float64 // of RSS
+	rssMinR2      float64
 	cooldown      time.Duration
 	logger        *slog.Logger
 	webhook       string
@@ -92,9 +112,11 @@ func defaultConfig() config {
 		minInterval:   DefaultMinInterval,
 		gc:            true,
 		baselineAfter: DefaultBaselineAfter,
+		warmup:        DefaultWarmup,
 		sampleEvery:   DefaultSampleEvery,
 		growthWindow:  DefaultGrowthWindow,
 		minR2:         DefaultMinR2,
+		rssMinR2:      DefaultMinR2,
 		cooldown:      DefaultCooldown,
 		logger:        slog.New(slog.DiscardHandler),
 		webhookTO:     DefaultWebhookTimeout,
@@ -108,6 +130,18 @@ func (c *config) check() error {
 		return fmt.Errorf("agent: growth window %v must hold at least 3 samples taken every %v", c.growthWindow, c.sampleEvery)
 	}
 	return nil
+}
+
+// settle ties warm-up and baseline together where only one, or neither, was
+// given: warm-up lasts at least until the baseline, and the baseline is taken
+// when warm-up ends, so an alert's comparison never starts inside warm-up.
+func (c *config) settle() {
+	if !c.warmupSet && c.baselineSet {
+		c.warmup = max(DefaultWarmup, c.baselineAfter)
+	}
+	if !c.baselineSet {
+		c.baselineAfter = c.warmup
+	}
 }
 
 func positive(what string, d time.Duration) error {
@@ -164,7 +198,10 @@ func Signals(sigs ...os.Signal) Option {
 }
 
 // Keep keeps at most n snapshot files in the directory (default
-// [DefaultKeep]); 0 means no limit. The baseline is always kept.
+// [DefaultKeep]); 0 means no limit. The baseline, the latest snapshot and the
+// snapshots of the last [AlertSnapshotsKept] alerts are always kept (they
+// count toward the limit, which may therefore be exceeded by up to
+// AlertSnapshotsKept+2 files).
 func Keep(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
@@ -176,7 +213,8 @@ func Keep(n int) Option {
 }
 
 // MaxBytes keeps at most n bytes of snapshot files (default
-// [DefaultMaxBytes]); 0 means no limit. The baseline is always kept.
+// [DefaultMaxBytes]); 0 means no limit. The files [Keep] always keeps are
+// kept here too.
 func MaxBytes(n int64) Option {
 	return func(c *config) error {
 		if n < 0 {
@@ -188,7 +226,7 @@ func MaxBytes(n int64) Option {
 }
 
 // MaxAge removes snapshots older than d (default [DefaultMaxAge]); 0 means no
-// limit. The baseline is always kept.
+// limit. The files [Keep] always keeps are kept here too.
 func MaxAge(d time.Duration) Option {
 	return func(c *config) error {
 		c.maxAge = d
@@ -220,15 +258,37 @@ func GCBeforeCapture(on bool) Option {
 	}
 }
 
-// BaselineAfter takes the process's first snapshot, its baseline, d after
-// Start (default [DefaultBaselineAfter]), once start-up allocations have
-// settled. The baseline is never removed by retention, so any later snapshot
-// can be compared with it. Zero turns the automatic baseline off; the first
-// snapshot taken for any reason is then the baseline.
+// BaselineAfter takes the baseline snapshot d after Start, once start-up
+// allocations have settled. Its default is the warm-up ([Warmup]; both
+// default to [DefaultWarmup]). The baseline is always a file of its own
+// (trigger "baseline"), written at d or, if that capture fails, at the first
+// sample after d that succeeds, whatever snapshots signals, schedules or
+// triggers took before: those are ordinary snapshots. Alerts and the closing
+// summary compare later snapshots with it, and retention never removes it.
+//
+// Zero turns the automatic baseline off: the first snapshot taken for any
+// reason is then the baseline.
 func BaselineAfter(d time.Duration) Option {
 	return func(c *config) error {
-		c.baselineAfter = d
+		c.baselineAfter, c.baselineSet = d, true
 		return notNegative("BaselineAfter", d)
+	}
+}
+
+// Warmup sets how long after Start the memory triggers ([RSSAbove],
+// [LimitAbove], [GrowthAbove], [RSSGrowthAbove]) stay quiet, and samples
+// taken before it ends do not enter the growth fit: a service's memory climbs
+// while it starts, its caches fill and its heap goal settles, and that climb
+// is not a leak. A condition that still holds when warm-up ends fires at the
+// first sample after. [Gauge] thresholds, the service's own numbers, are not
+// held back.
+//
+// The default is the larger of [DefaultWarmup] (5 minutes) and
+// [BaselineAfter] when that is given. Zero means no warm-up.
+func Warmup(d time.Duration) Option {
+	return func(c *config) error {
+		c.warmup, c.warmupSet = d, true
+		return notNegative("Warmup", d)
 	}
 }
 
@@ -273,24 +333,47 @@ func LimitAbove(percent float64) Option {
 	}
 }
 
-// GrowthAbove fires a trigger when the resident set size grows faster than
-// bytesPerHour, fitted over the growth window with an R² of at least minR2 (0
-// means [DefaultMinR2]), so a steady climb fires and noise does not. It waits
-// until samples cover half the window. Off by default.
+// GrowthAbove fires a trigger (trigger "growth") when the live heap grows
+// faster than bytesPerHour, fitted by least squares over the growth window
+// with an R² of at least minR2 (0 means [DefaultMinR2]), so a steady climb
+// fires and noise does not. It counts only samples taken after warm-up
+// ([Warmup]) and waits until they cover half the window. Off by default.
+//
+// The live heap is the runtime's /gc/heap/live:bytes: the bytes the last
+// garbage collection found reachable. A leak is memory that stays reachable,
+// so this is the series that shows one, and reading it costs no collection
+// and no stop of the world. RSS also moves with the heap goal, with memory
+// the runtime has not yet returned to the system, and with fragmentation, so
+// it climbs in a healthy service too; the alert shows RSS and its growth
+// beside the live heap's, and [RSSGrowthAbove] is a trigger of its own.
 func GrowthAbove(bytesPerHour float64, minR2 float64) Option {
 	return func(c *config) error {
-		if bytesPerHour <= 0 {
-			return fmt.Errorf("agent: GrowthAbove: rate must be positive, got %v", bytesPerHour)
-		}
-		if minR2 < 0 || minR2 > 1 {
-			return fmt.Errorf("agent: GrowthAbove: R² must be in [0, 1], got %v", minR2)
-		}
-		c.growthAbove = bytesPerHour
-		if minR2 > 0 {
-			c.minR2 = minR2
-		}
-		return nil
+		return setGrowth("GrowthAbove", bytesPerHour, minR2, &c.growthAbove, &c.minR2)
 	}
+}
+
+// RSSGrowthAbove fires a trigger (trigger "rss_growth") when the resident set
+// size grows faster than bytesPerHour, fitted and held back as [GrowthAbove]
+// is. Use it for memory the live heap does not show: cgo or mmap
+// allocations, goroutine stacks, or a heap that fragments. Off by default.
+func RSSGrowthAbove(bytesPerHour float64, minR2 float64) Option {
+	return func(c *config) error {
+		return setGrowth("RSSGrowthAbove", bytesPerHour, minR2, &c.rssGrowth, &c.rssMinR2)
+	}
+}
+
+func setGrowth(name string, bytesPerHour, minR2 float64, rate, r2 *float64) error {
+	if !(bytesPerHour > 0) {
+		return fmt.Errorf("agent: %s: rate must be positive, got %v", name, bytesPerHour)
+	}
+	if !(minR2 >= 0 && minR2 <= 1) {
+		return fmt.Errorf("agent: %s: R² must be in [0, 1], got %v", name, minR2)
+	}
+	*rate = bytesPerHour
+	if minR2 > 0 {
+		*r2 = minR2
+	}
+	return nil
 }
 
 // Cooldown sets how long a trigger stays quiet after it fired (default

@@ -1,8 +1,11 @@
 package agent
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"time"
 )
 
 // Stats is what the agent knows, as served by [Agent.Handler] and exported by
@@ -10,11 +13,15 @@ import (
 type Stats struct {
 	Dir           string  `json:"dir"`
 	UptimeSeconds float64 `json:"uptime_seconds"`
-	Samples       uint64  `json:"samples"` // memory samples taken
-	Memory        Memory  `json:"memory"`  // the latest sample
-	Limit         Limit   `json:"limit"`
-	Growth        Growth  `json:"growth"`           // of RSS, over the growth window
-	LiveGrowth    Growth  `json:"live_heap_growth"` // of the live heap, over the same window
+	Samples       uint64  `json:"samples"`      // memory samples taken
+	Memory        Memory  `json:"memory"`       // the latest sample
+	StartMemory   Memory  `json:"start_memory"` // the sample taken at Start
+	// WarmupEnds is when warm-up ends (see [Warmup]): the growth fits and
+	// the memory triggers start there.
+	WarmupEnds time.Time `json:"warmup_ends"`
+	Limit      Limit     `json:"limit"`
+	Growth     Growth    `json:"growth"`           // of RSS, over the growth window, after warm-up
+	LiveGrowth Growth    `json:"live_heap_growth"` // of the live heap, over the same window
 
 	Snapshots       uint64            `json:"snapshots"`        // written by this process
 	Captures        map[string]uint64 `json:"captures"`         // by trigger
@@ -22,9 +29,13 @@ type Stats struct {
 	Coalesced       uint64            `json:"coalesced"`        // capture requests dropped by MinInterval
 	LastError       string            `json:"last_error,omitempty"`
 	LastCapture     *CaptureInfo      `json:"last_capture,omitempty"`
-	Baseline        string            `json:"baseline,omitempty"` // the process's first snapshot
-	DiskFiles       int               `json:"disk_files"`         // snapshot files in the directory
-	DiskBytes       int64             `json:"disk_bytes"`         // and their total size
+	Baseline        string            `json:"baseline,omitempty"` // the baseline snapshot (see [BaselineAfter])
+	// Compare is the command that compares the baseline with the latest
+	// snapshot, with absolute paths quoted for a shell; empty until there
+	// are two. Retention keeps both files.
+	Compare   string `json:"compare,omitempty"`
+	DiskFiles int    `json:"disk_files"` // snapshot files in the directory
+	DiskBytes int64  `json:"disk_bytes"` // and their total size
 
 	Alerts  map[string]uint64 `json:"alerts"` // by trigger
 	Gauges  []GaugeValue      `json:"gauges"`
@@ -47,6 +58,8 @@ func (a *Agent) Stats() Stats {
 		UptimeSeconds:   a.cfg.now().Sub(a.started).Seconds(),
 		Samples:         a.samples,
 		Memory:          a.mem,
+		StartMemory:     a.first,
+		WarmupEnds:      a.warmEnd,
 		Limit:           a.limit,
 		Growth:          a.growth,
 		LiveGrowth:      a.liveGrowth,
@@ -66,9 +79,52 @@ func (a *Agent) Stats() Stats {
 	if a.last != nil {
 		c := *a.last
 		s.LastCapture = &c
+		if a.baseline != "" && a.baseline != c.File {
+			s.Compare = compareCommand(a.cfg.dir, a.baseline, c.File)
+		}
 	}
 	if a.hook != nil {
 		s.Webhook = &WebhookStats{Sent: a.hook.sent.Load(), Failed: a.hook.failed.Load(), Dropped: a.hook.dropped.Load()}
 	}
 	return s
+}
+
+// summary is the closing summary's attributes, in the order they are logged:
+// memory at start and end and its peak, both growth fits, what fired and
+// what was written, and the command that compares the baseline with the
+// latest snapshot.
+func (s Stats) summary() []any {
+	b := func(n uint64) string { return bytesIEC(float64(n)) }
+	growth := func(g Growth) string {
+		if g.Samples < 2 {
+			return "none (no samples after warm-up)"
+		}
+		return bytesIEC(g.BytesPerHour) + "/h"
+	}
+	var alerts []string
+	var fired uint64
+	for _, t := range slices.Sorted(maps.Keys(s.Alerts)) {
+		alerts = append(alerts, fmt.Sprintf("%s=%d", t, s.Alerts[t]))
+		fired += s.Alerts[t]
+	}
+	compare := s.Compare
+	if compare == "" {
+		compare = "none (no snapshot after the baseline)"
+		if s.Baseline == "" {
+			compare = "none (no baseline)"
+		}
+	}
+	return []any{
+		"uptime", time.Duration(s.UptimeSeconds * float64(time.Second)).Round(time.Second),
+		"samples", s.Samples,
+		"rss_start", b(s.StartMemory.RSS), "rss_end", b(s.Memory.RSS), "rss_peak", b(s.Memory.PeakRSS),
+		"live_heap_start", b(s.StartMemory.LiveHeap), "live_heap_end", b(s.Memory.LiveHeap),
+		"live_heap_peak", b(s.Memory.PeakLiveHeap),
+		"live_heap_growth", growth(s.LiveGrowth), "live_heap_r2", fmt.Sprintf("%.2f", s.LiveGrowth.R2),
+		"rss_growth", growth(s.Growth), "rss_r2", fmt.Sprintf("%.2f", s.Growth.R2),
+		"growth_span", time.Duration(s.LiveGrowth.Span * float64(time.Second)).Round(time.Second),
+		"alerts", fired, "alerts_by_trigger", strings.Join(alerts, ","),
+		"snapshots", s.Snapshots, "failures", s.CaptureFailures,
+		"dir", s.Dir, "compare", compare,
+	}
 }

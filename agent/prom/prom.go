@@ -25,6 +25,7 @@ type Collector struct {
 	a *agent.Agent
 
 	growth, growthR2, liveGrowth           *prometheus.Desc
+	liveGrowthR2                           *prometheus.Desc
 	limit                                  *prometheus.Desc
 	captures, failures, coalesced          *prometheus.Desc
 	lastTime, lastDuration, lastBytes      *prometheus.Desc
@@ -43,7 +44,8 @@ func NewCollector(a *agent.Agent) *Collector {
 		a:            a,
 		growth:       d("rss_growth_bytes_per_hour", "Growth of resident memory, least squares over the growth window."),
 		growthR2:     d("rss_growth_r2", "R² of the RSS growth fit: near 1 for a steady climb, near 0 for noise."),
-		liveGrowth:   d("live_heap_growth_bytes_per_hour", "Growth of the live heap, least squares over the growth window."),
+		liveGrowth:   d("live_heap_growth_bytes_per_hour", "Growth of the live heap, least squares over the growth window after warm-up; what the growth alert judges."),
+		liveGrowthR2: d("live_heap_growth_r2", "R² of the live heap growth fit: near 1 for a steady climb, near 0 for noise."),
 		limit:        d("memory_limit_bytes", "Memory limit the process runs under, by source (gomemlimit, container); absent when unlimited.", "source"),
 		captures:     d("captures_total", "Heap snapshots written, by trigger.", "trigger"),
 		failures:     d("capture_failures_total", "Failed captures, retention and directory errors."),
@@ -63,7 +65,7 @@ func NewCollector(a *agent.Agent) *Collector {
 
 // Describe sends the descriptors of all the collector's metrics.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.growth, c.growthR2, c.liveGrowth, c.limit, c.captures, c.failures,
+	for _, d := range []*prometheus.Desc{c.growth, c.growthR2, c.liveGrowth, c.liveGrowthR2, c.limit, c.captures, c.failures,
 		c.coalesced, c.lastTime, c.lastDuration, c.lastBytes, c.diskBytes, c.diskFiles, c.alerts, c.gauge,
 		c.webhookSent, c.webhookFail, c.webhookDrops} {
 		ch <- d
@@ -82,6 +84,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.growth, s.Growth.BytesPerHour)
 	gauge(c.growthR2, s.Growth.R2)
 	gauge(c.liveGrowth, s.LiveGrowth.BytesPerHour)
+	gauge(c.liveGrowthR2, s.LiveGrowth.R2)
 	if s.Limit.GoMemLimit > 0 {
 		gauge(c.limit, float64(s.Limit.GoMemLimit), "gomemlimit")
 	}

@@ -75,7 +75,7 @@ func TestCollector(t *testing.T) {
 		t.Errorf("last_capture_timestamp_seconds = %v, %v", v, ok)
 	}
 	for _, name := range []string{"heapdiff_rss_growth_bytes_per_hour", "heapdiff_rss_growth_r2",
-		"heapdiff_capture_failures_total", "heapdiff_last_capture_duration_seconds"} {
+		"heapdiff_live_heap_growth_bytes_per_hour", "heapdiff_live_heap_growth_r2", "heapdiff_capture_failures_total", "heapdiff_last_capture_duration_seconds"} {
 		if _, ok := value(name); !ok {
 			t.Errorf("%s missing", name)
 		}

@@ -1,0 +1,86 @@
+package agent
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The review's case: captures come before BaselineAfter. They are ordinary
+// snapshots; the baseline is still its own "-baseline" file, taken when its
+// time comes, and what follows compares with it.
+func TestBaselineAfterWritesBaselineWhateverCameFirst(t *testing.T) {
+	a, _ := start(t, BaselineAfter(300*time.Millisecond))
+	early, err := a.Capture("before the baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.capture("schedule", "", false); a.Stats().Baseline != "" {
+		t.Fatalf("baseline %q before BaselineAfter", a.Stats().Baseline)
+	}
+	eventually(t, "the baseline snapshot", func() bool { return a.Stats().Captures["baseline"] == 1 })
+	files := snapshots(t, a.Dir())
+	if len(files) != 3 || files[0].File != filepath.Base(early) || files[2].Trigger != "baseline" {
+		t.Fatalf("files %+v: want the manual and scheduled snapshots, then a baseline", files)
+	}
+	s := a.Stats()
+	if s.Baseline != files[2].File {
+		t.Fatalf("baseline %q, want %q", s.Baseline, files[2].File)
+	}
+	if time.Since(a.started) < 300*time.Millisecond || files[2].Time.Before(a.started.Truncate(time.Second)) {
+		t.Errorf("baseline at %v, agent started %v", files[2].Time, a.started)
+	}
+	later, err := a.Capture("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := comments(parse(t, later)); c["baseline"] != s.Baseline {
+		t.Errorf("a later snapshot names baseline %q, want %q", c["baseline"], s.Baseline)
+	}
+	if want := compareCommand(a.Dir(), s.Baseline, filepath.Base(later)); a.Stats().Compare != want {
+		t.Errorf("compare %q, want %q", a.Stats().Compare, want)
+	}
+	time.Sleep(100 * time.Millisecond) // one baseline only
+	if n := a.Stats().Captures["baseline"]; n != 1 {
+		t.Errorf("%d baselines, want 1", n)
+	}
+}
+
+// A baseline whose capture fails (the directory is gone) is taken at the
+// first sample after it that succeeds.
+func TestBaselineRetriedAfterFailure(t *testing.T) {
+	a, logs := start(t, BaselineAfter(100*time.Millisecond), SampleEvery(50*time.Millisecond), GrowthWindow(time.Second))
+	if err := os.RemoveAll(a.Dir()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the baseline to fail", func() bool { return a.Stats().CaptureFailures >= 1 })
+	if a.Stats().Baseline != "" {
+		t.Fatal("a baseline without a directory")
+	}
+	if err := os.Mkdir(a.Dir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the baseline after the directory came back", func() bool { return a.Stats().Captures["baseline"] == 1 })
+	files := snapshots(t, a.Dir())
+	if len(files) != 1 || files[0].Trigger != "baseline" || a.Stats().Baseline != files[0].File {
+		t.Fatalf("files %+v, baseline %q", files, a.Stats().Baseline)
+	}
+	if logs.count("directory missing") != 1 {
+		t.Errorf("log:\n%s", logs)
+	}
+}
+
+// Without BaselineAfter the process's first snapshot is the baseline, as
+// before.
+func TestNoBaselineAfterFirstSnapshotIsBaseline(t *testing.T) {
+	a, _ := start(t) // BaselineAfter(0)
+	first, err := a.Capture("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Capture("")
+	if s := a.Stats(); s.Baseline != filepath.Base(first) || s.Captures["baseline"] != 0 {
+		t.Fatalf("baseline %q, captures %v; want the first snapshot", s.Baseline, s.Captures)
+	}
+}
