@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -9,14 +8,16 @@ import (
 	"slices"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // decode turns decompressed bytes into a Profile: first with the lean pprof
-// protobuf decoder, then, if the bytes are not protobuf, with the legacy text
-// parsers of github.com/google/pprof/profile.
-func decode(data []byte) (*Profile, error) {
+// protobuf decoder, then, if the bytes are text and not protobuf, with the
+// legacy text parsers of github.com/google/pprof/profile, under res (see
+// parseLegacy).
+func decode(data []byte, res *reservation) (*Profile, error) {
 	p, protoErr := decodeProto(data)
 	if protoErr == nil && (len(p.SampleTypes) > 0 || !looksLikeText(data)) {
 		return p, nil
@@ -24,17 +25,19 @@ func decode(data []byte) (*Profile, error) {
 	if protoErr != nil && !errors.Is(protoErr, errNotProto) {
 		return nil, protoErr // protobuf, but broken: say how
 	}
-	lp, legacyErr := parseLegacy(data)
-	if legacyErr == nil {
-		return lp, nil
+	if !looksLikeText(data) {
+		return nil, fmt.Errorf("%w: neither pprof protobuf nor a known text profile format", ErrNotProfile)
 	}
-	if protoErr == nil {
+	lp, legacyErr := parseLegacy(data, res)
+	switch {
+	case legacyErr == nil:
+		return lp, nil
+	case errors.Is(legacyErr, ErrTooLarge), errors.Is(legacyErr, errBusy):
+		return nil, legacyErr
+	case protoErr == nil:
 		return p, nil
 	}
-	if looksLikeText(data) {
-		return nil, fmt.Errorf("%w: text in no known profile format (%v)", ErrNotProfile, legacyErr)
-	}
-	return nil, fmt.Errorf("%w: neither pprof protobuf nor a known text profile format", ErrNotProfile)
+	return nil, fmt.Errorf("%w: text in no known profile format (%v)", ErrNotProfile, legacyErr)
 }
 
 // looksLikeText reports whether the start of data is valid UTF-8 text without
@@ -88,7 +91,7 @@ type rawValueType struct{ typ, unit int64 }
 
 type rawLocation struct {
 	id, mappingID, address uint64
-	firstLine, endLine     int32 // range in protoDecoder.lines
+	lines                  int
 }
 
 type rawLine struct {
@@ -106,16 +109,19 @@ type rawMapping struct {
 	file int64
 }
 
-// protoDecoder holds the raw tables of one pprof protobuf message. Strings and
-// samples stay as sub-slices of the input until they are needed.
+// protoDecoder holds the tables of one pprof protobuf message. A table holds
+// where each record starts in data (the offset of its length), not the
+// record decoded: records are decoded when they are needed, so a table costs
+// four bytes a record, at most twice what the smallest record (an empty one,
+// two bytes) takes in the input, whatever the input holds.
 type protoDecoder struct {
-	strings     [][]byte
-	sampleTypes []rawValueType
-	samples     [][]byte
-	mappings    []rawMapping
-	locations   []rawLocation
-	lines       []rawLine
-	functions   []rawFunction
+	data        []byte
+	strings     []uint32
+	sampleTypes []uint32
+	samples     []uint32
+	mappings    []uint32
+	locations   []uint32
+	functions   []uint32
 	comments    []int64
 	periodType  rawValueType
 	period      int64
@@ -123,21 +129,44 @@ type protoDecoder struct {
 	duration    int64
 	defaultType int64
 	timeSeen    bool
-	size        int // bytes of the encoded profile, for maxFrames
+	// frameBound is how many frames the locations hold: one per line, or
+	// one for a location without lines. No more distinct frames can be.
+	frameBound int
 }
+
+// maxSampleTypes and maxComments bound what no producer comes near (Go heap
+// profiles have 4 sample types and no comments; heapdiff's agent writes a
+// handful of comments), and what every sample, or the model, would pay for
+// per byte of input: each sample holds one value per sample type, and a
+// comment of one byte becomes a 16-byte string header.
+const (
+	maxSampleTypes = 1024
+	maxComments    = 1 << 16
+)
 
 // decodeProto is the lean pprof decoder: one pass over the top-level fields
 // collects the tables, then samples are decoded straight into merged stacks
 // of interned frames. It checks what profile.CheckValid checks.
 func decodeProto(data []byte) (*Profile, error) {
-	d := protoDecoder{size: len(data)}
-	if err := d.scan(data); err != nil {
+	if int64(len(data)) > math.MaxUint32 {
+		return nil, fmt.Errorf("%w: %d bytes; a pprof protobuf message is at most 2 GiB", ErrTooLarge, len(data))
+	}
+	d := protoDecoder{data: data}
+	if err := d.scan(); err != nil {
 		return nil, err
 	}
 	return d.build()
 }
 
-func (d *protoDecoder) scan(b []byte) error {
+// record returns the length-delimited record at off.
+func (d *protoDecoder) record(off uint32) []byte {
+	v, _ := protowire.ConsumeBytes(d.data[off:]) // checked by scan
+	return v
+}
+
+func (d *protoDecoder) scan() error {
+	d.allocate()
+	b := d.data
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -147,19 +176,20 @@ func (d *protoDecoder) scan(b []byte) error {
 		var err error
 		switch {
 		case typ == protowire.BytesType && num <= fieldStringTable:
+			off := uint32(len(d.data) - len(b))
 			v, n := protowire.ConsumeBytes(b)
 			if n < 0 {
 				return wireError("field length", n)
 			}
 			b = b[n:]
-			err = d.message(num, v)
+			err = d.message(num, off, v)
 		case num == fieldComment && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(b)
 			if n < 0 {
 				return wireError("comments", n)
 			}
 			b = b[n:]
-			d.comments, err = appendPackedInt64s(d.comments, v)
+			d.comments, err = appendPackedInt64s(d.comments, v, maxComments-len(d.comments))
 		case num == fieldPeriodType && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(b)
 			if n < 0 {
@@ -184,6 +214,9 @@ func (d *protoDecoder) scan(b []byte) error {
 			case fieldPeriod:
 				d.period = int64(v)
 			case fieldComment:
+				if len(d.comments) == maxComments {
+					return tooManyComments()
+				}
 				d.comments = append(d.comments, int64(v))
 			case fieldDefaultSampleType:
 				d.defaultType = int64(v)
@@ -204,29 +237,68 @@ func (d *protoDecoder) scan(b []byte) error {
 	return nil
 }
 
-// message records one length-delimited top-level field.
-func (d *protoDecoder) message(num protowire.Number, v []byte) error {
+// allocate sizes each table for the records of its kind, counted in a first
+// pass over the top-level fields (which stops at the first bad one: the
+// second pass reports it). A table that grew by doubling instead would cost
+// up to three times as much at its peak.
+func (d *protoDecoder) allocate() {
+	var count [fieldStringTable + 1]int
+	for b := d.data; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			break
+		}
+		b = b[n:]
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			break
+		}
+		b = b[n:]
+		if typ == protowire.BytesType && num <= fieldStringTable {
+			count[num]++
+		}
+	}
+	d.sampleTypes = make([]uint32, 0, min(count[fieldSampleType], maxSampleTypes))
+	d.samples = make([]uint32, 0, count[fieldSample])
+	d.mappings = make([]uint32, 0, count[fieldMapping])
+	d.locations = make([]uint32, 0, count[fieldLocation])
+	d.functions = make([]uint32, 0, count[fieldFunction])
+	d.strings = make([]uint32, 0, count[fieldStringTable])
+}
+
+func tooManyComments() error {
+	return malformed("more than %d comments, far more than any producer writes", maxComments)
+}
+
+// message records one length-delimited top-level field, at off. Sub-messages
+// are decoded once here only to check their encoding, so that bytes which
+// are not protobuf are told apart (errNotProto) from a protobuf that makes
+// no sense (ErrMalformed) as soon as they are seen.
+func (d *protoDecoder) message(num protowire.Number, off uint32, v []byte) error {
+	var err error
 	switch num {
 	case fieldSampleType:
-		vt, err := decodeValueType(v)
-		d.sampleTypes = append(d.sampleTypes, vt)
-		return err
+		if len(d.sampleTypes) == maxSampleTypes {
+			return malformed("more than %d sample types, far more than any producer writes", maxSampleTypes)
+		}
+		d.sampleTypes = append(d.sampleTypes, off)
+		_, err = decodeValueType(v)
 	case fieldSample:
-		d.samples = append(d.samples, v)
+		d.samples = append(d.samples, off)
 	case fieldMapping:
-		m, err := decodeMapping(v)
-		d.mappings = append(d.mappings, m)
-		return err
+		d.mappings = append(d.mappings, off)
+		_, err = decodeMapping(v)
 	case fieldLocation:
-		return d.location(v)
+		d.locations = append(d.locations, off)
+		var loc rawLocation
+		loc, err = decodeLocation(v, nil)
+		d.frameBound += max(loc.lines, 1)
 	case fieldFunction:
-		f, err := decodeFunction(v)
-		d.functions = append(d.functions, f)
-		return err
+		d.functions = append(d.functions, off)
+		_, err = decodeFunction(v)
 	case fieldStringTable:
-		d.strings = append(d.strings, v)
+		d.strings = append(d.strings, off)
 	}
-	return nil
+	return err
 }
 
 // forEachField calls fn for every field of a nested message.
@@ -317,8 +389,10 @@ func decodeFunction(b []byte) (rawFunction, error) {
 	return f, err
 }
 
-func (d *protoDecoder) location(b []byte) error {
-	loc := rawLocation{firstLine: int32(len(d.lines))}
+// decodeLocation decodes a location, calling line, if not nil, for each of
+// its lines in order.
+func decodeLocation(b []byte, line func(rawLine)) (rawLocation, error) {
+	var loc rawLocation
 	err := forEachField(b, "location", func(num protowire.Number, wt protowire.Type, b []byte) (int, error) {
 		switch num {
 		case 1:
@@ -336,34 +410,40 @@ func (d *protoDecoder) location(b []byte) error {
 				return n, nil
 			}
 			var ln rawLine
-			var line uint64
+			var lineNo uint64
 			err := forEachField(v, "line", func(num protowire.Number, wt protowire.Type, b []byte) (int, error) {
 				switch num {
 				case 1:
 					return varintField(wt, b, &ln.functionID), nil
 				case 2:
-					return varintField(wt, b, &line), nil
+					return varintField(wt, b, &lineNo), nil
 				}
 				return 0, nil
 			})
-			ln.line = int64(line)
-			d.lines = append(d.lines, ln)
+			ln.line = int64(lineNo)
+			loc.lines++
+			if line != nil {
+				line(ln)
+			}
 			return n, err
 		}
 		return 0, nil
 	})
-	loc.endLine = int32(len(d.lines))
-	d.locations = append(d.locations, loc)
-	return err
+	return loc, err
 }
 
-// appendPackedInt64s decodes a packed repeated int64 field.
-func appendPackedInt64s(dst []int64, b []byte) ([]int64, error) {
+// appendPackedInt64s decodes a packed repeated int64 field, refusing more
+// than room values.
+func appendPackedInt64s(dst []int64, b []byte, room int) ([]int64, error) {
 	for len(b) > 0 {
 		v, n := protowire.ConsumeVarint(b)
 		if n < 0 {
 			return dst, wireError("packed varints", n)
 		}
+		if room == 0 {
+			return dst, tooManyComments()
+		}
+		room--
 		dst = append(dst, int64(v))
 		b = b[n:]
 	}
@@ -383,34 +463,58 @@ func appendPackedUint64s(dst []uint64, b []byte) ([]uint64, error) {
 	return dst, nil
 }
 
-// stringTable converts string indexes to strings, each at most once.
+// stringTable converts string indexes to strings, each at most once, and
+// escapes them for printing as it does (see printable): a string shared by
+// many frames is converted and escaped once. Only strings that are used and
+// not empty are kept, so the table costs nothing for the strings a profile
+// holds but never uses.
 type stringTable struct {
-	raw  [][]byte
-	done []string
-	ok   []bool
+	d    *protoDecoder
+	done map[uint32]string
 }
 
 func (t *stringTable) get(i int64) (string, error) {
-	if i < 0 || i >= int64(len(t.raw)) {
-		return "", malformed("string index %d out of range [0..%d)", i, len(t.raw))
+	if err := t.check(i); err != nil {
+		return "", err
 	}
-	if !t.ok[i] {
-		t.done[i], t.ok[i] = string(t.raw[i]), true
+	if s, ok := t.done[uint32(i)]; ok {
+		return s, nil
 	}
-	return t.done[i], nil
+	raw := t.d.record(t.d.strings[i])
+	if len(raw) == 0 {
+		return "", nil
+	}
+	s := printable(string(raw))
+	t.done[uint32(i)] = s
+	return s, nil
+}
+
+// check reports an index out of the table's range.
+func (t *stringTable) check(i int64) error {
+	if i < 0 || i >= int64(len(t.d.strings)) {
+		return malformed("string index %d out of range [0..%d)", i, len(t.d.strings))
+	}
+	return nil
 }
 
 // idIndex maps the IDs of a table to positions: a slice when the IDs are
-// dense (as every known producer writes them), a map otherwise.
+// dense (as every known producer writes them), a map otherwise. Either costs
+// at most a few bytes per record.
 type idIndex struct {
 	dense  []int32
 	sparse map[uint64]int32
 }
 
+// newIDIndex indexes the n records of a table by id(i), refusing id 0 and
+// an id used twice.
 func newIDIndex(kind string, n int, id func(int) uint64) (idIndex, error) {
 	var max uint64
 	for i := 0; i < n; i++ {
-		if v := id(i); v > max {
+		v := id(i)
+		if v == 0 {
+			return idIndex{}, malformed("found %s with reserved id 0", kind)
+		}
+		if v > max {
 			max = v
 		}
 	}
@@ -425,9 +529,6 @@ func newIDIndex(kind string, n int, id func(int) uint64) (idIndex, error) {
 	}
 	for i := 0; i < n; i++ {
 		v := id(i)
-		if v == 0 {
-			return x, malformed("found %s with reserved id 0", kind)
-		}
 		if _, dup := x.get(v); dup {
 			return x, malformed("multiple %ss with the same id %d", kind, v)
 		}
@@ -459,10 +560,10 @@ func (d *protoDecoder) build() (*Profile, error) {
 		}
 		return nil, malformed("no string table")
 	}
-	if len(d.strings[0]) != 0 {
+	if len(d.record(d.strings[0])) != 0 {
 		return nil, malformed("string_table[0] must be empty")
 	}
-	st := stringTable{raw: d.strings, done: make([]string, len(d.strings)), ok: make([]bool, len(d.strings))}
+	st := stringTable{d: d, done: map[uint32]string{}}
 	p := &Profile{Format: FormatPprof, Period: d.period}
 	var err error
 	valueType := func(vt rawValueType) ValueType {
@@ -475,7 +576,8 @@ func (d *protoDecoder) build() (*Profile, error) {
 		}
 		return v
 	}
-	for _, vt := range d.sampleTypes {
+	for _, off := range d.sampleTypes {
+		vt, _ := decodeValueType(d.record(off)) // checked by scan
 		p.SampleTypes = append(p.SampleTypes, valueType(vt))
 	}
 	p.PeriodType = valueType(d.periodType)
@@ -502,12 +604,23 @@ func (d *protoDecoder) build() (*Profile, error) {
 		}
 		return p, nil
 	}
-
+	// Every sample holds a value per type: refuse duplicates before the
+	// samples are decoded.
+	if err := checkDuplicateTypes(p.SampleTypes); err != nil {
+		return nil, err
+	}
+	locations, err := newIDIndex("location", len(d.locations), func(i int) uint64 {
+		loc, _ := decodeLocation(d.record(d.locations[i]), nil)
+		return loc.id
+	})
+	if err != nil {
+		return nil, err
+	}
 	locFrames, locStart, err := d.frames(p, &st)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.stacks(p, locFrames, locStart); err != nil {
+	if err := d.stacks(p, locations, locFrames, locStart); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -516,96 +629,88 @@ func (d *protoDecoder) build() (*Profile, error) {
 // frames interns the frames of every location. It returns them flattened:
 // location i owns locFrames[locStart[i]:locStart[i+1]], innermost first.
 func (d *protoDecoder) frames(p *Profile, st *stringTable) (locFrames []int32, locStart []int32, err error) {
-	mappings, err := newIDIndex("mapping", len(d.mappings), func(i int) uint64 { return d.mappings[i].id })
+	mappings, err := newIDIndex("mapping", len(d.mappings), func(i int) uint64 {
+		m, _ := decodeMapping(d.record(d.mappings[i]))
+		return m.id
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	functions, err := newIDIndex("function", len(d.functions), func(i int) uint64 { return d.functions[i].id })
+	functions, err := newIDIndex("function", len(d.functions), func(i int) uint64 {
+		f, _ := decodeFunction(d.record(d.functions[i]))
+		return f.id
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	type fn struct{ name, file string }
 	fns := make([]fn, len(d.functions))
-	for i, f := range d.functions {
+	for i, off := range d.functions {
+		f, _ := decodeFunction(d.record(off))
 		if fns[i].name, err = st.get(f.name); err != nil {
 			return nil, nil, err
 		}
 		if fns[i].file, err = st.get(f.file); err != nil {
 			return nil, nil, err
 		}
-		if _, err = st.get(f.system); err != nil {
+		if err = st.check(f.system); err != nil {
 			return nil, nil, err
 		}
 	}
-	add := newFrameTable(p, len(d.functions)+len(d.locations)).add
+	mappingFiles := make([]int64, len(d.mappings))
+	for i, off := range d.mappings {
+		m, _ := decodeMapping(d.record(off))
+		mappingFiles[i] = m.file
+	}
+	// The frame table is sized for as many frames as the locations could
+	// hold, but for no more than one per 8 bytes of input (a Frame is 64
+	// bytes): a real profile spends dozens of bytes on each distinct frame,
+	// while a crafted one may hold millions of lines that are all one frame.
+	add := newFrameTable(p, min(d.frameBound, len(d.data)/6)).add
 	locStart = make([]int32, len(d.locations)+1)
-	locFrames = make([]int32, 0, len(d.lines)+len(d.locations))
-	for i, loc := range d.locations {
+	locFrames = make([]int32, 0, d.frameBound)
+	var lineErr error
+	for i, off := range d.locations {
 		locStart[i] = int32(len(locFrames))
-		if loc.firstLine == loc.endLine {
-			f := Frame{Address: loc.address}
-			if loc.mappingID != 0 {
-				if m, ok := mappings.get(loc.mappingID); ok {
-					if f.Module, err = st.get(d.mappings[m].file); err != nil {
-						return nil, nil, err
-					}
-				}
+		loc, _ := decodeLocation(d.record(off), func(ln rawLine) {
+			if lineErr != nil {
+				return
 			}
-			locFrames = append(locFrames, add(f))
-			continue
-		}
-		for _, ln := range d.lines[loc.firstLine:loc.endLine] {
 			fi, ok := functions.get(ln.functionID)
 			if !ok {
-				return nil, nil, malformed("location %d has a line with missing function %d", loc.id, ln.functionID)
+				lineErr = fmt.Errorf("has a line with missing function %d", ln.functionID)
+				return
 			}
 			locFrames = append(locFrames, add(Frame{Function: fns[fi].name, File: fns[fi].file, Line: ln.line}))
+		})
+		if lineErr != nil {
+			return nil, nil, malformed("location %d %v", loc.id, lineErr)
 		}
+		if loc.lines > 0 {
+			continue
+		}
+		f := Frame{Address: loc.address}
+		if loc.mappingID != 0 {
+			if m, ok := mappings.get(loc.mappingID); ok {
+				if f.Module, err = st.get(mappingFiles[m]); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		locFrames = append(locFrames, add(f))
 	}
 	locStart[len(d.locations)] = int32(len(locFrames))
 	return locFrames, locStart, nil
 }
 
-// stacks decodes every sample into a stack of interned frames, merging samples
-// whose stacks are the same (they differ only by labels).
-func (d *protoDecoder) stacks(p *Profile, locFrames, locStart []int32) error {
-	locations, err := newIDIndex("location", len(d.locations), func(i int) uint64 { return d.locations[i].id })
-	if err != nil {
-		return err
-	}
-	nTypes := len(p.SampleTypes)
-	type span struct{ start, end int32 }
-	var (
-		ids     []uint64
-		values  []int64
-		frames  []int32
-		spans   = make([]span, 0, len(d.samples))
-		pool    []int32
-		valPool = make([]int64, 0, len(d.samples)*nTypes)
-		// Stacks are merged by a hash of their frames: a map of strings
-		// would cost more than the stacks themselves. Colliding stacks
-		// (told apart by comparing frames) chain through next.
-		byHash  = make(map[uint64]int32, len(d.samples))
-		next    []int32
-		seed    = maphash.MakeSeed()
-		scratch []byte
-	)
-	nFrames := d.countFrames(locations, locStart)
-	if limit := d.maxFrames(); nFrames > limit {
-		return malformed("its samples expand to more than %d frames, %d per byte of profile, which no real profile comes near", limit, maxFramesPerByte)
-	}
-	pool = make([]int32, 0, nFrames)
-	find := func(h uint64) (int32, bool) {
-		for si, ok := byHash[h]; ok && si >= 0; si = next[si] {
-			if s := spans[si]; slices.Equal(pool[s.start:s.end], frames) {
-				return si, true
-			}
-		}
-		return 0, false
-	}
-	for _, sample := range d.samples {
+// forEachSample calls fn with the location ids and values of every sample,
+// in order, stopping at the first error. ids and values are reused.
+func (d *protoDecoder) forEachSample(fn func(ids []uint64, values []int64) error) error {
+	var ids []uint64
+	var values []int64
+	for _, off := range d.samples {
 		ids, values = ids[:0], values[:0]
-		err := forEachField(sample, "sample", func(num protowire.Number, wt protowire.Type, b []byte) (int, error) {
+		err := forEachField(d.record(off), "sample", func(num protowire.Number, wt protowire.Type, b []byte) (int, error) {
 			switch {
 			case num == 1 && wt == protowire.BytesType:
 				v, n := protowire.ConsumeBytes(b)
@@ -625,7 +730,7 @@ func (d *protoDecoder) stacks(p *Profile, locFrames, locStart []int32) error {
 					return n, nil
 				}
 				var err error
-				values, err = appendPackedInt64s(values, v)
+				values, err = appendPackedInt64s(values, v, math.MaxInt)
 				return n, err
 			case num == 2 && wt == protowire.VarintType:
 				v, n := protowire.ConsumeVarint(b)
@@ -634,27 +739,76 @@ func (d *protoDecoder) stacks(p *Profile, locFrames, locStart []int32) error {
 			}
 			return 0, nil
 		})
+		if err == nil {
+			err = fn(ids, values)
+		}
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// stacks decodes every sample into a stack of interned frames, merging samples
+// whose stacks are the same (they differ only by labels). A first pass
+// checks every sample and counts what the stacks will hold, so that nothing
+// is allocated for samples that turn out to be bad, and the frame pool is
+// allocated once instead of growing by doubling (which, for large profiles,
+// leaves as much garbage behind as the pool itself).
+func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart []int32) error {
+	nTypes := len(p.SampleTypes)
+	nFrames, limit := 0, d.maxFrames()
+	err := d.forEachSample(func(ids []uint64, values []int64) error {
 		if len(values) != nTypes {
 			return malformed("a sample has %d values for %d sample types", len(values), nTypes)
 		}
-		frames = frames[:0]
 		for _, id := range ids {
 			li, ok := locations.get(id)
 			if !ok {
 				return malformed("a sample refers to missing location %d", id)
 			}
-			frames = append(frames, locFrames[locStart[li]:locStart[li+1]]...)
-		}
-		h := hashFrames(seed, frames, &scratch)
-		if si, seen := find(h); seen {
-			acc := valPool[int(si)*nTypes : int(si+1)*nTypes]
-			for i, v := range values {
-				acc[i] += v
+			if nFrames += int(locStart[li+1] - locStart[li]); nFrames > limit {
+				return malformed("its samples expand to more than %d frames, %d per byte of profile, which no real profile comes near", limit, maxFramesPerByte)
 			}
-			continue
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Every sample has passed: each holds nTypes values of a byte or more,
+	// so the tables below are bounded by the input's size.
+	type span struct{ start, end int32 }
+	var (
+		spans   = make([]span, 0, len(d.samples))
+		pool    = make([]int32, 0, nFrames)
+		valPool = make([]int64, 0, len(d.samples)*nTypes)
+		// Stacks are merged by a hash of their frames: a map of strings
+		// would cost more than the stacks themselves. Colliding stacks
+		// (told apart by comparing frames) chain through next.
+		byHash = make(map[uint64]int32, len(d.samples))
+		next   []int32
+		seed   = maphash.MakeSeed()
+	)
+	d.forEachSample(func(ids []uint64, values []int64) error {
+		// The sample's frames go to the end of the pool, which has room
+		// for every sample's: they stay there if the stack is new.
+		start := len(pool)
+		for _, id := range ids {
+			li, _ := locations.get(id)
+			pool = append(pool, locFrames[locStart[li]:locStart[li+1]]...)
+		}
+		frames := pool[start:]
+		h := hashFrames(seed, frames)
+		for si, ok := byHash[h]; ok && si >= 0; si = next[si] {
+			if s := spans[si]; slices.Equal(pool[s.start:s.end], frames) {
+				acc := valPool[int(si)*nTypes : int(si+1)*nTypes]
+				for i, v := range values {
+					acc[i] += v
+				}
+				pool = pool[:start]
+				return nil
+			}
 		}
 		si := int32(len(spans))
 		prev, collides := byHash[h]
@@ -663,11 +817,10 @@ func (d *protoDecoder) stacks(p *Profile, locFrames, locStart []int32) error {
 		}
 		next = append(next, prev)
 		byHash[h] = si
-		start := int32(len(pool))
-		pool = append(pool, frames...)
-		spans = append(spans, span{start, int32(len(pool))})
+		spans = append(spans, span{int32(start), int32(len(pool))})
 		valPool = append(valPool, values...)
-	}
+		return nil
+	})
 	p.Stacks = make([]Stack, len(spans))
 	for i, s := range spans {
 		p.Stacks[i] = Stack{
@@ -678,15 +831,14 @@ func (d *protoDecoder) stacks(p *Profile, locFrames, locStart []int32) error {
 	return nil
 }
 
-// hashFrames hashes a frame sequence, to merge samples with the same stack.
-// scratch is reused between calls.
-func hashFrames(seed maphash.Seed, frames []int32, scratch *[]byte) uint64 {
-	b := (*scratch)[:0]
-	for _, f := range frames {
-		b = binary.LittleEndian.AppendUint32(b, uint32(f))
+// hashFrames hashes a frame sequence, to merge samples with the same stack:
+// its bytes as they are in memory (the hash is never stored or compared
+// across machines).
+func hashFrames(seed maphash.Seed, frames []int32) uint64 {
+	if len(frames) == 0 {
+		return maphash.Bytes(seed, nil)
 	}
-	*scratch = b
-	return maphash.Bytes(seed, b)
+	return maphash.Bytes(seed, unsafe.Slice((*byte)(unsafe.Pointer(&frames[0])), 4*len(frames)))
 }
 
 // maxFramesPerByte bounds how many frames the stacks of a profile may hold
@@ -705,46 +857,7 @@ const maxFramesPerByte = 4
 // per byte of the profile (and 65,536 for any profile), and no more than the
 // int32 offsets of the frame pool can address.
 func (d *protoDecoder) maxFrames() int {
-	return int(min(int64(d.size)*maxFramesPerByte+1<<16, math.MaxInt32))
-}
-
-// countFrames returns how many frames the samples hold in all, so the frame
-// pool is allocated once instead of growing by doubling (which, for large
-// profiles, leaves as much garbage behind as the pool itself). Malformed
-// samples count as zero here; the decoding pass reports them.
-func (d *protoDecoder) countFrames(locations idIndex, locStart []int32) int {
-	n := 0
-	for _, sample := range d.samples {
-		forEachField(sample, "sample", func(num protowire.Number, wt protowire.Type, b []byte) (int, error) {
-			if num != 1 {
-				return 0, nil
-			}
-			count := func(id uint64) {
-				if li, ok := locations.get(id); ok {
-					n += int(locStart[li+1] - locStart[li])
-				}
-			}
-			if wt == protowire.VarintType {
-				v, used := protowire.ConsumeVarint(b)
-				count(v)
-				return used, nil
-			}
-			if wt != protowire.BytesType {
-				return 0, nil
-			}
-			v, used := protowire.ConsumeBytes(b)
-			for len(v) > 0 {
-				id, k := protowire.ConsumeVarint(v)
-				if k < 0 {
-					break
-				}
-				count(id)
-				v = v[k:]
-			}
-			return used, nil
-		})
-	}
-	return n
+	return int(min(int64(len(d.data))*maxFramesPerByte+1<<16, math.MaxInt32))
 }
 
 // appendStackKey appends a compact encoding of a frame sequence, used as a map

@@ -1,15 +1,34 @@
 package profile
 
 import (
+	"fmt"
 	"time"
 
 	pprof "github.com/google/pprof/profile"
 )
 
+// legacyCost is how many bytes parsing legacy text may take per byte of
+// text: github.com/google/pprof/profile builds a pointer-heavy profile, with
+// a map of labels for every sample, and a crafted text of one short line per
+// sample takes up to 75 times its size (Java heapz, "1 1 @ 0x1" per line;
+// Go heap text takes 50). A text profile may hold at most 1/legacyCost of
+// the limit, and reserves legacyCost times its size from the budget of the
+// loads in progress, so that its parse stays within the limit too.
+const legacyCost = 128
+
 // parseLegacy reads the text formats that only github.com/google/pprof/profile
 // understands (Go debug=1 heap text, tcmalloc heapz and growthz, Java heapz).
 // It is the slow path: profile.Parse builds a pointer-heavy profile first.
-func parseLegacy(data []byte) (*Profile, error) {
+// data is text and fully inflated: ParseData would inflate gzip itself,
+// with no limit.
+func parseLegacy(data []byte, res *reservation) (*Profile, error) {
+	if limit := res.limit / legacyCost; int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w for a text profile: this one is %d bytes, and text may take at most 1/%d of the limit, %d bytes, as parsing it takes up to %d times its size (write the profile as protobuf, e.g. debug=0)",
+			ErrTooLarge, len(data), legacyCost, limit, legacyCost)
+	}
+	if err := res.use(len(data) * (legacyCost - 1)); err != nil {
+		return nil, err
+	}
 	pp, err := pprof.ParseData(data)
 	if err != nil {
 		return nil, err

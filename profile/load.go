@@ -30,6 +30,8 @@ var (
 	ErrNoSampleTypes = errors.New("profile has no sample types")
 	ErrNotMemory     = errors.New("not a memory profile")
 	ErrMalformed     = errors.New("malformed profile")
+	// ErrInternal is a bug in the loader, caught instead of crashing.
+	ErrInternal = errors.New("internal error")
 )
 
 // Options control loading. The zero value is ready to use.
@@ -60,47 +62,84 @@ func (o Options) maxSize() int64 {
 // characters, invalid UTF-8 and bidirectional overrides in them are escaped
 // (as \x1b, \xff, \u202e), so a report or an error cannot disturb the
 // terminal or the layout it is printed in.
-func Load(path string, opts Options) (*Profile, error) {
-	p, err := load(path, opts)
+func Load(path string, opts Options) (p *Profile, err error) {
+	defer recoverInternal(&err)
+	p, err = load(path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", printable(path), err)
 	}
-	p.makePrintable()
+	finishPrintable(p)
 	return p, nil
 }
 
 func load(path string, opts Options) (*Profile, error) {
+	for exclusive := false; ; exclusive = true {
+		p, err := loadFile(path, opts, exclusive)
+		if !errors.Is(err, errBusy) || exclusive {
+			return p, err
+		}
+		// Other loads hold the bytes this one needs to go on: start over
+		// when they are done. Only a file read from its start twice gets
+		// here: pipes and standard input are read exclusively at once.
+	}
+}
+
+// loadFile reads path once. Its inflated bytes are reserved from inflight:
+// as many as the file says it holds, growing as it is read, or, when
+// exclusive (or when the file is a pipe, which cannot be read twice), the
+// whole limit, waiting until no other load holds any.
+func loadFile(path string, opts Options, exclusive bool) (*Profile, error) {
+	limit := opts.maxSize()
+	var f *os.File
 	if path == "-" {
-		in := opts.Stdin
-		if in == nil {
-			in = os.Stdin
+		f = nil
+	} else {
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return nil, describeOpenError(err)
 		}
-		data, err := readLimited(in, opts.maxSize())
-		if err != nil {
-			return nil, err
+		defer f.Close()
+	}
+	var in *stream
+	var err error
+	if f == nil {
+		src := opts.Stdin
+		if src == nil {
+			src = os.Stdin
 		}
-		return parse(path, data, opts)
+		in, err = openReader(src, 0, false, nil)
+	} else {
+		in, err = openStream(f, limit)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, describeOpenError(err)
-	}
-	defer f.Close()
-	in, err := openStream(f, opts.maxSize())
 	if err != nil {
 		return nil, err
 	}
 	defer in.close()
+	reserve := limit
+	if in.rereadable && !exclusive {
+		reserve = in.hint
+	}
+	res := inflight.reserve(reserve, limit)
+	defer res.release()
+	m := &meter{r: in.content, res: res}
+	in.r = bufio.NewReaderSize(m, 256<<10)
 	// One look at the start of the (inflated) stream decides: a heap
 	// snapshot is decoded as it streams in, anything else is read whole.
-	if head, _ := in.r.Peek(512); looksLikeV8JSON(head) == FormatV8Snapshot {
-		return loadV8Snapshot(path, in, opts)
+	if head, _ := in.r.Peek(512); m.err == nil && looksLikeV8JSON(head) == FormatV8Snapshot {
+		p, err := loadV8Snapshot(path, in, opts)
+		if m.err != nil {
+			return nil, m.err
+		}
+		return p, err
 	}
-	data, err := in.readAll(opts.maxSize())
+	data, err := in.readAll(min(in.hint, limit))
+	if m.err != nil {
+		return nil, m.err
+	}
 	if err != nil {
 		return nil, err
 	}
-	return parse(path, data, opts)
+	return decodeContent(path, data, in.gzipped, opts, res)
 }
 
 // LoadAll loads several profiles concurrently, one goroutine per file, and
@@ -127,29 +166,81 @@ func LoadAll(paths []string, opts Options) ([]*Profile, error) {
 
 // Parse reduces the profile held in data to the model. name is used in the
 // model and in errors only.
-func Parse(name string, data []byte, opts Options) (*Profile, error) {
-	p, err := parse(name, data, opts)
+func Parse(name string, data []byte, opts Options) (p *Profile, err error) {
+	defer recoverInternal(&err)
+	for exclusive := false; ; exclusive = true {
+		p, err = parse(name, data, opts, exclusive)
+		if !errors.Is(err, errBusy) || exclusive {
+			break
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", printable(name), err)
 	}
-	p.makePrintable()
+	finishPrintable(p)
 	return p, nil
 }
 
-func parse(name string, data []byte, opts Options) (*Profile, error) {
+// parse inflates data if it is gzipped, under a reservation from inflight
+// (see loadFile), and decodes it.
+func parse(name string, data []byte, opts Options, exclusive bool) (*Profile, error) {
 	if len(data) == 0 {
 		return nil, ErrEmpty
 	}
-	data, err := decompress(data, opts.maxSize())
+	limit := opts.maxSize()
+	if !isGzip(data) {
+		if int64(len(data)) > limit {
+			return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+		}
+		res := inflight.reserve(int64(len(data)), limit)
+		defer res.release()
+		res.use(len(data)) // cannot fail: reserved
+		return decodeContent(name, data, false, opts, res)
+	}
+	var hint int64
+	if len(data) >= 18 {
+		hint = sizeHint(int64(binary.LittleEndian.Uint32(data[len(data)-4:])), int64(len(data)), limit)
+	}
+	reserve := hint
+	if exclusive {
+		reserve = limit
+	}
+	res := inflight.reserve(reserve, limit)
+	defer res.release()
+	in, err := openReader(bytes.NewReader(data), hint, true, nil)
 	if err != nil {
 		return nil, err
 	}
+	defer in.close()
+	m := &meter{r: in.content, res: res}
+	in.r = bufio.NewReaderSize(m, 64<<10)
+	data, err = in.readAll(hint)
+	if m.err != nil {
+		return nil, m.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeContent(name, data, true, opts, res)
+}
+
+// decodeContent decodes a file's content: its bytes once a gzip layer, if
+// there was one, is inflated. Only one layer is: a file compressed twice is
+// refused, here rather than by github.com/google/pprof/profile, which would
+// inflate the second layer with no limit.
+func decodeContent(name string, data []byte, inflated bool, opts Options, res *reservation) (*Profile, error) {
 	if len(data) == 0 {
-		return nil, fmt.Errorf("%w: the gzip stream holds no data", ErrEmpty)
+		if inflated {
+			return nil, fmt.Errorf("%w: the gzip stream holds no data", ErrEmpty)
+		}
+		return nil, ErrEmpty
+	}
+	if isGzip(data) { // only inflated data can start so: gzip is inflated first
+		return nil, fmt.Errorf("%w: gzip inside gzip (compressed twice?): inflate it once with gunzip and load the result", ErrNotProfile)
 	}
 	p, err := decodeV8(data, opts)
 	if p == nil && err == nil {
-		p, err = decode(data)
+		p, err = decode(data, res)
 	}
 	if err != nil {
 		return nil, err
@@ -161,6 +252,27 @@ func parse(name string, data []byte, opts Options) (*Profile, error) {
 	return p, nil
 }
 
+// finishPrintable escapes the strings of a loaded profile (see Load). The
+// lean pprof decoder escapes each string of its table as it reads it, once
+// however many frames share it; every other decoder's profile is escaped
+// here, string by string.
+func finishPrintable(p *Profile) {
+	if p.Format == FormatPprof {
+		p.Name = printable(p.Name)
+		return
+	}
+	p.makePrintable()
+}
+
+// recoverInternal turns a panic while loading (a bug: no input should cause
+// one) into an error, so that one bad file cannot crash a program that
+// loads many, nor print a stack trace instead of naming the file.
+func recoverInternal(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %v (please report it, with the file if you can share it)", ErrInternal, r)
+	}
+}
+
 // checkSampleTypes refuses a profile without sample types, one that counts no
 // bytes, and one with two sample types of the same name: everything after
 // loading finds a sample type by name, so a second "space" would be compared
@@ -169,15 +281,23 @@ func checkSampleTypes(p *Profile) error {
 	if len(p.SampleTypes) == 0 {
 		return ErrNoSampleTypes
 	}
-	for i, t := range p.SampleTypes {
-		for _, u := range p.SampleTypes[:i] {
-			if u.Type == t.Type {
-				return fmt.Errorf("%w: sample type %q appears twice (%s); each needs its own name", ErrMalformed, t.Type, printable(valueTypesString(p.SampleTypes)))
-			}
-		}
+	if err := checkDuplicateTypes(p.SampleTypes); err != nil {
+		return err
 	}
 	if !p.IsMemory() {
 		return fmt.Errorf("%w: its sample types are %s (a heap profile counts bytes, e.g. inuse_space/bytes)", ErrNotMemory, valueTypesString(p.SampleTypes))
+	}
+	return nil
+}
+
+// checkDuplicateTypes refuses two sample types of the same name.
+func checkDuplicateTypes(types []ValueType) error {
+	seen := make(map[string]bool, len(types))
+	for _, t := range types {
+		if seen[t.Type] {
+			return fmt.Errorf("%w: sample type %q appears twice (%s); each needs its own name", ErrMalformed, t.Type, printable(valueTypesString(types)))
+		}
+		seen[t.Type] = true
 	}
 	return nil
 }
@@ -197,10 +317,14 @@ func valueTypesString(types []ValueType) string {
 // gzipped, so the compressed bytes are never held in memory next to the
 // inflated ones.
 type stream struct {
-	r       *bufio.Reader
-	hint    int64 // the content's size, as far as known: a bound on what to allocate
-	gzipped bool
-	close   func()
+	content io.Reader     // the content, inflated
+	r       *bufio.Reader // what the decoders read: content, through a meter
+	// hint is the content's size, as far as known: a bound on what to
+	// allocate and to reserve up front.
+	hint       int64
+	gzipped    bool
+	rereadable bool // a regular file, which can be read again from its start
+	close      func()
 }
 
 // openStream opens f's content, refusing directories and plain files over
@@ -213,52 +337,67 @@ func openStream(f *os.File, limit int64) (*stream, error) {
 	if st.IsDir() {
 		return nil, errors.New("is a directory, not a profile")
 	}
-	s := &stream{r: bufio.NewReaderSize(f, 256<<10), hint: st.Size(), close: func() {}}
-	if magic, _ := s.r.Peek(2); isGzip(magic) {
-		zr, err := gzip.NewReader(s.r)
-		if err != nil {
-			return nil, gzipError(err)
+	regular := st.Mode().IsRegular()
+	return openReader(f, st.Size(), regular, func(s *stream) error {
+		if !s.gzipped {
+			if st.Size() > limit {
+				return fmt.Errorf("%w: file is %d bytes, limit is %d", ErrTooLarge, st.Size(), limit)
+			}
+			return nil
 		}
-		s.r, s.gzipped, s.close, s.hint = bufio.NewReaderSize(zr, 256<<10), true, func() { zr.Close() }, 0
 		var trailer [4]byte
-		if st.Mode().IsRegular() && st.Size() >= 18 {
+		if regular && st.Size() >= 18 {
 			if _, err := f.ReadAt(trailer[:], st.Size()-4); err == nil {
 				s.hint = sizeHint(int64(binary.LittleEndian.Uint32(trailer[:])), st.Size(), limit)
 			}
 		}
-		return s, nil
+		return nil
+	})
+}
+
+// openReader opens the content of r, inflating it when it starts with the
+// gzip magic number. size is r's size as far as known (0 if not); check, if
+// not nil, vets the stream and may refine its hint.
+func openReader(r io.Reader, size int64, rereadable bool, check func(*stream) error) (*stream, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	s := &stream{content: br, hint: size, rereadable: rereadable, close: func() {}}
+	if magic, _ := br.Peek(2); isGzip(magic) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, gzipError(err)
+		}
+		s.content, s.gzipped, s.close, s.hint = zr, true, func() { zr.Close() }, 0
 	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%w: file is %d bytes, limit is %d", ErrTooLarge, st.Size(), limit)
+	if check != nil {
+		if err := check(s); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
-// readAll reads the rest of the stream, refusing more than limit bytes.
-func (s *stream) readAll(limit int64) ([]byte, error) {
-	var out bytes.Buffer
-	out.Grow(int(min(s.hint, limit) + 1))
-	n, err := io.Copy(&out, io.LimitReader(s.r, limit+1))
-	switch {
-	case err != nil && s.gzipped:
-		return nil, gzipError(err)
-	case err != nil:
-		return nil, fmt.Errorf("read: %w", describeOpenError(err))
-	case n > limit:
-		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
+// readAll reads the rest of the stream into memory. hint, the size
+// expected, pre-sizes the buffer; past it, the buffer grows by doubling. The
+// meter under s.r has counted every byte against the limit before it is
+// stored.
+func (s *stream) readAll(hint int64) ([]byte, error) {
+	buf := make([]byte, 0, max(hint+1, 512)) // +1: EOF is found without growing
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := s.r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case errors.Is(err, io.EOF):
+			return buf, nil
+		case err != nil && s.gzipped:
+			return nil, gzipError(err)
+		case err != nil:
+			return nil, fmt.Errorf("read: %w", describeOpenError(err))
+		}
 	}
-	return out.Bytes(), nil
-}
-
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
-	}
-	return data, nil
 }
 
 // describeOpenError turns *fs.PathError into a message without the path
@@ -285,42 +424,6 @@ func isGzip(data []byte) bool {
 	return len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b
 }
 
-// decompress inflates gzipped data (possibly several concatenated members),
-// refusing to produce more than limit bytes. Plain data is returned as is.
-func decompress(data []byte, limit int64) ([]byte, error) {
-	if !isGzip(data) {
-		if int64(len(data)) > limit {
-			return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
-		}
-		return data, nil
-	}
-	var hint int64
-	if len(data) >= 18 {
-		hint = sizeHint(int64(binary.LittleEndian.Uint32(data[len(data)-4:])), int64(len(data)), limit)
-	}
-	return inflate(bytes.NewReader(data), hint, limit)
-}
-
-// inflate decompresses a gzip stream into memory, refusing to produce more
-// than limit bytes. hint pre-sizes the buffer.
-func inflate(r io.Reader, hint, limit int64) ([]byte, error) {
-	zr, err := gzip.NewReader(r)
-	if err != nil {
-		return nil, gzipError(err)
-	}
-	defer zr.Close()
-	var out bytes.Buffer
-	out.Grow(int(hint))
-	n, err := io.Copy(&out, io.LimitReader(zr, limit+1))
-	if err != nil {
-		return nil, gzipError(err)
-	}
-	if n > limit {
-		return nil, fmt.Errorf("%w of %d bytes", ErrTooLarge, limit)
-	}
-	return out.Bytes(), nil
-}
-
 // sizeHint bounds the uncompressed size a gzip stream records in its trailer
 // (isize) by the limit and by the largest ratio deflate can reach for the
 // compressed size, so a forged trailer cannot make us allocate much.
@@ -331,7 +434,7 @@ func sizeHint(isize, compressed, limit int64) int64 {
 	if isize > limit {
 		isize = limit
 	}
-	return isize + 1
+	return isize
 }
 
 func gzipError(err error) error {
