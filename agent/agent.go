@@ -128,7 +128,10 @@ func Start(opts ...Option) (*Agent, error) {
 	a.prepareDir()
 	// A first reading for Stats and the summary; the growth fit starts with
 	// the first tick after warm-up.
-	a.first = a.sampleNow()
+	first := a.sampleNow()
+	a.mu.Lock()
+	a.first = first
+	a.mu.Unlock()
 	a.readGauges()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -209,6 +212,11 @@ func (a *Agent) sampleNow() Memory {
 	a.samples++
 	a.mem = m
 	a.limit.GoMemLimit = gml
+	if a.first.LiveHeap == 0 && m.GCCycles > 0 {
+		// The live heap is known once a GC has finished, which at Start
+		// (often in an init function) it usually has not.
+		a.first.LiveHeap = m.LiveHeap
+	}
 	a.mu.Unlock()
 	return m
 }

@@ -13,9 +13,12 @@ import (
 type Stats struct {
 	Dir           string  `json:"dir"`
 	UptimeSeconds float64 `json:"uptime_seconds"`
-	Samples       uint64  `json:"samples"`      // memory samples taken
-	Memory        Memory  `json:"memory"`       // the latest sample
-	StartMemory   Memory  `json:"start_memory"` // the sample taken at Start
+	Samples       uint64  `json:"samples"` // memory samples taken
+	Memory        Memory  `json:"memory"`  // the latest sample
+	// StartMemory is the sample taken at Start, but for its LiveHeap, which
+	// is known only once a GC has finished: that is the first sample after
+	// one.
+	StartMemory Memory `json:"start_memory"`
 	// WarmupEnds is when warm-up ends (see [Warmup]): the growth fits and
 	// the memory triggers start there.
 	WarmupEnds time.Time `json:"warmup_ends"`
@@ -95,12 +98,20 @@ func (a *Agent) Stats() Stats {
 // latest snapshot.
 func (s Stats) summary() []any {
 	b := func(n uint64) string { return bytesIEC(float64(n)) }
-	growth := func(g Growth) string {
-		if g.Samples < 2 {
-			return "none (no samples after warm-up)"
+	live := func(n uint64) string {
+		if n == 0 { // no GC has finished: the runtime does not know it yet
+			return "unknown (no GC yet)"
 		}
-		return bytesIEC(g.BytesPerHour) + "/h"
+		return b(n)
 	}
+	growth := func(g Growth) (rate, r2 string) {
+		if g.Samples < 2 {
+			return "none (no samples after warm-up)", "none"
+		}
+		return bytesIEC(g.BytesPerHour) + "/h", fmt.Sprintf("%.2f", g.R2)
+	}
+	liveRate, liveR2 := growth(s.LiveGrowth)
+	rssRate, rssR2 := growth(s.Growth)
 	var alerts []string
 	var fired uint64
 	for _, t := range slices.Sorted(maps.Keys(s.Alerts)) {
@@ -118,10 +129,10 @@ func (s Stats) summary() []any {
 		"uptime", time.Duration(s.UptimeSeconds * float64(time.Second)).Round(time.Second),
 		"samples", s.Samples,
 		"rss_start", b(s.StartMemory.RSS), "rss_end", b(s.Memory.RSS), "rss_peak", b(s.Memory.PeakRSS),
-		"live_heap_start", b(s.StartMemory.LiveHeap), "live_heap_end", b(s.Memory.LiveHeap),
-		"live_heap_peak", b(s.Memory.PeakLiveHeap),
-		"live_heap_growth", growth(s.LiveGrowth), "live_heap_r2", fmt.Sprintf("%.2f", s.LiveGrowth.R2),
-		"rss_growth", growth(s.Growth), "rss_r2", fmt.Sprintf("%.2f", s.Growth.R2),
+		"live_heap_start", live(s.StartMemory.LiveHeap), "live_heap_end", live(s.Memory.LiveHeap),
+		"live_heap_peak", live(s.Memory.PeakLiveHeap),
+		"live_heap_growth", liveRate, "live_heap_r2", liveR2,
+		"rss_growth", rssRate, "rss_r2", rssR2,
 		"growth_span", time.Duration(s.LiveGrowth.Span * float64(time.Second)).Round(time.Second),
 		"alerts", fired, "alerts_by_trigger", strings.Join(alerts, ","),
 		"snapshots", s.Snapshots, "failures", s.CaptureFailures,

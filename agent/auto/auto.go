@@ -8,28 +8,31 @@
 // variable. A malformed value is logged, naming the variable and what it
 // expects, and the option keeps its default: the service always starts.
 //
-//	Variable                 Option                 Default       Example
-//	HEAPDIFF_DIR             agent.Dir              (agent off)   /var/lib/mybot/heap
-//	HEAPDIFF_EVERY           agent.Every            0 (off)       30m
-//	HEAPDIFF_SIGNAL          agent.Signals          USR2          USR1, or off
-//	HEAPDIFF_KEEP            agent.Keep             50            100 (0: no limit)
-//	HEAPDIFF_MAX_BYTES       agent.MaxBytes         512MiB        2GB (0: no limit)
-//	HEAPDIFF_MAX_AGE         agent.MaxAge           7d            36h (0: no limit)
-//	HEAPDIFF_MIN_INTERVAL    agent.MinInterval      10s           1m
-//	HEAPDIFF_GC              agent.GCBeforeCapture  true          false
-//	HEAPDIFF_BASELINE_AFTER  agent.BaselineAfter    2m            10m (0: off)
-//	HEAPDIFF_SAMPLE_EVERY    agent.SampleEvery      1m            15s
-//	HEAPDIFF_GROWTH_WINDOW   agent.GrowthWindow     1h            6h
-//	HEAPDIFF_RSS_ALERT       agent.RSSAbove         off           1.5GiB
-//	HEAPDIFF_LIMIT_ALERT     agent.LimitAbove       off           85%
-//	HEAPDIFF_GROWTH_ALERT    agent.GrowthAbove      off           50MiB/h
-//	HEAPDIFF_GROWTH_R2       agent.GrowthAbove      0.8           0.9
-//	HEAPDIFF_COOLDOWN        agent.Cooldown         30m           2h
-//	HEAPDIFF_WEBHOOK         agent.Webhook          off           https://hooks.slack.com/services/...
-//	HEAPDIFF_WEBHOOK_TIMEOUT agent.WebhookTimeout   10s           5s
-//	HEAPDIFF_TOKEN           agent.Token            none          a long random string
-//	HEAPDIFF_HTTP            (serves Agent.Handler) off           127.0.0.1:6061
-//	HEAPDIFF_LOG             agent.Logger           text          json, or off
+//	Variable                    Option                  Default      Example
+//	HEAPDIFF_DIR                agent.Dir               (agent off)  /var/lib/mybot/heap
+//	HEAPDIFF_EVERY              agent.Every             0 (off)      30m
+//	HEAPDIFF_SIGNAL             agent.Signals           USR2         USR1, or off
+//	HEAPDIFF_KEEP               agent.Keep              50           100 (0: no limit)
+//	HEAPDIFF_MAX_BYTES          agent.MaxBytes          512MiB       2GB (0: no limit)
+//	HEAPDIFF_MAX_AGE            agent.MaxAge            7d           36h (0: no limit)
+//	HEAPDIFF_MIN_INTERVAL       agent.MinInterval       10s          1m
+//	HEAPDIFF_GC                 agent.GCBeforeCapture   true         false
+//	HEAPDIFF_WARMUP             agent.Warmup            5m           15m (0: none)
+//	HEAPDIFF_BASELINE_AFTER     agent.BaselineAfter     the warm-up  10m (0: off)
+//	HEAPDIFF_SAMPLE_EVERY       agent.SampleEvery       1m           15s
+//	HEAPDIFF_GROWTH_WINDOW      agent.GrowthWindow      1h           6h
+//	HEAPDIFF_RSS_ALERT          agent.RSSAbove          off          1.5GiB
+//	HEAPDIFF_LIMIT_ALERT        agent.LimitAbove        off          85%
+//	HEAPDIFF_GROWTH_ALERT       agent.GrowthAbove       off          50MiB/h (of the live heap)
+//	HEAPDIFF_RSS_GROWTH_ALERT   agent.RSSGrowthAbove    off          100MiB/h
+//	HEAPDIFF_GROWTH_R2          (both growth alerts)    0.8          0.9
+//	HEAPDIFF_COOLDOWN           agent.Cooldown          30m          2h
+//	HEAPDIFF_WEBHOOK            agent.Webhook           off          https://hooks.slack.com/services/...
+//	HEAPDIFF_WEBHOOK_TIMEOUT    agent.WebhookTimeout    10s          5s
+//	HEAPDIFF_TOKEN              agent.Token             none         a long random string
+//	HEAPDIFF_HTTP               (serves Agent.Handler)  off          127.0.0.1:6061
+//	HEAPDIFF_LOG                agent.Logger            text         json, or off
+//	HEAPDIFF_SUMMARY_ON_SIGNAL  (see below)             false        true
 //
 // Durations are Go durations (90s, 30m, 1h30m) or whole days (7d). Sizes are
 // bytes with an optional unit (512MiB, 2GB, 64K). Rates are a size per s, min,
@@ -49,8 +52,27 @@
 // times out slow and idle ones: [AdminReadHeaderTimeout],
 // [AdminReadTimeout], [AdminWriteTimeout] and [AdminIdleTimeout].
 //
-// [Agent] returns the running agent, for a service that wants to close it or
-// mount its handler itself.
+// [Agent] returns the running agent, for a service that wants to mount its
+// handler itself.
+//
+// # The closing summary
+//
+// The agent logs a summary of the run when it is closed (see
+// [agent.Agent.Close]). A package cannot run code when the program exits:
+// Go has no exit hook, and a program that returns from main or calls os.Exit
+// runs nothing of ours. So either call [Close] in your shutdown path, or set
+// HEAPDIFF_SUMMARY_ON_SIGNAL=true, which closes the agent (logging the
+// summary) when SIGTERM or SIGINT arrives, while your program shuts down.
+//
+// Set HEAPDIFF_SUMMARY_ON_SIGNAL only in a program that handles SIGTERM and
+// SIGINT itself (signal.Notify or signal.NotifyContext). Listening for a
+// signal turns off the Go runtime's default action, to terminate, for as long
+// as anyone listens; os/signal cannot tell this package whether the program
+// listens too. A program that does keeps its own shutdown and exit status
+// unchanged (each listener gets its own copy of the signal). A program that
+// does not would survive the first signal (the agent stops listening after
+// it, so a second one terminates it). That is why it is off by default, and
+// why, off, this package never listens for SIGTERM or SIGINT.
 package auto
 
 import (
@@ -59,8 +81,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heapdiff/heapdiff/agent"
@@ -76,6 +100,18 @@ func init() {
 // Agent returns the agent started from the environment, or nil when it is off.
 func Agent() *agent.Agent { return running }
 
+// Close closes the agent started from the environment, if one runs, which
+// logs its closing summary; later captures fail with [agent.ErrClosed]. Call
+// it in the program's own shutdown path, after the work whose memory you
+// care about. It is safe to call more than once, and when the agent is off.
+func Close() error {
+	stopSummarySignals()
+	if running == nil {
+		return nil
+	}
+	return running.Close()
+}
+
 // variable is one HEAPDIFF_* environment variable and how it becomes an option.
 type variable struct {
 	name   string
@@ -84,8 +120,8 @@ type variable struct {
 }
 
 // variables lists every variable but HEAPDIFF_DIR, HEAPDIFF_GROWTH_R2 (read
-// with HEAPDIFF_GROWTH_ALERT), HEAPDIFF_HTTP and HEAPDIFF_LOG, which Start
-// reads itself.
+// with the growth alerts), HEAPDIFF_HTTP, HEAPDIFF_LOG and
+// HEAPDIFF_SUMMARY_ON_SIGNAL, which Start reads itself.
 var variables = []variable{
 	{"HEAPDIFF_EVERY", "a duration like 30m, or 0 for off", durationOpt(agent.Every)},
 	{"HEAPDIFF_SIGNAL", "USR1, USR2 or off", signalOpt},
@@ -103,7 +139,8 @@ var variables = []variable{
 		b, err := strconv.ParseBool(v)
 		return agent.GCBeforeCapture(b), err
 	}},
-	{"HEAPDIFF_BASELINE_AFTER", "a duration like 2m, or 0 for off", durationOpt(agent.BaselineAfter)},
+	{"HEAPDIFF_WARMUP", "a duration like 5m, or 0 for none", durationOpt(agent.Warmup)},
+	{"HEAPDIFF_BASELINE_AFTER", "a duration like 5m, or 0 for off", durationOpt(agent.BaselineAfter)},
 	{"HEAPDIFF_SAMPLE_EVERY", "a duration like 1m", durationOpt(agent.SampleEvery)},
 	{"HEAPDIFF_GROWTH_WINDOW", "a duration like 1h", durationOpt(agent.GrowthWindow)},
 	{"HEAPDIFF_RSS_ALERT", "a size like 1.5GiB", func(v string) (agent.Option, error) {
@@ -114,7 +151,9 @@ var variables = []variable{
 		p, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
 		return agent.LimitAbove(p), err
 	}},
-	{"HEAPDIFF_GROWTH_ALERT", "a size per time like 50MiB/h, 1MiB/min or 1GB/day", nil}, // needs HEAPDIFF_GROWTH_R2: see growthOpt
+	// The growth alerts need HEAPDIFF_GROWTH_R2: see growthOpt.
+	{"HEAPDIFF_GROWTH_ALERT", "a size per time like 50MiB/h, 1MiB/min or 1GB/day", nil},
+	{"HEAPDIFF_RSS_GROWTH_ALERT", "a size per time like 100MiB/h, 2MiB/min or 2GB/day", nil},
 	{"HEAPDIFF_COOLDOWN", "a duration like 30m", durationOpt(agent.Cooldown)},
 	{"HEAPDIFF_WEBHOOK", "an http or https URL", func(v string) (agent.Option, error) { return agent.Webhook(v), nil }},
 	{"HEAPDIFF_WEBHOOK_TIMEOUT", "a duration like 10s", durationOpt(agent.WebhookTimeout)},
@@ -150,18 +189,20 @@ func Options(lookup func(string) (string, bool)) (opts []agent.Option, problems 
 		return nil, nil, false
 	}
 	opts = append(opts, agent.Dir(dir))
+	r2Reported := false // a bad HEAPDIFF_GROWTH_R2 is one problem, however many alerts read it
 	for _, v := range variables {
 		s, ok := lookup(v.name)
 		if !ok {
 			continue
 		}
 		parse := v.parse
-		if v.name == "HEAPDIFF_GROWTH_ALERT" {
+		if trigger, ok := growthTriggers[v.name]; ok {
 			r2, err := growthR2(lookup)
-			if err != nil {
+			if err != nil && !r2Reported {
 				problems = append(problems, err) // the rate still counts, with the default R²
+				r2Reported = true
 			}
-			parse = growthOpt(r2)
+			parse = growthOpt(trigger, r2)
 		}
 		opt, err := parse(s)
 		if err == nil {
@@ -178,9 +219,15 @@ func Options(lookup func(string) (string, bool)) (opts []agent.Option, problems 
 	return opts, problems, true
 }
 
-// growthR2 reads HEAPDIFF_GROWTH_R2, the R² threshold of
-// HEAPDIFF_GROWTH_ALERT. Unset or malformed, it is 0, which GrowthAbove takes
-// as the default; a malformed value is also a problem naming the variable.
+// growthTriggers are the growth alerts' variables and their options.
+var growthTriggers = map[string]func(rate, r2 float64) agent.Option{
+	"HEAPDIFF_GROWTH_ALERT":     agent.GrowthAbove,
+	"HEAPDIFF_RSS_GROWTH_ALERT": agent.RSSGrowthAbove,
+}
+
+// growthR2 reads HEAPDIFF_GROWTH_R2, the R² threshold of both growth alerts.
+// Unset or malformed, it is 0, which the options take as the default; a
+// malformed value is also a problem naming the variable.
 func growthR2(lookup func(string) (string, bool)) (float64, error) {
 	v, ok := lookup("HEAPDIFF_GROWTH_R2")
 	if !ok || strings.TrimSpace(v) == "" {
@@ -188,23 +235,23 @@ func growthR2(lookup func(string) (string, bool)) (float64, error) {
 	}
 	r2, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 	if err != nil || r2 < 0 || r2 > 1 {
-		return 0, fmt.Errorf("HEAPDIFF_GROWTH_R2=%q ignored: want a number from 0 to 1, like 0.9 (the growth trigger keeps R² %v)",
+		return 0, fmt.Errorf("HEAPDIFF_GROWTH_R2=%q ignored: want a number from 0 to 1, like 0.9 (the growth triggers keep R² %v)",
 			v, agent.DefaultMinR2)
 	}
 	return r2, nil
 }
 
-// growthOpt parses a growth rate with the R² threshold r2: "50MiB/h" or any
-// rate [snapshot.ParseRate] reads (the syntax of heapdiff check --max-rate),
-// or a bare size, per hour.
-func growthOpt(r2 float64) func(string) (agent.Option, error) {
+// growthOpt parses a growth rate for trigger with the R² threshold r2:
+// "50MiB/h" or any rate [snapshot.ParseRate] reads (the syntax of heapdiff
+// check --max-rate), or a bare size, per hour.
+func growthOpt(trigger func(rate, r2 float64) agent.Option, r2 float64) func(string) (agent.Option, error) {
 	return func(v string) (agent.Option, error) {
 		if !strings.Contains(v, "/") {
 			n, err := snapshot.ParseBytes(v)
-			return agent.GrowthAbove(float64(n), r2), err
+			return trigger(float64(n), r2), err
 		}
 		rate, err := snapshot.ParseRate(v)
-		return agent.GrowthAbove(rate, r2), err
+		return trigger(rate, r2), err
 	}
 }
 
@@ -239,7 +286,55 @@ func Start(lookup func(string) (string, bool)) *agent.Agent {
 		token, _ := lookup("HEAPDIFF_TOKEN")
 		serve(a, addr, token != "" && agent.Validate(agent.Token(token)) == nil, log)
 	}
+	if v, ok := lookup("HEAPDIFF_SUMMARY_ON_SIGNAL"); ok && strings.TrimSpace(v) != "" {
+		on, err := strconv.ParseBool(strings.TrimSpace(v))
+		switch {
+		case err != nil:
+			log.Warn(fmt.Sprintf("heapdiff: HEAPDIFF_SUMMARY_ON_SIGNAL=%q ignored: want true or false", v))
+		case on:
+			closeOnSignal(a)
+		}
+	}
 	return a
+}
+
+// summarySignals guards stopSummary, which stops the listener closeOnSignal
+// started.
+var (
+	summaryMu   sync.Mutex
+	stopSummary func()
+)
+
+// closeOnSignal closes a, logging its summary, when a shutdown signal
+// arrives, then stops listening, so the next such signal gets the runtime's
+// default action again. See the package doc for why this is opt-in.
+func closeOnSignal(a *agent.Agent) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, shutdownSignals...)
+	done := make(chan struct{})
+	var once sync.Once
+	stop := func() { once.Do(func() { signal.Stop(ch); close(done) }) }
+	summaryMu.Lock()
+	stopSummary = stop
+	summaryMu.Unlock()
+	go func() {
+		select {
+		case <-ch:
+			stop()
+			a.Close()
+		case <-done:
+		}
+	}()
+}
+
+// stopSummarySignals stops the listener closeOnSignal started, if any.
+func stopSummarySignals() {
+	summaryMu.Lock()
+	stop := stopSummary
+	summaryMu.Unlock()
+	if stop != nil {
+		stop()
+	}
 }
 
 // logger makes the logger HEAPDIFF_LOG asks for.

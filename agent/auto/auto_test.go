@@ -27,25 +27,27 @@ func env(vars map[string]string) func(string) (string, bool) {
 
 func TestOptionsValid(t *testing.T) {
 	vars := map[string]string{
-		"HEAPDIFF_DIR":             t.TempDir(),
-		"HEAPDIFF_EVERY":           "30m",
-		"HEAPDIFF_SIGNAL":          "off",
-		"HEAPDIFF_KEEP":            "100",
-		"HEAPDIFF_MAX_BYTES":       "2GB",
-		"HEAPDIFF_MAX_AGE":         "7d",
-		"HEAPDIFF_MIN_INTERVAL":    "1m",
-		"HEAPDIFF_GC":              "false",
-		"HEAPDIFF_BASELINE_AFTER":  "0",
-		"HEAPDIFF_SAMPLE_EVERY":    "15s",
-		"HEAPDIFF_GROWTH_WINDOW":   "6h",
-		"HEAPDIFF_RSS_ALERT":       "1.5GiB",
-		"HEAPDIFF_LIMIT_ALERT":     "85%",
-		"HEAPDIFF_GROWTH_ALERT":    "50MiB/h",
-		"HEAPDIFF_GROWTH_R2":       "0.9",
-		"HEAPDIFF_COOLDOWN":        "2h",
-		"HEAPDIFF_WEBHOOK":         "https://hooks.example.com/services/SECRET",
-		"HEAPDIFF_WEBHOOK_TIMEOUT": "5s",
-		"HEAPDIFF_TOKEN":           "tok",
+		"HEAPDIFF_DIR":              t.TempDir(),
+		"HEAPDIFF_EVERY":            "30m",
+		"HEAPDIFF_SIGNAL":           "off",
+		"HEAPDIFF_KEEP":             "100",
+		"HEAPDIFF_MAX_BYTES":        "2GB",
+		"HEAPDIFF_MAX_AGE":          "7d",
+		"HEAPDIFF_MIN_INTERVAL":     "1m",
+		"HEAPDIFF_GC":               "false",
+		"HEAPDIFF_BASELINE_AFTER":   "0",
+		"HEAPDIFF_WARMUP":           "15m",
+		"HEAPDIFF_SAMPLE_EVERY":     "15s",
+		"HEAPDIFF_GROWTH_WINDOW":    "6h",
+		"HEAPDIFF_RSS_ALERT":        "1.5GiB",
+		"HEAPDIFF_LIMIT_ALERT":      "85%",
+		"HEAPDIFF_GROWTH_ALERT":     "50MiB/h",
+		"HEAPDIFF_RSS_GROWTH_ALERT": "100MiB/h",
+		"HEAPDIFF_GROWTH_R2":        "0.9",
+		"HEAPDIFF_COOLDOWN":         "2h",
+		"HEAPDIFF_WEBHOOK":          "https://hooks.example.com/services/SECRET",
+		"HEAPDIFF_WEBHOOK_TIMEOUT":  "5s",
+		"HEAPDIFF_TOKEN":            "tok",
 	}
 	opts, problems, enabled := Options(env(vars))
 	if !enabled || len(problems) != 0 {
@@ -125,6 +127,28 @@ func TestGrowthR2MalformedKeepsRate(t *testing.T) {
 		if !strings.Contains(logs(), `growth_above="50.0 MiB/h" growth_min_r2=0.8`) {
 			t.Errorf("R² %q: growth trigger not kept with the default R²:\n%s", r2, logs())
 		}
+	}
+}
+
+// Both growth alerts read HEAPDIFF_GROWTH_R2; a bad one is reported once and
+// both alerts keep the default R². The live heap's is "growth_above", RSS's
+// "rss_growth_above" in the start-up line.
+func TestRSSGrowthAlertSharesR2(t *testing.T) {
+	logs := capture(t)
+	vars := map[string]string{"HEAPDIFF_DIR": t.TempDir(), "HEAPDIFF_SIGNAL": "off", "HEAPDIFF_BASELINE_AFTER": "0",
+		"HEAPDIFF_GROWTH_ALERT": "50MiB/h", "HEAPDIFF_RSS_GROWTH_ALERT": "2MiB/min", "HEAPDIFF_GROWTH_R2": "0.95"}
+	a := Start(env(vars))
+	if a == nil {
+		t.Fatalf("agent not started:\n%s", logs())
+	}
+	a.Close()
+	if want := `growth_above="50.0 MiB/h" growth_min_r2=0.95 rss_growth_above="120.0 MiB/h" rss_growth_min_r2=0.95`; !strings.Contains(logs(), want) {
+		t.Errorf("want %s in:\n%s", want, logs())
+	}
+	vars["HEAPDIFF_GROWTH_R2"] = "steep"
+	_, problems, _ := Options(env(vars))
+	if len(problems) != 1 || !strings.Contains(problems[0].Error(), `HEAPDIFF_GROWTH_R2="steep" ignored`) {
+		t.Errorf("problems %v, want one naming HEAPDIFF_GROWTH_R2", problems)
 	}
 }
 
@@ -236,7 +260,7 @@ func TestServesHandler(t *testing.T) {
 
 // Every variable is documented in the package doc and in README.md.
 func TestVariablesDocumented(t *testing.T) {
-	names := []string{"HEAPDIFF_DIR", "HEAPDIFF_GROWTH_R2", "HEAPDIFF_HTTP", "HEAPDIFF_LOG"}
+	names := []string{"HEAPDIFF_DIR", "HEAPDIFF_GROWTH_R2", "HEAPDIFF_HTTP", "HEAPDIFF_LOG", "HEAPDIFF_SUMMARY_ON_SIGNAL"}
 	for _, v := range variables {
 		names = append(names, v.name)
 	}
