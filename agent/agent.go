@@ -62,6 +62,7 @@ type Agent struct {
 	seq        int
 	baseline   string
 	alertFiles []string // snapshots the last AlertSnapshotsKept alerts named, oldest first
+	lastGC     uint64   // GC cycles at the last sample fitted: a new count means a new live heap
 	first      Memory   // the sample taken at Start
 	last       *CaptureInfo
 	captures   map[string]uint64

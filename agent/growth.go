@@ -20,6 +20,12 @@ type Growth struct {
 type point struct {
 	t         time.Time
 	rss, live float64
+	// gc says a garbage collection finished since the previous sample, so
+	// live is a new measurement. The runtime measures the live heap only at
+	// the end of a GC; between GCs it reports the last one's figure again,
+	// and fitting those repeats would draw a staircase the fit reads as a
+	// flat line (no GC for a minute: "0 B/h") or as a straight one.
+	gc bool
 }
 
 // ring keeps the most recent samples, enough to cover the growth window. It is
@@ -51,7 +57,10 @@ func (r *ring) add(p point) {
 func (r *ring) at(i int) point { return r.buf[(r.start+i)%len(r.buf)] }
 
 // fit fits rss and live heap against time over the points no older than
-// window before the newest.
+// window before the newest. RSS is fitted at every point; the live heap only
+// at the points where a GC had finished since the one before, each one a
+// fresh measurement (see point.gc), and its span runs from the first of
+// those to the last.
 func (r *ring) fit(window time.Duration) (rss, live Growth) {
 	if r.n == 0 {
 		return
@@ -63,16 +72,27 @@ func (r *ring) fit(window time.Duration) (rss, live Growth) {
 	}
 	var f1, f2 fitter
 	p0 := r.at(first)
+	var live0 point // the first fresh live-heap point
+	var liveLast time.Time
 	for i := first; i < r.n; i++ {
 		p := r.at(i)
 		// Hours, so the slope comes out in bytes per hour; values relative to
 		// the first point, so the sums of squares keep their precision.
 		x := p.t.Sub(p0.t).Hours()
 		f1.add(x, p.rss-p0.rss)
-		f2.add(x, p.live-p0.live)
+		if p.gc {
+			if live0.t.IsZero() {
+				live0 = p
+			}
+			f2.add(x, p.live-live0.live)
+			liveLast = p.t
+		}
 	}
-	span := last.Sub(p0.t).Seconds()
-	return f1.growth(span), f2.growth(span)
+	liveSpan := 0.0
+	if !live0.t.IsZero() {
+		liveSpan = liveLast.Sub(live0.t).Seconds()
+	}
+	return f1.growth(last.Sub(p0.t).Seconds()), f2.growth(liveSpan)
 }
 
 // fitter accumulates the sums for a simple linear regression.

@@ -65,3 +65,31 @@ func BenchmarkFit(b *testing.B) {
 		r.fit(time.Hour)
 	}
 }
+
+// The runtime measures the live heap only when a GC finishes. A leak in a
+// service that collects every 5 minutes, sampled every minute, is fitted on
+// the 5-minute points alone: the right slope with R² 1, not a staircase.
+// Without 3 GCs in the window there is no fit, rather than a flat "0 B/h".
+func TestFitLiveHeapOnlyAtNewGCs(t *testing.T) {
+	r := newRing(time.Hour, time.Minute)
+	live := 0.0
+	for i := range 61 {
+		gc := i%5 == 0
+		if gc {
+			live = 100<<20 + 120<<20*float64(i)/60 // 120 MiB/h, measured at each GC
+		}
+		r.add(point{t: t0.Add(time.Duration(i) * time.Minute), rss: 1 << 30, live: live, gc: gc})
+	}
+	_, g := r.fit(time.Hour)
+	if math.Abs(g.BytesPerHour-120<<20) > 1 || g.R2 < 0.9999 || g.Samples != 13 || g.Span != 3600 {
+		t.Errorf("live fit %+v, want 120 MiB/h, R² 1, over the 13 GCs in 3600 s", g)
+	}
+
+	r = newRing(time.Hour, time.Minute)
+	for i := range 61 {
+		r.add(point{t: t0.Add(time.Duration(i) * time.Minute), rss: 1 << 30, live: 50 << 20, gc: i == 0 || i == 40})
+	}
+	if _, g := r.fit(time.Hour); g.Samples != 2 || g.Span != 2400 {
+		t.Errorf("live fit %+v, want the 2 GCs 40 minutes apart", g)
+	}
+}

@@ -342,10 +342,15 @@ func LimitAbove(percent float64) Option {
 // The live heap is the runtime's /gc/heap/live:bytes: the bytes the last
 // garbage collection found reachable. A leak is memory that stays reachable,
 // so this is the series that shows one, and reading it costs no collection
-// and no stop of the world. RSS also moves with the heap goal, with memory
-// the runtime has not yet returned to the system, and with fragmentation, so
-// it climbs in a healthy service too; the alert shows RSS and its growth
-// beside the live heap's, and [RSSGrowthAbove] is a trigger of its own.
+// and no stop of the world. The runtime measures it only when a GC finishes,
+// so the fit takes one point per sample that follows a new GC and skips
+// samples that would repeat an old figure; a service that collects less than
+// three times per window gets no live-heap verdict rather than a false flat
+// line. (Forcing a GC per sample to read HeapAlloc would cost a full
+// collection each time.) RSS also moves with the heap goal, with memory the
+// runtime has not yet returned to the system, and with fragmentation, so it
+// climbs in a healthy service too; the alert shows RSS and its growth beside
+// the live heap's, and [RSSGrowthAbove] is a trigger of its own.
 func GrowthAbove(bytesPerHour float64, minR2 float64) Option {
 	return func(c *config) error {
 		return setGrowth("GrowthAbove", bytesPerHour, minR2, &c.growthAbove, &c.minR2)

@@ -23,9 +23,10 @@ func (a *Agent) observe(m Memory) {
 	if warm {
 		// Samples from warm-up never enter the fit: a service's start-up
 		// climb is not a leak.
-		a.ring.add(point{t: m.Time, rss: float64(m.RSS), live: float64(m.LiveHeap)})
+		a.ring.add(point{t: m.Time, rss: float64(m.RSS), live: float64(m.LiveHeap), gc: m.GCCycles != a.lastGC})
 		a.growth, a.liveGrowth = a.ring.fit(a.cfg.growthWindow)
 	}
+	a.lastGC = m.GCCycles
 	fire := a.due(m, gauges, warm)
 	a.mu.Unlock()
 

@@ -11,10 +11,10 @@ import (
 
 // Samples are fed to observe with their own timestamps, minute i after the
 // agent started, so an hour of growth takes no time to test. The live heap
-// is half the RSS.
+// is half the RSS, and a GC has finished before each sample.
 func feed(a *Agent, from, to int, rss func(i int) uint64) {
 	for i := from; i < to; i++ {
-		a.observe(Memory{Time: a.started.Add(time.Duration(i) * time.Minute), RSS: rss(i), LiveHeap: rss(i) / 2})
+		a.observe(Memory{Time: a.started.Add(time.Duration(i) * time.Minute), RSS: rss(i), LiveHeap: rss(i) / 2, GCCycles: uint64(i + 1)})
 	}
 }
 
@@ -69,7 +69,7 @@ func TestGrowthJudgedOnLiveHeapRSSGrowthSeparate(t *testing.T) {
 	flatLive := func(int) uint64 { return 80<<20 + uint64(rng.IntN(1<<20)) }
 	feedBoth := func(a *Agent) {
 		for i := range 40 {
-			a.observe(Memory{Time: a.started.Add(time.Duration(i) * time.Minute), RSS: rssClimb(i), LiveHeap: flatLive(i)})
+			a.observe(Memory{Time: a.started.Add(time.Duration(i) * time.Minute), RSS: rssClimb(i), LiveHeap: flatLive(i), GCCycles: uint64(i + 1)})
 		}
 	}
 	a, _ := start(t, GrowthWindow(time.Hour), GrowthAbove(32<<20, 0.8))
