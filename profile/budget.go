@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 )
 
@@ -29,6 +30,7 @@ type budget struct {
 	mu   sync.Mutex
 	cond sync.Cond
 	held int64
+	peak int64 // the most held at once, for tests
 	// Loads wait for their turn in the order they asked: next is the
 	// ticket of the next load to ask, turn that of the first waiting.
 	next, turn uint64
@@ -60,6 +62,7 @@ func (b *budget) reserve(n, limit int64) *reservation {
 		b.cond.Wait()
 	}
 	b.held += n
+	b.peak = max(b.peak, b.held)
 	b.turn++
 	b.cond.Broadcast() // the next in line may fit too
 	return &reservation{b: b, limit: limit, held: n}
@@ -87,16 +90,31 @@ func (r *reservation) use(k int) error {
 	}
 	grown := min(want, r.limit-(b.held-r.held))
 	b.held += grown - r.held
+	b.peak = max(b.peak, b.held)
 	r.held = grown
 	return nil
 }
 
-// release gives the reservation back.
+// collectAbove is the size of a reservation whose release, while other loads
+// wait their turn, is followed by a garbage collection: the bytes it stood
+// for are garbage by then, and collecting them lets the next load reuse
+// their memory instead of adding to it.
+const collectAbove = 64 << 20
+
+// release gives the reservation back. The load's bytes must be unreachable
+// by then.
 func (r *reservation) release() {
 	b := r.b
 	b.mu.Lock()
 	b.held -= r.held
+	waiting := b.turn != b.next
+	collect := waiting && r.held >= collectAbove
 	r.held = 0
+	b.mu.Unlock()
+	if collect {
+		runtime.GC()
+	}
+	b.mu.Lock()
 	b.cond.Broadcast()
 	b.mu.Unlock()
 }
@@ -106,12 +124,19 @@ func (r *reservation) release() {
 // keeps that failure, so the caller can tell it from the reader's own
 // errors, however they are wrapped on the way up.
 type meter struct {
-	r   io.Reader
-	res *reservation
-	err error
+	r    io.Reader
+	res  *reservation
+	stop func() bool // if not nil, reports that the load is no longer wanted
+	err  error
 }
 
+// errStopped ends a load that LoadAll no longer needs.
+var errStopped = errors.New("stopped: an earlier profile failed to load")
+
 func (m *meter) Read(p []byte) (int, error) {
+	if m.err == nil && m.stop != nil && m.stop() {
+		m.err = errStopped
+	}
 	if m.err != nil {
 		return 0, m.err
 	}

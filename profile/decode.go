@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -783,13 +784,18 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 		spans   = make([]span, 0, len(d.samples))
 		pool    = make([]int32, 0, nFrames)
 		valPool = make([]int64, 0, len(d.samples)*nTypes)
-		// Stacks are merged by a hash of their frames: a map of strings
-		// would cost more than the stacks themselves. Colliding stacks
-		// (told apart by comparing frames) chain through next.
-		byHash = make(map[uint64]int32, len(d.samples))
-		next   []int32
+		// Stacks are merged by a hash of their frames, in a table of stack
+		// numbers with open addressing, sized once for as many stacks as
+		// there are samples: a map of strings would cost more than the
+		// stacks themselves, and a Go map several times this table.
+		slots  = make([]int32, max(4, 2<<bits.Len(uint(len(d.samples)))))
+		hashes = make([]uint32, 0, len(d.samples)) // of each stack, to skip others quickly
+		mask   = uint64(len(slots) - 1)
 		seed   = maphash.MakeSeed()
 	)
+	for i := range slots {
+		slots[i] = -1
+	}
 	d.forEachSample(func(ids []uint64, values []int64) error {
 		// The sample's frames go to the end of the pool, which has room
 		// for every sample's: they stay there if the stack is new.
@@ -800,8 +806,10 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 		}
 		frames := pool[start:]
 		h := hashFrames(seed, frames)
-		for si, ok := byHash[h]; ok && si >= 0; si = next[si] {
-			if s := spans[si]; slices.Equal(pool[s.start:s.end], frames) {
+		slot := h & mask
+		for ; slots[slot] >= 0; slot = (slot + 1) & mask {
+			si := slots[slot]
+			if s := spans[si]; hashes[si] == uint32(h) && slices.Equal(pool[s.start:s.end], frames) {
 				acc := valPool[int(si)*nTypes : int(si+1)*nTypes]
 				for i, v := range values {
 					acc[i] += v
@@ -810,17 +818,13 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 				return nil
 			}
 		}
-		si := int32(len(spans))
-		prev, collides := byHash[h]
-		if !collides {
-			prev = -1
-		}
-		next = append(next, prev)
-		byHash[h] = si
+		slots[slot] = int32(len(spans))
+		hashes = append(hashes, uint32(h))
 		spans = append(spans, span{int32(start), int32(len(pool))})
 		valPool = append(valPool, values...)
 		return nil
 	})
+	slots, hashes = nil, nil
 	p.Stacks = make([]Stack, len(spans))
 	for i, s := range spans {
 		p.Stacks[i] = Stack{

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -37,7 +38,11 @@ var (
 // Options control loading. The zero value is ready to use.
 type Options struct {
 	// MaxSize limits the decompressed size of a profile in bytes;
-	// 0 means DefaultMaxSize.
+	// 0 means DefaultMaxSize. Loads running at the same time in one
+	// process share it: together they hold at most MaxSize inflated bytes
+	// (a load waits its turn for the bytes it needs), so that loading
+	// several files costs no more than loading the largest. A legacy text
+	// profile may hold at most MaxSize/128 bytes.
 	MaxSize int64
 	// Stdin is read when the name is "-"; nil means os.Stdin.
 	Stdin io.Reader
@@ -45,6 +50,10 @@ type Options struct {
 	// allocation tracking (node --track-heap-objects) by the stack that
 	// allocated them, instead of by class.
 	AllocationStacks bool
+
+	// stop, if not nil, reports that the load is no longer wanted
+	// (LoadAll: an earlier file failed).
+	stop func() bool
 }
 
 func (o Options) maxSize() int64 {
@@ -121,7 +130,10 @@ func loadFile(path string, opts Options, exclusive bool) (*Profile, error) {
 	}
 	res := inflight.reserve(reserve, limit)
 	defer res.release()
-	m := &meter{r: in.content, res: res}
+	if opts.stop != nil && opts.stop() {
+		return nil, errStopped
+	}
+	m := &meter{r: in.content, res: res, stop: opts.stop}
 	in.r = bufio.NewReaderSize(m, 256<<10)
 	// One look at the start of the (inflated) stream decides: a heap
 	// snapshot is decoded as it streams in, anything else is read whole.
@@ -143,16 +155,26 @@ func loadFile(path string, opts Options, exclusive bool) (*Profile, error) {
 }
 
 // LoadAll loads several profiles concurrently, one goroutine per file, and
-// returns them in the order given. It returns the first error in that order.
+// returns them in the order given. It returns the first error in that order,
+// and stops loading the files after a file that failed. The files share
+// opts.MaxSize (see Options).
 func LoadAll(paths []string, opts Options) ([]*Profile, error) {
 	profiles := make([]*Profile, len(paths))
 	errs := make([]error, len(paths))
+	var firstFailed atomic.Int64 // the lowest index of a file that failed
+	firstFailed.Store(int64(len(paths)))
 	var wg sync.WaitGroup
 	for i, path := range paths {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			opts := opts
+			opts.stop = func() bool { return firstFailed.Load() < int64(i) }
 			profiles[i], errs[i] = Load(path, opts)
+			if errs[i] != nil {
+				for f := firstFailed.Load(); int64(i) < f && !firstFailed.CompareAndSwap(f, int64(i)); f = firstFailed.Load() {
+				}
+			}
 		}()
 	}
 	wg.Wait()
