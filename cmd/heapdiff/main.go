@@ -11,6 +11,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime/debug"
 )
@@ -22,5 +23,21 @@ func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(50)
 	}
-	os.Exit(run(os.Args[1:], newStdStreams()))
+	s := newStdStreams()
+	os.Exit(guard(s, func() int { return run(os.Args[1:], s) }))
+}
+
+// guard runs a command and returns its exit status. Should the command panic
+// (a bug: every problem with the input is an error), it prints one line that
+// asks for a report instead of a stack trace, and returns exitError. The
+// profile package catches panics in its own goroutines; this catches the
+// rest, on the main goroutine.
+func guard(s *streams, command func() int) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(s.ErrOut, "heapdiff: internal error: %s (a bug: please report it, with the command line and, if you can, its input)\n", oneLine(fmt.Sprint(r)))
+			code = exitError
+		}
+	}()
+	return command()
 }
