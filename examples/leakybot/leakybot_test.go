@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -354,4 +355,109 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// The review's run, shortened: the leaking bot and its leak-free control
+// (a bounded session cache, a trimmed history) under the same load and the
+// same growth alert, with an 8 s warm-up while the control's cache fills.
+// The leak fires the alert, judged on the live heap with RSS beside it,
+// and its compare command names the baseline (taken when warm-up ended,
+// though a signal took a snapshot before it) and the alert's snapshot, by
+// absolute paths that work from any directory; that pair shows the leaking
+// sessions grow. The control, whose RSS climbs while its cache fills, never
+// alerts, though it had enough GCs to be judged. On SIGTERM the leaking bot
+// logs its summary with the same kind of command.
+func TestGrowthAlertOnLeakNotOnControl(t *testing.T) {
+	const warmup, window = 8 * time.Second, 8 * time.Second
+	args := []string{"-rate", "2000", "-min-interval", "0", "-warmup", warmup.String(), "-baseline-after", warmup.String(),
+		"-sample-every", "250ms", "-growth-window", window.String(), "-growth-alert", strconv.Itoa(64 << 20), "-sessions", "1000"}
+	leaky := startBot(t, t.TempDir(), nil, args...)
+	control := startBot(t, t.TempDir(), nil, append(args, "-leak=false")...)
+	started := time.Now()
+
+	// A snapshot before the baseline is an ordinary one.
+	leaky.signal(syscall.SIGUSR2)
+	leaky.poll("the signal's snapshot", func() bool { return len(leaky.snapshots()) == 1 })
+
+	alert := regexp.MustCompile(`level=WARN msg=.*live heap grows .* above 64\.0 MiB/h\. Live heap .*; RSS .*, growth .*compare=("(?:[^"\\]|\\.)*")`)
+	var compare string
+	leaky.poll("the leak's growth alert", func() bool {
+		m := alert.FindStringSubmatch(leaky.stderr.String())
+		if m != nil {
+			compare, _ = strconv.Unquote(m[1])
+		}
+		return m != nil
+	})
+	if since := time.Since(started); since < warmup {
+		t.Errorf("alert %v after start, within the %v warm-up", since, warmup)
+	}
+	files := leaky.snapshots()
+	if len(files) != 3 || files[0].Trigger != "signal" || files[1].Trigger != "baseline" || files[2].Trigger != "growth" {
+		t.Fatalf("snapshots %+v: want signal, baseline, growth", files)
+	}
+	pair := runCompare(t, compare)
+	want := []string{filepath.Join(leaky.dir, files[1].File), filepath.Join(leaky.dir, files[2].File)}
+	if !slices.Equal(pair, want) {
+		t.Fatalf("the alert's command compares %q, want the baseline and the alert's snapshot %q", pair, want)
+	}
+	before, after := inuseIn(parseFile(t, pair[0]), "main.newSession"), inuseIn(parseFile(t, pair[1]), "main.newSession")
+	if after <= before {
+		t.Errorf("sessions in use: %d bytes at the baseline, %d at the alert: the pair does not show the leak", before, after)
+	}
+
+	// The control: judged over a full window after warm-up, and quiet.
+	time.Sleep(time.Until(started.Add(warmup + window + 2*time.Second)))
+	s := control.summary()
+	live := s["live_heap_growth"].(map[string]any)
+	if alerts := s["alerts"].(map[string]any); len(alerts) != 0 || strings.Contains(control.stderr.String(), "level=WARN") {
+		t.Errorf("the leak-free control alerted (%v; live heap growth %v):\n%s", alerts, live, control.stderr)
+	}
+	if live["samples"].(float64) < 3 {
+		t.Errorf("the control's live heap was never fitted (%v): its quiet says nothing", live)
+	}
+	t.Logf("control: live heap %.1f MiB/h (R² %.2f), RSS %.1f MiB/h", live["bytes_per_hour"].(float64)/(1<<20), live["r2"],
+		s["growth"].(map[string]any)["bytes_per_hour"].(float64)/(1<<20))
+
+	// The leaking bot's summary on SIGTERM: its own shutdown, exit 0.
+	leaky.signal(syscall.SIGTERM)
+	<-leaky.exited
+	if leaky.err != nil {
+		t.Fatalf("exit %v; stderr:\n%s", leaky.err, leaky.stderr)
+	}
+	m := regexp.MustCompile(`msg="heapdiff: agent stopped".* alerts=1 alerts_by_trigger="growth=1" snapshots=3 .*compare=("(?:[^"\\]|\\.)*")`).
+		FindStringSubmatch(leaky.stderr.String())
+	if m == nil {
+		t.Fatalf("no summary with the alert and snapshots:\n%s", leaky.stderr)
+	}
+	summaryCompare, _ := strconv.Unquote(m[1])
+	if got := runCompare(t, summaryCompare); !slices.Equal(got, want) {
+		t.Errorf("the summary compares %q, want the baseline and the last snapshot %q", got, want)
+	}
+}
+
+// runCompare runs a compare command the agent logged through a real shell,
+// from the root directory, with a stand-in heapdiff that insists on
+// "compare" and two existing files, and returns the files.
+func runCompare(t *testing.T, command string) []string {
+	t.Helper()
+	bin := t.TempDir()
+	script := `#!/bin/sh
+[ "$1" = compare ] && [ $# -eq 3 ] || { echo "usage: $*" >&2; exit 2; }
+shift
+for f; do [ -f "$f" ] || { echo "no file $f" >&2; exit 4; }; done
+printf '%s\n' "$@"
+`
+	if err := os.WriteFile(filepath.Join(bin, "heapdiff"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/bin/sh", "-c", command)
+	cmd.Dir = "/"
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", command, err, stderr.String())
+	}
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
 }

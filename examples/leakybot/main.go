@@ -3,9 +3,13 @@
 // nobody trims. It runs the heapdiff capture agent, so you can watch it leak:
 //
 //	go run ./examples/leakybot -dir /tmp/leakybot &
-//	kill -USR2 $!                                  # a snapshot now
-//	sleep 60; kill -USR2 $!                         # and another, a minute later
+//	sleep 60; kill -USR2 $!                         # a snapshot after the 30s baseline
 //	heapdiff compare /tmp/leakybot/heap-*-baseline.pb.gz /tmp/leakybot/heap-*-signal.pb.gz
+//	kill $!                                         # the summary names the pair to compare
+//
+// With -leak=false it is the leak-free control: sessions live in a cache of
+// -sessions entries that drops the oldest, and the job history keeps the last
+// 1,000 jobs. Its memory climbs while the cache fills, then stays flat.
 //
 // It also serves the agent's admin handler at /debug/heapdiff/ and
 // net/http/pprof at /debug/pprof/ on -addr (127.0.0.1 only by default), for
@@ -42,27 +46,38 @@ func run() error {
 	dir := flag.String("dir", "heap", "snapshot directory")
 	rate := flag.Int("rate", 200, "chat messages handled per second")
 	every := flag.Duration("every", 0, "take a snapshot on this schedule (0: off)")
-	baseline := flag.Duration("baseline-after", 10*time.Second, "take the baseline snapshot this long after start (0: off)")
+	baseline := flag.Duration("baseline-after", 0, "take the baseline snapshot this long after start (0: the first snapshot is the baseline; default: when warm-up ends)")
 	minInterval := flag.Duration("min-interval", agent.DefaultMinInterval, "least time between snapshots asked for by signal")
 	keep := flag.Int("keep", agent.DefaultKeep, "keep at most this many snapshots (0: no limit)")
-	growth := flag.Float64("growth-alert", 32<<20, "alert when RSS grows faster than this many bytes per hour")
+	growth := flag.Float64("growth-alert", 32<<20, "alert when the live heap grows faster than this many bytes per hour")
+	warmup := flag.Duration("warmup", 30*time.Second, "hold memory alerts this long after start; the baseline is taken when it ends unless -baseline-after says otherwise")
+	sampleEvery := flag.Duration("sample-every", 5*time.Second, "memory sample interval")
+	window := flag.Duration("growth-window", 5*time.Minute, "span of the growth fit")
+	leak := flag.Bool("leak", true, "leak sessions and job history (false: the leak-free control)")
+	sessions := flag.Int("sessions", 10000, "with -leak=false, how many sessions the cache holds")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	b := newBot()
-	a, err := agent.Start(
+	b := newBot(*leak, *sessions)
+	opts := []agent.Option{
 		agent.Dir(*dir),
 		agent.Every(*every),
-		agent.BaselineAfter(*baseline),
+		agent.Warmup(*warmup),
 		agent.MinInterval(*minInterval),
 		agent.Keep(*keep),
-		agent.SampleEvery(5*time.Second),
-		agent.GrowthWindow(5*time.Minute),
+		agent.SampleEvery(*sampleEvery),
+		agent.GrowthWindow(*window),
 		agent.GrowthAbove(*growth, 0.9),
 		agent.Logger(log),
 		agent.Gauge("sessions", b.sessionCount, agent.Above(1e6)),
 		agent.Gauge("job_history", b.historyLen),
-	)
+	}
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "baseline-after" { // otherwise the baseline is taken when warm-up ends
+			opts = append(opts, agent.BaselineAfter(*baseline))
+		}
+	})
+	a, err := agent.Start(opts...)
 	if err != nil {
 		return err
 	}
@@ -106,13 +121,19 @@ type job struct {
 }
 
 type bot struct {
-	mu       sync.Mutex
-	sessions map[string]*session
-	history  []job
-	next     int
+	mu        sync.Mutex
+	lastReply []byte // each message's reply replaces the last: garbage, as in any service
+	leak      bool
+	sessions  map[string]*session
+	order     []string // without the leak: session keys, oldest first, at most limit
+	limit     int
+	history   []job
+	next      int
 }
 
-func newBot() *bot { return &bot{sessions: map[string]*session{}} }
+func newBot(leak bool, limit int) *bot {
+	return &bot{leak: leak, limit: max(limit, 1), sessions: map[string]*session{}}
+}
 
 // serve handles rate messages a second from ever new users until ctx is done.
 func (b *bot) serve(ctx context.Context, rate int) {
@@ -138,10 +159,34 @@ func (b *bot) handleMessage() {
 	user := "user-" + strconv.Itoa(b.next)
 	b.sessions[user] = newSession(user)
 	b.history = append(b.history, runJob(b.next))
+	b.lastReply = renderReply(user, b.next)
+	if b.leak {
+		return
+	}
+	// The fix: a bounded session cache and a trimmed history.
+	b.order = append(b.order, user)
+	if len(b.order) > b.limit {
+		delete(b.sessions, b.order[0])
+		b.order = b.order[1:]
+	}
+	if len(b.history) >= 2000 {
+		b.history = append(b.history[:0], b.history[len(b.history)-1000:]...)
+	}
 }
 
 func newSession(user string) *session {
 	return &session{user: user, history: make([]byte, 2048), started: time.Now()}
+}
+
+// renderReply builds a reply of some 32 KiB that lives until the next
+// message: the short-lived garbage a real service makes far more of than it
+// leaks, which keeps its garbage collector busy.
+func renderReply(user string, id int) []byte {
+	reply := make([]byte, 0, 32<<10)
+	for len(reply) < 32<<10-64 {
+		reply = fmt.Appendf(reply, "%s: reply %d\n", user, id)
+	}
+	return reply
 }
 
 func runJob(id int) job {
