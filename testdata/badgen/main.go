@@ -73,7 +73,23 @@ func files() map[string][]byte {
 		`"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property"],"string_or_number","node"]},` +
 		`"node_count":3,"edge_count":2},"nodes":[3,0,1,0,2,3,1,3,64,0,`
 
+	// Hostile inputs for the decoders' memory: each small, each inflating
+	// to 16 MiB of records that once cost the decoder 24 to 80 bytes each.
+	const records = 8 << 20 // of two bytes each
+	// Three layers of gzip around 1 GiB of zeros: about a kilobyte.
+	nested := gz(gz(gz(make([]byte, 1<<30))))
+
 	return map[string][]byte{
+		"emptylocations.pb.gz": gz(profiletest.EmptyRecords(profiletest.FieldLocation, records)),
+		"emptyfunctions.pb.gz": gz(profiletest.EmptyRecords(profiletest.FieldFunction, records)),
+		"emptysamples.pb.gz":   gz(profiletest.EmptyRecords(profiletest.FieldSample, records)),
+		"emptystrings.pb.gz":   gz(profiletest.EmptyRecords(profiletest.FieldString, records)),
+		"typesxsamples.pb.gz":  gz(profiletest.TypesTimesSamples(1000, 4<<20)),
+		"comments.pb.gz":       gz(profiletest.PackedComments(2 * records)),
+		"nested.pb.gz":         nested,
+		"javaheapz.txt.gz":     gz(profiletest.JavaHeapText(400_000)),
+		"javaheapzbomb.txt.gz": gz(profiletest.JavaHeapText(6_400_000)),
+
 		"empty.pb.gz":            nil,
 		"random.bin":             random,
 		"truncated.pb.gz":        valid[:len(valid)/2],
@@ -90,6 +106,22 @@ func files() map[string][]byte {
 		"incompatible.pb.gz":     profiletest.Encode(otherTypes()),
 		"truncated.heapsnapshot": []byte(snapshot),
 	}
+}
+
+// gz compresses data as well as deflate can.
+func gz(data []byte) []byte {
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := zw.Write(data); err != nil {
+		log.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		log.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // writeBomb writes a gzip stream of size zero bytes, compressed as well as
