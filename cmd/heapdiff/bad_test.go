@@ -3,9 +3,13 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/report"
 )
 
@@ -69,8 +76,12 @@ type badCase struct {
 	names []string // the file names the one line on stderr must carry
 	say   string   // what stderr says (exit 1), or stdout holds (exit 0)
 	// maxRSS bounds the process's peak resident memory, in bytes (Linux).
+	// A case that reads a file of testdata/bad gets the memory rule's
+	// bound for it (see memoryRule) unless it sets its own.
 	maxRSS int64
 	asUser *syscall.Credential // run as another user
+	stdin  string              // a file of testdata/bad to give on standard input
+	env    []string            // added to the environment
 	check  func(t *testing.T, stdout string)
 }
 
@@ -124,11 +135,15 @@ func TestBadInputs(t *testing.T) {
 		{name: "a directory", args: []string{".", goodFile}, exit: exitError, names: []string{"."}, say: "load .: is a directory, not a profile"},
 		failing("missing.pb.gz", "missing.pb.gz: no such file"),
 	}
+	cases = append(cases, hostileCases()...)
+	cases = append(cases, parallelBombCases(t)...)
 	cases = append(cases, unreadableCase(t), nonUTF8Case(t), trendCase(t),
 		badCase{name: "check on the bomb", cmd: "check", args: []string{"bomb.pb.gz", goodFile, "--max-growth", "1MB", "--max-size", "16MiB"},
 			exit: exitError, names: []string{"bomb.pb.gz"}, say: "exceeds the limit of 16777216 bytes", maxRSS: 256 << 20})
 
-	// Every file of testdata/bad has a case.
+	// Every file of testdata/bad has a case; a hostile V8 file without a
+	// case of its own gets one that asks only what every file must get:
+	// one line naming it, or a comparison, within the memory rule.
 	files, err := os.ReadDir(badDir)
 	if err != nil {
 		t.Fatal(err)
@@ -141,8 +156,25 @@ func TestBadInputs(t *testing.T) {
 		for _, c := range cases {
 			covered = covered || c.name == f.Name()
 		}
-		if !covered {
+		switch {
+		case covered:
+		case isV8File(f.Name()):
+			cases = append(cases, failing(f.Name(), f.Name()))
+		default:
 			t.Errorf("testdata/bad/%s has no case in TestBadInputs", f.Name())
+		}
+	}
+	// Every case that reads a file of testdata/bad is held to the memory
+	// rule, unless it sets a bound of its own.
+	for i, c := range cases {
+		file := c.stdin
+		if file == "" {
+			file = c.name
+		}
+		if c.maxRSS == 0 && c.dir == "" {
+			if _, err := os.Stat(filepath.Join(badDir, file)); err == nil {
+				cases[i].maxRSS = memoryRule(t, filepath.Join(badDir, file), maxSizeOf(t, c.args))
+			}
 		}
 	}
 
@@ -162,6 +194,17 @@ func runBadCase(t *testing.T, bin string, c badCase) {
 	cmd.Dir = badDir
 	if c.dir != "" {
 		cmd.Dir = c.dir
+	}
+	if c.stdin != "" {
+		f, err := os.Open(filepath.Join(badDir, c.stdin))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		cmd.Stdin = f
+	}
+	if c.env != nil {
+		cmd.Env = append(os.Environ(), c.env...)
 	}
 	if c.asUser != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.asUser}
@@ -190,7 +233,9 @@ func runBadCase(t *testing.T, bin string, c badCase) {
 		t.Fatalf("a panic or stack trace on stderr:\n%s", errOut)
 	}
 	if c.maxRSS > 0 && runtime.GOOS == "linux" {
-		if rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024; rss > c.maxRSS {
+		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
+		t.Logf("peak memory %d MiB, at most %d MiB", rss>>20, c.maxRSS>>20)
+		if rss > c.maxRSS {
 			t.Errorf("peak memory %d MiB, want at most %d MiB", rss>>20, c.maxRSS>>20)
 		}
 	}
@@ -219,6 +264,161 @@ func runBadCase(t *testing.T, bin string, c badCase) {
 	}
 	if !strings.Contains(errOut, c.say) {
 		t.Errorf("stderr does not say %q: %q", c.say, errOut)
+	}
+}
+
+// hostileCases are the inputs crafted to make a decoder take far more memory
+// than the file's size, or to crash it (see testdata/bad/README.md). Each is
+// also held to the memory rule.
+func hostileCases() []badCase {
+	fed := failing("nested.pb.gz", "load -: not a profile: gzip inside gzip")
+	fed.name, fed.args, fed.stdin, fed.names = "nested.pb.gz on standard input", []string{"-", goodFile}, "nested.pb.gz", []string{"-"}
+	smallLimit := failing("javaheapz.txt.gz", "decompressed size exceeds the limit for a text profile", "--max-size", "256MiB")
+	smallLimit.name += " --max-size 256MiB"
+	return []badCase{
+		failing("emptylocations.pb.gz", "emptylocations.pb.gz: malformed profile: found location with reserved id 0"),
+		failing("emptyfunctions.pb.gz", "emptyfunctions.pb.gz: malformed profile: found function with reserved id 0"),
+		failing("emptysamples.pb.gz", "emptysamples.pb.gz: malformed profile: a sample has 0 values for 1 sample types"),
+		{name: "emptystrings.pb.gz", args: []string{goodFile, "emptystrings.pb.gz"}, exit: exitOK, say: "target  emptystrings.pb.gz"},
+		failing("typesxsamples.pb.gz", `typesxsamples.pb.gz: malformed profile: sample type "" appears twice`),
+		failing("comments.pb.gz", "comments.pb.gz: malformed profile: more than 65536 comments"),
+		failing("nested.pb.gz", "nested.pb.gz: not a profile: gzip inside gzip"),
+		fed,
+		{name: "javaheapz.txt.gz", args: []string{goodFile, "javaheapz.txt.gz"}, exit: exitOK, say: "target  javaheapz.txt.gz"},
+		smallLimit,
+		failing("javaheapzbomb.txt.gz", "javaheapzbomb.txt.gz: decompressed size exceeds the limit for a text profile"),
+	}
+}
+
+// parallelLimit is the --max-size of parallelBombCases: the bombs load in
+// parallel, and together must stay near one limit, not one each.
+const parallelLimit = 256 << 20
+
+// parallelBombCases load gzip bombs side by side: compare loads its two
+// files at once, and trend loads several ahead (as many as GOMAXPROCS, up
+// to 4). Before --max-size bounded the loads together, two bombs took twice
+// the limit and four took four times.
+func parallelBombCases(t *testing.T) []badCase {
+	dir := t.TempDir()
+	var names []string
+	for i := 1; i <= 4; i++ {
+		name := fmt.Sprintf("heap-%02d.pb.gz", i)
+		copyFile(t, filepath.Join(badDir, "bomb.pb.gz"), filepath.Join(dir, name), 0o644)
+		names = append(names, name)
+	}
+	bound := int64(parallelLimit + parallelLimit/4 + memoryConstant)
+	say := fmt.Sprintf("exceeds the limit of %d bytes", parallelLimit)
+	return []badCase{
+		{name: "compare bomb bomb", args: []string{"bomb.pb.gz", "bomb.pb.gz", "--max-size", "256MiB"},
+			exit: exitError, names: []string{"bomb.pb.gz"}, say: say, maxRSS: bound},
+		{name: "trend of four bombs", cmd: "trend", dir: dir, args: append([]string{"--max-size", "256MiB"}, names...),
+			env: []string{"GOMAXPROCS=4"}, exit: exitError, names: []string{"heap-01.pb.gz"}, say: say, maxRSS: bound},
+	}
+}
+
+// The memory rule (README.md, "Hostile input"): loading a profile takes at
+// most memoryMultiple times its decompressed size plus memoryConstant,
+// whatever its bytes. Legacy text, which pprof's parser reads, takes up to
+// legacyMultiple times its size, and is refused past 1/legacyMultiple of
+// --max-size.
+const (
+	memoryMultiple = 16
+	memoryConstant = 64 << 20
+	legacyMultiple = 128
+)
+
+// memoryRule returns the most memory heapdiff may take to load the file at
+// path with the given --max-size, by the rule: its size once inflated
+// (never more than the limit: loading stops there), times the multiple,
+// plus the constant.
+func memoryRule(t *testing.T, path string, limit int64) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var content io.Reader = bufio.NewReader(f)
+	if magic, _ := content.(*bufio.Reader).Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		if zr, err := gzip.NewReader(content); err == nil {
+			content = zr
+		}
+	}
+	var head bytes.Buffer
+	size, _ := io.Copy(io.Discard, io.TeeReader(io.LimitReader(content, limit+1), &limitedWriter{&head, 512}))
+	size = min(size, limit)
+	if isLegacyText(head.Bytes()) && size <= limit/legacyMultiple {
+		return legacyMultiple*size + memoryConstant
+	}
+	return memoryMultiple*size + memoryConstant
+}
+
+// limitedWriter keeps the first n bytes written to it.
+type limitedWriter struct {
+	b *bytes.Buffer
+	n int
+}
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	if room := w.n - w.b.Len(); room > 0 {
+		w.b.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+// isLegacyText reports whether a file starts as the text formats pprof's
+// legacy parsers read do: printable text, and not JSON (a V8 file).
+func isLegacyText(head []byte) bool {
+	trimmed := bytes.TrimLeft(head, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] == '{' || trimmed[0] == '[' {
+		return false
+	}
+	for _, c := range head {
+		if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// maxSizeOf returns the --max-size among args, or the default.
+func maxSizeOf(t *testing.T, args []string) int64 {
+	t.Helper()
+	for i, a := range args {
+		if a == "--max-size" && i+1 < len(args) {
+			n, err := snapshot.ParseBytes(args[i+1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int64(n)
+		}
+	}
+	return 1 << 30
+}
+
+// isV8File reports whether name is a V8 heap snapshot or sampling heap
+// profile, gzipped or not.
+func isV8File(name string) bool {
+	name = strings.TrimSuffix(name, ".gz")
+	return strings.HasSuffix(name, ".heapsnapshot") || strings.HasSuffix(name, ".heapprofile")
+}
+
+// TestGuardTurnsAPanicIntoOneLine checks the last resort of main: a panic
+// (a bug, never an answer to bad input) prints one line asking for a
+// report, and exit status 1, not a stack trace.
+func TestGuardTurnsAPanicIntoOneLine(t *testing.T) {
+	var errOut bytes.Buffer
+	s := &streams{ErrOut: &errOut}
+	code := guard(s, func() int { panic(fmt.Errorf("index out of range [3]\nwith length 2")) })
+	if code != exitError {
+		t.Errorf("exit status %d, want %d", code, exitError)
+	}
+	got := errOut.String()
+	if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, "heapdiff: internal error: index out of range [3] with length 2") || !strings.Contains(got, "please report it") {
+		t.Errorf("stderr = %q, want one line naming the error and asking for a report", got)
+	}
+	if code := guard(s, func() int { return exitOverBudget }); code != exitOverBudget {
+		t.Errorf("without a panic, exit status %d, want the command's %d", code, exitOverBudget)
 	}
 }
 
