@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -89,7 +90,7 @@ func (g *v8Graph) pageOwned() bitset {
 		t, to := int(g.etype[e]), g.eto[e]
 		switch {
 		case t == shortcut:
-		case t == element && int(g.typ[to]) == synthetic && g.strings[g.name[to]] == "(Document DOM trees)":
+		case t == element && int(g.typ[to]) == synthetic && g.strings.at(g.name[to]) == "(Document DOM trees)":
 		default:
 			continue
 		}
@@ -148,7 +149,7 @@ func (g *v8Graph) essentialEdges(pageOwned bitset) bitset {
 func (g *v8Graph) transferOwnedSizes() {
 	const unvisited, multiple = ^uint32(0), ^uint32(0) - 1
 	n := len(g.typ)
-	if n >= int(multiple) {
+	if uint64(n) >= uint64(multiple) {
 		return
 	}
 	hidden, array, synthetic := indexOf(g.nodeTypes, "hidden"), indexOf(g.nodeTypes, "array"), indexOf(g.nodeTypes, "synthetic")
@@ -247,7 +248,7 @@ func (g *v8Graph) classNames() (class []int32, names []string) {
 		}
 		c, ok := byString[g.name[i]]
 		if !ok {
-			c = intern(objectClassName(g.strings[g.name[i]]))
+			c = intern(objectClassName(g.strings.at(g.name[i])))
 			byString[g.name[i]] = c
 		}
 		class[i] = c
@@ -350,9 +351,10 @@ func sumInt64(v []int64) int64 {
 }
 
 // snapshotProfile builds the model from the groups: one stack per group that
-// has objects, in the order of the groups.
-// whole is what the snapshot's root retains: the reachable heap.
-func snapshotProfile(g *v8Graph, t groupTotals, frames [][]Frame, whole uint64) *Profile {
+// has objects, in the order of the groups, whose frames frames(k) gives.
+// distinct is how many distinct frames there can be; whole is what the
+// snapshot's root retains: the reachable heap.
+func snapshotProfile(g *v8Graph, t groupTotals, frames func(k int, table *frameTable) []int32, distinct int, whole uint64) *Profile {
 	p := &Profile{
 		Whole:             map[string]int64{SnapshotRetainedSize.Type: int64(whole)},
 		Format:            FormatV8Snapshot,
@@ -361,16 +363,16 @@ func snapshotProfile(g *v8Graph, t groupTotals, frames [][]Frame, whole uint64) 
 		PeriodType:        ValueType{"space", "bytes"},
 		Comments:          []string{describeV8(g)},
 	}
-	table := newFrameTable(p, len(frames))
-	for k, fs := range frames {
+	table := newFrameTable(p, distinct)
+	for k := range t.count {
 		if t.count[k] == 0 {
 			continue
 		}
-		st := Stack{Values: []int64{t.count[k], t.shallow[k], t.retained[k]}, IDs: t.ids[k]}
-		for _, f := range fs {
-			st.Frames = append(st.Frames, table.add(f))
-		}
-		p.Stacks = append(p.Stacks, st)
+		p.Stacks = append(p.Stacks, Stack{
+			Frames: frames(k, table),
+			Values: []int64{t.count[k], t.shallow[k], t.retained[k]},
+			IDs:    t.ids[k],
+		})
 	}
 	return p
 }
@@ -379,56 +381,104 @@ func snapshotProfile(g *v8Graph, t groupTotals, frames [][]Frame, whole uint64) 
 func (a *v8Analysis) classProfile() *Profile {
 	class, names := a.g.classNames()
 	t := a.aggregate(class, len(names))
-	frames := make([][]Frame, len(names))
-	for k, name := range names {
-		frames[k] = []Frame{{Function: name}}
+	frames := func(k int, table *frameTable) []int32 {
+		return []int32{table.add(Frame{Function: names[k]})}
 	}
-	return snapshotProfile(a.g, t, frames, a.retained[a.g.root])
+	return snapshotProfile(a.g, t, frames, len(names), a.retained[a.g.root])
 }
 
 // allocationProfile groups the snapshot's objects by the stack that allocated
-// them, from the allocation traces of --track-heap-objects. Objects without a
-// trace (allocated before tracking began) share one "(no allocation trace)"
-// frame.
+// them, from the allocation traces of --track-heap-objects: one group per
+// trace node, whose stack is that node and its callers up to the top of the
+// trace tree (which is not a frame). Objects without a trace (allocated
+// before tracking began) get the one frame "(no allocation trace)".
+//
+// The trace tree shares callers between callees, but each stack of the
+// model lists all of its frames: a chain of n calls allocating at every
+// level expands to n²/2 frames. The frames are counted before any is
+// written, and a snapshot whose stacks would hold more than maxFramesPerByte
+// frames per byte of it (as for pprof profiles, see maxFrames) is refused.
 func (a *v8Analysis) allocationProfile() (*Profile, error) {
 	g := a.g
 	if g.trace == nil || len(g.traceNodes) == 0 {
 		return nil, errNoTraces
 	}
+	// One group per trace node id, in the order the objects name them.
 	groupOf := map[uint32]int32{}
-	var frames [][]Frame
-	funcFrame := func(fi uint32) Frame {
-		f := g.traceFuncs[fi]
-		name := g.strings[f.name]
-		if name == "" {
-			name = AnonymousFunction
-		}
-		return Frame{Function: name, File: g.strings[f.script], Line: f.line}
-	}
+	var groupNode []int32 // the trace node of each group; -1 if unknown
 	key := make([]int32, len(g.typ))
 	for v, tid := range g.trace {
 		k, ok := groupOf[tid]
 		if !ok {
-			k = int32(len(frames))
+			k = int32(len(groupNode))
 			groupOf[tid] = k
-			var stack []Frame
-			for id, depth := tid, 0; id != 0 && depth < 1<<16; depth++ {
-				tn, ok := g.traceNodes[id]
-				if !ok || tn.parent == 0 {
-					break // unknown, or the tree's root
-				}
-				stack = append(stack, funcFrame(tn.function))
-				id = tn.parent
-			}
-			if len(stack) == 0 {
-				stack = []Frame{{Function: "(no allocation trace)"}}
-			}
-			frames = append(frames, stack)
+			groupNode = append(groupNode, g.traceNodeIndex(tid))
 		}
 		key[v] = k
 	}
-	t := a.aggregate(key, len(frames))
-	p := snapshotProfile(g, t, frames, a.retained[g.root])
+	t := a.aggregate(key, len(groupNode))
+
+	// depth[i] is how many frames trace node i's stack holds; callers come
+	// before their callees in traceNodes.
+	depth := make([]uint32, len(g.traceNodes))
+	for i, tn := range g.traceNodes {
+		if tn.parent >= 0 {
+			depth[i] = depth[tn.parent] + 1
+		}
+	}
+	stackLen := func(k int) int64 {
+		if n := groupNode[k]; n >= 0 && depth[n] > 0 {
+			return int64(depth[n])
+		}
+		return 1 // (no allocation trace)
+	}
+	var total int64
+	for k := range groupNode {
+		if t.count[k] > 0 {
+			total += stackLen(k)
+		}
+	}
+	if limit := frameBudget(g.size); total > limit {
+		return nil, fmt.Errorf("%w: its allocation stacks expand to more than %d frames, %d per byte of snapshot, which no real snapshot comes near", ErrMalformed, limit, maxFramesPerByte)
+	}
+
+	// Frames are interned once per trace function, and every stack is a
+	// slice of one pool.
+	pool := make([]int32, 0, total)
+	funcFrame := make([]int32, len(g.traceFuncs))
+	for i := range funcFrame {
+		funcFrame[i] = -1
+	}
+	frames := func(k int, table *frameTable) []int32 {
+		start := len(pool)
+		n := groupNode[k]
+		if n < 0 || depth[n] == 0 {
+			pool = append(pool, table.add(Frame{Function: "(no allocation trace)"}))
+			return pool[start:len(pool):len(pool)]
+		}
+		for ; depth[n] > 0; n = g.traceNodes[n].parent {
+			fi := g.traceNodes[n].function
+			if funcFrame[fi] < 0 {
+				f := g.traceFuncs[fi]
+				name := g.strings.at(f.name)
+				if name == "" {
+					name = AnonymousFunction
+				}
+				funcFrame[fi] = table.add(Frame{Function: name, File: g.strings.at(f.script), Line: int64(f.line)})
+			}
+			pool = append(pool, funcFrame[fi])
+		}
+		return pool[start:len(pool):len(pool)]
+	}
+	// One frame per trace function at most, and "(no allocation trace)".
+	p := snapshotProfile(g, t, frames, min(len(g.traceFuncs), len(groupNode))+1, a.retained[g.root])
 	p.Comments = append(p.Comments, "grouped by allocation stack (--track-heap-objects)")
 	return p, nil
+}
+
+// frameBudget is how many frames the stacks of a V8 profile of size bytes
+// may hold in all: maxFramesPerByte per byte, as for pprof profiles, and
+// 65,536 for any profile.
+func frameBudget(size int64) int64 {
+	return max(size, 0)*maxFramesPerByte + 1<<16
 }

@@ -1,7 +1,8 @@
 package profile
 
 import (
-	"encoding/json"
+	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -16,103 +17,56 @@ const FormatV8HeapProfile = "v8 sampling heap profile"
 // when a profile does not let us infer its own.
 const DefaultV8SamplingInterval = 512 * 1024
 
-// v8HeapProfile is the JSON of a sampling heap profile: a call tree whose
-// nodes carry the sampled bytes allocated (and still live) in them, and the
-// list of samples. The file is small (one node per call path), so
-// encoding/json reads it.
-type v8HeapProfile struct {
-	Head    *v8HeapNode `json:"head"`
-	Samples []struct {
-		Size   int64 `json:"size"`
-		NodeID int64 `json:"nodeId"`
-	} `json:"samples"`
-}
-
-type v8HeapNode struct {
-	CallFrame struct {
-		FunctionName string          `json:"functionName"`
-		URL          string          `json:"url"`
-		LineNumber   int64           `json:"lineNumber"`
-		ScriptID     json.RawMessage `json:"scriptId"`
-	} `json:"callFrame"`
-	SelfSize int64         `json:"selfSize"`
-	ID       int64         `json:"id"`
-	Children []*v8HeapNode `json:"children"`
-}
+// A sampling heap profile is a call tree whose nodes carry the sampled bytes
+// allocated (and still live) in them, and the list of samples:
+//
+//	{"head": {"callFrame": {"functionName", "url", "lineNumber", ...},
+//	          "selfSize", "id", "children": [node, ...]},
+//	 "samples": [{"size", "nodeId", "ordinal"}, ...]}
+//
+// It is read in two passes over the bytes, without building the tree: the
+// first counts the samples of each node id, the second walks the tree with
+// an explicit stack (a call tree may be thousands of levels deep) and
+// interns each node's path from the root in a trie, so a stack shared by
+// many nodes is stored once, whatever the shape of the tree.
 
 // parseV8HeapProfile reduces a sampling heap profile to the model: each call
 // tree node with samples is a stack (leaf first, without the "(root)" node),
 // valued objects/count (the number of samples, not scaled) and space/bytes
-// (selfSize: V8's estimate of the live bytes, scaled for sampling). Lines are
-// 0-based in the file and made 1-based; empty function names are shown as
-// "(anonymous)", as DevTools does.
+// (selfSize: V8's estimate of the live bytes, scaled for sampling). Nodes
+// with the same path of frames share a stack. Lines are 0-based in the file
+// and made 1-based; empty function names are shown as "(anonymous)", as
+// DevTools does.
 func parseV8HeapProfile(data []byte) (*Profile, error) {
-	var hp v8HeapProfile
-	if err := json.Unmarshal(data, &hp); err != nil {
+	samples, minSize, err := readHeapSamples(data)
+	if err != nil {
 		return nil, fmt.Errorf("%w: sampling heap profile: %v", ErrMalformed, err)
 	}
-	if hp.Head == nil {
-		return nil, fmt.Errorf("%w: sampling heap profile has no head node", ErrMalformed)
-	}
-	samples := map[int64]int64{}
-	var minSize int64
-	for _, s := range hp.Samples {
-		samples[s.NodeID]++
-		if s.Size > 0 && (minSize == 0 || s.Size < minSize) {
-			minSize = s.Size
-		}
-	}
-
 	p := &Profile{
 		Format:            FormatV8HeapProfile,
 		SampleTypes:       []ValueType{{"objects", "count"}, {"space", "bytes"}},
 		DefaultSampleType: "space",
 		PeriodType:        ValueType{"space", "bytes"},
 	}
-	table := newFrameTable(p, 0)
-	stackIndex := map[string]int{}
-	// Walk the tree without recursion; path holds the frames from the
-	// root's child down to the current node.
-	type item struct {
-		n     *v8HeapNode
-		depth int
+	t := &heapTree{table: newFrameTable(p, 0), samples: samples, byPath: map[uint64]int32{}, anonymous: -1}
+	s := newBytesScanner(data)
+	err = s.object(func(key string) error {
+		switch {
+		case key != "head":
+			return s.skip()
+		case s.null():
+			return nil
+		}
+		return t.read(s)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: sampling heap profile: %v", ErrMalformed, err)
 	}
-	var path []int32
-	todo := []item{{hp.Head, 0}}
-	for len(todo) > 0 {
-		it := todo[len(todo)-1]
-		todo = todo[:len(todo)-1]
-		n := it.n
-		if n == nil {
-			continue
-		}
-		path = path[:it.depth]
-		if it.depth > 0 || n.CallFrame.FunctionName != "(root)" {
-			f := Frame{Function: n.CallFrame.FunctionName, File: n.CallFrame.URL}
-			if f.Function == "" {
-				f.Function = AnonymousFunction
-			}
-			if n.CallFrame.LineNumber >= 0 {
-				f.Line = n.CallFrame.LineNumber + 1
-			}
-			path = append(path, table.add(f))
-		}
-		if count := samples[n.ID]; (count > 0 || n.SelfSize != 0) && len(path) > 0 {
-			frames := slices.Clone(path)
-			slices.Reverse(frames)
-			key := string(appendStackKey(nil, frames))
-			si, ok := stackIndex[key]
-			if !ok {
-				si = len(p.Stacks)
-				stackIndex[key] = si
-				p.Stacks = append(p.Stacks, Stack{Frames: frames, Values: make([]int64, 2)})
-			}
-			p.Stacks[si].Values[0] += count
-			p.Stacks[si].Values[1] += n.SelfSize
-		}
-		for i := len(n.Children) - 1; i >= 0; i-- {
-			todo = append(todo, item{n.Children[i], len(path)})
-		}
+	if !t.read1 {
+		return nil, fmt.Errorf("%w: sampling heap profile has no head node", ErrMalformed)
+	}
+	if err := t.stacks(p, frameBudget(int64(len(data)))); err != nil {
+		return nil, err
 	}
 	p.Period = DefaultV8SamplingInterval
 	if r, ok := samplingInterval(minSize); ok {
@@ -122,6 +76,345 @@ func parseV8HeapProfile(data []byte) (*Profile, error) {
 		p.Comments = append(p.Comments, "sampling interval unknown; assumed 512 KiB, node --heap-prof's default")
 	}
 	return p, nil
+}
+
+// readHeapSamples is the first pass: it counts the samples of each node id
+// and finds the smallest sample's size, and checks that the document is one
+// object with at most one head and one list of samples.
+func readHeapSamples(data []byte) (counts map[int64]int64, minSize int64, err error) {
+	counts = map[int64]int64{}
+	s := newBytesScanner(data)
+	seen := map[string]bool{}
+	err = s.object(func(key string) error {
+		if key == "head" || key == "samples" {
+			if seen[key] {
+				return fmt.Errorf("a second %q member", key)
+			}
+			seen[key] = true
+		}
+		switch {
+		case key != "samples":
+			return s.skip()
+		case s.null():
+			return nil
+		}
+		return s.array(func(int) error {
+			if s.null() {
+				return nil
+			}
+			var size, node int64
+			err := s.object(func(key string) error {
+				var err error
+				switch key {
+				case "size":
+					size, err = s.int()
+				case "nodeId":
+					node, err = s.int()
+				default:
+					err = s.skip()
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			counts[node]++
+			if size > 0 && (minSize == 0 || size < minSize) {
+				minSize = size
+			}
+			return nil
+		})
+	})
+	if err == nil && s.skipWS() != 0 {
+		err = s.syntaxError("data after the end of the profile")
+	}
+	return counts, minSize, err
+}
+
+// heapTree is the second pass: the call tree's paths, interned.
+type heapTree struct {
+	table   *frameTable
+	samples map[int64]int64 // by node id
+	read1   bool            // a head node was read
+
+	// The trie of paths: entry i is frame[i] called from entry parent[i]
+	// (-1 at the top), depth[i] frames from the top.
+	parent, frame, depth []int32
+	byPath               map[uint64]int32 // (parent+1)<<32 | frame → entry
+	// The entries with samples or bytes, and for each, the first node (in
+	// the file's order) that gave it some: stacks come in that order.
+	slot   []int32 // per entry: index in valued, or -1
+	valued []heapStack
+	nodes  int64 // nodes opened so far
+	// anonymous is the index of anonymousFrame in the table, once added.
+	anonymous int32
+}
+
+type heapStack struct {
+	entry          int32
+	first          int64
+	count, bytesSz int64
+}
+
+// openHeapNode is a call tree node being read.
+type openHeapNode struct {
+	parent  int32 // the caller's trie entry, -1 at the top
+	entry   int32 // this node's entry, once known; -1 for a "(root)" head
+	known   bool  // entry is set: the callFrame was read, or the children began
+	head    bool
+	seq     int64
+	id, sz  int64
+	members int // of the node's object, read so far
+}
+
+// path returns the trie entry for frame f called from parent.
+func (t *heapTree) path(parent, f int32) (int32, error) {
+	key := uint64(uint32(parent+1))<<32 | uint64(uint32(f))
+	if e, ok := t.byPath[key]; ok {
+		return e, nil
+	}
+	if len(t.parent) >= math.MaxInt32 {
+		return 0, errors.New("too many call paths")
+	}
+	e := int32(len(t.parent))
+	d := int32(1)
+	if parent >= 0 {
+		d = t.depth[parent] + 1
+	}
+	t.parent, t.frame, t.depth, t.slot = append(t.parent, parent), append(t.frame, f), append(t.depth, d), append(t.slot, -1)
+	t.byPath[key] = e
+	return e, nil
+}
+
+// anonymous is the frame of a node without a callFrame.
+var anonymousFrame = Frame{Function: AnonymousFunction, Line: 1}
+
+// setFrame gives n its trie entry, for frame f (nil: no callFrame).
+func (t *heapTree) setFrame(n *openHeapNode, f *Frame) error {
+	if f == nil {
+		f = &anonymousFrame
+	}
+	n.known = true
+	if n.head && f.Function == "(root)" {
+		n.entry = -1
+		return nil
+	}
+	var fi int32
+	if f == &anonymousFrame {
+		if t.anonymous < 0 {
+			t.anonymous = t.table.add(anonymousFrame)
+		}
+		fi = t.anonymous
+	} else {
+		fi = t.table.add(*f)
+	}
+	var err error
+	n.entry, err = t.path(n.parent, fi)
+	return err
+}
+
+// close records what node n carries in its stack.
+func (t *heapTree) close(n *openHeapNode) error {
+	if !n.known {
+		if err := t.setFrame(n, nil); err != nil {
+			return err
+		}
+	}
+	count := t.samples[n.id]
+	if (count == 0 && n.sz == 0) || n.entry < 0 {
+		return nil
+	}
+	si := t.slot[n.entry]
+	if si < 0 {
+		si = int32(len(t.valued))
+		t.slot[n.entry] = si
+		t.valued = append(t.valued, heapStack{entry: n.entry, first: n.seq})
+	}
+	st := &t.valued[si]
+	st.first = min(st.first, n.seq)
+	st.count += count
+	st.bytesSz += n.sz
+	return nil
+}
+
+// read reads the head node and everything under it.
+func (t *heapTree) read(s *jsonScanner) error {
+	t.read1 = true
+	open := func(parent int32, head bool) openHeapNode {
+		t.nodes++
+		return openHeapNode{parent: parent, entry: -1, head: head, seq: t.nodes}
+	}
+	if err := s.expect('{'); err != nil {
+		return err
+	}
+	stack := []openHeapNode{open(-1, true)}
+	for len(stack) > 0 {
+		n := &stack[len(stack)-1]
+		// Inside n's object: its next member, or its end.
+		if n.members > 0 || s.skipWS() == '}' {
+			more, err := s.separator('}', "a call tree node member")
+			if err != nil {
+				return err
+			}
+			if !more {
+				if err := t.close(n); err != nil {
+					return err
+				}
+				stack = stack[:len(stack)-1]
+				if len(stack) == 0 {
+					return nil
+				}
+				// Inside the parent's children: the next child, or their end.
+				if err := t.nextChild(s, &stack); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		n.members++
+		key, err := s.str(true)
+		if err != nil {
+			return err
+		}
+		if err := s.expect(':'); err != nil {
+			return err
+		}
+		switch key {
+		case "callFrame":
+			if n.known {
+				return s.syntaxError("a call tree node's callFrame comes after its children")
+			}
+			var f *Frame
+			if !s.null() {
+				if f, err = readCallFrame(s); err != nil {
+					return err
+				}
+			}
+			err = t.setFrame(n, f)
+		case "selfSize":
+			n.sz, err = s.int()
+		case "id":
+			n.id, err = s.int()
+		case "children":
+			if !n.known {
+				if err := t.setFrame(n, nil); err != nil {
+					return err
+				}
+			}
+			if s.null() {
+				continue
+			}
+			if err := s.expect('['); err != nil {
+				return err
+			}
+			if s.skipWS() == ']' {
+				s.pos++
+				continue
+			}
+			stack = append(stack, openHeapNode{parent: n.entry, entry: -2})
+			err = t.nextChild(s, &stack)
+		default:
+			err = s.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nextChild is called inside a list of children, whose parent is the last
+// node of the stack, at the start of the list (marked by a placeholder of
+// entry -2 on top of the stack) or after a child. It opens the next child,
+// skipping nulls, or ends the list.
+func (t *heapTree) nextChild(s *jsonScanner, stack *[]openHeapNode) error {
+	st := *stack
+	starting := st[len(st)-1].entry == -2
+	var parent int32
+	if starting {
+		parent = st[len(st)-1].parent
+		st = st[:len(st)-1]
+	} else {
+		parent = st[len(st)-1].entry
+	}
+	for {
+		if !starting {
+			more, err := s.separator(']', "a call tree node")
+			if err != nil {
+				return err
+			}
+			if !more {
+				*stack = st
+				return nil
+			}
+		}
+		starting = false
+		if s.null() {
+			continue
+		}
+		if err := s.expect('{'); err != nil {
+			return err
+		}
+		t.nodes++
+		*stack = append(st, openHeapNode{parent: parent, entry: -1, seq: t.nodes})
+		return nil
+	}
+}
+
+// readCallFrame reads a callFrame object into a frame.
+func readCallFrame(s *jsonScanner) (*Frame, error) {
+	f := &Frame{}
+	line := int64(0)
+	err := s.object(func(key string) error {
+		var err error
+		switch key {
+		case "functionName":
+			f.Function, err = s.nullableStr()
+		case "url":
+			f.File, err = s.nullableStr()
+		case "lineNumber":
+			line, err = s.int()
+		default:
+			err = s.skip()
+		}
+		return err
+	})
+	if f.Function == "" {
+		f.Function = AnonymousFunction
+	}
+	if line >= 0 && line < math.MaxInt64 {
+		f.Line = line + 1
+	}
+	return f, err
+}
+
+// stacks writes the model's stacks: one per trie entry with samples or bytes,
+// in the order of the first node that gave it some, frames leaf first. It
+// refuses, before writing any, stacks that would hold more than limit frames
+// in all: a chain of n nodes, each with bytes, holds n²/2.
+func (t *heapTree) stacks(p *Profile, limit int64) error {
+	var total int64
+	for _, st := range t.valued {
+		total += int64(t.depth[st.entry])
+	}
+	if total > limit {
+		return fmt.Errorf("%w: its stacks expand to more than %d frames, %d per byte of profile, which no real profile comes near", ErrMalformed, limit, maxFramesPerByte)
+	}
+	// The indexes are done with: let them go before the stacks are made.
+	t.byPath, t.table, t.samples, t.slot = nil, nil, nil, nil
+	slices.SortFunc(t.valued, func(a, b heapStack) int { return cmp.Compare(a.first, b.first) })
+	pool := make([]int32, 0, total)
+	values := make([]int64, 0, 2*len(t.valued))
+	p.Stacks = make([]Stack, len(t.valued))
+	for i, st := range t.valued {
+		start := len(pool)
+		for e := st.entry; e >= 0; e = t.parent[e] {
+			pool = append(pool, t.frame[e])
+		}
+		values = append(values, st.count, st.bytesSz)
+		p.Stacks[i] = Stack{Frames: pool[start:len(pool):len(pool)], Values: values[2*i : 2*i+2 : 2*i+2]}
+	}
+	return nil
 }
 
 // samplingInterval infers V8's sampling interval from the smallest sample:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -32,7 +33,7 @@ const scanBufSize = 1 << 20
 
 // newBytesScanner scans data in place, without copying it.
 func newBytesScanner(data []byte) *jsonScanner {
-	return &jsonScanner{buf: data, end: len(data), eof: true}
+	return &jsonScanner{buf: data, end: len(data), eof: true, read: int64(len(data))}
 }
 
 // newReaderScanner scans r through a 1 MiB buffer, refusing more than limit
@@ -158,6 +159,58 @@ func (s *jsonScanner) uint() (uint64, error) {
 	return v, nil
 }
 
+// int reads an integer, which may be negative.
+func (s *jsonScanner) int() (int64, error) {
+	if s.skipWS() == '-' {
+		s.pos++
+		if s.pos == s.end {
+			s.fill()
+		}
+		if s.pos == s.end || s.buf[s.pos] < '0' || s.buf[s.pos] > '9' {
+			return 0, s.syntaxError("a minus sign without a number")
+		}
+		v, err := s.uint()
+		if err != nil {
+			return 0, err
+		}
+		if v > 1<<63 {
+			return 0, s.syntaxError("number too small")
+		}
+		return -int64(v), nil
+	}
+	v, err := s.uint()
+	if err != nil {
+		return 0, err
+	}
+	if v > math.MaxInt64 {
+		return 0, s.syntaxError("number too large")
+	}
+	return int64(v), nil
+}
+
+// null consumes a null, reporting whether there was one.
+func (s *jsonScanner) null() bool {
+	if s.skipWS() != 'n' {
+		return false
+	}
+	if s.end-s.pos < 4 {
+		s.fill()
+	}
+	if s.end-s.pos >= 4 && string(s.buf[s.pos:s.pos+4]) == "null" {
+		s.pos += 4
+		return true
+	}
+	return false
+}
+
+// nullableStr reads a string, or a null as "".
+func (s *jsonScanner) nullableStr() (string, error) {
+	if s.null() {
+		return "", nil
+	}
+	return s.str(true)
+}
+
 // uints reads an array of non-negative integers, calling fn with each.
 func (s *jsonScanner) uints(fn func(uint64) error) error {
 	return s.array(func(int) error {
@@ -173,6 +226,20 @@ func (s *jsonScanner) uints(fn func(uint64) error) error {
 func (s *jsonScanner) str(keep bool) (string, error) {
 	if err := s.expect('"'); err != nil {
 		return "", err
+	}
+	// Most strings have no escapes and lie in the buffer: one copy.
+	if keep {
+		buf := s.buf[s.pos:s.end]
+		for i, c := range buf {
+			if c == '"' {
+				str := string(buf[:i])
+				s.pos += i + 1
+				return str, nil
+			}
+			if c == '\\' {
+				break
+			}
+		}
 	}
 	var out []byte
 	for {

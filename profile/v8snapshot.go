@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -85,8 +86,8 @@ type v8Graph struct {
 	eintName []uint32 // names of the internal edges, in edge order
 
 	// strings holds the strings the analysis needs (class names, trace
-	// function names); the others are left empty to save memory.
-	strings []string
+	// function names); the others read as "".
+	strings v8Strings
 	// weakMapTable maps the string index of a WeakMap ephemeron edge name to
 	// the id of its table (see isEssential).
 	weakMapTable map[uint32]uint64
@@ -94,17 +95,29 @@ type v8Graph struct {
 	root uint32
 
 	traceFuncs []traceFunction
-	traceNodes map[uint32]traceNode
+	// traceNodes is the allocation trace tree in the order of the file,
+	// callers before their callees.
+	traceNodes []traceNode
+	// traceIndex finds a trace node by id: the node's index in traceNodes
+	// is its id minus traceFirstID when the ids are consecutive, as V8
+	// writes them; otherwise traceIndex maps them.
+	traceIndex   map[uint32]int32
+	traceFirstID uint32
+
+	// size is how many bytes the snapshot's JSON takes: the budget for
+	// what allocation stacks may expand to is a multiple of it.
+	size int64
 }
 
 type traceFunction struct {
 	name, script uint32 // string indexes
-	line, column int64  // 0-based; -1 when unknown
+	line         uint32 // as the snapshot gives it
 }
 
 type traceNode struct {
+	id       uint32
 	function uint32 // index in traceFuncs
-	parent   uint32 // trace node id of the caller; 0 at the top
+	parent   int32  // index in traceNodes of the caller; -1 at the top
 }
 
 // nodeTypeIndex returns the index of a node type name, or -1.
@@ -161,12 +174,23 @@ func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
 		meta                       *v8Meta
 		nodeRoles, edgeRoles       []int
 		nodesDone, edgesDone       bool
-		needString                 []bool // per string index: keep it
+		needString                 *stringSet // nil: keep them all
 		internalType               = -1
 		stringsSeen                bool
 		traceFuncFields, traceNode []string
+		seen                       = map[string]bool{}
 	)
 	err := s.object(func(key string) error {
+		switch key {
+		case "snapshot", "nodes", "edges", "trace_function_infos", "trace_tree", "strings":
+			// A second header would renumber the types of what was read
+			// under the first; a second array would be read on top of the
+			// first. No writer repeats a member.
+			if seen[key] {
+				return fmt.Errorf("%w: the snapshot has a second %q member", ErrMalformed, key)
+			}
+			seen[key] = true
+		}
 		switch key {
 		case "snapshot":
 			raw, err := s.raw(1 << 20)
@@ -200,7 +224,7 @@ func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
 			if meta == nil || meta.TraceFunctionCount == 0 {
 				return s.skip()
 			}
-			return g.readTraceFunctions(s, traceFuncFields)
+			return g.readTraceFunctions(s, traceFuncFields, meta.TraceFunctionCount)
 		case "trace_tree":
 			if meta == nil || meta.TraceFunctionCount == 0 {
 				return s.skip()
@@ -209,7 +233,7 @@ func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
 		case "strings":
 			stringsSeen = true
 			if nodesDone && edgesDone {
-				needString = g.neededStrings()
+				needString = g.neededStrings(s.offset())
 			}
 			return g.readStrings(s, needString)
 		}
@@ -218,9 +242,12 @@ func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.skipWS() != 0 {
+	if s.skipWS() != 0 || s.err != nil {
+		// Data past the end, or a read error at the end of the input (a
+		// gzip stream whose checksum fails).
 		return nil, s.syntaxError("data after the end of the snapshot")
 	}
+	g.size = s.offset()
 	switch {
 	case meta == nil:
 		return nil, fmt.Errorf("%w: no snapshot header", ErrMalformed)
@@ -332,15 +359,50 @@ func v8TypeNames(types []json.RawMessage, at int, what string) ([]string, error)
 }
 
 // capHint bounds an up-front allocation by what the input could hold: each
-// value takes at least two bytes ("0,").
+// value takes at least two bytes ("0,"). sizeHint is the input's exact size,
+// or 0 when it is not known; then the columns start small and grow as the
+// values come (see grownCap).
 func capHint(count int64, fields int, sizeHint int64) int {
 	if count <= 0 || fields <= 0 {
 		return 0
 	}
-	if sizeHint > 0 {
-		count = min(count, sizeHint/int64(2*fields)+1)
+	if sizeHint <= 0 {
+		return int(min(count, minColumnCap))
 	}
-	return int(min(count, 1<<26))
+	return int(min(count, sizeHint/int64(2*fields)+1, 1<<26))
+}
+
+// minColumnCap is the capacity a column starts with when the input's size
+// is not known.
+const minColumnCap = 4096
+
+// grownCap is the capacity to give a full column of n values: twice n, but
+// no more than want, the count the header announces, while n is below it.
+// An honest header thus gets columns of exactly its size, and one that lies
+// costs at most twice what the input holds.
+func grownCap(n int, want int64) int {
+	c := max(2*n, minColumnCap)
+	if want > int64(n) && want < int64(c) {
+		c = int(want)
+	}
+	return c
+}
+
+// regrow returns s with capacity c.
+func regrow[T any](s []T, c int) []T {
+	t := make([]T, len(s), c)
+	copy(t, s)
+	return t
+}
+
+// growNodes makes room in every node column for more nodes.
+func (g *v8Graph) growNodes(want int64) {
+	c := grownCap(len(g.typ), want)
+	g.typ, g.name, g.id, g.self = regrow(g.typ, c), regrow(g.name, c), regrow(g.id, c), regrow(g.self, c)
+	g.firstEdge = regrow(g.firstEdge, c+1)
+	if g.trace != nil {
+		g.trace = regrow(g.trace, c)
+	}
 }
 
 func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int64) error {
@@ -356,6 +418,11 @@ func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 	k := 0
 	var edges uint64
 	err := s.uints(func(v uint64) error {
+		// Every field of a node has one column (readMeta refuses a field
+		// listed twice), so the columns fill up together.
+		if k == 0 && len(g.typ) == cap(g.typ) {
+			g.growNodes(m.NodeCount)
+		}
 		switch roles[k] {
 		case fieldType:
 			// Types are stored in a byte; clamping would alias a larger
@@ -441,6 +508,10 @@ func (g *v8Graph) readEdges(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 		if typ > math.MaxUint8 {
 			return s.syntaxError("edge type %d is out of range (at most 255)", typ)
 		}
+		if len(g.eto) == cap(g.eto) {
+			c := grownCap(len(g.eto), m.EdgeCount)
+			g.etype, g.eto = regrow(g.etype, c), regrow(g.eto, c)
+		}
 		g.etype = append(g.etype, uint8(typ))
 		g.eto = append(g.eto, uint32(to/nf))
 		if int(typ) == internalType {
@@ -457,48 +528,109 @@ func (g *v8Graph) readEdges(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 	return nil
 }
 
+// stringSet is the set of string indexes the analysis reads. Indexes below
+// len(dense)*64 are kept in a bitset; the few past it, in far, sorted. The
+// bitset is sized by what has been read, not by the largest index: a
+// snapshot cannot name string 4,294,967,295 unless it holds four billion
+// strings, and one that does pays for them as it reads them.
+type stringSet struct {
+	dense bitset
+	far   []uint32
+	last  uint32 // the largest index in the set
+}
+
 // neededStrings marks the strings the analysis reads: the names of object and
 // native nodes (their class), the names of internal edges (WeakMap entries)
-// and the names in allocation traces.
-func (g *v8Graph) neededStrings() []bool {
-	var max uint32
-	for _, n := range g.name {
-		max = maxU32(max, n)
-	}
-	for _, n := range g.eintName {
-		max = maxU32(max, n)
-	}
-	for _, f := range g.traceFuncs {
-		max = maxU32(max, maxU32(f.name, f.script))
-	}
-	need := make([]bool, int(max)+1)
+// and the names in allocation traces. read is how many bytes of the input
+// came before the string table: the bitset takes at most an eighth of it.
+func (g *v8Graph) neededStrings(read int64) *stringSet {
+	var largest uint32
 	object, native := indexOf(g.nodeTypes, "object"), indexOf(g.nodeTypes, "native")
-	for i, t := range g.typ {
-		if int(t) == object || int(t) == native {
-			need[g.name[i]] = true
+	isObject := func(t uint8) bool { return int(t) == object || int(t) == native }
+	for i, n := range g.name {
+		if isObject(g.typ[i]) {
+			largest = max(largest, n)
 		}
 	}
 	for _, n := range g.eintName {
-		need[n] = true
+		largest = max(largest, n)
 	}
 	for _, f := range g.traceFuncs {
-		need[f.name], need[f.script] = true, true
+		largest = max(largest, f.name, f.script)
 	}
+	need := &stringSet{
+		dense: newBitset(int(min(uint64(largest)+1, uint64(max(read, 0))+1<<16))),
+		last:  largest,
+	}
+	mark := func(i uint32) {
+		if uint64(i) < uint64(len(need.dense))*64 {
+			need.dense.set(i)
+		} else {
+			need.far = append(need.far, i)
+		}
+	}
+	for i, t := range g.typ {
+		if isObject(t) {
+			mark(g.name[i])
+		}
+	}
+	for _, n := range g.eintName {
+		mark(n)
+	}
+	for _, f := range g.traceFuncs {
+		mark(f.name)
+		mark(f.script)
+	}
+	slices.Sort(need.far)
+	need.far = slices.Compact(need.far)
 	return need
 }
 
-func maxU32(a, b uint32) uint32 {
-	if a > b {
-		return a
+// v8Strings is a snapshot's string table as far as the analysis reads it:
+// the bytes of the strings it needs, one after the other, and where each
+// string up to the last needed one ends. The strings past it are only
+// counted, so a table of millions of strings the analysis never reads costs
+// nothing but the time to skip them, and one it reads costs no more than
+// the bytes of the table.
+type v8Strings struct {
+	count int      // strings in the table
+	data  []byte   // the kept strings
+	end   []uint32 // string i is data[end[i-1]:end[i]] (from 0 for i = 0); "" when not kept
+}
+
+// at returns string i, or "" if it was not kept.
+func (t *v8Strings) at(i uint32) string {
+	if int(i) >= len(t.end) {
+		return ""
 	}
-	return b
+	var start uint32
+	if i > 0 {
+		start = t.end[i-1]
+	}
+	return string(t.data[start:t.end[i]])
 }
 
 // readStrings reads the string table, keeping the strings need marks (all of
 // them when need is nil) and recording WeakMap ephemeron edge names.
-func (g *v8Graph) readStrings(s *jsonScanner, need []bool) error {
+func (g *v8Graph) readStrings(s *jsonScanner, need *stringSet) error {
+	far := 0 // the next index in need.far
+	t := &g.strings
 	return s.array(func(i int) error {
-		keep := need == nil || i < len(need) && need[i]
+		t.count = i + 1
+		if uint64(i) > math.MaxUint32 {
+			return s.syntaxError("more than 4294967296 strings")
+		}
+		keep := need == nil
+		if need != nil && uint64(i) <= uint64(need.last) {
+			if uint64(i) < uint64(len(need.dense))*64 {
+				keep = need.dense.has(uint32(i))
+			} else {
+				for far < len(need.far) && need.far[far] < uint32(i) {
+					far++
+				}
+				keep = far < len(need.far) && need.far[far] == uint32(i)
+			}
+		}
 		str, err := s.str(keep)
 		if err != nil {
 			return err
@@ -510,8 +642,17 @@ func (g *v8Graph) readStrings(s *jsonScanner, need []bool) error {
 				}
 				g.weakMapTable[uint32(i)] = table
 			}
+			if uint64(len(t.data))+uint64(len(str)) > math.MaxUint32 {
+				return s.syntaxError("the strings the analysis reads take more than 4 GiB")
+			}
+			t.data = append(t.data, str...)
 		}
-		g.strings = append(g.strings, str)
+		if need == nil || uint64(i) <= uint64(need.last) {
+			if len(t.end) == cap(t.end) {
+				t.end = regrow(t.end, grownCap(len(t.end), 0))
+			}
+			t.end = append(t.end, uint32(len(t.data)))
+		}
 		return nil
 	})
 }
@@ -539,16 +680,17 @@ func weakMapTableID(name string) (uint64, bool) {
 }
 
 // readTraceFunctions reads trace_function_infos, a flat array of
-// trace_function_info_fields tuples.
-func (g *v8Graph) readTraceFunctions(s *jsonScanner, fields []string) error {
-	name, script := indexOf(fields, "name"), indexOf(fields, "script_name")
-	line, col := indexOf(fields, "line"), indexOf(fields, "column")
-	if name < 0 || len(fields) == 0 {
-		return fmt.Errorf("%w: trace_function_info_fields has no \"name\"", ErrMalformed)
+// trace_function_info_fields tuples. V8 writes six fields; the three an
+// allocation stack shows (name, script_name and line) must be there, which
+// also keeps a function's twelve bytes here within what it takes in the file.
+func (g *v8Graph) readTraceFunctions(s *jsonScanner, fields []string, want int64) error {
+	name, script, line := indexOf(fields, "name"), indexOf(fields, "script_name"), indexOf(fields, "line")
+	if name < 0 || script < 0 || line < 0 {
+		return fmt.Errorf("%w: trace_function_info_fields needs \"name\", \"script_name\" and \"line\"", ErrMalformed)
 	}
 	k := 0
 	var cur traceFunction
-	return s.uints(func(v uint64) error {
+	err := s.uints(func(v uint64) error {
 		v32 := uint32(min(v, math.MaxUint32))
 		switch k {
 		case name:
@@ -556,39 +698,45 @@ func (g *v8Graph) readTraceFunctions(s *jsonScanner, fields []string) error {
 		case script:
 			cur.script = v32
 		case line:
-			cur.line = int64(v32)
-		case col:
-			cur.column = int64(v32)
+			cur.line = v32
 		}
 		k++
 		if k == len(fields) {
+			if len(g.traceFuncs) == cap(g.traceFuncs) {
+				g.traceFuncs = regrow(g.traceFuncs, grownCap(len(g.traceFuncs), want))
+			}
 			g.traceFuncs = append(g.traceFuncs, cur)
 			cur, k = traceFunction{}, 0
 		}
 		return nil
 	})
+	if err == nil && k != 0 {
+		return fmt.Errorf("%w: trace_function_infos ends inside a function", ErrMalformed)
+	}
+	return err
 }
 
 // readTraceTree reads trace_tree: a list of trace_node_fields tuples laid
 // end to end, whose "children" field is again such a list. It records, for
-// each trace node id, its function and its caller.
+// each trace node, its id, its function and its caller.
 func (g *v8Graph) readTraceTree(s *jsonScanner, fields []string) error {
 	idField, fnField, childField := indexOf(fields, "id"), indexOf(fields, "function_info_index"), indexOf(fields, "children")
 	if idField < 0 || fnField < 0 || childField < 0 {
 		return fmt.Errorf("%w: trace_node_fields needs id, function_info_index and children", ErrMalformed)
 	}
-	g.traceNodes = map[uint32]traceNode{}
 	// Each level is one list being read: the caller of its nodes, the
 	// position of the next field in the current tuple, and the tuple's id
 	// and function so far.
 	type level struct {
-		parent, id, fn uint32
-		k              int
+		parent int32
+		id, fn uint32
+		k      int
 	}
 	if err := s.expect('['); err != nil {
 		return err
 	}
-	stack := []level{{}}
+	consecutive := true
+	stack := []level{{parent: -1}}
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		switch c := s.skipWS(); {
@@ -610,16 +758,26 @@ func (g *v8Graph) readTraceTree(s *jsonScanner, fields []string) error {
 				return s.syntaxError("trace node children must be an array")
 			}
 			s.pos++
-			g.traceNodes[top.id] = traceNode{function: top.fn, parent: top.parent}
+			if len(g.traceNodes) >= math.MaxInt32 {
+				return s.syntaxError("too many trace nodes")
+			}
+			if len(g.traceNodes) == 0 {
+				g.traceFirstID = top.id
+			}
+			consecutive = consecutive && uint64(top.id) == uint64(g.traceFirstID)+uint64(len(g.traceNodes))
+			g.traceNodes = append(g.traceNodes, traceNode{id: top.id, function: top.fn, parent: top.parent})
 			if len(stack) > 1<<20 {
 				return s.syntaxError("trace tree too deep")
 			}
-			stack = append(stack, level{parent: top.id})
+			stack = append(stack, level{parent: int32(len(g.traceNodes) - 1)})
 			continue
 		}
 		v, err := s.uint()
 		if err != nil {
 			return err
+		}
+		if top.k == 0 {
+			top.id, top.fn = 0, 0
 		}
 		switch top.k {
 		case idField:
@@ -629,7 +787,34 @@ func (g *v8Graph) readTraceTree(s *jsonScanner, fields []string) error {
 		}
 		top.k = (top.k + 1) % len(fields)
 	}
+	if consecutive {
+		return nil
+	}
+	// Ids are not 1, 2, 3... in the order of the file: map them, and refuse
+	// one given twice, which could make a node its own caller.
+	g.traceIndex = make(map[uint32]int32, len(g.traceNodes))
+	for i, tn := range g.traceNodes {
+		if _, dup := g.traceIndex[tn.id]; dup {
+			return fmt.Errorf("%w: trace node id %d appears twice", ErrMalformed, tn.id)
+		}
+		g.traceIndex[tn.id] = int32(i)
+	}
 	return nil
+}
+
+// traceNodeIndex returns the index in traceNodes of the trace node with the
+// given id, or -1.
+func (g *v8Graph) traceNodeIndex(id uint32) int32 {
+	if g.traceIndex != nil {
+		if i, ok := g.traceIndex[id]; ok {
+			return i
+		}
+		return -1
+	}
+	if i := uint64(id) - uint64(g.traceFirstID); id >= g.traceFirstID && i < uint64(len(g.traceNodes)) {
+		return int32(i)
+	}
+	return -1
 }
 
 // check validates the decoded graph: edge counts match the edges, every
@@ -650,22 +835,23 @@ func (g *v8Graph) check(m *v8Meta) error {
 	if int(g.root) >= n {
 		return fmt.Errorf("%w: root_index points past the last node", ErrMalformed)
 	}
-	if len(g.strings) == 0 {
+	strs := uint64(g.strings.count)
+	if strs == 0 {
 		return fmt.Errorf("%w: empty strings table", ErrMalformed)
 	}
 	for i, name := range g.name {
-		if int(name) >= len(g.strings) {
-			return fmt.Errorf("%w: node %d names string %d of %d", ErrMalformed, i, name, len(g.strings))
+		if uint64(name) >= strs {
+			return fmt.Errorf("%w: node %d names string %d of %d", ErrMalformed, i, name, strs)
 		}
 	}
 	for _, f := range g.traceFuncs {
-		if int(f.name) >= len(g.strings) || int(f.script) >= len(g.strings) {
+		if uint64(f.name) >= strs || uint64(f.script) >= strs {
 			return fmt.Errorf("%w: a trace function names a string past the table", ErrMalformed)
 		}
 	}
-	for id, tn := range g.traceNodes {
-		if int(tn.function) >= len(g.traceFuncs) {
-			return fmt.Errorf("%w: trace node %d names function %d of %d", ErrMalformed, id, tn.function, len(g.traceFuncs))
+	for _, tn := range g.traceNodes {
+		if uint64(tn.function) >= uint64(len(g.traceFuncs)) {
+			return fmt.Errorf("%w: trace node %d names function %d of %d", ErrMalformed, tn.id, tn.function, len(g.traceFuncs))
 		}
 	}
 	if g.trace != nil && len(g.traceFuncs) == 0 {
