@@ -324,13 +324,19 @@ func checkDuplicateTypes(types []ValueType) error {
 	return nil
 }
 
+// valueTypesString lists sample types as pprof writes them, the first
+// eight of them: a crafted profile may have a thousand.
 func valueTypesString(types []ValueType) string {
+	const shown = 8
 	var b bytes.Buffer
-	for i, t := range types {
+	for i, t := range types[:min(len(types), shown)] {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(t.String())
+	}
+	if len(types) > shown {
+		fmt.Fprintf(&b, " and %d more", len(types)-shown)
 	}
 	return b.String()
 }
