@@ -77,7 +77,6 @@ package auto
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -162,21 +161,9 @@ var variables = []variable{
 
 func durationOpt(opt func(time.Duration) agent.Option) func(string) (agent.Option, error) {
 	return func(v string) (agent.Option, error) {
-		d, err := parseDuration(v)
+		d, err := snapshot.ParseDuration(v)
 		return opt(d), err
 	}
-}
-
-// parseDuration is time.ParseDuration that also takes whole days ("7d").
-func parseDuration(v string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(strings.TrimSpace(v), "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 {
-			return 0, errors.New("not a number of days")
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	return time.ParseDuration(strings.TrimSpace(v))
 }
 
 // Options turns the environment, read through lookup, into agent options.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ParseBytes reads a size such as "512MiB", "1.5GB", "64K" or "1048576", for
@@ -63,4 +64,24 @@ var ratePeriods = map[string]float64{
 	"m": 60, "min": 60, "minute": 60,
 	"h": 1, "hr": 1, "hour": 1,
 	"d": 1.0 / 24, "day": 1.0 / 24,
+}
+
+// ParseDuration reads a duration as time.ParseDuration does ("90s",
+// "1h30m"), and also whole days ("7d"), which retention ages are often given
+// in. It is the one duration parser of the agent's variables and of the
+// heapdiff command's flags.
+func ParseDuration(s string) (time.Duration, error) {
+	t := strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(t, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 0 || n > math.MaxInt64/int64(24*time.Hour) {
+			return 0, fmt.Errorf("duration %q: want whole days like 7d, or a Go duration like 90s, 30m or 1h30m", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want a Go duration like 90s, 30m or 1h30m, or whole days like 7d", s)
+	}
+	return d, nil
 }

@@ -1,6 +1,10 @@
 package snapshot
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestParseBytes(t *testing.T) {
 	for in, want := range map[string]uint64{
@@ -40,6 +44,19 @@ func TestParseRate(t *testing.T) {
 	for _, bad := range []string{"", "10MiB", "10MiB/week", "/h", "abc/h", "-1MiB/h", "1MiB/h/h"} {
 		if got, err := ParseRate(bad); err == nil {
 			t.Errorf("ParseRate(%q) = %v, want an error", bad, got)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"90s": 90 * time.Second, "1h30m": 90 * time.Minute, "7d": 7 * 24 * time.Hour, " 0d ": 0, "0": 0} {
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "d", "-1d", "1.5d", "7days", "soon", "99999999999d"} {
+		if _, err := ParseDuration(in); err == nil || !strings.Contains(err.Error(), "duration") {
+			t.Errorf("ParseDuration(%q) = %v, want an error naming the duration", in, err)
 		}
 	}
 }

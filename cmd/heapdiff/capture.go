@@ -97,7 +97,8 @@ redirect anywhere else is followed without it.`,
 	f.StringVar(&opts.Dir, "dir", ".", "directory to write snapshots to (created if missing)")
 	f.IntVar(&opts.Keep, "keep", agent.DefaultKeep, "keep at most this many snapshots in --dir (0: no limit)")
 	f.StringVar(&opts.MaxBytes, "max-bytes", "512MiB", "keep at most this many bytes of snapshots (0: no limit)")
-	f.DurationVar(&opts.MaxAge, "max-age", agent.DefaultMaxAge, "remove snapshots older than this (0: no limit)")
+	opts.MaxAge = agent.DefaultMaxAge
+	f.Var((*durationFlag)(&opts.MaxAge), "max-age", "remove snapshots older than this, e.g. 12h or 7d (0: no limit)")
 	f.DurationVar(&opts.Timeout, "timeout", time.Minute, "give up on one fetch after this long")
 	f.BoolVar(&opts.NoGC, "no-gc", false, "do not ask for a garbage collection before each profile (gc=1)")
 	f.StringVar(&opts.Token, "token", "", "send \"Authorization: Bearer TOKEN\" (default: $HEAPDIFF_TOKEN); never on a redirect to another origin")

@@ -64,6 +64,18 @@ func TestCaptureFlags(t *testing.T) {
 	if *got != want {
 		t.Errorf("options = %+v\nwant      %+v", *got, want)
 	}
+	// Days, as the agent's HEAPDIFF_MAX_AGE takes them; one parser for both.
+	cmd = captureCmd(&streams{}, func(_ context.Context, o *captureOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"http://h:6060/debug/pprof/heap", "--max-age", "7d"})
+	if err := cmd.Execute(); err != nil || got.MaxAge != 7*24*time.Hour {
+		t.Errorf("--max-age 7d: %v, %v", got.MaxAge, err)
+	}
+	cmd = captureCmd(&streams{}, func(_ context.Context, o *captureOptions) error { return nil })
+	cmd.SetArgs([]string{"http://h:6060/debug/pprof/heap", "--max-age", "a week"})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), `duration "a week"`) {
+		t.Errorf("--max-age 'a week': %v", err)
+	}
 }
 
 func TestCaptureFetchesNamesAndAnnotates(t *testing.T) {

@@ -123,7 +123,7 @@ func runCheck(s *streams, opts *checkOptions) error {
 
 // judge compares two profiles, or follows a series, and checks the limits.
 func (opts *checkOptions) judge(s *streams, limits []diff.Limit) (*diff.BudgetCheck, error) {
-	pair := len(opts.Paths) == 2 && !isDir(opts.Paths[0]) && !isDir(opts.Paths[1])
+	pair := len(opts.Paths) == 2 && !isDir(opts.Paths[0]) && !isDir(opts.Paths[1]) && !opts.leavesOutWarmUp()
 	if !pair {
 		paths, err := expandPaths(opts.Paths)
 		if err != nil {

@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/profile"
 	"github.com/heapdiff/heapdiff/report"
@@ -25,6 +27,9 @@ type seriesFlags struct {
 	Hide        string
 	AllowMixed  bool
 	MaxSize     string
+	// Skip and Since leave a service's warm-up out of a series.
+	Skip  int
+	Since string
 	// ByChosen is set when --by was given (see allocationStacks).
 	ByChosen bool
 }
@@ -37,7 +42,33 @@ func (sf *seriesFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&sf.Hide, "hide", "", "remove frames whose function or file matches this regexp from stacks")
 	f.BoolVar(&sf.AllowMixed, "allow-mixed", false, "go on when snapshots come from different processes or have different sample types")
 	f.StringVar(&sf.MaxSize, "max-size", "1GiB", "refuse profiles that decompress to more than this")
+	f.IntVar(&sf.Skip, "skip", 0, "leave out the first N snapshots (in time order), e.g. a service's warm-up")
+	f.StringVar(&sf.Since, "since", "", "leave out snapshots taken before this: a time (2026-11-26T10:30:00Z) or a duration after the first snapshot (10m, 1d)")
 }
+
+// warmUp sets the trend options that leave out the warm-up.
+func (sf *seriesFlags) warmUp(o *diff.TrendOptions) error {
+	if sf.Skip < 0 {
+		return usageError{fmt.Errorf("--skip %d: want a number of snapshots, 0 or more", sf.Skip)}
+	}
+	o.Skip = sf.Skip
+	if sf.Since == "" {
+		return nil
+	}
+	if t, err := time.Parse(time.RFC3339, sf.Since); err == nil {
+		o.Since = t
+		return nil
+	}
+	d, err := snapshot.ParseDuration(sf.Since)
+	if err != nil || d < 0 {
+		return usageError{fmt.Errorf("--since %s: want a time like 2026-11-26T10:30:00Z or a duration after the first snapshot like 10m or 1d", profile.Printable(sf.Since))}
+	}
+	o.SinceStart = d
+	return nil
+}
+
+// leavesOutWarmUp reports whether --skip or --since was given.
+func (sf *seriesFlags) leavesOutWarmUp() bool { return sf.Skip != 0 || sf.Since != "" }
 
 // outputFlags choose where and how a report is written, as for compare.
 type outputFlags struct {
@@ -68,7 +99,11 @@ func (of *outputFlags) resolve(s *streams) (report.Format, bool, error) {
 // rules and messages.
 func (sf *seriesFlags) trendOptions(top int) (diff.TrendOptions, error) {
 	d, err := (&compareOptions{By: sf.By, SampleIndex: sf.SampleIndex, Focus: sf.Focus, Ignore: sf.Ignore, Hide: sf.Hide, Top: top}).diffOptions()
-	return diff.TrendOptions{Options: d, AllowMixed: sf.AllowMixed}, err
+	if err != nil {
+		return diff.TrendOptions{}, err
+	}
+	o := diff.TrendOptions{Options: d, AllowMixed: sf.AllowMixed}
+	return o, sf.warmUp(&o)
 }
 
 // notProfileExts are the extensions of files a snapshot folder may hold
@@ -193,6 +228,9 @@ func buildTrend(s *streams, paths []string, sf *seriesFlags, top, minSnapshots i
 		b = diff.NewTrend(opts)
 	}
 	t, err := b.Trend()
+	if errors.Is(err, diff.ErrNoneLeft) {
+		return nil, usageError{fmt.Errorf("%w; leave out fewer with --skip or --since", err)}
+	}
 	return t, explainMixed(err)
 }
 

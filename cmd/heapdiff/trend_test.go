@@ -261,3 +261,38 @@ func TestTrendProgressEscapesFileNames(t *testing.T) {
 		t.Errorf("exit %d, progress %q", code, errOut)
 	}
 }
+
+// TestTrendAndCheckLeaveOutTheWarmUp runs trend and check with --skip and
+// --since: the snapshots left out are not in the report, bad values are
+// usage errors naming the flag, and leaving out too many says so.
+func TestTrendAndCheckLeaveOutTheWarmUp(t *testing.T) {
+	for _, args := range [][]string{{"--skip", "4"}, {"--since", "40m"}, {"--since", "2026-11-26T10:35:00Z"}} {
+		code, out, errOut := runCLI(t, nil, append([]string{"trend", leakyDir}, args...)...)
+		if code != exitOK || errOut != "" {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+		if !strings.Contains(out, "snapshots  8, ../../testdata/leaky/heap-05.pb.gz … ../../testdata/leaky/heap-12.pb.gz") {
+			t.Errorf("%v: the trend does not start at heap-05:\n%s", args, out)
+		}
+	}
+	// check on the same window: the leaks fail a site rate of 4MiB/h, the
+	// cache (a plateau) is excused however fast it grew.
+	code, out, _ := runCLI(t, nil, "check", leakyDir, "--skip", "2", "--max-site-rate", "4MiB/h", "--by", "func")
+	if code != exitOverBudget || !strings.Contains(out, "main.(*SessionStore).Open") || strings.Contains(out, "snapshots, ../../testdata/leaky/heap-01") {
+		t.Errorf("check --skip 2: exit %d\n%s", code, out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trend", leakyDir, "--skip", "10"}, "2 of 12 snapshots are left after the warm-up"},
+		{[]string{"trend", leakyDir, "--skip", "-1"}, "--skip -1"},
+		{[]string{"trend", leakyDir, "--since", "soon"}, "--since soon"},
+		{[]string{"check", leakyDir, "--since", "3h", "--max-rate", "1MiB/h"}, "0 of 12 snapshots are left"},
+	} {
+		code, _, errOut := runCLI(t, nil, tc.args...)
+		if code != exitUsage || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") > 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+}
