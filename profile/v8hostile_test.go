@@ -142,9 +142,14 @@ func TestV8HostileRefused(t *testing.T) {
 			"a call tree node's callFrame comes after its children"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("crafted", tt.data, tt.opts)
+			var err error
+			got := allocated(func() { _, err = Parse("crafted", tt.data, tt.opts) })
 			if !errors.Is(err, ErrMalformed) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "load crafted: ") || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Parse = %v, want a one-line ErrMalformed naming the file and saying %q", err, tt.want)
+			}
+			// Refused before what it asks for is allocated.
+			if limit := uint64(8*len(tt.data)) + 1<<20; got > limit {
+				t.Errorf("allocated %d bytes for %d of input before refusing it, want at most %d", got, len(tt.data), limit)
 			}
 		})
 	}
