@@ -136,6 +136,7 @@ func TestBadInputs(t *testing.T) {
 		failing("missing.pb.gz", "missing.pb.gz: no such file"),
 	}
 	cases = append(cases, hostileCases()...)
+	cases = append(cases, v8HostileCases()...)
 	cases = append(cases, parallelBombCases(t)...)
 	cases = append(cases, unreadableCase(t), nonUTF8Case(t), trendCase(t),
 		badCase{name: "check on the bomb", cmd: "check", args: []string{"bomb.pb.gz", goodFile, "--max-growth", "1MB", "--max-size", "16MiB"},
