@@ -403,7 +403,7 @@ func TestV8PeakMemory(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
-			peak := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+			peak := int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10
 			limit := int64(v8PeakRatio*size + v8PeakSlack)
 			t.Logf("%d MB decompressed: peak %d MB (%.1fx)", size>>20, peak>>20, float64(peak)/float64(size))
 			if peak > limit {
