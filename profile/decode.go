@@ -149,7 +149,7 @@ const (
 // collects the tables, then samples are decoded straight into merged stacks
 // of interned frames. It checks what profile.CheckValid checks.
 func decodeProto(data []byte) (*Profile, error) {
-	if int64(len(data)) > math.MaxUint32 {
+	if int64(len(data)) > math.MaxInt32 { // and the tables' offsets are 32 bits
 		return nil, fmt.Errorf("%w: %d bytes; a pprof protobuf message is at most 2 GiB", ErrTooLarge, len(data))
 	}
 	d := protoDecoder{data: data}
@@ -663,10 +663,11 @@ func (d *protoDecoder) frames(p *Profile, st *stringTable) (locFrames []int32, l
 		m, _ := decodeMapping(d.record(off))
 		mappingFiles[i] = m.file
 	}
-	// The frame table is sized for as many frames as the locations could
-	// hold, but for no more than one per 8 bytes of input (a Frame is 64
-	// bytes): a real profile spends dozens of bytes on each distinct frame,
-	// while a crafted one may hold millions of lines that are all one frame.
+	// The frame table is sized once for as many frames as the locations
+	// hold, but for no more than one per 6 bytes of input, the least a
+	// distinct frame takes (a line of 6 bytes: its function and its line
+	// number): a crafted profile may hold millions of lines that are all one
+	// frame, and a table that grew instead would cost twice as much.
 	add := newFrameTable(p, min(d.frameBound, len(d.data)/6)).add
 	locStart = make([]int32, len(d.locations)+1)
 	locFrames = make([]int32, 0, d.frameBound)

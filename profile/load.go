@@ -99,29 +99,25 @@ func load(path string, opts Options) (*Profile, error) {
 // whole limit, waiting until no other load holds any.
 func loadFile(path string, opts Options, exclusive bool) (*Profile, error) {
 	limit := opts.maxSize()
-	var f *os.File
-	if path == "-" {
-		f = nil
-	} else {
-		var err error
-		if f, err = os.Open(path); err != nil {
-			return nil, describeOpenError(err)
-		}
-		defer f.Close()
-	}
 	var in *stream
-	var err error
-	if f == nil {
+	if path == "-" {
 		src := opts.Stdin
 		if src == nil {
 			src = os.Stdin
 		}
-		in, err = openReader(src, 0, false, nil)
+		var err error
+		if in, err = openReader(src, 0, false, nil); err != nil {
+			return nil, err
+		}
 	} else {
-		in, err = openStream(f, limit)
-	}
-	if err != nil {
-		return nil, err
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, describeOpenError(err)
+		}
+		defer f.Close()
+		if in, err = openStream(f, limit); err != nil {
+			return nil, err
+		}
 	}
 	defer in.close()
 	reserve := limit
