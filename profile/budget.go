@@ -31,6 +31,9 @@ type budget struct {
 	cond sync.Cond
 	held int64
 	peak int64 // the most held at once, for tests
+	// garbage says that a large reservation was released since the last
+	// load started: its memory is to be collected (see collectAbove).
+	garbage bool
 	// Loads wait for their turn in the order they asked: next is the
 	// ticket of the next load to ask, turn that of the first waiting.
 	next, turn uint64
@@ -55,7 +58,6 @@ type reservation struct {
 func (b *budget) reserve(n, limit int64) *reservation {
 	n = min(n, limit)
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	ticket := b.next
 	b.next++
 	for b.turn != ticket || b.held+n > limit && b.held > 0 {
@@ -65,6 +67,12 @@ func (b *budget) reserve(n, limit int64) *reservation {
 	b.peak = max(b.peak, b.held)
 	b.turn++
 	b.cond.Broadcast() // the next in line may fit too
+	collect := b.garbage
+	b.garbage = false
+	b.mu.Unlock()
+	if collect {
+		runtime.GC()
+	}
 	return &reservation{b: b, limit: limit, held: n}
 }
 
@@ -95,10 +103,11 @@ func (r *reservation) use(k int) error {
 	return nil
 }
 
-// collectAbove is the size of a reservation whose release, while other loads
-// wait their turn, is followed by a garbage collection: the bytes it stood
-// for are garbage by then, and collecting them lets the next load reuse
-// their memory instead of adding to it.
+// collectAbove is the size of a reservation whose bytes, once it is
+// released, are collected before the next load starts: they are garbage by
+// then, and collecting them lets the next load reuse their memory instead of
+// adding to it (two bombs loaded one after the other would otherwise take
+// twice the limit until the collector came round).
 const collectAbove = 64 << 20
 
 // release gives the reservation back. The load's bytes must be unreachable
@@ -107,14 +116,8 @@ func (r *reservation) release() {
 	b := r.b
 	b.mu.Lock()
 	b.held -= r.held
-	waiting := b.turn != b.next
-	collect := waiting && r.held >= collectAbove
+	b.garbage = b.garbage || r.held >= collectAbove
 	r.held = 0
-	b.mu.Unlock()
-	if collect {
-		runtime.GC()
-	}
-	b.mu.Lock()
 	b.cond.Broadcast()
 	b.mu.Unlock()
 }
