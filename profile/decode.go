@@ -135,14 +135,17 @@ type protoDecoder struct {
 	frameBound int
 }
 
-// maxSampleTypes and maxComments bound what no producer comes near (Go heap
-// profiles have 4 sample types and no comments; heapdiff's agent writes a
-// handful of comments), and what every sample, or the model, would pay for
-// per byte of input: each sample holds one value per sample type, and a
-// comment of one byte becomes a 16-byte string header.
+// maxSampleTypes, maxComments and maxCommentBytes bound what no producer
+// comes near (Go heap profiles have 4 sample types and no comments;
+// heapdiff's agent writes a handful of comments), and what every sample, the
+// model or a report would pay for per byte of input: each sample holds one
+// value per sample type, a comment of one byte becomes a 16-byte string
+// header, and a comment of one byte may name a string of a megabyte, which
+// every report prints.
 const (
-	maxSampleTypes = 1024
-	maxComments    = 1 << 16
+	maxSampleTypes  = 1024
+	maxComments     = 1 << 16
+	maxCommentBytes = 1 << 20
 )
 
 // decodeProto is the lean pprof decoder: one pass over the top-level fields
@@ -582,11 +585,15 @@ func (d *protoDecoder) build() (*Profile, error) {
 		p.SampleTypes = append(p.SampleTypes, valueType(vt))
 	}
 	p.PeriodType = valueType(d.periodType)
+	commentBytes := 0
 	for _, c := range d.comments {
 		if err == nil {
 			var s string
 			s, err = st.get(c)
 			p.Comments = append(p.Comments, s)
+			if commentBytes += len(s); commentBytes > maxCommentBytes {
+				err = malformed("its comments hold more than %d bytes of text, far more than any producer writes", maxCommentBytes)
+			}
 		}
 	}
 	if err == nil {

@@ -376,3 +376,23 @@ func TestLegacyTextIsBounded(t *testing.T) {
 		t.Fatalf("binary: %v", err)
 	}
 }
+
+// TestCommentTextIsBounded gives a profile whose comments all name one
+// string of a megabyte: cheap to load (the string is shared), but every
+// report prints each comment, so it is refused.
+func TestCommentTextIsBounded(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	var b []byte
+	for _, s := range []string{"", "inuse_space", "bytes", long} {
+		b = protowire.AppendString(protowire.AppendTag(b, 6, protowire.BytesType), s)
+	}
+	b = protowire.AppendBytes(protowire.AppendTag(b, 1, protowire.BytesType), []byte{0x08, 0x01, 0x10, 0x02})
+	p, err := Parse("one.pb", protowire.AppendVarint(protowire.AppendTag(b, 13, protowire.VarintType), 3), Options{})
+	if err != nil || len(p.Comments) != 1 || p.Comments[0] != long {
+		t.Fatalf("one comment of a megabyte: %v", err)
+	}
+	b = protowire.AppendBytes(protowire.AppendTag(b, 13, protowire.BytesType), bytes.Repeat([]byte{3}, 1000))
+	if _, err := Parse("many.pb", b, Options{}); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "comments hold more than") {
+		t.Fatalf("a thousand comments of a megabyte: %v", err)
+	}
+}
