@@ -129,25 +129,33 @@ func loadFile(path string, opts Options, exclusive bool) (*Profile, error) {
 	if opts.stop != nil && opts.stop() {
 		return nil, errStopped
 	}
+	return decodeStream(path, in, opts, res)
+}
+
+// decodeStream decodes the content of in, counting it against res: a heap
+// snapshot is decoded as it streams in, anything else is read whole first.
+// Load and Parse both end here, so the same bytes get the same answer
+// either way (a gzipped snapshot whose checksum is wrong, for one, is
+// refused for what its decoder finds first).
+func decodeStream(name string, in *stream, opts Options, res *reservation) (*Profile, error) {
 	m := &meter{r: in.content, res: res, stop: opts.stop}
 	in.r = bufio.NewReaderSize(m, 256<<10)
-	// One look at the start of the (inflated) stream decides: a heap
-	// snapshot is decoded as it streams in, anything else is read whole.
+	// One look at the start of the (inflated) stream decides.
 	if head, _ := in.r.Peek(512); m.err == nil && looksLikeV8JSON(head) == FormatV8Snapshot {
-		p, err := loadV8Snapshot(path, in, opts)
+		p, err := loadV8Snapshot(name, in, opts)
 		if m.err != nil {
 			return nil, m.err
 		}
 		return p, err
 	}
-	data, err := in.readAll(min(in.hint, limit))
+	data, err := in.readAll(min(in.hint, res.limit))
 	if m.err != nil {
 		return nil, m.err
 	}
 	if err != nil {
 		return nil, err
 	}
-	return decodeContent(path, data, in.gzipped, opts, res)
+	return decodeContent(name, data, in.gzipped, opts, res)
 }
 
 // LoadAll loads several profiles concurrently, one goroutine per file, and
@@ -225,21 +233,13 @@ func parse(name string, data []byte, opts Options, exclusive bool) (*Profile, er
 	}
 	res := inflight.reserve(reserve, limit)
 	defer res.release()
-	in, err := openReader(bytes.NewReader(data), hint, true, nil)
+	in, err := openReader(bytes.NewReader(data), 0, true, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer in.close()
-	m := &meter{r: in.content, res: res}
-	in.r = bufio.NewReaderSize(m, 64<<10)
-	data, err = in.readAll(hint)
-	if m.err != nil {
-		return nil, m.err
-	}
-	if err != nil {
-		return nil, err
-	}
-	return decodeContent(name, data, true, opts, res)
+	in.hint = hint
+	return decodeStream(name, in, opts, res)
 }
 
 // decodeContent decodes a file's content: its bytes once a gzip layer, if

@@ -362,3 +362,26 @@ func TestSampleIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestParseAndLoadAgreeOnACorruptSnapshot gives a gzipped heap snapshot that
+// is malformed early and whose gzip checksum is wrong (found by FuzzParse):
+// Load streams it to the snapshot decoder, which stops at the bad node, and
+// Parse, which used to inflate it whole first, stopped at the checksum.
+// Both now take the same path and give the same answer.
+func TestParseAndLoadAgreeOnACorruptSnapshot(t *testing.T) {
+	bad := strings.Replace(tinySnapshot, `"nodes":[9,`, `"nodes":[198001,`, 1)
+	gz := gzipBytes(t, []byte(bad+strings.Repeat(" ", 1<<20)))
+	gz[len(gz)-8] ^= 0xff // the CRC-32
+	path := filepath.Join(t.TempDir(), "corrupt.heapsnapshot.gz")
+	if err := os.WriteFile(path, gz, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, loadErr := Load(path, Options{})
+	_, parseErr := Parse(path, gz, Options{})
+	if loadErr == nil || parseErr == nil || loadErr.Error() != parseErr.Error() {
+		t.Fatalf("Load and Parse disagree:\n Load:  %v\n Parse: %v", loadErr, parseErr)
+	}
+	if !errors.Is(loadErr, ErrMalformed) {
+		t.Errorf("got %v, want the snapshot's own error", loadErr)
+	}
+}
