@@ -35,12 +35,14 @@ type streams struct {
 	OutIsTerminal bool
 	// ErrIsTerminal says the same of ErrOut, where progress is drawn.
 	ErrIsTerminal bool
-	// NoColor is set when the NO_COLOR environment variable is present.
+	// NoColor is set when the NO_COLOR environment variable is set and not
+	// empty.
 	NoColor bool
 }
 
 func newStdStreams() *streams {
-	_, noColor := os.LookupEnv("NO_COLOR")
+	// NO_COLOR counts when set and not empty (https://no-color.org).
+	noColor := os.Getenv("NO_COLOR") != ""
 	return &streams{
 		In:            os.Stdin,
 		Out:           os.Stdout,
@@ -76,7 +78,9 @@ It compares heap profiles (Go pprof, tcmalloc, and more), says what grew, how
 fast, and whether the change is beyond sampling noise.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionInfo(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
