@@ -57,6 +57,9 @@ fails a budget.`,
   heapdiff check snaps/ --max-rate 10MiB/h
   heapdiff check before.pb.gz after.pb.gz --max-growth 10% -f md > comment.md`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if err := missingPath(args); err != nil && len(args) < 3 {
+				return ranError{err} // an unreadable file, as when loading: exit 1
+			}
 			if !slices.ContainsFunc(args, isDir) && len(args) < 2 {
 				return usageError{fmt.Errorf("check needs two profiles (BASE TARGET) or a series (a directory or more profiles), got %d", len(args))}
 			}

@@ -106,6 +106,18 @@ func (sf *seriesFlags) trendOptions(top int) (diff.TrendOptions, error) {
 	return o, sf.warmUp(&o)
 }
 
+// missingPath returns an error naming the first argument that does not
+// exist, so that "trend snaps/" on a mistyped directory says so rather than
+// counting its arguments.
+func missingPath(args []string) error {
+	for _, a := range args {
+		if _, err := os.Stat(a); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: no such file or directory", profile.Printable(a))
+		}
+	}
+	return nil
+}
+
 // notProfileExts are the extensions of files a snapshot folder may hold
 // beside its profiles (reports heapdiff writes, notes), which a directory
 // argument leaves out.

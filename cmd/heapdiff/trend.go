@@ -50,6 +50,9 @@ refused unless --allow-mixed is given.`,
   heapdiff trend snaps/ -f json > trend.json
   heapdiff trend snaps/ -o trend.html --open`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if err := missingPath(args); err != nil && len(args) < 3 {
+				return ranError{err} // an unreadable file, as when loading: exit 1
+			}
 			if !slices.ContainsFunc(args, isDir) && len(args) < 3 {
 				return usageError{fmt.Errorf("trend needs a directory of snapshots or at least three profiles, got %d; compare two with: heapdiff compare BASE TARGET", len(args))}
 			}

@@ -296,3 +296,14 @@ func TestTrendAndCheckLeaveOutTheWarmUp(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingDirectoryIsNamed checks that trend and check on a path that does
+// not exist say so, instead of counting their arguments.
+func TestMissingDirectoryIsNamed(t *testing.T) {
+	for _, args := range [][]string{{"trend", "no/such/snaps"}, {"check", "no/such/snaps", "--max-rate", "1MiB/h"}} {
+		code, _, errOut := runCLI(t, nil, args...)
+		if code != exitError || errOut != "heapdiff: no/such/snaps: no such file or directory\n" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
