@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
+	"runtime/debug"
 	"sync"
 )
 
@@ -71,7 +71,7 @@ func (b *budget) reserve(n, limit int64) *reservation {
 	b.garbage = false
 	b.mu.Unlock()
 	if collect {
-		runtime.GC()
+		debug.FreeOSMemory()
 	}
 	return &reservation{b: b, limit: limit, held: n}
 }
@@ -104,10 +104,11 @@ func (r *reservation) use(k int) error {
 }
 
 // collectAbove is the size of a reservation whose bytes, once it is
-// released, are collected before the next load starts: they are garbage by
-// then, and collecting them lets the next load reuse their memory instead of
-// adding to it (two bombs loaded one after the other would otherwise take
-// twice the limit until the collector came round).
+// released, are collected and given back to the operating system before the
+// next load starts: they are garbage by then, and two bombs loaded one after
+// the other would otherwise take twice the limit until the collector came
+// round. Collecting alone is not enough: the runtime does not always place
+// the next load's bytes where the last one's were, and both stay resident.
 const collectAbove = 64 << 20
 
 // release gives the reservation back. The load's bytes must be unreachable
