@@ -3,6 +3,7 @@ package diff
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/heapdiff/heapdiff/profile"
@@ -14,11 +15,16 @@ type accumulator struct {
 	*grouper
 	nTypes int
 	hasCum bool
-	side   [2]*reduction
+	// cumIsFlat is set for stack groups with cum: a stack's cum is its
+	// flat, which the reductions do not hold twice, nor the rows.
+	cumIsFlat bool
+	side      [2]*reduction
 }
 
 func newAccumulator(opts Options, nTypes int) *accumulator {
-	return &accumulator{grouper: newGrouper(opts), nTypes: nTypes, hasCum: opts.Cum}
+	g := newGrouper(opts)
+	g.shareStacks = true // both profiles outlive the comparison's groups
+	return &accumulator{grouper: g, nTypes: nTypes, hasCum: opts.Cum, cumIsFlat: opts.Cum && opts.By == ByStack}
 }
 
 // add reduces one profile into side s. idx maps the comparison's types to
@@ -52,7 +58,7 @@ func (a *accumulator) normalize() error {
 			base.flatVar[i] *= f * f
 			scaled += base.flat[i]
 		}
-		if a.hasCum {
+		if a.hasCum && !a.cumIsFlat {
 			for i := t; i < len(base.cum); i += a.nTypes {
 				base.cum[i] = int64(math.Round(float64(base.cum[i]) * f))
 				base.cumVar[i] *= f * f
@@ -96,32 +102,114 @@ func (a *accumulator) totalChanges() []Change {
 	return out
 }
 
-// rows builds a Row for every group with a non-zero value.
-func (a *accumulator) rows() []Row {
+// rows builds the comparison's rows, one for every group with a non-zero
+// value, sorted by the change of type t (see compareRows); with top > 0 it
+// builds only the first top, and sums the others into rest. Rows are
+// sorted before they are built, so that --top and the HTML report, which
+// keep a few rows of millions of --by stack, never hold the rest. It drops
+// both sides' sums: call it last.
+func (a *accumulator) rows(t, top int) (rows []Row, rest Rest) {
 	nt := a.nTypes
-	rows := make([]Row, 0, len(a.infos))
-	for g, info := range a.infos {
-		lo, hi := g*nt, (g+1)*nt
-		if allZero(a.side[0].flat[lo:hi]) && allZero(a.side[1].flat[lo:hi]) &&
-			(!a.hasCum || allZero(a.side[0].cum[lo:hi]) && allZero(a.side[1].cum[lo:hi])) {
-			continue
+	keys := make([]sortKey, 0, len(a.infos))
+	for g := range int32(len(a.infos)) {
+		if !a.zero(g) {
+			keys = append(keys, sortKey{a.change(false, g, t), g})
 		}
-		r := Row{Name: info.name, Frames: info.frames, Flat: make([]Change, nt), order: int32(g)}
-		if info.pf != nil {
-			r.pending = &a.infos[g] // named once it is known to be shown
-		}
-		for t := 0; t < nt; t++ {
-			r.Flat[t] = change(a.side[0].flat[lo+t], a.side[1].flat[lo+t], a.side[0].flatVar[lo+t], a.side[1].flatVar[lo+t])
-		}
-		if a.hasCum {
-			r.Cum = make([]Change, nt)
-			for t := 0; t < nt; t++ {
-				r.Cum[t] = change(a.side[0].cum[lo+t], a.side[1].cum[lo+t], a.side[0].cumVar[lo+t], a.side[1].cumVar[lo+t])
-			}
-		}
-		rows = append(rows, r)
 	}
-	return rows
+	name := func(g int32) string {
+		if l := a.infos[g].label; l != nil {
+			return l.name
+		}
+		return "" // stack rows are not named yet: the order they were seen decides
+	}
+	slices.SortFunc(keys, func(x, y sortKey) int {
+		return compareRows(x.shown, y.shown, name(x.g), name(y.g), x.g, y.g)
+	})
+	if top > 0 && len(keys) > top {
+		sum := newRowSum(nt)
+		flat := make([]Change, nt)
+		for _, k := range keys[top:] {
+			a.changes(false, k.g, flat)
+			sum.add(flat)
+		}
+		rest = sum.rest(len(keys) - top)
+		keys = keys[:top]
+	}
+	// The order alone, so that the keys can go before the rows are made.
+	order := make([]int32, len(keys))
+	for i, k := range keys {
+		order[i] = k.g
+	}
+	keys = nil
+	// Every row's changes in one array (two with cum), in the rows' order,
+	// so that both sides' sums can go before the rows are made.
+	flat := make([]Change, len(order)*nt)
+	var cum []Change
+	if a.hasCum && !a.cumIsFlat {
+		cum = make([]Change, len(order)*nt)
+	}
+	for i, g := range order {
+		a.changes(false, g, flat[i*nt:(i+1)*nt])
+		if cum != nil {
+			a.changes(true, g, cum[i*nt:(i+1)*nt])
+		}
+	}
+	a.side = [2]*reduction{}
+	rows = make([]Row, len(order))
+	for i, g := range order {
+		info := &a.infos[g]
+		lo, hi := i*nt, (i+1)*nt
+		r := Row{Flat: flat[lo:hi:hi], order: g}
+		switch {
+		case cum != nil:
+			r.Cum = cum[lo:hi:hi]
+		case a.cumIsFlat:
+			r.Cum = r.Flat
+		}
+		switch {
+		case info.label != nil:
+			r.Name, r.Frames = info.label.name, info.label.frames
+		case top > 0:
+			// A copy, so that the groups of every stack can go.
+			pending := *info
+			r.pending = &pending
+		default:
+			r.pending = info
+		}
+		rows[i] = r
+	}
+	return rows, rest
+}
+
+// sortKey is what rows are sorted by: the change of the type shown, and the
+// group.
+type sortKey struct {
+	shown Change
+	g     int32
+}
+
+// zero reports whether group g has no value, flat or cum, on either side.
+func (a *accumulator) zero(g int32) bool {
+	lo, hi := int(g)*a.nTypes, int(g+1)*a.nTypes
+	return allZero(a.side[0].flat[lo:hi]) && allZero(a.side[1].flat[lo:hi]) &&
+		(!a.hasCum || a.cumIsFlat || allZero(a.side[0].cum[lo:hi]) && allZero(a.side[1].cum[lo:hi]))
+}
+
+// change returns group g's change of type t, flat or cum.
+func (a *accumulator) change(cum bool, g int32, t int) Change {
+	i := int(g)*a.nTypes + t
+	b, tg := a.side[0], a.side[1]
+	if cum && !a.cumIsFlat {
+		return change(b.cum[i], tg.cum[i], b.cumVar[i], tg.cumVar[i])
+	}
+	return change(b.flat[i], tg.flat[i], b.flatVar[i], tg.flatVar[i])
+}
+
+// changes writes group g's changes of every type, flat or cum, into out.
+func (a *accumulator) changes(cum bool, g int32, out []Change) {
+	for t := range out {
+		out[t] = a.change(cum, g, t)
+	}
 }
 
 func allZero(v []int64) bool {
@@ -135,18 +223,36 @@ func allZero(v []int64) bool {
 
 // sumRows adds rows up, for the rows cut by Options.Top.
 func sumRows(rows []Row, nTypes int) Rest {
-	rest := Rest{Rows: len(rows), Flat: make([]Change, nTypes)}
-	vars := make([]float64, nTypes)
+	sum := newRowSum(nTypes)
 	for _, r := range rows {
-		for t, c := range r.Flat {
-			rest.Flat[t].Base += c.Base
-			rest.Flat[t].Target += c.Target
-			vars[t] += c.Noise * c.Noise
-		}
+		sum.add(r.Flat)
 	}
-	for t := range rest.Flat {
-		rest.Flat[t].Noise = math.Sqrt(vars[t])
-		rest.Flat[t].Significant = significant(rest.Flat[t].Delta(), rest.Flat[t].Noise)
+	return sum.rest(len(rows))
+}
+
+// rowSum adds rows' flat changes up, with their noise.
+type rowSum struct {
+	flat []Change
+	vars []float64
+}
+
+func newRowSum(nTypes int) *rowSum {
+	return &rowSum{flat: make([]Change, nTypes), vars: make([]float64, nTypes)}
+}
+
+func (s *rowSum) add(flat []Change) {
+	for t, c := range flat {
+		s.flat[t].Base += c.Base
+		s.flat[t].Target += c.Target
+		s.vars[t] += c.Noise * c.Noise
 	}
-	return rest
+}
+
+// rest returns the sum of n rows.
+func (s *rowSum) rest(n int) Rest {
+	for t := range s.flat {
+		s.flat[t].Noise = math.Sqrt(s.vars[t])
+		s.flat[t].Significant = significant(s.flat[t].Delta(), s.flat[t].Noise)
+	}
+	return Rest{Rows: n, Flat: s.flat}
 }

@@ -39,6 +39,12 @@ type Options struct {
 	// Top keeps only the first Top rows after sorting (0 keeps all); the
 	// rest are summed into Comparison.Rest.
 	Top int
+	// DeferNames leaves stack rows (ByStack) without their Name and Frames,
+	// which Row.Named builds for one row when it is used, keeping nothing.
+	// --by stack makes a row of every distinct stack, millions in a large
+	// profile, and a named row costs kilobytes: a renderer that names rows
+	// one at a time as it writes them then holds one name at a time.
+	DeferNames bool
 }
 
 // Source describes one of the compared profiles.
@@ -113,9 +119,12 @@ func (c Change) Status() Status {
 // Row is one group of stacks with its changes for every sample type.
 type Row struct {
 	// Name identifies the group for people, e.g. "main.(*Store).Add store.go:42".
+	// A stack row of a comparison made with Options.DeferNames has none
+	// until Named gives it one.
 	Name string
 	// Frames holds the group's frame (site, func, line) or its whole stack,
-	// innermost first (stack); it is empty for package rows.
+	// innermost first (stack); it is empty for package rows, and for stack
+	// rows left unnamed by Options.DeferNames.
 	Frames []profile.Frame
 	// Flat holds one Change per Comparison.Types entry.
 	Flat []Change
@@ -130,6 +139,18 @@ type Row struct {
 	// Objects counts new and deleted objects by id, for heap snapshots
 	// compared by class whose ids match; nil otherwise.
 	Objects *ObjectChange
+}
+
+// Named returns the row with its Name and Frames: r itself, unless r is a
+// stack row that Options.DeferNames left unnamed, whose name and frames it
+// builds. It keeps nothing, so naming rows one at a time as they are written
+// holds one row's name at a time. Every renderer takes a row's name from here.
+func (r Row) Named() Row {
+	if r.pending != nil {
+		r.Name, r.Frames = r.pending.resolve()
+		r.pending = nil
+	}
+	return r
 }
 
 // Rest sums the rows that Options.Top cut off.
@@ -211,6 +232,7 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	acc := newAccumulator(opts, len(types))
 	acc.add(0, base, baseIdx)
 	acc.add(1, target, targetIdx)
+	acc.forget() // every stack is grouped: the maps that found groups can go
 	if opts.Normalize {
 		if w := acc.normalize(); w != nil {
 			c.Warnings = append(c.Warnings, w)
@@ -218,17 +240,11 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	}
 	c.Total = acc.totalChanges()
 	c.Warnings = append(c.Warnings, wholeTotals(c, base, target, opts)...)
-	c.Rows = acc.rows()
+	c.Rows, c.Rest = acc.rows(index, opts.Top)
 	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target)...)
-	sortRows(c.Rows, index)
-	if opts.Top > 0 && len(c.Rows) > opts.Top {
-		c.Rest = sumRows(c.Rows[opts.Top:], len(types))
-		c.Rows = c.Rows[:opts.Top:opts.Top]
-	}
-	for i := range c.Rows {
-		if r := &c.Rows[i]; r.pending != nil {
-			r.Name, r.Frames = r.pending.resolve()
-			r.pending = nil
+	if !opts.DeferNames {
+		for i := range c.Rows {
+			c.Rows[i] = c.Rows[i].Named()
 		}
 	}
 	return c, nil

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"cmp"
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -81,7 +82,9 @@ type StackChange struct {
 
 // Explain computes the detail of comparison c, which Compare returned for
 // the same profiles and options: the same stacks are kept, hidden, grouped
-// and normalized.
+// and normalized. Only the rows that get stacks (Limits.Rows) are named, and
+// only their stacks are kept; the call tree looks the others up in the
+// profiles rather than copying them.
 func Explain(base, target *profile.Profile, c *Comparison, opts Options, lim Limits) (*Detail, error) {
 	_, baseIdx, targetIdx, _, err := commonTypes(base, target)
 	if err != nil {
@@ -91,9 +94,11 @@ func Explain(base, target *profile.Profile, c *Comparison, opts Options, lim Lim
 	e := &explainer{
 		nt:        nt,
 		acc:       newAccumulator(Options{By: opts.By, Focus: opts.Focus, Ignore: opts.Ignore, Hide: opts.Hide}, nt),
+		hide:      opts.Hide != nil,
 		stackKeys: map[string]int32{},
 		names:     map[string]int32{},
 	}
+	e.shownRows(c, lim)
 	for s, p := range []*profile.Profile{base, target} {
 		idx := baseIdx
 		if s == 1 {
@@ -121,24 +126,39 @@ func Explain(base, target *profile.Profile, c *Comparison, opts Options, lim Lim
 // explainer sums both profiles' stacks into a call tree and into stacks per
 // row. Values are stored flat, item i, type t at i*nt+t, side 0 the base.
 type explainer struct {
-	nt  int
-	acc *accumulator // assigns row and stack groups exactly as Compare does
+	nt   int
+	acc  *accumulator // assigns row and stack groups exactly as Compare does
+	hide bool         // Options.Hide is set
 
-	total [2][]int64
-	// Stacks are told apart by their frames' lines, as Compare's stack
-	// grouping does; each is kept with the profile that first had it, its
-	// frames there and its row.
+	side     [2]explainSide
+	total    [2][]int64
+	totalVar [2][]float64
+
+	// The rows that get stacks (Limits.Rows), found by their key: for stack
+	// rows the lines' groups (see stackKey), for the others the group's
+	// rowKey. groupRow caches the row of each accumulator group met (-1
+	// when it gets no stacks).
+	shown    int
+	stackRow map[string]int32
+	rowIndex map[string]int32
+	groupRow map[int32]int32
+
+	// Stacks of the shown rows, told apart by their frames' lines as
+	// Compare's stack grouping does; each is kept with the profile that
+	// first had it, its frames there and its row.
 	stackKeys map[string]int32
 	stacks    []stackSums
 
-	// Every kept stack as function names, outermost first: path i is
-	// pathNames[pathStart[i]:pathStart[i+1]], from side pathSide[i], with
-	// values pathVals[i*nt:] and variances pathVars[i*nt:].
-	pathNames []int32
-	pathStart []int32
-	pathSide  []uint8
-	pathVals  []int64
-	pathVars  []float64
+	// Every kept stack, in the order eachStack gives them: path i is stack
+	// pathStack[i] of side pathSide[i]. Its frames, values and variances
+	// are looked up in the profile when needed, rather than copied: a
+	// profile of millions of stacks would be held twice. With Hide, whose
+	// frames differ from the profile's, path i's frames are
+	// keptFrames[keptStart[i]:keptStart[i+1]].
+	pathSide   []uint8
+	pathStack  []int32
+	keptFrames []int32
+	keptStart  []int32
 
 	// The call tree, pruned as it is built: node i.
 	nodeName   []int32
@@ -151,12 +171,96 @@ type explainer struct {
 	nameList []string
 }
 
+// explainSide is what the explainer needs of one profile to look its
+// stacks up again.
+type explainSide struct {
+	p         *profile.Profile
+	idx       []int // the compared types' indexes in the profile's values
+	noise     noiseModel
+	frameName []int32 // each frame's function name, in names
+}
+
 type stackSums struct {
-	row    int32 // the accumulator's group
+	row    int32 // the index of the row in the comparison
 	pf     *profileFrames
 	frames []int32
 	vals   [2][]int64
 	vars   [2][]float64
+}
+
+// shownRows indexes the rows of c that get stacks, by key.
+func (e *explainer) shownRows(c *Comparison, lim Limits) {
+	n := len(c.Rows)
+	if lim.Rows > 0 && n > lim.Rows {
+		n = lim.Rows
+	}
+	e.shown = n
+	e.stackRow = map[string]int32{}
+	e.rowIndex = map[string]int32{}
+	e.groupRow = map[int32]int32{}
+	var key []byte
+	for i, r := range c.Rows[:n] {
+		r = r.Named()
+		if e.acc.opts.By != ByStack {
+			e.rowIndex[rowKey(r.Name, r.Frames)] = int32(i)
+			continue
+		}
+		key = key[:0]
+		for _, f := range r.Frames {
+			key = binary.LittleEndian.AppendUint32(key, uint32(e.acc.lineGroupOf(f)))
+		}
+		e.stackRow[string(key)] = int32(i)
+	}
+}
+
+// stackKey returns a stack's key: its lines' groups, as stackGroup makes it.
+func (e *explainer) stackKey(pf *profileFrames, frames []int32, key []byte) []byte {
+	key = key[:0]
+	for _, f := range frames {
+		key = binary.LittleEndian.AppendUint32(key, uint32(e.acc.lineGroup(pf, f)))
+	}
+	return key
+}
+
+// rowOf returns the index of the shown row a non-empty stack belongs to, or
+// -1; key is the stack's key.
+func (e *explainer) rowOf(pf *profileFrames, frames []int32, key []byte) int32 {
+	if e.acc.opts.By == ByStack {
+		if i, ok := e.stackRow[string(key)]; ok {
+			return i
+		}
+		return -1
+	}
+	g, _ := e.acc.rowGroup(pf, frames, nil)
+	i, ok := e.groupRow[g]
+	if !ok {
+		i, ok = e.rowIndex[rowKey(e.acc.infos[g].resolve())]
+		if !ok {
+			i = -1 // a row with no value left, cut by Top, or without stacks
+		}
+		e.groupRow[g] = i
+	}
+	return i
+}
+
+// pathFrames returns path i's frames, innermost first, after Hide.
+func (e *explainer) pathFrames(i int) []int32 {
+	if e.hide {
+		return e.keptFrames[e.keptStart[i]:e.keptStart[i+1]]
+	}
+	sd := &e.side[e.pathSide[i]]
+	return sd.p.Stacks[e.pathStack[i]].Frames
+}
+
+// pathValues writes path i's values and their variances into vals and vars,
+// as eachStack gave them.
+func (e *explainer) pathValues(i int, vals []int64, vars []float64) {
+	sd := &e.side[e.pathSide[i]]
+	st := &sd.p.Stacks[e.pathStack[i]]
+	for t, j := range sd.idx {
+		vals[t] = st.Values[j]
+	}
+	sd.noise.variances(vals, vars)
 }
 
 func (e *explainer) name(s string) int32 {
@@ -201,18 +305,13 @@ func (e *explainer) buildTree(scale []float64, minFraction float64) {
 		}
 		return true
 	}
-	var rootVars [2][]float64
-	for s := 0; s < 2; s++ {
-		rootVars[s] = make([]float64, nt)
-	}
-	for i := range e.pathSide {
-		addVariances(rootVars[e.pathSide[i]], 0, e.pathVars[i*nt:(i+1)*nt])
-	}
-	e.newNode(-1, e.name("root"), 0, e.total, rootVars)
+	e.newNode(-1, e.name("root"), 0, e.total, e.totalVar)
 
 	nPaths := len(e.pathSide)
 	at := make([]int32, nPaths) // each path's node at the last depth; -1 once pruned
 	cand := make([]int32, nPaths)
+	pathVals := make([]int64, nt)
+	pathVars := make([]float64, nt)
 	type group struct {
 		parent, name int32
 	}
@@ -223,10 +322,15 @@ func (e *explainer) buildTree(scale []float64, minFraction float64) {
 		var vars [2][]float64
 		for i := 0; i < nPaths; i++ {
 			cand[i] = -1
-			if at[i] < 0 || int(e.pathStart[i])+depth >= int(e.pathStart[i+1]) {
+			if at[i] < 0 {
 				continue
 			}
-			g := group{at[i], e.pathNames[int(e.pathStart[i])+depth]}
+			frames := e.pathFrames(i)
+			if depth >= len(frames) {
+				continue
+			}
+			// Paths run outermost first, stacks innermost first.
+			g := group{at[i], e.side[e.pathSide[i]].frameName[frames[len(frames)-1-depth]]}
 			k, ok := index[g]
 			if !ok {
 				k = int32(len(groups))
@@ -238,8 +342,9 @@ func (e *explainer) buildTree(scale []float64, minFraction float64) {
 				}
 			}
 			s := e.pathSide[i]
-			addValues(vals[s], int(k)*nt, e.pathVals[i*nt:(i+1)*nt])
-			addVariances(vars[s], int(k)*nt, e.pathVars[i*nt:(i+1)*nt])
+			e.pathValues(i, pathVals, pathVars)
+			addValues(vals[s], int(k)*nt, pathVals)
+			addVariances(vars[s], int(k)*nt, pathVars)
 			cand[i] = k
 		}
 		if len(groups) == 0 {
@@ -292,41 +397,42 @@ func (e *explainer) buildTree(scale []float64, minFraction float64) {
 	}
 }
 
-// add sums one profile's stacks into side s.
+// add sums one profile's stacks into side s: its totals, its paths for the
+// call tree, and the stacks of the shown rows.
 func (e *explainer) add(s int, p *profile.Profile, idx []int, opts Options) {
 	pf := newProfileFrames(p, opts)
-	frameName := make([]int32, len(p.Frames))
+	sd := &e.side[s]
+	*sd = explainSide{p: p, idx: idx, noise: newNoiseModel(p, idx), frameName: make([]int32, len(p.Frames))}
 	for i, f := range p.Frames {
-		frameName[i] = e.name(f.FunctionName())
+		sd.frameName[i] = e.name(f.FunctionName())
 	}
 	e.total[s] = make([]int64, e.nt)
-	var scratch []byte
-	eachStack(p, pf, idx, func(frames []int32, vals []int64, vars []float64) {
+	e.totalVar[s] = make([]float64, e.nt)
+	var key []byte
+	eachStack(p, pf, idx, func(si int, frames []int32, vals []int64, vars []float64) {
 		addValues(e.total[s], 0, vals)
-		if len(e.pathStart) == 0 {
-			e.pathStart = append(e.pathStart, 0)
-		}
-		for i := len(frames) - 1; i >= 0; i-- {
-			e.pathNames = append(e.pathNames, frameName[frames[i]])
-		}
-		e.pathStart = append(e.pathStart, int32(len(e.pathNames)))
+		addVariances(e.totalVar[s], 0, vars)
 		e.pathSide = append(e.pathSide, uint8(s))
-		e.pathVals = append(e.pathVals, vals...)
-		e.pathVars = append(e.pathVars, vars...)
-		if len(frames) == 0 {
+		e.pathStack = append(e.pathStack, int32(si))
+		if e.hide {
+			if len(e.keptStart) == 0 {
+				e.keptStart = append(e.keptStart, 0)
+			}
+			e.keptFrames = append(e.keptFrames, frames...)
+			e.keptStart = append(e.keptStart, int32(len(e.keptFrames)))
+		}
+		if len(frames) == 0 || e.shown == 0 {
 			return
 		}
-		scratch = scratch[:0]
-		for _, f := range frames {
-			k := e.acc.lineGroup(pf, f)
-			scratch = append(scratch, byte(k), byte(k>>8), byte(k>>16), byte(k>>24))
+		key = e.stackKey(pf, frames, key)
+		row := e.rowOf(pf, frames, key)
+		if row < 0 {
+			return
 		}
-		id, ok := e.stackKeys[string(scratch)]
+		id, ok := e.stackKeys[string(key)]
 		if !ok {
 			id = int32(len(e.stacks))
-			e.stackKeys[string(scratch)] = id
-			var row int32
-			row, _ = e.acc.rowGroup(pf, frames, nil)
+			e.stackKeys[string(key)] = id
 			st := stackSums{row: row, pf: pf, frames: slices.Clone(frames)}
 			for side := 0; side < 2; side++ {
 				st.vals[side] = make([]int64, e.nt)
@@ -473,37 +579,16 @@ func (e *explainer) tree(scale []float64, lim Limits) []Node {
 	return out
 }
 
-// rowStacks picks each row's largest stacks.
+// rowStacks picks each shown row's largest stacks.
 func (e *explainer) rowStacks(c *Comparison, scale []float64, lim Limits) ([][]StackChange, []int) {
-	rowIndex := make(map[string]int, len(c.Rows))
-	for i, r := range c.Rows {
-		rowIndex[rowKey(r.Name, r.Frames)] = i
-	}
-	n := len(c.Rows)
-	if lim.Rows > 0 && n > lim.Rows {
-		n = lim.Rows
-	}
-	all := make([][]candidate, len(c.Rows))
-	groupRow := map[int32]int{}
+	all := make([][]candidate, e.shown)
 	for si := range e.stacks {
 		sums := &e.stacks[si]
-		g := sums.row
-		i, ok := groupRow[g]
-		if !ok {
-			i, ok = rowIndex[rowKey(e.acc.infos[g].resolve())]
-			if !ok {
-				i = -1 // a row with no value left, or cut by Top
-			}
-			groupRow[g] = i
-		}
-		if i < 0 || i >= n {
-			continue
-		}
-		all[i] = append(all[i], candidate{int32(si), StackChange{Values: changes(sums.vals, sums.vars, 0, scale)}})
+		all[sums.row] = append(all[sums.row], candidate{int32(si), StackChange{Values: changes(sums.vals, sums.vars, 0, scale)}})
 	}
 	more := make([]int, len(c.Rows))
 	out := make([][]StackChange, len(c.Rows))
-	for i := 0; i < n; i++ {
+	for i := 0; i < e.shown; i++ {
 		var kept []candidate
 		kept, more[i] = largestStacks(all[i], c.Index, lim.StacksPerRow)
 		out[i] = make([]StackChange, len(kept))

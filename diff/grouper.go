@@ -1,6 +1,8 @@
 package diff
 
 import (
+	"encoding/binary"
+	"hash/maphash"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,16 +16,26 @@ import (
 // every profile a grouper reduces, so a site has the same index in all of
 // them; the grouper keeps only the keys and the groups' names and frames.
 type grouper struct {
-	opts  Options
-	keys  map[string]int32
-	infos []groupInfo
-	seen  []int32 // per group: the stack that last added to its cum
-	stamp int32
+	opts Options
+	keys map[string]int32 // line, function and package groups
+	// stacks finds stack groups by a hash of their lines' groups (see
+	// stackGroup); moreStacks holds the groups whose hash an earlier one
+	// already had. A map keyed by the lines themselves cost a hundred bytes
+	// and more a stack, for every stack of --by stack.
+	stacks     map[uint64]int32
+	moreStacks map[uint64][]int32
+	// shareStacks lets a stack group keep the profile's own frame slice
+	// instead of a copy: set when the profiles outlive the groups (Compare,
+	// Explain), not for a trend, which reads one profile at a time.
+	shareStacks bool
+	infos       []groupInfo
+	seen        []int32 // per group: the stack that last added to its cum
+	stamp       int32
 }
 
 type groupInfo struct {
-	name   string
-	frames []profile.Frame
+	// label names a line, function or package group; nil for a stack group.
+	label *groupLabel
 	// A stack group keeps its frames as indexes until its row is shown
 	// (resolve): named, a deep stack costs kilobytes, and --by stack makes
 	// a group of every stack, most of which --top or the HTML table cut.
@@ -31,11 +43,21 @@ type groupInfo struct {
 	stack []int32
 }
 
+// groupLabel is a named group's name and frames.
+type groupLabel struct {
+	name   string
+	frames []profile.Frame
+}
+
+func labelled(name string, frames []profile.Frame) groupInfo {
+	return groupInfo{label: &groupLabel{name: name, frames: frames}}
+}
+
 // resolve returns the group's name and frames, building a stack group's
 // (without keeping them: the caller keeps what it shows).
 func (gi *groupInfo) resolve() (string, []profile.Frame) {
-	if gi.pf == nil {
-		return gi.name, gi.frames
+	if gi.label != nil {
+		return gi.label.name, gi.label.frames
 	}
 	fs := make([]profile.Frame, len(gi.stack))
 	names := make([]string, len(gi.stack))
@@ -47,7 +69,13 @@ func (gi *groupInfo) resolve() (string, []profile.Frame) {
 }
 
 func newGrouper(opts Options) *grouper {
-	return &grouper{opts: opts, keys: map[string]int32{}}
+	return &grouper{opts: opts, keys: map[string]int32{}, stacks: map[uint64]int32{}}
+}
+
+// forget drops the maps that find groups by key, once no stack is left to
+// group: the groups themselves stay.
+func (g *grouper) forget() {
+	g.keys, g.stacks, g.moreStacks = nil, nil, nil
 }
 
 // group returns the index of the group with the given key, creating it.
@@ -64,7 +92,8 @@ func (g *grouper) group(key string, info func() groupInfo) int32 {
 
 // reduction is one profile reduced by a grouper. Values are stored flat:
 // group k, type t is at k*nTypes+t. Cum values are present when the
-// grouper's options ask for them.
+// grouper's options ask for them, and the grouping is not by stack (where
+// they equal the flat values).
 type reduction struct {
 	nTypes          int
 	hasCum          bool
@@ -89,6 +118,15 @@ func (r *reduction) pad(groups int) {
 	}
 }
 
+// reserve makes room for groups groups without growing the arrays.
+func (r *reduction) reserve(groups int) {
+	n := groups * r.nTypes
+	r.flat, r.flatVar = make([]int64, 0, n), make([]float64, 0, n)
+	if r.hasCum {
+		r.cum, r.cumVar = make([]int64, 0, n), make([]float64, 0, n)
+	}
+}
+
 // addTo adds a stack's values to group k of vals and vars (flat or cum).
 func (r *reduction) addTo(vals []int64, vars []float64, k int32, v []int64, vr []float64) {
 	base := int(k) * r.nTypes
@@ -102,10 +140,16 @@ func (r *reduction) addTo(vals []int64, vars []float64, k int32, v []int64, vr [
 // the profile's values. The result covers every group the grouper knows.
 func (g *grouper) reduce(p *profile.Profile, idx []int) *reduction {
 	nt := len(idx)
-	r := &reduction{nTypes: nt, hasCum: g.opts.Cum, total: make([]int64, nt), totalVar: make([]float64, nt)}
+	// A stack's cum goes to its own group, as its flat does: stack
+	// groups' cum is their flat, and is not summed twice.
+	hasCum := g.opts.Cum && g.opts.By != ByStack
+	r := &reduction{nTypes: nt, hasCum: hasCum, total: make([]int64, nt), totalVar: make([]float64, nt)}
+	// The groups known already cover most of the next profile's stacks:
+	// room for them at once spares copying arrays of millions as they grow.
+	r.reserve(len(g.infos))
 	pf := newProfileFrames(p, g.opts)
 	var scratch []byte
-	eachStack(p, pf, idx, func(frames []int32, vals []int64, vars []float64) {
+	eachStack(p, pf, idx, func(_ int, frames []int32, vals []int64, vars []float64) {
 		for t := 0; t < nt; t++ {
 			r.total[t] += vals[t]
 			r.totalVar[t] += vars[t]
@@ -124,10 +168,6 @@ func (g *grouper) reduce(p *profile.Profile, idx []int) *reduction {
 			return
 		}
 		g.stamp++
-		if g.opts.By == ByStack {
-			r.addTo(r.cum, r.cumVar, k, vals, vars)
-			return
-		}
 		for _, f := range frames {
 			k := g.frameGroup(pf, f)
 			if g.seen[k] == g.stamp {
@@ -194,11 +234,16 @@ func (g *grouper) lineGroup(pf *profileFrames, i int32) int32 {
 	if k := pf.lineKey[i]; k >= 0 {
 		return k
 	}
-	f := pf.frames[i]
-	key := "L" + f.Function + "\x00" + f.File + "\x00" + itoa(f.Line) + "\x00" + f.Module + "\x00" + itoa(int64(f.Address))
-	k := g.group(key, func() groupInfo { return groupInfo{name: f.String(), frames: []profile.Frame{f}} })
+	k := g.lineGroupOf(pf.frames[i])
 	pf.lineKey[i] = k
 	return k
+}
+
+// lineGroupOf returns the group of a frame's source line, for a frame that
+// is not in a profile's table: a named row's.
+func (g *grouper) lineGroupOf(f profile.Frame) int32 {
+	key := "L" + f.Function + "\x00" + f.File + "\x00" + itoa(f.Line) + "\x00" + f.Module + "\x00" + itoa(int64(f.Address))
+	return g.group(key, func() groupInfo { return labelled(f.String(), []profile.Frame{f}) })
 }
 
 // frameGroup returns the group a frame belongs to under the grouping (for
@@ -213,11 +258,11 @@ func (g *grouper) frameGroup(pf *profileFrames, i int32) int32 {
 	case ByFunc, ByClass:
 		name := f.FunctionName()
 		k = g.group("F"+name, func() groupInfo {
-			return groupInfo{name: name, frames: []profile.Frame{{Function: f.Function, File: f.File, Address: f.Address, Module: f.Module}}}
+			return labelled(name, []profile.Frame{{Function: f.Function, File: f.File, Address: f.Address, Module: f.Module}})
 		})
 	case ByPackage:
 		pkg := f.Package()
-		k = g.group("P"+pkg, func() groupInfo { return groupInfo{name: pkg} })
+		k = g.group("P"+pkg, func() groupInfo { return labelled(pkg, nil) })
 	default:
 		k = g.lineGroup(pf, i)
 	}
@@ -225,34 +270,79 @@ func (g *grouper) frameGroup(pf *profileFrames, i int32) int32 {
 	return k
 }
 
-// stackGroup returns the group of a whole stack.
+// stackGroup returns the group of a whole stack: stacks are the same when
+// their frames are the same lines (lineGroup), in whichever profile. scratch
+// is reused for the stack's key, its lines' groups.
 func (g *grouper) stackGroup(pf *profileFrames, frames []int32, scratch []byte) (int32, []byte) {
-	scratch = append(scratch[:0], 'S')
+	scratch = scratch[:0]
 	for _, f := range frames {
-		k := g.lineGroup(pf, f)
-		scratch = append(scratch, byte(k), byte(k>>8), byte(k>>16), byte(k>>24))
+		scratch = binary.LittleEndian.AppendUint32(scratch, uint32(g.lineGroup(pf, f)))
 	}
-	if k, ok := g.keys[string(scratch)]; ok {
-		return k, scratch
+	h := stackHash(scratch)
+	first, ok := g.stacks[h]
+	if ok {
+		if g.sameStack(first, scratch) {
+			return first, scratch
+		}
+		for _, k := range g.moreStacks[h] {
+			if g.sameStack(k, scratch) {
+				return k, scratch
+			}
+		}
 	}
-	k := g.group(string(scratch), func() groupInfo {
-		return groupInfo{pf: pf, stack: slices.Clone(frames)}
-	})
+	stack := frames
+	if !g.shareStacks || pf.hide != nil { // Hide's frames are eachStack's scratch
+		stack = slices.Clone(frames)
+	}
+	k := int32(len(g.infos))
+	g.infos = append(g.infos, groupInfo{pf: pf, stack: stack})
+	g.seen = append(g.seen, -1)
+	if !ok {
+		g.stacks[h] = k
+	} else {
+		if g.moreStacks == nil {
+			g.moreStacks = map[uint64][]int32{}
+		}
+		g.moreStacks[h] = append(g.moreStacks[h], k)
+	}
 	return k, scratch
 }
 
+// stackSeed seeds stackHash; any seed will do, since equal hashes are checked.
+var stackSeed = maphash.MakeSeed()
+
+// stackHash hashes a stack's key. A variable, so that a test can make every
+// stack collide.
+var stackHash = func(key []byte) uint64 { return maphash.Bytes(stackSeed, key) }
+
+// sameStack reports whether stack group k's lines have the groups key lists.
+// A stack group's frames all had their line group computed when it was made.
+func (g *grouper) sameStack(k int32, key []byte) bool {
+	gi := &g.infos[k]
+	if gi.label != nil || 4*len(gi.stack) != len(key) {
+		return false
+	}
+	for j, f := range gi.stack {
+		if uint32(gi.pf.lineKey[f]) != binary.LittleEndian.Uint32(key[4*j:]) {
+			return false
+		}
+	}
+	return true
+}
+
 // eachStack calls fn for every stack of p that the filters keep (see
-// keep), with its frames after Hide (innermost first; empty for a stack that
-// had no frames to begin with, which only happens when no filter is set),
-// its values of the compared types (idx maps them to the profile's) and
-// their sampling variances. Stacks that Hide empties are skipped. The slices
+// keep), with its index in p.Stacks, its frames after Hide (innermost
+// first; empty for a stack that had no frames to begin with, which only
+// happens when no filter is set), its values of the compared types (idx
+// maps them to the profile's) and their sampling variances. Stacks that Hide empties are skipped. The slices
 // are reused between calls.
-func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(frames []int32, vals []int64, vars []float64)) {
+func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(stack int, frames []int32, vals []int64, vars []float64)) {
 	noise := newNoiseModel(p, idx)
 	vals := make([]int64, len(idx))
 	vars := make([]float64, len(idx))
 	var kept []int32
-	for _, st := range p.Stacks {
+	for si := range p.Stacks {
+		st := &p.Stacks[si]
 		frames := st.Frames
 		if !pf.keep(frames) {
 			continue
@@ -273,7 +363,7 @@ func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(frames 
 			vals[t] = st.Values[i]
 		}
 		noise.variances(vals, vars)
-		fn(frames, vals, vars)
+		fn(si, frames, vals, vars)
 	}
 }
 

@@ -1,9 +1,6 @@
 package diff
 
-import (
-	"cmp"
-	"slices"
-)
+import "cmp"
 
 // rank orders the categories of rows: significant growth, significant
 // shrinkage, changes within noise, unchanged.
@@ -28,29 +25,27 @@ func abs64(x int64) int64 {
 	return x
 }
 
-// sortRows sorts rows by the change of sample type t: significant growth first
-// (largest first), then significant shrinkage (largest first), then changes
-// within noise (largest first), then unchanged rows (largest first); names,
-// then the order groups were first seen in, break ties so the order is
-// deterministic (stack rows are not named yet when they are sorted).
-func sortRows(rows []Row, t int) {
-	slices.SortStableFunc(rows, func(a, b Row) int {
-		ca, cb := a.Flat[t], b.Flat[t]
-		if r := cmp.Compare(rank(ca), rank(cb)); r != 0 {
-			return r
-		}
-		var r int
-		if rank(ca) == 3 {
-			r = cmp.Compare(abs64(cb.Target), abs64(ca.Target))
-		} else {
-			r = cmp.Compare(abs64(cb.Delta()), abs64(ca.Delta()))
-		}
-		if r != 0 {
-			return r
-		}
-		if r := cmp.Compare(a.Name, b.Name); r != 0 {
-			return r
-		}
-		return cmp.Compare(a.order, b.order) // unnamed stack rows: first seen first
-	})
+// compareRows orders two rows by their change of the sample type shown:
+// significant growth first (largest first), then significant shrinkage
+// (largest first), then changes within noise (largest first), then unchanged
+// rows (largest first); names, then the order groups were first seen in
+// (which no two rows share), break ties so the order is deterministic. Stack
+// rows are not named yet when they are sorted.
+func compareRows(ca, cb Change, nameA, nameB string, orderA, orderB int32) int {
+	if r := cmp.Compare(rank(ca), rank(cb)); r != 0 {
+		return r
+	}
+	var r int
+	if rank(ca) == 3 {
+		r = cmp.Compare(abs64(cb.Target), abs64(ca.Target))
+	} else {
+		r = cmp.Compare(abs64(cb.Delta()), abs64(ca.Delta()))
+	}
+	if r != 0 {
+		return r
+	}
+	if r := cmp.Compare(nameA, nameB); r != 0 {
+		return r
+	}
+	return cmp.Compare(orderA, orderB)
 }
