@@ -21,7 +21,7 @@ import (
 	"github.com/heapdiff/heapdiff/profile/profiletest"
 )
 
-// The memory rule every loader keeps (README, "Hostile input"): loading a
+// The memory rule every loader keeps (README, "Limits and safety"): loading a
 // file takes at most memoryMultiple times its decompressed size, plus
 // memoryConstant, whatever its bytes; legacy text, which pprof's parser
 // reads, at most legacyCost times its size, and it may hold only 1/legacyCost

@@ -317,7 +317,7 @@ func parallelBombCases(t *testing.T) []badCase {
 	}
 }
 
-// The memory rule (README.md, "Hostile input"): loading a profile takes at
+// The memory rule (README.md, "Limits and safety"): loading a profile takes at
 // most memoryMultiple times its decompressed size plus memoryConstant,
 // whatever its bytes. Legacy text, which pprof's parser reads, takes up to
 // legacyMultiple times its size, and is refused past 1/legacyMultiple of
