@@ -57,6 +57,7 @@ func CSV(w io.Writer, c *diff.Comparison) error {
 		return cw.Write(rec)
 	}
 	for _, r := range c.Rows {
+		r = r.Named()
 		var function, file, line string
 		if len(r.Frames) > 0 {
 			f := r.Frames[0]

@@ -174,17 +174,11 @@ func rateCell(c *diff.Comparison, ch diff.Change, unit string) string {
 	return formatValue(r, unit, true) + "/h"
 }
 
-// visibleRows returns the rows a human-facing table shows: those with a
-// value of the shown type on either side (flat or cum). Rows that only have
-// other types' values stay in JSON and CSV.
-func visibleRows(c *diff.Comparison) []diff.Row {
+// isVisible says whether a human-facing table shows row r: it has a value of
+// the shown type on either side (flat or cum). Rows that only have other
+// types' values stay in JSON and CSV.
+func isVisible(c *diff.Comparison, r *diff.Row) bool {
 	t := c.Index
-	rows := make([]diff.Row, 0, len(c.Rows))
-	for _, r := range c.Rows {
-		f := r.Flat[t]
-		if f.Base != 0 || f.Target != 0 || r.Cum != nil && (r.Cum[t].Base != 0 || r.Cum[t].Target != 0) {
-			rows = append(rows, r)
-		}
-	}
-	return rows
+	f := r.Flat[t]
+	return f.Base != 0 || f.Target != 0 || r.Cum != nil && (r.Cum[t].Base != 0 || r.Cum[t].Target != 0)
 }

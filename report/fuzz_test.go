@@ -99,12 +99,17 @@ func FuzzRender(f *testing.F) {
 		if err != nil {
 			return
 		}
-		o := diff.Options{By: diff.Grouping(by % 5), Cum: flags&1 != 0, Normalize: flags&2 != 0, Top: int(flags>>2) & 7}
+		o := diff.Options{By: diff.Grouping(by % 5), Cum: flags&1 != 0, Normalize: flags&2 != 0, Top: int(flags>>2) & 7, DeferNames: flags&32 != 0}
 		c, err := diff.Compare(base, target, o)
 		if err != nil {
 			return
 		}
-		visible, rest := len(visibleRows(c)), 0
+		visible, rest := 0, 0
+		for i := range c.Rows {
+			if isVisible(c, &c.Rows[i]) {
+				visible++
+			}
+		}
 		if c.Rest.Rows > 0 {
 			rest = 1
 		}

@@ -313,7 +313,7 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 	}
 	data.Limits = htmlLimits{Rows: len(all)}
 	for i, r := range rows {
-		hr := htmlRow{Name: strs.id(r.Name), Flat: htmlChanges(r.Flat), Objects: objectPair(r.Objects)}
+		hr := htmlRow{Name: strs.id(r.Named().Name), Flat: htmlChanges(r.Flat), Objects: objectPair(r.Objects)}
 		if r.Cum != nil {
 			hr.Cum = htmlChanges(r.Cum)
 		}

@@ -1,7 +1,10 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"time"
 
@@ -103,8 +106,19 @@ type JSONRest struct {
 	Flat map[string]JSONChange `json:"flat"`
 }
 
-// NewJSONComparison converts a comparison to its JSON document.
+// NewJSONComparison converts a comparison to its JSON document, every row
+// included. JSON writes the same document without holding it.
 func NewJSONComparison(c *diff.Comparison) *JSONComparison {
+	doc := jsonHead(c)
+	doc.Rows = make([]JSONRow, 0, len(c.Rows))
+	for _, r := range c.Rows {
+		doc.Rows = append(doc.Rows, jsonRow(c, r))
+	}
+	return doc
+}
+
+// jsonHead returns c's document without its rows.
+func jsonHead(c *diff.Comparison) *JSONComparison {
 	doc := &JSONComparison{
 		Schema:         JSONSchema,
 		Base:           jsonSource(c.Base),
@@ -114,7 +128,7 @@ func NewJSONComparison(c *diff.Comparison) *JSONComparison {
 		Normalized:     c.Normalized,
 		SampleIndex:    c.Shown().Type,
 		NoiseThreshold: diff.NoiseThreshold,
-		Rows:           make([]JSONRow, 0, len(c.Rows)),
+		Rows:           []JSONRow{},
 		Warnings:       []string{},
 	}
 	if c.Interval > 0 {
@@ -125,19 +139,6 @@ func NewJSONComparison(c *diff.Comparison) *JSONComparison {
 		doc.SampleTypes = append(doc.SampleTypes, JSONType{t.Type, t.Unit})
 	}
 	doc.Total = jsonChanges(c, c.Total)
-	for _, r := range c.Rows {
-		row := JSONRow{Name: r.Name, Flat: jsonChanges(c, r.Flat)}
-		if r.Cum != nil {
-			row.Cum = jsonChanges(c, r.Cum)
-		}
-		if o := r.Objects; o != nil {
-			row.Objects = &JSONObjects{New: o.New, Deleted: o.Deleted}
-		}
-		for _, f := range r.Frames {
-			row.Frames = append(row.Frames, JSONFrame{f.Function, f.File, f.Line, f.Address, f.Module})
-		}
-		doc.Rows = append(doc.Rows, row)
-	}
 	if c.Rest.Rows > 0 {
 		doc.Rest = &JSONRest{Rows: c.Rest.Rows, Flat: jsonChanges(c, c.Rest.Flat)}
 	}
@@ -145,6 +146,22 @@ func NewJSONComparison(c *diff.Comparison) *JSONComparison {
 		doc.Warnings = append(doc.Warnings, w.Error())
 	}
 	return doc
+}
+
+// jsonRow converts one row, naming it if the comparison left it unnamed.
+func jsonRow(c *diff.Comparison, r diff.Row) JSONRow {
+	r = r.Named()
+	row := JSONRow{Name: r.Name, Flat: jsonChanges(c, r.Flat)}
+	if r.Cum != nil {
+		row.Cum = jsonChanges(c, r.Cum)
+	}
+	if o := r.Objects; o != nil {
+		row.Objects = &JSONObjects{New: o.New, Deleted: o.Deleted}
+	}
+	for _, f := range r.Frames {
+		row.Frames = append(row.Frames, JSONFrame{f.Function, f.File, f.Line, f.Address, f.Module})
+	}
+	return row
 }
 
 func jsonSource(s diff.Source) JSONSource {
@@ -192,9 +209,45 @@ func jsonChange(c *diff.Comparison, ch diff.Change) JSONChange {
 	return j
 }
 
-// JSON writes c as an indented JSON document (see JSONComparison).
+// JSON writes c as an indented JSON document (see JSONComparison), the
+// bytes encoding/json's Encoder with two-space indentation writes for it.
+// Rows are converted and written one at a time, so that memory does not
+// grow with their number: --by stack can make millions, of kilobytes each.
 func JSON(w io.Writer, c *diff.Comparison) error {
-	enc := json.NewEncoder(w)
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
 	enc.SetIndent("", "  ")
-	return enc.Encode(NewJSONComparison(c))
+	if err := enc.Encode(jsonHead(c)); err != nil {
+		return err
+	}
+	// The rows go where the head has none. A string holds no raw newline,
+	// so this is the field itself, not text in a name.
+	if len(c.Rows) == 0 {
+		_, err := w.Write(head.Bytes())
+		return err
+	}
+	before, after, ok := bytes.Cut(head.Bytes(), []byte(jsonNoRows))
+	if !ok {
+		return errors.New("encode JSON: the document has no rows field") // a renamed field
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(before)
+	bw.WriteString("\n  \"rows\": [")
+	for i, r := range c.Rows {
+		b, err := json.MarshalIndent(jsonRow(c, r), "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(b)
+	}
+	bw.WriteString("\n  ]")
+	bw.Write(after)
+	return bw.Flush()
 }
+
+// jsonNoRows is how an indented JSONComparison without rows says so.
+const jsonNoRows = "\n  \"rows\": []"

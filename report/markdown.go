@@ -40,8 +40,10 @@ func Markdown(w io.Writer, c *diff.Comparison) error {
 			formatValue(float64(ch.Base), unit, false), formatValue(float64(ch.Target), unit, false),
 			formatValue(float64(ch.Delta()), unit, true), percentCell(ch), rateCell(c, ch, unit))
 	}
-	for _, r := range visibleRows(c) {
-		row(mdCode(r.Name), r.Flat[t])
+	for i := range c.Rows {
+		if r := &c.Rows[i]; isVisible(c, r) {
+			row(mdCode(r.Named().Name), r.Flat[t])
+		}
 	}
 	if c.Rest.Rows > 0 {
 		row(fmt.Sprintf("*%d more rows*", c.Rest.Rows), c.Rest.Flat[t])
@@ -99,7 +101,7 @@ func snapshotMarkdown(bw *bufio.Writer, c *diff.Comparison, count, shallow, reta
 	}
 	fmt.Fprintf(bw, "| class | %s |\n|---|--:|--:|--:|--:|--:|\n", strings.Join(snapshotHeader, " | "))
 	for _, r := range snapshotRows(c) {
-		fmt.Fprintf(bw, "| %s | %s |\n", mdCode(r.Name), strings.Join(snapshotCells(r, count, shallow, retained), " | "))
+		fmt.Fprintf(bw, "| %s | %s |\n", mdCode(r.Named().Name), strings.Join(snapshotCells(r, count, shallow, retained), " | "))
 	}
 	return bw.Flush()
 }

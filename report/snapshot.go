@@ -120,7 +120,7 @@ func snapshotText(w io.Writer, c *diff.Comparison, opts Options, count, shallow,
 			}
 			cells = append(cells, cell{text: s, color: color})
 		}
-		table = append(table, append(cells, cell{text: r.Name, left: true}))
+		table = append(table, append(cells, cell{text: r.Named().Name, left: true}))
 	}
 	writeTable(bw, table, paint)
 	if len(rows) == 0 {

@@ -63,16 +63,36 @@ func Text(w io.Writer, c *diff.Comparison, opts Options) error {
 		header = append(header, "cum base", "cum target", "cum delta")
 	}
 	header = append(header, c.By.String())
-	table := [][]cell{headerCells(header)}
-	for _, r := range visibleRows(c) {
-		table = append(table, rowCells(c, r.Name, r.Flat[t], cumOf(r, t), unit))
-	}
+	head := headerCells(header)
+	var rest []cell
 	if c.Rest.Rows > 0 {
 		name := fmt.Sprintf("(%d more rows)", c.Rest.Rows)
-		table = append(table, rowCells(c, name, c.Rest.Flat[t], nil, unit))
+		rest = rowCells(c, name, c.Rest.Flat[t], nil, unit)
 	}
-	writeTable(bw, table, paint)
-	if len(visibleRows(c)) == 0 {
+	// Rows are written as they are made, each named only then: --by stack
+	// can have millions, of kilobytes each. A first pass sizes the number
+	// columns; the name column, the last, is never padded.
+	widths := cellWidths(nil, head)
+	shown := 0
+	for i := range c.Rows {
+		if r := &c.Rows[i]; isVisible(c, r) {
+			widths = cellWidths(widths, rowCells(c, "", r.Flat[t], cumOf(*r, t), unit))
+			shown++
+		}
+	}
+	if rest != nil {
+		widths = cellWidths(widths, rest)
+	}
+	writeRow(bw, widths, head, paint)
+	for i := range c.Rows {
+		if r := &c.Rows[i]; isVisible(c, r) {
+			writeRow(bw, widths, rowCells(c, r.Named().Name, r.Flat[t], cumOf(*r, t), unit), paint)
+		}
+	}
+	if rest != nil {
+		writeRow(bw, widths, rest, paint)
+	}
+	if shown == 0 {
 		fmt.Fprintln(bw, "(no rows: nothing matched, or both profiles are empty)")
 	}
 	fmt.Fprintf(bw, "\n%s = within sampling noise (|delta| ≤ %g standard deviations)\n", Noise, diff.NoiseThreshold)
@@ -142,34 +162,46 @@ func changeColor(ch diff.Change) string {
 func writeTable(w io.Writer, table [][]cell, paint func(color, s string) string) {
 	var widths []int
 	for _, row := range table {
-		for i, c := range row {
-			if i >= len(widths) {
-				widths = append(widths, 0)
-			}
-			if n := utf8.RuneCountInString(c.text); n > widths[i] {
-				widths[i] = n
-			}
-		}
+		widths = cellWidths(widths, row)
 	}
 	for _, row := range table {
-		var b strings.Builder
-		for i, c := range row {
-			if i > 0 {
-				b.WriteString("  ")
-			}
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c.text))
-			if c.left {
-				b.WriteString(paint(c.color, c.text))
-				if i < len(row)-1 {
-					b.WriteString(pad)
-				}
-			} else {
-				b.WriteString(pad)
-				b.WriteString(paint(c.color, c.text))
-			}
-		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		writeRow(w, widths, row, paint)
 	}
+}
+
+// cellWidths widens widths, one per column, to fit row's cells.
+func cellWidths(widths []int, row []cell) []int {
+	for i, c := range row {
+		if i >= len(widths) {
+			widths = append(widths, 0)
+		}
+		if n := utf8.RuneCountInString(c.text); n > widths[i] {
+			widths[i] = n
+		}
+	}
+	return widths
+}
+
+// writeRow writes one row of a table whose columns have the given widths:
+// numbers right-aligned, text left-aligned, the last column unpadded.
+func writeRow(w io.Writer, widths []int, row []cell, paint func(color, s string) string) {
+	var b strings.Builder
+	for i, c := range row {
+		if i > 0 {
+			b.WriteString("  ")
+		}
+		pad := strings.Repeat(" ", max(0, widths[i]-utf8.RuneCountInString(c.text)))
+		if c.left {
+			b.WriteString(paint(c.color, c.text))
+			if i < len(row)-1 {
+				b.WriteString(pad)
+			}
+		} else {
+			b.WriteString(pad)
+			b.WriteString(paint(c.color, c.text))
+		}
+	}
+	fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 }
 
 func timeSuffix(t time.Time) string {
