@@ -116,6 +116,9 @@ func runCompare(s *streams, opts *compareOptions) error {
 		return explainLoadError(err)
 	}
 	diffOpts.By = groupingFor(diffOpts.By, profiles...)
+	// The renderers name each row as they write it (diff.Row.Named), so
+	// that --by stack holds one row's name at a time, not millions.
+	diffOpts.DeferNames = true
 	if format == report.FormatHTML && (diffOpts.Top == 0 || diffOpts.Top > report.HTMLMaxRows) {
 		diffOpts.Top = report.HTMLMaxRows // the page's table shows no more; it sums the rest
 	}
