@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -24,10 +23,6 @@ var ErrClosed = errors.New("agent: closed")
 // within [MinInterval] of the previous one.
 var ErrTooSoon = errors.New("agent: capture asked for too soon after the previous one")
 
-// staleTemp is how old a temporary file written by another host must be before
-// the agent treats it as left over by a crash.
-const staleTemp = time.Hour
-
 // An Agent captures heap snapshots and watches memory for one process. Make it
 // with [Start] and stop it with [Agent.Close]. Its methods are safe for
 // concurrent use.
@@ -40,6 +35,7 @@ type Agent struct {
 	module  string   // main module path@version, for snapshot metadata
 	hook    *webhook // nil without a webhook
 	guarded bool     // the directory must be this user's own: see guardedDir
+	store   *snapshot.Store
 	sigCh   chan os.Signal
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -55,15 +51,11 @@ type Agent struct {
 	// Kept from one capture to the next, so a capture allocates little
 	// beyond what runtime/pprof itself does (see captureAllocs in the tests).
 	profileBuf bytes.Buffer // the heap profile as runtime/pprof writes it
-	fileBuf    *bufio.Writer
-	commenter  snapshot.Commenter
 
 	mu         sync.Mutex // guards the fields below
-	seq        int
-	baseline   string
-	alertFiles []string // snapshots the last AlertSnapshotsKept alerts named, oldest first
-	lastGC     uint64   // GC cycles at the last sample fitted: a new count means a new live heap
-	first      Memory   // the sample taken at Start
+	alertFiles []string   // snapshots the last AlertSnapshotsKept alerts named, oldest first
+	lastGC     uint64     // GC cycles at the last sample fitted: a new count means a new live heap
+	first      Memory     // the sample taken at Start
 	last       *CaptureInfo
 	captures   map[string]uint64
 	failures   uint64
@@ -79,8 +71,6 @@ type Agent struct {
 	gauges     []GaugeValue
 	fired      map[string]time.Time // when each trigger last fired
 	ring       *ring
-	diskFiles  int
-	diskBytes  int64
 }
 
 // Start starts an agent with the given options: it listens for the capture
@@ -110,13 +100,20 @@ func Start(opts ...Option) (*Agent, error) {
 		module = bi.Main.Path + "@" + bi.Main.Version
 	}
 	started := cfg.now()
+	pid := os.Getpid()
+	store := snapshot.NewStore(snapshot.StoreConfig{Dir: cfg.dir, Host: cfg.host, PID: pid,
+		Retention: snapshot.Retention{Keep: cfg.keep, MaxBytes: cfg.maxBytes, MaxAge: cfg.maxAge},
+		// The baseline is the snapshot BaselineAfter takes; without one,
+		// the process's first snapshot.
+		AwaitBaseline: cfg.baselineAfter > 0})
 	a := &Agent{
 		cfg:       cfg,
 		log:       cfg.logger,
 		started:   started,
 		warmEnd:   started.Add(cfg.warmup),
 		module:    module,
-		pid:       os.Getpid(),
+		pid:       pid,
+		store:     store,
 		sampler:   newSampler(),
 		captures:  map[string]uint64{},
 		alerts:    map[string]uint64{},

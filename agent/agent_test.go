@@ -49,8 +49,8 @@ func TestCaptureWritesParsableProfileWithMetadata(t *testing.T) {
 		t.Fatalf("name %s parses as %+v, %v", filepath.Base(path), n, ok)
 	}
 	p := parse(t, path)
-	if p.SampleType[len(p.SampleType)-1].Type != "inuse_space" {
-		t.Errorf("sample types %v: not a heap profile", p.SampleType)
+	if !strings.HasPrefix(p.SampleTypes[len(p.SampleTypes)-1], "inuse_space/") {
+		t.Errorf("sample types %v: not a heap profile", p.SampleTypes)
 	}
 	c := comments(p)
 	for k, want := range map[string]string{

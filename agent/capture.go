@@ -1,16 +1,13 @@
 package agent
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -61,64 +58,38 @@ func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
 		runtime.GC()
 	}
 	m := a.sampleNow()
+	a.profileBuf.Reset()
+	if err := pprof.Lookup("heap").WriteTo(&a.profileBuf, 0); err != nil {
+		err = fmt.Errorf("heap profile: %w", err)
+		a.failed("capture", err)
+		return "", err
+	}
 	a.mu.Lock()
-	a.seq++
-	name := snapshot.Name{Time: now, Host: a.cfg.host, PID: a.pid, Seq: a.seq, Trigger: trigger}.String()
-	comments := a.comments(trigger, reason, m)
+	meta := a.comments(reason, m)
+	protect := slices.Clone(a.alertFiles)
 	a.mu.Unlock()
-
-	size, err := snapshot.WriteAtomic(a.cfg.dir, name, a.writeProfile(comments))
+	w, err := a.store.Write(&a.profileBuf, snapshot.Entry{Time: now, Trigger: trigger, Baseline: trigger == "baseline",
+		Meta: meta, Protect: protect})
 	if err != nil {
 		a.failed("capture", err)
 		return "", err
 	}
-	info := &CaptureInfo{File: name, Trigger: trigger, Time: now, DurationSeconds: time.Since(began).Seconds(), Bytes: size}
+	info := &CaptureInfo{File: w.File.File, Trigger: trigger, Time: now, DurationSeconds: time.Since(began).Seconds(), Bytes: w.Size}
 	a.mu.Lock()
 	a.last = info
 	a.captures[trigger]++
-	// The baseline is the snapshot BaselineAfter takes; without one, the
-	// process's first snapshot.
-	if trigger == "baseline" || (a.cfg.baselineAfter == 0 && a.baseline == "") {
-		a.baseline = name
-	}
 	// A later capture failure is news again.
 	maps.DeleteFunc(a.errLogged, func(cause string, _ bool) bool { return strings.HasPrefix(cause, "capture: ") })
 	a.mu.Unlock()
-	path := filepath.Join(a.cfg.dir, name)
-	a.log.Info("heapdiff: snapshot written", "file", name, "path", path, "trigger", trigger,
-		"bytes", size, "duration", time.Since(began).Round(time.Millisecond))
-	a.prune()
-	return path, nil
+	a.log.Info("heapdiff: snapshot written", "file", w.File.File, "path", w.Path, "trigger", trigger,
+		"bytes", w.Size, "duration", time.Since(began).Round(time.Millisecond))
+	a.pruned(w.Removed, w.PruneErr)
+	return w.Path, nil
 }
 
-// writeProfile returns the function that writes one snapshot: the heap
-// profile with comments added. It reuses the agent's buffers, gzip reader and
-// writer, so a capture allocates only what runtime/pprof itself does. Called
-// with a.capMu held, which keeps the buffers to one capture at a time.
-func (a *Agent) writeProfile(comments []string) func(io.Writer) error {
-	return func(w io.Writer) error {
-		a.profileBuf.Reset()
-		if err := pprof.Lookup("heap").WriteTo(&a.profileBuf, 0); err != nil {
-			return fmt.Errorf("heap profile: %w", err)
-		}
-		// Buffered: the gzip writer would otherwise write the file in small
-		// pieces, one system call each.
-		if a.fileBuf == nil {
-			a.fileBuf = bufio.NewWriterSize(w, 64<<10)
-		} else {
-			a.fileBuf.Reset(w)
-		}
-		if err := a.commenter.AddComments(a.fileBuf, &a.profileBuf, comments); err != nil {
-			return err
-		}
-		err := a.fileBuf.Flush()
-		a.fileBuf.Reset(nil) // do not keep the file
-		return err
-	}
-}
-
-// comments is the metadata written into the profile. Called with a.mu held.
-func (a *Agent) comments(trigger, reason string, m Memory) []string {
+// comments is the metadata the agent adds to the store's own (trigger, time,
+// host, pid, seq, baseline). Called with a.mu held.
+func (a *Agent) comments(reason string, m Memory) []string {
 	c := snapshot.Comment
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
 	limit := func(v uint64) string {
@@ -128,11 +99,6 @@ func (a *Agent) comments(trigger, reason string, m Memory) []string {
 		return u(v)
 	}
 	out := []string{
-		c("trigger", trigger),
-		c("time", m.Time.UTC().Format(time.RFC3339)),
-		c("host", a.cfg.host),
-		c("pid", strconv.Itoa(a.pid)),
-		c("seq", strconv.Itoa(a.seq)),
 		c("rss_bytes", u(m.RSS)),
 		c("live_heap_bytes", u(m.LiveHeap)),
 		c("heap_goal_bytes", u(m.HeapGoal)),
@@ -150,48 +116,21 @@ func (a *Agent) comments(trigger, reason string, m Memory) []string {
 	if reason != "" {
 		out = append(out, c("reason", reason))
 	}
-	if a.baseline != "" {
-		out = append(out, c("baseline", a.baseline))
-	}
 	for _, g := range a.gauges {
 		out = append(out, c("gauge."+g.Name, strconv.FormatFloat(g.Value, 'g', -1, 64)))
 	}
 	return out
 }
 
-// prune applies retention to this host's snapshots, keeping the baseline, the
-// latest snapshot and those the last AlertSnapshotsKept alerts named, and
-// removes temporary files that other hosts left long ago. Another host's
-// snapshots (a replica sharing the directory) and pulled ones (pid 0, written
-// by heapdiff capture) are left alone.
-func (a *Agent) prune() {
-	a.mu.Lock()
-	protect := append([]string{a.baseline}, a.alertFiles...)
-	if a.last != nil {
-		protect = append(protect, a.last.File)
-	}
-	a.mu.Unlock()
-	host := snapshot.Clean(a.cfg.host, "host")
-	r := snapshot.Retention{Keep: a.cfg.keep, MaxBytes: a.cfg.maxBytes, MaxAge: a.cfg.maxAge,
-		Owns: func(n snapshot.Name) bool { return n.Host == host && n.PID != 0 }}
-	now := a.cfg.now()
-	kept, removed, err := snapshot.Prune(a.cfg.dir, r, now, protect...)
+// pruned reports what retention did after a write or at start: a failure is
+// counted and logged once per cause; removals are logged at debug level.
+func (a *Agent) pruned(removed []string, err error) {
 	if err != nil {
 		a.failed("retention", err)
 	}
 	if len(removed) > 0 {
 		a.log.Debug("heapdiff: retention removed snapshots", "files", removed)
 	}
-	snapshot.CleanTemp(a.cfg.dir, func(_ snapshot.Name, fi os.FileInfo) bool {
-		return now.Sub(fi.ModTime()) > staleTemp
-	})
-	var total int64
-	for _, f := range kept {
-		total += f.Size
-	}
-	a.mu.Lock()
-	a.diskFiles, a.diskBytes = len(kept), total
-	a.mu.Unlock()
 }
 
 // failed counts a failed capture (or a directory or retention error) and logs

@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/heapdiff/heapdiff/agent/snapshot"
 )
 
 // errDirRefused marks a snapshot directory the agent will not write to
@@ -89,8 +87,8 @@ func (a *Agent) checkDir() error {
 
 // prepareDir creates the snapshot directory (mode 0700, with any missing
 // parents), refuses a guarded one another user could control, makes the
-// default directory private, removes temporary files a crash left behind,
-// and applies retention to what is already there.
+// default directory private, and has the store remove temporary files a
+// crash left behind and apply retention to what is already there.
 func (a *Agent) prepareDir() {
 	if err := os.MkdirAll(a.cfg.dir, 0o700); err != nil {
 		if a.checkDir() == nil { // a symbolic link or a file in the way is refused as such
@@ -113,11 +111,5 @@ func (a *Agent) prepareDir() {
 			}
 		}
 	}
-	_, err := snapshot.CleanTemp(a.cfg.dir, func(n snapshot.Name, _ os.FileInfo) bool {
-		return n.Host == snapshot.Clean(a.cfg.host, "host") && n.PID != a.pid
-	})
-	if err != nil {
-		a.failed("clean temporary files", err)
-	}
-	a.prune()
+	a.pruned(nil, a.store.Tidy(a.cfg.now()))
 }

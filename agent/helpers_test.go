@@ -3,13 +3,12 @@ package agent
 import (
 	"bytes"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/pprof/profile"
+	"github.com/heapdiff/heapdiff/agent/internal/pproftest"
 	"github.com/heapdiff/heapdiff/agent/snapshot"
 )
 
@@ -72,26 +71,17 @@ func snapshots(t *testing.T, dir string) []snapshot.File {
 
 // parse reads a snapshot with pprof's own parser, failing the test if it is
 // not a valid profile.
-func parse(t *testing.T, path string) *profile.Profile {
+func parse(t *testing.T, path string) pproftest.Profile {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	p, err := profile.Parse(f)
-	if err != nil {
-		t.Fatalf("%s does not parse: %v", path, err)
-	}
-	return p
+	return pproftest.Parse(t, path)
 }
 
 // comments returns a profile's heapdiff comments as a map.
-func comments(p *profile.Profile) map[string]string {
+func comments(p pproftest.Profile) map[string]string {
 	m := map[string]string{}
-	for _, c := range p.Comments {
-		if k, v, ok := snapshot.ParseComment(c); ok {
-			m[k] = v
+	for _, f := range snapshot.ParseComments(p.Comments) {
+		if f.Heapdiff {
+			m[f.Key] = f.Value
 		}
 	}
 	return m

@@ -54,6 +54,7 @@ type WebhookStats struct {
 
 // Stats returns a copy of the agent's current state.
 func (a *Agent) Stats() Stats {
+	st := a.store.State()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := Stats{
@@ -70,9 +71,9 @@ func (a *Agent) Stats() Stats {
 		CaptureFailures: a.failures,
 		Coalesced:       a.coalesced,
 		LastError:       a.lastErr,
-		Baseline:        a.baseline,
-		DiskFiles:       a.diskFiles,
-		DiskBytes:       a.diskBytes,
+		Baseline:        st.Baseline,
+		DiskFiles:       st.Files,
+		DiskBytes:       st.Bytes,
 		Alerts:          maps.Clone(a.alerts),
 		Gauges:          slices.Clone(a.gauges),
 	}
@@ -82,8 +83,8 @@ func (a *Agent) Stats() Stats {
 	if a.last != nil {
 		c := *a.last
 		s.LastCapture = &c
-		if a.baseline != "" && a.baseline != c.File {
-			s.Compare = compareCommand(a.cfg.dir, a.baseline, c.File)
+		if st.Baseline != "" && st.Baseline != c.File {
+			s.Compare = compareCommand(a.cfg.dir, st.Baseline, c.File)
 		}
 	}
 	if a.hook != nil {

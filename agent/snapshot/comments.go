@@ -28,29 +28,22 @@ const (
 // make us copy forever.
 const maxProfileField = 1 << 30
 
-// AddComments copies the gzipped pprof profile read from src to dst with the
-// given comments appended to the profile's Comments field, where pprof
-// ("pprof -comments") and heapdiff show them.
+// A commenter copies a gzipped pprof profile with comments appended to the
+// profile's Comments field, where pprof ("pprof -comments") and heapdiff show
+// them.
 //
 // It needs no protobuf library: it walks the top-level fields of the profile
 // as they stream through, counting string-table entries, then appends the new
 // strings and the comment fields that point at them. Protobuf decoders treat
 // repeated fields appended at the end exactly like fields written in place.
 //
-// Each call allocates a gzip reader and writer (about 850 KiB together); a
-// caller that annotates profiles repeatedly should keep a [Commenter].
-func AddComments(dst io.Writer, src io.Reader, comments []string) error {
-	var c Commenter
-	return c.AddComments(dst, src, comments)
-}
-
-// A Commenter does what [AddComments] does, keeping its gzip reader and
-// writer, buffers and scratch space from one profile to the next, so that
-// annotating many profiles allocates almost nothing after the first. This
-// matters inside a service: every byte the capture agent allocates shows up
-// in the service's own allocation profile. The zero value is ready to use; a
-// Commenter is not safe for concurrent use.
-type Commenter struct {
+// It keeps its gzip reader and writer (about 850 KiB together), buffers and
+// scratch space from one profile to the next, so that annotating many
+// profiles allocates almost nothing after the first. This matters inside a
+// service: every byte the capture agent allocates shows up in the service's
+// own allocation profile. The zero value is ready to use; a commenter is not
+// safe for concurrent use.
+type commenter struct {
 	zr   *gzip.Reader
 	zw   *gzip.Writer
 	br   *bufio.Reader
@@ -58,9 +51,9 @@ type Commenter struct {
 	tail []byte
 }
 
-// AddComments copies the gzipped profile read from src to dst with comments
-// appended, as the package-level [AddComments] does.
-func (c *Commenter) AddComments(dst io.Writer, src io.Reader, comments []string) error {
+// addComments copies the gzipped profile read from src to dst with comments
+// appended.
+func (c *commenter) addComments(dst io.Writer, src io.Reader, comments []string) error {
 	if c.zr == nil {
 		zr, err := gzip.NewReader(src)
 		if err != nil {
@@ -199,12 +192,50 @@ const CommentPrefix = "heapdiff."
 // "heapdiff.trigger=signal". Values in bytes are plain integers.
 func Comment(key, value string) string { return CommentPrefix + key + "=" + value }
 
-// ParseComment splits a comment written by [Comment] into key and value. It
-// reports false for comments heapdiff did not write.
-func ParseComment(c string) (key, value string, ok bool) {
-	rest, ok := strings.CutPrefix(c, CommentPrefix)
-	if !ok {
-		return "", "", false
+// A Field is one comment of a profile, as [ParseComments] reads it.
+type Field struct {
+	Text string // the comment as written
+	// Key and Value split a "key=value" comment at its first '=', after
+	// [CommentPrefix] when it has one. Key is "" for a comment that is not
+	// such a pair: no '=', or a key that is empty or holds a space or tab.
+	Key, Value string
+	// Heapdiff reports a pair heapdiff wrote ("heapdiff.key=value", made by
+	// [Comment]) rather than another producer ("pid=42").
+	Heapdiff bool
+}
+
+// Meta is a profile's comments, each parsed, in the order written.
+type Meta []Field
+
+// ParseComments reads the metadata in a profile's comments: heapdiff's own
+// "heapdiff.key=value" pairs, the "key=value" pairs other producers write,
+// and free text. It is the one reader of the format [Comment] writes, for
+// the agent, "heapdiff capture" and whatever shows or judges their
+// snapshots.
+func ParseComments(comments []string) Meta {
+	m := make(Meta, len(comments))
+	for i, c := range comments {
+		rest, own := strings.CutPrefix(c, CommentPrefix)
+		m[i].Text = c
+		key, value, ok := strings.Cut(rest, "=")
+		if !ok || key == "" || strings.ContainsAny(key, " \t") {
+			continue
+		}
+		m[i].Key, m[i].Value, m[i].Heapdiff = key, value, own
 	}
-	return strings.Cut(rest, "=")
+	return m
+}
+
+// Get returns the value of the first pair with the given key, whoever
+// wrote it, and "" when there is none.
+func (m Meta) Get(key string) string {
+	if key == "" {
+		return ""
+	}
+	for _, f := range m {
+		if f.Key == key {
+			return f.Value
+		}
+	}
+	return ""
 }

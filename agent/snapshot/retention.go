@@ -16,12 +16,6 @@ type Retention struct {
 	Keep     int           // at most this many snapshot files
 	MaxBytes int64         // at most this many bytes of snapshot files
 	MaxAge   time.Duration // no snapshot older than this (by the time in its name)
-
-	// Owns reports whether a snapshot is the caller's to remove, such as one
-	// its own host wrote. Snapshots it rejects (another replica's baseline in
-	// a shared directory) are neither removed nor counted toward the bounds.
-	// Nil owns every snapshot.
-	Owns func(Name) bool
 }
 
 // File is a snapshot file found in a directory.
@@ -62,20 +56,19 @@ func List(dir string) ([]File, error) {
 	return files, nil
 }
 
-// Prune removes the oldest snapshot files in dir until r is satisfied, and
+// prune removes the oldest snapshot files in dir until r is satisfied, and
 // every file older than r.MaxAge at now. Files named in protect (such as the
-// process's first snapshot, its baseline) are never removed, though they count
-// toward the limits; neither is any file whose name is not a snapshot name,
-// nor any snapshot r.Owns rejects. It returns the owned files that remain and
-// those it removed.
-func Prune(dir string, r Retention, now time.Time, protect ...string) (kept []File, removed []string, err error) {
+// baseline) are never removed, though they count toward the limits; neither
+// is any file whose name is not a snapshot name, nor any snapshot owns
+// rejects: those (another replica's baseline in a shared directory) are not
+// counted either. It returns the owned files that remain and those it
+// removed.
+func prune(dir string, r Retention, now time.Time, owns func(Name) bool, protect []string) (kept []File, removed []string, err error) {
 	files, err := List(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	if r.Owns != nil {
-		files = slices.DeleteFunc(files, func(f File) bool { return !r.Owns(f.Name) })
-	}
+	files = slices.DeleteFunc(files, func(f File) bool { return !owns(f.Name) })
 	var total int64
 	for _, f := range files {
 		total += f.Size

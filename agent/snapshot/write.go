@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 )
 
-// WriteAtomic creates the file name in dir with the bytes write produces. It
+// writeAtomic creates the file name in dir with the bytes write produces. It
 // writes a hidden temporary file in the same directory, syncs it to disk, and
 // renames it into place, so readers see either no file or the whole file, even
 // if the process is killed mid-write. It returns the file's size.
 //
-// A temporary file left by a crash is removed by [CleanTemp].
-func WriteAtomic(dir, name string, write func(io.Writer) error) (size int64, err error) {
+// A temporary file left by a crash is removed by cleanTemp.
+func writeAtomic(dir, name string, write func(io.Writer) error) (size int64, err error) {
 	f, err := os.CreateTemp(dir, tempPattern(name))
 	if err != nil {
 		return 0, fmt.Errorf("create temporary file in %s: %w", dir, err)
@@ -58,11 +58,11 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// CleanTemp removes the temporary files that an interrupted [WriteAtomic] left
+// cleanTemp removes the temporary files that an interrupted writeAtomic left
 // in dir, those for which remove reports true given the snapshot they were
 // meant to become (for example: written by this host) and the file's details.
 // It never touches any other file. It returns the names it removed.
-func CleanTemp(dir string, remove func(Name, os.FileInfo) bool) ([]string, error) {
+func cleanTemp(dir string, remove func(Name, os.FileInfo) bool) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("clean temporary files: %w", err)

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,7 +57,7 @@ with no change to its code, and keeps them the way heapdiff's agent does:
 named by time, host, sequence and trigger ("pull"), written atomically, with
 metadata in the profile's comments, and pruned by --keep, --max-bytes and
 --max-age among its own pulls from that host (never the first snapshot of the
-run, never another process's file).
+run, its baseline, nor the latest; never another process's file).
 
 URL is the heap endpoint, such as http://host:6060/debug/pprof/heap; a URL
 with no path gets /debug/pprof/heap. "gc=1" is added so each profile is taken
@@ -108,15 +107,12 @@ redirect anywhere else is followed without it.`,
 
 // puller fetches snapshots from one endpoint.
 type puller struct {
-	opts     *captureOptions
-	url      string // with gc=1
-	source   string // the URL without credentials or query, for metadata
-	host     string
-	client   *http.Client
-	load     profile.Options // with the --max-size limit
-	keep     snapshot.Retention
-	seq      int
-	baseline string
+	opts   *captureOptions
+	url    string // with gc=1
+	source string // the URL without credentials or query, for metadata
+	client *http.Client
+	load   profile.Options // with the --max-size limit
+	store  *snapshot.Store
 }
 
 // runCapture fetches snapshots until the count is reached or ctx is done. A
@@ -129,9 +125,6 @@ func runCapture(ctx context.Context, opts *captureOptions) error {
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return fmt.Errorf("snapshot directory %s: %w", profile.Printable(opts.Dir), pathless(err))
-	}
-	if p.seq, err = lastSeq(opts.Dir, p.host); err != nil {
-		return err
 	}
 	count := opts.Count
 	if count == 0 && opts.Every == 0 {
@@ -210,18 +203,17 @@ func newPuller(opts *captureOptions) (*puller, error) {
 	if opts.Token == "" {
 		opts.Token = os.Getenv("HEAPDIFF_TOKEN")
 	}
-	host := snapshot.Clean(u.Host, "host")
 	return &puller{
 		opts:   opts,
 		url:    u.String(),
 		source: source.String(),
-		host:   host,
 		client: &http.Client{Timeout: opts.Timeout, CheckRedirect: sameOriginCredentials},
 		load:   load,
-		keep: snapshot.Retention{Keep: opts.Keep, MaxBytes: int64(min(maxBytes, 1<<62)), MaxAge: opts.MaxAge,
-			// Only pulls from this target (pid 0): never another
-			// process's snapshots in the same directory.
-			Owns: func(n snapshot.Name) bool { return n.Host == host && n.PID == 0 }},
+		// Pulled (pid 0) from this target: the store prunes only these,
+		// never another process's snapshots in the same directory, and
+		// keeps the run's first as its baseline.
+		store: snapshot.NewStore(snapshot.StoreConfig{Dir: opts.Dir, Host: snapshot.Clean(u.Host, "host"),
+			Retention: snapshot.Retention{Keep: opts.Keep, MaxBytes: int64(min(maxBytes, 1<<62)), MaxAge: opts.MaxAge}}),
 	}, nil
 }
 
@@ -273,22 +265,6 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// lastSeq finds the highest sequence number of earlier pulls from host in
-// dir, so names from successive runs never collide.
-func lastSeq(dir, host string) (int, error) {
-	files, err := snapshot.List(dir)
-	if err != nil {
-		return 0, err
-	}
-	seq := 0
-	for _, f := range files {
-		if f.Host == host && f.PID == 0 {
-			seq = max(seq, f.Seq)
-		}
-	}
-	return seq, nil
-}
-
 // pull fetches one profile and writes it as a snapshot.
 func (p *puller) pull(ctx context.Context) (path string, size int64, err error) {
 	p.progress(fmt.Sprintf("fetching %s ...", p.source))
@@ -327,24 +303,15 @@ func (p *puller) pull(ctx context.Context) (path string, size int64, err error) 
 		}
 		return "", 0, fmt.Errorf("fetch %s: %w", p.source, explainLoadError(err))
 	}
-	p.seq++
-	name := snapshot.Name{Time: now, Host: p.host, PID: 0, Seq: p.seq, Trigger: "pull"}.String()
-	c := snapshot.Comment
-	comments := []string{c("trigger", "pull"), c("time", now.UTC().Format(time.RFC3339)), c("source", p.source),
-		c("host", p.host), c("seq", strconv.Itoa(p.seq)), c("gc", strconv.FormatBool(!p.opts.NoGC))}
-	size, err = snapshot.WriteAtomic(p.opts.Dir, name, func(w io.Writer) error {
-		return snapshot.AddComments(w, bytes.NewReader(body), comments)
-	})
+	w, err := p.store.Write(bytes.NewReader(body), snapshot.Entry{Time: now, Trigger: "pull",
+		Meta: []string{snapshot.Comment("source", p.source), snapshot.Comment("gc", strconv.FormatBool(!p.opts.NoGC))}})
 	if err != nil {
 		return "", 0, err
 	}
-	if p.baseline == "" {
-		p.baseline = name
+	if w.PruneErr != nil {
+		fmt.Fprintf(p.opts.IO.ErrOut, "heapdiff: %s\n", oneLine(w.PruneErr.Error()))
 	}
-	if _, _, err := snapshot.Prune(p.opts.Dir, p.keep, now, p.baseline); err != nil {
-		fmt.Fprintf(p.opts.IO.ErrOut, "heapdiff: %s\n", oneLine(err.Error()))
-	}
-	return filepath.Join(p.opts.Dir, name), size, nil
+	return w.Path, w.Size, nil
 }
 
 // readGzipped reads a gzipped profile, inflating it as it arrives to check

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -106,14 +107,17 @@ func TestCaptureFetchesNamesAndAnnotates(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f.File, err)
 		}
-		meta := map[string]string{}
-		for _, c := range p.Comments {
-			if k, v, ok := snapshot.ParseComment(c); ok {
-				meta[k] = v
-			}
+		meta := snapshot.ParseComments(p.Comments)
+		if meta.Get("trigger") != "pull" || meta.Get("source") != srv.URL+"/debug/pprof/heap" {
+			t.Errorf("comments %q (the query, with its secret, must not be kept)", p.Comments)
 		}
-		if meta["trigger"] != "pull" || meta["source"] != srv.URL+"/debug/pprof/heap" {
-			t.Errorf("metadata %v (the query, with its secret, must not be kept)", meta)
+		// As the agent's: numbered, and naming the run's first as baseline.
+		baseline := ""
+		if i > 0 {
+			baseline = files[0].File
+		}
+		if meta.Get("seq") != strconv.Itoa(i+1) || meta.Get("baseline") != baseline || meta.Get("pid") != "" {
+			t.Errorf("comments %q: want seq %d, baseline %q and no pid", p.Comments, i+1, baseline)
 		}
 	}
 	srv.mu.Lock()

@@ -188,14 +188,9 @@ func TestSIGUSR2WritesSnapshotThatShowsTheLeak(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	meta := map[string]string{}
-	for _, c := range p.Comments {
-		if k, v, ok := snapshot.ParseComment(c); ok {
-			meta[k] = v
-		}
-	}
-	if meta["trigger"] != "signal" || meta["pid"] != strconv.Itoa(b.cmd.Process.Pid) || meta["gauge.sessions"] == "" {
-		t.Errorf("metadata %v", meta)
+	meta := snapshot.ParseComments(p.Comments)
+	if meta.Get("trigger") != "signal" || meta.Get("pid") != strconv.Itoa(b.cmd.Process.Pid) || meta.Get("gauge.sessions") == "" {
+		t.Errorf("comments %q", p.Comments)
 	}
 	if !b.alive() {
 		t.Fatal("leakybot died")
