@@ -6,20 +6,64 @@
 # the peak over the decompressed size of its input, the figure that says
 # whether memory is bounded by the input rather than by anything it holds.
 #
+# With "huge", it checks compare's memory budget (README.md, "Limits and
+# safety": 4 x the files' decompressed size + 512 bytes per stack + 64 MiB)
+# on the huge pair (bench/heapgen.Huge, 2,000,000 distinct stacks each, about
+# 355 MiB decompressed; generating it takes a minute and about 6 GiB), in the
+# formats whose output grows with the stacks: text and JSON by stack write
+# gigabytes, so the JSON run takes minutes.
+#
 #   bash bench/memory.sh        # generates bench/out/{base,target}.pb.gz and bench/out/series/ if missing
+#   bash bench/memory.sh huge   # generates bench/out/huge/{base,target}.pb.gz if missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+mode=${1:-large}
+case $mode in
+  large|huge) ;;
+  *) echo "usage: bash bench/memory.sh [huge]" >&2; exit 2 ;;
+esac
+[ -x /usr/bin/time ] || { echo "bench/memory.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+go build -o "$out/heapdiff" ./cmd/heapdiff
+
+# inflated FILE...: the total decompressed size of the files, in bytes.
+inflated() { cat "$@" | gzip -dc | wc -c; }
+
+if [ "$mode" = huge ]; then
+  huge=$out/huge
+  if [ ! -s "$huge/base.pb.gz" ] || [ ! -s "$huge/target.pb.gz" ]; then
+    echo "generating the huge pair into $huge (a minute, about 6 GiB) ..." >&2
+    go run ./bench/genprofiles -huge -out "$huge"
+  fi
+  input=$(inflated "$huge/base.pb.gz" "$huge/target.pb.gz")
+  stacks=$(go run ./bench/stackcount "$huge/base.pb.gz" "$huge/target.pb.gz" | awk '$1 == "total" { print $2 }')
+  budget=$((4 * input + 512 * stacks + 64 * 1048576))
+  printf "huge pair: %s + %s bytes decompressed (%.1f MiB), %d stacks: budget %.0f MiB\n\n" \
+    "$(gzip -dc "$huge/base.pb.gz" | wc -c)" "$(gzip -dc "$huge/target.pb.gz" | wc -c)" \
+    "$(echo "$input / 1048576" | bc -l)" "$stacks" "$(echo "$budget / 1048576" | bc -l)"
+  printf "%-36s %9s %9s %12s  %s\n" command wall cpu "peak RSS" "of budget"
+  # run NAME CMD...: runs CMD, output discarded, and prints its wall and CPU
+  # time, its peak RSS, and that peak as a share of the budget.
+  run() {
+    local name=$1; shift
+    /usr/bin/time -f "%e %U %S %M" -o "$out/memory.time" "$@" > /dev/null
+    read -r wall user sys rss < "$out/memory.time"
+    awk -v n="$name" -v w="$wall" -v c="$(echo "$user + $sys" | bc)" -v r="$rss" -v b="$budget" \
+      'BEGIN { printf "%-36s %7.1f s %7.1f s %8.1f MiB  %5.1f%%\n", n, w, c, r / 1024, r * 1024 / b * 100 }'
+  }
+  run "compare" "$out/heapdiff" compare "$huge/base.pb.gz" "$huge/target.pb.gz"
+  run "compare --by stack" "$out/heapdiff" compare --by stack "$huge/base.pb.gz" "$huge/target.pb.gz"
+  run "compare --by stack -f json" "$out/heapdiff" compare --by stack -f json "$huge/base.pb.gz" "$huge/target.pb.gz"
+  run "compare -o x.html" "$out/heapdiff" compare -o "$huge/x.html" "$huge/base.pb.gz" "$huge/target.pb.gz"
+  run "compare --by stack -o x.html" "$out/heapdiff" compare --by stack -o "$huge/x.html" "$huge/base.pb.gz" "$huge/target.pb.gz"
+  exit 0
+fi
+
 ensure_pair
 if [ ! -s "$out/series/heap-100.pb.gz" ]; then
   echo "generating 100 snapshots into $out/series ..." >&2
   go run ./bench/genseries -out "$out/series" -n 100
 fi
-go build -o "$out/heapdiff" ./cmd/heapdiff
-[ -x /usr/bin/time ] || { echo "bench/memory.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-
-# inflated FILE...: the total decompressed size of the files, in bytes.
-inflated() { cat "$@" | gzip -dc | wc -c; }
 
 # peak NAME INPUT_BYTES CMD...: runs CMD, output discarded, and prints its wall
 # time, peak RSS, and peak RSS over INPUT_BYTES.

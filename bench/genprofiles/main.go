@@ -18,10 +18,17 @@ import (
 func main() {
 	out := flag.String("out", "bench/out", "directory to write base.pb.gz and target.pb.gz")
 	small := flag.Bool("small", false, "write the small pair instead of the large one")
+	huge := flag.Bool("huge", false, "write the huge pair (heapgen.Huge, 2,000,000 stacks) instead of the large one")
 	flag.Parse()
 	cfg := heapgen.Large
-	if *small {
+	switch {
+	case *small && *huge:
+		fmt.Fprintln(os.Stderr, "genprofiles: -small and -huge exclude each other")
+		os.Exit(2)
+	case *small:
 		cfg = heapgen.Small
+	case *huge:
+		cfg = heapgen.Huge
 	}
 	if err := run(*out, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "genprofiles:", err)
