@@ -49,7 +49,7 @@ type Limit struct {
 
 // ErrNoTimes is returned when a rate is limited but the profiles carry no
 // times.
-var ErrNoTimes = errors.New("a rate budget needs profiles that carry their time")
+var ErrNoTimes = errors.New("a rate budget needs profiles that carry their time, taken at least 10s apart")
 
 // BudgetCheck is the verdict of a set of limits on a comparison or a trend.
 type BudgetCheck struct {
@@ -137,7 +137,10 @@ func (m measured) value(by Measure) (v, noise float64) {
 // interval. It fails with ErrNoTimes when a rate is limited and the interval
 // is unknown.
 func CheckComparison(c *Comparison, limits []Limit) (*BudgetCheck, error) {
-	hours := c.Interval.Hours()
+	var hours float64 // 0: no rate (see Comparison.RatePerHour)
+	if c.Interval >= MinRateInterval {
+		hours = c.Interval.Hours()
+	}
 	of := func(name string, frames []profile.Frame, ch Change) measured {
 		return measured{name: name, frames: frames, start: float64(ch.Base), growth: float64(ch.Delta()),
 			noise: ch.Noise, significant: ch.Significant, hours: hours}

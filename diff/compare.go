@@ -45,6 +45,14 @@ type Options struct {
 	// profile, and a named row costs kilobytes: a renderer that names rows
 	// one at a time as it writes them then holds one name at a time.
 	DeferNames bool
+	// KeepAgent keeps the stacks that run through heapdiff's capture agent
+	// (package github.com/heapdiff/heapdiff/agent and below), which are
+	// left out by default: writing a snapshot allocates a couple of MiB
+	// that are the agent's, not the service's.
+	KeepAgent bool
+	// AllowMixed compares profiles whose metadata names different programs
+	// (main_module), with a warning, where Compare would refuse them.
+	AllowMixed bool
 }
 
 // Source describes one of the compared profiles.
@@ -187,9 +195,10 @@ type Comparison struct {
 func (c *Comparison) Shown() profile.ValueType { return c.Types[c.Index] }
 
 // RatePerHour returns a change's delta per hour of the interval between the
-// two profiles; ok is false when the interval is unknown.
+// two profiles; ok is false when the interval is unknown, negative or
+// shorter than MinRateInterval.
 func (c *Comparison) RatePerHour(ch Change) (rate float64, ok bool) {
-	if c.Interval <= 0 {
+	if c.Interval < MinRateInterval {
 		return 0, false
 	}
 	return float64(ch.Delta()) / c.Interval.Hours(), true
@@ -200,6 +209,10 @@ func (c *Comparison) RatePerHour(ch Change) (rate float64, ok bool) {
 // names no shared type.
 func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	if err := sameKind(base, target); err != nil {
+		return nil, err
+	}
+	mixed, err := sameProgram(base.Name, target.Name, base.Comments, target.Comments, opts.AllowMixed)
+	if err != nil {
 		return nil, err
 	}
 	types, baseIdx, targetIdx, warnings, err := commonTypes(base, target)
@@ -224,9 +237,13 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 		Index:      index,
 		Warnings:   warnings,
 	}
+	c.Warnings = append(c.Warnings, mixed...)
 	c.Warnings = append(c.Warnings, sourceWarnings(c.Base, c.Target)...)
 	if !c.Base.Time.IsZero() && !c.Target.Time.IsZero() {
 		c.Interval = c.Target.Time.Sub(c.Base.Time)
+		if c.Interval.Abs() < MinRateInterval {
+			c.Warnings = append(c.Warnings, fmt.Errorf("the profiles were taken %v apart, less than %v: too close for a rate per hour", c.Interval, MinRateInterval))
+		}
 	}
 
 	acc := newAccumulator(opts, len(types))

@@ -191,8 +191,30 @@ type profileFrames struct {
 	focus   []bool
 	ignore  []bool
 	hide    []bool
+	agent   []bool  // frames of heapdiff's agent; nil when kept (Options.KeepAgent)
 	key     []int32 // group of the frame for flat/cum; -1 until computed
 	lineKey []int32 // group of the frame's line, for stack keys
+}
+
+// agentPackage is the import path of heapdiff's capture agent. Its own
+// work (writing a snapshot costs a couple of MiB of allocations, sampling
+// memory a little) is not the service's, so stacks through it are left out
+// of comparisons and trends unless Options.KeepAgent.
+const agentPackage = "github.com/heapdiff/heapdiff/agent"
+
+// agentFrames marks the frames of the agent's packages, or returns nil when
+// the profile has none.
+func agentFrames(frames []profile.Frame) []bool {
+	var m []bool
+	for i, f := range frames {
+		if fn := f.Function; strings.HasPrefix(fn, agentPackage) && len(fn) > len(agentPackage) && (fn[len(agentPackage)] == '.' || fn[len(agentPackage)] == '/') {
+			if m == nil {
+				m = make([]bool, len(frames))
+			}
+			m[i] = true
+		}
+	}
+	return m
 }
 
 func matcher(re *regexp.Regexp, frames []profile.Frame) []bool {
@@ -219,6 +241,9 @@ func newProfileFrames(p *profile.Profile, opts Options) *profileFrames {
 		hide:    matcher(opts.Hide, p.Frames),
 		key:     make([]int32, n),
 		lineKey: make([]int32, n),
+	}
+	if !opts.KeepAgent {
+		pf.agent = agentFrames(p.Frames)
 	}
 	for i, f := range p.Frames {
 		pf.std[i] = notOwnCode(f)
@@ -385,6 +410,13 @@ func (g *grouper) rowGroup(pf *profileFrames, frames []int32, scratch []byte) (i
 func (pf *profileFrames) keep(frames []int32) bool {
 	if len(frames) == 0 {
 		return pf.focus == nil && pf.ignore == nil && pf.hide == nil
+	}
+	if pf.agent != nil {
+		for _, f := range frames {
+			if pf.agent[f] {
+				return false
+			}
+		}
 	}
 	if pf.ignore != nil {
 		for _, f := range frames {

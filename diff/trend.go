@@ -440,8 +440,8 @@ func timeOrder(snaps []Source) (order []int, timed bool, warn error) {
 		return order, false, fmt.Errorf("%s %s no time, so snapshots are taken in the order given and rates are per snapshot", nameList(untimed), verb)
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return snaps[a].Time.Compare(snaps[b].Time) })
-	if snaps[order[0]].Time.Equal(snaps[order[len(order)-1]].Time) {
-		return order, false, fmt.Errorf("every snapshot carries the same time, so rates are per snapshot")
+	if span := snaps[order[len(order)-1]].Time.Sub(snaps[order[0]].Time); span < MinRateInterval {
+		return order, false, fmt.Errorf("the snapshots span %v, less than %v: too short for rates per hour, so rates are per snapshot", span, MinRateInterval)
 	}
 	return order, true, nil
 }

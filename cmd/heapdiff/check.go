@@ -153,6 +153,7 @@ func (opts *checkOptions) judge(s *streams, limits []diff.Limit) (*diff.BudgetCh
 	}
 	topts.By = groupingFor(topts.By, profiles...)
 	c, err := diff.Compare(profiles[0], profiles[1], topts.Options)
+	err = explainMixed(err)
 	if err != nil {
 		return nil, err
 	}

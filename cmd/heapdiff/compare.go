@@ -27,6 +27,8 @@ type compareOptions struct {
 	Hide        string
 	Normalize   bool
 	Top         int
+	AllowMixed  bool
+	KeepAgent   bool
 	// ByChosen is set when --by was given: heap snapshots with allocation
 	// traces are then grouped by allocation stack instead of by class.
 	ByChosen bool
@@ -78,6 +80,8 @@ profiles. "-" reads one of them from standard input.`,
 	f.StringVar(&opts.Ignore, "ignore", "", "drop stacks with a frame whose function or file matches this regexp")
 	f.StringVar(&opts.Hide, "hide", "", "remove frames whose function or file matches this regexp from stacks")
 	f.BoolVar(&opts.Normalize, "normalize", false, "scale the base so its totals equal the target's (hides overall growth)")
+	f.BoolVar(&opts.AllowMixed, "allow-mixed", false, "compare profiles of different programs (their main_module differs), with a warning")
+	f.BoolVar(&opts.KeepAgent, "keep-agent", false, "keep the allocations of heapdiff's own capture agent, left out by default")
 	f.IntVar(&opts.Top, "top", 0, "show only the first N rows (0 shows all); the rest are summed in one line")
 	f.StringVarP(&opts.Format, "format", "f", "", "output format: text, json, csv, md, html (default: from -o's extension, else text; html with --open)")
 	f.StringVarP(&opts.Output, "output", "o", "", "write to this file instead of standard output")
@@ -123,6 +127,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 		diffOpts.Top = report.HTMLMaxRows // the page's table shows no more; it sums the rest
 	}
 	cmp, err := diff.Compare(profiles[0], profiles[1], diffOpts)
+	err = explainMixed(err)
 	if err != nil {
 		return err
 	}
@@ -147,7 +152,8 @@ func (opts *compareOptions) diffOptions() (diff.Options, error) {
 	if opts.Top < 0 {
 		return diff.Options{}, usageError{fmt.Errorf("--top must be 0 or more, not %d", opts.Top)}
 	}
-	d := diff.Options{By: by, Cum: opts.Cum, SampleIndex: opts.SampleIndex, Normalize: opts.Normalize, Top: opts.Top}
+	d := diff.Options{By: by, Cum: opts.Cum, SampleIndex: opts.SampleIndex, Normalize: opts.Normalize, Top: opts.Top,
+		AllowMixed: opts.AllowMixed, KeepAgent: opts.KeepAgent}
 	for _, rx := range []struct {
 		flag, expr string
 		dst        **regexp.Regexp

@@ -26,6 +26,7 @@ type seriesFlags struct {
 	Ignore      string
 	Hide        string
 	AllowMixed  bool
+	KeepAgent   bool
 	MaxSize     string
 	// Skip and Since leave a service's warm-up out of a series.
 	Skip  int
@@ -42,6 +43,7 @@ func (sf *seriesFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&sf.Hide, "hide", "", "remove frames whose function or file matches this regexp from stacks")
 	f.BoolVar(&sf.AllowMixed, "allow-mixed", false, "go on when snapshots come from different processes or have different sample types")
 	f.StringVar(&sf.MaxSize, "max-size", "1GiB", "refuse profiles that decompress to more than this")
+	f.BoolVar(&sf.KeepAgent, "keep-agent", false, "keep the allocations of heapdiff's own capture agent, left out by default")
 	f.IntVar(&sf.Skip, "skip", 0, "leave out the first N snapshots (in time order), e.g. a service's warm-up")
 	f.StringVar(&sf.Since, "since", "", "leave out snapshots taken before this: a time (2026-11-26T10:30:00Z) or a duration after the first snapshot (10m, 1d)")
 }
@@ -98,7 +100,8 @@ func (of *outputFlags) resolve(s *streams) (report.Format, bool, error) {
 // trendOptions turns the flags into the trend's options, with compare's
 // rules and messages.
 func (sf *seriesFlags) trendOptions(top int) (diff.TrendOptions, error) {
-	d, err := (&compareOptions{By: sf.By, SampleIndex: sf.SampleIndex, Focus: sf.Focus, Ignore: sf.Ignore, Hide: sf.Hide, Top: top}).diffOptions()
+	d, err := (&compareOptions{By: sf.By, SampleIndex: sf.SampleIndex, Focus: sf.Focus, Ignore: sf.Ignore, Hide: sf.Hide, Top: top,
+		AllowMixed: sf.AllowMixed, KeepAgent: sf.KeepAgent}).diffOptions()
 	if err != nil {
 		return diff.TrendOptions{}, err
 	}

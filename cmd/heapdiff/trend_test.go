@@ -307,3 +307,42 @@ func TestMissingDirectoryIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareRefusesTwoPrograms checks compare on profiles of two programs:
+// refused with one line naming both and --allow-mixed, which goes on with a
+// warning.
+func TestCompareRefusesTwoPrograms(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, module string) string {
+		f, err := os.Open(filepath.Join(leakyDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		p, err := pprofile.Parse(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Comments = append(p.Comments, "heapdiff.main_module="+module)
+		path := filepath.Join(dir, name)
+		out, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+		if err := p.Write(out); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	a, b := write("heap-01.pb.gz", "example.com/bot"), write("heap-12.pb.gz", "example.com/shop")
+	code, _, errOut := runCLI(t, nil, "compare", a, b)
+	if code != exitError || !strings.Contains(errOut, "example.com/bot") || !strings.Contains(errOut, "example.com/shop") ||
+		!strings.Contains(errOut, "--allow-mixed") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, out, _ := runCLI(t, nil, "compare", a, b, "--allow-mixed")
+	if code != exitOK || !strings.Contains(out, "different programs") {
+		t.Errorf("--allow-mixed: exit %d\n%s", code, out)
+	}
+}
