@@ -7,6 +7,7 @@ require (
 	github.com/chromedp/chromedp v0.23.1
 	github.com/go-echarts/go-echarts/v2 v2.6.7
 	github.com/google/pprof v0.0.0-20261105003125-4bf881d7fb0b
+	github.com/heapdiff/heapdiff/agent v0.0.0-00010101000000-000000000000
 	github.com/klauspost/compress v1.20.4
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
@@ -26,3 +27,7 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 )
+
+// The capture agent is its own module, so that a service importing it adds
+// nothing to its module graph; here it is built from this repository.
+replace github.com/heapdiff/heapdiff/agent => ./agent

@@ -74,6 +74,12 @@
 //
 // # Dependencies
 //
-// This package imports only the standard library (a test checks it), so
-// importing it adds nothing to a service's module graph.
+// The agent is a module of its own, github.com/heapdiff/heapdiff/agent, apart
+// from heapdiff's command-line tool, and it requires no other module: agent,
+// agent/snapshot and agent/auto import only the standard library. So
+// importing it adds nothing to a service's module graph but the agent itself,
+// and nothing to its binary but the agent's own packages; a test builds such
+// a service, offline, and checks both. It needs Go 1.25 or later. The
+// Prometheus exporter, agent/prom, is a separate module that a service
+// requires only if it wants it.
 package agent

@@ -5,8 +5,10 @@
 // Memory figures the standard collectors already export (go_memstats_*,
 // process_resident_memory_bytes) are not repeated.
 //
-// It lives apart from package agent so that agent imports only the standard
-// library; a service that uses Prometheus opts in with one line:
+// It is a module of its own, github.com/heapdiff/heapdiff/agent/prom, so that
+// the agent's module requires nothing and a service that does not use
+// Prometheus never gets its client in its module graph; a service that uses
+// Prometheus requires this module and opts in with one line:
 //
 //	prometheus.MustRegister(prom.NewCollector(a))
 package prom

@@ -1,0 +1,3 @@
+module github.com/heapdiff/heapdiff/agent
+
+go 1.25.0
