@@ -229,13 +229,20 @@ func ParseComments(comments []string) Meta {
 // Get returns the value of the first pair with the given key, whoever
 // wrote it, and "" when there is none.
 func (m Meta) Get(key string) string {
+	v, _ := m.Lookup(key)
+	return v
+}
+
+// Lookup returns the value of the first pair with the given key, whoever
+// wrote it, and reports whether there is one (its value may be empty).
+func (m Meta) Lookup(key string) (value string, ok bool) {
 	if key == "" {
-		return ""
+		return "", false
 	}
 	for _, f := range m {
 		if f.Key == key {
-			return f.Value
+			return f.Value, true
 		}
 	}
-	return ""
+	return "", false
 }

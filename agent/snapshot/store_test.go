@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -253,42 +252,5 @@ func TestStoreWriteAllocatesLittle(t *testing.T) {
 	t.Logf("%d bytes per snapshot after the first", per)
 	if per > 64<<10 {
 		t.Errorf("a snapshot allocates %d bytes, want under 64 KiB (a fresh gzip writer alone is over 800 KiB)", per)
-	}
-}
-
-func TestParseComments(t *testing.T) {
-	comments := []string{
-		"heapdiff.trigger=signal",
-		"pid=42",
-		"heapdiff.reason=a=b c",
-		"just a note",
-		"heapdiff.bad key=1",
-		"heapdiff.=empty",
-		"heapdiff.trigger=again",
-	}
-	want := Meta{
-		{Text: comments[0], Key: "trigger", Value: "signal", Heapdiff: true},
-		{Text: comments[1], Key: "pid", Value: "42"},
-		{Text: comments[2], Key: "reason", Value: "a=b c", Heapdiff: true},
-		{Text: comments[3]},
-		{Text: comments[4]},
-		{Text: comments[5]},
-		{Text: comments[6], Key: "trigger", Value: "again", Heapdiff: true},
-	}
-	got := ParseComments(comments)
-	if !slices.Equal(got, want) {
-		t.Errorf("ParseComments = %+v\nwant %+v", got, want)
-	}
-	for key, value := range map[string]string{"trigger": "signal", "pid": "42", "reason": "a=b c", "bad key": "", "": "", "host": ""} {
-		if v := got.Get(key); v != value {
-			t.Errorf("Get(%q) = %q, want %q", key, v, value)
-		}
-	}
-	// What Comment writes, ParseComments reads.
-	for _, v := range []string{"", "x", "a=b", strconv.Itoa(-1)} {
-		m := ParseComments([]string{Comment("k", v)})
-		if len(m) != 1 || m[0].Key != "k" || m[0].Value != v || !m[0].Heapdiff {
-			t.Errorf("Comment(k, %q) reads back as %+v", v, m)
-		}
 	}
 }
