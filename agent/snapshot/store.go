@@ -111,9 +111,6 @@ func NewStore(c StoreConfig) *Store {
 		awaitBaseline: c.AwaitBaseline}
 }
 
-// Dir returns the directory the store writes to.
-func (s *Store) Dir() string { return s.dir }
-
 // State returns what the store knows of its snapshots now.
 func (s *Store) State() State {
 	s.mu.Lock()
@@ -132,8 +129,8 @@ func (s *Store) owns(n Name) bool { return n.Host == s.nameHost && (n.PID == 0) 
 // removes the baseline, this snapshot, or those e.Protect names.
 //
 // Sequence numbers go on from the highest one the directory holds for this
-// host and pid, so names from successive runs never collide. A failed write
-// uses its number up, as it may have been logged.
+// host and pid, so names from successive runs never collide; a failed write
+// uses its number up.
 //
 // The file is written as a hidden temporary file in the same directory,
 // synced and renamed, so readers see either no snapshot or the whole of it,
