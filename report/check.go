@@ -159,6 +159,21 @@ func CheckText(w io.Writer, bc *diff.BudgetCheck, opts Options) error {
 		fmt.Fprintf(bw, "\n%s\n", paint(colorBold, "sites over budget"))
 		writeTable(bw, over, paint)
 	}
+	var excused [][]cell
+	for _, r := range bc.Results {
+		for _, s := range r.Excused {
+			excused = append(excused, []cell{
+				{text: r.Measure.String(), left: true},
+				{text: measureValue(s.Value, r.Measure, unit, true)},
+				{text: s.Shape.String(), left: true},
+				{text: s.Name, left: true},
+			})
+		}
+	}
+	if len(excused) > 0 {
+		fmt.Fprintf(bw, "\n%s\n", paint(colorBold, "over the limit but not leak suspects (not steady growth), excused"))
+		writeTable(bw, excused, paint)
+	}
 	fmt.Fprintf(bw, "\na value over its limit fails only beyond sampling noise (%g standard deviations)\n", diff.NoiseThreshold)
 	return bw.Flush()
 }
@@ -190,6 +205,16 @@ func CheckMarkdown(w io.Writer, bc *diff.BudgetCheck) error {
 				first = false
 			}
 			fmt.Fprintf(bw, "| %s | %s | %s |\n", r.Measure, measureValue(s.Value, r.Measure, unit, true), mdCode(s.Name))
+		}
+	}
+	first = true
+	for _, r := range bc.Results {
+		for _, s := range r.Excused {
+			if first {
+				fmt.Fprintf(bw, "\n**Over the limit but not leak suspects (excused)**\n\n| limit | measured | shape | site |\n|---|--:|---|---|\n")
+				first = false
+			}
+			fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", r.Measure, measureValue(s.Value, r.Measure, unit, true), s.Shape, mdCode(s.Name))
 		}
 	}
 	fmt.Fprintf(bw, "\nA value over its limit fails only beyond sampling noise (%g standard deviations).\n", diff.NoiseThreshold)
@@ -232,6 +257,9 @@ type JSONLimitResult struct {
 	Significant bool           `json:"significant"`
 	Over        bool           `json:"over"`
 	Sites       []JSONSiteOver `json:"sites,omitempty"`
+	// Excused lists, on a series, the sites over a per-site limit whose
+	// shape is not steady growth: they do not fail it.
+	Excused []JSONSiteOver `json:"excused,omitempty"`
 }
 
 // JSONSiteOver is a site over a per-site limit.
@@ -240,6 +268,9 @@ type JSONSiteOver struct {
 	Frames []JSONFrame `json:"frames,omitempty"`
 	Value  float64     `json:"value"`
 	Noise  float64     `json:"noise"`
+	// Shape is the site's shape on a series (steady_growth for a site
+	// that fails); absent on a pair.
+	Shape string `json:"shape,omitempty"`
 }
 
 // NewJSONCheck converts a verdict to its JSON document.
@@ -268,8 +299,16 @@ func NewJSONCheck(bc *diff.BudgetCheck) *JSONCheck {
 		}
 		for _, s := range r.Sites {
 			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise}
+			if bc.Series {
+				o.Shape = s.Shape.Key()
+			}
 			o.Frames = jsonFrames(s.Frames)
 			j.Sites = append(j.Sites, o)
+		}
+		for _, s := range r.Excused {
+			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise, Shape: s.Shape.Key()}
+			o.Frames = jsonFrames(s.Frames)
+			j.Excused = append(j.Excused, o)
 		}
 		doc.Limits = append(doc.Limits, j)
 	}

@@ -38,6 +38,10 @@ func CSV(w io.Writer, c *diff.Comparison) error {
 	if objects {
 		header = append(header, "new_objects", "deleted_objects")
 	}
+	kept := hasKept(c)
+	if kept {
+		header = append(header, "kept", "kept_noise")
+	}
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -53,6 +57,13 @@ func CSV(w io.Writer, c *diff.Comparison) error {
 			rec = append(rec, strconv.FormatInt(obj.New, 10), strconv.FormatInt(obj.Deleted, 10))
 		case objects:
 			rec = append(rec, "", "")
+		}
+		if kept {
+			if k, ok := c.Kept(flat); ok {
+				rec = append(rec, formatFloat(k.Share), formatFloat(k.Noise))
+			} else {
+				rec = append(rec, "", "")
+			}
 		}
 		return cw.Write(rec)
 	}

@@ -174,6 +174,23 @@ func rateCell(c *diff.Comparison, ch diff.Change, unit string) string {
 	return formatValue(r, unit, true) + "/h"
 }
 
+// keptCell shows the share of what a row allocated that it still holds,
+// as a percentage with its noise ("98%±16"), or "" when the profiles carry
+// no allocations or the row allocated nothing significant.
+func keptCell(k diff.Kept, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%.0f%%±%.0f", 100*k.Share, 100*k.Noise)
+}
+
+// hasKept reports whether a comparison can say what its rows kept: its
+// profiles carry allocations beside live values (Go heap profiles).
+func hasKept(c *diff.Comparison) bool {
+	_, ok := c.Kept(c.Total)
+	return ok
+}
+
 // isVisible says whether a human-facing table shows row r: it has a value of
 // the shown type on either side (flat or cum). Rows that only have other
 // types' values stay in JSON and CSV.

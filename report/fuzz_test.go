@@ -128,6 +128,9 @@ func FuzzRender(f *testing.F) {
 			if visible == 0 {
 				lines++ // "(no rows: ...)"
 			}
+			if hasKept(c) {
+				lines++ // what kept means
+			}
 			if got := bytes.Count(plain, []byte("\n")); got != lines {
 				t.Fatalf("text output has %d lines, want %d for %d rows:\n%s", got, lines, visible, plain)
 			}

@@ -91,6 +91,23 @@ type JSONRow struct {
 	Cum    map[string]JSONChange `json:"cum,omitempty"`
 	// Objects counts new and deleted objects of heap snapshots by id.
 	Objects *JSONObjects `json:"objects,omitempty"`
+	// Kept is the share of what the row allocated between the profiles
+	// that is still live (diff.Kept); absent when the profiles carry no
+	// allocations or the row allocated nothing significant.
+	Kept *JSONKept `json:"kept,omitempty"`
+}
+
+// JSONKept is a share kept and its noise (standard deviation).
+type JSONKept struct {
+	Share float64 `json:"share"`
+	Noise float64 `json:"noise"`
+}
+
+func jsonKept(k diff.Kept, ok bool) *JSONKept {
+	if !ok {
+		return nil
+	}
+	return &JSONKept{Share: k.Share, Noise: k.Noise}
 }
 
 // JSONObjects counts a heap snapshot row's objects only in the target (new)
@@ -151,7 +168,7 @@ func jsonHead(c *diff.Comparison) *JSONComparison {
 // jsonRow converts one row, naming it if the comparison left it unnamed.
 func jsonRow(c *diff.Comparison, r diff.Row) JSONRow {
 	r = r.Named()
-	row := JSONRow{Name: r.Name, Flat: jsonChanges(c, r.Flat)}
+	row := JSONRow{Name: r.Name, Flat: jsonChanges(c, r.Flat), Kept: jsonKept(c.Kept(r.Flat))}
 	if r.Cum != nil {
 		row.Cum = jsonChanges(c, r.Cum)
 	}

@@ -34,21 +34,34 @@ func Markdown(w io.Writer, c *diff.Comparison) error {
 	if len(c.Warnings) > 0 {
 		fmt.Fprintln(bw)
 	}
-	fmt.Fprintf(bw, "| %s | base | target | delta | %% | per hour |\n|---|--:|--:|--:|--:|--:|\n", c.By)
-	row := func(name string, ch diff.Change) {
-		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s |\n", name,
+	kept := hasKept(c)
+	keptHead, keptRule := "", ""
+	if kept {
+		keptHead, keptRule = " kept |", "--:|"
+	}
+	fmt.Fprintf(bw, "| %s | base | target | delta | %% | per hour |%s\n|---|--:|--:|--:|--:|--:|%s\n", c.By, keptHead, keptRule)
+	row := func(name string, flat []diff.Change) {
+		ch := flat[t]
+		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s |", name,
 			formatValue(float64(ch.Base), unit, false), formatValue(float64(ch.Target), unit, false),
 			formatValue(float64(ch.Delta()), unit, true), percentCell(ch), rateCell(c, ch, unit))
+		if kept {
+			fmt.Fprintf(bw, " %s |", keptCell(c.Kept(flat)))
+		}
+		fmt.Fprintln(bw)
 	}
 	for i := range c.Rows {
 		if r := &c.Rows[i]; isVisible(c, r) {
-			row(mdCode(r.Named().Name), r.Flat[t])
+			row(mdCode(r.Named().Name), r.Flat)
 		}
 	}
 	if c.Rest.Rows > 0 {
-		row(fmt.Sprintf("*%d more rows*", c.Rest.Rows), c.Rest.Flat[t])
+		row(fmt.Sprintf("*%d more rows*", c.Rest.Rows), c.Rest.Flat)
 	}
 	fmt.Fprintf(bw, "\n`%s` = within sampling noise (|delta| ≤ %g standard deviations).\n", Noise, diff.NoiseThreshold)
+	if kept {
+		fmt.Fprintf(bw, "\n%s.\n", mdText(keptNote))
+	}
 	return bw.Flush()
 }
 

@@ -115,12 +115,15 @@ func TestTextColumnsAlign(t *testing.T) {
 	if start < 0 {
 		t.Fatal("no table header")
 	}
-	col := strings.Index(lines[start], "func")
+	// Columns are counted in runes, as a terminal shows them ("±" is two
+	// bytes).
+	col := len([]rune(lines[start][:strings.Index(lines[start], "func")]))
 	for _, l := range lines[start+1:] {
 		if l == "" {
 			break
 		}
-		if len(l) < col || l[col-2:col] != "  " || l[col] == ' ' {
+		r := []rune(l)
+		if len(r) < col || string(r[col-2:col]) != "  " || r[col] == ' ' {
 			t.Errorf("the name column does not start at %d in %q", col, l)
 		}
 	}

@@ -15,11 +15,12 @@ import (
 // ANSI colors: growth red, shrinkage blue, noise dim. The same meaning as
 // Brendan Gregg's differential flame graphs.
 const (
-	colorRed   = "\x1b[31m"
-	colorBlue  = "\x1b[34m"
-	colorDim   = "\x1b[2m"
-	colorBold  = "\x1b[1m"
-	colorReset = "\x1b[0m"
+	colorRed    = "\x1b[31m"
+	colorYellow = "\x1b[33m" // faint growth: maybe a leak
+	colorBlue   = "\x1b[34m"
+	colorDim    = "\x1b[2m"
+	colorBold   = "\x1b[1m"
+	colorReset  = "\x1b[0m"
 )
 
 // Text writes c as an aligned table for a terminal: a header naming both
@@ -59,6 +60,10 @@ func Text(w io.Writer, c *diff.Comparison, opts Options) error {
 	fmt.Fprintln(bw)
 
 	header := []string{"base", "target", "delta", "%", "per hour"}
+	kept := hasKept(c)
+	if kept {
+		header = append(header, "kept")
+	}
 	if c.Cum {
 		header = append(header, "cum base", "cum target", "cum delta")
 	}
@@ -67,7 +72,7 @@ func Text(w io.Writer, c *diff.Comparison, opts Options) error {
 	var rest []cell
 	if c.Rest.Rows > 0 {
 		name := fmt.Sprintf("(%d more rows)", c.Rest.Rows)
-		rest = rowCells(c, name, c.Rest.Flat[t], nil, unit)
+		rest = rowCells(c, name, c.Rest.Flat, nil, unit, kept)
 	}
 	// Rows are written as they are made, each named only then: --by stack
 	// can have millions, of kilobytes each. A first pass sizes the number
@@ -76,7 +81,7 @@ func Text(w io.Writer, c *diff.Comparison, opts Options) error {
 	shown := 0
 	for i := range c.Rows {
 		if r := &c.Rows[i]; isVisible(c, r) {
-			widths = cellWidths(widths, rowCells(c, "", r.Flat[t], cumOf(*r, t), unit))
+			widths = cellWidths(widths, rowCells(c, "", r.Flat, cumOf(*r, t), unit, kept))
 			shown++
 		}
 	}
@@ -86,7 +91,7 @@ func Text(w io.Writer, c *diff.Comparison, opts Options) error {
 	writeRow(bw, widths, head, paint)
 	for i := range c.Rows {
 		if r := &c.Rows[i]; isVisible(c, r) {
-			writeRow(bw, widths, rowCells(c, r.Named().Name, r.Flat[t], cumOf(*r, t), unit), paint)
+			writeRow(bw, widths, rowCells(c, r.Named().Name, r.Flat, cumOf(*r, t), unit, kept), paint)
 		}
 	}
 	if rest != nil {
@@ -96,8 +101,14 @@ func Text(w io.Writer, c *diff.Comparison, opts Options) error {
 		fmt.Fprintln(bw, "(no rows: nothing matched, or both profiles are empty)")
 	}
 	fmt.Fprintf(bw, "\n%s = within sampling noise (|delta| ≤ %g standard deviations)\n", Noise, diff.NoiseThreshold)
+	if kept {
+		fmt.Fprintln(bw, keptNote)
+	}
 	return bw.Flush()
 }
+
+// keptNote explains the kept column, where it is shown.
+const keptNote = "kept = share of what the row allocated between the profiles that is still live (Δinuse/Δalloc, ± its noise): about 100% for a leak of separate objects, 0% for churn; a full cache keeps part, and so does a leak grown by append, so read it beside the growth, not alone"
 
 type cell struct {
 	text  string
@@ -120,7 +131,8 @@ func cumOf(r diff.Row, t int) *diff.Change {
 	return &r.Cum[t]
 }
 
-func rowCells(c *diff.Comparison, name string, ch diff.Change, cum *diff.Change, unit string) []cell {
+func rowCells(c *diff.Comparison, name string, flat []diff.Change, cum *diff.Change, unit string, kept bool) []cell {
+	ch := flat[c.Index]
 	color := changeColor(ch)
 	cells := []cell{
 		{text: formatValue(float64(ch.Base), unit, false)},
@@ -128,6 +140,9 @@ func rowCells(c *diff.Comparison, name string, ch diff.Change, cum *diff.Change,
 		{text: formatValue(float64(ch.Delta()), unit, true), color: color},
 		{text: percentCell(ch), color: color},
 		{text: rateCell(c, ch, unit), color: color},
+	}
+	if kept {
+		cells = append(cells, cell{text: keptCell(c.Kept(flat))})
 	}
 	if c.Cum {
 		if cum == nil {

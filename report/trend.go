@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/heapdiff/heapdiff/diff"
@@ -105,6 +107,8 @@ func shapeColor(s diff.Shape) string {
 	switch s {
 	case diff.SteadyGrowth:
 		return colorRed
+	case diff.FaintGrowth:
+		return colorYellow
 	case diff.Shrinking:
 		return colorBlue
 	case diff.Flat:
@@ -141,7 +145,11 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 	paint := painter(opts.Color)
 	unit := t.Type.Unit
 	first, last := t.Snapshots[0], t.Snapshots[len(t.Snapshots)-1]
-	fmt.Fprintf(bw, "%s  %d, %s … %s\n", paint(colorBold, "snapshots"), len(t.Snapshots), first.Name, last.Name)
+	fmt.Fprintf(bw, "%s  %d, %s … %s", paint(colorBold, "snapshots"), len(t.Snapshots), first.Name, last.Name)
+	if t.Skipped > 0 {
+		fmt.Fprintf(bw, "  (%d before left out as warm-up)", t.Skipped)
+	}
+	fmt.Fprintln(bw)
 	if t.Timed {
 		fmt.Fprintf(bw, "%s  %s → %s  (%s)\n", paint(colorBold, "time     "), trendTime(first.Time), trendTime(last.Time), formatDuration(t.Span))
 	}
@@ -160,12 +168,17 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 	if !t.Timed {
 		slopeHeader = "per snapshot"
 	}
-	header := headerCells([]string{"#", "shape", slopeHeader, "growth", "last", "R²", "grew", "trend", t.By.String()})
-	header[1].left, header[7].left = true, true
+	kept := trendHasKept(t)
+	names := []string{"#", "shape", slopeHeader, "growth", "last", "R²", "grew", "trend", t.By.String()}
+	if kept {
+		names = slices.Insert(names, 4, "kept")
+	}
+	header := headerCells(names)
+	header[1].left, header[len(names)-2].left = true, true
 	table := [][]cell{header}
 	row := func(rank string, s *diff.Series) {
 		color := shapeColor(s.Shape)
-		table = append(table, []cell{
+		cells := []cell{
 			{text: rank},
 			{text: shapeCell(t, s), color: color, left: true},
 			{text: slopeCell(t, s), color: color},
@@ -175,7 +188,11 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 			{text: stepsCell(s)},
 			{text: sparkline(s.Values), left: true},
 			{text: s.Name, left: true},
-		})
+		}
+		if kept {
+			cells = slices.Insert(cells, 4, cell{text: keptCell(s.Kept())})
+		}
+		table = append(table, cells)
 	}
 	for i := range t.Sites {
 		row(strconv.Itoa(i+1), &t.Sites[i])
@@ -188,7 +205,16 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 		fmt.Fprintln(bw, "(no sites: nothing matched, or every snapshot is empty)")
 	}
 	fmt.Fprintf(bw, "\n%s = slope within sampling noise (≤ %g standard deviations); grew = steps that grew / steps that changed\n", Noise, diff.NoiseThreshold)
+	if kept {
+		fmt.Fprintln(bw, strings.Replace(keptNote, "between the profiles", "from the first snapshot to the last", 1))
+	}
 	return bw.Flush()
+}
+
+// trendHasKept reports whether a trend's profiles carry allocations, so
+// that its sites can say what they kept.
+func trendHasKept(t *diff.Trend) bool {
+	return t.Total.Alloc != nil
 }
 
 // periodNote describes how a snapshot was sampled.
@@ -219,6 +245,9 @@ type JSONTrend struct {
 	Total          JSONSeries   `json:"total"`
 	// Sites are ranked: steady growth first.
 	Sites []JSONSeries `json:"sites"`
+	// Skipped counts the first snapshots left out as warm-up (--skip,
+	// --since); they are not in Snapshots.
+	Skipped int `json:"skipped,omitempty"`
 	// Rest sums the sites cut by --top; absent when none were.
 	Rest      *JSONSeries `json:"rest,omitempty"`
 	RestCount int         `json:"rest_count,omitempty"`
@@ -229,7 +258,8 @@ type JSONTrend struct {
 type JSONSeries struct {
 	Name   string      `json:"name"`
 	Frames []JSONFrame `json:"frames,omitempty"`
-	// Shape is steady_growth, plateau, sawtooth, flat or shrinking.
+	// Shape is steady_growth, faint_growth, plateau, sawtooth, flat or
+	// shrinking.
 	Shape string `json:"shape"`
 	// StoppedAt is, for a plateau, the index of the snapshot from which
 	// the value stopped growing; null otherwise.
@@ -250,6 +280,10 @@ type JSONSeries struct {
 	Growth    JSONGrowth `json:"growth"`
 	StepsUp   int        `json:"steps_up"`
 	StepsDown int        `json:"steps_down"`
+	// Kept is the share of what the site allocated from the first
+	// snapshot to the last that is still live (diff.Kept); absent when the
+	// profiles carry no allocations.
+	Kept *JSONKept `json:"kept,omitempty"`
 }
 
 // JSONGrowth is a series' change from its first snapshot to its last.
@@ -272,6 +306,7 @@ func NewJSONTrend(t *diff.Trend) *JSONTrend {
 		Total:          jsonSeries(t, &t.Total),
 		Sites:          make([]JSONSeries, 0, len(t.Sites)),
 		RestCount:      t.RestCount,
+		Skipped:        t.Skipped,
 		Warnings:       []string{},
 	}
 	if t.Timed {
@@ -304,6 +339,7 @@ func jsonSeries(t *diff.Trend, s *diff.Series) JSONSeries {
 		SlopeNoise:       s.Fit.SlopeNoise,
 		SlopeSignificant: s.Fit.Significant(),
 		R2:               s.Fit.R2,
+		Kept:             jsonKept(s.Kept()),
 		Growth: JSONGrowth{First: s.Growth.Base, Last: s.Growth.Target, Delta: s.Growth.Delta(),
 			Noise: s.Growth.Noise, Significant: s.Growth.Significant},
 		StepsUp:   s.Up,
@@ -335,7 +371,7 @@ func TrendCSV(w io.Writer, t *diff.Trend) error {
 	cw := csv.NewWriter(w)
 	header := []string{"rank", "name", "function", "file", "line", "shape", "stopped_at", "slope", "slope_noise",
 		"slope_significant", "rate_per_hour", "r2", "first", "last", "growth", "growth_noise", "growth_significant",
-		"steps_up", "steps_down"}
+		"steps_up", "steps_down", "kept", "kept_noise"}
 	for i := range t.Snapshots {
 		header = append(header, "v"+strconv.Itoa(i+1))
 	}
@@ -361,7 +397,10 @@ func TrendCSV(w io.Writer, t *diff.Trend) error {
 			formatFloat(s.Fit.Slope), formatFloat(s.Fit.SlopeNoise), strconv.FormatBool(s.Fit.Significant()), rate,
 			formatFloat(s.Fit.R2), strconv.FormatInt(s.Growth.Base, 10), strconv.FormatInt(s.Growth.Target, 10),
 			strconv.FormatInt(s.Growth.Delta(), 10), formatFloat(s.Growth.Noise), strconv.FormatBool(s.Growth.Significant),
-			strconv.Itoa(s.Up), strconv.Itoa(s.Down)}
+			strconv.Itoa(s.Up), strconv.Itoa(s.Down), "", ""}
+		if k, ok := s.Kept(); ok {
+			rec[len(rec)-2], rec[len(rec)-1] = formatFloat(k.Share), formatFloat(k.Noise)
+		}
 		for _, v := range s.Values {
 			rec = append(rec, strconv.FormatInt(v, 10))
 		}
@@ -412,10 +451,19 @@ func TrendMarkdown(w io.Writer, t *diff.Trend) error {
 	if !t.Timed {
 		slopeHeader = "per snapshot"
 	}
-	fmt.Fprintf(bw, "| # | %s | shape | %s | growth | last | R² | trend |\n|--:|---|---|--:|--:|--:|--:|---|\n", t.By, slopeHeader)
+	kept := trendHasKept(t)
+	keptHead, keptRule := "", ""
+	if kept {
+		keptHead, keptRule = " kept |", "--:|"
+	}
+	fmt.Fprintf(bw, "| # | %s | shape | %s | growth |%s last | R² | trend |\n|--:|---|---|--:|--:|%s--:|--:|---|\n", t.By, slopeHeader, keptHead, keptRule)
 	row := func(rank string, name string, s *diff.Series) {
-		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s | %.2f | `%s` |\n", rank, name, shapeCell(t, s), slopeCell(t, s),
-			formatValue(float64(s.Growth.Delta()), unit, true), formatValue(float64(s.Values[len(s.Values)-1]), unit, false),
+		keptCol := ""
+		if kept {
+			keptCol = " " + keptCell(s.Kept()) + " |"
+		}
+		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |%s %s | %.2f | `%s` |\n", rank, name, shapeCell(t, s), slopeCell(t, s),
+			formatValue(float64(s.Growth.Delta()), unit, true), keptCol, formatValue(float64(s.Values[len(s.Values)-1]), unit, false),
 			s.Fit.R2, sparkline(s.Values))
 	}
 	for i := range t.Sites {
