@@ -218,6 +218,9 @@ type htmlRow struct {
 	// Objects is [new, deleted] by object id, for heap snapshots whose ids
 	// match.
 	Objects *[2]int64 `json:"o,omitempty"`
+	// Kept is [share, noise] of what the row allocated that is still live
+	// (diff.Kept), where the profiles carry allocations.
+	Kept *[2]float64 `json:"k,omitempty"`
 }
 
 type htmlStack struct {
@@ -314,6 +317,9 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 	data.Limits = htmlLimits{Rows: len(all)}
 	for i, r := range rows {
 		hr := htmlRow{Name: strs.id(r.Named().Name), Flat: htmlChanges(r.Flat), Objects: objectPair(r.Objects)}
+		if k, ok := c.Kept(r.Flat); ok {
+			hr.Kept = &[2]float64{k.Share, k.Noise}
+		}
 		if r.Cum != nil {
 			hr.Cum = htmlChanges(r.Cum)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -393,6 +394,19 @@ func TestHTMLInBrowser(t *testing.T) {
 		p.evalVoid(`var f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input'))`)
 		if n := rowCount(); n != before {
 			t.Errorf("clearing the filter shows %d rows, want %d", n, before)
+		}
+	})
+
+	t.Run("kept column", func(t *testing.T) {
+		// The session leak keeps what it allocates; its row shows it.
+		cell := eval[string](p, `(function () {
+			var ths = Array.from(document.querySelectorAll('#rows-head th')), k = ths.findIndex(function (th) { return th.textContent.indexOf('kept') === 0; });
+			if (k < 0) { return 'no kept column'; }
+			var row = Array.from(document.querySelectorAll('#rows-body tr.row')).find(function (tr) { return tr.textContent.indexOf('SessionStore).Open') >= 0; });
+			return row ? row.children[k].textContent : 'no SessionStore row';
+		})()`)
+		if !regexp.MustCompile(`^(9\d|1\d\d)%±\d+$`).MatchString(cell) {
+			t.Errorf("the session leak's kept cell reads %q", cell)
 		}
 	})
 

@@ -341,6 +341,11 @@ var heapdiff = (function () {
       { key: 'pct', title: '%', get: function (r) { var p = pct(r.c); return p === null ? Infinity * Math.sign(delta(r.c) || 1) : p; }, show: function (r) { return pctCell(r.c); }, color: true },
       { key: 'rate', title: 'per hour', get: function (r) { return rate(r.c) || 0; }, show: function (r) { return rateCell(r.c); }, color: true }
     ];
+    if (!D.snapshot && D.rows.some(function (r) { return r.k; })) {
+      columns.push({ key: 'kept', title: 'kept', get: function (r) { return r.r.k ? r.r.k[0] : -Infinity; },
+        show: function (r) { return r.r.k ? Math.round(100 * r.r.k[0]) + '%±' + Math.round(100 * r.r.k[1]) : ''; },
+        hint: function () { return 'share of what the row allocated between the profiles that is still live (Δinuse/Δalloc): about 100% for a leak of separate objects, 0% for churn; a full cache keeps part'; } });
+    }
     if (D.cum && !D.snapshot) {
       columns.push({ key: 'cumt', title: 'cum target', get: function (r) { return r.cum ? r.cum[1] : 0; }, show: function (r) { return r.cum ? fmt(r.cum[1], unit(), false) : ''; } });
       columns.push({ key: 'cumd', title: 'cum delta', get: function (r) { return r.cum ? delta(r.cum) : 0; }, show: function (r) { return r.cum ? fmt(delta(r.cum), unit(), true) : ''; }, color: true, cum: true });
