@@ -2,8 +2,9 @@ package diff
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/heapdiff/heapdiff/agent/snapshot"
 )
 
 // MinRateInterval is the shortest time between two snapshots from which a
@@ -13,18 +14,6 @@ import (
 // enough to divide by.
 const MinRateInterval = 10 * time.Second
 
-// metaOf reads a key that heapdiff's agent (heapdiff.key=value) or another
-// producer (key=value) wrote in a profile's comments; "" when absent.
-func metaOf(comments []string, key string) string {
-	for _, c := range comments {
-		k, v, ok := strings.Cut(strings.TrimPrefix(c, "heapdiff."), "=")
-		if ok && k == key {
-			return v
-		}
-	}
-	return ""
-}
-
 // sameProgram judges whether two profiles can be compared as snapshots of
 // one program, from what their producers wrote in them. Profiles of
 // different programs (their main_module differs) are refused with an error
@@ -32,7 +21,7 @@ func metaOf(comments []string, key string) string {
 // Profiles of different processes (host or pid differ) of one program are
 // compared, with a warning: each heap holds its own process's state.
 func sameProgram(baseName, targetName string, base, target []string, allowMixed bool) (warnings []error, err error) {
-	if mb, mt := metaOf(base, "main_module"), metaOf(target, "main_module"); mb != "" && mt != "" && mb != mt {
+	if mb, mt := snapshot.ParseComments(base).Get("main_module"), snapshot.ParseComments(target).Get("main_module"); mb != "" && mt != "" && mb != mt {
 		err := fmt.Errorf("%w: %s is a profile of %s and %s of %s: different programs share no allocation sites worth comparing", ErrMixed, baseName, mb, targetName, mt)
 		if !allowMixed {
 			return nil, err

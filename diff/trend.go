@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -516,23 +517,12 @@ func seriesWarnings(snaps []Source) []error {
 // pid keys, as heapdiff's agent writes them ("heapdiff.pid=42") or bare
 // ("pid=42"). It returns "" when the comments name no pid.
 func processOf(comments []string) string {
-	var host, pid string
-	for _, c := range comments {
-		key, value, ok := strings.Cut(strings.TrimPrefix(c, "heapdiff."), "=")
-		if !ok {
-			continue
-		}
-		switch key {
-		case "host":
-			host = value
-		case "pid":
-			pid = value
-		}
-	}
+	m := snapshot.ParseComments(comments)
+	pid := m.Get("pid")
 	if pid == "" {
 		return ""
 	}
-	return "host=" + host + " pid=" + pid
+	return "host=" + m.Get("host") + " pid=" + pid
 }
 
 // counter is the total of a cumulative sample type.

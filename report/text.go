@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/diff"
 )
 
@@ -251,10 +252,10 @@ func formatDuration(d time.Duration) string {
 // the time the header already shows; other comments print one per line.
 func writeComments(w io.Writer, comments []string) {
 	var pairs []string
-	for _, c := range comments {
-		key, value, ok := strings.Cut(strings.TrimPrefix(c, "heapdiff."), "=")
-		if !strings.HasPrefix(c, "heapdiff.") || !ok || strings.ContainsAny(key, " \t") {
-			fmt.Fprintf(w, "        # %s\n", c)
+	for _, f := range snapshot.ParseComments(comments) {
+		key, value := f.Key, f.Value
+		if !f.Heapdiff {
+			fmt.Fprintf(w, "        # %s\n", f.Text)
 			continue
 		}
 		if key == "time" {
