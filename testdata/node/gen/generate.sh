@@ -1,15 +1,53 @@
 #!/usr/bin/env bash
 # generate.sh regenerates testdata/node/ with the real runtimes:
-#   bash testdata/node/gen/generate.sh
-# It needs Node.js 20 and network access to the npm registry (for
-# @datadog/pprof and bun); tests and CI only read the committed outputs.
+#   bash testdata/node/gen/generate.sh [CASE...]
+# CASE is leaky (the leaky, tracked, heapprofile, datadog and bun files),
+# sessions, bun-named or chromium; all of them when none is given. It needs
+# Node.js 20, network access to the npm registry (for @datadog/pprof, bun,
+# and DevTools' front end) and, for chromium, Chromium; sessions and chromium
+# also run DevTools' own heap snapshot code on their snapshots, built with
+# the scripts of DEVTOOLS_ORACLE (default ../shared/devtools-oracle beside
+# the repository). Tests and CI only read the committed outputs.
 set -euo pipefail
 gen="$(cd "$(dirname "$0")" && pwd)"
 out="$(dirname "$gen")"
+repo="$(cd "$out/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 N=1000
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=(leaky sessions bun-named chromium)
 
+# npm packages, once: @datadog/pprof and bun.
+packages() {
+  [ -d "$work/node_modules/bun" ] && return
+  (cd "$work" && npm init -y >/dev/null && npm install --no-audit --no-fund --silent @datadog/pprof@5 bun@1 >/dev/null)
+}
+
+# devtools builds DevTools' heap snapshot worker (chrome-devtools-frontend
+# from npm) into $work/oracle/devtools-heap.mjs, once.
+DEVTOOLS_VERSION=1.0.1705227
+devtools() {
+  local o="$work/oracle"
+  [ -f "$o/devtools-heap.mjs" ] && return
+  mkdir -p "$o"
+  cp -r "${DEVTOOLS_ORACLE:-$repo/../shared/devtools-oracle}/." "$o"
+  chmod -R u+w "$o"
+  (cd "$o" && npm pack --silent "chrome-devtools-frontend@$DEVTOOLS_VERSION" >/dev/null &&
+    tar xzf "chrome-devtools-frontend-$DEVTOOLS_VERSION.tgz" &&
+    npm install --no-audit --no-fund --silent esbuild@0.28 >/dev/null && node build.mjs)
+}
+
+# devtools_classes OUT.json.gz SNAPSHOT... writes DevTools' rows by class.
+devtools_classes() {
+  local dest="$1"
+  shift
+  devtools
+  DEVTOOLS_VERSION=$DEVTOOLS_VERSION node "$gen/devtools-classes.mjs" "$work/oracle/devtools-heap.mjs" "$work/classes.json" "$@" >/dev/null
+  gzip -9 -n -c "$work/classes.json" >"$dest"
+}
+
+leaky() {
 # Leaky pair: N LeakySession objects and N closures apart.
 node "$gen/leaky.js" snapshot "$work" "$N"
 gzip -9 -n -c "$work/before.heapsnapshot" >"$out/leaky-before.heapsnapshot.gz"
@@ -27,7 +65,7 @@ gzip -9 -n -c "$work/before.heapprofile" >"$out/before.heapprofile.gz"
 gzip -9 -n -c "$work/after.heapprofile" >"$out/after.heapprofile.gz"
 
 # @datadog/pprof and bun from the npm registry.
-(cd "$work" && npm init -y >/dev/null && npm install --no-audit --no-fund --silent @datadog/pprof@5 bun@1 >/dev/null)
+packages
 NODE_PATH="$work/node_modules" node "$gen/leaky.js" pprof "$work" "$N"
 cp "$work/before.pb.gz" "$out/datadog-before.pb.gz"
 cp "$work/after.pb.gz" "$out/datadog-after.pb.gz"
@@ -38,5 +76,62 @@ gzip -9 -n -c "$work/bun-before.heapsnapshot" >"$out/bun-before.heapsnapshot.gz"
 gzip -9 -n -c "$work/bun-after.heapsnapshot" >"$out/bun-after.heapsnapshot.gz"
 gzip -9 -n -c "$work/bun-jsc.json" >"$out/bun-jsc.json.gz"
 
-{ echo "node $(node --version)"; echo "bun $("$bun" --version)"; echo "@datadog/pprof $(node -p "require('$work/node_modules/@datadog/pprof/package.json').version")"; } >"$out/VERSIONS"
-ls -l "$out"
+}
+
+# Two modules' classes Session and functions set, closures, and file names
+# given by Node.js: one process's pair, under --track-heap-objects.
+sessions() {
+  local d="$work/sessions"
+  mkdir -p "$d"
+  # v8.writeHeapSnapshot() writes in the working directory, the signal's
+  # snapshot in --diagnostic-dir: both in $d.
+  (cd "$d" && node --track-heap-objects --heapsnapshot-signal=SIGUSR2 --diagnostic-dir="$d" "$gen/sessions/main.js" "$d" >/dev/null)
+  rm -f "$out"/sessions/Heap.*.heapsnapshot.gz
+  mkdir -p "$out/sessions"
+  for f in "$d"/Heap.*.heapsnapshot; do gzip -9 -n -c "$f" >"$out/sessions/$(basename "$f").gz"; done
+  cp "$d/facts.json" "$out/sessions/facts.json"
+  devtools_classes "$out/sessions/devtools-classes.json.gz" $(ls "$d"/Heap.*.heapsnapshot | sort)
+}
+
+# File names given by Bun: two snapshots of one process, one of another.
+bun_named() {
+  packages
+  local d="$work/bun-named"
+  mkdir -p "$d"
+  (cd "$d" && "$work/node_modules/bun/bin/bun.exe" "$gen/bun-named.js" 2 >/dev/null && "$work/node_modules/bun/bin/bun.exe" "$gen/bun-named.js" 1 >/dev/null)
+  rm -f "$out"/bun-named/Heap-*.heapsnapshot.gz
+  mkdir -p "$out/bun-named"
+  for f in "$d"/Heap-*.heapsnapshot; do gzip -9 -n -c "$f" >"$out/bun-named/$(basename "$f").gz"; done
+  cp "$d/facts.json" "$out/bun-named/facts.json"
+}
+
+# A page in Chromium holding detached DOM nodes.
+chromium_version=
+chromium() {
+  mkdir -p "$out/chromium"
+  chromium_version="$("${CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null | awk '{print $2}')"
+  node --experimental-websocket "$gen/chromium-page.mjs" "$gen/chromium-page.js" "$work/page.heapsnapshot" 2>/dev/null
+  gzip -9 -n -c "$work/page.heapsnapshot" >"$out/chromium/page.heapsnapshot.gz"
+  devtools_classes "$out/chromium/devtools-classes.json.gz" "$work/page.heapsnapshot"
+}
+
+for c in "${cases[@]}"; do
+  case "$c" in
+  leaky) leaky ;;
+  sessions) sessions ;;
+  bun-named) bun_named ;;
+  chromium) chromium ;;
+  *) echo "generate.sh: unknown case $c (want leaky, sessions, bun-named or chromium)" >&2; exit 2 ;;
+  esac
+done
+
+packages
+{
+  echo "node $(node --version)"
+  echo "bun $("$work/node_modules/bun/bin/bun.exe" --version)"
+  echo "@datadog/pprof $(node -p "require('$work/node_modules/@datadog/pprof/package.json').version")"
+  if [ -n "$chromium_version" ]; then echo "chromium $chromium_version"; else grep '^chromium' "$out/VERSIONS" || true; fi
+  echo "chrome-devtools-frontend $DEVTOOLS_VERSION (DevTools' rows by class)"
+} >"$work/VERSIONS"
+mv "$work/VERSIONS" "$out/VERSIONS"
+ls -lR "$out"
