@@ -7,11 +7,8 @@ import (
 )
 
 // Reducing a heap snapshot to the model. Objects are grouped by class as
-// DevTools' Summary and Comparison views group them (calculateObjectNames):
-// hidden objects are "(system)", code "(compiled code)", closures
-// "Function", regexps "RegExp", objects and native objects their
-// constructor's name ("<div id=x>" shortened to "<div>"), and every other
-// type "(type)". Objects of self size 0 are left out, as there. Each class
+// DevTools' Summary and Comparison views group them (see classNames in
+// v8classkeys.go). Objects of self size 0 are left out, as there. Each class
 // becomes one stack of one frame named after it, with three exact values:
 // objects/count, shallow_size/bytes and retained_size/bytes, and the sorted
 // ids of its objects (Stack.IDs).
@@ -194,66 +191,6 @@ func (g *v8Graph) transferOwnedSizes() {
 		g.self[owner] += g.self[i]
 		g.self[i] = 0
 	}
-}
-
-// classNames returns each node's class as an index into names.
-func (g *v8Graph) classNames() (class []int32, names []string) {
-	byName := map[string]int32{}
-	intern := func(s string) int32 {
-		if c, ok := byName[s]; ok {
-			return c
-		}
-		c := int32(len(names))
-		names = append(names, s)
-		byName[s] = c
-		return c
-	}
-	typeClass := make([]int32, 256)
-	for i := range typeClass {
-		typeClass[i] = -1
-	}
-	for t, name := range g.nodeTypes {
-		if t > 255 {
-			break
-		}
-		switch name {
-		case "hidden":
-			typeClass[t] = intern("(system)")
-		case "code":
-			typeClass[t] = intern("(compiled code)")
-		case "closure":
-			typeClass[t] = intern("Function")
-		case "regexp":
-			typeClass[t] = intern("RegExp")
-		case "object", "native":
-			// by name, below
-		default:
-			typeClass[t] = intern("(" + name + ")")
-		}
-	}
-	unknown := int32(-1)
-	byString := make(map[uint32]int32)
-	class = make([]int32, len(g.typ))
-	for i, t := range g.typ {
-		if c := typeClass[t]; c >= 0 {
-			class[i] = c
-			continue
-		}
-		if int(t) >= len(g.nodeTypes) {
-			if unknown < 0 {
-				unknown = intern("(unknown)")
-			}
-			class[i] = unknown
-			continue
-		}
-		c, ok := byString[g.name[i]]
-		if !ok {
-			c = intern(objectClassName(g.strings.at(g.name[i])))
-			byString[g.name[i]] = c
-		}
-		class[i] = c
-	}
-	return class, names
 }
 
 // objectClassName shortens DOM element names as DevTools does:

@@ -27,7 +27,9 @@ func (p *Profile) IsHeapSnapshot() bool { return p.Format == FormatV8Snapshot }
 
 // IsClassView reports whether the profile is a heap snapshot grouped by
 // class: one stack per class, each a single frame naming the class with no
-// source file (allocation-stack views have files and deeper stacks).
+// source file (allocation-stack views have files and deeper stacks). It is
+// the mark that grouping by class means something: a sampling heap profile's
+// or a Go profile's frames are functions, not classes.
 func (p *Profile) IsClassView() bool {
 	if !p.IsHeapSnapshot() {
 		return false
@@ -49,6 +51,7 @@ type v8Meta struct {
 		EdgeTypes               []json.RawMessage `json:"edge_types"`
 		TraceFunctionInfoFields []string          `json:"trace_function_info_fields"`
 		TraceNodeFields         []string          `json:"trace_node_fields"`
+		LocationFields          []string          `json:"location_fields"`
 	} `json:"meta"`
 	NodeCount          int64 `json:"node_count"`
 	EdgeCount          int64 `json:"edge_count"`
@@ -66,6 +69,7 @@ const (
 	fieldEdgeCount
 	fieldTraceNode
 	fieldToNode
+	fieldDetachedness
 )
 
 // v8Graph is a heap snapshot decoded into compact columns: one entry per node
@@ -80,6 +84,10 @@ type v8Graph struct {
 	self      []uint32
 	firstEdge []uint32 // len(typ)+1: node i's edges are firstEdge[i]:firstEdge[i+1]
 	trace     []uint32 // allocation trace node id per node; nil without traces
+	// detached is each node's DOM state as the snapshot gives it (0
+	// unknown, 1 attached, 2 detached); nil when the snapshot has no
+	// detachedness field or marks no node.
+	detached []uint8
 
 	etype    []uint8
 	eto      []uint32 // target ordinal
@@ -104,6 +112,9 @@ type v8Graph struct {
 	traceIndex   map[uint32]int32
 	traceFirstID uint32
 
+	// locations says where closures and objects' constructors are defined.
+	locations v8Locations
+
 	// size is how many bytes the snapshot's JSON takes: the budget for
 	// what allocation stacks may expand to is a multiple of it.
 	size int64
@@ -112,6 +123,7 @@ type v8Graph struct {
 type traceFunction struct {
 	name, script uint32 // string indexes
 	line         uint32 // as the snapshot gives it
+	scriptID     uint32 // 0 when not given (V8's script ids start at 1)
 }
 
 type traceNode struct {
@@ -178,11 +190,12 @@ func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
 		internalType               = -1
 		stringsSeen                bool
 		traceFuncFields, traceNode []string
+		locationFields             []string
 		seen                       = map[string]bool{}
 	)
 	err := s.object(func(key string) error {
 		switch key {
-		case "snapshot", "nodes", "edges", "trace_function_infos", "trace_tree", "strings":
+		case "snapshot", "nodes", "edges", "trace_function_infos", "trace_tree", "locations", "strings":
 			// A second header would renumber the types of what was read
 			// under the first; a second array would be read on top of the
 			// first. No writer repeats a member.
@@ -207,6 +220,7 @@ func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
 			}
 			internalType = indexOf(g.edgeTypes, "internal")
 			traceFuncFields, traceNode = meta.Meta.TraceFunctionInfoFields, meta.Meta.TraceNodeFields
+			locationFields = meta.Meta.LocationFields
 			return nil
 		case "nodes":
 			if meta == nil {
@@ -230,6 +244,11 @@ func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
 				return s.skip()
 			}
 			return g.readTraceTree(s, traceNode)
+		case "locations":
+			if meta == nil || !nodesDone {
+				return s.skip()
+			}
+			return g.readLocations(s, locationFields)
 		case "strings":
 			stringsSeen = true
 			if nodesDone && edgesDone {
@@ -296,6 +315,8 @@ func (g *v8Graph) readMeta(m *v8Meta) (nodeRoles, edgeRoles []int, err error) {
 			if m.TraceFunctionCount > 0 {
 				nodeRoles[i] = fieldTraceNode
 			}
+		case "detachedness":
+			nodeRoles[i] = fieldDetachedness
 		}
 	}
 	for _, want := range []struct {
@@ -403,6 +424,9 @@ func (g *v8Graph) growNodes(want int64) {
 	if g.trace != nil {
 		g.trace = regrow(g.trace, c)
 	}
+	if g.detached != nil {
+		g.detached = regrow(g.detached, c)
+	}
 }
 
 func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int64) error {
@@ -414,6 +438,9 @@ func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 	g.firstEdge = make([]uint32, 1, n+1)
 	if indexOfInt(roles, fieldTraceNode) >= 0 {
 		g.trace = make([]uint32, 0, n)
+	}
+	if indexOfInt(roles, fieldDetachedness) >= 0 {
+		g.detached = make([]uint8, 0, n)
 	}
 	k := 0
 	var edges uint64
@@ -451,6 +478,8 @@ func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 			g.firstEdge = append(g.firstEdge, uint32(edges))
 		case fieldTraceNode:
 			g.trace = append(g.trace, uint32(min(v, math.MaxUint32)))
+		case fieldDetachedness:
+			g.detached = append(g.detached, uint8(min(v, math.MaxUint8)))
 		}
 		k++
 		if k == len(roles) {
@@ -467,14 +496,20 @@ func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 	if len(g.typ) == 0 {
 		return fmt.Errorf("%w: the snapshot has no nodes", ErrMalformed)
 	}
-	return g.checkColumns()
+	if err := g.checkColumns(); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(g.detached, func(d uint8) bool { return d != 0 }) {
+		g.detached = nil // Node.js marks none: no column to keep
+	}
+	return nil
 }
 
 // checkColumns verifies that every node has exactly one value in each
 // column, which neededStrings and the analysis index by ordinal.
 func (g *v8Graph) checkColumns() error {
 	n := len(g.typ)
-	if len(g.name) != n || len(g.id) != n || len(g.self) != n || len(g.firstEdge) != n+1 || g.trace != nil && len(g.trace) != n {
+	if len(g.name) != n || len(g.id) != n || len(g.self) != n || len(g.firstEdge) != n+1 || g.trace != nil && len(g.trace) != n || g.detached != nil && len(g.detached) != n {
 		return fmt.Errorf("%w: the nodes' fields do not line up (%d types, %d names, %d ids, %d sizes, %d edge counts)",
 			ErrMalformed, n, len(g.name), len(g.id), len(g.self), len(g.firstEdge)-1)
 	}
@@ -540,8 +575,9 @@ type stringSet struct {
 }
 
 // neededStrings marks the strings the analysis reads: the names of object and
-// native nodes (their class), the names of internal edges (WeakMap entries)
-// and the names in allocation traces. read is how many bytes of the input
+// native nodes (their class), the names of internal edges (WeakMap entries,
+// the path to a script), the names in allocation traces, and the nodes that
+// may name a script (see scriptNames). read is how many bytes of the input
 // came before the string table: the bitset takes at most an eighth of it.
 func (g *v8Graph) neededStrings(read int64) *stringSet {
 	var largest uint32
@@ -558,6 +594,8 @@ func (g *v8Graph) neededStrings(read int64) *stringSet {
 	for _, f := range g.traceFuncs {
 		largest = max(largest, f.name, f.script)
 	}
+	reps := g.scriptRepresentatives()
+	largest = max(largest, g.largestScriptNameCandidate(reps))
 	need := &stringSet{
 		dense: newBitset(int(min(uint64(largest)+1, uint64(max(read, 0))+1<<16))),
 		last:  largest,
@@ -581,6 +619,7 @@ func (g *v8Graph) neededStrings(read int64) *stringSet {
 		mark(f.name)
 		mark(f.script)
 	}
+	g.markScriptNameCandidates(reps, mark)
 	slices.Sort(need.far)
 	need.far = slices.Compact(need.far)
 	return need
@@ -682,9 +721,11 @@ func weakMapTableID(name string) (uint64, bool) {
 // readTraceFunctions reads trace_function_infos, a flat array of
 // trace_function_info_fields tuples. V8 writes six fields; the three an
 // allocation stack shows (name, script_name and line) must be there, which
-// also keeps a function's twelve bytes here within what it takes in the file.
+// keeps a function's sixteen bytes here within three times what it takes in
+// the file. The script id, when given, names the script of class locations.
 func (g *v8Graph) readTraceFunctions(s *jsonScanner, fields []string, want int64) error {
 	name, script, line := indexOf(fields, "name"), indexOf(fields, "script_name"), indexOf(fields, "line")
+	scriptID := indexOf(fields, "script_id")
 	if name < 0 || script < 0 || line < 0 {
 		return fmt.Errorf("%w: trace_function_info_fields needs \"name\", \"script_name\" and \"line\"", ErrMalformed)
 	}
@@ -699,6 +740,8 @@ func (g *v8Graph) readTraceFunctions(s *jsonScanner, fields []string, want int64
 			cur.script = v32
 		case line:
 			cur.line = v32
+		case scriptID:
+			cur.scriptID = v32
 		}
 		k++
 		if k == len(fields) {

@@ -1,0 +1,291 @@
+package profile
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Where JavaScript is defined. A V8 heap snapshot's "locations" array gives,
+// for each closure, the script, line and column its function starts at, and
+// for each object, those of its constructor (V8's ExtractLocation). DevTools
+// keys an object's class by that location as well as by its name
+// (classKeyInternal), so two modules that each define a class Session are
+// two rows. The array holds script ids only; a script's name is read from
+// the graph: a closure's "shared" edge leads to its SharedFunctionInfo, whose
+// "script" (or "script_or_debug_info") edge leads to the Script, a "code"
+// node named after the script's URL or path. Allocation traces
+// (trace_function_infos) name scripts too.
+
+// v8Locations holds the locations of a snapshot's objects and closures,
+// sorted by node ordinal, one per node.
+type v8Locations struct {
+	node   []uint32 // ordinal
+	script []uint32 // script id
+	line   []uint32 // 0-based, as the snapshot gives them
+	column []uint32
+}
+
+func (l *v8Locations) len() int { return len(l.node) }
+
+// find returns the index of node v's location, or -1.
+func (l *v8Locations) find(v uint32) int {
+	i, ok := slices.BinarySearch(l.node, v)
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// readLocations reads the "locations" array, a flat list of location_fields
+// tuples. Only the locations of object and closure nodes are kept, the only
+// ones the analysis reads; so at most one per node is kept (the last, as in
+// DevTools), and what they take is bounded by the nodes already read. A
+// snapshot whose locations come before its nodes (V8 writes them after) is
+// read without them.
+func (g *v8Graph) readLocations(s *jsonScanner, fields []string) error {
+	nodeField, scriptField, lineField, colField := indexOf(fields, "object_index"), indexOf(fields, "script_id"), indexOf(fields, "line"), indexOf(fields, "column")
+	if nodeField < 0 || scriptField < 0 || lineField < 0 || colField < 0 || len(g.typ) == 0 {
+		return s.skip()
+	}
+	object, closure := indexOf(g.nodeTypes, "object"), indexOf(g.nodeTypes, "closure")
+	nf := uint64(g.nodeFieldCount)
+	l := &g.locations
+	var at, script, line, column uint64
+	k := 0
+	sorted := true
+	err := s.uints(func(v uint64) error {
+		switch k {
+		case nodeField:
+			at = v
+		case scriptField:
+			script = v
+		case lineField:
+			line = v
+		case colField:
+			column = v
+		}
+		k++
+		if k < len(fields) {
+			return nil
+		}
+		k = 0
+		if at%nf != 0 || at/nf >= uint64(len(g.typ)) {
+			return s.syntaxError("location object_index %d is not a node index", at)
+		}
+		v32 := uint32(at / nf)
+		if t := int(g.typ[v32]); t != object && t != closure {
+			return nil
+		}
+		if n := l.len(); n > 0 && l.node[n-1] >= v32 {
+			if l.node[n-1] == v32 {
+				l.script[n-1], l.line[n-1], l.column[n-1] = clamp32(script), clamp32(line), clamp32(column)
+				return nil
+			}
+			sorted = false
+		}
+		if l.len() >= len(g.typ) {
+			return s.syntaxError("more locations than nodes")
+		}
+		if l.len() == cap(l.node) {
+			c := grownCap(l.len(), int64(len(g.typ)))
+			l.node, l.script, l.line, l.column = regrow(l.node, c), regrow(l.script, c), regrow(l.line, c), regrow(l.column, c)
+		}
+		l.node = append(l.node, v32)
+		l.script = append(l.script, clamp32(script))
+		l.line = append(l.line, clamp32(line))
+		l.column = append(l.column, clamp32(column))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if k != 0 {
+		return fmt.Errorf("%w: the locations array ends inside a location", ErrMalformed)
+	}
+	if !sorted {
+		l.sortByNode()
+	}
+	return nil
+}
+
+func clamp32(v uint64) uint32 { return uint32(min(v, math.MaxUint32)) }
+
+// sortByNode orders the locations by node, keeping the last one given for
+// each node, as DevTools' location map does.
+func (l *v8Locations) sortByNode() {
+	idx := make([]int, l.len())
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(l.node[a], l.node[b]) })
+	out := v8Locations{}
+	for j, i := range idx {
+		if j+1 < len(idx) && l.node[idx[j+1]] == l.node[i] {
+			continue // a later one for the same node wins
+		}
+		out.node = append(out.node, l.node[i])
+		out.script = append(out.script, l.script[i])
+		out.line = append(out.line, l.line[i])
+		out.column = append(out.column, l.column[i])
+	}
+	*l = out
+}
+
+// scriptRepresentatives returns, for each script id, up to maxScriptProbes
+// closures defined in it: the graph paths from them to the script's name
+// are what scriptNames follows.
+func (g *v8Graph) scriptRepresentatives() map[uint32][]uint32 {
+	closure := indexOf(g.nodeTypes, "closure")
+	reps := map[uint32][]uint32{}
+	l := &g.locations
+	for i, v := range l.node {
+		if int(g.typ[v]) != closure {
+			continue
+		}
+		if r := reps[l.script[i]]; len(r) < maxScriptProbes {
+			reps[l.script[i]] = append(r, v)
+		}
+	}
+	return reps
+}
+
+// maxScriptProbes is how many closures of a script are tried to find its
+// name: the first may have lost its path to the script (a function being
+// debugged has DebugInfo there instead).
+const maxScriptProbes = 3
+
+// markScriptNameCandidates marks, for the string table still to be read,
+// the names of the nodes a script's name may be read from: the "code" nodes
+// two internal edges away from each script's representative closures.
+func (g *v8Graph) markScriptNameCandidates(reps map[uint32][]uint32, mark func(uint32)) {
+	code, internal := indexOf(g.nodeTypes, "code"), g.edgeType("internal")
+	for _, closures := range reps {
+		for _, c := range closures {
+			for e := g.firstEdge[c]; e < g.firstEdge[c+1]; e++ {
+				if int(g.etype[e]) != internal || int(g.typ[g.eto[e]]) != code {
+					continue
+				}
+				t := g.eto[e]
+				for f := g.firstEdge[t]; f < g.firstEdge[t+1]; f++ {
+					if u := g.eto[f]; int(g.etype[f]) == internal && int(g.typ[u]) == code {
+						mark(g.name[u])
+					}
+				}
+			}
+		}
+	}
+}
+
+// largestScriptNameCandidate returns the largest string index
+// markScriptNameCandidates would mark.
+func (g *v8Graph) largestScriptNameCandidate(reps map[uint32][]uint32) uint32 {
+	var largest uint32
+	g.markScriptNameCandidates(reps, func(i uint32) { largest = max(largest, i) })
+	return largest
+}
+
+// internalEdgeNames returns, for each of the given nodes, the position in
+// eintName of its first internal edge: eintName lists the names of internal
+// edges only, in edge order, so a node's names start after those of the
+// internal edges of all nodes before it. One pass over the edges.
+func (g *v8Graph) internalEdgeNames(nodes []uint32) map[uint32]int {
+	want := slices.Clone(nodes)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	internal := g.edgeType("internal")
+	at := make(map[uint32]int, len(want))
+	k, w := 0, 0
+	for v := uint32(0); int(v) < len(g.typ) && w < len(want); v++ {
+		if v == want[w] {
+			at[v] = k
+			w++
+		}
+		for e := g.firstEdge[v]; e < g.firstEdge[v+1]; e++ {
+			if int(g.etype[e]) == internal {
+				k++
+			}
+		}
+	}
+	return at
+}
+
+// internalEdge returns the target of v's first internal edge named one of
+// names; start is the position of v's first internal edge name in eintName.
+func (g *v8Graph) internalEdge(v uint32, start int, names ...string) (uint32, bool) {
+	internal := g.edgeType("internal")
+	k := start
+	for e := g.firstEdge[v]; e < g.firstEdge[v+1]; e++ {
+		if int(g.etype[e]) != internal {
+			continue
+		}
+		if k < len(g.eintName) && slices.Contains(names, g.strings.at(g.eintName[k])) {
+			return g.eto[e], true
+		}
+		k++
+	}
+	return 0, false
+}
+
+// scriptNames maps script ids to script names (URLs or paths): from the
+// allocation traces' functions, then from the graph, closure →
+// SharedFunctionInfo → Script. A script whose name is found nowhere is
+// left out.
+func (g *v8Graph) scriptNames() map[uint32]string {
+	names := map[uint32]string{}
+	for _, f := range g.traceFuncs {
+		if name := g.strings.at(f.script); name != "" && f.scriptID != 0 {
+			names[f.scriptID] = name
+		}
+	}
+	reps := g.scriptRepresentatives()
+	var closures []uint32
+	for id, r := range reps {
+		if _, ok := names[id]; !ok {
+			closures = append(closures, r...)
+		}
+	}
+	if len(closures) == 0 {
+		return names
+	}
+	code := indexOf(g.nodeTypes, "code")
+	at := g.internalEdgeNames(closures)
+	shared := map[uint32]uint32{} // closure → its SharedFunctionInfo
+	var sfis []uint32
+	for _, c := range closures {
+		if t, ok := g.internalEdge(c, at[c], "shared"); ok && int(g.typ[t]) == code {
+			shared[c] = t
+			sfis = append(sfis, t)
+		}
+	}
+	sfiAt := g.internalEdgeNames(sfis)
+	for id, r := range reps {
+		if _, ok := names[id]; ok {
+			continue
+		}
+		for _, c := range r {
+			t, ok := shared[c]
+			if !ok {
+				continue
+			}
+			u, ok := g.internalEdge(t, sfiAt[t], "script", "script_or_debug_info")
+			if !ok || int(g.typ[u]) != code {
+				continue
+			}
+			if name := g.strings.at(g.name[u]); name != "" && !strings.HasPrefix(name, "system / ") {
+				names[id] = name
+				break
+			}
+		}
+	}
+	return names
+}
+
+// hasInternalEdge reports whether v has an internal edge named name; start
+// is the position of v's first internal edge name in eintName.
+func (g *v8Graph) hasInternalEdge(v uint32, start int, name string) bool {
+	_, ok := g.internalEdge(v, start, name)
+	return ok
+}
