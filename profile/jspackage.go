@@ -2,6 +2,7 @@ package profile
 
 import (
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -62,4 +63,19 @@ func jsPackage(file string) (pkg string, ok bool) {
 		return rest[0] + "/" + rest[1], true
 	}
 	return rest[0], true
+}
+
+// jsFunctionName names a JavaScript function by its name, its script and
+// the line it starts on: "set bot.js:12". A built-in module's script keeps
+// its whole name ("node:internal/url"), since its base name alone ("url")
+// reads as an application's file. Two functions of one name at one line
+// of two scripts of one base name in different directories (or at two
+// columns of one line, as in minified code: frames keep no column) share
+// this name.
+func (f Frame) jsFunctionName() string {
+	s := f.Function + " " + scriptLabel(f.File)
+	if f.Line != 0 {
+		s += ":" + strconv.FormatInt(f.Line, 10)
+	}
+	return s
 }

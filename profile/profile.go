@@ -106,12 +106,21 @@ const AnonymousFunction = "(anonymous)"
 
 // FunctionName returns the function's name, or the frame's address form when
 // it has none, so that unsymbolized frames still group by something stable.
-// JavaScript's anonymous functions, which all share one name, are told apart
-// by where they are defined (V8 gives a function's own line, not the line
-// running): "(anonymous) server.js:12".
+// A JavaScript function is named with its script and the line it starts
+// on (V8 gives a function's own line, not the line running), since scripts
+// do not qualify names as Go's packages do: a set in bot.js is not
+// node:diagnostics_channel's set. So "set bot.js:12", "(anonymous)
+// server.js:40", "get node:internal/url:812" (see jsFunctionName).
+// Anonymous functions whose file is not a script keep the file too.
 func (f Frame) FunctionName() string {
 	if f.Symbolized() {
-		if f.Function == AnonymousFunction && f.File != "" {
+		if f.File == "" {
+			return f.Function
+		}
+		if _, js := jsPackage(f.File); js {
+			return f.jsFunctionName()
+		}
+		if f.Function == AnonymousFunction {
 			return f.String()
 		}
 		return f.Function
