@@ -77,6 +77,7 @@ func Load(path string, opts Options) (p *Profile, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", printable(path), err)
 	}
+	addFileNameFacts(p, path) // v8time.go: Node.js's and Bun's file names give time and pid
 	finishPrintable(p)
 	return p, nil
 }

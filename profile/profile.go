@@ -36,6 +36,10 @@ type Profile struct {
 	Period     int64
 	// Time is when the profile was taken; zero when the profile does not say.
 	Time time.Time
+	// TimeSource says where Time came from: the profile itself, or, for
+	// heap snapshots, which hold none, the name Node.js or Bun gave the
+	// file (or its modification time, when asked: see UseModTime).
+	TimeSource TimeSource
 	// Duration is the span the profile covers, when the producer records it.
 	Duration time.Duration
 	// Comments holds the producer's free-form notes (heapdiff's agent writes
