@@ -55,6 +55,14 @@ type Profile struct {
 	// retained_size it is what the snapshot's root retains, the reachable
 	// heap. Types not in Whole add up over the stacks.
 	Whole map[string]int64
+	// MaxObjectID is, for a heap snapshot, the largest id of an object of
+	// the JavaScript heap (native and synthetic nodes left out: V8 derives
+	// their ids otherwise); 0 for other profiles. An engine gives ids in
+	// increasing order and never twice in a process (Bun renumbers all
+	// objects at each snapshot, after the last id it gave), so it does not
+	// fall from one snapshot of a process to the next: when it does, the
+	// later snapshot is of another process, a restart.
+	MaxObjectID uint64
 }
 
 // Formats a Profile can be read from.

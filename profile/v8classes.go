@@ -299,6 +299,7 @@ func snapshotProfile(g *v8Graph, t groupTotals, frames func(k int, table *frameT
 		DefaultSampleType: SnapshotShallowSize.Type,
 		PeriodType:        ValueType{"space", "bytes"},
 		Comments:          []string{describeV8(g)},
+		MaxObjectID:       g.maxHeapObjectID(),
 	}
 	table := newFrameTable(p, distinct)
 	for k := range t.count {
