@@ -34,8 +34,15 @@ type dtTotals struct {
 
 func loadDevtoolsRows(t *testing.T, path string) *devtoolsRows {
 	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasSuffix(path, ".gz") {
+		data = gunzipFile(t, path)
+	}
 	var d devtoolsRows
-	if err := json.Unmarshal(gunzipFile(t, path), &d); err != nil {
+	if err := json.Unmarshal(data, &d); err != nil {
 		t.Fatal(err)
 	}
 	if len(d.Rows) == 0 {
@@ -101,9 +108,13 @@ func matchDevtools(t *testing.T, d *devtoolsRows, i int, p *Profile) map[string]
 // detached from a page are "Detached <div>"; and no row is split or merged
 // that DevTools does not split or merge.
 func TestClassesAsDevTools(t *testing.T) {
-	for _, dir := range []string{"sessions", "chromium"} {
+	for _, tc := range []struct{ dir, rows string }{
+		{"sessions", "devtools-classes.json"}, // plain: trend sessions/ leaves it out
+		{"chromium", "devtools-classes.json.gz"},
+	} {
+		dir := tc.dir
 		t.Run(dir, func(t *testing.T) {
-			d := loadDevtoolsRows(t, nodeData+dir+"/devtools-classes.json.gz")
+			d := loadDevtoolsRows(t, nodeData+dir+"/"+tc.rows)
 			var profiles []*Profile
 			for _, f := range d.Files {
 				profiles = append(profiles, mustLoad(t, dir+"/"+f+".gz", Options{}))

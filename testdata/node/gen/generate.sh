@@ -38,13 +38,17 @@ devtools() {
     npm install --no-audit --no-fund --silent esbuild@0.28 >/dev/null && node build.mjs)
 }
 
-# devtools_classes OUT.json.gz SNAPSHOT... writes DevTools' rows by class.
+# devtools_classes OUT.json[.gz] SNAPSHOT... writes DevTools' rows by class
+# (gzipped when OUT ends in .gz; a directory trend reads leaves .json out).
 devtools_classes() {
   local dest="$1"
   shift
   devtools
   DEVTOOLS_VERSION=$DEVTOOLS_VERSION node "$gen/devtools-classes.mjs" "$work/oracle/devtools-heap.mjs" "$work/classes.json" "$@" >/dev/null
-  gzip -9 -n -c "$work/classes.json" >"$dest"
+  case "$dest" in
+  *.gz) gzip -9 -n -c "$work/classes.json" >"$dest" ;;
+  *) cp "$work/classes.json" "$dest" ;;
+  esac
 }
 
 leaky() {
@@ -90,7 +94,7 @@ sessions() {
   mkdir -p "$out/sessions"
   for f in "$d"/Heap.*.heapsnapshot; do gzip -9 -n -c "$f" >"$out/sessions/$(basename "$f").gz"; done
   cp "$d/facts.json" "$out/sessions/facts.json"
-  devtools_classes "$out/sessions/devtools-classes.json.gz" $(ls "$d"/Heap.*.heapsnapshot | sort)
+  devtools_classes "$out/sessions/devtools-classes.json" $(ls "$d"/Heap.*.heapsnapshot | sort)
 }
 
 # File names given by Bun: two snapshots of one process, one of another.
