@@ -17,7 +17,7 @@ func TestCheckComparison(t *testing.T) {
 	c := compare(t, load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz"), Options{})
 	total := c.Total[c.Index]
 	bc, err := CheckComparison(c, []Limit{
-		{TotalGrowth, 20 * mib}, {TotalGrowth, 100 * mib}, {SiteGrowth, 5 * mib},
+		{TotalGrowth, 20 * mib}, {TotalGrowth, 300 * mib}, {SiteGrowth, 25 * mib},
 		{TotalRate, 10 * mib}, {TotalPercent, 100}, {SiteRate, 1000 * mib},
 	})
 	if err != nil {
@@ -31,11 +31,11 @@ func TestCheckComparison(t *testing.T) {
 		t.Errorf("total growth: %+v, total %+v", r[0], total)
 	}
 	if r[1].Over {
-		t.Errorf("total growth within 100MiB is over: %+v", r[1])
+		t.Errorf("total growth within 300MiB is over: %+v", r[1])
 	}
 	if len(r[2].Sites) != 2 || !strings.HasPrefix(r[2].Sites[0].Name, "main.(*SessionStore).Open") ||
 		!strings.HasPrefix(r[2].Sites[1].Name, "main.(*JobQueue).Finish") || r[2].Value != r[2].Sites[0].Value {
-		t.Errorf("sites over 5MiB: %+v", r[2].Sites)
+		t.Errorf("sites over 25MiB: %+v", r[2].Sites)
 	}
 	if want := float64(total.Delta()) / (110.0 / 60); !r[3].Over || math.Abs(r[3].Value-want) > 1 {
 		t.Errorf("total rate %+v, want %v", r[3], want)
@@ -84,7 +84,7 @@ func TestNoiseNeverFailsABudget(t *testing.T) {
 
 func TestCheckTrend(t *testing.T) {
 	tr := trendOf(t, leakyProfiles(t), TrendOptions{Options: Options{By: ByFunc}})
-	bc, err := CheckTrend(tr, []Limit{{TotalRate, 10 * mib}, {SiteRate, 8 * mib}, {TotalRate, 40 * mib}, {SiteGrowth, 15 * mib}})
+	bc, err := CheckTrend(tr, []Limit{{TotalRate, 10 * mib}, {SiteRate, 28 * mib}, {TotalRate, 100 * mib}, {SiteGrowth, 50 * mib}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,15 +93,15 @@ func TestCheckTrend(t *testing.T) {
 		t.Errorf("total rate on the trend: %+v, slope %v", r[0], tr.Total.Fit.Slope)
 	}
 	if len(r[1].Sites) != 1 || r[1].Sites[0].Name != "main.(*SessionStore).Open" {
-		t.Errorf("sites over 8MiB/h: %+v", r[1].Sites)
+		t.Errorf("sites over 28MiB/h: %+v", r[1].Sites)
 	}
 	if r[2].Over {
-		t.Errorf("a total rate of 40MiB/h is over: %+v", r[2])
+		t.Errorf("a total rate of 100MiB/h is over: %+v", r[2])
 	}
 	// Growth on the trend line: slope × span.
 	want := tr.Sites[0].Fit.Slope * tr.Span.Hours()
 	if len(r[3].Sites) != 1 || math.Abs(r[3].Sites[0].Value-want) > 1e-6 {
-		t.Errorf("sites over 15MiB of growth: %+v, want %s at %v", r[3].Sites, tr.Sites[0].Name, want)
+		t.Errorf("sites over 50MiB of growth: %+v, want %s at %v", r[3].Sites, tr.Sites[0].Name, want)
 	}
 }
 

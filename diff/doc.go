@@ -107,11 +107,16 @@
 //     that a normal variable exceeds NoiseThreshold deviations above its mean
 //     (Wilson-Hilferty). The test weighs all values at once, so the few
 //     extremes of a long noisy series do not count as movement;
-//   - plateau (grew, then stopped: a cache filling): the slope is not
+//   - plateau (grew, then stopped: a cache filling), tried before flat,
+//     since a fill whose errors persist can rise well beyond noise from its
+//     first value to its level while neither the slope nor the scatter over
+//     the whole series does: the slope is not
 //     significantly negative, and for the snapshot k where a line that rises
 //     until k and stays level after fits best (least squares, leaving at
 //     least a third of the series and 3 snapshots after k): the mean from k
-//     on exceeds the first value significantly, the slope from k on is at
+//     on exceeds the first value significantly (the first value's variance
+//     taken as at least the series' mean, so a first value of 0 by
+//     sampling luck is not exact), the slope from k on is at
 //     most PlateauSlowdown (1/4) of the slope up to k, the series did not
 //     grow significantly over its last third (the slope fitted over it),
 //     and the values from k on do not scatter beyond noise (the test of

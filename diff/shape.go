@@ -3,6 +3,7 @@ package diff
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Shape is the verdict on how a value moved across a series of snapshots;
@@ -285,13 +286,20 @@ func shapeOf(e samplingErrors, fit Fit) (Shape, int) {
 	v := e.vals
 	rising := fit.Significant() && fit.Slope > 0
 	falling := fit.Significant() && fit.Slope < 0
-	if len(v) < 2 || !rising && !falling && !scatterSignificant(v, e.vars) {
+	if len(v) < 2 {
 		return Flat, -1
 	}
+	// A plateau is tried first: a fill whose errors persist (few objects
+	// replaced after) can rise well beyond noise from its first value to
+	// its level, while neither the slope nor the scatter over the whole
+	// series does.
 	if !falling {
 		if k := plateauStart(e); k >= 0 {
 			return Plateau, k
 		}
+	}
+	if !rising && !falling && !scatterSignificant(v, e.vars) {
+		return Flat, -1
 	}
 	// Steady growth must still be growing at the end, where what the
 	// snapshots share is known from the allocations; without them, the
@@ -381,7 +389,17 @@ func plateauStart(e samplingErrors) int {
 		rise[i] += 1 / m
 		mean += float64(v[i]) / m
 	}
-	if mean-float64(v[0]) <= NoiseThreshold*math.Sqrt(e.variance(rise)) {
+	// The first value's variance is estimated from the value itself, so a
+	// first value that is 0 by sampling luck would have none: it is taken
+	// to be at least the series' mean variance.
+	first := e
+	first.vars = slices.Clone(e.vars)
+	var meanVar float64
+	for _, x := range e.vars {
+		meanVar += x / float64(n)
+	}
+	first.vars[0] = max(first.vars[0], meanVar)
+	if mean-float64(v[0]) <= NoiseThreshold*math.Sqrt(first.variance(rise)) {
 		return -1
 	}
 	head := fitLine(e.slice(0, best+1))

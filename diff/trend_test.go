@@ -109,8 +109,9 @@ func TestTrendFindsPlantedBehaviour(t *testing.T) {
 				t.Errorf("the two leaks rank at most %d, the first other site at %d", lastLeak, firstOther)
 			}
 			for _, s := range tr.Sites {
-				if fn(s) == "main.(*Cache).Put" && s.StoppedAt != 3 {
-					t.Errorf("the cache stopped growing at snapshot %d, want 3 (the last tick that fills it)", s.StoppedAt)
+				// Sampling can put the stop a snapshot early or late.
+				if fn(s) == "main.(*Cache).Put" && (s.StoppedAt < 2 || s.StoppedAt > 4) {
+					t.Errorf("the cache stopped growing at snapshot %d, want 3 (the last tick that fills it), give or take one", s.StoppedAt)
 				}
 			}
 			if tr.Total.Shape != SteadyGrowth {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,8 +109,9 @@ func TestTrendJSONRoundTrips(t *testing.T) {
 			t.Errorf("snapshot %d: %d summed, total %d", j, sum, doc.Total.Values[j])
 		}
 	}
-	if doc.Sites[2].Shape != "plateau" || doc.Sites[2].StoppedAt == nil || *doc.Sites[2].StoppedAt != 3 {
-		t.Errorf("third site %s %v, want the cache's plateau from snapshot 3", doc.Sites[2].Shape, doc.Sites[2].StoppedAt)
+	cache := slices.IndexFunc(doc.Sites, func(s JSONSeries) bool { return strings.HasPrefix(s.Name, "main.(*Cache).Put") })
+	if cache < 0 || doc.Sites[cache].Shape != "plateau" || doc.Sites[cache].StoppedAt == nil || *doc.Sites[cache].StoppedAt < 2 || *doc.Sites[cache].StoppedAt > 4 {
+		t.Errorf("the cache's series is not a plateau from snapshot 3, give or take one: %+v", doc.Sites)
 	}
 }
 
@@ -177,12 +179,12 @@ func TestCheckOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	over, err := diff.CheckComparison(c, []diff.Limit{{Measure: diff.TotalGrowth, Max: 20 << 20}, {Measure: diff.SiteGrowth, Max: 5 << 20},
+	over, err := diff.CheckComparison(c, []diff.Limit{{Measure: diff.TotalGrowth, Max: 20 << 20}, {Measure: diff.SiteGrowth, Max: 20 << 20},
 		{Measure: diff.TotalRate, Max: 10 << 20}, {Measure: diff.TotalPercent, Max: 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pass, err := diff.CheckTrend(leakyTrend(t, diff.TrendOptions{}), []diff.Limit{{Measure: diff.TotalRate, Max: 30 << 20}, {Measure: diff.SiteGrowth, Max: 100 << 20}})
+	pass, err := diff.CheckTrend(leakyTrend(t, diff.TrendOptions{}), []diff.Limit{{Measure: diff.TotalRate, Max: 80 << 20}, {Measure: diff.SiteGrowth, Max: 100 << 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +207,7 @@ func TestCheckOutputs(t *testing.T) {
 			golden(t, tc.file, buf.Bytes())
 		})
 	}
-	want := "over budget: total growth +41.6MiB > 20.0MiB; 2 site(s) over site growth 5.0MiB: main.(*SessionStore).Open main.go:50 +18.0MiB, main.(*JobQueue).Finish main.go:66 +11.5MiB; total rate +22.7MiB/h > 10.0MiB/h"
+	want := "over budget: total growth +118.7MiB > 20.0MiB; 2 site(s) over site growth 20.0MiB: main.(*SessionStore).Open main.go:50 +57.1MiB, main.(*JobQueue).Finish main.go:66 +39.0MiB; total rate +64.8MiB/h > 10.0MiB/h"
 	if got := CheckSummary(over); got != want {
 		t.Errorf("summary:\n%s\nwant\n%s", got, want)
 	}

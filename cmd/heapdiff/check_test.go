@@ -19,21 +19,21 @@ func TestCheckExitStatus(t *testing.T) {
 		out  string // the first line of standard output
 		err  string // standard error
 	}{
-		{"pair over", []string{base, target, "--max-growth", "20MiB", "--max-site-growth", "5MiB", "--max-rate", "10MiB/h"},
-			exitOverBudget, "FAIL over budget: total growth +41.6MiB > 20.0MiB; 2 site(s) over site growth 5.0MiB: main.(*SessionStore).Open main.go:50 +18.0MiB, main.(*JobQueue).Finish main.go:66 +11.5MiB; total rate +22.7MiB/h > 10.0MiB/h", ""},
-		{"pair within", []string{base, target, "--max-growth", "50MB", "--max-site-growth", "20MiB", "--max-rate", "1GB/day"},
+		{"pair over", []string{base, target, "--max-growth", "20MiB", "--max-site-growth", "20MiB", "--max-rate", "10MiB/h"},
+			exitOverBudget, "FAIL over budget: total growth +118.7MiB > 20.0MiB; 2 site(s) over site growth 20.0MiB: main.(*SessionStore).Open main.go:50 +57.1MiB, main.(*JobQueue).Finish main.go:66 +39.0MiB; total rate +64.8MiB/h > 10.0MiB/h", ""},
+		{"pair within", []string{base, target, "--max-growth", "200MB", "--max-site-growth", "60MiB", "--max-rate", "2GB/day"},
 			exitOK, "PASS within budget", ""},
-		{"percent", []string{base, target, "--max-growth", "700%"}, exitOverBudget, "FAIL over budget: total growth % +749.9% > 700.0%", ""},
-		{"series over", []string{leakyDir, "--max-rate", "10MiB/h"}, exitOverBudget, "FAIL over budget: total rate +19.8MiB/h > 10.0MiB/h", ""},
-		{"series within", []string{leakyDir, "--max-rate", "20MiB/h", "--max-site-rate", "12MiB/h"}, exitOK, "PASS within budget", ""},
-		{"series of files", []string{snap("heap-01.pb.gz"), snap("heap-06.pb.gz"), snap("heap-12.pb.gz"), "--max-site-rate", "8MiB/h", "--by", "func"},
-			exitOverBudget, "FAIL over budget: 1 site(s) over site rate 8.0MiB/h: main.(*SessionStore).Open", ""},
+		{"percent", []string{base, target, "--max-growth", "500%"}, exitOverBudget, "FAIL over budget: total growth % +523.8% > 500.0%", ""},
+		{"series over", []string{leakyDir, "--max-rate", "10MiB/h"}, exitOverBudget, "FAIL over budget: total rate +61.8MiB/h > 10.0MiB/h", ""},
+		{"series within", []string{leakyDir, "--max-rate", "80MiB/h", "--max-site-rate", "40MiB/h"}, exitOK, "PASS within budget", ""},
+		{"series of files", []string{snap("heap-01.pb.gz"), snap("heap-06.pb.gz"), snap("heap-12.pb.gz"), "--max-site-rate", "25MiB/h", "--by", "func"},
+			exitOverBudget, "FAIL over budget: 1 site(s) over site rate 25.0MiB/h: main.(*SessionStore).Open +31.9MiB/h", ""},
 		// The batcher grew 0 → 0.5MiB, one sample: far over 100KiB, but
 		// within noise, so it passes.
 		{"noise", []string{snap("heap-01.pb.gz"), snap("heap-03.pb.gz"), "--focus", "Batcher", "--max-site-growth", "100KiB", "--max-growth", "100KiB"},
 			exitOK, "PASS within budget", ""},
-		{"json over", []string{base, target, "--max-site-growth", "15MiB", "-f", "json"}, exitOverBudget, "{",
-			"heapdiff: over budget: 1 site(s) over site growth 15.0MiB: main.(*SessionStore).Open main.go:50 +18.0MiB\n"},
+		{"json over", []string{base, target, "--max-site-growth", "45MiB", "-f", "json"}, exitOverBudget, "{",
+			"heapdiff: over budget: 1 site(s) over site growth 45.0MiB: main.(*SessionStore).Open main.go:50 +57.1MiB\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, nil, append([]string{"check"}, tc.args...)...)
@@ -54,13 +54,13 @@ func TestCheckExitStatus(t *testing.T) {
 func TestCheckOutputs(t *testing.T) {
 	dir := t.TempDir()
 	md := filepath.Join(dir, "comment.md")
-	code, out, errOut := runCLI(t, nil, "check", base, target, "--max-site-growth", "5MiB", "-o", md)
+	code, out, errOut := runCLI(t, nil, "check", base, target, "--max-site-growth", "20MiB", "-o", md)
 	data, _ := os.ReadFile(md)
 	if code != exitOverBudget || out != "" || !strings.HasPrefix(string(data), "### heapdiff check: ❌ over budget") {
 		t.Errorf("exit %d, stdout %q, file:\n%s", code, out, data)
 	}
 	// Written to a file, the verdict still reaches the log, on stderr.
-	if !strings.HasPrefix(errOut, "heapdiff: over budget: 2 site(s) over site growth 5.0MiB") || strings.Count(errOut, "\n") != 1 {
+	if !strings.HasPrefix(errOut, "heapdiff: over budget: 2 site(s) over site growth 20.0MiB") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("stderr %q", errOut)
 	}
 	code, out, _ = runCLI(t, nil, "check", leakyDir, "--max-rate", "1MiB/h", "-f", "json")

@@ -39,7 +39,7 @@ import (
 // Session is one user's session; the store never drops it.
 type Session struct {
 	ID    string
-	State [480]byte
+	State [2048]byte
 }
 
 // SessionStore leaks: sessions are added and never evicted.
@@ -116,17 +116,18 @@ func tick(i int, rng *rand.Rand) {
 	for n := 0; n < 2500; n++ {
 		sessions.Open(fmt.Sprintf("s-%d-%d", i, n))
 	}
-	out := make([]byte, 300)
+	out := make([]byte, 1024)
 	for n := 0; n < 3000; n++ {
 		jobs.Finish(i*3000+n, out)
 	}
 	if i < 4 {
 		for n := 0; n < 900; n++ {
-			cache.Put(i*900+n, 1024)
+			cache.Put(i*900+n, 8192)
 		}
 	} else {
-		for n := 0; n < 200; n++ {
-			cache.Put(rng.Intn(cache.limit), 1024)
+		// Warm: most requests hit, a few miss and replace an entry.
+		for n := 0; n < 20; n++ {
+			cache.Put(rng.Intn(cache.limit), 8192)
 		}
 	}
 	if i%2 == 0 {
