@@ -211,9 +211,16 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	if err := sameKind(base, target); err != nil {
 		return nil, err
 	}
-	mixed, err := sameProgram(base.Name, target.Name, base.Comments, target.Comments, opts.AllowMixed)
+	mixed, err := sameProgram(base, target, opts.AllowMixed)
 	if err != nil {
 		return nil, err
+	}
+	if opts.By == ByClass {
+		for _, p := range []*profile.Profile{base, target} {
+			if err := classesOnly(p); err != nil {
+				return nil, err
+			}
+		}
 	}
 	types, baseIdx, targetIdx, warnings, err := commonTypes(base, target)
 	if err != nil {

@@ -117,7 +117,9 @@
 //     on exceeds the first value significantly (the first value's variance
 //     taken as at least the series' mean, so a first value of 0 by
 //     sampling luck is not exact), the slope from k on is at
-//     most PlateauSlowdown (1/4) of the slope up to k, the series did not
+//     most PlateauSlowdown (1/4) of the slope up to k (and, where the
+//     profiles carry allocations, less than it by more than NoiseThreshold
+//     deviations of their difference), the series did not
 //     grow significantly over its last third (the slope fitted over it),
 //     and the values from k on do not scatter beyond noise (the test of
 //     flat). Series.StoppedAt is k;

@@ -11,27 +11,40 @@ import (
 )
 
 func TestSameProgram(t *testing.T) {
+	p := func(name string, comments []string, main profile.Binary) *profile.Profile {
+		return &profile.Profile{Name: name, Comments: comments, Main: main}
+	}
 	bot := []string{"heapdiff.host=a", "heapdiff.pid=1", "heapdiff.main_module=example.com/bot"}
 	botElsewhere := []string{"heapdiff.host=b", "heapdiff.pid=7", "heapdiff.main_module=example.com/bot"}
 	other := []string{"heapdiff.host=a", "heapdiff.pid=1", "heapdiff.main_module=example.com/shop"}
+	build1 := profile.Binary{File: "/srv/bot", BuildID: "aaa"}
 
-	if w, err := sameProgram("a.pb.gz", "b.pb.gz", bot, bot, false); err != nil || len(w) != 0 {
+	if w, err := sameProgram(p("a", bot, build1), p("b", bot, build1), false); err != nil || len(w) != 0 {
 		t.Errorf("one process: %v, %v", w, err)
 	}
-	w, err := sameProgram("a.pb.gz", "b.pb.gz", bot, botElsewhere, false)
+	w, err := sameProgram(p("a", bot, build1), p("b", botElsewhere, build1), false)
 	if err != nil || len(w) != 1 || !strings.Contains(w[0].Error(), "host=a pid=1") || !strings.Contains(w[0].Error(), "host=b pid=7") {
 		t.Errorf("two processes of one program: %v, %v", w, err)
 	}
-	_, err = sameProgram("a.pb.gz", "b.pb.gz", bot, other, false)
+	_, err = sameProgram(p("a", bot, build1), p("b", other, build1), false)
 	if !errors.Is(err, ErrMixed) || !strings.Contains(err.Error(), "example.com/bot") || !strings.Contains(err.Error(), "example.com/shop") {
 		t.Errorf("two programs: %v", err)
 	}
-	if w, err := sameProgram("a.pb.gz", "b.pb.gz", bot, other, true); err != nil || len(w) != 1 || !errors.Is(w[0], ErrMixed) {
+	if w, err := sameProgram(p("a", bot, build1), p("b", other, build1), true); err != nil || len(w) != 1 || !errors.Is(w[0], ErrMixed) {
 		t.Errorf("two programs, allowed: %v, %v", w, err)
 	}
 	// Profiles that say nothing of where they come from are compared.
-	if w, err := sameProgram("a.pb.gz", "b.pb.gz", nil, other, false); err != nil || len(w) != 0 {
+	if w, err := sameProgram(p("a", nil, profile.Binary{}), p("b", other, build1), false); err != nil || len(w) != 0 {
 		t.Errorf("no metadata: %v, %v", w, err)
+	}
+	// The main binary, as pprof names it.
+	w, _ = sameProgram(p("a", nil, build1), p("b", nil, profile.Binary{File: "/srv/bot", BuildID: "bbb"}), false)
+	if len(w) != 1 || !strings.Contains(w[0].Error(), "different builds (build id aaa, bbb)") {
+		t.Errorf("two builds: %v", w)
+	}
+	w, _ = sameProgram(p("a", nil, profile.Binary{File: "/srv/bot"}), p("b", nil, profile.Binary{File: "/srv/shop"}), false)
+	if len(w) != 1 || !strings.Contains(w[0].Error(), "different binaries (/srv/bot, /srv/shop)") {
+		t.Errorf("two binaries: %v", w)
 	}
 }
 
@@ -119,5 +132,52 @@ func TestNoRateOverSeconds(t *testing.T) {
 		t.Fatal("no comparison")
 	} else if r, ok := c.RatePerHour(c.Total[0]); !ok || r != float64(4<<20)*60 {
 		t.Errorf("a minute apart: rate %v, %v", r, ok)
+	}
+}
+
+// TestTrendSeesARestart follows Bun snapshots of two processes (named by
+// Bun, so their pid is known) and the same with the pids removed: the
+// largest object id falls at the restart, which alone refuses the series.
+func TestTrendSeesARestart(t *testing.T) {
+	ps := loadNode(t, "bun-named/Heap-20261101-031832-24035-0.heapsnapshot.gz", "bun-named/Heap-20261101-031833-24035-0.heapsnapshot.gz",
+		"bun-named/Heap-20261101-031833-24113-0.heapsnapshot.gz")
+	trend := func() error {
+		b := NewTrend(TrendOptions{})
+		for _, p := range ps {
+			if err := b.Add(p); err != nil {
+				return err
+			}
+		}
+		_, err := b.Trend()
+		return err
+	}
+	if err := trend(); !errors.Is(err, ErrMixed) || !strings.Contains(err.Error(), "pid=24113") {
+		t.Errorf("two pids: %v", err)
+	}
+	for _, p := range ps {
+		p.Comments = slices.DeleteFunc(p.Comments, func(c string) bool { return strings.HasPrefix(c, "pid=") })
+	}
+	if err := trend(); !errors.Is(err, ErrMixed) || !strings.Contains(err.Error(), "largest object id falls") {
+		t.Errorf("no pids: %v", err)
+	}
+}
+
+// TestClassNeedsClasses refuses --by class where there are no classes: a
+// Go heap profile and a V8 sampling heap profile.
+func TestClassNeedsClasses(t *testing.T) {
+	goProfile := load(t, "heap-01.pb.gz")
+	if _, err := Compare(goProfile, load(t, "heap-12.pb.gz"), Options{By: ByClass}); err == nil || !strings.Contains(err.Error(), "no classes") {
+		t.Errorf("a Go profile by class: %v", err)
+	}
+	hp := loadNode(t, "before.heapprofile.gz", "after.heapprofile.gz")
+	if _, err := Compare(hp[0], hp[1], Options{By: ByClass}); err == nil || !strings.Contains(err.Error(), "sampling heap profile") {
+		t.Errorf("a sampling heap profile by class: %v", err)
+	}
+	if err := NewTrend(TrendOptions{Options: Options{By: ByClass}}).Add(goProfile); err == nil || !strings.Contains(err.Error(), "no classes") {
+		t.Errorf("a trend of Go profiles by class: %v", err)
+	}
+	snaps := loadNode(t, "leaky-before.heapsnapshot.gz", "leaky-after.heapsnapshot.gz")
+	if _, err := Compare(snaps[0], snaps[1], Options{By: ByClass}); err != nil {
+		t.Errorf("heap snapshots by class: %v", err)
 	}
 }

@@ -106,7 +106,8 @@ func TestV8SamplingNoiseIsNotPaired(t *testing.T) {
 	// 20 and 30 samples, with V8's scaled estimates of the live bytes.
 	base, target := v8("a", 20*period*13/10, 20), v8("b", 30*period*13/10, 30)
 	c := compare(t, base, target, Options{By: ByFunc, SampleIndex: "space"})
-	r := rowsByName(c)["leak"]
+	// A JavaScript function is its name, script and line.
+	r := rowsByName(c)["leak server.js:3"]
 	wantSpace := math.Sqrt(float64(base.Stacks[0].Values[1]+target.Stacks[0].Values[1]) * period)
 	if got := r.Flat[1].Noise; math.Abs(got-wantSpace) > wantSpace*1e-9 {
 		t.Errorf("noise of space = %v, want %v (B·Period)", got, wantSpace)

@@ -358,9 +358,10 @@ func growingAtEnd(e samplingErrors) bool {
 //   - it rose: the tail's (from k on) mean exceeds the first value by more
 //     than NoiseThreshold standard deviations;
 //   - the tail is level: its slope is at most PlateauSlowdown times the
-//     slope up to k, the series did not grow significantly over its last
-//     third (growingAtEnd), and the tail's values stay within noise of
-//     each other.
+//     slope up to k (and, where allocations tell what the snapshots share,
+//     less than it beyond noise), the series did not grow significantly
+//     over its last third (growingAtEnd), and the tail's values stay within
+//     noise of each other.
 //
 // The end is judged over the last third rather than from k, so that a k
 // put a few snapshots early by noise does not count the end of the rise
@@ -404,6 +405,24 @@ func plateauStart(e samplingErrors) int {
 	}
 	head := fitLine(e.slice(0, best+1))
 	tail := fitLine(e.slice(best, n))
+	// The slowdown head - tail is linear in the values; its noise counts
+	// the snapshot the two fits share and whatever else they share. A leak
+	// whose last snapshots happen to gain few samples slows down by noise
+	// alone: the stop must be beyond it. Without allocations the noise is
+	// the worst of several models, too wide to tell a stop from a slowdown,
+	// and the test is left out.
+	slow := make([]float64, n)
+	if hw, tw := slopeWeights(x[:best+1]), slopeWeights(x[best:]); hw != nil && tw != nil {
+		for i, w := range hw {
+			slow[i] += w
+		}
+		for i, w := range tw {
+			slow[best+i] -= w
+		}
+	}
+	if e.alloc != nil && head.Slope-tail.Slope <= NoiseThreshold*math.Sqrt(e.variance(slow)) {
+		return -1
+	}
 	if head.Slope <= 0 || tail.Slope > PlateauSlowdown*head.Slope ||
 		growingAtEnd(e) || scatterSignificant(v[best:], e.vars[best:]) {
 		return -1

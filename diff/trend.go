@@ -152,6 +152,7 @@ type column struct {
 	totalVar float64
 	process  string    // "host=... pid=..." from its comments, or ""
 	counters []counter // unfiltered totals of cumulative (alloc_*) types
+	maxID    uint64    // a heap snapshot's largest object id (0: unknown)
 }
 
 // NewTrend returns a builder for a trend with the given options.
@@ -166,6 +167,11 @@ func NewTrend(opts TrendOptions) *TrendBuilder {
 // when p lacks the followed sample type, and (without AllowMixed) when its
 // sample types differ from the first snapshot's.
 func (b *TrendBuilder) Add(p *profile.Profile) error {
+	if b.opts.By == ByClass {
+		if err := classesOnly(p); err != nil {
+			return err
+		}
+	}
 	if len(b.snaps) == 0 {
 		i, err := profile.SampleIndex(p.SampleTypes, p.DefaultSampleType, b.opts.SampleIndex)
 		if err != nil {
@@ -201,6 +207,7 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 		totalVar: r.totalVar[t],
 		process:  processOf(p.Comments),
 		counters: counters(p),
+		maxID:    p.MaxObjectID,
 	}
 	for k := range col.vals {
 		col.vals[k] = r.flat[k*nt+t]
@@ -477,6 +484,11 @@ func (b *TrendBuilder) checkOneProcess(order []int) error {
 	}
 	for i := 1; i < len(order); i++ {
 		prev, cur := b.cols[order[i-1]], b.cols[order[i]]
+		// A heap's object ids only grow while its process lives.
+		if prev.maxID > 0 && cur.maxID > 0 && cur.maxID < prev.maxID {
+			return fmt.Errorf("%w: the largest object id falls from %d in %s to %d in %s, so the process restarted in between",
+				ErrMixed, prev.maxID, b.snaps[order[i-1]].Name, cur.maxID, b.snaps[order[i]].Name)
+		}
 		for _, before := range prev.counters {
 			k := slices.IndexFunc(cur.counters, func(c counter) bool { return c.typ == before.typ })
 			// A falling counter means a restart; allow a percent for
@@ -521,6 +533,11 @@ func processOf(comments []string) string {
 	pid := m.Get("pid")
 	if pid == "" {
 		return ""
+	}
+	// A worker thread's heap (Node's file names carry its thread) is
+	// another heap than the main thread's.
+	if thread := m.Get("thread"); thread != "" && thread != "0" {
+		pid += " thread=" + thread
 	}
 	return "host=" + m.Get("host") + " pid=" + pid
 }

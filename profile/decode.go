@@ -106,8 +106,9 @@ type rawFunction struct {
 }
 
 type rawMapping struct {
-	id   uint64
-	file int64
+	id      uint64
+	file    int64
+	buildID int64
 }
 
 // protoDecoder holds the tables of one pprof protobuf message. A table holds
@@ -359,17 +360,19 @@ func decodeValueType(b []byte) (rawValueType, error) {
 
 func decodeMapping(b []byte) (rawMapping, error) {
 	var m rawMapping
-	var file uint64
+	var file, buildID uint64
 	err := forEachField(b, "mapping", func(num protowire.Number, wt protowire.Type, b []byte) (int, error) {
 		switch num {
 		case 1:
 			return varintField(wt, b, &m.id), nil
 		case 5:
 			return varintField(wt, b, &file), nil
+		case 6:
+			return varintField(wt, b, &buildID), nil
 		}
 		return 0, nil
 	})
-	m.file = int64(file)
+	m.file, m.buildID = int64(file), int64(buildID)
 	return m, err
 }
 
@@ -594,6 +597,13 @@ func (d *protoDecoder) build() (*Profile, error) {
 			if commentBytes += len(s); commentBytes > maxCommentBytes {
 				err = malformed("its comments hold more than %d bytes of text, far more than any producer writes", maxCommentBytes)
 			}
+		}
+	}
+	if err == nil && len(d.mappings) > 0 {
+		// pprof's convention: the first mapping is the main binary.
+		m, _ := decodeMapping(d.record(d.mappings[0])) // checked by scan
+		if p.Main.File, err = st.get(m.file); err == nil {
+			p.Main.BuildID, err = st.get(m.buildID)
 		}
 	}
 	if err == nil {

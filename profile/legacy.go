@@ -55,6 +55,9 @@ func FromPprof(pp *pprof.Profile) *Profile {
 	if pp.PeriodType != nil {
 		p.PeriodType = ValueType{Type: pp.PeriodType.Type, Unit: pp.PeriodType.Unit}
 	}
+	if len(pp.Mapping) > 0 {
+		p.Main = Binary{File: pp.Mapping[0].File, BuildID: pp.Mapping[0].BuildID}
+	}
 	if pp.TimeNanos != 0 {
 		p.Time = time.Unix(0, pp.TimeNanos).UTC()
 	}

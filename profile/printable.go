@@ -79,6 +79,7 @@ func (p *Profile) makePrintable() {
 	for i, c := range p.Comments {
 		p.Comments[i] = printable(c)
 	}
+	p.Main = Binary{printable(p.Main.File), printable(p.Main.BuildID)}
 	for i := range p.Frames {
 		f := &p.Frames[i]
 		f.Function, f.File, f.Module = printable(f.Function), printable(f.File), printable(f.Module)

@@ -42,6 +42,10 @@ type Profile struct {
 	TimeSource TimeSource
 	// Duration is the span the profile covers, when the producer records it.
 	Duration time.Duration
+	// Main is the program's main binary as the profile names it (pprof's
+	// first mapping): its path and build id, "" where the profile does not
+	// say. Two profiles whose binaries differ come from different builds.
+	Main Binary
 	// Comments holds the producer's free-form notes (heapdiff's agent writes
 	// host, pid and memory figures here).
 	Comments []string
@@ -71,6 +75,12 @@ const (
 	FormatLegacy  = "legacy text" // a text format parsed by github.com/google/pprof/profile
 	formatUnknown = ""
 )
+
+// Binary names a program's executable: its path and its build id.
+type Binary struct {
+	File    string
+	BuildID string
+}
 
 // ValueType describes one kind of value: what is counted and in which unit.
 type ValueType struct {

@@ -350,8 +350,9 @@ func TestHeapProfileHTMLInBrowser(t *testing.T) {
 		if app == nil || !slices.Contains(names, profile.JSNodePackage) {
 			t.Fatalf("the treemap's packages are %q, want %s and %s", names, profile.JSAppPackage, profile.JSNodePackage)
 		}
-		if app.Children[0].Name != "leak" {
-			t.Errorf("the app's largest function is %q, want leak", app.Children[0].Name)
+		// A JavaScript function is its name, script and line.
+		if app.Children[0].Name != "leak leaky.js:41" {
+			t.Errorf("the app's largest function is %q, want leak leaky.js:41", app.Children[0].Name)
 		}
 	})
 
@@ -361,8 +362,8 @@ func TestHeapProfileHTMLInBrowser(t *testing.T) {
 		for _, f := range eval[[]frame](p, `heapdiff.flameFrames()`) {
 			names = append(names, f.Name)
 		}
-		if !slices.Contains(names, "(anonymous) leaky.js:1") || !slices.Contains(names, "leak") {
-			t.Errorf("the flame graph's frames %q lack leak and the module function (anonymous) leaky.js:1", names)
+		if !slices.Contains(names, "(anonymous) leaky.js:1") || !slices.Contains(names, "leak leaky.js:41") {
+			t.Errorf("the flame graph's frames %q lack leak leaky.js:41 and the module function (anonymous) leaky.js:1", names)
 		}
 	})
 
