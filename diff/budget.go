@@ -102,6 +102,9 @@ type SiteOver struct {
 	// Shape is the site's shape on a trend; on a comparison it is
 	// SteadyGrowth, the shape every growth of a pair is taken to have.
 	Shape Shape
+	// Kept is the share of what the site allocated that it still holds
+	// (see Kept), nil where the profiles carry no allocations.
+	Kept *Kept
 }
 
 // measured is what the limits are checked against, for the total or a site.
@@ -114,6 +117,7 @@ type measured struct {
 	significant bool
 	hours       float64 // the span the growth took; 0 when unknown
 	shape       Shape   // a trend's verdict; SteadyGrowth for a comparison
+	kept        *Kept
 }
 
 func (m measured) value(by Measure) (v, noise float64) {
@@ -148,7 +152,11 @@ func CheckComparison(c *Comparison, limits []Limit) (*BudgetCheck, error) {
 	total := of("total", nil, c.Total[c.Index])
 	sites := make([]measured, 0, len(c.Rows))
 	for _, r := range c.Rows {
-		sites = append(sites, of(r.Name, r.Frames, r.Flat[c.Index]))
+		m := of(r.Name, r.Frames, r.Flat[c.Index])
+		if k, ok := c.Kept(r.Flat); ok {
+			m.kept = &k
+		}
+		sites = append(sites, m)
 	}
 	bc, err := checkLimits(c.Shown(), false, total, sites, limits)
 	if err != nil {
@@ -174,8 +182,12 @@ func CheckTrend(t *Trend, limits []Limit) (*BudgetCheck, error) {
 		span = float64(n - 1)
 	}
 	of := func(s *Series) measured {
-		return measured{name: s.Name, frames: s.Frames, start: s.Fit.Start, growth: s.Fit.Slope * span,
+		m := measured{name: s.Name, frames: s.Frames, start: s.Fit.Start, growth: s.Fit.Slope * span,
 			noise: s.Fit.SlopeNoise * span, significant: s.Fit.Significant(), hours: hours, shape: s.Shape}
+		if k, ok := s.Kept(); ok {
+			m.kept = &k
+		}
+		return m
 	}
 	sites := make([]measured, 0, len(t.Sites))
 	for i := range t.Sites {
@@ -211,7 +223,7 @@ func checkLimits(typ profile.ValueType, series bool, total measured, sites []mea
 					r.Value, r.Noise, r.Significant, first, suspect = v, noise, s.significant, false, isSuspect
 				}
 				if s.significant && v > l.Max {
-					over := SiteOver{Name: s.name, Frames: s.frames, Value: v, Noise: noise, Shape: s.shape}
+					over := SiteOver{Name: s.name, Frames: s.frames, Value: v, Noise: noise, Shape: s.shape, Kept: s.kept}
 					if s.shape == SteadyGrowth {
 						r.Sites = append(r.Sites, over)
 					} else {

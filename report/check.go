@@ -151,6 +151,7 @@ func CheckText(w io.Writer, bc *diff.BudgetCheck, opts Options) error {
 				{text: r.Measure.String(), left: true},
 				{text: measureValue(s.Value, r.Measure, unit, true), color: colorRed},
 				{text: "±" + measureValue(s.Noise, r.Measure, unit, false)},
+				{text: siteKeptCell(s)},
 				{text: s.Name, left: true},
 			})
 		}
@@ -166,6 +167,7 @@ func CheckText(w io.Writer, bc *diff.BudgetCheck, opts Options) error {
 				{text: r.Measure.String(), left: true},
 				{text: measureValue(s.Value, r.Measure, unit, true)},
 				{text: s.Shape.String(), left: true},
+				{text: siteKeptCell(s)},
 				{text: s.Name, left: true},
 			})
 		}
@@ -176,6 +178,15 @@ func CheckText(w io.Writer, bc *diff.BudgetCheck, opts Options) error {
 	}
 	fmt.Fprintf(bw, "\na value over its limit fails only beyond sampling noise (%g standard deviations)\n", diff.NoiseThreshold)
 	return bw.Flush()
+}
+
+// siteKeptCell shows what a site over budget kept of what it allocated,
+// "kept 98%±16", or "" where the profiles carry no allocations.
+func siteKeptCell(s diff.SiteOver) string {
+	if s.Kept == nil {
+		return ""
+	}
+	return "kept " + keptCell(*s.Kept, true)
 }
 
 // CheckMarkdown writes the verdict for a pull-request comment.
@@ -201,10 +212,10 @@ func CheckMarkdown(w io.Writer, bc *diff.BudgetCheck) error {
 	for _, r := range bc.Results {
 		for _, s := range r.Sites {
 			if first {
-				fmt.Fprintf(bw, "\n**Sites over budget**\n\n| limit | measured | site |\n|---|--:|---|\n")
+				fmt.Fprintf(bw, "\n**Sites over budget**\n\n| limit | measured | kept | site |\n|---|--:|--:|---|\n")
 				first = false
 			}
-			fmt.Fprintf(bw, "| %s | %s | %s |\n", r.Measure, measureValue(s.Value, r.Measure, unit, true), mdCode(s.Name))
+			fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", r.Measure, measureValue(s.Value, r.Measure, unit, true), strings.TrimPrefix(siteKeptCell(s), "kept "), mdCode(s.Name))
 		}
 	}
 	first = true
@@ -271,6 +282,9 @@ type JSONSiteOver struct {
 	// Shape is the site's shape on a series (steady_growth for a site
 	// that fails); absent on a pair.
 	Shape string `json:"shape,omitempty"`
+	// Kept is the share of what the site allocated that it still holds;
+	// absent where the profiles carry no allocations.
+	Kept *JSONKept `json:"kept,omitempty"`
 }
 
 // NewJSONCheck converts a verdict to its JSON document.
@@ -298,7 +312,7 @@ func NewJSONCheck(bc *diff.BudgetCheck) *JSONCheck {
 			j.Value = &v
 		}
 		for _, s := range r.Sites {
-			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise}
+			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise, Kept: siteKeptJSON(s)}
 			if bc.Series {
 				o.Shape = s.Shape.Key()
 			}
@@ -306,13 +320,20 @@ func NewJSONCheck(bc *diff.BudgetCheck) *JSONCheck {
 			j.Sites = append(j.Sites, o)
 		}
 		for _, s := range r.Excused {
-			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise, Shape: s.Shape.Key()}
+			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise, Shape: s.Shape.Key(), Kept: siteKeptJSON(s)}
 			o.Frames = jsonFrames(s.Frames)
 			j.Excused = append(j.Excused, o)
 		}
 		doc.Limits = append(doc.Limits, j)
 	}
 	return doc
+}
+
+func siteKeptJSON(s diff.SiteOver) *JSONKept {
+	if s.Kept == nil {
+		return nil
+	}
+	return &JSONKept{Share: s.Kept.Share, Noise: s.Kept.Noise}
 }
 
 // CheckJSON writes the verdict as an indented JSON document (see JSONCheck).
@@ -327,16 +348,20 @@ func CheckJSON(w io.Writer, bc *diff.BudgetCheck) error {
 // "(largest site)" for site limits) and one per site over a site limit.
 func CheckCSV(w io.Writer, bc *diff.BudgetCheck) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"measure", "max", "name", "value", "noise", "significant", "over"})
+	cw.Write([]string{"measure", "max", "name", "value", "noise", "significant", "over", "kept", "kept_noise"})
 	for _, r := range bc.Results {
 		name := "(total)"
 		if r.Measure.PerSite() {
 			name = "(largest site)"
 		}
 		cw.Write([]string{r.Measure.Key(), formatFloat(r.Max), name, formatFloat(r.Value), formatFloat(r.Noise),
-			strconv.FormatBool(r.Significant), strconv.FormatBool(r.Over)})
+			strconv.FormatBool(r.Significant), strconv.FormatBool(r.Over), "", ""})
 		for _, s := range r.Sites {
-			cw.Write([]string{r.Measure.Key(), formatFloat(r.Max), csvText(s.Name), formatFloat(s.Value), formatFloat(s.Noise), "true", "true"})
+			kept, keptNoise := "", ""
+			if s.Kept != nil {
+				kept, keptNoise = formatFloat(s.Kept.Share), formatFloat(s.Kept.Noise)
+			}
+			cw.Write([]string{r.Measure.Key(), formatFloat(r.Max), csvText(s.Name), formatFloat(s.Value), formatFloat(s.Noise), "true", "true", kept, keptNoise})
 		}
 	}
 	cw.Flush()

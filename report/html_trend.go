@@ -96,12 +96,22 @@ type htmlSeries struct {
 	GrowthSig bool    `json:"gsig"`
 	Count     int     `json:"count,omitempty"` // sites summed, for Other
 	Values    []int64 `json:"v"`
+	// Kept is [share, noise] of what the site allocated that it still
+	// holds (diff.Kept), where the profiles carry allocations.
+	Kept *[2]float64 `json:"k,omitempty"`
 }
 
 func htmlSeriesOf(t *diff.Trend, s *diff.Series) htmlSeries {
 	return htmlSeries{Name: s.Name, Shape: s.Shape.Key(), Label: shapeCell(t, s), Slope: s.Fit.Slope, Noise: s.Fit.SlopeNoise,
 		Sig: s.Fit.Significant(), R2: s.Fit.R2, Up: s.Up, Down: s.Down, Growth: s.Growth.Delta(), GrowthSig: s.Growth.Significant,
-		Values: s.Values}
+		Values: s.Values, Kept: seriesKept(s)}
+}
+
+func seriesKept(s *diff.Series) *[2]float64 {
+	if k, ok := s.Kept(); ok {
+		return &[2]float64{k.Share, k.Noise}
+	}
+	return nil
 }
 
 func newHTMLTrendData(t *diff.Trend) *htmlTrendData {

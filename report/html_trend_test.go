@@ -137,6 +137,17 @@ func TestTrendHTMLInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("kept column", func(t *testing.T) {
+		cell := eval[string](p, `(function () {
+			var k = Array.from(document.querySelectorAll('#rows-head th')).findIndex(function (th) { return th.textContent.indexOf('kept') === 0; });
+			var row = Array.from(document.querySelectorAll('#rows-body tr.row')).find(function (tr) { return tr.textContent.indexOf('SessionStore).Open main.go:50') >= 0; });
+			return k < 0 ? 'no kept column' : row ? row.children[k].textContent : 'no SessionStore row';
+		})()`)
+		if !strings.HasPrefix(cell, "100%±") && !strings.HasPrefix(cell, "9") {
+			t.Errorf("the session leak's kept cell reads %q", cell)
+		}
+	})
+
 	t.Run("filter and sort", func(t *testing.T) {
 		p.do("SendKeys(ID('filter'), 'Cache')", chromedp.SendKeys(chromedp.ID("filter"), "Cache"))
 		if names := rowNames(); len(names) != 1 || !strings.HasPrefix(names[0], "main.(*Cache).Put") {
@@ -145,7 +156,11 @@ func TestTrendHTMLInBrowser(t *testing.T) {
 		p.evalVoid(`var f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input'))`)
 		// R², largest first.
 		p.do("Click(`//th[text()='R²']`)", chromedp.Click(`//th[text()='R²']`))
-		r2 := eval[[]string](p, `Array.from(document.querySelectorAll('#rows-body tr.row td:nth-child(6)')).map(function (td) { return td.textContent; })`)
+		// The R² column's place, whatever columns come before it.
+		r2 := eval[[]string](p, `(function () {
+			var k = Array.from(document.querySelectorAll('#rows-head th')).findIndex(function (th) { return th.textContent.indexOf('R²') === 0; });
+			return Array.from(document.querySelectorAll('#rows-body tr.row')).map(function (tr) { return tr.children[k].textContent; });
+		})()`)
 		for i := 1; i < len(r2); i++ {
 			if r2[i] > r2[i-1] {
 				t.Errorf("sorted by R², %s comes after %s", r2[i], r2[i-1])

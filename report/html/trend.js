@@ -127,7 +127,12 @@ var heapdiff = (function () {
   ];
   function makeColumns() {
     columns[2].title = D.timed ? 'per hour' : 'per snapshot';
-    columns[8].title = D.by;
+    columns[columns.length - 1].title = D.by;
+    if (D.sites.some(function (s) { return s.k; })) {
+      /* what a site kept of what it allocated, first snapshot to last */
+      columns.splice(4, 0, { key: 'kept', title: 'kept', value: function (r) { return r.s.k ? r.s.k[0] : -Infinity; },
+        text: function (r) { return r.s.k ? Math.round(100 * r.s.k[0]) + '%±' + Math.round(100 * r.s.k[1]) : ''; } });
+    }
     var head = byId('rows-head');
     columns.forEach(function (c) {
       var th = el('th', c.cls === 'name' || c.cls === 'left' ? c.cls : '', c.title);
