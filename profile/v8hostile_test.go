@@ -347,6 +347,9 @@ func TestV8PeakMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes inputs of 20 MB and loads them")
 	}
+	if raceDetector {
+		t.Skip("peak memory means nothing under -race; .ci/run runs this without it")
+	}
 	const n = 2_000_000
 	snapshot := func(body string) []byte {
 		return []byte(v8TestHeader(n, 1, 0, "") + `,` + body + `}`)
