@@ -49,10 +49,21 @@ func newCompareCmd(s *streams, runF func(*compareOptions) error) *cobra.Command 
 line, stack, package), what grew between them, by how much per hour, and
 whether each change is beyond the noise of heap sampling ("~" when it is not).
 
-BASE and TARGET are pprof heap profiles (gzipped or not, as written by
-runtime/pprof, net/http/pprof or heapdiff's agent) or legacy text heap
-profiles. "-" reads one of them from standard input.`,
+BASE and TARGET are two profiles of one kind ("-" reads one from standard
+input), gzipped or not:
+  - Go heap profiles (pprof protobuf, from runtime/pprof, net/http/pprof or
+    heapdiff's agent; also tcmalloc and @datadog/pprof), and legacy text
+    heap profiles (Go debug=1, tcmalloc heapz, Java heapz).
+    -i: inuse_space (default), inuse_objects, alloc_space, alloc_objects.
+  - Node.js and Bun heap snapshots (.heapsnapshot), compared by class as
+    Chrome DevTools' Comparison view does, with new and deleted objects.
+    -i: shallow_size (default), objects, retained_size.
+  - V8 sampling heap profiles (.heapprofile, from node --heap-prof or the
+    inspector). -i: space (default), objects.
+With --by, snapshots taken with --track-heap-objects group by allocation
+stack; --by class needs heap snapshots.`,
 		Example: `  heapdiff compare before.pb.gz after.pb.gz
+  heapdiff compare before.heapsnapshot after.heapsnapshot -i retained_size
   heapdiff compare before.pb.gz after.pb.gz --by func --sample-index alloc_space --top 20
   heapdiff compare before.pb.gz after.pb.gz -f json > diff.json
   heapdiff compare before.pb.gz after.pb.gz -o diff.md

@@ -74,8 +74,12 @@ func newRootCmd(s *streams) *cobra.Command {
 		Short: "Find memory leaks by comparing heap profiles",
 		Long: `heapdiff finds memory leaks in long-running services.
 
-It compares heap profiles (Go pprof, tcmalloc, and more), says what grew, how
-fast, and whether the change is beyond sampling noise.`,
+It compares heap profiles and follows series of them, says what grew, how
+fast, how much of what it allocated a site keeps, and whether the change is
+beyond sampling noise. It reads Go heap profiles (pprof protobuf and legacy
+text), Node.js and Bun heap snapshots (.heapsnapshot), and V8 sampling heap
+profiles (.heapprofile); "heapdiff compare --help" says what -i takes for
+each.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       versionInfo(),
