@@ -58,7 +58,7 @@ type Options struct {
 // Source describes one of the compared profiles.
 type Source struct {
 	Name       string
-	Format     string
+	Format     profile.Format
 	Time       time.Time // zero when the profile has no time
 	Duration   time.Duration
 	PeriodType profile.ValueType

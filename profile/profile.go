@@ -24,8 +24,10 @@ import (
 type Profile struct {
 	// Name says where the profile came from: a file path, or "-" for standard input.
 	Name string
-	// Format names the encoding it was read from, such as FormatPprof.
-	Format string
+	// Format is the encoding it was read from, such as FormatPprof. It
+	// decides what the profile's stacks are (allocation sites, or a heap
+	// snapshot's classes) and so which comparisons make sense.
+	Format Format
 	// SampleTypes names each value of a stack, e.g. inuse_space/bytes.
 	SampleTypes []ValueType
 	// DefaultSampleType is the type the producer suggests showing, or "".
@@ -69,12 +71,47 @@ type Profile struct {
 	MaxObjectID uint64
 }
 
+// Format is an encoding a Profile can be read from. It is decided once, by
+// the loader, and everything downstream asks it rather than comparing
+// strings; String gives the name shown in reports.
+type Format uint8
+
 // Formats a Profile can be read from.
 const (
-	FormatPprof   = "pprof"       // protobuf, gzipped or not
-	FormatLegacy  = "legacy text" // a text format parsed by github.com/google/pprof/profile
-	formatUnknown = ""
+	// formatUnknown is the zero Format: not (yet) recognised.
+	formatUnknown Format = iota
+	// FormatPprof is pprof's protobuf encoding, gzipped or not.
+	FormatPprof
+	// FormatLegacy is a text format parsed by github.com/google/pprof/profile.
+	FormatLegacy
+	// FormatV8Snapshot is a V8 heap snapshot (.heapsnapshot), as written by
+	// Node.js, Chrome DevTools and Bun's generateHeapSnapshot("v8").
+	FormatV8Snapshot
+	// FormatV8HeapProfile is a V8 sampling heap profile (.heapprofile), as
+	// written by node --heap-prof and DevTools' "Allocation sampling".
+	FormatV8HeapProfile
+	// formatJSCSnapshot is JavaScriptCore's heap snapshot, recognised only
+	// to be refused with ErrJSCSnapshot.
+	formatJSCSnapshot
 )
+
+// String returns the format's name as reports (text, JSON, HTML) show it,
+// e.g. "pprof" or "v8 heap snapshot"; "" for an unknown format.
+func (f Format) String() string {
+	switch f {
+	case FormatPprof:
+		return "pprof"
+	case FormatLegacy:
+		return "legacy text"
+	case FormatV8Snapshot:
+		return "v8 heap snapshot"
+	case FormatV8HeapProfile:
+		return "v8 sampling heap profile"
+	case formatJSCSnapshot:
+		return "jsc heap snapshot"
+	}
+	return ""
+}
 
 // Binary names a program's executable: its path and its build id.
 type Binary struct {

@@ -9,10 +9,6 @@ import (
 	"strconv"
 )
 
-// FormatV8HeapProfile names V8 sampling heap profiles (.heapprofile), as
-// written by node --heap-prof and DevTools' "Allocation sampling".
-const FormatV8HeapProfile = "v8 sampling heap profile"
-
 // DefaultV8SamplingInterval is node --heap-prof's sampling interval, assumed
 // when a profile does not let us infer its own.
 const DefaultV8SamplingInterval = 512 * 1024

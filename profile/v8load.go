@@ -11,8 +11,6 @@ import (
 // Bun's generateHeapSnapshot() writes by default.
 var ErrJSCSnapshot = errors.New(`a JavaScriptCore heap snapshot ("type": "Inspector", Bun's default) is not supported: take a V8 snapshot with Bun.generateHeapSnapshot("v8")`)
 
-const formatJSCSnapshot = "jsc heap snapshot"
-
 // snapshotMu lets one heap snapshot (or sampling heap profile) at a time be
 // decoded and analysed: that needs memory of the order of the file's size,
 // which two at once (LoadAll loads files concurrently) would double, while

@@ -10,10 +10,6 @@ import (
 	"strings"
 )
 
-// FormatV8Snapshot names V8 heap snapshots (.heapsnapshot), as written by
-// Node.js, Chrome DevTools and Bun's generateHeapSnapshot("v8").
-const FormatV8Snapshot = "v8 heap snapshot"
-
 // Sample types of a heap snapshot's profile, by class. Values are exact (Period 0).
 var (
 	SnapshotObjects      = ValueType{"objects", "count"}
@@ -146,7 +142,7 @@ func indexOf(list []string, name string) int {
 // snapshot (`{"snapshot":`), a sampling heap profile (`{"head":`), or JSC's
 // Inspector snapshot (`{"version":..,"type":"Inspector"`). It looks at the
 // first key only (and, for JSC, the first few hundred bytes).
-func looksLikeV8JSON(data []byte) string {
+func looksLikeV8JSON(data []byte) Format {
 	i := 0
 	skip := func() {
 		for i < len(data) && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t') {
@@ -155,7 +151,7 @@ func looksLikeV8JSON(data []byte) string {
 	}
 	skip()
 	if i >= len(data) || data[i] != '{' {
-		return ""
+		return formatUnknown
 	}
 	i++
 	skip()
@@ -173,7 +169,7 @@ func looksLikeV8JSON(data []byte) string {
 	if strings.Contains(string(head), `"type":"Inspector"`) || strings.Contains(string(head), `"type": "Inspector"`) {
 		return formatJSCSnapshot
 	}
-	return ""
+	return formatUnknown
 }
 
 func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }

@@ -184,7 +184,7 @@ func jsonRow(c *diff.Comparison, r diff.Row) JSONRow {
 func jsonSource(s diff.Source) JSONSource {
 	js := JSONSource{
 		Name:       s.Name,
-		Format:     s.Format,
+		Format:     s.Format.String(),
 		Period:     s.Period,
 		PeriodType: JSONType{s.PeriodType.Type, s.PeriodType.Unit},
 		Comments:   s.Comments,
