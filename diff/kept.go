@@ -2,7 +2,6 @@ package diff
 
 import (
 	"math"
-	"strings"
 
 	"github.com/heapdiff/heapdiff/profile"
 )
@@ -30,7 +29,7 @@ type Kept struct {
 // is live (inuse_objects, alloc_objects), otherwise inuse_space and
 // alloc_space; -1, -1 when the types have no such pair.
 func keptTypes(types []profile.ValueType, shown int) (inuse, alloc int) {
-	if strings.HasPrefix(types[shown].Type, "inuse_") {
+	if types[shown].Live() {
 		if a := allocPartner(types, shown); a >= 0 {
 			return shown, a
 		}

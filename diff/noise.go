@@ -22,18 +22,18 @@ func newNoiseModel(p *profile.Profile, idx []int) noiseModel {
 		count:   make([]bool, len(idx)),
 		partner: make([]int, len(idx)),
 	}
-	if p.PeriodType.Unit == "bytes" && p.Period > 0 {
+	if p.PeriodType.IsBytes() && p.Period > 0 {
 		m.period = float64(p.Period)
 	}
 	prefix := make([]string, len(idx))
 	for t, i := range idx {
 		st := p.SampleTypes[i]
-		m.bytes[t] = st.Unit == "bytes"
-		m.count[t] = st.Unit == "count" || st.Unit == "objects"
+		m.bytes[t] = st.IsBytes()
+		m.count[t] = st.IsCount()
 		prefix[t] = typePrefix(st.Type)
 		m.partner[t] = -1
 	}
-	if p.Format == profile.FormatV8HeapProfile {
+	if p.Format.CountsRawSamples() {
 		// V8's objects/count is the raw number of samples, not an object
 		// estimate scaled like space/bytes: B/N is about the sampling
 		// interval, not an object's size, so the types are not paired.

@@ -21,15 +21,7 @@ const idConsistency = 0.9
 
 // kindOf names the kind of data a profile holds, for refusing to compare
 // different kinds.
-func kindOf(p *profile.Profile) string {
-	switch p.Format {
-	case profile.FormatV8Snapshot:
-		return "a V8 heap snapshot (live objects by class)"
-	case profile.FormatV8HeapProfile:
-		return "a V8 sampling heap profile"
-	}
-	return "a heap profile"
-}
+func kindOf(p *profile.Profile) string { return p.Format.Holds() }
 
 // sameKind refuses to compare a heap snapshot with a profile, or a V8
 // sampling heap profile with a pprof one: their values mean different things.

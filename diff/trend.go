@@ -360,13 +360,11 @@ func sumSeries(x []float64, all []Series) Series {
 // inuse_objects (same unit); -1 when there is none. Go heap profiles carry
 // both, and the live samples are a subset of the allocated ones.
 func allocPartner(types []profile.ValueType, t int) int {
-	name, ok := strings.CutPrefix(types[t].Type, "inuse_")
+	alloc, ok := types[t].Allocated()
 	if !ok {
 		return -1
 	}
-	return slices.IndexFunc(types, func(v profile.ValueType) bool {
-		return v.Type == "alloc_"+name && v.Unit == types[t].Unit
-	})
+	return slices.Index(types, alloc)
 }
 
 // rankSeries sorts series by shape (SteadyGrowth first), then by slope,
@@ -553,7 +551,7 @@ type counter struct {
 func counters(p *profile.Profile) []counter {
 	var out []counter
 	for i, t := range p.SampleTypes {
-		if !strings.HasPrefix(t.Type, "alloc_") {
+		if !t.Cumulative() {
 			continue
 		}
 		c := counter{typ: t.Type}

@@ -329,7 +329,7 @@ func typeNames(types []ValueType) string {
 // are not.
 func (p *Profile) IsMemory() bool {
 	for _, t := range p.SampleTypes {
-		if t.Unit == "bytes" {
+		if t.IsBytes() {
 			return true
 		}
 	}

@@ -19,7 +19,7 @@ var (
 
 // IsHeapSnapshot reports whether the profile was read from a heap snapshot:
 // its values are counts and sizes of live objects, not sampled allocations.
-func (p *Profile) IsHeapSnapshot() bool { return p.Format == FormatV8Snapshot }
+func (p *Profile) IsHeapSnapshot() bool { return p.Format.IsHeapSnapshot() }
 
 // IsClassView reports whether the profile is a heap snapshot grouped by
 // class: one stack per class, each a single frame naming the class with no

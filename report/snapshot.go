@@ -24,7 +24,7 @@ func snapshotColumns(c *diff.Comparison) (count, shallow, retained int, ok bool)
 			retained = i
 		}
 	}
-	ok = c.Base.Format == profile.FormatV8Snapshot && count >= 0 && shallow >= 0 && retained >= 0
+	ok = c.Base.Format.IsHeapSnapshot() && count >= 0 && shallow >= 0 && retained >= 0
 	return count, shallow, retained, ok
 }
 

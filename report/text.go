@@ -296,7 +296,7 @@ func writeComments(w io.Writer, comments []string) {
 // samplingNote describes how the values were sampled, which bounds their noise.
 func samplingNote(c *diff.Comparison) string {
 	pt := c.Target.PeriodType
-	if c.Target.Period <= 0 || pt.Unit != "bytes" {
+	if c.Target.Period <= 0 || !pt.IsBytes() {
 		return ", exact values"
 	}
 	return fmt.Sprintf(", sampled every %s", formatValue(float64(c.Target.Period), "bytes", false))

@@ -219,7 +219,7 @@ func trendHasKept(t *diff.Trend) bool {
 
 // periodNote describes how a snapshot was sampled.
 func periodNote(s diff.Source) string {
-	if s.Period <= 0 || s.PeriodType.Unit != "bytes" {
+	if s.Period <= 0 || !s.PeriodType.IsBytes() {
 		return ", exact values"
 	}
 	return fmt.Sprintf(", sampled every %s", formatValue(float64(s.Period), "bytes", false))

@@ -1,0 +1,59 @@
+package profile
+
+import "strings"
+
+// This file answers, once, the questions the rest of heapdiff asks about
+// what a profile and its sample types are, so that no package tests format
+// names, units or type-name prefixes itself.
+
+// IsHeapSnapshot reports whether the format is a V8 heap snapshot: its
+// stacks are classes of live objects, not allocation sites.
+func (f Format) IsHeapSnapshot() bool { return f == FormatV8Snapshot }
+
+// CountsRawSamples reports whether a profile of this format counts objects
+// as raw sample tallies rather than as estimates scaled like its bytes: true
+// for V8 sampling heap profiles, whose objects/count is the number of
+// samples (bytes over count is about the sampling interval, not an object's
+// size), so the two types must not be read as a space/objects pair.
+func (f Format) CountsRawSamples() bool { return f == FormatV8HeapProfile }
+
+// Holds describes what a profile of this format holds, for messages that
+// refuse to compare different kinds; pprof and legacy text, both Go-style
+// heap profiles, hold the same kind.
+func (f Format) Holds() string {
+	switch f {
+	case FormatV8Snapshot:
+		return "a V8 heap snapshot (live objects by class)"
+	case FormatV8HeapProfile:
+		return "a V8 sampling heap profile"
+	}
+	return "a heap profile"
+}
+
+// IsBytes reports whether the type is measured in bytes (inuse_space,
+// shallow_size, ...).
+func (v ValueType) IsBytes() bool { return v.Unit == "bytes" }
+
+// IsCount reports whether the type counts things (objects, samples): its
+// unit is "count" or "objects".
+func (v ValueType) IsCount() bool { return v.Unit == "count" || v.Unit == "objects" }
+
+// Cumulative reports whether the type totals everything allocated since the
+// process started (alloc_space, alloc_objects): its values only grow while a
+// process lives, so a fall means a restart.
+func (v ValueType) Cumulative() bool { return strings.HasPrefix(v.Type, "alloc_") }
+
+// Live reports whether the type measures what is in use at the moment the
+// profile was taken (inuse_space, inuse_objects).
+func (v ValueType) Live() bool { return strings.HasPrefix(v.Type, "inuse_") }
+
+// Allocated returns the cumulative type that counts what the live type v
+// keeps, alloc_space for inuse_space, with the same unit; ok is false when v
+// is not a live type.
+func (v ValueType) Allocated() (t ValueType, ok bool) {
+	name, ok := strings.CutPrefix(v.Type, "inuse_")
+	if !ok {
+		return ValueType{}, false
+	}
+	return ValueType{Type: "alloc_" + name, Unit: v.Unit}, true
+}
