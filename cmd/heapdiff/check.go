@@ -146,12 +146,12 @@ func (opts *checkOptions) judge(s *streams, limits []diff.Limit) (*diff.BudgetCh
 	if err != nil {
 		return nil, err
 	}
-	loadOpts.AllocationStacks = allocationStacks(opts.ByChosen, opts.By)
+	loadOpts.AllocationStacks = diff.WantsAllocationStacks(opts.ByChosen, topts.By)
 	profiles, err := profile.LoadAll(opts.Paths, loadOpts)
 	if err != nil {
 		return nil, explainLoadError(err)
 	}
-	topts.By = groupingFor(topts.By, profiles...)
+	topts.By = diff.GroupingFor(topts.By, profiles...)
 	c, err := diff.Compare(profiles[0], profiles[1], topts.Options)
 	err = explainMixed(err)
 	if err != nil {

@@ -121,7 +121,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 	if err != nil {
 		return err
 	}
-	loadOpts.AllocationStacks = allocationStacks(opts.ByChosen, opts.By)
+	loadOpts.AllocationStacks = diff.WantsAllocationStacks(opts.ByChosen, diffOpts.By)
 	color, err := useColor(s, opts.Color, format, opts.Output)
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 	if err != nil {
 		return explainLoadError(err)
 	}
-	diffOpts.By = groupingFor(diffOpts.By, profiles...)
+	diffOpts.By = diff.GroupingFor(diffOpts.By, profiles...)
 	// The renderers name each row as they write it (diff.Row.Named), so
 	// that --by stack holds one row's name at a time, not millions.
 	diffOpts.DeferNames = true
@@ -235,26 +235,4 @@ func useColor(s *streams, mode string, format report.Format, output string) (boo
 		return format == report.FormatText && output == "" && s.OutIsTerminal && !s.NoColor, nil
 	}
 	return false, usageError{fmt.Errorf("--color: want auto, always or never, not %q", mode)}
-}
-
-// allocationStacks says whether V8 heap snapshots taken with
-// --track-heap-objects are to be grouped by allocation stack: when --by was
-// given, and is not "class". Every command that loads profiles asks this.
-func allocationStacks(byChosen bool, by string) bool {
-	return byChosen && by != diff.ByClass.String()
-}
-
-// groupingFor returns the grouping to use for profiles: heap snapshots
-// without allocation traces (or loaded by class on purpose) have one row per
-// class, whatever --by asked for.
-func groupingFor(by diff.Grouping, profiles ...*profile.Profile) diff.Grouping {
-	for _, p := range profiles {
-		if !p.IsClassView() {
-			return by
-		}
-	}
-	if len(profiles) == 0 {
-		return by
-	}
-	return diff.ByClass
 }

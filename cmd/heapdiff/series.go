@@ -31,7 +31,7 @@ type seriesFlags struct {
 	// Skip and Since leave a service's warm-up out of a series.
 	Skip  int
 	Since string
-	// ByChosen is set when --by was given (see allocationStacks).
+	// ByChosen is set when --by was given (see diff.WantsAllocationStacks).
 	ByChosen bool
 }
 
@@ -225,13 +225,13 @@ func buildTrend(s *streams, paths []string, sf *seriesFlags, top, minSnapshots i
 	if err != nil {
 		return nil, err
 	}
-	loadOpts.AllocationStacks = allocationStacks(sf.ByChosen, sf.By)
+	loadOpts.AllocationStacks = diff.WantsAllocationStacks(sf.ByChosen, opts.By)
 	// The builder is made when the first profile is in: heap snapshots
 	// without allocation traces hold one row per class, whatever --by says.
 	var b *diff.TrendBuilder
 	add := func(p *profile.Profile) error {
 		if b == nil {
-			opts.By = groupingFor(opts.By, p)
+			opts.By = diff.GroupingFor(opts.By, p)
 			b = diff.NewTrend(opts)
 		}
 		return b.Add(p)
