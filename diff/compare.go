@@ -64,6 +64,7 @@ type Source struct {
 	PeriodType profile.ValueType
 	Period     int64
 	Comments   []string
+	Notes      []string // the loader's notes (profile.Profile.Notes), also given as warnings
 	Symbolized bool
 	Stacks     int // distinct stacks in the profile
 }
@@ -283,6 +284,7 @@ func source(p *profile.Profile) Source {
 		PeriodType: p.PeriodType,
 		Period:     p.Period,
 		Comments:   p.Comments,
+		Notes:      p.Notes,
 		Symbolized: p.Symbolized(),
 		Stacks:     len(p.Stacks),
 	}
@@ -344,6 +346,9 @@ func sourceWarnings(base, target Source) []error {
 		sides = sides[:1] // one file against itself: say things once
 	}
 	for _, s := range sides {
+		for _, n := range s.Notes {
+			w = append(w, fmt.Errorf("%s: %s", s.Name, n))
+		}
 		if !s.Symbolized {
 			w = append(w, fmt.Errorf("%s has no symbols, so frames are compared by address; capture the protobuf format (debug=0, the default of net/http/pprof and runtime/pprof) or symbolize it with: go tool pprof -proto BINARY %s > symbolized.pb.gz", s.Name, s.Name))
 		}

@@ -505,10 +505,22 @@ func (b *TrendBuilder) checkOneProcess(order []int) error {
 func seriesWarnings(snaps []Source) []error {
 	var w []error
 	var unsymbolized []string
+	// The loader's notes, each once, naming the snapshots it concerns.
+	var notes []string
+	noted := map[string][]string{}
 	for _, s := range snaps {
 		if !s.Symbolized {
 			unsymbolized = append(unsymbolized, s.Name)
 		}
+		for _, n := range s.Notes {
+			if _, ok := noted[n]; !ok {
+				notes = append(notes, n)
+			}
+			noted[n] = append(noted[n], s.Name)
+		}
+	}
+	for _, n := range notes {
+		w = append(w, fmt.Errorf("%s: %s", nameList(noted[n]), n))
 	}
 	if len(unsymbolized) > 0 {
 		w = append(w, fmt.Errorf("%s has no symbols, so frames are compared by address; capture the protobuf format (debug=0) or symbolize with go tool pprof -proto BINARY FILE", nameList(unsymbolized)))

@@ -49,8 +49,12 @@ type Profile struct {
 	// say. Two profiles whose binaries differ come from different builds.
 	Main Binary
 	// Comments holds the producer's free-form notes (heapdiff's agent writes
-	// host, pid and memory figures here).
+	// host, pid and memory figures here): what the file said.
 	Comments []string
+	// Notes holds what the loader has to tell the reader about how it read
+	// the file (e.g. that a heap snapshot has allocation traces another
+	// grouping would show); comparisons pass them on as warnings.
+	Notes []string
 	// Frames is the table of distinct frames that Stack.Frames indexes.
 	Frames []Frame
 	// Stacks holds one entry per distinct call stack.

@@ -410,7 +410,7 @@ func (a *v8Analysis) allocationProfile() (*Profile, error) {
 	}
 	// One frame per trace function at most, and "(no allocation trace)".
 	p := snapshotProfile(g, t, frames, min(len(g.traceFuncs), len(groupNode))+1, a.retained[g.root])
-	p.Comments = append(p.Comments, "grouped by allocation stack (--track-heap-objects)")
+	p.Notes = append(p.Notes, "grouped by allocation stack (--track-heap-objects)")
 	return p, nil
 }
 

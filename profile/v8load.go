@@ -91,12 +91,12 @@ func parseV8Snapshot(s *jsonScanner, sizeHint int64, opts Options) (*Profile, er
 			return p, err
 		}
 		p = a.classProfile()
-		p.Comments = append(p.Comments, "grouped by class: "+err.Error()+" (take it with node --track-heap-objects)")
+		p.Notes = append(p.Notes, "grouped by class: "+err.Error()+" (take it with node --track-heap-objects)")
 		return p, nil
 	}
 	p := a.classProfile()
 	if g.trace != nil && len(g.traceNodes) > 0 {
-		p.Comments = append(p.Comments, "has allocation traces: --by site, func or stack groups objects by allocation stack")
+		p.Notes = append(p.Notes, "has allocation traces: --by site, func or stack groups objects by allocation stack")
 	}
 	return p, nil
 }

@@ -248,8 +248,13 @@ func TestTrackedAllocationStacks(t *testing.T) {
 	}
 	// Without traces the class view is kept, and says why.
 	p := mustLoad(t, "leaky-before.heapsnapshot.gz", Options{AllocationStacks: true})
-	if _, ok := classes(t, p)["LeakySession"]; !ok || !strings.Contains(strings.Join(p.Comments, " "), "track-heap-objects") {
-		t.Errorf("untraced snapshot with AllocationStacks: comments %q", p.Comments)
+	// The why is the loader's note, not a comment: comments are what the
+	// file said.
+	if _, ok := classes(t, p)["LeakySession"]; !ok || !strings.Contains(strings.Join(p.Notes, " "), "track-heap-objects") {
+		t.Errorf("untraced snapshot with AllocationStacks: notes %q", p.Notes)
+	}
+	if c := strings.Join(p.Comments, " "); strings.Contains(c, "track-heap-objects") || strings.Contains(c, "grouped by") {
+		t.Errorf("untraced snapshot with AllocationStacks: comments %q hold the loader's note", p.Comments)
 	}
 }
 
