@@ -382,6 +382,13 @@ func plateauStart(e samplingErrors) int {
 	if best < 0 {
 		return -1
 	}
+	head := fitLine(e.slice(0, best+1))
+	tail := fitLine(e.slice(best, n))
+	// The cheap tests first: most series are no plateau, and the noises
+	// below cost O(n²) each.
+	if head.Slope <= 0 || tail.Slope > PlateauSlowdown*head.Slope {
+		return -1
+	}
 	m := float64(n - best)
 	rise := make([]float64, n)
 	rise[0] = -1
@@ -403,8 +410,6 @@ func plateauStart(e samplingErrors) int {
 	if mean-float64(v[0]) <= NoiseThreshold*math.Sqrt(first.variance(rise)) {
 		return -1
 	}
-	head := fitLine(e.slice(0, best+1))
-	tail := fitLine(e.slice(best, n))
 	// The slowdown head - tail is linear in the values; its noise counts
 	// the snapshot the two fits share and whatever else they share. A leak
 	// whose last snapshots happen to gain few samples slows down by noise
@@ -423,8 +428,7 @@ func plateauStart(e samplingErrors) int {
 	if e.alloc != nil && head.Slope-tail.Slope <= NoiseThreshold*math.Sqrt(e.variance(slow)) {
 		return -1
 	}
-	if head.Slope <= 0 || tail.Slope > PlateauSlowdown*head.Slope ||
-		growingAtEnd(e) || scatterSignificant(v[best:], e.vars[best:]) {
+	if scatterSignificant(v[best:], e.vars[best:]) || growingAtEnd(e) {
 		return -1
 	}
 	return best

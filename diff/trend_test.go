@@ -468,18 +468,6 @@ func TestShapesUnderSampling(t *testing.T) {
 	}
 }
 
-// binomial draws how many of m objects are sampled with probability p, by
-// skipping geometrically distributed gaps between samples.
-func binomial(rng *rand.Rand, m int, p float64) int {
-	hits := 0
-	for i := 0; ; hits++ {
-		i += 1 + int(math.Log(1-rng.Float64())/math.Log1p(-p))
-		if i > m {
-			return hits
-		}
-	}
-}
-
 // snapshotProfile builds a profile of sites sites, each reached through stacks
 // of depth frames with fresh strings, so that keeping any of it alive would
 // show in the heap.

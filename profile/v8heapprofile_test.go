@@ -160,10 +160,7 @@ func TestHeapProfileMatchesReference(t *testing.T) {
 		if got := describeHeapStacks(p); !reflect.DeepEqual(got, wantStacks) {
 			t.Errorf("stacks:\ngot  %q\nwant %q", got, wantStacks)
 		}
-		var frames []Frame
-		for _, f := range p.Frames {
-			frames = append(frames, f)
-		}
+		frames := append([]Frame(nil), p.Frames...)
 		for i := range wantFrames {
 			wantFrames[i].Function, wantFrames[i].File = printable(wantFrames[i].Function), printable(wantFrames[i].File)
 		}

@@ -30,15 +30,6 @@ type v8Locations struct {
 
 func (l *v8Locations) len() int { return len(l.node) }
 
-// find returns the index of node v's location, or -1.
-func (l *v8Locations) find(v uint32) int {
-	i, ok := slices.BinarySearch(l.node, v)
-	if !ok {
-		return -1
-	}
-	return i
-}
-
 // readLocations reads the "locations" array, a flat list of location_fields
 // tuples. Only the locations of object and closure nodes are kept, the only
 // ones the analysis reads; so at most one per node is kept (the last, as in

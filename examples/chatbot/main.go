@@ -181,7 +181,7 @@ func (b *bot) handleMessage() {
 	text := b.request()
 
 	b.sessions.touch(user, text)
-	b.audit.record(user, len(text))
+	b.audit.record(user, text)
 	now := time.Now().UnixNano()
 	for i := range int64(10) {
 		// One hit per token of the message's quota.
@@ -240,7 +240,6 @@ type session struct {
 type sessionStore struct {
 	byUser map[string]*session
 	leaky  bool
-	sweeps int
 }
 
 func (s *sessionStore) touch(user string, text []byte) {
@@ -277,8 +276,9 @@ type auditLog struct {
 	leaky  bool
 }
 
-func (l *auditLog) record(user string, size int) {
-	e := event{at: time.Now().UnixNano(), user: user, size: size}
+func (l *auditLog) record(user string, text []byte) {
+	e := event{at: time.Now().UnixNano(), user: user, size: len(text)}
+	copy(e.meta[:], text)
 	if l.leaky {
 		l.events = append(l.events, e)
 		return
