@@ -88,11 +88,15 @@ each.`,
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newCompareCmd(s, nil))
-	for _, add := range extraCommands {
-		root.AddCommand(add(s))
-	}
+	root.SetFlagErrorFunc(explainFlagError)
+	// Every command, in one place.
+	root.AddCommand(
+		newCompareCmd(s, nil),
+		newTrendCmd(s, nil),
+		newCheckCmd(s, nil),
+		newCaptureCmd(s),
+		newVersionCmd(s),
+	)
 	markRunErrors(root)
 	return root
 }
@@ -122,14 +126,13 @@ func markRunErrors(c *cobra.Command) {
 	}
 }
 
-// extraCommands lets each command file register itself from an init function,
-// so commands developed side by side do not edit the same lines.
-var extraCommands []func(*streams) *cobra.Command
-
 // run executes the command line and returns the process exit status. Errors are
 // printed as one line on stderr, never with a stack trace.
 func run(args []string, s *streams) int {
 	root := newRootCmd(s)
+	if cmd, _, err := root.Find(args); err == nil && cmd != root {
+		args = respell(cmd.Flags(), args)
+	}
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
