@@ -79,7 +79,13 @@ fast, how much of what it allocated a site keeps, and whether the change is
 beyond sampling noise. It reads Go heap profiles (pprof protobuf and legacy
 text), Node.js and Bun heap snapshots (.heapsnapshot), and V8 sampling heap
 profiles (.heapprofile); "heapdiff compare --help" says what -i takes for
-each.`,
+each.
+
+Flags are spelled --name; one dash works too (-focus=re, -top 10), and so do
+pprof's spellings of what heapdiff does alike: -sample_index=alloc_space,
+-inuse_space and the like, -nodecount=N (--top N), -lines, -functions.
+Usage errors (an unknown flag, an invalid value) exit 2, other errors 1.
+Long work draws a progress line on standard error when it is a terminal.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       versionInfo(),
