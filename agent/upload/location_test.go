@@ -64,7 +64,7 @@ func TestKeyLayout(t *testing.T) {
 		t.Errorf("keys do not sort by time: %s !< %s", earlier, later)
 	}
 	for _, bad := range []string{
-		"heap-20261126T154210Z-web-1-0007-signal.pb.gz",                      // no layout
+		"heap-20261126T154210Z-web-1-0007-signal.pb.gz",                            // no layout
 		"fleet/api/web-other/1/heap-20261126T154210Z-web-7f9c-1-0007-signal.pb.gz", // host disagrees
 		"fleet/api/web-7f9c/2/heap-20261126T154210Z-web-7f9c-1-0007-signal.pb.gz",  // pid disagrees
 		"fleet/api/web-7f9c/1/notes.md",
