@@ -134,12 +134,13 @@ func New(cfg Config) (*Uploader, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = DefaultMaxBackoff
+	}
 	if cfg.MinBackoff <= 0 {
-		cfg.MinBackoff = DefaultMinBackoff
+		cfg.MinBackoff = min(DefaultMinBackoff, cfg.MaxBackoff)
 	}
-	if cfg.MaxBackoff < cfg.MinBackoff {
-		cfg.MaxBackoff = max(cfg.MinBackoff, DefaultMaxBackoff)
-	}
+	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.MinBackoff)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
