@@ -93,6 +93,7 @@ each.`,
 	for _, add := range extraCommands {
 		root.AddCommand(add(s))
 	}
+	addRemoteSources(root, s) // remote.go: s3:// arguments for compare, trend and check
 	markRunErrors(root)
 	return root
 }
