@@ -110,7 +110,9 @@ type ProcessSummary struct {
 func (p *ProcessSummary) Judged() bool { return p.Problem == "" }
 
 // Leaking reports whether the process's total grows steadily beyond noise.
-func (p *ProcessSummary) Leaking() bool { return p.Judged() && p.Total.Shape == SteadyGrowth && p.Total.IsSuspect() }
+func (p *ProcessSummary) Leaking() bool {
+	return p.Judged() && p.Total.Shape == SteadyGrowth && p.Total.IsSuspect()
+}
 
 // SummarizeProcess keeps what the fleet view needs of t: its total and its
 // leak suspects. The trend can be dropped afterwards.
