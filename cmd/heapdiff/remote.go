@@ -226,3 +226,20 @@ func fetchProgress(s *streams, what string) func(done, total int) {
 		}
 	}
 }
+
+// listOnly lists an s3:// prefix (nothing downloaded) or a local directory
+// tree.
+func listOnly(ctx context.Context, rf *remoteFlags, source string) ([]remote.Object, error) {
+	if !upload.IsURL(source) {
+		return remote.ListLocal(source)
+	}
+	loc, err := upload.ParseURL(source)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	st, err := rf.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.List(ctx, loc.Dir())
+}
