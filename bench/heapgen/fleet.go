@@ -103,7 +103,7 @@ func Fleet(cfg FleetConfig, fn func(i, k int, at time.Time, p *profile.Profile) 
 // each named site, what it had live at the last snapshot, and the filler's.
 type fleetState struct {
 	alloc, prev [5]int64
-	filler      int64
+	filler      []int64
 }
 
 // fleetSites are the named sites, in a fixed order.
@@ -145,10 +145,13 @@ func fleetProfile(at time.Time, host string, pid int, inuse map[string]int64, st
 		st.prev[j] = v
 		add(s.fn, s.line, v, st.alloc[j])
 	}
+	if len(st.filler) < filler {
+		st.filler = make([]int64, filler)
+	}
 	for f := range filler {
 		v := int64(64<<10 + rng.Intn(64<<10))
-		st.filler += v
-		add(fmt.Sprintf("main.handler%d", f), int64(200+f), v, st.filler+int64(f)*size)
+		st.filler[f] += v // each request's buffers, freed by the next
+		add(fmt.Sprintf("main.handler%d", f), int64(200+f), v, st.filler[f])
 	}
 	return p
 }

@@ -28,7 +28,7 @@ type lsOptions struct {
 }
 
 func newLsCmd(s *streams, runF func(*lsOptions) error) *cobra.Command {
-	opts := &lsOptions{}
+	opts := &lsOptions{remoteFlags: remoteFlags{Jobs: remote.DefaultJobs}}
 	cmd := &cobra.Command{
 		Use:   "ls s3://BUCKET/PREFIX/ | DIR",
 		Short: "List the snapshots stored under a prefix: services, hosts, processes, counts, times, sizes",
