@@ -271,7 +271,7 @@ func TestS3FleetAndLs(t *testing.T) {
 		t.Fatalf("ls: %d snapshots, %d services, %d processes", l.Snapshots, len(l.Services), len(l.Processes))
 	}
 	api := l.Services[slices.IndexFunc(l.Services, func(e lsEntry) bool { return e.Service == "api" })]
-	if  api.Hosts != 13 || api.Processes != 13 || api.Snapshots != 146 || api.Bytes == 0 ||
+	if api.Hosts != 13 || api.Processes != 13 || api.Snapshots != 146 || api.Bytes == 0 ||
 		!api.First.Equal(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)) {
 		t.Errorf("ls api: %+v", api)
 	}
