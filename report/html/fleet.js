@@ -46,6 +46,7 @@ var heapdiff = (function () {
   function drawChart() {
     var ps = judged();
     chart.setOption({
+      legend: { show: false },
       xAxis: { type: 'category', data: ps.map(function (p) { return p.name; }), axisLabel: { show: ps.length <= 30, rotate: 45 } },
       series: [{ type: 'bar', name: 'growth', data: ps.map(function (p) {
         return { value: p.total.slope, itemStyle: { color: p.leaking ? GREW : OTHER } };
