@@ -321,6 +321,16 @@ func (u *Uploader) upload(s agent.Snapshot) bool {
 
 // put makes one attempt to upload s.
 func (u *Uploader) put(s agent.Snapshot) error {
+	ctx, cancel := context.WithTimeout(u.ctx, u.cfg.Timeout)
+	defer cancel()
+	return Put(ctx, u.client, u.dest, u.Service(), s)
+}
+
+// Put uploads one snapshot file under dest, at the key [Key] gives, with
+// its metadata as object metadata (see [Metadata]), in one attempt. An
+// error is one line (see [Client.Explain]); a file gone from disk gives an
+// error wrapping fs.ErrNotExist.
+func Put(ctx context.Context, c *Client, dest Location, service string, s agent.Snapshot) error {
 	f, err := os.Open(s.Path)
 	if err != nil {
 		return err
@@ -330,19 +340,17 @@ func (u *Uploader) put(s agent.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	key := Key(u.dest.Key, u.cfg.Service, s.Name)
-	ctx, cancel := context.WithTimeout(u.ctx, u.cfg.Timeout)
-	defer cancel()
-	_, err = u.client.S3.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(u.dest.Bucket),
+	key := Key(dest.Key, service, s.Name)
+	_, err = c.S3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(dest.Bucket),
 		Key:           aws.String(key),
 		Body:          f,
 		ContentLength: aws.Int64(st.Size()),
 		ContentType:   aws.String("application/gzip"),
-		Metadata:      Metadata(u.Service(), s),
+		Metadata:      Metadata(service, s),
 	})
 	if err != nil {
-		return u.client.Explain(u.dest.Object(key), err)
+		return c.Explain(dest.Object(key), err)
 	}
 	return nil
 }
