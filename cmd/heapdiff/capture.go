@@ -30,17 +30,18 @@ func init() { extraCommands = append(extraCommands, newCaptureCmd) }
 type captureOptions struct {
 	IO *streams
 
-	URL                string
-	Every              time.Duration
-	Count              int
-	Dir                string
-	Keep               int
-	MaxBytes           string
-	MaxAge             time.Duration
-	Timeout            time.Duration
-	NoGC               bool
-	Token              string
-	MaxSize            string
+	URL      string
+	Every    time.Duration
+	Count    int
+	Dir      string
+	Keep     int
+	MaxBytes string
+	MaxAge   time.Duration
+	Timeout  time.Duration
+	NoGC     bool
+	Token    string
+	MaxSize  string
+
 	captureUploadFlags // capture_upload.go: --upload s3://...
 }
 
