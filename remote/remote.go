@@ -194,7 +194,11 @@ func (s *Store) List(ctx context.Context, loc upload.Location) ([]Object, error)
 		if err := s.client.Explain(loc, err); !errors.Is(err, upload.ErrNoObject) {
 			return nil, err
 		}
-		loc = loc.Dir()
+		objs, err := s.List(ctx, loc.Dir())
+		if err != nil && strings.HasSuffix(err.Error(), "no objects there") {
+			return nil, fmt.Errorf("%s: %w, nor any object under %s", loc, upload.ErrNoObject, loc.Dir())
+		}
+		return objs, err
 	}
 	var objs []Object
 	p := s3.NewListObjectsV2Paginator(s.client.S3, &s3.ListObjectsV2Input{Bucket: aws.String(loc.Bucket), Prefix: aws.String(loc.Key)})

@@ -145,7 +145,7 @@ func TestS3Errors(t *testing.T) {
 	}{
 		{"no bucket", []string{"trend", "s3://nope/leaky/"}, nil, []string{"s3://nope/leaky/: no such bucket"}},
 		{"no object", []string{"compare", "s3://snaps/leaky/heap-99.pb.gz", "s3://snaps/leaky/heap-01.pb.gz"}, nil,
-			[]string{"s3://snaps/leaky/heap-99.pb.gz/: no objects there"}},
+			[]string{"s3://snaps/leaky/heap-99.pb.gz: no such object, nor any object under s3://snaps/leaky/heap-99.pb.gz/"}},
 		{"wrong secret", []string{"trend", "s3://snaps/leaky/"}, map[string]string{"AWS_SECRET_ACCESS_KEY": "wrong"},
 			[]string{"access denied", "the secret key does not match"}},
 		{"unreachable", []string{"trend", "s3://snaps/leaky/", "--s3-endpoint", "http://127.0.0.1:1"}, nil,
