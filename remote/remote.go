@@ -32,6 +32,9 @@ import (
 	"github.com/heapdiff/heapdiff/agent/upload"
 )
 
+// ErrEmpty is wrapped by List's error for a prefix with no object under it.
+var ErrEmpty = errors.New("no objects there")
+
 // DefaultJobs is how many objects download at once.
 const DefaultJobs = 8
 
@@ -195,7 +198,7 @@ func (s *Store) List(ctx context.Context, loc upload.Location) ([]Object, error)
 			return nil, err
 		}
 		objs, err := s.List(ctx, loc.Dir())
-		if err != nil && strings.HasSuffix(err.Error(), "no objects there") {
+		if errors.Is(err, ErrEmpty) {
 			return nil, fmt.Errorf("%s: %w, nor any object under %s", loc, upload.ErrNoObject, loc.Dir())
 		}
 		return objs, err
@@ -220,7 +223,7 @@ func (s *Store) List(ctx context.Context, loc upload.Location) ([]Object, error)
 		}
 	}
 	if len(objs) == 0 {
-		return nil, fmt.Errorf("%s: no objects there", loc)
+		return nil, fmt.Errorf("%s: %w", loc, ErrEmpty)
 	}
 	sortByTime(objs)
 	return objs, nil
