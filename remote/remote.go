@@ -111,11 +111,16 @@ func (p Process) Name() string {
 }
 
 // describe fills an object's time and process from its key.
-func describe(o *Object) {
+func describe(o *Object) { describeAs(o, o.Key) }
+
+// describeAs fills an object's time and process from key, which may hold
+// more of the path than o.Key does (a local file's whole path: a directory
+// below SERVICE still has SERVICE above it).
+func describeAs(o *Object, key string) {
 	o.Time = o.Modified
 	folder, file := path.Split(o.Key)
 	folder = strings.TrimSuffix(folder, "/")
-	if f, ok := upload.ParseKey(o.Key); ok {
+	if f, ok := upload.ParseKey(key); ok {
 		o.Time = f.Name.Time
 		o.Process = Process{Service: f.Service, Host: f.Name.Host, PID: fmt.Sprint(f.Name.PID), Folder: folder}
 		return
@@ -395,7 +400,11 @@ func ListLocal(dir string) ([]Object, error) {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		o := Object{URL: p, Key: filepath.ToSlash(rel), Size: info.Size(), Modified: info.ModTime(), Path: p}
-		describe(&o)
+		full := o.Key
+		if abs, err := filepath.Abs(p); err == nil {
+			full = filepath.ToSlash(abs)
+		}
+		describeAs(&o, full)
 		objs = append(objs, o)
 		return nil
 	})

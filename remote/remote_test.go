@@ -149,6 +149,26 @@ func TestListLocal(t *testing.T) {
 	}
 }
 
+// A tree laid out as uploads are, listed from below SERVICE, still names
+// its processes SERVICE/HOST/PID.
+func TestListLocalBelowTheService(t *testing.T) {
+	dir := t.TempDir()
+	n := snapshot.Name{Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), Host: "web-1", PID: 7, Seq: 1, Trigger: "signal"}
+	key := upload.Key("", "api", n)
+	if err := os.MkdirAll(dir+"/"+key[:len(key)-len(lastElem(key))], 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/"+key, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []string{dir, dir + "/api", dir + "/api/web-1"} {
+		objs, err := ListLocal(from)
+		if err != nil || len(objs) != 1 || objs[0].Process.Name() != "api/web-1/7" || !objs[0].Time.Equal(n.Time) {
+			t.Errorf("from %s: %+v, %v", from, objs, err)
+		}
+	}
+}
+
 func lastElem(p string) string {
 	for i := len(p) - 1; i >= 0; i-- {
 		if p[i] == '/' {
