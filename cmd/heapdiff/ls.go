@@ -15,7 +15,6 @@ import (
 	"github.com/heapdiff/heapdiff/report"
 )
 
-
 // lsOptions holds everything "heapdiff ls" was asked to do.
 type lsOptions struct {
 	Source string
