@@ -13,7 +13,7 @@ type Firing struct {
 	Why     string // the condition, in words, for the alert
 }
 
-// Triggers decides when the memory triggers fire: RSS above a size, RSS
+// Triggers decides when the memory triggers fire: RSS or the heap above a size, RSS
 // near the memory limit, the heap or RSS growing faster than a rate with a
 // straight enough fit, and gauges beyond their thresholds; each then stays
 // quiet for Cooldown. The agent judges its own process with one (its fields
@@ -22,7 +22,11 @@ type Firing struct {
 // another, so both fire on the same rules and say so in the same words. A
 // zero threshold turns its trigger off. Not safe for concurrent use.
 type Triggers struct {
-	RSSAbove       uint64  // bytes
+	RSSAbove uint64 // bytes
+	// HeapAbove fires trigger "heap" when the heap (HeapName) is above
+	// this many bytes. The agent's options leave it off: a Go service's
+	// live heap is bounded through GOMEMLIMIT and [LimitAbove].
+	HeapAbove      uint64
 	LimitPercent   float64 // of the memory limit given to Due
 	GrowthAbove    float64 // heap growth, bytes per hour
 	GrowthMinR2    float64
@@ -123,6 +127,10 @@ func (t *Triggers) Due(m Memory, limit uint64, rss, heap Growth, gauges []GaugeV
 		if t.RSSAbove > 0 {
 			check(Firing{"rss", "rss", fmt.Sprintf("RSS %s is above %s",
 				bytesIEC(float64(m.RSS)), bytesIEC(float64(t.RSSAbove)))}, m.RSS > t.RSSAbove)
+		}
+		if t.HeapAbove > 0 {
+			check(Firing{"heap", "heap", fmt.Sprintf("%s %s is above %s",
+				heapName, bytesIEC(float64(m.LiveHeap)), bytesIEC(float64(t.HeapAbove)))}, m.LiveHeap > t.HeapAbove)
 		}
 		if t.LimitPercent > 0 && limit > 0 {
 			pct := 100 * float64(m.RSS) / float64(limit)

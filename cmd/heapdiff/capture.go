@@ -41,6 +41,8 @@ type captureOptions struct {
 	NoGC     bool
 	Token    string
 	MaxSize  string
+
+	Node nodeCaptureOptions // node://HOST:PORT (capture_node.go)
 }
 
 func newCaptureCmd(s *streams) *cobra.Command { return captureCmd(s, nil) }
@@ -102,6 +104,7 @@ redirect anywhere else is followed without it.`,
 	f.BoolVar(&opts.NoGC, "no-gc", false, "do not ask for a garbage collection before each profile (gc=1)")
 	f.StringVar(&opts.Token, "token", "", "send \"Authorization: Bearer TOKEN\" (default: $HEAPDIFF_TOKEN); never on a redirect to another origin")
 	f.StringVar(&opts.MaxSize, "max-size", "1GiB", "refuse profiles that decompress to more than this")
+	addNodeCaptureFlags(cmd, &opts.Node)
 	return cmd
 }
 
@@ -119,6 +122,9 @@ type puller struct {
 // failed fetch is reported and the next one tried; the command fails if any
 // did.
 func runCapture(ctx context.Context, opts *captureOptions) error {
+	if handled, err := captureNode(ctx, opts); handled {
+		return err
+	}
 	p, err := newPuller(opts)
 	if err != nil {
 		return err

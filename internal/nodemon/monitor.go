@@ -182,7 +182,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		}()
 	}
 	m.loop(ctx)
-	return m.finish(), nil
+	sum := m.summary()
+	m.logSummary(sum)
+	return sum, nil
 }
 
 // monitor is one run's state.
@@ -342,7 +344,7 @@ func (m *monitor) once(ctx context.Context) (*Summary, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	return m.finish(), nil
+	return m.summary(), nil
 }
 
 // loop is the run: samples, schedules, requests, reconnections and the

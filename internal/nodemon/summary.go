@@ -19,8 +19,8 @@ type Summary struct {
 	MaxPause time.Duration // the longest a snapshot paused the process
 }
 
-// finish builds the summary and logs it, one "key: value" a line.
-func (m *monitor) finish() *Summary {
+// summary is what the run knows now.
+func (m *monitor) summary() *Summary {
 	s := m.s
 	st := agent.Stats{
 		Dir:             m.cfg.Dir,
@@ -45,10 +45,14 @@ func (m *monitor) finish() *Summary {
 		w := m.hook.Stats()
 		st.Webhook = &w
 	}
-	sum := &Summary{Stats: st, Target: "node://" + m.cfg.Addr, PID: s.proc.PID, Version: s.proc.Version,
+	return &Summary{Stats: st, Target: "node://" + m.cfg.Addr, PID: s.proc.PID, Version: s.proc.Version,
 		Restarts: m.restarts, MaxPause: m.maxPause}
+}
+
+// logSummary logs the summary, one "key: value" a line.
+func (m *monitor) logSummary(sum *Summary) {
 	m.logf("capture stopped: %s (pid %d, node %s)", sum.Target, sum.PID, sum.Version)
-	attrs := st.Summary()
+	attrs := sum.Stats.Summary()
 	attrs = append(attrs, "restarts", m.restarts, "longest_pause", m.maxPause.Round(time.Millisecond))
 	for i := 0; i+1 < len(attrs); i += 2 {
 		// The agent's live heap is a Go runtime figure; here it is V8's
@@ -56,5 +60,4 @@ func (m *monitor) finish() *Summary {
 		key := strings.ReplaceAll(fmt.Sprint(attrs[i]), "live_heap", "heap_used")
 		fmt.Fprintf(m.cfg.Log, "  %s: %v\n", key, attrs[i+1])
 	}
-	return sum
 }
