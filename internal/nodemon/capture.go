@@ -67,6 +67,12 @@ func (m *monitor) job(trigger, reason string) job {
 	name := fileName(now, s.proc.PID, s.seq, ext)
 	c := snapshot.Comment
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	limit := func(v uint64) string {
+		if v == 0 {
+			return "unlimited" // or unknown: as the agent writes it
+		}
+		return u(v)
+	}
 	host := s.proc.Host
 	if host == "" {
 		host = m.cfg.Addr
@@ -83,7 +89,7 @@ func (m *monitor) job(trigger, reason string) job {
 		c("rss_bytes", u(s.mem.RSS)), c("heap_used_bytes", u(s.mem.LiveHeap)),
 		c("heap_total_bytes", u(s.proc.HeapTotal)), c("external_bytes", u(s.proc.External)),
 		c("array_buffers_bytes", u(s.proc.ArrayBuffers)),
-		c("limit_bytes", u(s.proc.Limit)), c("heap_limit_bytes", u(s.proc.HeapLimit)),
+		c("limit_bytes", limit(s.proc.Limit)), c("heap_limit_bytes", limit(s.proc.HeapLimit)),
 		c("heap_growth_bytes_per_hour", strconv.FormatFloat(s.heap.BytesPerHour, 'f', 0, 64)),
 		c("heap_growth_r2", strconv.FormatFloat(s.heap.R2, 'f', 3, 64)),
 		c("rss_growth_bytes_per_hour", strconv.FormatFloat(s.rss.BytesPerHour, 'f', 0, 64)),

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -133,10 +134,15 @@ func TestScheduleAndRequest(t *testing.T) {
 		t.Errorf("node %s: no summary:\n%s", p.Version, log.String())
 	}
 	// The metadata reads back as the agent's comments do.
-	data, _ := os.ReadFile(paths[1])
-	if !bytes.Contains(data, []byte(`"heapdiff.trigger=`)) || !bytes.Contains(data, []byte(`"heapdiff.pid=`)) ||
-		!bytes.Contains(data, []byte(`"heapdiff.baseline=`+filepath.Base(paths[0]))) {
-		t.Errorf("node %s: metadata missing in %s", p.Version, paths[1])
+	prof, err := profile.Load(paths[3], profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := snapshot.ParseComments(prof.Comments)
+	if meta.Get("trigger") != "schedule" || meta.Get("pid") != strconv.Itoa(p.PID) || meta.Get("seq") != "4" ||
+		meta.Get("baseline") != filepath.Base(paths[0]) || meta.Get("node_version") != p.Version ||
+		meta.Get("rss_bytes") == "" || meta.Get("heap_used_bytes") == "" || meta.Get("host") == "" {
+		t.Errorf("node %s: metadata of %s reads back as %q", p.Version, paths[3], prof.Comments)
 	}
 }
 
