@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestCaptureNodeEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(bin, "capture", "node://"+bot.Addr, "--every", "5s", "--dir", dir, "--sample-every", "500ms")
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr lockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -84,4 +85,23 @@ func TestCaptureNodeEndToEnd(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "process") {
 		t.Errorf("trend over two processes: exit %d, stderr %q", code, errOut)
 	}
+}
+
+// lockedBuffer is a buffer a process's output goroutine writes while the
+// test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -52,6 +53,25 @@ func bun(t *testing.T) string {
 	return bin
 }
 
+// lockedBuffer is a buffer the process's output goroutine writes while the
+// test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 var fileName = regexp.MustCompile(`^Heap\.\d{8}\.\d{6}\.(\d+)\.0\.(\d{3})\.heapsnapshot$`)
 
 // run starts bot.js under the runtime with the snippet writing into dir
@@ -61,7 +81,7 @@ func run(t *testing.T, runtime []string, dir string) string {
 	t.Helper()
 	cmd := exec.Command(runtime[0], append(runtime[1:], "bot.js", "--leak", "--tick", "2")...)
 	cmd.Env = append(os.Environ(), "HEAPDIFF_DIR="+dir, "HEAPDIFF_EVERY_MS=700", "HEAPDIFF_KEEP=4")
-	var out bytes.Buffer
+	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
