@@ -68,6 +68,7 @@ streamed to disk) when it connects (the baseline), every --every, on
 SIGUSR2 sent to heapdiff itself, and when a trigger fires; with --sampling,
 sampling heap profiles (.heapprofile) instead. With neither --every,
 --count, a trigger nor a webhook, it takes one snapshot and exits.
+--timeout bounds one snapshot (default here: 30 minutes).
 
 Files are named as Node.js names its own, Heap.DATE.TIME.PID.0.SEQ.heapsnapshot
 in local time, so compare, trend and check read their time and process;
@@ -216,6 +217,10 @@ func nodeConfig(opts *captureOptions) (nodemon.Config, error) {
 			return nodemon.Config{}, usageError{errors.New("--webhook: not an http or https URL")} // never echo it
 		}
 	}
+	snapshotTimeout := time.Duration(0) // the monitor's default, 30 minutes: a large heap takes minutes
+	if o.flags != nil && o.flags.Changed("timeout") {
+		snapshotTimeout = opts.Timeout
+	}
 	triggers := t.GrowthAbove > 0 || t.RSSGrowthAbove > 0 || t.RSSAbove > 0 || t.HeapAbove > 0 || t.LimitPercent > 0
 	host, port, _ := net.SplitHostPort(u.Host)
 	return nodemon.Config{
@@ -232,6 +237,7 @@ func nodeConfig(opts *captureOptions) (nodemon.Config, error) {
 		Sampling:         o.Sampling,
 		SamplingInterval: int64(interval),
 		GC:               o.GC,
+		SnapshotTimeout:  snapshotTimeout,
 		SampleGC:         o.SampleGC,
 		Retention:        snapshot.Retention{Keep: opts.Keep, MaxBytes: int64(min(maxBytes, 1<<62)), MaxAge: opts.MaxAge},
 		Out:              opts.IO.Out,
