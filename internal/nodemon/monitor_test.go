@@ -302,3 +302,23 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// With Sampling, the files are sampling heap profiles that load as such,
+// carry the metadata, and show the bot's leaking function.
+func TestSamplingProfiles(t *testing.T) {
+	p := nodetest.Start(t, 0, nodetest.Bot(t), "--leak", "--tick", "2")
+	sum, out, log, err := run(t, Config{Addr: p.Addr, Dir: t.TempDir(), Every: 700 * time.Millisecond, Count: 2,
+		SampleEvery: time.Second, Sampling: true, SamplingInterval: 4096}, 20*time.Second)
+	if err != nil || sum.Snapshots != 2 {
+		t.Fatalf("node %s: %v\n%s", p.Version, err, log)
+	}
+	paths := lines(out)
+	last, err := profile.Load(paths[1], profile.Options{})
+	if err != nil || !strings.HasSuffix(paths[1], ".heapprofile") {
+		t.Fatalf("node %s: %s: %v", p.Version, paths[1], err)
+	}
+	if last.Format != profile.FormatV8HeapProfile || snapshot.ParseComments(last.Comments).Get("trigger") != "schedule" ||
+		!classGrew(last, "handle") {
+		t.Errorf("node %s: %s: format %v, comments %q", p.Version, paths[1], last.Format, last.Comments)
+	}
+}
