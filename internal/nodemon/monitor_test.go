@@ -243,6 +243,10 @@ func TestGrowthAlert(t *testing.T) {
 	_ = ps
 
 	flat := nodetest.Start(t, 0, nodetest.Bot(t), "--tick", "2", "--size", "2048")
+	// Its LRU (500 sessions, one each 2 ms) fills before the watch starts:
+	// the baseline snapshot, which pauses the bot, cannot stretch the
+	// filling past the warm-up on a busy machine.
+	time.Sleep(1500 * time.Millisecond)
 	cfg = growthConfig(flat.Addr, t.TempDir(), hook.srv.URL)
 	cfg.Triggers.GrowthAbove = 500 << 20
 	cfg.Count = 0
