@@ -40,8 +40,8 @@ type captureOptions struct {
 	Token    string
 	MaxSize  string
 
-	captureUploadFlags // capture_upload.go: --upload s3://...
-	Node nodeCaptureOptions // node://HOST:PORT (capture_node.go)
+	captureUploadFlags                    // capture_upload.go: --upload s3://...
+	Node               nodeCaptureOptions // node://HOST:PORT (capture_node.go)
 }
 
 func newCaptureCmd(s *streams) *cobra.Command { return captureCmd(s, nil) }
