@@ -236,6 +236,7 @@ func followProcess(g remote.Group, opts diff.TrendOptions, loadOpts profile.Opti
 			skipped = append(skipped, profile.Printable(o.URL)+": "+msg)
 			continue
 		}
+		p.Name = profile.Printable(o.URL) // not its cached copy
 		if b == nil {
 			opts.By = diff.GroupingFor(opts.By, p)
 			b = diff.NewTrend(opts)
