@@ -347,3 +347,40 @@ func TestPutNode(t *testing.T) {
 		t.Errorf("bucket holds %q after refusals", got)
 	}
 }
+
+// A store that refuses uploads, and drops the connection while the body is
+// still being sent, makes errors only: nothing of the SDK's own reaches
+// standard error, where a service's or the CLI's lines go.
+func TestRefusedUploadsPrintNothing(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.Setenv(t)
+	srv.Bucket("snaps")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = stderr // the SDK's default logger takes it when the client is made
+	defer func() { os.Stderr = saved }()
+	client, err := upload.Connect(context.Background(), upload.ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "Heap.20261201.032357.6773.0.001.heapsnapshot")
+	if err := os.WriteFile(p, make([]byte, 8<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 { // before the fix, about one in four printed a warning
+		_, err := upload.PutNode(context.Background(), client, upload.Location{Bucket: "snaps"}, "bot", "h", p, nil)
+		// versitygw refuses a large body by dropping the connection, often
+		// before its answer is read: the error then says what to check.
+		if !errors.Is(err, upload.ErrAccessDenied) && !(errors.Is(err, upload.ErrUnreachable) && strings.Contains(err.Error(), "check the credentials")) {
+			t.Fatalf("refused upload: %v", err)
+		}
+	}
+	os.Stderr = saved
+	if printed, _ := os.ReadFile(stderr.Name()); len(printed) > 0 {
+		t.Errorf("standard error got:\n%s", printed)
+	}
+}
