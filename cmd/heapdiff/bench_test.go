@@ -1,0 +1,69 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/heapdiff/heapdiff/bench/heapgen"
+)
+
+var (
+	benchPairOnce sync.Once
+	benchPairDir  string
+	benchPairErr  error
+)
+
+// benchPair returns the large benchmark pair (bench/heapgen.Large): the one
+// bench/run.sh writes into bench/out, if it is there, else one written into
+// a temporary directory once per run.
+func benchPair(b *testing.B) (base, target string) {
+	b.Helper()
+	benchPairOnce.Do(func() {
+		dir := filepath.Join("..", "..", "bench", "out")
+		if _, err := os.Stat(filepath.Join(dir, "target.pb.gz")); err == nil {
+			benchPairDir = dir
+			return
+		}
+		if benchPairDir, benchPairErr = os.MkdirTemp("", "heapdiff-bench"); benchPairErr != nil {
+			return
+		}
+		bp, tp := heapgen.Pair(heapgen.Large)
+		if benchPairErr = heapgen.WriteFile(filepath.Join(benchPairDir, "base.pb.gz"), bp); benchPairErr != nil {
+			return
+		}
+		benchPairErr = heapgen.WriteFile(filepath.Join(benchPairDir, "target.pb.gz"), tp)
+	})
+	if benchPairErr != nil {
+		b.Fatal(benchPairErr)
+	}
+	return filepath.Join(benchPairDir, "base.pb.gz"), filepath.Join(benchPairDir, "target.pb.gz")
+}
+
+// BenchmarkCLICompare runs "heapdiff compare" on the large pair in-process,
+// as the user runs it: the text report, and the HTML report written to a
+// file. It is here to be profiled (-cpuprofile, -memprofile): bench/run.sh
+// measures the real binary against pprof.
+func BenchmarkCLICompare(b *testing.B) {
+	base, target := benchPair(b)
+	html := filepath.Join(b.TempDir(), "report.html")
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"text", []string{"compare", base, target}},
+		{"html", []string{"compare", "-o", html, base, target}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s := &streams{In: nil, Out: io.Discard, ErrOut: io.Discard}
+				if code := run(c.args, s); code != exitOK {
+					b.Fatalf("heapdiff %v: exit status %d", c.args, code)
+				}
+			}
+		})
+	}
+}
