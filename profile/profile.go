@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heapdiff/heapdiff/profile/v8"
 )
 
 // Profile is a heap profile reduced to its call stacks and their values.
@@ -165,7 +167,21 @@ func (f Frame) String() string {
 
 // AnonymousFunction is the name V8 profiles give (as DevTools shows them) to
 // JavaScript functions that have none.
-const AnonymousFunction = "(anonymous)"
+const AnonymousFunction = v8.AnonymousFunction
+
+// The packages Frame.Package gives JavaScript frames that are not in an npm
+// package (see v8.ScriptPackage), for --by package and the HTML report's
+// treemap.
+const (
+	// JSNodePackage is the package of Node.js's built-in modules (node:fs,
+	// node:internal/...).
+	JSNodePackage = v8.NodePackage
+	// JSBunPackage is the package of Bun's built-in modules (bun:...).
+	JSBunPackage = v8.BunPackage
+	// JSAppPackage is the package of the application's own scripts: those
+	// outside node_modules.
+	JSAppPackage = v8.AppPackage
+)
 
 // FunctionName returns the function's name, or the frame's address form when
 // it has none, so that unsymbolized frames still group by something stable.
@@ -173,15 +189,15 @@ const AnonymousFunction = "(anonymous)"
 // on (V8 gives a function's own line, not the line running), since scripts
 // do not qualify names as Go's packages do: a set in bot.js is not
 // node:diagnostics_channel's set. So "set bot.js:12", "(anonymous)
-// server.js:40", "get node:internal/url:812" (see jsFunctionName).
+// server.js:40", "get node:internal/url:812" (see v8.FunctionLabel).
 // Anonymous functions whose file is not a script keep the file too.
 func (f Frame) FunctionName() string {
 	if f.Symbolized() {
 		if f.File == "" {
 			return f.Function
 		}
-		if _, js := jsPackage(f.File); js {
-			return f.jsFunctionName()
+		if _, js := v8.ScriptPackage(f.File); js {
+			return v8.FunctionLabel(f.Function, f.File, f.Line)
 		}
 		if f.Function == AnonymousFunction {
 			return f.String()
@@ -203,7 +219,7 @@ func (f Frame) Package() string {
 		}
 		return "(unknown)"
 	}
-	if pkg, ok := jsPackage(f.File); ok {
+	if pkg, ok := v8.ScriptPackage(f.File); ok {
 		return pkg
 	}
 	return packageOf(f.Function)

@@ -3,7 +3,8 @@ package profile
 import (
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/heapdiff/heapdiff/profile/v8"
 )
 
 // Classes as DevTools names and keys them (HeapSnapshot.ts in
@@ -188,7 +189,7 @@ func (g *v8Graph) classLabels(keys []classLocation, plain map[string]int32) []st
 		case level >= 2:
 			where = url
 		default:
-			where = scriptLabel(url)
+			where = v8.ScriptLabel(url)
 		}
 		where += ":" + strconv.FormatUint(uint64(k.line)+1, 10)
 		if level >= 1 {
@@ -234,24 +235,6 @@ func (g *v8Graph) classLabels(keys []classLocation, plain map[string]int32) []st
 		}
 	}
 	return labels
-}
-
-// scriptLabel shortens a script's URL or path for a label: a built-in
-// module keeps its whole name ("node:internal/streams/readable"), a URL
-// loses its query and fragment, and a path its directories.
-func scriptLabel(url string) string {
-	if strings.HasPrefix(url, "node:") || strings.HasPrefix(url, "bun:") {
-		return url
-	}
-	if strings.Contains(url, "://") {
-		if i := strings.IndexAny(url, "?#"); i >= 0 {
-			url = url[:i]
-		}
-	}
-	if base := baseName(url); base != "" {
-		return base
-	}
-	return url
 }
 
 // detachedNodes returns the native nodes DevTools names "Detached ...", or
