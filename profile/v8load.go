@@ -35,7 +35,7 @@ func decodeV8(data []byte, opts Options) (*Profile, error) {
 		snapshotMu.Lock()
 		defer snapshotMu.Unlock()
 		defer debug.SetGCPercent(debug.SetGCPercent(snapshotGCPercent))
-		return parseV8HeapProfile(data)
+		return heapProfileModel(data)
 	case formatJSCSnapshot:
 		return nil, ErrJSCSnapshot
 	}
