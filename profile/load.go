@@ -142,7 +142,7 @@ func decodeStream(name string, in *stream, opts Options, res *reservation) (*Pro
 	m := &meter{r: in.content, res: res, stop: opts.stop}
 	in.r = bufio.NewReaderSize(m, 256<<10)
 	// One look at the start of the (inflated) stream decides.
-	if head, _ := in.r.Peek(512); m.err == nil && looksLikeV8JSON(head) == FormatV8Snapshot {
+	if head, _ := in.r.Peek(512); m.err == nil && v8Format(head) == FormatV8Snapshot {
 		p, err := loadV8Snapshot(name, in, opts)
 		if m.err != nil {
 			return nil, m.err

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/heapdiff/heapdiff/profile/v8"
@@ -11,6 +12,13 @@ import (
 // data (a snapshot's graph and classes, a sampling heap profile's frames
 // and stacks); this file decides what a Profile of them holds: its sample
 // types, frames, comments and notes.
+
+// Sample types of a heap snapshot's profile, by class. Values are exact (Period 0).
+var (
+	SnapshotObjects      = ValueType{"objects", "count"}
+	SnapshotShallowSize  = ValueType{"shallow_size", "bytes"}
+	SnapshotRetainedSize = ValueType{"retained_size", "bytes"}
+)
 
 // DefaultV8SamplingInterval is node --heap-prof's sampling interval, assumed
 // when a profile does not let us infer its own.
@@ -64,5 +72,103 @@ func heapProfileModel(data []byte) (*Profile, error) {
 	} else {
 		p.Comments = append(p.Comments, "sampling interval unknown; assumed 512 KiB, node --heap-prof's default")
 	}
+	return p, nil
+}
+
+// snapshotModel analyses a heap snapshot and reduces it to the model: by
+// class, or by allocation stack when opts.AllocationStacks asks and the
+// snapshot has allocation traces.
+func snapshotModel(g *v8.Snapshot, opts Options) (*Profile, error) {
+	a := g.Analyze()
+	if opts.AllocationStacks {
+		p, err := allocationModel(a)
+		if !errors.Is(err, v8.ErrNoTraces) {
+			return p, v8Error(err)
+		}
+		p = classModel(a)
+		p.Notes = append(p.Notes, "grouped by class: "+err.Error()+" (take it with node --track-heap-objects)")
+		return p, nil
+	}
+	p := classModel(a)
+	if g.HasAllocationTraces() {
+		p.Notes = append(p.Notes, "has allocation traces: --by site, func or stack groups objects by allocation stack")
+	}
+	return p, nil
+}
+
+// newSnapshotProfile starts the model of an analysed snapshot: its sample
+// types (exact values, Period 0), what its root retains (the reachable
+// heap, the whole of retained_size, whose stack values overlap), its size
+// and its largest object id.
+func newSnapshotProfile(a *v8.Analysis) *Profile {
+	g := a.Snapshot()
+	return &Profile{
+		Whole:             map[string]int64{SnapshotRetainedSize.Type: int64(a.ReachableSize())},
+		Format:            FormatV8Snapshot,
+		SampleTypes:       []ValueType{SnapshotObjects, SnapshotShallowSize, SnapshotRetainedSize},
+		DefaultSampleType: SnapshotShallowSize.Type,
+		PeriodType:        ValueType{"space", "bytes"},
+		Comments:          []string{fmt.Sprintf("%d nodes, %d edges", g.NodeCount(), g.EdgeCount())},
+		MaxObjectID:       g.MaxHeapObjectID(),
+	}
+}
+
+// snapshotStack is the model's stack of a group of a snapshot's objects.
+func snapshotStack(frames []int32, t v8.Totals) Stack {
+	return Stack{Frames: frames, Values: []int64{t.Objects, t.ShallowSize, t.RetainedSize}, IDs: t.IDs}
+}
+
+// classModel groups a snapshot's objects by class: one stack per class,
+// of one frame named after it (its label), with no file.
+func classModel(a *v8.Analysis) *Profile {
+	p := newSnapshotProfile(a)
+	classes := a.Classes()
+	table := newFrameTable(p, len(classes))
+	p.Stacks = make([]Stack, len(classes))
+	for i, c := range classes {
+		p.Stacks[i] = snapshotStack([]int32{table.add(Frame{Function: c.Label})}, c.Totals)
+	}
+	return p
+}
+
+// allocationModel groups a snapshot's objects by the stack that allocated
+// them, from the allocation traces of --track-heap-objects. Objects without
+// a trace get the one frame "(no allocation trace)".
+func allocationModel(a *v8.Analysis) (*Profile, error) {
+	view, err := a.AllocationStacks()
+	if err != nil {
+		return nil, err
+	}
+	p := newSnapshotProfile(a)
+	// Each of view's functions is one frame at most, and "(no allocation
+	// trace)" one more.
+	table := newFrameTable(p, len(view.Functions)+1)
+	frameOf := make([]int32, len(view.Functions))
+	for i := range frameOf {
+		frameOf[i] = -1
+	}
+	noTrace := int32(-1)
+	p.Stacks = make([]Stack, len(view.Stacks))
+	for i, st := range view.Stacks {
+		// The stacks' function numbers become frame numbers in place: the
+		// pool is ours, and a copy would double what the stacks take.
+		for j, fi := range st.Frames {
+			switch {
+			case fi == v8.NoTrace:
+				if noTrace < 0 {
+					noTrace = table.add(Frame{Function: "(no allocation trace)"})
+				}
+				st.Frames[j] = noTrace
+			default:
+				if frameOf[fi] < 0 {
+					f := view.Functions[fi]
+					frameOf[fi] = table.add(Frame{Function: f.Name, File: f.Script, Line: int64(f.Line)})
+				}
+				st.Frames[j] = frameOf[fi]
+			}
+		}
+		p.Stacks[i] = snapshotStack(st.Frames, st.Totals)
+	}
+	p.Notes = append(p.Notes, "grouped by allocation stack (--track-heap-objects)")
 	return p, nil
 }

@@ -1,4 +1,4 @@
-package profile
+package v8
 
 import (
 	"cmp"
@@ -19,16 +19,16 @@ import (
 // node named after the script's URL or path. Allocation traces
 // (trace_function_infos) name scripts too.
 
-// v8Locations holds the locations of a snapshot's objects and closures,
+// locationTable holds the locations of a snapshot's objects and closures,
 // sorted by node ordinal, one per node.
-type v8Locations struct {
+type locationTable struct {
 	node   []uint32 // ordinal
 	script []uint32 // script id
 	line   []uint32 // 0-based, as the snapshot gives them
 	column []uint32
 }
 
-func (l *v8Locations) len() int { return len(l.node) }
+func (l *locationTable) len() int { return len(l.node) }
 
 // readLocations reads the "locations" array, a flat list of location_fields
 // tuples. Only the locations of object and closure nodes are kept, the only
@@ -36,7 +36,7 @@ func (l *v8Locations) len() int { return len(l.node) }
 // DevTools), and what they take is bounded by the nodes already read. A
 // snapshot whose locations come before its nodes (V8 writes them after) is
 // read without them.
-func (g *v8Graph) readLocations(s *jsonScanner, fields []string) error {
+func (g *Snapshot) readLocations(s *jsonScanner, fields []string) error {
 	nodeField, scriptField, lineField, colField := indexOf(fields, "object_index"), indexOf(fields, "script_id"), indexOf(fields, "line"), indexOf(fields, "column")
 	if nodeField < 0 || scriptField < 0 || lineField < 0 || colField < 0 || len(g.typ) == 0 {
 		return s.skip()
@@ -106,13 +106,13 @@ func clamp32(v uint64) uint32 { return uint32(min(v, math.MaxUint32)) }
 
 // sortByNode orders the locations by node, keeping the last one given for
 // each node, as DevTools' location map does.
-func (l *v8Locations) sortByNode() {
+func (l *locationTable) sortByNode() {
 	idx := make([]int, l.len())
 	for i := range idx {
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(l.node[a], l.node[b]) })
-	out := v8Locations{}
+	out := locationTable{}
 	for j, i := range idx {
 		if j+1 < len(idx) && l.node[idx[j+1]] == l.node[i] {
 			continue // a later one for the same node wins
@@ -128,7 +128,7 @@ func (l *v8Locations) sortByNode() {
 // scriptRepresentatives returns, for each script id, up to maxScriptProbes
 // closures defined in it: the graph paths from them to the script's name
 // are what scriptNames follows.
-func (g *v8Graph) scriptRepresentatives() map[uint32][]uint32 {
+func (g *Snapshot) scriptRepresentatives() map[uint32][]uint32 {
 	closure := indexOf(g.nodeTypes, "closure")
 	reps := map[uint32][]uint32{}
 	l := &g.locations
@@ -151,7 +151,7 @@ const maxScriptProbes = 3
 // markScriptNameCandidates marks, for the string table still to be read,
 // the names of the nodes a script's name may be read from: the "code" nodes
 // two internal edges away from each script's representative closures.
-func (g *v8Graph) markScriptNameCandidates(reps map[uint32][]uint32, mark func(uint32)) {
+func (g *Snapshot) markScriptNameCandidates(reps map[uint32][]uint32, mark func(uint32)) {
 	code, internal := indexOf(g.nodeTypes, "code"), g.edgeType("internal")
 	for _, closures := range reps {
 		for _, c := range closures {
@@ -172,7 +172,7 @@ func (g *v8Graph) markScriptNameCandidates(reps map[uint32][]uint32, mark func(u
 
 // largestScriptNameCandidate returns the largest string index
 // markScriptNameCandidates would mark.
-func (g *v8Graph) largestScriptNameCandidate(reps map[uint32][]uint32) uint32 {
+func (g *Snapshot) largestScriptNameCandidate(reps map[uint32][]uint32) uint32 {
 	var largest uint32
 	g.markScriptNameCandidates(reps, func(i uint32) { largest = max(largest, i) })
 	return largest
@@ -182,7 +182,7 @@ func (g *v8Graph) largestScriptNameCandidate(reps map[uint32][]uint32) uint32 {
 // eintName of its first internal edge: eintName lists the names of internal
 // edges only, in edge order, so a node's names start after those of the
 // internal edges of all nodes before it. One pass over the edges.
-func (g *v8Graph) internalEdgeNames(nodes []uint32) map[uint32]int {
+func (g *Snapshot) internalEdgeNames(nodes []uint32) map[uint32]int {
 	want := slices.Clone(nodes)
 	slices.Sort(want)
 	want = slices.Compact(want)
@@ -205,7 +205,7 @@ func (g *v8Graph) internalEdgeNames(nodes []uint32) map[uint32]int {
 
 // internalEdge returns the target of v's first internal edge named one of
 // names; start is the position of v's first internal edge name in eintName.
-func (g *v8Graph) internalEdge(v uint32, start int, names ...string) (uint32, bool) {
+func (g *Snapshot) internalEdge(v uint32, start int, names ...string) (uint32, bool) {
 	internal := g.edgeType("internal")
 	k := start
 	for e := g.firstEdge[v]; e < g.firstEdge[v+1]; e++ {
@@ -224,7 +224,7 @@ func (g *v8Graph) internalEdge(v uint32, start int, names ...string) (uint32, bo
 // allocation traces' functions, then from the graph, closure →
 // SharedFunctionInfo → Script. A script whose name is found nowhere is
 // left out.
-func (g *v8Graph) scriptNames() map[uint32]string {
+func (g *Snapshot) scriptNames() map[uint32]string {
 	names := map[uint32]string{}
 	for _, f := range g.traceFuncs {
 		if name := g.strings.at(f.script); name != "" && f.scriptID != 0 {
@@ -276,7 +276,7 @@ func (g *v8Graph) scriptNames() map[uint32]string {
 
 // hasInternalEdge reports whether v has an internal edge named name; start
 // is the position of v's first internal edge name in eintName.
-func (g *v8Graph) hasInternalEdge(v uint32, start int, name string) bool {
+func (g *Snapshot) hasInternalEdge(v uint32, start int, name string) bool {
 	_, ok := g.internalEdge(v, start, name)
 	return ok
 }

@@ -1,10 +1,8 @@
-package profile
+package v8
 
 import (
 	"slices"
 	"strconv"
-
-	"github.com/heapdiff/heapdiff/profile/v8"
 )
 
 // Classes as DevTools names and keys them (HeapSnapshot.ts in
@@ -29,8 +27,9 @@ import (
 // constructor of that name defined elsewhere: a class whose objects are all
 // gone still has its constructor, a closure of that name with an initial
 // map, which V8 gives a function once "new" has used it), so a snapshot of
-// uniquely named classes keeps the names it always had. Otherwise the label adds where the constructor is
-// defined, in the fewest words that tell the definitions apart:
+// uniquely named classes keeps the names it always had. Otherwise the label
+// adds where the constructor is defined, in the fewest words that tell the
+// definitions apart:
 // "Session (session-a.js:6)", then with the column, then with the whole
 // path, then with the script id. Lines and columns are 1-based. Counting
 // closures makes the label the same in two snapshots of a process even when
@@ -43,15 +42,16 @@ type classLocation struct {
 	script, line, column uint32 // as the snapshot's locations give them
 }
 
-// classNames returns each node's class as an index into names.
-func (g *v8Graph) classNames() (class []int32, names []string) {
+// classNames returns each node's class as an index into classes, whose
+// Totals are left for the caller to fill.
+func (g *Snapshot) classNames() (class []int32, classes []Class) {
 	byName := map[string]int32{}
 	intern := func(s string) int32 {
 		if c, ok := byName[s]; ok {
 			return c
 		}
-		c := int32(len(names))
-		names = append(names, s)
+		c := int32(len(classes))
+		classes = append(classes, Class{Label: s, Name: s})
 		byName[s] = c
 		return c
 	}
@@ -109,9 +109,13 @@ func (g *v8Graph) classNames() (class []int32, names []string) {
 				key := classLocation{g.name[i], loc.script[next], loc.line[next], loc.column[next]}
 				c, ok := byLocation[key]
 				if !ok {
-					// Named below, once every class is known.
-					c = int32(len(names))
-					names = append(names, "")
+					// Labelled below, once every class is known.
+					c = int32(len(classes))
+					classes = append(classes, Class{
+						Name:     g.strings.at(key.name),
+						Located:  true,
+						Location: Location{ScriptID: key.script, Line: key.line, Column: key.column},
+					})
 					byLocation[key] = c
 					locatedKeys = append(locatedKeys, key)
 					locatedClass = append(locatedClass, c)
@@ -139,15 +143,15 @@ func (g *v8Graph) classNames() (class []int32, names []string) {
 	if len(locatedKeys) > 0 {
 		labels := g.classLabels(locatedKeys, byName)
 		for j, c := range locatedClass {
-			names[c] = labels[j]
+			classes[c].Label = labels[j]
 		}
 	}
-	return class, names
+	return class, classes
 }
 
 // classLabels labels the classes keyed by location (see the rules above).
 // plain holds the names of the classes keyed by name alone.
-func (g *v8Graph) classLabels(keys []classLocation, plain map[string]int32) []string {
+func (g *Snapshot) classLabels(keys []classLocation, plain map[string]int32) []string {
 	// Every definition of each name a located class has: its classes'
 	// locations and those of the closures of that name.
 	type site struct{ script, line, column uint32 }
@@ -189,7 +193,7 @@ func (g *v8Graph) classLabels(keys []classLocation, plain map[string]int32) []st
 		case level >= 2:
 			where = url
 		default:
-			where = v8.ScriptLabel(url)
+			where = ScriptLabel(url)
 		}
 		where += ":" + strconv.FormatUint(uint64(k.line)+1, 10)
 		if level >= 1 {
@@ -245,7 +249,7 @@ func (g *v8Graph) classLabels(keys []classLocation, plain map[string]int32) []st
 // State does not pass through JavaScript objects: every entry point from
 // JavaScript into the embedder's objects knows its own state. A snapshot
 // without a detachedness field (older V8) names its detached nodes itself.
-func (g *v8Graph) detachedNodes() bitset {
+func (g *Snapshot) detachedNodes() bitset {
 	if g.detached == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package profile
+package v8
 
 // Retained sizes: the dominator tree of a heap snapshot, computed the way
 // Chrome DevTools computes it (front_end/entrypoints/heap_snapshot_worker/

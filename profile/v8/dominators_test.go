@@ -1,4 +1,4 @@
-package profile
+package v8
 
 import (
 	"math/rand/v2"
