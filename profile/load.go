@@ -50,6 +50,12 @@ type Options struct {
 	// allocation tracking (node --track-heap-objects) by the stack that
 	// allocated them, instead of by class.
 	AllocationStacks bool
+	// KeepSnapshot keeps the graph of a V8 heap snapshot in
+	// Profile.Snapshot once the profile is made, for analyses that walk
+	// it (retainer paths, say). The graph takes about as much memory as
+	// the snapshot's file, for as long as the profile is kept: without it,
+	// it is dropped as soon as the profile is made.
+	KeepSnapshot bool
 
 	// stop, if not nil, reports that the load is no longer wanted
 	// (LoadAll: an earlier file failed).

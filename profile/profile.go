@@ -75,6 +75,11 @@ type Profile struct {
 	// fall from one snapshot of a process to the next: when it does, the
 	// later snapshot is of another process, a restart.
 	MaxObjectID uint64
+	// Snapshot is the parsed graph of the V8 heap snapshot the profile was
+	// made from, kept when Options.KeepSnapshot asks (nil otherwise): its
+	// nodes, edges and object ids, with DevTools' shallow sizes. Its
+	// strings are as the file gives them, not escaped as the profile's.
+	Snapshot *v8.Snapshot
 }
 
 // Format is an encoding a Profile can be read from. It is decided once, by

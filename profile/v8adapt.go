@@ -79,7 +79,18 @@ func heapProfileModel(data []byte) (*Profile, error) {
 // class, or by allocation stack when opts.AllocationStacks asks and the
 // snapshot has allocation traces.
 func snapshotModel(g *v8.Snapshot, opts Options) (*Profile, error) {
-	a := g.Analyze()
+	p, err := groupSnapshot(g.Analyze(), opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.KeepSnapshot {
+		p.Snapshot = g
+	}
+	return p, nil
+}
+
+// groupSnapshot groups an analysed snapshot's objects as opts asks.
+func groupSnapshot(a *v8.Analysis, opts Options) (*Profile, error) {
 	if opts.AllocationStacks {
 		p, err := allocationModel(a)
 		if !errors.Is(err, v8.ErrNoTraces) {
@@ -90,7 +101,7 @@ func snapshotModel(g *v8.Snapshot, opts Options) (*Profile, error) {
 		return p, nil
 	}
 	p := classModel(a)
-	if g.HasAllocationTraces() {
+	if a.Snapshot().HasAllocationTraces() {
 		p.Notes = append(p.Notes, "has allocation traces: --by site, func or stack groups objects by allocation stack")
 	}
 	return p, nil

@@ -32,7 +32,8 @@ type Analysis struct {
 // Shallow sizes are DevTools': an array or hidden object that exactly one
 // other object owns gives its size to its owner (so an Array's size
 // includes its backing store), in the snapshot's own column, which
-// Snapshot.SelfSize reads from then on. Call it once.
+// Snapshot.SelfSize reads from then on; analysing a snapshot again gives
+// the same sizes, as what moved is not moved twice.
 func (g *Snapshot) Analyze() *Analysis {
 	pageOwned := g.pageOwned()
 	essential := g.essentialEdges(pageOwned)
