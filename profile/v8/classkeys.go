@@ -42,22 +42,23 @@ type classLocation struct {
 	script, line, column uint32 // as the snapshot's locations give them
 }
 
-// classNames returns each node's class as an index into classes, whose
-// Totals are left for the caller to fill.
-func (g *Snapshot) classNames() (class []int32, classes []Class) {
-	byName := map[string]int32{}
-	intern := func(s string) int32 {
+// classNames sets each node's class, an index into the classes it returns,
+// in class, whose Totals are left for the caller to fill.
+func (g *Snapshot) classNames(class []uint32) (classes []Class) {
+	byName := map[string]uint32{}
+	intern := func(s string) uint32 {
 		if c, ok := byName[s]; ok {
 			return c
 		}
-		c := int32(len(classes))
+		c := uint32(len(classes))
 		classes = append(classes, Class{Label: s, Name: s})
 		byName[s] = c
 		return c
 	}
-	typeClass := make([]int32, 256)
+	const none = ^uint32(0)
+	typeClass := make([]uint32, 256)
 	for i := range typeClass {
-		typeClass[i] = -1
+		typeClass[i] = none
 	}
 	object := indexOf(g.nodeTypes, "object")
 	for t, name := range g.nodeTypes {
@@ -80,37 +81,36 @@ func (g *Snapshot) classNames() (class []int32, classes []Class) {
 		}
 	}
 	detached := g.detachedNodes()
-	unknown := int32(-1)
-	byString := make(map[uint32]int32)
-	byDetachedString := make(map[uint32]int32)
-	byLocation := map[classLocation]int32{}
+	unknown := none
+	byString := make(map[uint32]uint32)
+	byDetachedString := make(map[uint32]uint32)
+	byLocation := map[classLocation]uint32{}
 	var locatedKeys []classLocation // of the classes keyed by location, in order
-	var locatedClass []int32
-	loc := &g.locations
+	var locatedClass []uint32
+	loc := g.locations
 	next := 0 // the first location of a node at or after the current one
-	class = make([]int32, len(g.typ))
 	for i, t := range g.typ {
-		if c := typeClass[t]; c >= 0 {
+		if c := typeClass[t]; c != none {
 			class[i] = c
 			continue
 		}
 		if int(t) >= len(g.nodeTypes) {
-			if unknown < 0 {
+			if unknown == none {
 				unknown = intern("(unknown)")
 			}
 			class[i] = unknown
 			continue
 		}
 		if int(t) == object {
-			for next < loc.len() && loc.node[next] < uint32(i) {
+			for next < loc.len() && loc[next].node < uint32(i) {
 				next++
 			}
-			if next < loc.len() && loc.node[next] == uint32(i) {
-				key := classLocation{g.name[i], loc.script[next], loc.line[next], loc.column[next]}
+			if next < loc.len() && loc[next].node == uint32(i) {
+				key := classLocation{g.name[i], loc[next].script, loc[next].line, loc[next].column}
 				c, ok := byLocation[key]
 				if !ok {
 					// Labelled below, once every class is known.
-					c = int32(len(classes))
+					c = uint32(len(classes))
 					classes = append(classes, Class{
 						Name:     g.strings.at(key.name),
 						Located:  true,
@@ -146,12 +146,12 @@ func (g *Snapshot) classNames() (class []int32, classes []Class) {
 			classes[c].Label = labels[j]
 		}
 	}
-	return class, classes
+	return classes
 }
 
 // classLabels labels the classes keyed by location (see the rules above).
 // plain holds the names of the classes keyed by name alone.
-func (g *Snapshot) classLabels(keys []classLocation, plain map[string]int32) []string {
+func (g *Snapshot) classLabels(keys []classLocation, plain map[string]uint32) []string {
 	// Every definition of each name a located class has: its classes'
 	// locations and those of the closures of that name.
 	type site struct{ script, line, column uint32 }
@@ -163,24 +163,23 @@ func (g *Snapshot) classLabels(keys []classLocation, plain map[string]int32) []s
 		defs[k.name][site{k.script, k.line, k.column}] = true
 	}
 	closure := indexOf(g.nodeTypes, "closure")
-	loc := &g.locations
-	var constructors []int // locations of closures named as a class
-	for i, v := range loc.node {
-		if int(g.typ[v]) == closure && defs[g.name[v]] != nil {
-			constructors = append(constructors, i)
+	var constructors []location // of closures named as a class
+	for _, l := range g.locations {
+		if int(g.typ[l.node]) == closure && defs[g.name[l.node]] != nil {
+			constructors = append(constructors, l)
 		}
 	}
 	nodes := make([]uint32, len(constructors))
-	for j, i := range constructors {
-		nodes[j] = loc.node[i]
+	for j, l := range constructors {
+		nodes[j] = l.node
 	}
 	at := g.internalEdgeNames(nodes)
-	for _, i := range constructors {
+	for _, l := range constructors {
 		// Only a function "new" has made objects with has an initial map:
 		// Node.js names many plain functions NodeError, say, beside its
 		// class NodeError.
-		if v := loc.node[i]; g.hasInternalEdge(v, at[v], "initial_map") {
-			defs[g.name[v]][site{loc.script[i], loc.line[i], loc.column[i]}] = true
+		if v := l.node; g.hasInternalEdge(v, at[v], "initial_map") {
+			defs[g.name[v]][site{l.script, l.line, l.column}] = true
 		}
 	}
 	scripts := g.scriptNames()

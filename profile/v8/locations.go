@@ -21,14 +21,18 @@ import (
 
 // locationTable holds the locations of a snapshot's objects and closures,
 // sorted by node ordinal, one per node.
-type locationTable struct {
-	node   []uint32 // ordinal
-	script []uint32 // script id
-	line   []uint32 // 0-based, as the snapshot gives them
-	column []uint32
+type locationTable []location
+
+// location is where a node's function (or constructor) is defined.
+type location struct {
+	node                 uint32 // ordinal
+	script, line, column uint32 // script id; line and column 0-based, as the snapshot gives them
+	// seq is the location's position in the snapshot's array: the last
+	// one given for a node wins, as in DevTools.
+	seq uint32
 }
 
-func (l *locationTable) len() int { return len(l.node) }
+func (l locationTable) len() int { return len(l) }
 
 // readLocations reads the "locations" array, a flat list of location_fields
 // tuples. Only the locations of object and closure nodes are kept, the only
@@ -70,9 +74,11 @@ func (g *Snapshot) readLocations(s *jsonScanner, fields []string) error {
 		if t := int(g.typ[v32]); t != object && t != closure {
 			return nil
 		}
-		if n := l.len(); n > 0 && l.node[n-1] >= v32 {
-			if l.node[n-1] == v32 {
-				l.script[n-1], l.line[n-1], l.column[n-1] = clamp32(script), clamp32(line), clamp32(column)
+		loc := location{node: v32, script: clamp32(script), line: clamp32(line), column: clamp32(column), seq: uint32(l.len())}
+		if n := l.len(); n > 0 && (*l)[n-1].node >= v32 {
+			if (*l)[n-1].node == v32 {
+				loc.seq = (*l)[n-1].seq
+				(*l)[n-1] = loc
 				return nil
 			}
 			sorted = false
@@ -80,14 +86,10 @@ func (g *Snapshot) readLocations(s *jsonScanner, fields []string) error {
 		if l.len() >= len(g.typ) {
 			return s.syntaxError("more locations than nodes")
 		}
-		if l.len() == cap(l.node) {
-			c := grownCap(l.len(), int64(len(g.typ)))
-			l.node, l.script, l.line, l.column = regrow(l.node, c), regrow(l.script, c), regrow(l.line, c), regrow(l.column, c)
+		if l.len() == cap(*l) {
+			*l = regrow(*l, grownCap(l.len(), int64(len(g.typ))))
 		}
-		l.node = append(l.node, v32)
-		l.script = append(l.script, clamp32(script))
-		l.line = append(l.line, clamp32(line))
-		l.column = append(l.column, clamp32(column))
+		*l = append(*l, loc)
 		return nil
 	})
 	if err != nil {
@@ -104,25 +106,20 @@ func (g *Snapshot) readLocations(s *jsonScanner, fields []string) error {
 
 func clamp32(v uint64) uint32 { return uint32(min(v, math.MaxUint32)) }
 
-// sortByNode orders the locations by node, keeping the last one given for
-// each node, as DevTools' location map does.
+// sortByNode orders the locations by node, in place, keeping the last one
+// given for each node, as DevTools' location map does.
 func (l *locationTable) sortByNode() {
-	idx := make([]int, l.len())
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(l.node[a], l.node[b]) })
-	out := locationTable{}
-	for j, i := range idx {
-		if j+1 < len(idx) && l.node[idx[j+1]] == l.node[i] {
+	slices.SortFunc(*l, func(a, b location) int {
+		return cmp.Or(cmp.Compare(a.node, b.node), cmp.Compare(a.seq, b.seq))
+	})
+	kept := (*l)[:0]
+	for i, loc := range *l {
+		if i+1 < l.len() && (*l)[i+1].node == loc.node {
 			continue // a later one for the same node wins
 		}
-		out.node = append(out.node, l.node[i])
-		out.script = append(out.script, l.script[i])
-		out.line = append(out.line, l.line[i])
-		out.column = append(out.column, l.column[i])
+		kept = append(kept, loc)
 	}
-	*l = out
+	*l = kept
 }
 
 // scriptRepresentatives returns, for each script id, up to maxScriptProbes
@@ -131,13 +128,12 @@ func (l *locationTable) sortByNode() {
 func (g *Snapshot) scriptRepresentatives() map[uint32][]uint32 {
 	closure := indexOf(g.nodeTypes, "closure")
 	reps := map[uint32][]uint32{}
-	l := &g.locations
-	for i, v := range l.node {
-		if int(g.typ[v]) != closure {
+	for _, loc := range g.locations {
+		if int(g.typ[loc.node]) != closure {
 			continue
 		}
-		if r := reps[l.script[i]]; len(r) < maxScriptProbes {
-			reps[l.script[i]] = append(r, v)
+		if r := reps[loc.script]; len(r) < maxScriptProbes {
+			reps[loc.script] = append(r, loc.node)
 		}
 	}
 	return reps
@@ -212,7 +208,7 @@ func (g *Snapshot) internalEdge(v uint32, start int, names ...string) (uint32, b
 		if int(g.etype[e]) != internal {
 			continue
 		}
-		if k < len(g.eintName) && slices.Contains(names, g.strings.at(g.eintName[k])) {
+		if k < g.eintName.len() && slices.Contains(names, g.strings.at(g.eintName.at(k))) {
 			return g.eto[e], true
 		}
 		k++

@@ -63,8 +63,8 @@ type Snapshot struct {
 	detached []uint8
 
 	etype    []uint8
-	eto      []uint32 // target ordinal
-	eintName []uint32 // names of the internal edges, in edge order
+	eto      []uint32      // target ordinal
+	eintName chunkedColumn // names of the internal edges, in edge order
 
 	// strings holds the strings the analysis needs (class names, trace
 	// function names); the others read as "".
@@ -557,7 +557,7 @@ func (g *Snapshot) readEdges(s *jsonScanner, roles []int, m *snapshotHeader, siz
 		g.etype = append(g.etype, uint8(typ))
 		g.eto = append(g.eto, uint32(to/nf))
 		if int(typ) == internalType {
-			g.eintName = append(g.eintName, uint32(min(name, math.MaxUint32)))
+			g.eintName.append(uint32(min(name, math.MaxUint32)))
 		}
 		return nil
 	})
@@ -595,8 +595,8 @@ func (g *Snapshot) neededStrings(read int64) *stringSet {
 			largest = max(largest, n)
 		}
 	}
-	for _, n := range g.eintName {
-		largest = max(largest, n)
+	for i := range g.eintName.len() {
+		largest = max(largest, g.eintName.at(i))
 	}
 	for _, f := range g.traceFuncs {
 		largest = max(largest, f.name, f.script)
@@ -619,8 +619,8 @@ func (g *Snapshot) neededStrings(read int64) *stringSet {
 			mark(g.name[i])
 		}
 	}
-	for _, n := range g.eintName {
-		mark(n)
+	for i := range g.eintName.len() {
+		mark(g.eintName.at(i))
 	}
 	for _, f := range g.traceFuncs {
 		mark(f.name)

@@ -112,3 +112,22 @@ func TestAnalyzeAgain(t *testing.T) {
 		t.Errorf("a second analysis gives other classes or sizes (reachable %d, then %d)", first.ReachableSize(), again.ReachableSize())
 	}
 }
+
+// TestAnalysisReusesArrays: the analysis and the grouping of a real
+// snapshot go through a dozen arrays of a node's length but allocate nine,
+// the most the dominator tree's construction holds at once: the others are
+// borrowed back from steps that are done with theirs.
+func TestAnalysisReusesArrays(t *testing.T) {
+	g, err := ParseSnapshot(gunzipFile(t, nodeData+"tracked-after.heapsnapshot.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := g.Analyze()
+	a.Classes()
+	if _, err := a.AllocationStacks(); err != nil {
+		t.Fatal(err)
+	}
+	if a.scratch.made > 9 {
+		t.Errorf("%d arrays of a node each allocated, want 9 at most", a.scratch.made)
+	}
+}
