@@ -77,32 +77,33 @@ func heapProfileModel(data []byte) (*Profile, error) {
 
 // snapshotModel analyses a heap snapshot and reduces it to the model: by
 // class, or by allocation stack when opts.AllocationStacks asks and the
-// snapshot has allocation traces.
+// snapshot has allocation traces. Unless opts.KeepSnapshot asks for the
+// graph, the analysis drops it as it goes.
 func snapshotModel(g *v8.Snapshot, opts Options) (*Profile, error) {
-	p, err := groupSnapshot(g.Analyze(), opts)
+	by, note := v8.ByClass, ""
+	switch {
+	case opts.AllocationStacks && g.HasAllocationTraces():
+		by = v8.ByAllocationStack
+	case opts.AllocationStacks:
+		note = "grouped by class: " + v8.ErrNoTraces.Error() + " (take it with node --track-heap-objects)"
+	case g.HasAllocationTraces():
+		note = "has allocation traces: --by site, func or stack groups objects by allocation stack"
+	}
+	a, err := g.Analyze(v8.AnalyzeOptions{By: by, Drop: !opts.KeepSnapshot})
 	if err != nil {
-		return nil, err
+		return nil, v8Error(err)
+	}
+	var p *Profile
+	if by == v8.ByAllocationStack {
+		p = allocationModel(a)
+	} else {
+		p = classModel(a)
+	}
+	if note != "" {
+		p.Notes = append(p.Notes, note)
 	}
 	if opts.KeepSnapshot {
 		p.Snapshot = g
-	}
-	return p, nil
-}
-
-// groupSnapshot groups an analysed snapshot's objects as opts asks.
-func groupSnapshot(a *v8.Analysis, opts Options) (*Profile, error) {
-	if opts.AllocationStacks {
-		p, err := allocationModel(a)
-		if !errors.Is(err, v8.ErrNoTraces) {
-			return p, v8Error(err)
-		}
-		p = classModel(a)
-		p.Notes = append(p.Notes, "grouped by class: "+err.Error()+" (take it with node --track-heap-objects)")
-		return p, nil
-	}
-	p := classModel(a)
-	if a.Snapshot().HasAllocationTraces() {
-		p.Notes = append(p.Notes, "has allocation traces: --by site, func or stack groups objects by allocation stack")
 	}
 	return p, nil
 }
@@ -145,11 +146,8 @@ func classModel(a *v8.Analysis) *Profile {
 // allocationModel groups a snapshot's objects by the stack that allocated
 // them, from the allocation traces of --track-heap-objects. Objects without
 // a trace get the one frame "(no allocation trace)".
-func allocationModel(a *v8.Analysis) (*Profile, error) {
-	view, err := a.AllocationStacks()
-	if err != nil {
-		return nil, err
-	}
+func allocationModel(a *v8.Analysis) *Profile {
+	view := a.AllocationStacks()
 	p := newSnapshotProfile(a)
 	// Each of view's functions is one frame at most, and "(no allocation
 	// trace)" one more.
@@ -181,5 +179,5 @@ func allocationModel(a *v8.Analysis) (*Profile, error) {
 		p.Stacks[i] = snapshotStack(st.Frames, st.Totals)
 	}
 	p.Notes = append(p.Notes, "grouped by allocation stack (--track-heap-objects)")
-	return p, nil
+	return p
 }

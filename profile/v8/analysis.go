@@ -18,8 +18,9 @@ import (
 // one class are not counted twice. Retained sizes of different groups do
 // overlap (a Map retains its entries), so they do not add up to the heap.
 
-// Analysis is what the dominator tree gives for a snapshot: DevTools'
-// shallow sizes, every node's retained size, and the tree itself.
+// Analysis is what the dominator tree gives for a snapshot (DevTools'
+// shallow sizes, every node's retained size, the tree itself) and its
+// objects' groups.
 type Analysis struct {
 	g    *Snapshot
 	self []uint32 // shallow sizes, after DevTools' transfer of owned arrays
@@ -27,33 +28,95 @@ type Analysis struct {
 	retainedLo, retainedHi []uint32
 	children               []uint32 // dominator tree: node v's children are children[childPos[v]:childPos[v+1]]
 	childPos               []uint32
-	// scratch holds the arrays the analysis is done with, for grouping.
-	scratch *scratch
+	// The groups, as AnalyzeOptions.By asked: one of the two.
+	classes []Class
+	stacks  *AllocationStacks
+	// scratchMade is how many node-length arrays the analysis allocated.
+	scratchMade int
 }
 
-// Analyze computes shallow sizes, the dominator tree and retained sizes.
-// Shallow sizes are DevTools': an array or hidden object that exactly one
-// other object owns gives its size to its owner (so an Array's size
-// includes its backing store), in the snapshot's own column, which
-// Snapshot.SelfSize reads from then on; analysing a snapshot again gives
-// the same sizes, as what moved is not moved twice.
+// Grouping is how Analyze groups a snapshot's objects.
+type Grouping uint8
+
+const (
+	// ByClass groups objects by class, as DevTools' Summary and
+	// Comparison views do (see Analysis.Classes).
+	ByClass Grouping = iota
+	// ByAllocationStack groups them by the stack that allocated them,
+	// for snapshots taken with allocation tracking (see
+	// Analysis.AllocationStacks).
+	ByAllocationStack
+)
+
+// AnalyzeOptions say how to analyse a snapshot.
+type AnalyzeOptions struct {
+	// By is how to group the objects.
+	By Grouping
+	// Drop lets the analysis drop what it has no more use for as soon as
+	// it can: the snapshot's names, types, ids, strings and locations once
+	// the groups are known, before the dominator tree is built (the
+	// analysis's peak: it then holds a third less), and its edges after.
+	// The snapshot keeps its counts and size, and cannot be walked or
+	// analysed again.
+	Drop bool
+}
+
+// Analyze computes shallow sizes, the dominator tree and retained sizes,
+// and groups the snapshot's objects as opts.By says. Shallow sizes are
+// DevTools': an array or hidden object that exactly one other object owns
+// gives its size to its owner (so an Array's size includes its backing
+// store), in the snapshot's own column, which Snapshot.SelfSize reads from
+// then on; analysing a snapshot again gives the same sizes, as what moved
+// is not moved twice.
 //
-// It takes about 36 bytes a node and 4 an edge beside the snapshot, at
-// most, in arrays that each step borrows from the one before (see scratch).
-func (g *Snapshot) Analyze() *Analysis {
-	s := newScratch(len(g.typ))
+// Grouping by allocation stack returns ErrNoTraces for a snapshot taken
+// without allocation tracking, and ErrMalformed for one whose stacks would
+// hold more than MaxFramesPerByte frames per byte of it (see
+// Analysis.AllocationStacks).
+//
+// Beside the snapshot, the analysis takes 40 bytes a node and 4 an edge at
+// most, in arrays that each step borrows from the one before (see scratch),
+// and 8 bytes an object for the groups' ids.
+func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
+	g.mustBeWhole()
+	if opts.By == ByAllocationStack && !g.HasAllocationTraces() {
+		return nil, ErrNoTraces
+	}
+	n := g.nodes
+	s := newScratch(n)
 	pageOwned := g.pageOwned(s)
 	essential := g.essentialEdges(pageOwned)
 	pageOwned = nil
-	a := &Analysis{g: g, self: g.self, scratch: s}
 	if g.hasUserRoots() {
 		g.transferOwnedSizes(s)
 	}
+	a := &Analysis{g: g, self: g.self}
+
+	// The groups, but for their retained sizes: those need the dominator
+	// tree, and what names the groups is not needed to build it.
+	key := s.get(n)
+	var totals []Totals
+	switch opts.By {
+	case ByClass:
+		a.classes = g.classNames(key)
+		totals = a.count(key, len(a.classes))
+	case ByAllocationStack:
+		var err error
+		if totals, err = a.allocationStacks(key); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Drop {
+		g.dropNaming()
+	}
+
 	dg := &domGraph{firstEdge: g.firstEdge, to: g.eto, essential: essential, root: g.root}
 	idom, order := dg.dominators(s)
+	if opts.Drop {
+		g.dropEdges()
+	}
 	a.retainedLo, a.retainedHi = retainedSizes(s, g.self, idom, order)
 	// The dominator tree as lists of children.
-	n := len(g.typ)
 	a.childPos = s.get(n + 1)
 	for v, d := range idom {
 		if uint32(v) != g.root {
@@ -73,7 +136,28 @@ func (g *Snapshot) Analyze() *Analysis {
 		}
 	}
 	s.put(idom, order)
-	return a
+	a.addRetained(s, key, totals)
+	s.put(key)
+
+	switch opts.By {
+	case ByClass:
+		out := a.classes[:0]
+		for k, t := range totals {
+			if t.Objects > 0 {
+				c := a.classes[k]
+				c.Totals = t
+				out = append(out, c)
+			}
+		}
+		a.classes = slices.Clip(out)
+	case ByAllocationStack:
+		for i := range a.stacks.Stacks {
+			st := &a.stacks.Stacks[i]
+			st.Totals = totals[st.group]
+		}
+	}
+	a.scratchMade = s.made
+	return a, nil
 }
 
 // Snapshot returns the snapshot analysed.
@@ -151,7 +235,7 @@ func (g *Snapshot) essentialEdges(pageOwned bitset) bitset {
 			if t == internal {
 				name := g.eintName.at(k)
 				k++
-				if table, ok := g.weakMapTable[name]; ok && table == g.id[v] {
+				if table, ok := g.weakMapTable[name]; ok && table == g.nodeID(v) {
 					continue
 				}
 			}
@@ -250,10 +334,9 @@ type Totals struct {
 	IDs []uint64
 }
 
-// aggregate sums the objects of each group (key[v]) with a non-zero self
-// size, and the retained sizes of the group's objects that no object of the
-// same group dominates (DevTools' calculateClassesRetainedSize).
-func (a *Analysis) aggregate(key []uint32, groups int) []Totals {
+// count sums the objects of each group (key[v]) with a non-zero self size,
+// and lists their ids.
+func (a *Analysis) count(key []uint32, groups int) []Totals {
 	t := make([]Totals, groups)
 	for v, k := range key {
 		if a.self[v] > 0 {
@@ -270,7 +353,7 @@ func (a *Analysis) aggregate(key []uint32, groups int) []Totals {
 	pos := slices.Clone(start[:groups])
 	for v, k := range key {
 		if a.self[v] > 0 {
-			all[pos[k]] = a.g.id[v]
+			all[pos[k]] = a.g.nodeID(uint32(v))
 			pos[k]++
 		}
 	}
@@ -279,13 +362,19 @@ func (a *Analysis) aggregate(key []uint32, groups int) []Totals {
 		slices.Sort(ids)
 		t[k].IDs = ids
 	}
+	return t
+}
 
+// addRetained adds up, for each group (key[v]), the retained sizes of its
+// objects with a non-zero self size that no object of the same group
+// dominates (DevTools' calculateClassesRetainedSize).
+func (a *Analysis) addRetained(s *scratch, key []uint32, t []Totals) {
 	// Walk the dominator tree; active[k] counts the ancestors of the
 	// current node that belong to group k and have a size.
 	const exit = 1 << 31
-	active := make([]int32, groups)
-	stack := append(a.scratch.get(0), a.g.root)
-	defer func() { a.scratch.put(stack) }()
+	active := make([]int32, len(t))
+	stack := append(s.get(0), a.g.root)
+	defer func() { s.put(stack) }()
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -305,7 +394,6 @@ func (a *Analysis) aggregate(key []uint32, groups int) []Totals {
 		}
 		stack = append(stack, a.children[a.childPos[x]:a.childPos[x+1]]...)
 	}
-	return t
 }
 
 // Class is a class of objects as DevTools keys and labels it (see
@@ -335,26 +423,12 @@ type Location struct {
 	ScriptID, Line, Column uint32
 }
 
-// Classes groups the snapshot's objects by class, as DevTools' Summary and
-// Comparison views do. It returns the classes that have objects of a
-// non-zero size: those of node types first (in the order of the header's
-// types), then the others in the order the snapshot's nodes first name
-// them.
-func (a *Analysis) Classes() []Class {
-	class := a.scratch.get(len(a.self))
-	defer a.scratch.put(class)
-	classes := a.g.classNames(class)
-	totals := a.aggregate(class, len(classes))
-	out := classes[:0]
-	for k, t := range totals {
-		if t.Objects > 0 {
-			c := classes[k]
-			c.Totals = t
-			out = append(out, c)
-		}
-	}
-	return slices.Clip(out)
-}
+// Classes returns the snapshot's objects grouped by class (ByClass), as
+// DevTools' Summary and Comparison views group them: the classes that have
+// objects of a non-zero size, those of node types first (in the order of
+// the header's types), then the others in the order the snapshot's nodes
+// first name them. It returns nil for an analysis by allocation stack.
+func (a *Analysis) Classes() []Class { return a.classes }
 
 // AllocationStacks is a snapshot's objects grouped by the stack that
 // allocated them, from the allocation traces of node --track-heap-objects.
@@ -390,31 +464,32 @@ type AllocationStack struct {
 	// its own frame numbers, say) rather than copy.
 	Frames []int32
 	Totals
+	group uint32 // its key while grouping
 }
 
 // NoTrace is the frame of objects without an allocation trace.
 const NoTrace = -1
 
-// AllocationStacks groups the snapshot's objects by the stack that
-// allocated them: one group per trace node, whose stack is that node and
-// its callers up to the top of the trace tree (which is not a frame). It
-// returns ErrNoTraces for a snapshot taken without allocation tracking.
+// AllocationStacks returns the snapshot's objects grouped by the stack that
+// allocated them (ByAllocationStack): one group per trace node, whose stack
+// is that node and its callers up to the top of the trace tree (which is
+// not a frame). It returns nil for an analysis by class.
 //
 // The trace tree shares callers between callees, but each stack lists all
 // of its frames: a chain of n calls allocating at every level expands to
 // n²/2 frames. The frames are counted before any is written, and a snapshot
 // whose stacks would hold more than MaxFramesPerByte frames per byte of it
 // is refused with ErrMalformed.
-func (a *Analysis) AllocationStacks() (*AllocationStacks, error) {
+func (a *Analysis) AllocationStacks() *AllocationStacks { return a.stacks }
+
+// allocationStacks sets each node's group, the trace node that allocated
+// it, in key, makes the stacks of the groups with objects, and counts them
+// (see count).
+func (a *Analysis) allocationStacks(key []uint32) ([]Totals, error) {
 	g := a.g
-	if !g.HasAllocationTraces() {
-		return nil, ErrNoTraces
-	}
 	// One group per trace node id, in the order the objects name them.
 	groupOf := map[uint32]uint32{}
 	var groupNode []int32 // the trace node of each group; -1 if unknown
-	key := a.scratch.get(len(g.typ))
-	defer a.scratch.put(key)
 	for v, tid := range g.trace {
 		k, ok := groupOf[tid]
 		if !ok {
@@ -424,7 +499,7 @@ func (a *Analysis) AllocationStacks() (*AllocationStacks, error) {
 		}
 		key[v] = k
 	}
-	totals := a.aggregate(key, len(groupNode))
+	totals := a.count(key, len(groupNode))
 
 	// depth[i] is how many frames trace node i's stack holds; callers come
 	// before their callees in traceNodes.
@@ -481,7 +556,8 @@ func (a *Analysis) AllocationStacks() (*AllocationStacks, error) {
 			}
 			pool = append(pool, index[fi])
 		}
-		out.Stacks = append(out.Stacks, AllocationStack{Frames: pool[start:len(pool):len(pool)], Totals: totals[k]})
+		out.Stacks = append(out.Stacks, AllocationStack{Frames: pool[start:len(pool):len(pool)], group: uint32(k)})
 	}
-	return out, nil
+	a.stacks = out
+	return totals, nil
 }

@@ -134,7 +134,7 @@ func classLabelsOf(t *testing.T, data []byte) map[string]int64 {
 		t.Fatal(err)
 	}
 	m := map[string]int64{}
-	for _, c := range g.Analyze().Classes() {
+	for _, c := range mustAnalyze(t, g, ByClass).Classes() {
 		m[c.Label] += c.Objects
 	}
 	return m
@@ -331,7 +331,7 @@ func TestClassKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]Class{}
-	for _, c := range g.Analyze().Classes() {
+	for _, c := range mustAnalyze(t, g, ByClass).Classes() {
 		c.IDs = nil
 		got[c.Label] = c
 	}

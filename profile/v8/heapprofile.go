@@ -203,7 +203,7 @@ func (t *heapTree) path(parent, f int32) (int32, error) {
 	if parent >= 0 {
 		d = t.depth[parent] + 1
 	}
-	t.parent, t.frame, t.depth, t.slot = append(t.parent, parent), append(t.frame, f), append(t.depth, d), append(t.slot, -1)
+	t.parent, t.frame, t.depth, t.slot = appendDoubling(t.parent, parent), appendDoubling(t.frame, f), appendDoubling(t.depth, d), appendDoubling(t.slot, -1)
 	t.byPath[key] = e
 	return e, nil
 }
@@ -250,7 +250,7 @@ func (t *heapTree) close(n *openHeapNode) error {
 	if si < 0 {
 		si = int32(len(t.valued))
 		t.slot[n.entry] = si
-		t.valued = append(t.valued, heapStack{entry: n.entry, first: n.seq})
+		t.valued = appendDoubling(t.valued, heapStack{entry: n.entry, first: n.seq})
 	}
 	st := &t.valued[si]
 	st.first = min(st.first, n.seq)
@@ -294,7 +294,7 @@ func (t *heapTree) read(s *jsonScanner) error {
 			}
 		}
 		n.members++
-		key, err := s.str(true)
+		key, err := s.key()
 		if err != nil {
 			return err
 		}
@@ -308,9 +308,11 @@ func (t *heapTree) read(s *jsonScanner) error {
 			}
 			var f *CallFrame
 			if !s.null() {
-				if f, err = readCallFrame(s); err != nil {
+				cf, err := readCallFrame(s)
+				if err != nil {
 					return err
 				}
+				f = &cf
 			}
 			err = t.setFrame(n, f)
 		case "selfSize":
@@ -384,8 +386,8 @@ func (t *heapTree) nextChild(s *jsonScanner, stack *[]openHeapNode) error {
 }
 
 // readCallFrame reads a callFrame object into a frame.
-func readCallFrame(s *jsonScanner) (*CallFrame, error) {
-	f := &CallFrame{}
+func readCallFrame(s *jsonScanner) (CallFrame, error) {
+	var f CallFrame
 	line := int64(0)
 	err := s.object(func(key string) error {
 		var err error

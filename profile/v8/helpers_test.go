@@ -28,3 +28,13 @@ func gunzipFile(t testing.TB, path string) []byte {
 	}
 	return buf.Bytes()
 }
+
+// mustAnalyze analyses a snapshot, keeping it whole.
+func mustAnalyze(t testing.TB, g *Snapshot, by Grouping) *Analysis {
+	t.Helper()
+	a, err := g.Analyze(AnalyzeOptions{By: by})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}

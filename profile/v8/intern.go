@@ -43,8 +43,8 @@ func (t *interner[T]) add(v T) int32 {
 		}
 	}
 	i := int32(len(t.list))
-	t.list = append(t.list, v)
-	t.hashes = append(t.hashes, h)
+	t.list = appendDoubling(t.list, v)
+	t.hashes = appendDoubling(t.hashes, h)
 	if 2*len(t.hashes) > len(t.slots) {
 		t.grow()
 		return i

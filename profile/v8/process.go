@@ -18,12 +18,15 @@ package v8
 // native nodes (the embedder's objects) and synthetic ones (roots) are left
 // out, as V8 derives their ids from their addresses or labels, not from
 // the counter it numbers heap objects with.
-func (g *Snapshot) MaxHeapObjectID() uint64 {
+func (g *Snapshot) MaxHeapObjectID() uint64 { return g.maxHeapID }
+
+// maxHeapObjectID computes MaxHeapObjectID from the nodes.
+func (g *Snapshot) maxHeapObjectID() uint64 {
 	native, synthetic := indexOf(g.nodeTypes, "native"), indexOf(g.nodeTypes, "synthetic")
 	var largest uint64
 	for i, t := range g.typ {
 		if int(t) != native && int(t) != synthetic {
-			largest = max(largest, g.id[i])
+			largest = max(largest, g.nodeID(uint32(i)))
 		}
 	}
 	return largest

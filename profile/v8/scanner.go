@@ -1,6 +1,7 @@
 package v8
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -211,6 +212,61 @@ func (s *jsonScanner) uints(fn func(uint64) error) error {
 		}
 		return fn(v)
 	})
+}
+
+// key reads an object's key. The keys of V8's formats are returned without
+// allocating (a sampling heap profile has four a node); others are read as
+// by str.
+func (s *jsonScanner) key() (string, error) {
+	if s.skipWS() == '"' {
+		if s.end-s.pos < 32 {
+			s.fill()
+		}
+		buf := s.buf[s.pos+1 : s.end]
+		if i := bytes.IndexByte(buf[:min(len(buf), 32)], '"'); i >= 0 {
+			if k, ok := knownKey(buf[:i]); ok {
+				s.pos += i + 2
+				return k, nil
+			}
+		}
+	}
+	return s.str(true)
+}
+
+// knownKey returns the key b spells when it is one V8's formats use. A
+// switch on string(b) does not allocate.
+func knownKey(b []byte) (string, bool) {
+	switch string(b) {
+	case "head":
+		return "head", true
+	case "samples":
+		return "samples", true
+	case "callFrame":
+		return "callFrame", true
+	case "functionName":
+		return "functionName", true
+	case "scriptId":
+		return "scriptId", true
+	case "url":
+		return "url", true
+	case "lineNumber":
+		return "lineNumber", true
+	case "columnNumber":
+		return "columnNumber", true
+	case "selfSize":
+		return "selfSize", true
+	case "id":
+		return "id", true
+	case "children":
+		return "children", true
+	case "size":
+		return "size", true
+	case "nodeId":
+		return "nodeId", true
+	case "ordinal":
+		return "ordinal", true
+	}
+	return "", false
 }
 
 // str reads a string. With keep false it only skips it and returns "".
@@ -439,7 +495,7 @@ func (s *jsonScanner) object(fn func(key string) error) error {
 		return nil
 	}
 	for {
-		key, err := s.str(true)
+		key, err := s.key()
 		if err != nil {
 			return err
 		}

@@ -51,9 +51,13 @@ type Snapshot struct {
 	nodeTypes, edgeTypes []string
 	nodeFieldCount       int
 
-	typ       []uint8
-	name      []uint32
-	id        []uint64
+	typ  []uint8
+	name []uint32
+	// id holds the nodes' ids while they fit in 32 bits, as V8's do (its
+	// SnapshotObjectId is a uint32); id64 holds them all, and id none, once
+	// one does not. See nodeID.
+	id        []uint32
+	id64      []uint64
 	self      []uint32
 	firstEdge []uint32 // len(typ)+1: node i's edges are firstEdge[i]:firstEdge[i+1]
 	trace     []uint32 // allocation trace node id per node; nil without traces
@@ -91,6 +95,14 @@ type Snapshot struct {
 	// size is how many bytes the snapshot's JSON takes: the budget for
 	// what allocation stacks may expand to is a multiple of it.
 	size int64
+
+	// What the snapshot answers once Analyze has dropped its columns
+	// (AnalyzeOptions.Drop), set when it is read.
+	nodes, edges int
+	maxHeapID    uint64
+	traced       bool
+	// dropped names what Analyze dropped, "" while the snapshot is whole.
+	dropped string
 }
 
 type traceFunction struct {
@@ -423,10 +435,26 @@ func regrow[T any](s []T, c int) []T {
 	return t
 }
 
+// appendDoubling appends v to s, doubling s's capacity when it is full.
+// append grows a large slice by a quarter at a time, which leaves four
+// times its final size to the garbage collector on the way; doubling
+// leaves once.
+func appendDoubling[T any](s []T, v T) []T {
+	if len(s) == cap(s) {
+		s = regrow(s, grownCap(len(s), 0))
+	}
+	return append(s, v)
+}
+
 // growNodes makes room in every node column for more nodes.
 func (g *Snapshot) growNodes(want int64) {
 	c := grownCap(len(g.typ), want)
-	g.typ, g.name, g.id, g.self = regrow(g.typ, c), regrow(g.name, c), regrow(g.id, c), regrow(g.self, c)
+	g.typ, g.name, g.self = regrow(g.typ, c), regrow(g.name, c), regrow(g.self, c)
+	if g.id64 != nil {
+		g.id64 = regrow(g.id64, c)
+	} else {
+		g.id = regrow(g.id, c)
+	}
 	g.firstEdge = regrow(g.firstEdge, c+1)
 	if g.trace != nil {
 		g.trace = regrow(g.trace, c)
@@ -440,7 +468,7 @@ func (g *Snapshot) readNodes(s *jsonScanner, roles []int, m *snapshotHeader, siz
 	n := capHint(m.NodeCount, len(roles), sizeHint)
 	g.typ = make([]uint8, 0, n)
 	g.name = make([]uint32, 0, n)
-	g.id = make([]uint64, 0, n)
+	g.id = make([]uint32, 0, n)
 	g.self = make([]uint32, 0, n)
 	g.firstEdge = make([]uint32, 1, n+1)
 	if indexOfInt(roles, fieldTraceNode) >= 0 {
@@ -471,7 +499,7 @@ func (g *Snapshot) readNodes(s *jsonScanner, roles []int, m *snapshotHeader, siz
 			}
 			g.name = append(g.name, uint32(v))
 		case fieldID:
-			g.id = append(g.id, v)
+			g.appendID(v)
 		case fieldSelfSize:
 			if v > math.MaxUint32 {
 				return s.syntaxError("node self_size %d is too large", v)
@@ -516,9 +544,9 @@ func (g *Snapshot) readNodes(s *jsonScanner, roles []int, m *snapshotHeader, siz
 // column, which neededStrings and the analysis index by ordinal.
 func (g *Snapshot) checkColumns() error {
 	n := len(g.typ)
-	if len(g.name) != n || len(g.id) != n || len(g.self) != n || len(g.firstEdge) != n+1 || g.trace != nil && len(g.trace) != n || g.detached != nil && len(g.detached) != n {
+	if len(g.name) != n || g.idCount() != n || len(g.self) != n || len(g.firstEdge) != n+1 || g.trace != nil && len(g.trace) != n || g.detached != nil && len(g.detached) != n {
 		return fmt.Errorf("%w: the nodes' fields do not line up (%d types, %d names, %d ids, %d sizes, %d edge counts)",
-			ErrMalformed, n, len(g.name), len(g.id), len(g.self), len(g.firstEdge)-1)
+			ErrMalformed, n, len(g.name), g.idCount(), len(g.self), len(g.firstEdge)-1)
 	}
 	return nil
 }
@@ -907,14 +935,42 @@ func (g *Snapshot) check(m *snapshotHeader) error {
 	if g.trace != nil && len(g.traceFuncs) == 0 {
 		g.trace = nil
 	}
+	g.nodes, g.edges = len(g.typ), len(g.eto)
+	g.maxHeapID = g.maxHeapObjectID()
+	g.traced = g.trace != nil && len(g.traceNodes) > 0
 	return nil
 }
 
+// dropNaming lets go of what the analysis needs only to group the objects
+// (names, types, ids, strings, locations, allocation traces), keeping the
+// edges and shallow sizes the dominator tree needs. See
+// AnalyzeOptions.Drop.
+func (g *Snapshot) dropNaming() {
+	g.typ, g.name, g.id, g.id64, g.trace, g.detached = nil, nil, nil, nil, nil, nil
+	g.etype, g.eintName, g.strings, g.weakMapTable = nil, chunkedColumn{}, stringTable{}, nil
+	g.traceFuncs, g.traceNodes, g.traceIndex, g.locations = nil, nil, nil, nil
+	g.dropped = "its names, types and ids"
+}
+
+// dropEdges lets go of the edges, once the dominator tree is built.
+func (g *Snapshot) dropEdges() {
+	g.firstEdge, g.eto = nil, nil
+	g.dropped = "its names, types, ids and edges"
+}
+
+// mustBeWhole panics when Analyze has dropped parts of the snapshot: a
+// caller that asked it to (AnalyzeOptions.Drop) and reads them after.
+func (g *Snapshot) mustBeWhole() {
+	if g.dropped != "" {
+		panic("v8: the snapshot was analysed with AnalyzeOptions.Drop, which dropped " + g.dropped)
+	}
+}
+
 // NodeCount returns the number of nodes.
-func (g *Snapshot) NodeCount() int { return len(g.typ) }
+func (g *Snapshot) NodeCount() int { return g.nodes }
 
 // EdgeCount returns the number of edges.
-func (g *Snapshot) EdgeCount() int { return len(g.eto) }
+func (g *Snapshot) EdgeCount() int { return g.edges }
 
 // Size returns how many bytes the snapshot's JSON takes.
 func (g *Snapshot) Size() int64 { return g.size }
@@ -926,15 +982,48 @@ func (g *Snapshot) Root() uint32 { return g.root }
 // HasAllocationTraces reports whether the snapshot records where its
 // objects were allocated (node --track-heap-objects), so that
 // Analysis.AllocationStacks can group them by stack.
-func (g *Snapshot) HasAllocationTraces() bool { return g.trace != nil && len(g.traceNodes) > 0 }
+func (g *Snapshot) HasAllocationTraces() bool { return g.traced }
 
 // NodeID returns node v's id: V8 gives an object the same id in every
 // snapshot of a process for its life (Bun renumbers them).
-func (g *Snapshot) NodeID(v uint32) uint64 { return g.id[v] }
+func (g *Snapshot) NodeID(v uint32) uint64 {
+	g.mustBeWhole()
+	return g.nodeID(v)
+}
+
+// nodeID returns node v's id.
+func (g *Snapshot) nodeID(v uint32) uint64 {
+	if g.id64 != nil {
+		return g.id64[v]
+	}
+	return uint64(g.id[v])
+}
+
+// appendID adds the next node's id, moving every id to 64 bits at the first
+// that needs them: half the column's memory for V8's ids, at no risk for a
+// producer whose ids are larger.
+func (g *Snapshot) appendID(v uint64) {
+	if g.id64 == nil && v > math.MaxUint32 {
+		g.id64 = make([]uint64, len(g.id), cap(g.id))
+		for i, id := range g.id {
+			g.id64[i] = uint64(id)
+		}
+		g.id = nil
+	}
+	if g.id64 != nil {
+		g.id64 = append(g.id64, v)
+	} else {
+		g.id = append(g.id, uint32(v))
+	}
+}
+
+// idCount returns how many ids were read.
+func (g *Snapshot) idCount() int { return max(len(g.id), len(g.id64)) }
 
 // NodeType returns node v's type name ("object", "closure", "string", ...),
 // or "" for a type the snapshot's header does not name.
 func (g *Snapshot) NodeType(v uint32) string {
+	g.mustBeWhole()
 	if int(g.typ[v]) < len(g.nodeTypes) {
 		return g.nodeTypes[g.typ[v]]
 	}
@@ -947,14 +1036,21 @@ func (g *Snapshot) NodeType(v uint32) string {
 func (g *Snapshot) SelfSize(v uint32) uint32 { return g.self[v] }
 
 // Edges returns the range of node v's edges, [first, end).
-func (g *Snapshot) Edges(v uint32) (first, end uint32) { return g.firstEdge[v], g.firstEdge[v+1] }
+func (g *Snapshot) Edges(v uint32) (first, end uint32) {
+	g.mustBeWhole()
+	return g.firstEdge[v], g.firstEdge[v+1]
+}
 
 // EdgeTarget returns the ordinal of the node edge e points at.
-func (g *Snapshot) EdgeTarget(e uint32) uint32 { return g.eto[e] }
+func (g *Snapshot) EdgeTarget(e uint32) uint32 {
+	g.mustBeWhole()
+	return g.eto[e]
+}
 
 // EdgeType returns edge e's type name ("property", "element", "internal",
 // "weak", "shortcut", ...), or "" for a type the header does not name.
 func (g *Snapshot) EdgeType(e uint32) string {
+	g.mustBeWhole()
 	if int(g.etype[e]) < len(g.edgeTypes) {
 		return g.edgeTypes[g.etype[e]]
 	}

@@ -3,8 +3,11 @@ package v8
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -96,7 +99,7 @@ func TestAnalyzeAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := g.Analyze()
+	first := mustAnalyze(t, g, ByClass)
 	once := first.Classes()
 	moved := 0
 	for v := range uint32(g.NodeCount()) {
@@ -107,27 +110,98 @@ func TestAnalyzeAgain(t *testing.T) {
 	if moved == 0 {
 		t.Fatal("no array gave its size to an owner: the test shows nothing")
 	}
-	again := g.Analyze()
+	again := mustAnalyze(t, g, ByClass)
 	if twice := again.Classes(); !reflect.DeepEqual(once, twice) || first.ReachableSize() != again.ReachableSize() {
 		t.Errorf("a second analysis gives other classes or sizes (reachable %d, then %d)", first.ReachableSize(), again.ReachableSize())
 	}
 }
 
-// TestAnalysisReusesArrays: the analysis and the grouping of a real
-// snapshot go through a dozen arrays of a node's length but allocate nine,
-// the most the dominator tree's construction holds at once: the others are
-// borrowed back from steps that are done with theirs.
+// TestAnalysisReusesArrays: the analysis of a real snapshot goes through a
+// dozen arrays of a node's length but allocates ten, the most it holds at
+// once (the dominator tree's construction, beside the groups' keys): the
+// others are borrowed back from steps that are done with theirs.
 func TestAnalysisReusesArrays(t *testing.T) {
-	g, err := ParseSnapshot(gunzipFile(t, nodeData+"tracked-after.heapsnapshot.gz"))
+	data := gunzipFile(t, nodeData+"tracked-after.heapsnapshot.gz")
+	for _, by := range []Grouping{ByClass, ByAllocationStack} {
+		g, err := ParseSnapshot(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := mustAnalyze(t, g, by); a.scratchMade > 10 {
+			t.Errorf("grouping %d: %d arrays of a node each allocated, want 10 at most", by, a.scratchMade)
+		}
+	}
+}
+
+// TestAnalyzeAndDrop: an analysis that drops the snapshot as it goes gives
+// the groups one that keeps it gives, by class and by allocation stack; the
+// dropped snapshot still says how large it was, and refuses, with a panic
+// that says why, to be walked.
+func TestAnalyzeAndDrop(t *testing.T) {
+	data := gunzipFile(t, nodeData+"tracked-after.heapsnapshot.gz")
+	for _, by := range []Grouping{ByClass, ByAllocationStack} {
+		whole, err := ParseSnapshot(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped, err := ParseSnapshot(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := mustAnalyze(t, whole, by)
+		got, err := dropped.Analyze(AnalyzeOptions{By: by, Drop: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Classes(), want.Classes()) || !reflect.DeepEqual(got.AllocationStacks(), want.AllocationStacks()) || got.ReachableSize() != want.ReachableSize() {
+			t.Errorf("grouping %d: dropping the snapshot changed the groups", by)
+		}
+		if dropped.NodeCount() != whole.NodeCount() || dropped.EdgeCount() != whole.EdgeCount() || dropped.MaxHeapObjectID() != whole.MaxHeapObjectID() || !dropped.HasAllocationTraces() {
+			t.Errorf("grouping %d: the dropped snapshot forgot its counts", by)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "AnalyzeOptions.Drop") {
+					t.Errorf("NodeID of a dropped snapshot: recovered %v, want a panic naming AnalyzeOptions.Drop", r)
+				}
+			}()
+			dropped.NodeID(0)
+		}()
+	}
+	untracked, err := ParseSnapshot(gunzipFile(t, nodeData+"leaky-after.heapsnapshot.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := g.Analyze()
-	a.Classes()
-	if _, err := a.AllocationStacks(); err != nil {
+	if _, err := untracked.Analyze(AnalyzeOptions{By: ByAllocationStack}); !errors.Is(err, ErrNoTraces) {
+		t.Errorf("allocation stacks of a snapshot without traces: %v, want ErrNoTraces", err)
+	}
+}
+
+// TestIDsPast32Bits: V8's ids fit in 32 bits and are kept so; a producer's
+// id past them moves every id to 64 bits, losing none.
+func TestIDsPast32Bits(t *testing.T) {
+	const big = 1<<33 + 1
+	data := `{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],` +
+		`"node_types":[["object","synthetic"],"string","number","number","number"],` +
+		`"edge_fields":["type","name_or_index","to_node"],"edge_types":[["property"],"string_or_number","node"]},` +
+		`"node_count":4,"edge_count":3},` +
+		`"nodes":[1,0,1,0,3, 0,1,4294967295,10,0, 0,1,8589934593,20,0, 0,1,7,30,0],"edges":[0,1,5,0,1,10,0,1,15],"strings":["","A"]}`
+	g, err := ParseSnapshot([]byte(data))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if a.scratch.made > 9 {
-		t.Errorf("%d arrays of a node each allocated, want 9 at most", a.scratch.made)
+	if g.id != nil || g.NodeID(1) != 1<<32-1 || g.NodeID(2) != big || g.NodeID(3) != 7 || g.MaxHeapObjectID() != big {
+		t.Errorf("ids %d, %d, %d (largest %d), want 4294967295, %d, 7 in 64 bits", g.NodeID(1), g.NodeID(2), g.NodeID(3), g.MaxHeapObjectID(), uint64(big))
+	}
+	classes := mustAnalyze(t, g, ByClass).Classes()
+	if len(classes) != 1 || !slices.Equal(classes[0].IDs, []uint64{7, 1<<32 - 1, big}) {
+		t.Errorf("classes %+v, want A with ids 7, 4294967295, %d", classes, uint64(big))
+	}
+	small, err := ParseSnapshot([]byte(strings.Replace(data, "8589934593", "9", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if small.id64 != nil || small.NodeID(2) != 9 {
+		t.Errorf("ids within 32 bits were not kept in 32 bits")
 	}
 }
