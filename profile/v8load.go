@@ -3,7 +3,7 @@ package profile
 import (
 	"errors"
 	"io"
-	"runtime/debug"
+	"runtime"
 	"sync"
 
 	"github.com/heapdiff/heapdiff/profile/v8"
@@ -16,12 +16,37 @@ var ErrJSCSnapshot = errors.New(`a JavaScriptCore heap snapshot ("type": "Inspec
 // snapshotMu lets one heap snapshot (or sampling heap profile) at a time be
 // decoded and analysed: that needs memory of the order of the file's size,
 // which two at once (LoadAll loads files concurrently) would double, while
-// the resulting profiles are small.
-var snapshotMu sync.Mutex
+// the resulting profiles are small. collectFirst, under snapshotMu, says
+// that the last load to hold it left a large graph to the collector.
+var (
+	snapshotMu   sync.Mutex
+	collectFirst bool
+)
 
-// snapshotGCPercent is the garbage collector's GOGC while a snapshot is
-// analysed.
-const snapshotGCPercent = 25
+// lockV8 takes snapshotMu for a load. When the load before left a large
+// graph (a pair's first snapshot, loaded just before its second), that
+// garbage is collected first: the next load's arrays would otherwise pile
+// onto it until the collector's next cycle, which GOGC lets wait until the
+// heap is half again (at GOGC=50, as heapdiff runs) what was live at the
+// last. A pair of real 160 and 212 MB snapshots (bench/v8real.sh) peaked at
+// 1.28x to 1.46x the larger so, and at 1.20x to 1.27x with the collection.
+// One collection of a heap that is mostly garbage costs milliseconds, and
+// no setting of the process's collector changes: the library leaves GOGC
+// to the program (heapdiff's CLI sets 50).
+func lockV8() {
+	snapshotMu.Lock()
+	if collectFirst {
+		collectFirst = false
+		runtime.GC()
+	}
+}
+
+// unlockV8 releases snapshotMu after a load of size bytes, whose graph is
+// garbage by then.
+func unlockV8(size int64) {
+	collectFirst = size >= collectAbove
+	snapshotMu.Unlock()
+}
 
 // v8Format is the format of a file package v8 recognises by its start.
 func v8Format(head []byte) Format {
@@ -41,22 +66,17 @@ func v8Format(head []byte) Format {
 func decodeV8(data []byte, opts Options) (*Profile, error) {
 	switch v8Format(data) {
 	case FormatV8Snapshot:
-		snapshotMu.Lock()
-		defer snapshotMu.Unlock()
-		defer debug.SetGCPercent(debug.SetGCPercent(snapshotGCPercent))
+		lockV8()
+		defer unlockV8(int64(len(data)))
 		g, err := v8.ParseSnapshot(data)
 		if err != nil {
 			return nil, v8Error(err)
 		}
 		return snapshotModel(g, opts)
 	case FormatV8HeapProfile:
-		// As for snapshots: one at a time, collecting often. A profile
-		// whose every node is a distinct frame (the worst case: each is 64
-		// bytes in the model) peaks near 8x its size so, against 10x with
-		// the default GOGC.
-		snapshotMu.Lock()
-		defer snapshotMu.Unlock()
-		defer debug.SetGCPercent(debug.SetGCPercent(snapshotGCPercent))
+		// One at a time, as for snapshots.
+		lockV8()
+		defer unlockV8(int64(len(data)))
 		return heapProfileModel(data)
 	case formatJSCSnapshot:
 		return nil, ErrJSCSnapshot
@@ -77,13 +97,8 @@ func loadV8Snapshot(path string, in *stream, opts Options) (*Profile, error) {
 		hint = 0
 	}
 	r := &readError{r: in.r}
-	snapshotMu.Lock()
-	defer snapshotMu.Unlock()
-	// The analysis holds a few large arrays at once and frees others as it
-	// goes; collecting more often keeps the peak near what is live (a
-	// 200 MB snapshot peaks at 1.4x its size instead of 1.6x, for 5% more
-	// time). The setting is restored when the snapshot is done.
-	defer debug.SetGCPercent(debug.SetGCPercent(snapshotGCPercent))
+	lockV8()
+	defer func() { unlockV8(r.n) }()
 	g, err := v8.ReadSnapshot(r, hint)
 	if err != nil {
 		if in.gzipped && r.err != nil && !errors.Is(r.err, ErrTooLarge) {
@@ -104,14 +119,16 @@ func loadV8Snapshot(path string, in *stream, opts Options) (*Profile, error) {
 
 // readError keeps the first error, other than io.EOF, its reader returns:
 // the gzip error that cut a snapshot short, which the snapshot's decoder
-// only reports as its end.
+// only reports as its end. n counts the bytes read.
 type readError struct {
 	r   io.Reader
+	n   int64
 	err error
 }
 
 func (e *readError) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
+	e.n += int64(n)
 	if err != nil && e.err == nil && !errors.Is(err, io.EOF) {
 		e.err = err
 	}
