@@ -2,6 +2,7 @@ package profile
 
 import (
 	"fmt"
+	"runtime/metrics"
 	"slices"
 	"testing"
 
@@ -47,5 +48,28 @@ func TestKeepSnapshot(t *testing.T) {
 		if sum != st.Values[1] {
 			t.Errorf("%s: the graph's objects take %d bytes, the class %d", p.Frames[st.Frames[0]].Function, sum, st.Values[1])
 		}
+	}
+}
+
+// TestV8LoadCollectsTheLastOnesGarbage: a V8 load that follows a large one
+// (a pair's second snapshot) starts with a collection of the first's
+// graph, rather than piling its own onto it.
+func TestV8LoadCollectsTheLastOnesGarbage(t *testing.T) {
+	cycles := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	lockV8()
+	unlockV8(collectAbove) // a large load ends
+	before := cycles()
+	lockV8() // the next one starts
+	after := cycles()
+	unlockV8(0)
+	if after == before {
+		t.Error("the load after a large one started without a collection")
+	}
+	if collectFirst {
+		t.Error("a small load left a collection pending")
 	}
 }
