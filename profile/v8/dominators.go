@@ -132,27 +132,21 @@ func (g *domGraph) dominators(s *scratch) (idom, order []uint32) {
 
 	// compress shortens the path from v up the forest of linked vertices,
 	// giving each vertex on it the label of least semidominator above it.
-	// It walks up reversing the ancestor links (so it needs no stack: the
-	// path can be as long as the graph), then down, restoring them.
+	// Its stack holds the path, from v up: a real snapshot's are a hundred
+	// vertices long at most, a crafted one's as long as the graph.
+	var stack []uint32
 	compress := func(v uint32) {
-		var below uint32 // the vertex the walk came from, 0 at v
-		x := v
-		for ancestor[ancestor[x]] != 0 {
-			up := ancestor[x]
-			ancestor[x] = below
-			below, x = x, up
+		stack = stack[:0]
+		for ancestor[ancestor[v]] != 0 {
+			stack = append(stack, v)
+			v = ancestor[v]
 		}
-		// x is the highest vertex that moves: its ancestor stays; below
-		// it, each vertex takes the label of least semidominator of the
-		// one above and links to what that one now links to.
-		for x != v {
-			w := below
-			below = ancestor[w]
-			if semi[label[x]] < semi[label[w]] {
-				label[w] = label[x]
+		for i := len(stack) - 1; i >= 0; i-- {
+			w := stack[i]
+			if semi[label[ancestor[w]]] < semi[label[w]] {
+				label[w] = label[ancestor[w]]
 			}
-			ancestor[w] = ancestor[x]
-			x = w
+			ancestor[w] = ancestor[ancestor[w]]
 		}
 	}
 	eval := func(v uint32) uint32 {
