@@ -8,9 +8,24 @@
 // runtime puts a "bytes" label on each) are merged into one stack.
 //
 // Load and Parse accept gzipped or plain pprof protobuf (decoded by a lean
-// streaming decoder that keeps only what the model needs) and, through
-// github.com/google/pprof/profile, the legacy text heap formats: Go's debug=1
-// heap profile, tcmalloc heapz and growthz, and Java heapz.
+// streaming decoder that keeps only what the model needs), through
+// github.com/google/pprof/profile the legacy text heap formats (Go's debug=1
+// heap profile, tcmalloc heapz and growthz, and Java heapz), and what V8
+// writes for Node.js, Chromium and Bun: heap snapshots and sampling heap
+// profiles. Package profile/v8 reads those and analyses snapshots (classes,
+// dominator tree, retained sizes); the adapter in v8adapt.go makes the
+// model of what it returns. A heap snapshot becomes one stack per class
+// (objects, shallow and retained size, and the sorted ids of its objects),
+// or per allocation stack when the snapshot has allocation traces and
+// Options.AllocationStacks asks; Options.KeepSnapshot keeps its graph in
+// Profile.Snapshot for analyses that walk it.
+//
+// Every file is read as possibly hostile: gzip bombs stop at Options.MaxSize,
+// which loads running at the same time share; loading takes memory bounded
+// by a multiple of the file's size (16 times for pprof, 10 for V8, plus 64
+// MiB); a malformed file is one error naming it, never a panic; and strings
+// are escaped so that a report cannot disturb the terminal it is printed
+// in.
 package profile
 
 import (

@@ -1,12 +1,12 @@
 package v8
 
 // Telling processes apart. Heap snapshots hold no process id; Node.js's and
-// Bun's file names do (see ParseFileName). Without them, object
-// ids tell: V8 numbers the objects of its heap from a counter that only
-// grows in a process (an object keeps its id for its life; Bun renumbers
-// every object at each snapshot, going on from the last id it gave), so the
-// largest id, MaxHeapObjectID, does not fall from one snapshot of a
-// process to the next. After a restart the new process counts from the
+// Bun's file names do (see ParseFileName). Without them, object ids tell: V8
+// numbers the objects of its heap from a counter that only grows in a
+// process (an object keeps its id for its life; Bun renumbers every object
+// at each snapshot, going on from the last id it gave), so the largest id,
+// MaxHeapObjectID, does not fall from one snapshot of a process to the
+// next. After a restart the new process counts from the
 // start again: measured on the snapshots of testdata/node, a process's
 // second snapshot is at 90,983 and the next process's first at 81,259.
 // A new process can also have grown past the old one's largest id; then
