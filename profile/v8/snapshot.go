@@ -46,7 +46,8 @@ const (
 // one per edge, in the file's order, so that node v's edges are the range
 // Edges(v) gives. It keeps what the analysis reads, not the whole file: of
 // the string table, only the names of objects, of internal edges and of
-// allocation trace functions.
+// allocation trace functions. An analysis asked to (AnalyzeOptions.Drop)
+// drops the columns as it goes, leaving the counts.
 type Snapshot struct {
 	nodeTypes, edgeTypes []string
 	nodeFieldCount       int
