@@ -53,6 +53,11 @@ type Options struct {
 	// AllowMixed compares profiles whose metadata names different programs
 	// (main_module), with a warning, where Compare would refuse them.
 	AllowMixed bool
+	// Detail, when set, has Compare keep what the rows leave out
+	// (Comparison.Detail: the call tree, each row's stacks, the changes by
+	// allocation site), as much as it allows, in the same pass over the
+	// profiles. Nil keeps none, which costs nothing.
+	Detail *DetailOptions
 }
 
 // Source describes one of the compared profiles.
@@ -190,6 +195,9 @@ type Comparison struct {
 	// Warnings say what the reader should know to trust the numbers:
 	// missing symbols, normalization, mismatched periods, missing times.
 	Warnings []error
+	// Detail holds what the rows leave out, when Options.Detail asked for
+	// it; nil otherwise.
+	Detail *Detail
 }
 
 // Shown returns the sample type rows are sorted by.
@@ -255,9 +263,21 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	}
 
 	acc := newAccumulator(opts, len(types))
-	acc.add(0, base, baseIdx)
-	acc.add(1, target, targetIdx)
+	var det *detailer
+	if opts.Detail != nil {
+		det = newDetailer(*opts.Detail, len(types), opts.Hide != nil)
+	}
+	acc.add(0, base, baseIdx, det)
+	acc.add(1, target, targetIdx, det)
 	acc.forget() // every stack is grouped: the maps that found groups can go
+	// What Normalize scales each type's base values by, for the detail.
+	scale := make([]float64, len(types))
+	for t := range scale {
+		scale[t] = 1
+		if opts.Normalize {
+			scale[t], _ = normalizeFactor(acc.side[0].total[t], acc.side[1].total[t])
+		}
+	}
 	if opts.Normalize {
 		if w := acc.normalize(); w != nil {
 			c.Warnings = append(c.Warnings, w)
@@ -266,6 +286,9 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	c.Total = acc.totalChanges()
 	c.Warnings = append(c.Warnings, wholeTotals(c, base, target, opts)...)
 	c.Rows, c.Rest = acc.rows(index, opts.Top)
+	if det != nil {
+		c.Detail = det.detail(c.Rows, index, scale)
+	}
 	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target)...)
 	if !opts.DeferNames {
 		for i := range c.Rows {

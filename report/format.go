@@ -17,11 +17,6 @@ import (
 	"github.com/heapdiff/heapdiff/diff"
 )
 
-// HTMLMaxRows is how many rows the HTML report's table shows; the rest are
-// summed in one row. A comparison meant only for HTML needs no more rows than
-// this (diff.Options.Top), which spares naming every stack of --by stack.
-const HTMLMaxRows = 1000
-
 // Format names an output format.
 type Format string
 
@@ -69,9 +64,6 @@ func FormatForPath(path string) (f Format, ok bool) {
 type Options struct {
 	// Color adds ANSI colors to text output: growth red, shrinkage blue.
 	Color bool
-	// Detail is the comparison's detail from diff.Explain, which HTML output
-	// needs (its flame graph, treemap and call stacks).
-	Detail *diff.Detail
 }
 
 // Render writes c in format f.
@@ -86,7 +78,7 @@ func Render(w io.Writer, f Format, c *diff.Comparison, opts Options) error {
 	case FormatMarkdown:
 		return Markdown(w, c)
 	case FormatHTML:
-		return HTML(w, c, opts.Detail)
+		return HTML(w, c)
 	}
 	return fmt.Errorf("unknown format %q", f)
 }

@@ -142,8 +142,8 @@ func newHTMLTrendData(t *diff.Trend) *htmlTrendData {
 		data.Snapshots = append(data.Snapshots, hs)
 	}
 	sites := t.Sites
-	if len(sites) > htmlMaxRows {
-		sites = sites[:htmlMaxRows]
+	if len(sites) > HTMLMaxRows {
+		sites = sites[:HTMLMaxRows]
 	}
 	for i := range sites {
 		data.Sites = append(data.Sites, htmlSeriesOf(t, &sites[i]))

@@ -134,8 +134,8 @@ func runCompare(s *streams, opts *compareOptions) error {
 	// The renderers name each row as they write it (diff.Row.Named), so
 	// that --by stack holds one row's name at a time, not millions.
 	diffOpts.DeferNames = true
-	if format == report.FormatHTML && (diffOpts.Top == 0 || diffOpts.Top > report.HTMLMaxRows) {
-		diffOpts.Top = report.HTMLMaxRows // the page's table shows no more; it sums the rest
+	if format == report.FormatHTML {
+		diffOpts = report.HTMLOptions(diffOpts) // the page's detail, in the same pass
 	}
 	cmp, err := diff.Compare(profiles[0], profiles[1], diffOpts)
 	err = explainMixed(err)
@@ -143,11 +143,6 @@ func runCompare(s *streams, opts *compareOptions) error {
 		return err
 	}
 	ropts := report.Options{Color: color}
-	if format == report.FormatHTML {
-		if ropts.Detail, err = diff.Explain(profiles[0], profiles[1], cmp, diffOpts, diff.DefaultLimits); err != nil {
-			return err
-		}
-	}
 	render := func(w io.Writer) error { return report.Render(w, format, cmp, ropts) }
 	if opts.Open {
 		return writeAndOpen(s, opts.Output, render)
