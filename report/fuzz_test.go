@@ -259,7 +259,7 @@ func FuzzTrend(f *testing.F) {
 			oneLine(err)
 			return
 		}
-		all := append([]diff.Series{tr.Total}, tr.Sites...)
+		all := append([]diff.Series{tr.Total}, tr.Series...)
 		if tr.Rest != nil {
 			all = append(all, *tr.Rest)
 		}
@@ -355,7 +355,7 @@ func FuzzCheck(f *testing.F) {
 		if err != nil {
 			return
 		}
-		bc, err := diff.CheckComparison(c, []diff.Limit{{Measure: diff.Measure(measure % 5), Max: math.Abs(max)}})
+		bc, err := diff.CheckComparison(c, []diff.Budget{{Measure: diff.Measure(measure % 5), Max: math.Abs(max)}})
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error is not one line: %q", err)

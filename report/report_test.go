@@ -360,7 +360,7 @@ func TestMarkdownSampleTypeIsNotMarkup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc, err := diff.CheckComparison(c, []diff.Limit{{Measure: diff.TotalGrowth, Max: 1}})
+	bc, err := diff.CheckComparison(c, []diff.Budget{{Measure: diff.TotalGrowth, Max: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

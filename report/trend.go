@@ -194,14 +194,14 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 		}
 		table = append(table, cells)
 	}
-	for i := range t.Sites {
-		row(strconv.Itoa(i+1), &t.Sites[i])
+	for i := range t.Series {
+		row(strconv.Itoa(i+1), &t.Series[i])
 	}
 	if t.Rest != nil {
 		row("", t.Rest)
 	}
 	writeTable(bw, table, paint)
-	if len(t.Sites) == 0 {
+	if len(t.Series) == 0 {
 		fmt.Fprintln(bw, "(no sites: nothing matched, or every snapshot is empty)")
 	}
 	fmt.Fprintf(bw, "\n%s = slope within sampling noise (≤ %g standard deviations); grew = steps that grew / steps that changed\n", Noise, diff.NoiseThreshold)
@@ -304,7 +304,7 @@ func NewJSONTrend(t *diff.Trend) *JSONTrend {
 		Timed:          t.Timed,
 		NoiseThreshold: diff.NoiseThreshold,
 		Total:          jsonSeries(t, &t.Total),
-		Sites:          make([]JSONSeries, 0, len(t.Sites)),
+		Sites:          make([]JSONSeries, 0, len(t.Series)),
 		RestCount:      t.RestCount,
 		Skipped:        t.Skipped,
 		Warnings:       []string{},
@@ -316,8 +316,8 @@ func NewJSONTrend(t *diff.Trend) *JSONTrend {
 	for _, s := range t.Snapshots {
 		doc.Snapshots = append(doc.Snapshots, jsonSource(s))
 	}
-	for i := range t.Sites {
-		doc.Sites = append(doc.Sites, jsonSeries(t, &t.Sites[i]))
+	for i := range t.Series {
+		doc.Sites = append(doc.Sites, jsonSeries(t, &t.Series[i]))
 	}
 	if t.Rest != nil {
 		r := jsonSeries(t, t.Rest)
@@ -409,8 +409,8 @@ func TrendCSV(w io.Writer, t *diff.Trend) error {
 	if err := write("", &t.Total); err != nil {
 		return err
 	}
-	for i := range t.Sites {
-		if err := write(strconv.Itoa(i+1), &t.Sites[i]); err != nil {
+	for i := range t.Series {
+		if err := write(strconv.Itoa(i+1), &t.Series[i]); err != nil {
 			return err
 		}
 	}
@@ -466,8 +466,8 @@ func TrendMarkdown(w io.Writer, t *diff.Trend) error {
 			formatValue(float64(s.Growth.Delta()), unit, true), keptCol, formatValue(float64(s.Values[len(s.Values)-1]), unit, false),
 			s.Fit.R2, sparkline(s.Values))
 	}
-	for i := range t.Sites {
-		row(strconv.Itoa(i+1), mdCode(t.Sites[i].Name), &t.Sites[i])
+	for i := range t.Series {
+		row(strconv.Itoa(i+1), mdCode(t.Series[i].Name), &t.Series[i])
 	}
 	if t.Rest != nil {
 		row("", fmt.Sprintf("*%d more*", t.RestCount), t.Rest)
