@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heapdiff/heapdiff/internal/units"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -385,7 +386,7 @@ func sourceWarnings(base, target Source) []error {
 		w = append(w, fmt.Errorf("growth per hour is unknown: %s", missingTime(base, target)))
 	case target.Time.Before(base.Time):
 		w = append(w, fmt.Errorf("the target %s (%s) is older than the base %s (%s): did you swap them?",
-			target.Name, target.Time.Format(time.RFC3339), base.Name, base.Time.Format(time.RFC3339)))
+			target.Name, units.Time(target.Time), base.Name, units.Time(base.Time)))
 	case target.Time.Equal(base.Time):
 		w = append(w, fmt.Errorf("both profiles carry the same time, so growth per hour is unknown"))
 	}

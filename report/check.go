@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 )
 
 // RenderCheck writes a budget verdict in format f.
@@ -41,9 +42,9 @@ func measureValue(v float64, m diff.Measure, unit string, signed bool) string {
 		}
 		return signedPercent(v)
 	case diff.TotalRate, diff.GroupRate:
-		return formatValue(v, unit, signed) + "/h"
+		return units.Format(v, unit, signed) + "/h"
 	}
-	return formatValue(v, unit, signed)
+	return units.Format(v, unit, signed)
 }
 
 // verdictCell says how a limit fared: "over", "ok", or "~ ok" when the value

@@ -9,12 +9,12 @@ package report
 import (
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 )
 
 // Format names an output format.
@@ -87,44 +87,6 @@ func Render(w io.Writer, f Format, c *diff.Comparison, opts Options) error {
 // is within sampling noise, as benchstat does.
 const Noise = "~"
 
-var iecUnits = []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
-
-// formatValue formats a value of the given unit for people: bytes in IEC
-// units with one decimal ("12.5MiB"), counts with k/M suffixes. signed adds
-// a "+" to positive values.
-func formatValue(v float64, unit string, signed bool) string {
-	sign := ""
-	switch {
-	case v < 0:
-		sign, v = "-", -v
-	case signed && v > 0:
-		sign = "+"
-	}
-	switch unit {
-	case "bytes":
-		i := 0
-		for v >= 1024 && i < len(iecUnits)-1 {
-			v /= 1024
-			i++
-		}
-		if i == 0 {
-			return sign + strconv.FormatFloat(v, 'f', 0, 64) + "B"
-		}
-		return sign + strconv.FormatFloat(v, 'f', 1, 64) + iecUnits[i]
-	case "nanoseconds":
-		return sign + strconv.FormatFloat(v/1e9, 'g', 4, 64) + "s"
-	}
-	switch {
-	case v >= 1e9:
-		return sign + strconv.FormatFloat(v/1e9, 'f', 1, 64) + "G"
-	case v >= 1e6:
-		return sign + strconv.FormatFloat(v/1e6, 'f', 1, 64) + "M"
-	case v >= 1e4:
-		return sign + strconv.FormatFloat(v/1e3, 'f', 1, 64) + "k"
-	}
-	return sign + strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-}
-
 // percentCell shows a change's relative size: "new", "gone", "~" within noise,
 // or a signed percentage.
 func percentCell(c diff.Change) string {
@@ -163,7 +125,7 @@ func rateCell(c *diff.Comparison, ch diff.Change, unit string) string {
 	if !ok {
 		return ""
 	}
-	return formatValue(r, unit, true) + "/h"
+	return units.Format(r, unit, true) + "/h"
 }
 
 // keptCell shows the share of what a row allocated that it still holds,
