@@ -1,9 +1,24 @@
-// Package report renders comparisons: the last stage of heapdiff's pipeline
-// (profile → diff → report). Each renderer takes a *diff.Comparison and
-// writes one format: Text for terminals, JSON, CSV and Markdown for machines
-// and pull requests, HTML for one self-contained page with charts. Renderers
-// never decide what is noise: they show the comparison's Significant
-// verdict, "~" where a change is within noise.
+// Package report renders what diff computes: the last stage of heapdiff's
+// pipeline (profile → diff → report). Each of diff's results has a
+// renderer per format (text for terminals; JSON, CSV and Markdown for
+// machines and pull requests; HTML for one self-contained page with
+// charts), and Render, RenderTrend and RenderCheck pick one by Format:
+//
+//   - a comparison (*diff.Comparison): Text, JSON, CSV, Markdown and HTML.
+//     The page also draws the comparison's detail (diff.Comparison.Detail:
+//     the call tree, each row's stacks, the rows by allocation site), which
+//     Compare keeps in its one pass over the profiles when asked: compare
+//     with HTMLOptions, which also keeps no more rows than the page's table
+//     shows (HTMLMaxRows);
+//   - a trend (*diff.Trend): TrendText, TrendJSON, TrendCSV, TrendMarkdown
+//     and TrendHTML;
+//   - a budget verdict (*diff.BudgetCheck): CheckText, CheckJSON, CheckCSV
+//     and CheckMarkdown, and CheckSummary in one line.
+//
+// Renderers never decide what is noise or what is over a budget: they show
+// the Significant and Over verdicts diff reached, "~" where a change is
+// within noise. They write sizes and times as the rest of heapdiff does
+// (internal/units), and color text through one painter.
 package report
 
 import (
