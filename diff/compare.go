@@ -266,7 +266,7 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	acc := newAccumulator(opts, len(types))
 	var det *detailer
 	if opts.Detail != nil {
-		det = newDetailer(*opts.Detail, len(types), opts.Hide != nil)
+		det = newDetailer(*opts.Detail, len(types), opts.Hide != nil, len(base.Stacks)+len(target.Stacks))
 	}
 	acc.add(0, base, baseIdx, det)
 	acc.add(1, target, targetIdx, det)

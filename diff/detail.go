@@ -84,11 +84,13 @@ type StackChange struct {
 }
 
 // detailer collects a comparison's detail as Compare reduces the profiles:
-// it sees every stack the filters keep, with the row group Compare put it
-// in (see accumulator.add), and sums it by allocation site. Once the rows
-// are sorted it builds the call tree and the stacks of the first rows from
-// what it kept of each stack. Values are stored flat, item i, type t at
-// i*nt+t, side 0 the base.
+// it notes every stack the filters keep, with the row group Compare put it
+// in (see accumulator.add), and nothing more, so that the pass holds little
+// beside the reductions. Once the rows are sorted and the reductions gone,
+// it sums the stacks it noted by allocation site, picks the stacks of the
+// first rows and builds the call tree, looking their frames and values up
+// in the profiles. Values are stored flat, item i, type t at i*nt+t, side 0
+// the base.
 type detailer struct {
 	opts DetailOptions
 	nt   int
@@ -111,10 +113,10 @@ type detailer struct {
 	keptStart  []int32
 
 	// Source lines, across both profiles, told apart as Compare's line
-	// groups are (by every field of the frame): line i is lineFrame[i]. Lines are numbered in
-	// the order they were first met as a stack's allocation site, so that
-	// sites tie as a comparison grouped by site ties them; the lines of the
-	// shown rows' stacks come after.
+	// groups are (by every field of the frame): line i is lineFrame[i].
+	// Lines are numbered in the order the paths first have them as their
+	// allocation site, so that sites tie as a comparison grouped by site
+	// ties them; the lines of the shown rows' stacks come after.
 	lines     map[profile.Frame]int32
 	lineFrame []profile.Frame
 	// siteVals and siteVars sum each line's values as an allocation site.
@@ -143,26 +145,20 @@ type detailSide struct {
 	frameLine []int32 // each frame's line, in lines; -1 until met
 }
 
-func newDetailer(opts DetailOptions, nt int, hide bool) *detailer {
-	return &detailer{opts: opts, nt: nt, hide: hide, lines: map[profile.Frame]int32{}, names: map[string]int32{}}
+// newDetailer returns a detailer for a comparison of nt sample types, of
+// profiles that have stacks stacks together.
+func newDetailer(opts DetailOptions, nt int, hide bool, stacks int) *detailer {
+	// Room for a path per stack at once: growing arrays of millions would
+	// copy them.
+	return &detailer{opts: opts, nt: nt, hide: hide,
+		pathSide: make([]uint8, 0, stacks), pathStack: make([]int32, 0, stacks), pathGroup: make([]int32, 0, stacks)}
 }
 
 // begin readies side s for profile p, whose frames the reduction marks in
 // pf, and returns what the reduction calls for every kept stack.
 func (d *detailer) begin(s int, p *profile.Profile, pf *profileFrames, idx []int) stackVisitor {
-	sd := &d.side[s]
-	*sd = detailSide{p: p, pf: pf, idx: idx, noise: newNoiseModel(p, idx),
-		frameName: make([]int32, len(p.Frames)), frameLine: make([]int32, len(p.Frames))}
-	for i, f := range p.Frames {
-		sd.frameName[i] = d.name(f.FunctionName())
-		sd.frameLine[i] = -1
-	}
-	// Room for a path per stack at once: growing arrays of millions would
-	// copy them.
-	d.pathSide = slices.Grow(d.pathSide, len(p.Stacks))
-	d.pathStack = slices.Grow(d.pathStack, len(p.Stacks))
-	d.pathGroup = slices.Grow(d.pathGroup, len(p.Stacks))
-	return func(si int, frames []int32, vals []int64, vars []float64, group int32) {
+	d.side[s] = detailSide{p: p, pf: pf, idx: idx}
+	return func(si int, frames []int32, group int32) {
 		d.pathSide = append(d.pathSide, uint8(s))
 		d.pathStack = append(d.pathStack, int32(si))
 		d.pathGroup = append(d.pathGroup, group)
@@ -173,15 +169,6 @@ func (d *detailer) begin(s int, p *profile.Profile, pf *profileFrames, idx []int
 			d.keptFrames = append(d.keptFrames, frames...)
 			d.keptStart = append(d.keptStart, int32(len(d.keptFrames)))
 		}
-		site := d.lineOf(sd, siteFrame(frames, pf.std, pf.rt))
-		if n := (int(site) + 1) * d.nt; len(d.siteVals[s]) < n {
-			for side := 0; side < 2; side++ {
-				d.siteVals[side] = append(d.siteVals[side], make([]int64, n-len(d.siteVals[side]))...)
-				d.siteVars[side] = append(d.siteVars[side], make([]float64, n-len(d.siteVars[side]))...)
-			}
-		}
-		addValues(d.siteVals[s], int(site)*d.nt, vals)
-		addVariances(d.siteVars[s], int(site)*d.nt, vars)
 	}
 }
 
@@ -210,9 +197,23 @@ func (d *detailer) lineOf(sd *detailSide, f int32) int32 {
 // detail builds the detail of a comparison whose sorted rows are rows, with
 // its shown type t, scaling base values by scale (Options.Normalize).
 func (d *detailer) detail(rows []Row, t int, scale []float64) *Detail {
+	d.lines = map[profile.Frame]int32{}
+	d.names = map[string]int32{}
+	for s := range d.side {
+		sd := &d.side[s]
+		sd.noise = newNoiseModel(sd.p, sd.idx)
+		sd.frameName = make([]int32, len(sd.p.Frames))
+		sd.frameLine = make([]int32, len(sd.p.Frames))
+		for i, f := range sd.p.Frames {
+			sd.frameName[i] = d.name(f.FunctionName())
+			sd.frameLine[i] = -1
+		}
+	}
 	out := &Detail{Sites: d.sites(t, scale)}
+	d.siteVals, d.siteVars = [2][]int64{}, [2][]float64{}
 	out.Stacks, out.MoreStacks = d.rowStacks(rows, t, scale)
-	// The tree last: it is the largest, and the reductions are gone by now.
+	d.lines, d.lineFrame = nil, nil
+	// The tree last: it is the largest.
 	d.buildTree(scale, d.opts.MinFraction)
 	out.Tree = d.tree(scale)
 	return out
@@ -222,6 +223,22 @@ func (d *detailer) detail(rows []Row, t int, scale []float64) *Detail {
 // Compare sorts rows by type t.
 func (d *detailer) sites(t int, scale []float64) []Row {
 	nt := d.nt
+	vals := make([]int64, nt)
+	vars := make([]float64, nt)
+	for i := range d.pathSide {
+		s := d.pathSide[i]
+		sd := &d.side[s]
+		site := d.lineOf(sd, siteFrame(d.pathFrames(i), sd.pf.std, sd.pf.rt))
+		if n := (int(site) + 1) * nt; len(d.siteVals[s]) < n {
+			for side := 0; side < 2; side++ {
+				d.siteVals[side] = append(d.siteVals[side], make([]int64, n-len(d.siteVals[side]))...)
+				d.siteVars[side] = append(d.siteVars[side], make([]float64, n-len(d.siteVars[side]))...)
+			}
+		}
+		d.pathValues(i, vals, vars)
+		addValues(d.siteVals[s], int(site)*nt, vals)
+		addVariances(d.siteVars[s], int(site)*nt, vars)
+	}
 	n := len(d.siteVals[0]) / nt
 	for ti, f := range scale {
 		if f == 1 {

@@ -137,10 +137,10 @@ func (r *reduction) addTo(vals []int64, vars []float64, k int32, v []int64, vr [
 }
 
 // stackVisitor is told of every stack with frames that a reduction adds
-// to a group: its index in the profile's stacks, its frames after Hide, its
-// values and their variances (eachStack's, reused between calls), and the
-// group its flat values went to.
-type stackVisitor func(stack int, frames []int32, vals []int64, vars []float64, group int32)
+// to a group: its index in the profile's stacks, its frames after Hide
+// (eachStack's, reused between calls), and the group its flat values went
+// to.
+type stackVisitor func(stack int, frames []int32, group int32)
 
 // reduce sums the stacks of p into groups. idx maps the reduction's types to
 // the profile's values. The result covers every group the grouper knows.
@@ -176,7 +176,7 @@ func (g *grouper) reduceVisiting(p *profile.Profile, pf *profileFrames, idx []in
 		r.pad(len(g.infos))
 		r.addTo(r.flat, r.flatVar, k, vals, vars)
 		if visit != nil {
-			visit(si, frames, vals, vars, k)
+			visit(si, frames, k)
 		}
 
 		if !r.hasCum {
