@@ -271,14 +271,6 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	acc.add(0, base, baseIdx, det)
 	acc.add(1, target, targetIdx, det)
 	acc.forget() // every stack is grouped: the maps that found groups can go
-	// What Normalize scales each type's base values by, for the detail.
-	scale := make([]float64, len(types))
-	for t := range scale {
-		scale[t] = 1
-		if opts.Normalize {
-			scale[t], _ = normalizeFactor(acc.side[0].total[t], acc.side[1].total[t])
-		}
-	}
 	if opts.Normalize {
 		if w := acc.normalize(); w != nil {
 			c.Warnings = append(c.Warnings, w)
@@ -288,7 +280,7 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	c.Warnings = append(c.Warnings, wholeTotals(c, base, target, opts)...)
 	c.Rows, c.Rest = acc.rows(index, opts.Top)
 	if det != nil {
-		c.Detail = det.detail(c.Rows, index, scale)
+		c.Detail = det.detail(c.Rows, index, opts.Normalize)
 	}
 	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target)...)
 	if !opts.DeferNames {

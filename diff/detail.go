@@ -195,8 +195,16 @@ func (d *detailer) lineOf(sd *detailSide, f int32) int32 {
 }
 
 // detail builds the detail of a comparison whose sorted rows are rows, with
-// its shown type t, scaling base values by scale (Options.Normalize).
-func (d *detailer) detail(rows []Row, t int, scale []float64) *Detail {
+// its shown type t, scaling base values as Compare does when normalize
+// (Options.Normalize).
+func (d *detailer) detail(rows []Row, t int, normalize bool) *Detail {
+	scale := make([]float64, d.nt)
+	for ti := range scale {
+		scale[ti] = 1
+		if normalize {
+			scale[ti], _ = normalizeFactor(d.total[0][ti], d.total[1][ti])
+		}
+	}
 	d.lines = map[profile.Frame]int32{}
 	d.names = map[string]int32{}
 	for s := range d.side {
