@@ -106,9 +106,13 @@ type detailer struct {
 	// profile when needed, rather than copied: a profile of millions of
 	// stacks would be held twice. With Hide, whose frames differ from the
 	// profile's, path i's frames are keptFrames[keptStart[i]:keptStart[i+1]].
-	pathSide   []uint8
-	pathStack  []int32
-	pathGroup  []int32
+	pathSide  []uint8
+	pathStack []int32
+	pathGroup []int32
+	// pathVars holds path i's variances at i*nt: the reduction computed
+	// them, and the call tree adds a path's values at every depth it
+	// reaches, which would compute them again at each.
+	pathVars   []float64
 	keptFrames []int32
 	keptStart  []int32
 
@@ -139,8 +143,7 @@ type detailer struct {
 type detailSide struct {
 	p         *profile.Profile
 	pf        *profileFrames
-	idx       []int // the compared types' indexes in the profile's values
-	noise     noiseModel
+	idx       []int   // the compared types' indexes in the profile's values
 	frameName []int32 // each frame's function name, in names
 	frameLine []int32 // each frame's line, in lines; -1 until met
 }
@@ -151,17 +154,19 @@ func newDetailer(opts DetailOptions, nt int, hide bool, stacks int) *detailer {
 	// Room for a path per stack at once: growing arrays of millions would
 	// copy them.
 	return &detailer{opts: opts, nt: nt, hide: hide,
-		pathSide: make([]uint8, 0, stacks), pathStack: make([]int32, 0, stacks), pathGroup: make([]int32, 0, stacks)}
+		pathSide: make([]uint8, 0, stacks), pathStack: make([]int32, 0, stacks), pathGroup: make([]int32, 0, stacks),
+		pathVars: make([]float64, 0, stacks*nt)}
 }
 
 // begin readies side s for profile p, whose frames the reduction marks in
 // pf, and returns what the reduction calls for every kept stack.
 func (d *detailer) begin(s int, p *profile.Profile, pf *profileFrames, idx []int) stackVisitor {
 	d.side[s] = detailSide{p: p, pf: pf, idx: idx}
-	return func(si int, frames []int32, group int32) {
+	return func(si int, frames []int32, group int32, vars []float64) {
 		d.pathSide = append(d.pathSide, uint8(s))
 		d.pathStack = append(d.pathStack, int32(si))
 		d.pathGroup = append(d.pathGroup, group)
+		d.pathVars = append(d.pathVars, vars...)
 		if d.hide {
 			if len(d.keptStart) == 0 {
 				d.keptStart = append(d.keptStart, 0)
@@ -197,7 +202,10 @@ func (d *detailer) lineOf(sd *detailSide, f int32) int32 {
 // detail builds the detail of a comparison whose sorted rows are rows, with
 // its shown type t, scaling base values as Compare does when normalize
 // (Options.Normalize).
-func (d *detailer) detail(rows []Row, t int, normalize bool) *Detail {
+//
+// sites, when not nil, are the rows by site already (the comparison's own,
+// when it is grouped by site): they are taken as they are.
+func (d *detailer) detail(rows, sites []Row, t int, normalize bool) *Detail {
 	scale := make([]float64, d.nt)
 	for ti := range scale {
 		scale[ti] = 1
@@ -209,7 +217,6 @@ func (d *detailer) detail(rows []Row, t int, normalize bool) *Detail {
 	d.names = map[string]int32{}
 	for s := range d.side {
 		sd := &d.side[s]
-		sd.noise = newNoiseModel(sd.p, sd.idx)
 		sd.frameName = make([]int32, len(sd.p.Frames))
 		sd.frameLine = make([]int32, len(sd.p.Frames))
 		for i, f := range sd.p.Frames {
@@ -217,8 +224,11 @@ func (d *detailer) detail(rows []Row, t int, normalize bool) *Detail {
 			sd.frameLine[i] = -1
 		}
 	}
-	out := &Detail{Sites: d.sites(t, scale)}
-	d.siteVals, d.siteVars = [2][]int64{}, [2][]float64{}
+	if sites == nil {
+		sites = d.sites(t, scale)
+		d.siteVals, d.siteVars = [2][]int64{}, [2][]float64{}
+	}
+	out := &Detail{Sites: sites}
 	out.Stacks, out.MoreStacks = d.rowStacks(rows, t, scale)
 	d.lines, d.lineFrame = nil, nil
 	// The tree last: it is the largest.
@@ -236,7 +246,7 @@ func (d *detailer) sites(t int, scale []float64) []Row {
 	for i := range d.pathSide {
 		s := d.pathSide[i]
 		sd := &d.side[s]
-		site := d.lineOf(sd, siteFrame(d.pathFrames(i), sd.pf.std, sd.pf.rt))
+		site := d.lineOf(sd, sd.pf.site(d.pathFrames(i)))
 		if n := (int(site) + 1) * nt; len(d.siteVals[s]) < n {
 			for side := 0; side < 2; side++ {
 				d.siteVals[side] = append(d.siteVals[side], make([]int64, n-len(d.siteVals[side]))...)
@@ -386,7 +396,7 @@ func (d *detailer) pathValues(i int, vals []int64, vars []float64) {
 	for t, j := range sd.idx {
 		vals[t] = st.Values[j]
 	}
-	sd.noise.variances(vals, vars)
+	copy(vars, d.pathVars[i*d.nt:(i+1)*d.nt])
 }
 
 func (d *detailer) name(s string) int32 {
