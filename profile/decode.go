@@ -20,15 +20,22 @@ import (
 // legacy text parsers of github.com/google/pprof/profile, under res (see
 // parseLegacy).
 func decode(data []byte, res *reservation) (*Profile, error) {
+	if !looksLikeText(data) {
+		// Nothing but protobuf: data is not needed once decodeProto is
+		// done with it, which lets it drop data before the profile's last
+		// tables are made (see protoDecoder.stacks).
+		p, err := decodeProto(data)
+		if errors.Is(err, errNotProto) {
+			return nil, fmt.Errorf("%w: neither pprof protobuf nor a known text profile format", ErrNotProfile)
+		}
+		return p, err
+	}
 	p, protoErr := decodeProto(data)
-	if protoErr == nil && (len(p.SampleTypes) > 0 || !looksLikeText(data)) {
+	if protoErr == nil && len(p.SampleTypes) > 0 {
 		return p, nil
 	}
 	if protoErr != nil && !errors.Is(protoErr, errNotProto) {
 		return nil, protoErr // protobuf, but broken: say how
-	}
-	if !looksLikeText(data) {
-		return nil, fmt.Errorf("%w: neither pprof protobuf nor a known text profile format", ErrNotProfile)
 	}
 	lp, legacyErr := parseLegacy(data, res)
 	switch {
@@ -1031,7 +1038,11 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 		spans = append(spans, span{int32(start), int32(len(pool))})
 		valPool = append(valPool, values...)
 	}
-	slots, hashes = nil, nil
+	// The input is not read again: drop it, and the merging tables, before
+	// the stacks are made, so that a collection can give their memory to
+	// the stacks (no caller holds the input: see decode).
+	d.data, d.samples, d.strings = nil, nil, nil
+	slots, hashes, frameOf = nil, nil, nil
 	p.Stacks = make([]Stack, len(spans))
 	for i, s := range spans {
 		p.Stacks[i] = Stack{

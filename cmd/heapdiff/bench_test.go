@@ -18,11 +18,17 @@ var (
 
 // benchPair returns the large benchmark pair (bench/heapgen.Large): the one
 // bench/run.sh writes into bench/out, if it is there, else one written into
-// a temporary directory once per run.
+// a temporary directory once per run. HEAPDIFF_BENCH_DIR names another
+// directory holding base.pb.gz and target.pb.gz (bench/out/million, the
+// 1M-stack pair).
 func benchPair(b *testing.B) (base, target string) {
 	b.Helper()
 	benchPairOnce.Do(func() {
 		dir := filepath.Join("..", "..", "bench", "out")
+		if d := os.Getenv("HEAPDIFF_BENCH_DIR"); d != "" {
+			benchPairDir = d
+			return
+		}
 		if _, err := os.Stat(filepath.Join(dir, "target.pb.gz")); err == nil {
 			benchPairDir = dir
 			return
