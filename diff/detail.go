@@ -427,22 +427,21 @@ func (d *detailer) newNode(parent, name int32, folded int, vals [2][]int64, vars
 // summed into one folded node per parent. Huge profiles of unique stacks
 // would otherwise make a tree of millions of nodes.
 //
-// At each depth the paths still alive are sorted by the group they go to
-// (their node above and their function here), so that a group's paths
-// follow each other and groups are summed one at a time: a depth can have
-// hundreds of thousands of groups, nearly all folded, which a table of
-// them all would hold at once. Nodes are still made in the order their
-// groups' first paths come, and sums added in path order, as a pass in
-// path order makes them.
+// Each depth takes two passes over the paths, in their order: the first
+// numbers the groups (a node above and a function here) and notes each
+// path's, the second sums the paths' values into their groups. Paths are
+// read in order, as their stacks lie in memory (read in another order,
+// every path costs a cache miss or two, which took most of the time), and
+// the groups' sums are allocated once their number is known, not grown.
 func (d *detailer) buildTree(scale []float64, minFraction float64) {
 	nt := d.nt
 	denom := make([]float64, nt)
 	for t := range denom {
 		denom[t] = math.Max(math.Abs(float64(d.total[0][t])*scale[t]), math.Abs(float64(d.total[1][t])))
 	}
-	small := func(vals [2][]int64) bool {
+	small := func(vals [2][]int64, at int) bool {
 		for t := 0; t < nt; t++ {
-			w := math.Max(math.Abs(float64(vals[0][t])*scale[t]), math.Abs(float64(vals[1][t])))
+			w := math.Max(math.Abs(float64(vals[0][at+t])*scale[t]), math.Abs(float64(vals[1][at+t])))
 			if denom[t] > 0 && w > 0 && w >= minFraction*denom[t] {
 				return false
 			}
@@ -452,55 +451,22 @@ func (d *detailer) buildTree(scale []float64, minFraction float64) {
 	d.newNode(-1, d.name("root"), 0, d.total, d.totalVar)
 
 	nPaths := len(d.pathSide)
-	at := make([]int32, nPaths) // each path's node at the last depth; -1 once pruned
-	members := make([]member, 0, nPaths)
-	sorted := make([]member, nPaths) // members sorted, or radixSort's scratch
-	// sums is a group's (or a fold's) values and variances, both sides.
-	type sums struct {
-		first int32 // the group's first path
-		vals  [2][]int64
-		vars  [2][]float64
-	}
-	newSums := func() sums {
-		var s sums
-		for side := range 2 {
-			s.vals[side] = make([]int64, nt)
-			s.vars[side] = make([]float64, nt)
-		}
-		return s
-	}
-	add := func(dst *sums, src sums) {
-		for side := range 2 {
-			addValues(dst.vals[side], 0, src.vals[side])
-			addVariances(dst.vars[side], 0, src.vars[side])
-		}
-	}
+	at := make([]int32, nPaths)    // each path's node at the last depth; -1 once pruned
+	group := make([]int32, nPaths) // each path's group at this depth; -1 for none
 	pathVals := make([]int64, nt)
 	pathVars := make([]float64, nt)
-	group := newSums()
-	// A kept group: its sums and its paths, members[start:end].
-	type keptGroup struct {
-		sums
-		parent, name int32
-		start, end   int
-	}
-	// A fold: the small groups of one parent, added in their groups' order.
-	type fold struct {
-		parent int32
-		n      int
-		sums
-	}
-	// The small groups of the parent being read, flat: group k's values
-	// of side s at smallVals[s][k*nt:], until they are folded.
+	// A group is a node above and a function here, in one key.
+	index := map[uint64]int32{}
 	var (
-		smallFirst []int32
-		smallVals  [2][]int64
-		smallVars  [2][]float64
-		order      []int
+		groups []uint64 // keys, in the order of their first paths
+		vals   [2][]int64
+		vars   [2][]float64
 	)
 	for depth := 0; ; depth++ {
-		members = members[:0]
+		clear(index)
+		groups = groups[:0]
 		for i := range nPaths {
+			group[i] = -1
 			if at[i] < 0 {
 				continue
 			}
@@ -511,131 +477,78 @@ func (d *detailer) buildTree(scale []float64, minFraction float64) {
 			}
 			// Paths run outermost first, stacks innermost first.
 			name := d.side[d.pathSide[i]].frameName[frames[len(frames)-1-depth]]
-			members = append(members, member{uint64(uint32(at[i]))<<32 | uint64(uint32(name)), int32(i)})
+			key := uint64(uint32(at[i]))<<32 | uint64(uint32(name))
+			k, ok := index[key]
+			if !ok {
+				k = int32(len(groups))
+				index[key] = k
+				groups = append(groups, key)
+			}
+			group[i] = k
 		}
-		if len(members) == 0 {
+		if len(groups) == 0 {
 			return
 		}
-		if out := radixSort(members, sorted[:len(members)]); &out[0] != &members[0] {
-			members, sorted = out, members[:cap(members)]
+		n := len(groups) * nt
+		for s := 0; s < 2; s++ {
+			vals[s] = slices.Grow(vals[s][:0], n)[:n]
+			vars[s] = slices.Grow(vars[s][:0], n)[:n]
+			clear(vals[s])
+			clear(vars[s])
 		}
-		var kept []keptGroup
-		var folds []fold
-		endFold := func(parent int32) {
-			if len(smallFirst) == 0 {
-				return
+		for i, k := range group {
+			if k < 0 {
+				continue
 			}
-			order = order[:0]
-			for k := range smallFirst {
-				order = append(order, k)
-			}
-			slices.SortFunc(order, func(a, b int) int { return cmp.Compare(smallFirst[a], smallFirst[b]) })
-			f := fold{parent: parent, n: len(smallFirst), sums: newSums()}
-			f.first = smallFirst[order[0]]
-			for _, k := range order {
-				for side := range 2 {
-					addValues(f.vals[side], 0, smallVals[side][k*nt:(k+1)*nt])
-					addVariances(f.vars[side], 0, smallVars[side][k*nt:(k+1)*nt])
-				}
-			}
-			folds = append(folds, f)
-			smallFirst = smallFirst[:0]
-			for side := range 2 {
-				smallVals[side], smallVars[side] = smallVals[side][:0], smallVars[side][:0]
-			}
+			s := d.pathSide[i]
+			d.pathValues(i, pathVals, pathVars)
+			addValues(vals[s], int(k)*nt, pathVals)
+			addVariances(vars[s], int(k)*nt, pathVars)
 		}
-		for start := 0; start < len(members); {
-			key := members[start].key
-			end := start
-			for side := range 2 {
-				clear(group.vals[side])
-				clear(group.vars[side])
-			}
-			for ; end < len(members) && members[end].key == key; end++ {
-				i := int(members[end].path)
-				d.pathValues(i, pathVals, pathVars)
-				s := d.pathSide[i]
-				addValues(group.vals[s], 0, pathVals)
-				addVariances(group.vars[s], 0, pathVars)
-			}
+		// Keep the large groups as nodes; fold the small ones per parent.
+		node := make([]int32, len(groups))
+		type fold struct {
+			n    int
+			vals [2][]int64
+			vars [2][]float64
+		}
+		folds := map[int32]*fold{}
+		var foldOrder []int32
+		for k, key := range groups {
 			parent, name := int32(key>>32), int32(uint32(key))
-			if start > 0 && int32(members[start-1].key>>32) != parent {
-				endFold(int32(members[start-1].key >> 32))
+			one := [2][]int64{vals[0][k*nt : (k+1)*nt], vals[1][k*nt : (k+1)*nt]}
+			oneVar := [2][]float64{vars[0][k*nt : (k+1)*nt], vars[1][k*nt : (k+1)*nt]}
+			if !small(one, 0) {
+				node[k] = d.newNode(parent, name, 0, one, oneVar)
+				continue
 			}
-			if small(group.vals) {
-				smallFirst = append(smallFirst, members[start].path)
-				for side := range 2 {
-					smallVals[side] = append(smallVals[side], group.vals[side]...)
-					smallVars[side] = append(smallVars[side], group.vars[side]...)
+			node[k] = -1
+			f, ok := folds[parent]
+			if !ok {
+				f = &fold{}
+				for s := 0; s < 2; s++ {
+					f.vals[s] = make([]int64, nt)
+					f.vars[s] = make([]float64, nt)
 				}
-				for j := start; j < end; j++ {
-					at[members[j].path] = -1
-				}
-			} else {
-				g := newSums()
-				g.first = members[start].path
-				add(&g, group)
-				kept = append(kept, keptGroup{sums: g, parent: parent, name: name, start: start, end: end})
+				folds[parent] = f
+				foldOrder = append(foldOrder, parent)
 			}
-			start = end
-		}
-		endFold(int32(members[len(members)-1].key >> 32))
-		// Nodes in the order of their groups' first paths: the large
-		// groups, then the folds.
-		slices.SortFunc(kept, func(a, b keptGroup) int { return cmp.Compare(a.first, b.first) })
-		for _, k := range kept {
-			node := d.newNode(k.parent, k.name, 0, k.vals, k.vars)
-			for j := k.start; j < k.end; j++ {
-				at[members[j].path] = node
+			f.n++
+			for s := 0; s < 2; s++ {
+				addValues(f.vals[s], 0, one[s])
+				addVariances(f.vars[s], 0, oneVar[s])
 			}
 		}
-		slices.SortFunc(folds, func(a, b fold) int { return cmp.Compare(a.first, b.first) })
-		for _, f := range folds {
-			d.newNode(f.parent, -1, f.n, f.vals, f.vars)
+		for _, parent := range foldOrder {
+			f := folds[parent]
+			d.newNode(parent, -1, f.n, f.vals, f.vars)
+		}
+		for i, k := range group {
+			if k >= 0 {
+				at[i] = node[k]
+			}
 		}
 	}
-}
-
-// member is a path alive at a depth of the call tree, with its group
-// there: its node above and its function, in one key.
-type member struct {
-	key  uint64 // parent<<32 | name
-	path int32
-}
-
-// radixSort sorts members by key, keeping members of one key in the order
-// they come (path order): a radix sort over the key's bytes that differ
-// between members, with scratch (as long as members) to copy into. It
-// returns the sorted members: members or scratch.
-func radixSort(members, scratch []member) []member {
-	if len(members) == 0 {
-		return members
-	}
-	var differ uint64 // the bits that are not the same in every key
-	for _, m := range members {
-		differ |= m.key ^ members[0].key
-	}
-	for shift := 0; shift < 64; shift += 8 {
-		if differ>>shift&0xff == 0 {
-			continue
-		}
-		var at [256]int
-		for _, m := range members {
-			at[m.key>>shift&0xff]++
-		}
-		n := 0
-		for b, c := range at {
-			at[b] = n
-			n += c
-		}
-		for _, m := range members {
-			b := m.key >> shift & 0xff
-			scratch[at[b]] = m
-			at[b]++
-		}
-		members, scratch = scratch, members
-	}
-	return members
 }
 
 func addValues(dst []int64, at int, v []int64) {
