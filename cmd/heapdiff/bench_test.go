@@ -73,3 +73,20 @@ func BenchmarkCLICompare(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCLITrend runs "heapdiff trend" in-process on the snapshots in
+// HEAPDIFF_BENCH_SERIES (bench/out/series-large-50, which bench/run.sh
+// trend writes: snapshots of the large pair's size), to be profiled.
+func BenchmarkCLITrend(b *testing.B) {
+	dir := os.Getenv("HEAPDIFF_BENCH_SERIES")
+	if dir == "" {
+		b.Skip("HEAPDIFF_BENCH_SERIES names no directory of snapshots (bash bench/run.sh trend writes bench/out/series-large-50)")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s := &streams{Out: io.Discard, ErrOut: io.Discard}
+		if code := run([]string{"trend", dir}, s); code != exitOK {
+			b.Fatalf("heapdiff trend %s: exit status %d", dir, code)
+		}
+	}
+}
