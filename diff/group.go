@@ -129,11 +129,18 @@ func (pf *profileFrames) site(frames []int32) int32 {
 	return frames[0]
 }
 
-// kindOf returns frame f's kind (frameKind), computing it once.
+// kindOf returns frame f's kind (frameKind), computing it once, and once
+// for all the profiles that share pf.kinds.
 func (pf *profileFrames) kindOf(f int32) uint8 {
 	k := pf.kind[f]
 	if k == 0 {
-		k = frameKind(pf.frames[f])
+		fr := pf.frames[f]
+		if k = pf.kinds[fr]; k == 0 {
+			k = frameKind(fr)
+			if pf.kinds != nil {
+				pf.kinds[fr] = k
+			}
+		}
 		pf.kind[f] = k
 	}
 	return k

@@ -23,6 +23,10 @@ type grouper struct {
 	// frame of every profile.
 	lines map[profile.Frame]int32
 	keys  map[string]int32
+	// kinds keeps what the site rule found of each frame (frameKind)
+	// across the profiles the grouper reduces: a trend's snapshots have
+	// the same frames, each in a table of its own.
+	kinds map[profile.Frame]uint8
 	// stacks finds stack groups by a hash of their lines' groups (see
 	// stackGroup); moreStacks holds the groups whose hash an earlier one
 	// already had. A map keyed by the lines themselves cost a hundred bytes
@@ -74,13 +78,13 @@ func (gi *groupInfo) resolve() (string, []profile.Frame) {
 }
 
 func newGrouper(opts Options) *grouper {
-	return &grouper{opts: opts, lines: map[profile.Frame]int32{}, keys: map[string]int32{}, stacks: map[uint64]int32{}}
+	return &grouper{opts: opts, lines: map[profile.Frame]int32{}, keys: map[string]int32{}, kinds: map[profile.Frame]uint8{}, stacks: map[uint64]int32{}}
 }
 
 // forget drops the maps that find groups by key, once no stack is left to
 // group: the groups themselves stay.
 func (g *grouper) forget() {
-	g.lines, g.keys, g.stacks, g.moreStacks = nil, nil, nil, nil
+	g.lines, g.keys, g.kinds, g.stacks, g.moreStacks = nil, nil, nil, nil, nil
 }
 
 // group returns the index of the group with the given key, creating it.
@@ -156,7 +160,7 @@ type stackVisitor func(stack int, frames []int32, group int32, vars []float64)
 // reduce sums the stacks of p into groups. idx maps the reduction's types to
 // the profile's values. The result covers every group the grouper knows.
 func (g *grouper) reduce(p *profile.Profile, idx []int) *reduction {
-	return g.reduceVisiting(p, newProfileFrames(p, g.opts), idx, nil)
+	return g.reduceVisiting(p, g.profileFrames(p), idx, nil)
 }
 
 // reduceVisiting is reduce over the frames pf marks, telling visit (when
@@ -213,7 +217,8 @@ func (g *grouper) reduceVisiting(p *profile.Profile, pf *profileFrames, idx []in
 // standard library code.
 type profileFrames struct {
 	frames  []profile.Frame
-	kind    []uint8 // what the site rule asks (frameKind); 0 until computed
+	kind    []uint8                 // what the site rule asks (frameKind); 0 until computed
+	kinds   map[profile.Frame]uint8 // frameKind of frames met in other profiles, or nil
 	focus   []bool
 	ignore  []bool
 	hide    []bool
@@ -254,6 +259,14 @@ func matcher(re *regexp.Regexp, frames []profile.Frame) []bool {
 			(!f.Symbolized() && re.MatchString(f.String()))
 	}
 	return m
+}
+
+// profileFrames returns p's frames for this grouper, sharing what is
+// known of them from the profiles it reduced before.
+func (g *grouper) profileFrames(p *profile.Profile) *profileFrames {
+	pf := newProfileFrames(p, g.opts)
+	pf.kinds = g.kinds
+	return pf
 }
 
 func newProfileFrames(p *profile.Profile, opts Options) *profileFrames {

@@ -141,7 +141,9 @@ type TrendBuilder struct {
 	rows []groupRow
 	// noAlloc is set once a snapshot had no cumulative allocations.
 	noAlloc bool
-	warns   []error
+	// room is how many snapshots the rows are made for (see Grow).
+	room  int
+	warns []error
 	// overlapWarned is set once a snapshot's total had to be the sum of
 	// overlapping values (see wholeTotal).
 	overlapWarned bool
@@ -225,9 +227,10 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 		b.noAlloc = true
 	}
 	before := len(b.snaps) // snapshots added before this one
+	room := max(b.room, before+1)
 	for k := range len(r.flat) / nt {
 		if k == len(b.rows) { // a group first seen now: 0 until now
-			b.rows = append(b.rows, groupRow{vals: make([]int64, before), vars: make([]float64, before), alloc: make([]int64, before)})
+			b.rows = append(b.rows, groupRow{vals: make([]int64, before, room), vars: make([]float64, before, room), alloc: make([]int64, before, room)})
 		}
 		row := &b.rows[k]
 		row.vals = append(row.vals, r.flat[k*nt+t])
@@ -249,6 +252,19 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 	b.cols = append(b.cols, col)
 	b.snaps = append(b.snaps, source(p))
 	return nil
+}
+
+// Grow makes room for n more snapshots, as a caller that knows how many it
+// will add can say: each group's values are then kept in an array made
+// once, rather than one that grows (and is copied) as snapshots come.
+func (b *TrendBuilder) Grow(n int) {
+	b.room = len(b.snaps) + max(n, 0)
+	for i := range b.rows {
+		row := &b.rows[i]
+		row.vals = slices.Grow(row.vals, b.room-len(row.vals))
+		row.vars = slices.Grow(row.vars, b.room-len(row.vars))
+		row.alloc = slices.Grow(row.alloc, b.room-len(row.alloc))
+	}
 }
 
 // Trend orders the snapshots, checks that they belong to one process, and

@@ -663,10 +663,13 @@ func TestTrendSeriesAliasNothingTheyShouldNot(t *testing.T) {
 	for i := 1; i <= 12; i++ {
 		ps = append(ps, load(t, fmt.Sprintf("heap-%02d.pb.gz", i)))
 	}
-	build := func(opts TrendOptions, order []int) *Trend {
+	build := func(opts TrendOptions, order []int, grow ...int) *Trend {
 		t.Helper()
 		b := NewTrend(opts)
-		for _, i := range order {
+		for k, i := range order {
+			if k < len(grow) {
+				b.Grow(grow[k]) // room for some, or all, before each of the first
+			}
 			if err := b.Add(ps[i]); err != nil {
 				t.Fatal(err)
 			}
@@ -683,6 +686,12 @@ func TestTrendSeriesAliasNothingTheyShouldNot(t *testing.T) {
 		want, got := build(opts, inOrder), build(opts, shuffled)
 		if !reflect.DeepEqual(got.Series, want.Series) || !reflect.DeepEqual(got.Total, want.Total) {
 			t.Errorf("%+v: added out of order, the trend differs", opts)
+		}
+		if got := build(opts, inOrder, 12); !reflect.DeepEqual(got.Series, want.Series) {
+			t.Errorf("%+v: with room for every snapshot, the trend differs", opts)
+		}
+		if got := build(opts, shuffled, 3, 0, 2); !reflect.DeepEqual(got.Series, want.Series) {
+			t.Errorf("%+v: with room made as snapshots come, the trend differs", opts)
 		}
 		if len(want.Series) < 2 || opts.SampleIndex == "" && want.Series[0].Alloc == nil {
 			t.Fatalf("%+v: %d series, allocations %v: the test tests nothing", opts, len(want.Series), want.Series[0].Alloc)
