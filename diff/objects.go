@@ -10,9 +10,20 @@ import (
 // Comparison view of Chrome DevTools does: New objects are in the target
 // only, Deleted ones in the base only. Objects in both are neither, so a
 // class can show new and deleted objects with no change of count.
+//
+// NewSize and DeletedSize add up those objects' shallow sizes: DevTools'
+// Alloc. Size and Freed Size, whose difference is its Size Delta
+// (SizeDelta). That is not the change of the class's shallow size (the
+// row's shallow_size delta), which also counts objects in both snapshots
+// whose size changed: a Map whose table grew is one object, neither new nor
+// deleted, and bigger.
 type ObjectChange struct {
-	New, Deleted int64
+	New, Deleted         int64
+	NewSize, DeletedSize int64
 }
+
+// SizeDelta returns NewSize - DeletedSize, DevTools' Size Delta.
+func (o ObjectChange) SizeDelta() int64 { return o.NewSize - o.DeletedSize }
 
 // idConsistency is the share of sampled object ids found in both snapshots
 // that must name objects of the same class for ids to be trusted: Node.js
@@ -32,18 +43,25 @@ func sameKind(base, target *profile.Profile) error {
 	return nil
 }
 
-// classIDs maps each class of a snapshot's class view to its object ids; ok
+// classObjects are the objects of a class of a snapshot: their ids, in
+// increasing order, and their shallow sizes.
+type classObjects struct {
+	ids   []uint64
+	sizes []uint32
+}
+
+// classIDs maps each class of a snapshot's class view to its objects; ok
 // is false when the profile is not a class view with ids (an allocation-stack
 // view, say).
-func classIDs(p *profile.Profile) (ids map[string][]uint64, ok bool) {
-	ids = make(map[string][]uint64, len(p.Stacks))
+func classIDs(p *profile.Profile) (objects map[string]classObjects, ok bool) {
+	objects = make(map[string]classObjects, len(p.Stacks))
 	for _, st := range p.Stacks {
-		if len(st.Frames) != 1 || st.IDs == nil && st.Values[0] != 0 {
+		if len(st.Frames) != 1 || st.IDs == nil && st.Values[0] != 0 || len(st.Sizes) != len(st.IDs) {
 			return nil, false
 		}
-		ids[p.Frames[st.Frames[0]].Function] = st.IDs
+		objects[p.Frames[st.Frames[0]].Function] = classObjects{st.IDs, st.Sizes}
 	}
-	return ids, true
+	return objects, true
 }
 
 // addObjectChanges sets Row.Objects for the rows of a comparison of two heap
@@ -67,24 +85,24 @@ func addObjectChanges(rows []Row, base, target *profile.Profile) []error {
 			continue
 		}
 		name := r.Frames[0].Function
-		n, d := mergeCount(b[name], t[name])
-		r.Objects = &ObjectChange{New: n, Deleted: d}
+		o := mergeCount(b[name], t[name])
+		r.Objects = &o
 	}
 	return nil
 }
 
 // idsMatch samples ids of the base and reports whether those the target
 // also has belong, nearly all, to the same class there.
-func idsMatch(base, target map[string][]uint64) bool {
+func idsMatch(base, target map[string]classObjects) bool {
 	var total int
-	for _, ids := range base {
-		total += len(ids)
+	for _, o := range base {
+		total += len(o.ids)
 	}
 	step := max(1, total/4096)
 	sample := map[uint64]string{}
 	i := 0
-	for class, ids := range base {
-		for _, id := range ids {
+	for class, o := range base {
+		for _, id := range o.ids {
 			if i%step == 0 {
 				sample[id] = class
 			}
@@ -92,8 +110,8 @@ func idsMatch(base, target map[string][]uint64) bool {
 		}
 	}
 	var found, same int
-	for class, ids := range target {
-		for _, id := range ids {
+	for class, o := range target {
+		for _, id := range o.ids {
 			if c, ok := sample[id]; ok {
 				found++
 				if c == class {
@@ -105,22 +123,32 @@ func idsMatch(base, target map[string][]uint64) bool {
 	return found > 0 && float64(same) >= idConsistency*float64(found)
 }
 
-// mergeCount counts the ids only in target (new) and only in base (deleted);
-// both lists are sorted.
-func mergeCount(base, target []uint64) (newCount, deleted int64) {
+// mergeCount counts the objects only in target (new) and only in base
+// (deleted), and adds up their sizes; both lists are sorted by id.
+func mergeCount(base, target classObjects) (o ObjectChange) {
 	i, j := 0, 0
-	for i < len(base) && j < len(target) {
+	for i < len(base.ids) && j < len(target.ids) {
 		switch {
-		case base[i] < target[j]:
-			deleted++
+		case base.ids[i] < target.ids[j]:
+			o.Deleted++
+			o.DeletedSize += int64(base.sizes[i])
 			i++
-		case base[i] > target[j]:
-			newCount++
+		case base.ids[i] > target.ids[j]:
+			o.New++
+			o.NewSize += int64(target.sizes[j])
 			j++
 		default:
 			i++
 			j++
 		}
 	}
-	return newCount + int64(len(target)-j), deleted + int64(len(base)-i)
+	for ; i < len(base.ids); i++ {
+		o.Deleted++
+		o.DeletedSize += int64(base.sizes[i])
+	}
+	for ; j < len(target.ids); j++ {
+		o.New++
+		o.NewSize += int64(target.sizes[j])
+	}
+	return o
 }

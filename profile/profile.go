@@ -306,6 +306,10 @@ type Stack struct {
 	// counts. Only heap snapshots have them (nil otherwise); a comparison
 	// uses them to tell new objects from deleted ones, as DevTools does.
 	IDs []uint64
+	// Sizes gives the shallow size of each object of IDs, in the same
+	// order, for the sizes of new and deleted objects (DevTools' Alloc.
+	// Size and Freed Size); nil where IDs is.
+	Sizes []uint32
 }
 
 // Symbolized reports whether any frame of the profile has a function name.

@@ -129,7 +129,7 @@ func newSnapshotProfile(a *v8.Analysis) *Profile {
 
 // snapshotStack is the model's stack of a group of a snapshot's objects.
 func snapshotStack(frames []int32, t v8.Totals) Stack {
-	return Stack{Frames: frames, Values: []int64{t.Objects, t.ShallowSize, t.RetainedSize}, IDs: t.IDs}
+	return Stack{Frames: frames, Values: []int64{t.Objects, t.ShallowSize, t.RetainedSize}, IDs: t.IDs, Sizes: t.Sizes}
 }
 
 // classModel groups a snapshot's objects by class: one stack per class,

@@ -88,7 +88,14 @@ func matchDevtools(t *testing.T, d *devtoolsRows, i int, p *Profile) map[string]
 		for _, id := range st.IDs {
 			sum += id
 		}
+		var size int64
+		for _, sz := range st.Sizes {
+			size += int64(sz)
+		}
 		label := p.Frames[st.Frames[0]].Function
+		if len(st.Sizes) != len(st.IDs) || size != st.Values[1] {
+			t.Errorf("%s: %d sizes of %d objects add up to %d, want its shallow size %d", label, len(st.Sizes), len(st.IDs), size, st.Values[1])
+		}
 		if st.Values[0] != want.Count || st.Values[1] != want.Self || st.Values[2] != want.Retained || sum != want.IDSum {
 			t.Errorf("%s: %s: %d objects, %d bytes, retaining %d (id sum %d); DevTools' %s: %d, %d, %d (%d)",
 				p.Name, label, st.Values[0], st.Values[1], st.Values[2], sum, r.Key, want.Count, want.Self, want.Retained, want.IDSum)

@@ -69,7 +69,8 @@ func HTMLOptions(opts diff.Options) diff.Options {
 // changes, a treemap of growth by package, function and site, a
 // differential flame graph, and a table of every row with its call stacks.
 // Heap snapshots compared by class get DevTools' Comparison columns instead
-// (class, # new, # deleted, # delta, size delta, retained delta), the top
+// (class, # new, # deleted, # delta, alloc. size, freed size, size delta,
+// then shallow and retained delta: see snapshotTable), the top
 // growers by size and a treemap of retained-size growth by class.
 // All but the snapshot layout draw c's detail (c.Detail): compare with
 // HTMLOptions. The page carries every sample type, so the reader can switch
@@ -234,9 +235,9 @@ type htmlRow struct {
 	Cum    []htmlChange `json:"c,omitempty"`
 	Stacks []htmlStack  `json:"s,omitempty"`
 	More   int          `json:"m,omitempty"`
-	// Objects is [new, deleted] by object id, for heap snapshots whose ids
-	// match.
-	Objects *[2]int64 `json:"o,omitempty"`
+	// Objects is [new, deleted, new size, deleted size] by object id, for
+	// heap snapshots whose ids match.
+	Objects *[4]int64 `json:"o,omitempty"`
 	// Kept is [share, noise] of what the row allocated that is still live
 	// (diff.Kept), where the profiles carry allocations.
 	Kept *[2]float64 `json:"k,omitempty"`
@@ -250,7 +251,7 @@ type htmlStack struct {
 type htmlOther struct {
 	Rows    int          `json:"rows"`
 	Flat    []htmlChange `json:"v"`
-	Objects *[2]int64    `json:"o,omitempty"`
+	Objects *[4]int64    `json:"o,omitempty"`
 }
 
 type htmlLimits struct {
@@ -378,11 +379,13 @@ func newHTMLData(c *diff.Comparison) *htmlData {
 			// Rows cut by --top carry no object counts: only the table's
 			// own cut can be summed.
 			if c.Rest.Rows == 0 {
-				var o [2]int64
+				var o [4]int64
 				for _, r := range cut {
 					if r.Objects != nil {
 						o[0] += r.Objects.New
 						o[1] += r.Objects.Deleted
+						o[2] += r.Objects.NewSize
+						o[3] += r.Objects.DeletedSize
 					}
 				}
 				data.Other.Objects = &o
@@ -433,12 +436,13 @@ func snapshotView(c *diff.Comparison) *htmlSnapshotView {
 	return v
 }
 
-// objectPair is o as [new, deleted], nil when o is.
-func objectPair(o *diff.ObjectChange) *[2]int64 {
+// objectPair is o as [new, deleted, new size, deleted size], nil when o
+// is.
+func objectPair(o *diff.ObjectChange) *[4]int64 {
 	if o == nil {
 		return nil
 	}
-	return &[2]int64{o.New, o.Deleted}
+	return &[4]int64{o.New, o.Deleted, o.NewSize, o.DeletedSize}
 }
 
 func htmlTreeOf(nodes []diff.Node, strs *interner, nTypes int) htmlTree {

@@ -157,7 +157,7 @@ var heapdiff = (function () {
       hi = Math.max(hi, d);
     });
     byId('growers-empty').hidden = shown.length > 0;
-    byId('growers-note').textContent = D.snapshot ? 'size delta: the objects\' own (shallow) size, which adds up' : 'by ' + D.by + ', ' + D.types[t].type;
+    byId('growers-note').textContent = D.snapshot ? 'shallow delta: the change of the objects\' own (shallow) size, which adds up' : 'by ' + D.by + ', ' + D.types[t].type;
     var chart = charts.growers;
     /* the bars and the treemap beside them share a height */
     var h = Math.max(460, shown.length * 24 + 40);
@@ -478,15 +478,18 @@ var heapdiff = (function () {
     return cards;
   }
 
-  /* snapshotColumns are DevTools' Comparison columns, side by side; a
-     delta cell's title gives its base and target. */
+  /* snapshotColumns are DevTools' Comparison columns, side by side: # new,
+     # deleted, # delta, alloc. size, freed size and size delta (new minus
+     deleted objects' sizes), then the change of the class's shallow size
+     (objects that grew in place too) and retained size. A delta cell's
+     title gives its base and target. */
   function snapshotColumns() {
-    var s = D.snapshot;
-    function objects(k) {
-      return { key: k ? 'deleted' : 'new', title: k ? '# deleted' : '# new',
+    var s = D.snapshot, unknown = 'unknown: the object ids of the two snapshots do not match';
+    function objects(key, title, k, u) {
+      return { key: key, title: title,
         get: function (r) { return r.r.o ? r.r.o[k] : -1; },
-        show: function (r) { return r.r.o ? String(r.r.o[k]) : ''; },
-        hint: function (r) { return r.r.o ? '' : 'unknown: the object ids of the two snapshots do not match'; } };
+        show: function (r) { return r.r.o ? (u ? fmt(r.r.o[k], u, false) : String(r.r.o[k])) : ''; },
+        hint: function (r) { return r.r.o ? '' : unknown; } };
     }
     function change(key, title, t, u, noSum) {
       return { key: key, title: title, noSum: noSum,
@@ -497,9 +500,16 @@ var heapdiff = (function () {
     }
     return [
       { key: 'name', title: 'class', cls: 'name', get: function (r) { return r.name; } },
-      objects(0), objects(1),
+      objects('new', '# new', 0), objects('deleted', '# deleted', 1),
       change('count', '# delta', s.count, 'count'),
-      change('size', 'size delta', s.shallow, 'bytes'),
+      objects('alloc', 'alloc. size', 2, 'bytes'), objects('freed', 'freed size', 3, 'bytes'),
+      { key: 'sizedelta', title: 'size delta',
+        get: function (r) { return r.r.o ? r.r.o[2] - r.r.o[3] : -Infinity; },
+        show: function (r) { return r.r.o ? fmt(r.r.o[2] - r.r.o[3], 'bytes', true) : ''; },
+        /* exact, as a snapshot's values are */
+        change: function (r) { return r.r.o ? [r.r.o[3], r.r.o[2], 0, 1] : [0, 0, 0, 0]; },
+        hint: function (r) { return r.r.o ? 'DevTools\' Size Delta: alloc. size − freed size, the objects only one snapshot has' : unknown; } },
+      change('size', 'shallow delta', s.shallow, 'bytes'),
       /* retained sizes overlap: the rows cut from the table are not summed */
       change('retained', 'retained delta', s.retained, 'bytes', true)
     ];
@@ -531,8 +541,12 @@ var heapdiff = (function () {
   /* snapshotTip is a class's tooltip: every column, with base and target. */
   function snapshotTip(r) {
     var s = D.snapshot, rows = [];
-    if (r.o) { rows.push(['# new', String(r.o[0])], ['# deleted', String(r.o[1])]); }
-    [['objects', s.count, 'count'], ['size', s.shallow, 'bytes'], ['retained', s.retained, 'bytes']].forEach(function (m) {
+    if (r.o) {
+      rows.push(['# new', String(r.o[0])], ['# deleted', String(r.o[1])],
+        ['alloc. size', fmt(r.o[2], 'bytes', false)], ['freed size', fmt(r.o[3], 'bytes', false)],
+        ['size delta', fmt(r.o[2] - r.o[3], 'bytes', true), cls([r.o[3], r.o[2], 0, 1])]);
+    }
+    [['objects', s.count, 'count'], ['shallow', s.shallow, 'bytes'], ['retained', s.retained, 'bytes']].forEach(function (m) {
       var c = r.v[m[1]];
       rows.push([m[0], fmt(c[0], m[2], false) + ' → ' + fmt(c[1], m[2], false) + '   ' + fmt(delta(c), m[2], true) + '  ' + pctCell(c), cls(c)]);
     });
