@@ -18,6 +18,7 @@ type devtoolsComparison struct {
 	Rows  []struct {
 		Key          string `json:"key"`
 		Base, Target *struct {
+			Count int64  `json:"count"`
 			MinID uint64 `json:"minId"`
 		}
 		Diff *struct {
@@ -29,17 +30,44 @@ type devtoolsComparison struct {
 	} `json:"rows"`
 }
 
-// TestObjectSizesAsDevTools compares, class by class, the sessions pair
-// (gen/sessions/main.js, two snapshots of one Node.js process) with Chrome
-// DevTools' own Comparison view (its heap snapshot code run under Node.js
-// by gen/devtools-classes.mjs): # new, # deleted, Alloc. Size, Freed Size
-// and Size Delta are DevTools' for every row. DevTools' Size Delta differs
-// from the change of the class's shallow size where objects in both
-// snapshots changed size: the array that keeps session-a.js's Sessions
-// doubled in place (its elements' store is its own, so its size), and is
-// not a new Array.
+// TestObjectSizesAsDevTools compares, class by class, two pairs of
+// snapshots of one Node.js process each (gen/sessions/main.js,
+// gen/usersessions/main.js) with Chrome DevTools' own Comparison view (its
+// heap snapshot code run under Node.js by gen/devtools-classes.mjs): each of
+// DevTools' rows is one row here, with its objects in both snapshots, and
+// # new, # deleted, Alloc. Size, Freed Size and Size Delta are DevTools'.
+// A class the two snapshots label differently (usersessions: a module
+// loaded between them defines a second UserSession) is still one row.
+// DevTools' Size Delta differs from the change of the class's shallow size
+// where objects in both snapshots changed size: the array that keeps
+// session-a.js's Sessions doubled in place (its elements' store is its own,
+// so its size), and is not a new Array.
 func TestObjectSizesAsDevTools(t *testing.T) {
-	dir := "../testdata/node/sessions/"
+	for _, dir := range []string{"sessions", "usersessions"} {
+		t.Run(dir, func(t *testing.T) {
+			c, rows, differ := compareWithDevTools(t, "../testdata/node/"+dir+"/")
+			_, shallow, _ := snapshotTypes(t, c)
+			// The pair has classes whose objects changed size in place:
+			// the two columns are not one.
+			if differ == 0 {
+				t.Error("every class's size delta equals its shallow size's change: the pair does not tell them apart")
+			}
+			if dir != "sessions" {
+				return
+			}
+			if a := rows["Array"]; a.Objects == nil || a.Flat[shallow].Delta() < a.Objects.SizeDelta()+8*1000 {
+				t.Errorf("Array: objects %+v, shallow delta %d; want the shallow size to grow by the 1000 elements added in place, beyond the size delta (new minus deleted)", a.Objects, a.Flat[shallow].Delta())
+			}
+		})
+	}
+}
+
+// compareWithDevTools compares the pair of dir with DevTools' rows in its
+// devtools-classes.json, and returns the comparison, its rows by name, and
+// how many rows have a size delta (DevTools') other than the change of
+// their shallow size.
+func compareWithDevTools(t *testing.T, dir string) (c *Comparison, rows map[string]Row, differ int) {
+	t.Helper()
 	data, err := os.ReadFile(dir + "devtools-classes.json")
 	if err != nil {
 		t.Fatal(err)
@@ -55,11 +83,11 @@ func TestObjectSizesAsDevTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Compare(ps[0], ps[1], Options{})
+	c, err = Compare(ps[0], ps[1], Options{By: ByClass})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Which class holds each object, by the label its row has.
+	// Which class holds each object, by the label its snapshot gives it.
 	classOf := func(p *profile.Profile) map[uint64]string {
 		m := map[uint64]string{}
 		for _, st := range p.Stacks {
@@ -70,38 +98,47 @@ func TestObjectSizesAsDevTools(t *testing.T) {
 		return m
 	}
 	inBase, inTarget := classOf(ps[0]), classOf(ps[1])
-	rows := map[string]Row{}
+	rows = map[string]Row{}
 	for _, r := range c.Rows {
 		rows[r.Name] = r
 	}
-	_, shallow, _ := snapshotTypes(t, c)
-	compared, differ := 0, 0
+	count, shallow, _ := snapshotTypes(t, c)
+	compared := 0
 	for _, d := range dt.Rows {
-		label := ""
-		switch {
-		case d.Target != nil:
-			label = inTarget[d.Target.MinID]
-		case d.Base != nil:
-			label = inBase[d.Base.MinID]
+		// The row's label is the longer of the snapshots' labels: the
+		// one that tells the class from more of its name.
+		var label string
+		var want [2]int64
+		if d.Base != nil {
+			label, want[0] = inBase[d.Base.MinID], d.Base.Count
+		}
+		if d.Target != nil {
+			if l := inTarget[d.Target.MinID]; len(l) > len(label) {
+				label = l
+			}
+			want[1] = d.Target.Count
 		}
 		r, ok := rows[label]
 		if label == "" || !ok {
 			t.Errorf("DevTools' row %s is no row here (label %q)", d.Key, label)
 			continue
 		}
+		if got := [2]int64{r.Flat[count].Base, r.Flat[count].Target}; got != want {
+			t.Errorf("%s: %v objects; DevTools' %s: %v", label, got, d.Key, want)
+		}
 		if r.Objects == nil {
 			t.Errorf("%s: no new or deleted objects counted", label)
 			continue
 		}
-		var want ObjectChange
+		var o ObjectChange
 		if d.Diff != nil {
-			want = ObjectChange{New: d.Diff.Added, Deleted: d.Diff.Removed, NewSize: d.Diff.AddedSize, DeletedSize: d.Diff.RemovedSize}
+			o = ObjectChange{New: d.Diff.Added, Deleted: d.Diff.Removed, NewSize: d.Diff.AddedSize, DeletedSize: d.Diff.RemovedSize}
 		}
-		if *r.Objects != want {
-			t.Errorf("%s: %+v; DevTools' %s: %+v", label, *r.Objects, d.Key, want)
+		if *r.Objects != o {
+			t.Errorf("%s: %+v; DevTools' %s: %+v", label, *r.Objects, d.Key, o)
 		}
-		if got := r.Objects.SizeDelta(); got != want.NewSize-want.DeletedSize {
-			t.Errorf("%s: size delta %d, DevTools' %d", label, got, want.NewSize-want.DeletedSize)
+		if got := r.Objects.SizeDelta(); got != o.NewSize-o.DeletedSize {
+			t.Errorf("%s: size delta %d, DevTools' %d", label, got, o.NewSize-o.DeletedSize)
 		}
 		if r.Objects.SizeDelta() != r.Flat[shallow].Delta() {
 			differ++
@@ -111,14 +148,7 @@ func TestObjectSizesAsDevTools(t *testing.T) {
 	if compared != len(c.Rows) {
 		t.Errorf("compared %d rows of %d", compared, len(c.Rows))
 	}
-	// The pair has classes whose objects changed size in place: the two
-	// columns are not one.
-	if differ == 0 {
-		t.Error("every class's size delta equals its shallow size's change: the pair does not tell them apart")
-	}
-	if a := rows["Array"]; a.Objects == nil || a.Flat[shallow].Delta() < a.Objects.SizeDelta()+8*1000 {
-		t.Errorf("Array: objects %+v, shallow delta %d; want the shallow size to grow by the 1000 elements added in place, beyond the size delta (new minus deleted)", a.Objects, a.Flat[shallow].Delta())
-	}
+	return c, rows, differ
 }
 
 // snapshotTypes finds the indexes of a heap snapshot comparison's types.

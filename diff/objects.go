@@ -50,24 +50,39 @@ type classObjects struct {
 	sizes []uint32
 }
 
-// classIDs maps each class of a snapshot's class view to its objects; ok
-// is false when the profile is not a class view with ids (an allocation-stack
-// view, say).
+// classIDs maps each class of a snapshot's class view, by its key (its
+// label when the profile has no keys), to its objects; ok is false when the
+// profile is not a class view with ids (an allocation-stack view, say).
 func classIDs(p *profile.Profile) (objects map[string]classObjects, ok bool) {
 	objects = make(map[string]classObjects, len(p.Stacks))
+	keyed := len(p.ClassKeys) == len(p.Frames)
 	for _, st := range p.Stacks {
 		if len(st.Frames) != 1 || st.IDs == nil && st.Values[0] != 0 || len(st.Sizes) != len(st.IDs) {
 			return nil, false
 		}
-		objects[p.Frames[st.Frames[0]].Function] = classObjects{st.IDs, st.Sizes}
+		key := p.Frames[st.Frames[0]].Function
+		if keyed {
+			key = p.ClassKeys[st.Frames[0]]
+		}
+		objects[key] = classObjects{st.IDs, st.Sizes}
 	}
 	return objects, true
 }
 
+// classKey returns the key a comparison's class row was grouped by: its
+// class's key, or for profiles without keys its name.
+func (g *grouper) classKey(r Row) string {
+	if l := g.infos[r.order].label; l != nil && l.key != "" {
+		return l.key
+	}
+	return r.Frames[0].Function
+}
+
 // addObjectChanges sets Row.Objects for the rows of a comparison of two heap
-// snapshots grouped by class, when their object ids can be matched. It
-// returns a warning when they cannot.
-func addObjectChanges(rows []Row, base, target *profile.Profile) []error {
+// snapshots grouped by class, when their object ids can be matched; keyOf
+// gives the class key a row was grouped by. It returns a warning when they
+// cannot.
+func addObjectChanges(rows []Row, base, target *profile.Profile, keyOf func(Row) string) []error {
 	if !base.IsHeapSnapshot() || !target.IsHeapSnapshot() {
 		return nil
 	}
@@ -84,8 +99,8 @@ func addObjectChanges(rows []Row, base, target *profile.Profile) []error {
 		if len(r.Frames) != 1 {
 			continue
 		}
-		name := r.Frames[0].Function
-		o := mergeCount(b[name], t[name])
+		key := keyOf(*r)
+		o := mergeCount(b[key], t[key])
 		r.Objects = &o
 	}
 	return nil

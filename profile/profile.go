@@ -74,6 +74,15 @@ type Profile struct {
 	Notes []string
 	// Frames is the table of distinct frames that Stack.Frames indexes.
 	Frames []Frame
+	// ClassKeys holds, for a heap snapshot grouped by class, the key of
+	// the class each frame names, in the order of Frames (nil for other
+	// profiles): v8.Class.Key, the class's name with where its
+	// constructor is defined, which, unlike the frame's label, does not
+	// depend on the snapshot's other classes. Comparisons and trends match
+	// classes by it and label them from every snapshot's keys, so a class
+	// keeps one row and one label when a module loaded between two
+	// snapshots gives its name a second definition.
+	ClassKeys []string
 	// Stacks holds one entry per distinct call stack.
 	Stacks []Stack
 	// Whole gives the whole profile's value of each sample type whose stack

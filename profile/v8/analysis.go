@@ -438,6 +438,14 @@ type Class struct {
 	// ("Session (session-a.js:6)"). Labels of two classes can coincide
 	// only if a name mimics a label.
 	Label string
+	// Key tells the class apart from every other class of any snapshot of
+	// the same program: Label for a class keyed by its name alone; for
+	// one keyed by location, the name with the whole path of its script,
+	// the line and the column ("Session (/app/session-a.js:6:3)"), and
+	// the script id when the snapshot needs it to tell two apart. Unlike
+	// Label it does not depend on which other classes the snapshot has,
+	// so comparisons match classes by it (see classkeys.go).
+	Key string
 	// Name is the class's name: the constructor's name of an object
 	// ("<div id=x>" shortened to "<div>", "Detached " before a DOM node
 	// cut from its document), "Function" for closures, "(system)",
