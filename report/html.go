@@ -71,7 +71,9 @@ func HTMLOptions(opts diff.Options) diff.Options {
 // Heap snapshots compared by class get DevTools' Comparison columns instead
 // (class, # new, # deleted, # delta, alloc. size, freed size, size delta,
 // then shallow and retained delta: see snapshotTable), the top
-// growers by size and a treemap of retained-size growth by class.
+// growers by size and a treemap of retained-size growth by class, which
+// leaves out, unless the reader asks, the classes that only count again
+// what others retain (treemapAside) and says which, with their growth.
 // All but the snapshot layout draw c's detail (c.Detail): compare with
 // HTMLOptions. The page carries every sample type, so the reader can switch
 // between them, and needs no network: ECharts is inlined. Every string that
@@ -241,6 +243,9 @@ type htmlRow struct {
 	// Kept is [share, noise] of what the row allocated that is still live
 	// (diff.Kept), where the profiles carry allocations.
 	Kept *[2]float64 `json:"k,omitempty"`
+	// Aside says why the snapshot page's treemap leaves the class out
+	// unless asked to show all (treemapAside); 0 for the others.
+	Aside treemapAside `json:"a,omitempty"`
 }
 
 type htmlStack struct {
@@ -325,11 +330,13 @@ func newHTMLData(c *diff.Comparison) *htmlData {
 
 	view := snapshotView(c)
 	all := c.Rows
+	var asides []treemapAside
 	if view != nil {
 		// Only the classes that changed, as DevTools' Comparison view and
 		// the text report list them; they have no call stacks.
 		all = snapshotRows(c)
 		d = &diff.Detail{}
+		asides = treemapAsides(all, view.Retained)
 	}
 	rows := all
 	if len(rows) > HTMLMaxRows {
@@ -340,6 +347,9 @@ func newHTMLData(c *diff.Comparison) *htmlData {
 		hr := htmlRow{Name: strs.id(r.Named().Name), Flat: htmlChanges(r.Flat), Objects: objectPair(r.Objects)}
 		if k, ok := c.Kept(r.Flat); ok {
 			hr.Kept = &[2]float64{k.Share, k.Noise}
+		}
+		if asides != nil {
+			hr.Aside = asides[i]
 		}
 		if r.Cum != nil {
 			hr.Cum = htmlChanges(r.Cum)

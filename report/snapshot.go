@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/internal/units"
@@ -198,4 +199,69 @@ func snapshotFooter(c *diff.Comparison) string {
 	}
 	return "size delta is DevTools' (alloc. size - freed size: the objects only one snapshot has); shallow delta is the change of the class's whole size, objects that grew in place included\n" +
 		"retained sizes of different classes overlap (a Map retains its entries), so they do not add up"
+}
+
+// Why the snapshot page's treemap of retained-size growth leaves a class
+// out unless the reader asks for every class. Retained sizes overlap, and
+// some classes only count again what others hold, or are nothing a program
+// can act on: a module's scope (system / Context) retains all its
+// variables hold, and a Buffer's bytes are counted by the Buffer, by its
+// ArrayBuffer and by the backing store under it. Drawn side by side they
+// fill the map, and a leaked class that holds a few MiB of its own has no
+// room left.
+type treemapAside uint8
+
+const (
+	// inTreemap: a class the treemap shows.
+	inTreemap treemapAside = iota
+	// asideInternal: scopes and V8's other objects of its own ("system /
+	// Context", "system / JSArrayBufferData", "(system)", "(compiled
+	// code)", "(array)", "(object shape)", "(synthetic)").
+	asideInternal
+	// asideView: ArrayBuffer or SharedArrayBuffer when the Buffers, typed
+	// arrays and DataViews that view buffers grew by at least as much
+	// retained size: those views retain their buffers, so the buffers'
+	// growth is counted already.
+	asideView
+)
+
+// typedArrayViews are the classes of objects that view an ArrayBuffer.
+var typedArrayViews = map[string]bool{
+	"Buffer": true, "DataView": true, "Uint8Array": true, "Int8Array": true, "Uint8ClampedArray": true,
+	"Uint16Array": true, "Int16Array": true, "Uint32Array": true, "Int32Array": true, "Float16Array": true,
+	"Float32Array": true, "Float64Array": true, "BigUint64Array": true, "BigInt64Array": true,
+}
+
+// v8Internal reports whether a class is a scope or another object V8 keeps
+// for itself.
+func v8Internal(name string) bool {
+	switch name {
+	case "(system)", "(compiled code)", "(array)", "(object shape)", "(synthetic)":
+		return true
+	}
+	return strings.HasPrefix(name, "system / ")
+}
+
+// treemapAsides says, for each of rows (rows of a heap snapshot comparison
+// by class), whether the treemap leaves it out by default and why.
+func treemapAsides(rows []diff.Row, retained int) []treemapAside {
+	var views, buffers int64
+	for _, r := range rows {
+		switch d := max(r.Flat[retained].Delta(), 0); {
+		case typedArrayViews[r.Name]:
+			views += d
+		case r.Name == "ArrayBuffer" || r.Name == "SharedArrayBuffer":
+			buffers += d
+		}
+	}
+	out := make([]treemapAside, len(rows))
+	for i, r := range rows {
+		switch {
+		case v8Internal(r.Name):
+			out[i] = asideInternal
+		case (r.Name == "ArrayBuffer" || r.Name == "SharedArrayBuffer") && buffers > 0 && views >= buffers:
+			out[i] = asideView
+		}
+	}
+	return out
 }

@@ -515,17 +515,45 @@ var heapdiff = (function () {
     ];
   }
 
-  /* classes draws the treemap of retained-size growth by class. */
+  /* classes draws the treemap of retained-size growth by class. Unless the
+     reader ticks "show every class", it leaves out what only counts again
+     what other classes hold, and is nothing a program acts on (treemapAside
+     in snapshot.go, r.a): scopes and V8's own objects (1), and ArrayBuffers
+     whose views grew as much (2). The note under it names them, with their
+     growth, and the sums shown and left out. */
   function classes() {
     var s = D.snapshot, max = 0;
-    var grew = D.rows.filter(function (r) { return delta(r.v[s.retained]) > 0; });
-    grew.forEach(function (r) { max = Math.max(max, delta(r.v[s.retained])); });
-    var data = grew.map(function (r) {
+    function growth(r) { return delta(r.v[s.retained]); }
+    function sum(rows) { return rows.reduce(function (t, r) { return t + growth(r); }, 0); }
+    var grew = D.rows.filter(function (r) { return growth(r) > 0; });
+    var all = byId('sites-all').checked;
+    var shown = grew.filter(function (r) { return all || !r.a; });
+    var aside = grew.filter(function (r) { return !all && r.a; });
+    shown.forEach(function (r) { max = Math.max(max, growth(r)); });
+    var data = shown.map(function (r) {
       var c = r.v[s.retained];
       return { name: S(r.n), value: delta(c), row: r,
         itemStyle: { color: color(delta(c), sig(c), Math.sqrt(delta(c) / max)) } };
     });
     byId('sites-note').textContent = 'area = growth of what a class retains; retained sizes overlap (a Map retains its entries), so areas do not add up';
+    function list(kind) {
+      return aside.filter(function (r) { return r.a === kind; })
+        .sort(function (a, b) { return growth(b) - growth(a); })
+        .map(function (r) { return S(r.n) + ' ' + fmt(growth(r), 'bytes', true); }).join(', ');
+    }
+    var text;
+    if (all) {
+      text = 'Every class that grew is shown (' + grew.length + ', ' + fmt(sum(grew), 'bytes', true) + ' together), scopes and V8\'s own objects included.';
+    } else if (aside.length === 0) {
+      text = 'Every class that grew is shown (' + grew.length + ', ' + fmt(sum(grew), 'bytes', true) + ' together).';
+    } else {
+      var parts = [], scopes = list(1), views = list(2);
+      if (scopes) { parts.push('scopes and V8\'s own objects, which retain again what the classes shown retain (' + scopes + ')'); }
+      if (views) { parts.push('ArrayBuffers, which the Buffers and typed arrays shown retain (' + views + ')'); }
+      text = 'Shown: ' + shown.length + ' classes, ' + fmt(sum(shown), 'bytes', true) + '. Left out: ' + aside.length + ' classes, ' +
+        fmt(sum(aside), 'bytes', true) + ': ' + parts.join('; ') + '. Together ' + fmt(sum(grew), 'bytes', true) + '.';
+    }
+    byId('sites-aside-text').textContent = text;
     byId('sites-empty').hidden = data.length > 0;
     charts.sites.setOption({
       series: [{
@@ -608,6 +636,7 @@ var heapdiff = (function () {
       /* Every measure is a column: the bars show size, the treemap
          retained size, and there is no sample type to switch. */
       state.type = D.snapshot.shallow;
+      byId('sites-all').addEventListener('change', classes);
       byId('table-title').textContent = 'Classes that changed';
       byId('rows').className = 'flat';
     } else {
