@@ -92,7 +92,7 @@ func addObjectChanges(rows []Row, base, target *profile.Profile, keyOf func(Row)
 		return nil
 	}
 	if !idsMatch(b, t) {
-		return []error{fmt.Errorf("object ids of %s and %s do not match (snapshots of different processes, or of Bun, which renumbers objects): new and deleted objects are not counted; the count delta still is", base.Name, target.Name)}
+		return []error{fmt.Errorf("object ids of %s and %s do not match (snapshots of different processes, or of Bun, which renumbers objects): new and deleted objects and their sizes (DevTools' # new, # deleted, Alloc. Size, Freed Size, Size Delta) are not counted; the count, shallow and retained deltas still are", base.Name, target.Name)}
 	}
 	for i := range rows {
 		r := &rows[i]

@@ -129,7 +129,7 @@ var heapdiff = (function () {
     byId('legend-noise').hidden = !sampled;
     if (D.snapshot) {
       add('grouping', 'by class, as in DevTools\' Comparison view; heap snapshots: exact values' +
-        (D.snapshot.ids ? '' : '; no # new or # deleted: object ids differ'));
+        (D.snapshot.ids ? '' : '; no # new, # deleted, alloc. size, freed size or size delta: object ids differ'));
     } else {
       add('grouping', 'by ' + D.by + (D.cum ? ', with cumulative values' : '') + (D.normalized ? ', base normalized to the target' : '') + '; ' + sampling);
     }
