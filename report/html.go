@@ -295,6 +295,8 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 		Frames:     [][3]int64{},
 		Rows:       []htmlRow{}, // a filter can match nothing
 	}
+	// The header shows comments as the text output does: sizes readable.
+	data.Base.Comments, data.Target.Comments = shownComments(c.Base.Comments), shownComments(c.Target.Comments)
 	for _, t := range c.Types {
 		data.Types = append(data.Types, JSONType{t.Type, t.Unit})
 	}

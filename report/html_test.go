@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -263,4 +264,47 @@ func largeHTML(tb testing.TB, opts diff.Options) []byte {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestHTMLHeadersShowSizesAsTextDoes checks that both pages show the
+// agent's metadata comments as the text output does (TestTextFoldsAgentComments):
+// sizes in IEC units, no "heapdiff." keys, no time; other comments as
+// written.
+func TestHTMLHeadersShowSizesAsTextDoes(t *testing.T) {
+	comments := []string{"heapdiff.trigger=signal", "heapdiff.time=2026-11-27T00:10:25Z", "heapdiff.host=bot1",
+		"heapdiff.pid=4242", "heapdiff.rss_bytes=10907648", "heapdiff.live_heap_bytes=4513272",
+		"heapdiff.gomemlimit_bytes=unlimited", "heapdiff.growth_bytes_per_hour=1048576", "note=kept as written"}
+	want := []string{"note=kept as written", "trigger=signal", "host=bot1", "pid=4242", "rss=10.4MiB", "live_heap=4.3MiB",
+		"gomemlimit=unlimited", "growth=+1.0MiB/h"}
+	p := &profile.Profile{
+		Name:        "a",
+		SampleTypes: []profile.ValueType{{Type: "inuse_space", Unit: "bytes"}},
+		Comments:    comments,
+		Frames:      []profile.Frame{{Function: "main.f", File: "main.go", Line: 1}},
+		Stacks:      []profile.Stack{{Frames: []int32{0}, Values: []int64{1}}},
+	}
+
+	var compare struct{ Base, Target JSONSource }
+	decodePage(t, renderHTML(t, p, p, diff.Options{}), &compare)
+	for _, s := range []JSONSource{compare.Base, compare.Target} {
+		if !slices.Equal(s.Comments, want) {
+			t.Errorf("the comparison page shows comments %q, want %q", s.Comments, want)
+		}
+	}
+
+	b := diff.NewTrend(diff.TrendOptions{})
+	for range 3 {
+		if err := b.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := b.Trend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range trendPageData(t, renderTrendHTML(t, tr)).Snapshots {
+		if !slices.Equal(s.Comments, want) {
+			t.Errorf("the trend page shows snapshot %d's comments %q, want %q", i+1, s.Comments, want)
+		}
+	}
 }

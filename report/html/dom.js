@@ -11,6 +11,34 @@ var heapdiffDOM = (function () {
     return e;
   }
   function clear(e) { while (e.firstChild) { e.removeChild(e.firstChild); } }
+
+  /* breakable sets e's text to a name that may wrap only where a reader
+     expects it: after '/', '\\', ',' or ';', before '.' or '(' (a
+     Go name, github.com/a/b/pkg.(*T).M file.go:12, wraps between its
+     parts), and at spaces; never inside a word. The breaks are <wbr>
+     elements between text nodes, so e.textContent is the name, and the
+     name is still only ever text. */
+  function breakable(e, text) {
+    text = String(text);
+    var start = 0;
+    for (var i = 1; i < text.length; i++) {
+      var prev = text.charAt(i - 1), c = text.charAt(i);
+      var after = '/\\,;'.indexOf(prev) >= 0;
+      var before = '.('.indexOf(c) >= 0 && '/\\,;.( '.indexOf(prev) < 0;
+      if (after || before) {
+        e.appendChild(document.createTextNode(text.slice(start, i)));
+        e.appendChild(document.createElement('wbr'));
+        start = i;
+      }
+    }
+    e.appendChild(document.createTextNode(text.slice(start)));
+    return e;
+  }
+  /* nameEl makes an element showing a name that wraps between its parts. */
+  function nameEl(tag, cls, text) { return breakable(el(tag, cls), text); }
+
+  /* count writes a count with thousands separators: 49,188. */
+  function count(n) { return Number(n).toLocaleString('en-US'); }
   function byId(id) { return document.getElementById(id); }
 
   var IEC = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
@@ -41,10 +69,10 @@ var heapdiffDOM = (function () {
      comments as chips. */
   function source(dl, label, text, comments) {
     dl.appendChild(el('dt', '', label));
-    var dd = el('dd', '', text);
+    var dd = nameEl('dd', '', text);
     if (comments && comments.length) {
       var cm = el('div', 'comments');
-      comments.forEach(function (s) { cm.appendChild(el('span', '', s)); });
+      comments.forEach(function (s) { cm.appendChild(nameEl('span', '', s)); });
       dd.appendChild(cm);
     }
     dl.appendChild(dd);
@@ -63,5 +91,25 @@ var heapdiffDOM = (function () {
     return [x, y];
   }
 
-  return { el: el, clear: clear, byId: byId, fmt: fmt, duration: duration, source: source, tipPosition: tipPosition };
+  /* byteAxis steps a value axis of bytes from lo to hi by round binary
+     units (256KiB, 512KiB, 1MiB, ...), so that its labels read +1.0MiB
+     rather than +976.6KiB. Shrinkage much smaller than a step gets just
+     the room it needs, and no label of its own. Other units get ECharts'
+     own steps (the nulls undo a previous type's). steps is about how many
+     steps the axis takes, 4 when not given. */
+  function byteAxis(u, lo, hi, steps) {
+    if (u !== 'bytes' || !(hi > lo)) { return { interval: null, min: null, max: null, axisLabel: { customValues: null }, axisTick: { customValues: null } }; }
+    var raw = (hi - lo) / (steps || 4), unitSize = 1;
+    while (raw / unitSize >= 1024) { unitSize *= 1024; }
+    var m = raw / unitSize, step = 1024;
+    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].some(function (s) { if (s >= m) { step = s; return true; } return false; });
+    step *= unitSize;
+    var tight = lo < 0 && -lo < step / 2;
+    var min = tight ? lo * 1.05 : Math.floor(lo / step) * step, max = Math.ceil(hi / step) * step, at = [];
+    for (var v = Math.ceil(min / step) * step; v <= max; v += step) { at.push(v); }
+    return { interval: step, min: min, max: max, axisLabel: { customValues: at }, axisTick: { customValues: at } };
+  }
+
+  return { el: el, nameEl: nameEl, breakable: breakable, clear: clear, byId: byId, fmt: fmt, count: count, duration: duration,
+    source: source, tipPosition: tipPosition, byteAxis: byteAxis };
 })();

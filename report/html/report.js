@@ -19,7 +19,7 @@ var heapdiff = (function () {
   /* ---------- helpers ---------- */
 
   var el = heapdiffDOM.el, clear = heapdiffDOM.clear, byId = heapdiffDOM.byId, fmt = heapdiffDOM.fmt;
-  var duration = heapdiffDOM.duration;
+  var duration = heapdiffDOM.duration, nameEl = heapdiffDOM.nameEl, byteAxis = heapdiffDOM.byteAxis;
   /* setHeight sizes a chart's element and the chart with it. */
   function setHeight(id, h) {
     byId(id).style.height = h + 'px';
@@ -73,7 +73,7 @@ var heapdiff = (function () {
   /* tip builds a tooltip element: a title and rows of [label, value, class]. */
   function tip(title, rows, note) {
     var box = el('div', 'tip');
-    box.appendChild(el('div', 'tname', title));
+    box.appendChild(nameEl('div', 'tname', title));
     var t = el('table');
     rows.forEach(function (r) {
       var tr = el('tr');
@@ -102,7 +102,9 @@ var heapdiff = (function () {
 
   function header() {
     var c = D.total[state.type], u = unit();
-    byId('subtitle').textContent = D.base.name + '  →  ' + D.target.name;
+    var sub = byId('subtitle');
+    clear(sub);
+    heapdiffDOM.breakable(sub, D.base.name + '  →  ' + D.target.name);
     var totals = byId('totals');
     clear(totals);
     var cards = [['base', fmt(c[0], u, false), ''], ['target', fmt(c[1], u, false), ''],
@@ -182,24 +184,6 @@ var heapdiff = (function () {
   }
 
   function extend(a, b) { Object.keys(b).forEach(function (k) { a[k] = b[k]; }); return a; }
-
-  /* byteAxis steps a value axis of bytes from lo to hi by round binary
-     units (256KiB, 512KiB, 1MiB, ...), so that its labels read +1.0MiB
-     rather than +976.6KiB. Shrinkage much smaller than a step gets just
-     the room it needs, and no label of its own. Other units get ECharts' own steps (the
-     nulls undo a previous type's). */
-  function byteAxis(u, lo, hi) {
-    if (u !== 'bytes' || !(hi > lo)) { return { interval: null, min: null, max: null, axisLabel: { customValues: null }, axisTick: { customValues: null } }; }
-    var raw = (hi - lo) / 4, unitSize = 1;
-    while (raw / unitSize >= 1024) { unitSize *= 1024; }
-    var m = raw / unitSize, step = 1024;
-    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].some(function (s) { if (s >= m) { step = s; return true; } return false; });
-    step *= unitSize;
-    var tight = lo < 0 && -lo < step / 2;
-    var min = tight ? lo * 1.05 : Math.floor(lo / step) * step, max = Math.ceil(hi / step) * step, at = [];
-    for (var v = Math.ceil(min / step) * step; v <= max; v += step) { at.push(v); }
-    return { interval: step, min: min, max: max, axisLabel: { customValues: at }, axisTick: { customValues: at } };
-  }
 
   /* ---------- treemap of growth by site ---------- */
 
@@ -295,7 +279,7 @@ var heapdiff = (function () {
       crumbs.appendChild(el('span', '', 'zoomed to: '));
       path.forEach(function (i, k) {
         if (k > 0) { crumbs.appendChild(el('span', '', ' › ')); }
-        var link = el('a', '', i === 0 ? 'root' : shortName(S(D.tree.name[i])));
+        var link = nameEl('a', '', i === 0 ? 'root' : shortName(S(D.tree.name[i])));
         link.title = S(D.tree.name[i]);
         link.addEventListener('click', function () { zoomTo(i); });
         crumbs.appendChild(link);
@@ -402,7 +386,7 @@ var heapdiff = (function () {
       columns.forEach(function (c) {
         var text = c.key === 'name' ? r.name : c.show(r);
         var cc = c.change ? cls(c.change(r)) : c.color ? cls(c.cum ? r.cum || [0, 0, 0, 0] : r.c) : '';
-        var td = el('td', (c.cls || '') + ' ' + cc, text);
+        var td = c.key === 'name' ? nameEl('td', (c.cls || '') + ' ' + cc, text) : el('td', (c.cls || '') + ' ' + cc, text);
         if (c.hint) { td.title = c.hint(r); }
         tr.appendChild(td);
       });
@@ -446,7 +430,7 @@ var heapdiff = (function () {
         var ol = el('ol');
         s.f.forEach(function (fi) {
           var fr = D.frames[fi], li = el('li');
-          li.appendChild(el('span', '', S(fr[0])));
+          li.appendChild(nameEl('span', '', S(fr[0])));
           if (S(fr[1])) {
             var file = el('span', 'file', '  ' + baseName(S(fr[1])) + (fr[2] ? ':' + fr[2] : ''));
             file.title = S(fr[1]);
