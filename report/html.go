@@ -42,9 +42,6 @@ var EChartsVersion = strings.TrimSpace(echartsVersion)
 const (
 	// htmlMaxRows caps the table; the rows beyond are summed in one row.
 	htmlMaxRows = HTMLMaxRows
-	// htmlSitesPerType is how many sites, by growth of each sample type,
-	// the treemap gets; the growth of the rest is summed per type.
-	htmlSitesPerType = 150
 )
 
 // HTML writes c as one self-contained HTML page: header, charts of the top
@@ -183,8 +180,9 @@ type htmlData struct {
 	Other  *htmlOther `json:"other"`
 	Limits htmlLimits `json:"limits"`
 	Tree   *htmlTree  `json:"tree,omitempty"`
-	Sites  []htmlSite `json:"sites"`
-	Rest   []int64    `json:"sitesRest"` // per type: growth of the sites left out
+	// Growth is, for every sample type, the treemap of growth by package,
+	// function and site.
+	Growth []htmlGrowth `json:"growth"`
 	// Snapshot is set for heap snapshots compared by class: the page then
 	// shows DevTools' Comparison columns instead of a call tree.
 	Snapshot *htmlSnapshotView `json:"snapshot,omitempty"`
@@ -252,13 +250,6 @@ type htmlTreeType struct {
 	Base   []int64 `json:"b"`
 	Target []int64 `json:"t"`
 	Sig    []int   `json:"s"`
-}
-
-type htmlSite struct {
-	Package  int          `json:"p"`
-	Function int          `json:"f"`
-	Name     int          `json:"n"` // the site's file:line, or its whole name
-	Values   []htmlChange `json:"v"`
 }
 
 type interner struct {
@@ -374,11 +365,11 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 
 	if view != nil {
 		data.Snapshot = view
-		data.Sites, data.Rest = []htmlSite{}, []int64{}
+		data.Growth = []htmlGrowth{}
 	} else {
 		tree := htmlTreeOf(d.Tree, &strs, len(c.Types))
 		data.Tree = &tree
-		data.Sites, data.Rest = htmlSites(d.Sites, &strs, len(c.Types))
+		data.Growth = htmlGrowthOf(d.Sites, &strs, len(c.Types))
 	}
 	data.Strings = strs.list
 	return data
@@ -443,58 +434,4 @@ func htmlTreeOf(nodes []diff.Node, strs *interner, nTypes int) htmlTree {
 		}
 	}
 	return t
-}
-
-// htmlSites picks, for every type, the sites that grew most, and sums the
-// growth of the others.
-func htmlSites(sites []diff.Row, strs *interner, nTypes int) ([]htmlSite, []int64) {
-	chosen := make([]bool, len(sites))
-	order := make([]int, len(sites))
-	for t := 0; t < nTypes; t++ {
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortStableFunc(order, func(a, b int) int {
-			return int(sign(sites[b].Flat[t].Delta() - sites[a].Flat[t].Delta()))
-		})
-		for _, i := range order[:min(htmlSitesPerType, len(order))] {
-			if sites[i].Flat[t].Delta() > 0 {
-				chosen[i] = true
-			}
-		}
-	}
-	rest := make([]int64, nTypes)
-	out := []htmlSite{}
-	for i, r := range sites {
-		if !chosen[i] {
-			for t, ch := range r.Flat {
-				rest[t] += max(ch.Delta(), 0)
-			}
-			continue
-		}
-		s := htmlSite{Values: htmlChanges(r.Flat)}
-		if len(r.Frames) > 0 {
-			f := r.Frames[0]
-			fn := f.FunctionName()
-			s.Package = strs.id(f.Package())
-			s.Function = strs.id(fn)
-			s.Name = strs.id(strings.TrimPrefix(r.Name, fn+" "))
-		} else {
-			s.Package = strs.id(r.Name)
-			s.Function = s.Package
-			s.Name = s.Package
-		}
-		out = append(out, s)
-	}
-	return out, rest
-}
-
-func sign(x int64) int64 {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return 0
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -466,6 +465,20 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("the treemap labels its boxes with whole names", func(t *testing.T) {
+		bad, drawn := badTreemapLabels(p)
+		if drawn < 4 {
+			t.Errorf("the treemap drew %d lines of labels", drawn)
+		}
+		for _, l := range bad {
+			t.Errorf("the treemap drew %q, not a whole part of a name", l)
+		}
+		const want = "area = growth: 6 sites grew +118.7MiB; click to zoom in"
+		if note := eval[string](p, `document.getElementById('sites-note').textContent`); note != want {
+			t.Errorf("the treemap's note reads %q, want %q", note, want)
+		}
+	})
+
 	rowCount := func() int { return eval[int](p, `document.querySelectorAll('#rows-body tr.row').length`) }
 	t.Run("filter reduces the rows", func(t *testing.T) {
 		before := rowCount()
@@ -604,19 +617,9 @@ func checkWordBreaks(t *testing.T, p *browserPage, selector, control string) {
 // that the comparison page's names wrap between their parts, never inside a
 // word: in the table, in a row's call stacks and in the header.
 func TestHTMLNamesWrapInBrowser(t *testing.T) {
-	pb, pt := heapgen.Pair(heapgen.Small)
-	var ps []*profile.Profile
-	for i, p := range []*pprof.Profile{pb, pt} {
-		var buf bytes.Buffer
-		if err := p.Write(&buf); err != nil {
-			t.Fatal(err)
-		}
-		q, err := profile.Parse([]string{"/var/lib/heapdiff/snapshots/base.pb.gz", "/var/lib/heapdiff/snapshots/target.pb.gz"}[i], buf.Bytes(), profile.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps = append(ps, q)
-	}
+	a, b := generatedPair(t, heapgen.Small)
+	a.Name, b.Name = "/var/lib/heapdiff/snapshots/base.pb.gz", "/var/lib/heapdiff/snapshots/target.pb.gz"
+	ps := []*profile.Profile{a, b}
 	p := openHTML(t, startBrowser(t), "small.html", renderHTML(t, ps[0], ps[1], diff.Options{}))
 	p.do("Click(first row)", chromedp.Click(chromedp.CSS("#rows-body tr.row")))
 	checkWordBreaks(t, p, `#subtitle, #sources dd, #rows-body tr.row:nth-child(-n+40) td.name, #rows-body tr.stacks li`, "rows")

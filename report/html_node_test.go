@@ -154,6 +154,16 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 	p := openHTML(t, browser, "snapshot.html", renderHTML(t, a, b, diff.Options{}))
 	p.picture("snapshot.png")
 
+	t.Run("the treemap labels its boxes with whole names", func(t *testing.T) {
+		bad, drawn := badTreemapLabels(p)
+		if drawn < 4 {
+			t.Errorf("the treemap drew %d lines of labels", drawn)
+		}
+		for _, l := range bad {
+			t.Errorf("the treemap drew %q, not a whole class name", l)
+		}
+	})
+
 	t.Run("charts drew, and only these", func(t *testing.T) {
 		for id, n := range p.inkedPixels(chartGrowers, chartSites) {
 			if n < 500 {

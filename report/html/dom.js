@@ -13,26 +13,97 @@ var heapdiffDOM = (function () {
   function clear(e) { while (e.firstChild) { e.removeChild(e.firstChild); } }
 
   /* breakable sets e's text to a name that may wrap only where a reader
-     expects it: after '/', '\\', ',' or ';', before '.' or '(' (a
+     expects it: after '/', '\\', ',' or ';', before '.', '(' or a space (a
      Go name, github.com/a/b/pkg.(*T).M file.go:12, wraps between its
-     parts), and at spaces; never inside a word. The breaks are <wbr>
+     parts); never inside a word. The breaks are <wbr>
      elements between text nodes, so e.textContent is the name, and the
      name is still only ever text. */
   function breakable(e, text) {
+    nameParts(text).forEach(function (part, i) {
+      if (i > 0) { e.appendChild(document.createElement('wbr')); }
+      e.appendChild(document.createTextNode(part));
+    });
+    return e;
+  }
+  /* nameParts splits a name where breakable lets it wrap. */
+  function nameParts(text) {
     text = String(text);
-    var start = 0;
+    var parts = [], start = 0;
     for (var i = 1; i < text.length; i++) {
       var prev = text.charAt(i - 1), c = text.charAt(i);
       var after = '/\\,;'.indexOf(prev) >= 0;
       var before = '.('.indexOf(c) >= 0 && '/\\,;.( '.indexOf(prev) < 0;
-      if (after || before) {
-        e.appendChild(document.createTextNode(text.slice(start, i)));
-        e.appendChild(document.createElement('wbr'));
+      if (after || before || c === ' ') {
+        parts.push(text.slice(start, i));
         start = i;
       }
     }
-    e.appendChild(document.createTextNode(text.slice(start)));
-    return e;
+    parts.push(text.slice(start));
+    return parts;
+  }
+
+  /* Canvas labels (the treemaps') are measured in the font ECharts draws
+     them in. */
+  var LABEL_FONT = '12px sans-serif', measurer = null;
+  function textWidth(s) {
+    if (!measurer) { measurer = document.createElement('canvas').getContext('2d'); }
+    measurer.font = LABEL_FONT;
+    return measurer.measureText(s).width;
+  }
+  /* cut shortens s to the parts of it that fit w px, with an ellipsis:
+     "pkg138.(*Type69)…", never "pkg13…"; '' when not even its first part
+     fits. */
+  function cut(s, w) {
+    var out = '';
+    nameParts(s).some(function (part) {
+      if (textWidth(out + part + '…') > w) { return true; }
+      out += part;
+      return false;
+    });
+    return out ? out + '…' : '';
+  }
+  /* fitLabel fits a label in a box of w×h px, as the HTML names wrap:
+     lines ("\n" in text, and more where a line is too wide) break between
+     the parts of a name, never inside a word; a line wider than the box
+     keeps the parts that fit and an ellipsis, and lines beyond its height
+     are left out, the last shown ending in one. A box too small for the
+     name's first part gets no label, rather than "gi" or "g". With whole,
+     it returns null rather than cut anything. */
+  function fitLabel(text, w, h, lineHeight, whole) {
+    var most = Math.floor(h / lineHeight), lines = [];
+    if (most < 1 || textWidth('abc…') > w) { return whole ? null : ''; }
+    String(text).split('\n').forEach(function (src) {
+      var line = '';
+      nameParts(src).forEach(function (part) {
+        if (line && textWidth(line + part) > w) {
+          lines.push(line);
+          line = part.replace(/^ /, '');
+        } else {
+          line += part;
+        }
+      });
+      lines.push(line);
+    });
+    var more = lines.length > most;
+    if (whole && (more || lines.some(function (l) { return textWidth(l) > w; }))) { return null; }
+    lines = lines.slice(0, most).map(function (l) { return textWidth(l) > w ? cut(l, w) : l; });
+    /* A line that could not be cut to a whole part goes, with the lines
+       after it, and the line before it ends in an ellipsis instead. */
+    var gone = lines.indexOf('');
+    if (gone >= 0) {
+      lines = lines.slice(0, gone);
+      more = true;
+    }
+    while (more && lines.length) {
+      var last = lines[lines.length - 1];
+      if (last.slice(-1) !== '…') { last = textWidth(last + '…') <= w ? last + '…' : cut(last, w); }
+      if (last) {
+        lines[lines.length - 1] = last;
+        break;
+      }
+      lines.pop();
+    }
+    return lines.join('\n');
   }
   /* nameEl makes an element showing a name that wraps between its parts. */
   function nameEl(tag, cls, text) { return breakable(el(tag, cls), text); }
@@ -110,6 +181,6 @@ var heapdiffDOM = (function () {
     return { interval: step, min: min, max: max, axisLabel: { customValues: at }, axisTick: { customValues: at } };
   }
 
-  return { el: el, nameEl: nameEl, breakable: breakable, clear: clear, byId: byId, fmt: fmt, count: count, duration: duration,
-    source: source, tipPosition: tipPosition, byteAxis: byteAxis };
+  return { el: el, nameEl: nameEl, breakable: breakable, nameParts: nameParts, fitLabel: fitLabel, clear: clear, byId: byId, fmt: fmt, count: count,
+    duration: duration, source: source, tipPosition: tipPosition, byteAxis: byteAxis };
 })();

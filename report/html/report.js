@@ -6,7 +6,7 @@ var heapdiff = (function () {
   'use strict';
 
   var RED = [220, 50, 32], BLUE = [26, 133, 255], WHITE = [255, 255, 255];
-  var NOISE = '#a3a3a3', SAME = '#dcdcdc', FOLDED = '#c7ced6';
+  var NOISE = '#a3a3a3', SAME = '#dcdcdc', FOLDED = '#c7ced6', MORE = '#90a4ae';
   var FLAME_ROW = 20;
 
   var D = null;          /* the report data */
@@ -19,7 +19,7 @@ var heapdiff = (function () {
   /* ---------- helpers ---------- */
 
   var el = heapdiffDOM.el, clear = heapdiffDOM.clear, byId = heapdiffDOM.byId, fmt = heapdiffDOM.fmt;
-  var duration = heapdiffDOM.duration, nameEl = heapdiffDOM.nameEl, byteAxis = heapdiffDOM.byteAxis;
+  var duration = heapdiffDOM.duration, nameEl = heapdiffDOM.nameEl, byteAxis = heapdiffDOM.byteAxis, count = heapdiffDOM.count;
   /* setHeight sizes a chart's element and the chart with it. */
   function setHeight(id, h) {
     byId(id).style.height = h + 'px';
@@ -187,48 +187,73 @@ var heapdiff = (function () {
 
   /* ---------- treemap of growth by site ---------- */
 
+  /* sites draws the treemap of the shown type's growth: D.growth[t], boxes
+     by package path, function and site, the parts of a group under 1% of
+     the growth summed in one "(N more)" box (see report.htmlGrowthOf). */
   function sites() {
-    var t = state.type, u = unit();
-    var pkgs = {}, order = [], max = 0;
-    D.sites.forEach(function (s) {
-      var c = s.v[t], d = delta(c);
-      if (d <= 0) { return; }
-      max = Math.max(max, d);
-      var p = S(s.p), f = S(s.f);
-      if (!pkgs[p]) { pkgs[p] = { fns: {}, order: [] }; order.push(p); }
-      var pk = pkgs[p];
-      if (!pk.fns[f]) { pk.fns[f] = []; pk.order.push(f); }
-      pk.fns[f].push(s);
+    var t = state.type, u = unit(), g = D.growth[t], nodes = g.nodes, max = 0;
+    var items = nodes.map(function (n) {
+      if (n.c) { max = Math.max(max, delta(n.c)); }
+      return { name: n.m ? '(' + count(n.m) + ' more)' : S(n.n), short: n.m ? '' : S(n.a), node: n, value: n.v };
     });
-    var data = order.map(function (p) {
-      var pk = pkgs[p];
-      return {
-        name: p, full: p, itemStyle: { color: '#455a64' },
-        children: pk.order.map(function (f) {
-          return {
-            name: shortName(f), full: f, itemStyle: { color: '#78909c' },
-            children: pk.fns[f].map(function (s) {
-              var c = s.v[t];
-              return { name: S(s.n), full: f + ' ' + S(s.n), value: delta(c), c: c,
-                itemStyle: { color: color(delta(c), sig(c), Math.sqrt(delta(c) / max)) } };
-            })
-          };
-        })
-      };
+    var top = [];
+    nodes.forEach(function (n, i) {
+      var it = items[i];
+      /* a sum of sites is grey: it grew, but no one change is behind its
+         color (a group's own color shows where its parts are not drawn) */
+      it.itemStyle = { color: n.c ? color(delta(n.c), sig(n.c), Math.sqrt(delta(n.c) / max)) : MORE };
+      if (n.p === 0) { top.push(it); } else if (n.p > 0) { (items[n.p].children = items[n.p].children || []).push(it); }
     });
-    /* The growth of the sites not listed is told, not drawn: spread over
-       thousands of sites it would dwarf the ones worth looking at. */
-    byId('sites-note').textContent = 'area = growth; click to zoom in' +
-      (D.sitesRest[t] > 0 ? '; smaller sites (' + fmt(D.sitesRest[t], u, true) + ' in all) left out' : '');
-    byId('sites-empty').hidden = data.length > 0;
+    byId('sites-note').textContent = growthNote(g);
+    byId('sites-empty').hidden = top.length > 0;
     charts.sites.setOption({
       series: [{
-        data: data, visibleMin: 4,
-        label: { show: true, color: '#fff', overflow: 'truncate' },
-        upperLabel: { show: true, height: 20, color: '#fff', overflow: 'truncate' },
+        /* two levels at a time; a click on a box fills the chart with it */
+        data: top, visibleMin: 300, leafDepth: 2, drillDownIcon: '', zoomToNodeRatio: 0.9 * 0.9,
+        label: { show: true, color: '#fff', fontSize: 12, fontFamily: 'sans-serif', lineHeight: LABEL_LINE, formatter: boxLabel },
+        upperLabel: { show: true, height: 20, color: '#fff', fontSize: 12, fontFamily: 'sans-serif', formatter: headerLabel },
         breadcrumb: { show: true, bottom: 2, itemStyle: { color: '#607d8b' } }
       }]
     });
+  }
+
+  /* The treemaps' labels are fitted to their boxes (heapdiffDOM.fitLabel):
+     ECharts would cut a name to what fits, "gi" or "g". Where a box is, is
+     ECharts' own layout of its data (an inner API: the browser tests check
+     the labels it gives); its label has the box less its border (at most
+     3px) and its padding (5px) on each side. */
+  var LABEL_LINE = 15, LABEL_INSET = 2 * (3 + 5) + 2;
+  function boxOf(p) {
+    var model = charts.sites.getModel(), series = model && model.getSeriesByIndex(0);
+    return series ? series.getData().getItemLayout(p.dataIndex) : null;
+  }
+  function boxLabel(p) { return fitted(p, boxOf(p), false); }
+  function headerLabel(p) { return fitted(p, boxOf(p), true); }
+  /* fitted is the label that fits a box: its name, else its short name
+     (a function without its package), else its name cut short. */
+  function fitted(p, box, header) {
+    if (!box) { return ''; }
+    var w = box.width - LABEL_INSET, h = header ? LABEL_LINE : box.height - LABEL_INSET;
+    var name = heapdiffDOM.fitLabel(p.name, w, h, LABEL_LINE, true), d = p.data || {};
+    if (name === null && d.short) { name = heapdiffDOM.fitLabel(d.short, w, h, LABEL_LINE, true); }
+    if (name === null && d.node && d.node.m) { return ''; } /* "(8 more)" whole, or nothing */
+    return name === null ? heapdiffDOM.fitLabel(p.name, w, h, LABEL_LINE) : name;
+  }
+
+  /* growthNote says what the treemap's areas add up to: the growth of the
+     sites that grew, beside what the others shrank, which make the net
+     change. */
+  function growthNote(g) {
+    var u = unit();
+    if (!g.grew) { return ''; }
+    var note = 'area = growth: ' + count(g.grew) + ' site' + (g.grew === 1 ? '' : 's') + ' grew ' + fmt(g.growth, u, true);
+    if (g.shrank) {
+      note += ', ' + count(g.shrank) + ' shrank ' + fmt(g.shrink, u, true) + ', net ' + fmt(g.growth + g.shrink, u, true);
+    }
+    if (g.nodes.some(function (n, i) { return n.m || n.s > 1 && !g.nodes.some(function (o) { return o.p === i; }); })) {
+      note += '; parts under 1% of the growth are summed';
+    }
+    return note + '; click to zoom in';
   }
 
   /* ---------- flame graph ---------- */
@@ -505,7 +530,7 @@ var heapdiff = (function () {
       series: [{
         data: data, visibleMin: 4, bottom: 0, nodeClick: false,
         levels: [{ itemStyle: { borderWidth: 0, gapWidth: 2 } }],
-        label: { show: true, color: '#fff', overflow: 'truncate' },
+        label: { show: true, color: '#fff', fontSize: 12, fontFamily: 'sans-serif', lineHeight: LABEL_LINE, formatter: boxLabel },
         upperLabel: { show: false },
         breadcrumb: { show: false }
       }]
@@ -532,10 +557,14 @@ var heapdiff = (function () {
       return r ? tip(r.name, changeRows(r.c), noiseNote(r.c)) : '';
     },
     sites: function (p) {
-      var d = p.data || {};
+      var d = p.data || {}, n = d.node;
       if (d.row) { return snapshotTip(d.row); }
-      if (d.c) { return tip(d.full, changeRows(d.c), noiseNote(d.c)); }
-      return tip(d.full || p.name || '', [['growth', fmt(p.value, unit(), true)]]);
+      if (!n) { return tip(p.name || '', [['growth', fmt(p.value, unit(), true)]]); }
+      if (n.c) { return tip(S(n.f), changeRows(n.c), noiseNote(n.c)); }
+      var rows = [['growth', fmt(n.v, unit(), true)], ['sites', count(n.s)]];
+      var share = D.growth[state.type].growth;
+      if (share) { rows.push(['share of the growth', (n.v / share * 100).toFixed(1) + '%']); }
+      return tip(n.m ? count(n.m) + ' smaller parts, each under 1% of the growth, summed' : S(n.f), rows);
     },
     flame: function (p) {
       var i = p.value && p.value[3];
