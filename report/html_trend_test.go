@@ -237,7 +237,8 @@ var generatedTrend = sync.OnceValues(func() (*diff.Trend, error) {
 })
 
 // seriesTrend follows n snapshots of heapgen.Series(cfg), each written and
-// loaded as heapdiff trend loads a file.
+// loaded as heapdiff trend loads a file, and named as bench/genseries
+// names its files.
 func seriesTrend(cfg heapgen.Config, n int) (*diff.Trend, error) {
 	b := diff.NewTrend(diff.TrendOptions{})
 	err := heapgen.Series(cfg, n, 10*time.Minute, func(i int, p *pprof.Profile) error {
@@ -245,7 +246,7 @@ func seriesTrend(cfg heapgen.Config, n int) (*diff.Trend, error) {
 		if err := p.Write(&buf); err != nil {
 			return err
 		}
-		q, err := profile.Parse(fmt.Sprintf("heap-%03d.pb.gz", i+1), buf.Bytes(), profile.Options{})
+		q, err := profile.Parse(fmt.Sprintf("bench/out/series/heap-%03d.pb.gz", i+1), buf.Bytes(), profile.Options{})
 		if err != nil {
 			return err
 		}
