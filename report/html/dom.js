@@ -15,9 +15,9 @@ var heapdiffDOM = (function () {
   /* breakable sets e's text to a name that may wrap only where a reader
      expects it: after '/', '\\', ',' or ';', before '.', '(' or a space (a
      Go name, github.com/a/b/pkg.(*T).M file.go:12, wraps between its
-     parts); never inside a word. The breaks are <wbr>
-     elements between text nodes, so e.textContent is the name, and the
-     name is still only ever text. */
+     parts), but not before a file's extension; never inside a word. The
+     breaks are <wbr> elements between text nodes, so e.textContent is the
+     name, and the name is still only ever text. */
   function breakable(e, text) {
     nameParts(text).forEach(function (part, i) {
       if (i > 0) { e.appendChild(document.createElement('wbr')); }
@@ -25,6 +25,8 @@ var heapdiffDOM = (function () {
     });
     return e;
   }
+  /* A file's extension stays with its name: file.go:12, heap-01.pb.gz. */
+  var EXTENSION = /^\.[a-z0-9]{1,4}(?=[:. ]|$)/;
   /* nameParts splits a name where breakable lets it wrap. */
   function nameParts(text) {
     text = String(text);
@@ -32,7 +34,7 @@ var heapdiffDOM = (function () {
     for (var i = 1; i < text.length; i++) {
       var prev = text.charAt(i - 1), c = text.charAt(i);
       var after = '/\\,;'.indexOf(prev) >= 0;
-      var before = '.('.indexOf(c) >= 0 && '/\\,;.( '.indexOf(prev) < 0;
+      var before = '.('.indexOf(c) >= 0 && '/\\,;.( '.indexOf(prev) < 0 && !EXTENSION.test(text.slice(i));
       if (after || before || c === ' ') {
         parts.push(text.slice(start, i));
         start = i;

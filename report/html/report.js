@@ -230,14 +230,14 @@ var heapdiff = (function () {
   function boxLabel(p) { return fitted(p, boxOf(p), false); }
   function headerLabel(p) { return fitted(p, boxOf(p), true); }
   /* fitted is the label that fits a box: its name, else its short name
-     (a function without its package), else its name cut short. */
+     (a function without its package), else that cut short. */
   function fitted(p, box, header) {
     if (!box) { return ''; }
     var w = box.width - LABEL_INSET, h = header ? LABEL_LINE : box.height - LABEL_INSET;
     var name = heapdiffDOM.fitLabel(p.name, w, h, LABEL_LINE, true), d = p.data || {};
     if (name === null && d.short) { name = heapdiffDOM.fitLabel(d.short, w, h, LABEL_LINE, true); }
     if (name === null && d.node && d.node.m) { return ''; } /* "(8 more)" whole, or nothing */
-    return name === null ? heapdiffDOM.fitLabel(p.name, w, h, LABEL_LINE) : name;
+    return name !== null ? name : heapdiffDOM.fitLabel(d.short || p.name, w, h, LABEL_LINE);
   }
 
   /* growthNote says what the treemap's areas add up to: the growth of the
@@ -326,11 +326,10 @@ var heapdiff = (function () {
       shape: { x: x, y: d * FLAME_ROW, width: w, height: FLAME_ROW - 1 },
       style: { fill: fill, stroke: '#fff', lineWidth: 0.5 }
     };
-    var chars = Math.floor((w - 8) / 7);
-    if (chars >= 3) {
-      var label = i === 0 ? 'root' : shortName(S(D.tree.name[i]));
-      if (label.length > chars) { label = label.slice(0, chars - 1) + '…'; }
-      rect.textContent = { style: { text: label, fill: '#1d232a', font: '12px system-ui, sans-serif' } };
+    /* the name, or the parts of it that fit, never a stub (fitLabel) */
+    var label = w < 30 ? '' : heapdiffDOM.fitLabel(i === 0 ? 'root' : shortName(S(D.tree.name[i])), w - 8, FLAME_ROW, FLAME_ROW);
+    if (label) {
+      rect.textContent = { style: { text: label, fill: '#1d232a', font: '12px sans-serif' } };
       rect.textConfig = { position: 'insideLeft', distance: 3 };
     }
     return rect;
