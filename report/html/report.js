@@ -166,7 +166,9 @@ var heapdiff = (function () {
     setHeight('growers', h);
     setHeight('sites', h);
     chart.setOption({
-      yAxis: [{ data: shown.map(function (r) { return (sig(r.c) ? '' : '~ ') + shortName(r.name); }) }],
+      /* names cut between their parts to the axis' 260px (fitLabel) */
+      yAxis: [{ data: shown.map(function (r) { return (sig(r.c) ? '' : '~ ') + shortName(r.name); }),
+        axisLabel: { formatter: function (v) { return heapdiffDOM.fitLabel(v, 256, LABEL_LINE, LABEL_LINE); } } }],
       xAxis: [(function (ax) {
         return extend(ax, { splitNumber: 4, axisLabel: extend({ hideOverlap: true, formatter: function (v) { return fmt(v, u, true); } }, ax.axisLabel) });
       }(byteAxis(u, lo, hi)))],
