@@ -30,6 +30,27 @@ func (f Format) Holds() string {
 	return "a heap profile"
 }
 
+// IsHeapSnapshot reports whether the profile was read from a heap snapshot:
+// its values are counts and sizes of live objects, not sampled allocations.
+func (p *Profile) IsHeapSnapshot() bool { return p.Format.IsHeapSnapshot() }
+
+// IsClassView reports whether the profile is a heap snapshot grouped by
+// class: one stack per class, each a single frame naming the class with no
+// source file (allocation-stack views have files and deeper stacks). It is
+// the mark that grouping by class means something: a sampling heap profile's
+// or a Go profile's frames are functions, not classes.
+func (p *Profile) IsClassView() bool {
+	if !p.IsHeapSnapshot() {
+		return false
+	}
+	for _, s := range p.Stacks {
+		if len(s.Frames) != 1 || p.Frames[s.Frames[0]].File != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // IsBytes reports whether the type is measured in bytes (inuse_space,
 // shallow_size, ...).
 func (v ValueType) IsBytes() bool { return v.Unit == "bytes" }

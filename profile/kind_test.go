@@ -30,8 +30,8 @@ func TestLooksLikeV8JSONKinds(t *testing.T) {
 		`{"other":1}`:                            formatUnknown,
 		`not json`:                               formatUnknown,
 	} {
-		if got := looksLikeV8JSON([]byte(in)); got != want {
-			t.Errorf("looksLikeV8JSON(%q) = %v, want %v", in, got, want)
+		if got := v8Format([]byte(in)); got != want {
+			t.Errorf("v8Format(%q) = %v, want %v", in, got, want)
 		}
 	}
 }

@@ -8,9 +8,24 @@
 // runtime puts a "bytes" label on each) are merged into one stack.
 //
 // Load and Parse accept gzipped or plain pprof protobuf (decoded by a lean
-// streaming decoder that keeps only what the model needs) and, through
-// github.com/google/pprof/profile, the legacy text heap formats: Go's debug=1
-// heap profile, tcmalloc heapz and growthz, and Java heapz.
+// streaming decoder that keeps only what the model needs), through
+// github.com/google/pprof/profile the legacy text heap formats (Go's debug=1
+// heap profile, tcmalloc heapz and growthz, and Java heapz), and what V8
+// writes for Node.js, Chromium and Bun: heap snapshots and sampling heap
+// profiles. Package profile/v8 reads those and analyses snapshots (classes,
+// dominator tree, retained sizes); the adapter in v8adapt.go makes the
+// model of what it returns. A heap snapshot becomes one stack per class
+// (objects, shallow and retained size, and the sorted ids of its objects),
+// or per allocation stack when the snapshot has allocation traces and
+// Options.AllocationStacks asks; Options.KeepSnapshot keeps its graph in
+// Profile.Snapshot for analyses that walk it.
+//
+// Every file is read as possibly hostile: gzip bombs stop at Options.MaxSize,
+// which loads running at the same time share; loading takes memory bounded
+// by a multiple of the file's size (16 times for pprof, 10 for V8, plus 64
+// MiB); a malformed file is one error naming it, never a panic; and strings
+// are escaped so that a report cannot disturb the terminal it is printed
+// in.
 package profile
 
 import (
@@ -18,6 +33,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heapdiff/heapdiff/profile/v8"
 )
 
 // Profile is a heap profile reduced to its call stacks and their values.
@@ -73,6 +90,11 @@ type Profile struct {
 	// fall from one snapshot of a process to the next: when it does, the
 	// later snapshot is of another process, a restart.
 	MaxObjectID uint64
+	// Snapshot is the parsed graph of the V8 heap snapshot the profile was
+	// made from, kept when Options.KeepSnapshot asks (nil otherwise): its
+	// nodes, edges and object ids, with DevTools' shallow sizes. Its
+	// strings are as the file gives them, not escaped as the profile's.
+	Snapshot *v8.Snapshot
 }
 
 // Format is an encoding a Profile can be read from. It is decided once, by
@@ -165,7 +187,21 @@ func (f Frame) String() string {
 
 // AnonymousFunction is the name V8 profiles give (as DevTools shows them) to
 // JavaScript functions that have none.
-const AnonymousFunction = "(anonymous)"
+const AnonymousFunction = v8.AnonymousFunction
+
+// The packages Frame.Package gives JavaScript frames that are not in an npm
+// package (see v8.ScriptPackage), for --by package and the HTML report's
+// treemap.
+const (
+	// JSNodePackage is the package of Node.js's built-in modules (node:fs,
+	// node:internal/...).
+	JSNodePackage = v8.NodePackage
+	// JSBunPackage is the package of Bun's built-in modules (bun:...).
+	JSBunPackage = v8.BunPackage
+	// JSAppPackage is the package of the application's own scripts: those
+	// outside node_modules.
+	JSAppPackage = v8.AppPackage
+)
 
 // FunctionName returns the function's name, or the frame's address form when
 // it has none, so that unsymbolized frames still group by something stable.
@@ -173,15 +209,15 @@ const AnonymousFunction = "(anonymous)"
 // on (V8 gives a function's own line, not the line running), since scripts
 // do not qualify names as Go's packages do: a set in bot.js is not
 // node:diagnostics_channel's set. So "set bot.js:12", "(anonymous)
-// server.js:40", "get node:internal/url:812" (see jsFunctionName).
+// server.js:40", "get node:internal/url:812" (see v8.FunctionLabel).
 // Anonymous functions whose file is not a script keep the file too.
 func (f Frame) FunctionName() string {
 	if f.Symbolized() {
 		if f.File == "" {
 			return f.Function
 		}
-		if _, js := jsPackage(f.File); js {
-			return f.jsFunctionName()
+		if _, js := v8.ScriptPackage(f.File); js {
+			return v8.FunctionLabel(f.Function, f.File, f.Line)
 		}
 		if f.Function == AnonymousFunction {
 			return f.String()
@@ -203,7 +239,7 @@ func (f Frame) Package() string {
 		}
 		return "(unknown)"
 	}
-	if pkg, ok := jsPackage(f.File); ok {
+	if pkg, ok := v8.ScriptPackage(f.File); ok {
 		return pkg
 	}
 	return packageOf(f.Function)

@@ -1,11 +1,12 @@
 package profile
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"runtime/debug"
+	"io"
+	"runtime"
 	"sync"
+
+	"github.com/heapdiff/heapdiff/profile/v8"
 )
 
 // ErrJSCSnapshot is returned for a JavaScriptCore heap snapshot, the format
@@ -15,28 +16,68 @@ var ErrJSCSnapshot = errors.New(`a JavaScriptCore heap snapshot ("type": "Inspec
 // snapshotMu lets one heap snapshot (or sampling heap profile) at a time be
 // decoded and analysed: that needs memory of the order of the file's size,
 // which two at once (LoadAll loads files concurrently) would double, while
-// the resulting profiles are small.
-var snapshotMu sync.Mutex
+// the resulting profiles are small. collectFirst, under snapshotMu, says
+// that the last load to hold it left a large graph to the collector.
+var (
+	snapshotMu   sync.Mutex
+	collectFirst bool
+)
 
-// snapshotGCPercent is the garbage collector's GOGC while a snapshot is
-// analysed.
-const snapshotGCPercent = 25
+// lockV8 takes snapshotMu for a load. When the load before left a large
+// graph (a pair's first snapshot, loaded just before its second), that
+// garbage is collected first: the next load's arrays would otherwise pile
+// onto it until the collector's next cycle, which GOGC lets wait until the
+// heap is half again (at GOGC=50, as heapdiff runs) what was live at the
+// last. A pair of real 160 and 212 MB snapshots (bench/v8real.sh) peaked at
+// 1.28x to 1.46x the larger so, and at 1.20x to 1.27x with the collection.
+// One collection of a heap that is mostly garbage costs milliseconds, and
+// no setting of the process's collector changes: the library leaves GOGC
+// to the program (heapdiff's CLI sets 50).
+func lockV8() {
+	snapshotMu.Lock()
+	if collectFirst {
+		collectFirst = false
+		runtime.GC()
+	}
+}
+
+// unlockV8 releases snapshotMu after a load of size bytes, whose graph is
+// garbage by then.
+func unlockV8(size int64) {
+	collectFirst = size >= collectAbove
+	snapshotMu.Unlock()
+}
+
+// v8Format is the format of a file package v8 recognises by its start.
+func v8Format(head []byte) Format {
+	switch v8.Sniff(head) {
+	case v8.KindSnapshot:
+		return FormatV8Snapshot
+	case v8.KindHeapProfile:
+		return FormatV8HeapProfile
+	case v8.KindJSCSnapshot:
+		return formatJSCSnapshot
+	}
+	return formatUnknown
+}
 
 // decodeV8 decodes the V8 and JSC JSON formats held in memory. It returns
 // nil, nil for data in none of them.
 func decodeV8(data []byte, opts Options) (*Profile, error) {
-	switch looksLikeV8JSON(data) {
+	switch v8Format(data) {
 	case FormatV8Snapshot:
-		return parseV8Snapshot(newBytesScanner(data), int64(len(data)), opts)
+		lockV8()
+		defer unlockV8(int64(len(data)))
+		g, err := v8.ParseSnapshot(data)
+		if err != nil {
+			return nil, v8Error(err)
+		}
+		return snapshotModel(g, opts)
 	case FormatV8HeapProfile:
-		// As for snapshots (see parseV8Snapshot): one at a time, collecting
-		// often. A profile whose every node is a distinct frame (the worst
-		// case: each is 64 bytes in the model) peaks near 8x its size so,
-		// against 10x with the default GOGC.
-		snapshotMu.Lock()
-		defer snapshotMu.Unlock()
-		defer debug.SetGCPercent(debug.SetGCPercent(snapshotGCPercent))
-		return parseV8HeapProfile(data)
+		// One at a time, as for snapshots.
+		lockV8()
+		defer unlockV8(int64(len(data)))
+		return heapProfileModel(data)
 	case formatJSCSnapshot:
 		return nil, ErrJSCSnapshot
 	}
@@ -47,7 +88,6 @@ func decodeV8(data []byte, opts Options) (*Profile, error) {
 // (through gzip if it is compressed), so that its bytes are never all in
 // memory.
 func loadV8Snapshot(path string, in *stream, opts Options) (*Profile, error) {
-	s := newReaderScanner(in.r, opts.maxSize())
 	// A plain file's size bounds what its header may have allocated up
 	// front. A gzip trailer's size is only what the file claims (up to a
 	// thousand times what it holds): for a gzipped snapshot the columns grow
@@ -56,11 +96,18 @@ func loadV8Snapshot(path string, in *stream, opts Options) (*Profile, error) {
 	if in.gzipped {
 		hint = 0
 	}
-	p, err := parseV8Snapshot(s, hint, opts)
+	r := &readError{r: in.r}
+	lockV8()
+	defer func() { unlockV8(r.n) }()
+	g, err := v8.ReadSnapshot(r, hint)
 	if err != nil {
-		if in.gzipped && s.err != nil && !errors.Is(s.err, ErrTooLarge) {
-			return nil, gzipError(s.err)
+		if in.gzipped && r.err != nil && !errors.Is(r.err, ErrTooLarge) {
+			return nil, gzipError(r.err)
 		}
+		return nil, v8Error(err)
+	}
+	p, err := snapshotModel(g, opts)
+	if err != nil {
 		return nil, err
 	}
 	p.Name = path
@@ -70,68 +117,20 @@ func loadV8Snapshot(path string, in *stream, opts Options) (*Profile, error) {
 	return p, nil
 }
 
-// parseV8Snapshot decodes a heap snapshot and reduces it to the model: by
-// class, or by allocation stack when opts.AllocationStacks asks and the
-// snapshot has allocation traces.
-func parseV8Snapshot(s *jsonScanner, sizeHint int64, opts Options) (*Profile, error) {
-	snapshotMu.Lock()
-	defer snapshotMu.Unlock()
-	// The analysis holds a few large arrays at once and frees others as it
-	// goes; collecting more often keeps the peak near what is live (a
-	// 200 MB snapshot peaks at 1.4x its size instead of 1.6x, for 5% more
-	// time). The setting is restored when the snapshot is done.
-	defer debug.SetGCPercent(debug.SetGCPercent(snapshotGCPercent))
-	g, err := parseV8Graph(s, sizeHint)
-	if err != nil {
-		return nil, err
-	}
-	comments := g.comments
-	a := g.analyze()
-	if opts.AllocationStacks {
-		p, err := a.allocationProfile()
-		if !errors.Is(err, errNoTraces) {
-			if p != nil {
-				p.Comments = append(p.Comments, comments...)
-			}
-			return p, err
-		}
-		p = a.classProfile()
-		p.Comments = append(p.Comments, comments...)
-		p.Notes = append(p.Notes, "grouped by class: "+err.Error()+" (take it with node --track-heap-objects)")
-		return p, nil
-	}
-	p := a.classProfile()
-	p.Comments = append(p.Comments, comments...)
-	if g.trace != nil && len(g.traceNodes) > 0 {
-		p.Notes = append(p.Notes, "has allocation traces: --by site, func or stack groups objects by allocation stack")
-	}
-	return p, nil
+// readError keeps the first error, other than io.EOF, its reader returns:
+// the gzip error that cut a snapshot short, which the snapshot's decoder
+// only reports as its end. n counts the bytes read.
+type readError struct {
+	r   io.Reader
+	n   int64
+	err error
 }
 
-// describeV8 names a snapshot's size for errors and comments.
-func describeV8(g *v8Graph) string {
-	return fmt.Sprintf("%d nodes, %d edges", len(g.typ), len(g.eto))
-}
-
-// heapdiffMember is the top-level member in which "heapdiff capture
-// node://" writes its metadata into a heap snapshot or a sampling heap
-// profile: an array of "heapdiff.key=value" strings (trigger, host, pid,
-// RSS, heap used, ...), the comments the agent writes into a Go profile.
-// They become the profile's Comments. V8 writes no such member.
-const heapdiffMember = "heapdiff"
-
-// maxHeapdiffMember bounds the member: what capture writes is about 1 KiB.
-const maxHeapdiffMember = 64 << 10
-
-// readHeapdiffMember reads the heapdiff member's value.
-func readHeapdiffMember(s *jsonScanner) ([]string, error) {
-	raw, err := s.raw(maxHeapdiffMember)
-	if err != nil {
-		return nil, err
+func (e *readError) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	e.n += int64(n)
+	if err != nil && e.err == nil && !errors.Is(err, io.EOF) {
+		e.err = err
 	}
-	var comments []string
-	if err := json.Unmarshal(raw, &comments); err != nil {
-		return nil, fmt.Errorf("%w: the %q member is not an array of strings", ErrMalformed, heapdiffMember)
-	}
-	return comments, nil
+	return n, err
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heapdiff/heapdiff/profile/v8"
 )
 
 // snapshotFacts is what gen/sessions/main.js and gen/bun-named.js record
@@ -54,22 +56,22 @@ func TestRuntimeFileNames(t *testing.T) {
 			zone := time.FixedZone("writer", proc.UTCOffsetMinutes*60)
 			for _, s := range proc.Snapshots {
 				n++
-				f, ok := parseSnapshotFileName(s.File, zone)
+				f, ok := v8.ParseFileName(s.File, zone)
 				if !ok {
 					t.Errorf("%s: not read as a Node.js or Bun name", s.File)
 					continue
 				}
 				from := time.UnixMilli(s.From).Truncate(time.Second)
-				if f.time.Before(from) || f.time.After(time.UnixMilli(s.To)) {
-					t.Errorf("%s: time %v, but the snapshot was written between %v and %v", s.File, f.time, time.UnixMilli(s.From), time.UnixMilli(s.To))
+				if f.Time.Before(from) || f.Time.After(time.UnixMilli(s.To)) {
+					t.Errorf("%s: time %v, but the snapshot was written between %v and %v", s.File, f.Time, time.UnixMilli(s.From), time.UnixMilli(s.To))
 				}
-				if f.pid != proc.PID || f.thread != 0 {
-					t.Errorf("%s: pid %d thread %d, want pid %d of the main thread", s.File, f.pid, f.thread, proc.PID)
+				if f.PID != proc.PID || f.Thread != 0 {
+					t.Errorf("%s: pid %d thread %d, want pid %d of the main thread", s.File, f.PID, f.Thread, proc.PID)
 				}
 				p := mustLoad(t, dir+"/"+s.File+".gz", Options{})
-				local, _ := parseSnapshotFileName(s.File, time.Local)
-				if !p.Time.Equal(local.time) || p.TimeSource != TimeFromFileName {
-					t.Errorf("%s: loaded with time %v from %v, want %v from the file name", s.File, p.Time, p.TimeSource, local.time)
+				local, _ := v8.ParseFileName(s.File, time.Local)
+				if !p.Time.Equal(local.Time) || p.TimeSource != TimeFromFileName {
+					t.Errorf("%s: loaded with time %v from %v, want %v from the file name", s.File, p.Time, p.TimeSource, local.Time)
 				}
 				if !slices.Contains(p.Comments, "pid="+strconv.FormatInt(proc.PID, 10)) {
 					t.Errorf("%s: comments %q lack pid=%d", s.File, p.Comments, proc.PID)
@@ -78,48 +80,6 @@ func TestRuntimeFileNames(t *testing.T) {
 		}
 		if n < 2 {
 			t.Errorf("%s: %d snapshots in facts.json, want at least 2", dir, n)
-		}
-	}
-}
-
-func TestParseSnapshotFileName(t *testing.T) {
-	utc := time.UTC
-	berlin := time.FixedZone("CET", 3600)
-	at := func(y int, m time.Month, d, h, min, s int, loc *time.Location) time.Time {
-		return time.Date(y, m, d, h, min, s, 0, loc)
-	}
-	for _, tc := range []struct {
-		name   string
-		loc    *time.Location
-		ok     bool
-		time   time.Time
-		pid    int64
-		thread int64
-	}{
-		{"Heap.20261130.235800.27430.0.002.heapsnapshot", utc, true, at(2026, 11, 30, 23, 58, 0, utc), 27430, 0},
-		// The same name read in another zone is another instant: the name
-		// holds the writer's wall clock.
-		{"Heap.20261130.235800.27430.0.002.heapsnapshot", berlin, true, at(2026, 11, 30, 22, 58, 0, utc), 27430, 0},
-		{"/var/snaps/Heap.20260101.000000.1.0.001.heapsnapshot.gz", utc, true, at(2026, 1, 1, 0, 0, 0, utc), 1, 0},
-		{"Heap.20261130.235800.27430.3.001.heapsnapshot", utc, true, at(2026, 11, 30, 23, 58, 0, utc), 27430, 3}, // a worker thread
-		{"Heap.20261130.101500.812.0.001.heapprofile", utc, true, at(2026, 11, 30, 10, 15, 0, utc), 812, 0},      // --heap-prof
-		// Bun: dashes, no sequence, the month from 0.
-		{"Heap-20261101-031530-10417-0.heapsnapshot", utc, true, at(2026, 12, 1, 3, 15, 30, utc), 10417, 0},
-		{"Heap-20260015-120000-5-0.heapsnapshot.gz", utc, true, at(2026, 1, 15, 12, 0, 0, utc), 5, 0},
-		{"Heap-20261201-120000-5-0.heapsnapshot", utc, false, time.Time{}, 0, 0},         // month 12 from 0 is none
-		{"Heap.20261330.235800.27430.0.002.heapsnapshot", utc, false, time.Time{}, 0, 0}, // month 13
-		{"Heap.20260230.120000.27430.0.002.heapsnapshot", utc, false, time.Time{}, 0, 0}, // 30 February
-		{"Heap.20261130.246000.27430.0.002.heapsnapshot", utc, false, time.Time{}, 0, 0},
-		{"Heap.2026113.235800.27430.0.002.heapsnapshot", utc, false, time.Time{}, 0, 0},
-		{"Heap.20261130.235800.x.0.002.heapsnapshot", utc, false, time.Time{}, 0, 0},
-		{"Heap.20261130.235800.27430.0.heapsnapshot", utc, false, time.Time{}, 0, 0},
-		{"Heap.20261130.235800.27430.0.002.cpuprofile", utc, false, time.Time{}, 0, 0},
-		{"heap.20261130.235800.27430.0.002.heapsnapshot", utc, false, time.Time{}, 0, 0},
-		{"leaky-after.heapsnapshot.gz", utc, false, time.Time{}, 0, 0},
-	} {
-		f, ok := parseSnapshotFileName(tc.name, tc.loc)
-		if ok != tc.ok || ok && (!f.time.Equal(tc.time) || f.pid != tc.pid || f.thread != tc.thread) {
-			t.Errorf("%s in %v: %v %v pid %d thread %d; want %v %v pid %d thread %d", tc.name, tc.loc, ok, f.time, f.pid, f.thread, tc.ok, tc.time, tc.pid, tc.thread)
 		}
 	}
 }

@@ -72,7 +72,8 @@ type Object struct {
 	Size     int64
 	Modified time.Time
 	// Time is when the snapshot was taken, from its name when it is one
-	// (heap-TIME-...), else Modified.
+	// (the Go agent's heap-TIME-..., or Node.js's Heap.DATE.TIME..., read
+	// in local time as the loader reads it), else Modified.
 	Time time.Time
 	// Process says which process the object belongs to.
 	Process Process
@@ -82,9 +83,11 @@ type Object struct {
 }
 
 // A Process identifies the process an object's snapshot came from. For keys
-// laid out by the agent's uploader, PREFIX/SERVICE/HOST/PID/FILE, it is
-// their SERVICE, HOST and PID; for another layout, the folder the object is
-// in, with the host and pid its file name gives when it is a snapshot name.
+// laid out by the agent's uploader, PREFIX/SERVICE/HOST/PID/FILE (the Go
+// agent's snapshots and Node.js files alike), it is their SERVICE, HOST and
+// PID; for another layout, the folder the object is in, with the host and
+// pid its file name gives when it is a snapshot name (a Node.js file name
+// gives a pid only).
 type Process struct {
 	Service string // "" when the layout does not say
 	Host    string
@@ -104,8 +107,11 @@ func (p Process) Name() string {
 	if name == "" {
 		name = "."
 	}
-	if p.Host != "" {
+	switch {
+	case p.Host != "":
 		name += " (" + p.Host + " pid " + p.PID + ")"
+	case p.PID != "":
+		name += " (pid " + p.PID + ")"
 	}
 	return name
 }
@@ -129,6 +135,9 @@ func describeAs(o *Object, key string) {
 	if n, ok := snapshot.ParseName(file); ok {
 		o.Time = n.Time
 		o.Process.Host, o.Process.PID = n.Host, fmt.Sprint(n.PID)
+	} else if n, ok := upload.ParseNodeName(file); ok {
+		o.Time = n.Time
+		o.Process.PID = fmt.Sprint(n.PID)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"testing"
@@ -135,6 +136,10 @@ func TestListLocal(t *testing.T) {
 	}
 	write("other/heap.pb.gz")
 	write(".hidden/heap.pb.gz")
+	// Node.js names give a pid and a time, no host.
+	write("node/Heap.20261126.100200.20.0.002.heapsnapshot")
+	write("node/Heap.20261126.100100.20.0.001.heapsnapshot")
+	write("node/Heap.20261126.100130.21.0.001.heapsnapshot")
 	objs, err := ListLocal(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -144,8 +149,64 @@ func TestListLocal(t *testing.T) {
 	for _, g := range groups {
 		names = append(names, g.Process.Name())
 	}
-	if !slices.Equal(names, []string{"other", ". (h pid 10)", ". (h pid 11)"}) || len(objs) != 7 {
+	if !slices.Equal(names, []string{"other", "node (pid 20)", "node (pid 21)", ". (h pid 10)", ". (h pid 11)"}) || len(objs) != 10 {
 		t.Errorf("%d objects in groups %q", len(objs), names)
+	}
+	if g := groups[1]; len(g.Objects) != 2 || !g.First().Equal(time.Date(2026, 11, 26, 10, 1, 0, 0, time.Local)) ||
+		lastElem(g.Objects[1].Key) != "Heap.20261126.100200.20.0.002.heapsnapshot" {
+		t.Errorf("node pid 20: %+v", g)
+	}
+}
+
+// Node.js files uploaded under the layout (upload.NodeKey) list in the
+// time order of their names and group by SERVICE/HOST/PID beside the Go
+// agent's snapshots.
+func TestNodeKeysGroupByProcess(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.Setenv(t)
+	srv.Bucket("snaps")
+	ctx := context.Background()
+	st, err := Open(ctx, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i, f := range []struct{ host, file string }{
+		{"web-1", "Heap.20261126.100000.40.0.001.heapsnapshot"},
+		{"web-2", "Heap.20261126.100010.40.0.001.heapsnapshot"}, // the same pid on another host
+		{"web-1", "Heap.20261126.100500.40.0.002.heapsnapshot"},
+		{"web-1", "Heap.20261126.101000.40.0.003.heapprofile"},
+	} {
+		key, ok := upload.NodeKey("prod", "bot", f.host, f.file)
+		if !ok {
+			t.Fatal(f.file)
+		}
+		put(t, st, key, []byte{byte(i)})
+		want = append(want, key)
+	}
+	goKey := upload.Key("prod", "api", snapshot.Name{Time: time.Date(2026, 11, 26, 10, 0, 5, 0, time.Local), Host: "web-1", PID: 7, Seq: 1, Trigger: "signal"})
+	put(t, st, goKey, []byte{9})
+	want = slices.Insert(want, 1, goKey)
+	objs, err := st.List(ctx, upload.Location{Bucket: "snaps", Key: "prod/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range objs {
+		keys = append(keys, o.Key)
+	}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("listed\n%q\nwant time order\n%q", keys, want)
+	}
+	var names []string
+	for _, g := range GroupByProcess(objs) {
+		names = append(names, fmt.Sprintf("%s:%d", g.Process.Name(), len(g.Objects)))
+	}
+	if !slices.Equal(names, []string{"api/web-1/7:1", "bot/web-1/40:3", "bot/web-2/40:1"}) {
+		t.Errorf("groups %q", names)
+	}
+	if at := objs[0].Time; !at.Equal(time.Date(2026, 11, 26, 10, 0, 0, 0, time.Local)) {
+		t.Errorf("time of %s: %v", objs[0].Key, at)
 	}
 }
 

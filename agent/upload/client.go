@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -98,6 +99,12 @@ func Connect(ctx context.Context, c ClientConfig) (*Client, error) {
 		}
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// The SDK's own warnings (such as "failed to discard remaining
+		// HTTP response body" when a store refuses an upload and drops the
+		// connection) would print as stray lines on the service's or the
+		// CLI's standard error; every failure reaches the caller as an
+		// error, said in one line (see Explain).
+		o.Logger = logging.Nop{}
 		if c.Endpoint != "" {
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
@@ -250,8 +257,11 @@ func networkCause(err error) string {
 		return "no such host " + dns.Name
 	case errors.As(err, &ne) && ne.Timeout():
 		return "timed out"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
+		// Reached, then dropped: some stores (versitygw among them) refuse
+		// an upload by closing the connection while its body is still
+		// being sent, so the refusal's reason never arrives.
+		return "the connection was dropped during the request; a store may drop an upload it refuses, so check the credentials and the bucket too"
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {

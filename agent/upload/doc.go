@@ -28,6 +28,12 @@
 // (heap-TIME-HOST-PID-SEQ-TRIGGER.pb.gz, TIME in UTC): keys group by service,
 // host and process, and sort by time within a process. See [Key].
 //
+// Node.js heap snapshots and sampling heap profiles ("heapdiff capture
+// node://... --upload") go in the same layout under their own names,
+// PREFIX/SERVICE/HOST/PID/Heap.YYYYMMDD.HHMMSS.PID.0.SEQ.heapsnapshot (or
+// .heapprofile), the time in the local time of the machine that wrote
+// them, HOST the process's host name. See [NodeKey]; [ParseKey] reads both.
+//
 // # Credentials and endpoint
 //
 // Everything comes the standard AWS way (see [Connect]): AWS_* variables,

@@ -78,39 +78,63 @@ func (l Location) Object(key string) Location { return Location{Bucket: l.Bucket
 // file names (which start with the time, in UTC) sort by time. SERVICE,
 // HOST and FILE are cleaned as snapshot file names are ([snapshot.Clean]),
 // so every key is made of safe path elements. A pulled snapshot (PID 0,
-// from "heapdiff capture") sits under PID 0 of its target.
+// from "heapdiff capture") sits under PID 0 of its target. Node.js files
+// keep their own names in the same layout (see [NodeKey]).
 func Key(prefix, service string, n snapshot.Name) string {
-	parts := []string{snapshot.Clean(service, "service"), snapshot.Clean(n.Host, "host"), strconv.Itoa(n.PID), n.String()}
+	return layout(prefix, service, n.Host, n.PID, n.String())
+}
+
+// layout joins PREFIX/SERVICE/HOST/PID/FILE, cleaning SERVICE and HOST.
+func layout(prefix, service, host string, pid int, file string) string {
+	parts := []string{snapshot.Clean(service, "service"), snapshot.Clean(host, "host"), strconv.Itoa(pid), file}
 	if p := strings.Trim(prefix, "/"); p != "" {
 		parts = append([]string{p}, parts...)
 	}
 	return strings.Join(parts, "/")
 }
 
-// KeyFields are what a key laid out by [Key] says.
+// KeyFields are what a key laid out by [Key] or [NodeKey] says.
 type KeyFields struct {
 	// Prefix is what comes before SERVICE, without a trailing "/".
 	Prefix  string
 	Service string
 	// Name is the snapshot's file name parsed: time, host, pid, seq,
-	// trigger. Its host and pid are those of the key's HOST and PID.
+	// trigger. Its host and pid are those of the key's HOST and PID. For a
+	// Node.js file its time is read as [ParseNodeName] reads it, and its
+	// trigger is empty (the object's metadata holds it).
 	Name snapshot.Name
+	// File is the key's last element, the file name.
+	File string
+	// Node says the file is a Node.js heap snapshot or sampling heap
+	// profile (see [NodeKey]) rather than a Go agent's snapshot.
+	Node bool
 }
 
-// ParseKey reads a key laid out by [Key]. It reports false for any other
-// key: one too short, a file name that is not a snapshot's, or HOST and PID
-// elements that disagree with the file name.
+// ParseKey reads a key laid out by [Key] or [NodeKey]. It reports false for
+// any other key: one too short, a file name that is not a snapshot's, or
+// HOST and PID elements that disagree with the file name (or, for a Node.js
+// file, whose name holds no host, a HOST that is no cleaned name).
 func ParseKey(key string) (KeyFields, bool) {
 	parts := strings.Split(key, "/")
 	k := len(parts)
-	if k < 4 {
+	if k < 4 || parts[k-4] == "" {
 		return KeyFields{}, false
 	}
-	n, ok := snapshot.ParseName(parts[k-1])
-	if !ok || parts[k-3] != n.Host || parts[k-2] != strconv.Itoa(n.PID) || parts[k-4] == "" {
+	f := KeyFields{Prefix: strings.Join(parts[:k-4], "/"), Service: parts[k-4], File: parts[k-1]}
+	if n, ok := snapshot.ParseName(f.File); ok {
+		if parts[k-3] != n.Host || parts[k-2] != strconv.Itoa(n.PID) {
+			return KeyFields{}, false
+		}
+		f.Name = n
+		return f, true
+	}
+	n, ok := ParseNodeName(f.File)
+	host := parts[k-3]
+	if !ok || host == "" || snapshot.Clean(host, "") != host || parts[k-2] != strconv.Itoa(n.PID) {
 		return KeyFields{}, false
 	}
-	return KeyFields{Prefix: strings.Join(parts[:k-4], "/"), Service: parts[k-4], Name: n}, true
+	f.Name, f.Node = snapshot.Name{Time: n.Time, Host: host, PID: n.PID, Seq: n.Seq}, true
+	return f, true
 }
 
 // escapeValue makes a metadata value safe for an HTTP header: printable

@@ -108,3 +108,78 @@ func TestMetadata(t *testing.T) {
 		t.Errorf("only %d pairs kept; the bound should leave room for many", len(m))
 	}
 }
+
+// Node.js names read back as the names say, in local time; anything else,
+// a worker thread's file or a date that does not exist, is not one.
+func TestParseNodeName(t *testing.T) {
+	for _, tc := range []struct {
+		file     string
+		at       time.Time
+		pid, seq int
+	}{
+		{"Heap.20261201.032357.6773.0.001.heapsnapshot", time.Date(2026, 12, 1, 3, 23, 57, 0, time.Local), 6773, 1},
+		{"Heap.20261201.032358.6773.0.002.heapsnapshot.gz", time.Date(2026, 12, 1, 3, 23, 58, 0, time.Local), 6773, 2},
+		{"Heap.20280229.235959.1.0.120.heapprofile", time.Date(2028, 2, 29, 23, 59, 59, 0, time.Local), 1, 120},
+	} {
+		n, ok := ParseNodeName(tc.file)
+		if !ok || !n.Time.Equal(tc.at) || n.Time.Location() != time.Local || n.PID != tc.pid || n.Seq != tc.seq {
+			t.Errorf("ParseNodeName(%s) = %+v, %v; want %v pid %d seq %d", tc.file, n, ok, tc.at, tc.pid, tc.seq)
+		}
+	}
+	for _, bad := range []string{
+		"Heap.20261201.032357.6773.1.001.heapsnapshot", // a worker thread's heap
+		"Heap.20270229.120000.6773.0.001.heapsnapshot", // 29 February 2027
+		"Heap.20261201.246000.6773.0.001.heapsnapshot",
+		"Heap.20261201.032357.0.0.001.heapsnapshot",
+		"Heap.20261201.032357.+6773.0.001.heapsnapshot",
+		"Heap.20261201.032357.6773.0.000.heapsnapshot",
+		"Heap.20261201.032357.6773.0.001.json",
+		"Heap-20261101-032357-6773-0.heapsnapshot", // Bun's, month from 0: not one heapdiff uploads
+		"heap-20261126T154210Z-web-7f9c-1-0007-signal.pb.gz",
+	} {
+		if n, ok := ParseNodeName(bad); ok {
+			t.Errorf("ParseNodeName(%s) = %+v, want false", bad, n)
+		}
+	}
+}
+
+// Node.js files keep their names in the agent's layout, under the host and
+// pid of their process, and read back; keys that disagree do not.
+func TestNodeKeyLayout(t *testing.T) {
+	file := "Heap.20261201.032357.6773.0.001.heapsnapshot"
+	for _, tc := range []struct{ prefix, service, host, want string }{
+		{"fleet/prod", "bot", "web-7f9c", "fleet/prod/bot/web-7f9c/6773/" + file},
+		{"", "my bot", "", "my_bot/host/6773/" + file},
+	} {
+		got, ok := NodeKey(tc.prefix, tc.service, tc.host, file)
+		if !ok || got != tc.want {
+			t.Errorf("NodeKey(%q, %q, %q) = %s, %v; want %s", tc.prefix, tc.service, tc.host, got, ok, tc.want)
+			continue
+		}
+		f, ok := ParseKey(got)
+		n, _ := ParseNodeName(file)
+		if !ok || !f.Node || f.File != file || f.Prefix != tc.prefix || f.Service != snapshot.Clean(tc.service, "service") ||
+			f.Name.Host != snapshot.Clean(tc.host, "host") || f.Name.PID != 6773 || f.Name.Seq != 1 || !f.Name.Time.Equal(n.Time) {
+			t.Errorf("ParseKey(%s) = %+v, %v", got, f, ok)
+		}
+	}
+	if k, ok := NodeKey("p", "bot", "h", "heap.bin"); ok {
+		t.Errorf("NodeKey of heap.bin = %s, want false", k)
+	}
+	// Within a process, keys of files taken later sort later (the same day).
+	a, _ := NodeKey("p", "bot", "h", "Heap.20261201.032357.6773.0.001.heapsnapshot")
+	b, _ := NodeKey("p", "bot", "h", "Heap.20261201.040000.6773.0.002.heapsnapshot")
+	if !(a < b) {
+		t.Errorf("%s !< %s", a, b)
+	}
+	for _, bad := range []string{
+		"p/bot/h/6774/" + file, // pid disagrees
+		"p/bot/h o/6773/" + file,
+		"p/bot//6773/" + file,
+		"bot/h/6773/Heap.20261201.032357.6773.2.001.heapsnapshot",
+	} {
+		if f, ok := ParseKey(bad); ok {
+			t.Errorf("ParseKey(%s) = %+v, want false", bad, f)
+		}
+	}
+}

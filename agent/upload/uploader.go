@@ -331,28 +331,52 @@ func (u *Uploader) put(s agent.Snapshot) error {
 // error is one line (see [Client.Explain]); a file gone from disk gives an
 // error wrapping fs.ErrNotExist.
 func Put(ctx context.Context, c *Client, dest Location, service string, s agent.Snapshot) error {
-	f, err := os.Open(s.Path)
+	_, err := putFile(ctx, c, dest.Object(Key(dest.Key, service, s.Name)), s.Path, "application/gzip", Metadata(service, s))
+	return err
+}
+
+// PutNode uploads a Node.js heap snapshot or sampling heap profile, named
+// as Node.js names them ([ParseNodeName]), under dest at the key [NodeKey]
+// gives: the file keeps its name, under the SERVICE, HOST and PID of the
+// process that wrote it. Its comments (the "heapdiff.key=value" strings
+// "heapdiff capture node://" writes into the file) become object metadata,
+// as [Metadata] makes them. It makes one attempt and returns where the
+// object is; an error is one line, as [Put]'s.
+func PutNode(ctx context.Context, c *Client, dest Location, service, host, path string, comments []string) (Location, error) {
+	key, ok := NodeKey(dest.Key, service, host, filepath.Base(path))
+	if !ok {
+		return Location{}, fmt.Errorf("%s: not named as Node.js names heap snapshots (Heap.YYYYMMDD.HHMMSS.PID.0.SEQ.heapsnapshot)", path)
+	}
+	contentType := "application/json"
+	if strings.HasSuffix(path, ".gz") {
+		contentType = "application/gzip"
+	}
+	return putFile(ctx, c, dest.Object(key), path, contentType, metadata(service, comments))
+}
+
+// putFile uploads the file at path as the object at loc, in one attempt.
+func putFile(ctx context.Context, c *Client, loc Location, path, contentType string, meta map[string]string) (Location, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return Location{}, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		return Location{}, err
 	}
-	key := Key(dest.Key, service, s.Name)
 	_, err = c.S3.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(dest.Bucket),
-		Key:           aws.String(key),
+		Bucket:        aws.String(loc.Bucket),
+		Key:           aws.String(loc.Key),
 		Body:          f,
 		ContentLength: aws.Int64(st.Size()),
-		ContentType:   aws.String("application/gzip"),
-		Metadata:      Metadata(service, s),
+		ContentType:   aws.String(contentType),
+		Metadata:      meta,
 	})
 	if err != nil {
-		return c.Explain(dest.Object(key), err)
+		return Location{}, c.Explain(loc, err)
 	}
-	return nil
+	return loc, nil
 }
 
 func (u *Uploader) succeeded(base string, size int64) {
@@ -441,9 +465,14 @@ func (u *Uploader) findBacklog() {
 // [MaxMetadata] bytes in all; pairs past that are left out (they stay in
 // the profile's comments).
 func Metadata(service string, s agent.Snapshot) map[string]string {
+	return metadata(service, s.Comments)
+}
+
+// metadata is [Metadata] of a snapshot's comments.
+func metadata(service string, comments []string) map[string]string {
 	m := map[string]string{"service": service}
 	size := len("service") + len(service)
-	for _, f := range snapshot.ParseComments(s.Comments) {
+	for _, f := range snapshot.ParseComments(comments) {
 		if f.Key == "" {
 			continue
 		}

@@ -284,3 +284,103 @@ func TestMissingBucketAndUnreachableEndpoint(t *testing.T) {
 }
 
 var _ = io.EOF
+
+// A Node.js file is uploaded whole under its own name, in the layout, with
+// its comments as object metadata; a file otherwise named is refused before
+// anything is sent.
+func TestPutNode(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.Setenv(t)
+	srv.Bucket("snaps")
+	ctx, cancel := s3test.Wait()
+	defer cancel()
+	client, err := upload.Connect(ctx, upload.ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := "Heap.20261201.032357.6773.0.003.heapsnapshot"
+	body := []byte(`{"snapshot":{},"heapdiff":["heapdiff.trigger=signal"],` + "\n" + `"nodes":[]}`)
+	if err := os.WriteFile(filepath.Join(dir, file), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := snapshot.Comment
+	loc, err := upload.PutNode(ctx, client, upload.Location{Bucket: "snaps", Key: "node/"}, "bot", "web-1", filepath.Join(dir, file),
+		[]string{c("trigger", "signal"), c("pid", "6773"), c("rss_bytes", "123"), c("host", "web-1.example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKey := "node/bot/web-1/6773/" + file
+	if loc.String() != "s3://snaps/"+wantKey {
+		t.Errorf("uploaded to %s, want s3://snaps/%s", loc, wantKey)
+	}
+	if got := srv.Objects("snaps"); !slices.Equal(got, []string{wantKey}) {
+		t.Errorf("bucket holds %q", got)
+	}
+	if stored, _ := os.ReadFile(filepath.Join(srv.Root, "snaps", wantKey)); !bytes.Equal(stored, body) {
+		t.Errorf("stored %q, want %q", stored, body)
+	}
+	head, err := client.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("snaps"), Key: aws.String(wantKey)})
+	if err != nil {
+		t.Fatal(client.Explain(loc, err))
+	}
+	for k, want := range map[string]string{"service": "bot", "trigger": "signal", "pid": "6773", "rss-bytes": "123", "host": "web-1.example.com"} {
+		if got := head.Metadata[k]; got != want {
+			t.Errorf("object metadata %s = %q, want %q (all: %v)", k, got, want, head.Metadata)
+		}
+	}
+	if aws.ToString(head.ContentType) != "application/json" {
+		t.Errorf("Content-Type %q", aws.ToString(head.ContentType))
+	}
+
+	other := filepath.Join(dir, "heap.json")
+	os.WriteFile(other, body, 0o644)
+	if _, err := upload.PutNode(ctx, client, upload.Location{Bucket: "snaps"}, "bot", "web-1", other, nil); err == nil ||
+		!strings.Contains(err.Error(), "heap.json: not named as Node.js") {
+		t.Errorf("a file otherwise named: %v", err)
+	}
+	_, err = upload.PutNode(ctx, client, upload.Location{Bucket: "snaps"}, "bot", "web-1", filepath.Join(dir, "Heap.20261201.032357.6773.0.004.heapsnapshot"), nil)
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a file gone: %v", err)
+	}
+	if got := srv.Objects("snaps"); len(got) != 1 {
+		t.Errorf("bucket holds %q after refusals", got)
+	}
+}
+
+// A store that refuses uploads, and drops the connection while the body is
+// still being sent, makes errors only: nothing of the SDK's own reaches
+// standard error, where a service's or the CLI's lines go.
+func TestRefusedUploadsPrintNothing(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.Setenv(t)
+	srv.Bucket("snaps")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+	stderr, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = stderr // the SDK's default logger takes it when the client is made
+	defer func() { os.Stderr = saved }()
+	client, err := upload.Connect(context.Background(), upload.ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "Heap.20261201.032357.6773.0.001.heapsnapshot")
+	if err := os.WriteFile(p, make([]byte, 8<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 { // before the fix, about one in four printed a warning
+		_, err := upload.PutNode(context.Background(), client, upload.Location{Bucket: "snaps"}, "bot", "h", p, nil)
+		// versitygw refuses a large body by dropping the connection, often
+		// before its answer is read: the error then says what to check.
+		if !errors.Is(err, upload.ErrAccessDenied) && !(errors.Is(err, upload.ErrUnreachable) && strings.Contains(err.Error(), "check the credentials")) {
+			t.Fatalf("refused upload: %v", err)
+		}
+	}
+	os.Stderr = saved
+	if printed, _ := os.ReadFile(stderr.Name()); len(printed) > 0 {
+		t.Errorf("standard error got:\n%s", printed)
+	}
+}

@@ -210,7 +210,7 @@ func newPuller(opts *captureOptions) (*puller, error) {
 	if opts.Token == "" {
 		opts.Token = os.Getenv("HEAPDIFF_TOKEN")
 	}
-	up, err := newSnapshotUploader(&opts.captureUploadFlags, u)
+	up, err := newSnapshotUploader(&opts.captureUploadFlags, u.Hostname())
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/internal/inspector"
 	"github.com/heapdiff/heapdiff/internal/nodemon"
+	"github.com/heapdiff/heapdiff/profile"
 )
 
 // nodeCaptureOptions holds what "heapdiff capture node://HOST:PORT" adds to
@@ -48,7 +49,7 @@ var nodeOnlyFlags = []string{"sample-every", "warmup", "growth-window", "growth-
 	"rss-above", "heap-above", "limit-above", "cooldown", "webhook", "sampling", "sampling-interval", "gc", "sample-gc", "allow-remote"}
 
 // httpOnlyFlags are the flags that mean something only for http(s)://.
-var httpOnlyFlags = []string{"no-gc", "token", "max-size", "upload", "service", "s3-endpoint"}
+var httpOnlyFlags = []string{"no-gc", "token", "max-size"}
 
 const nodeCaptureHelp = `
 
@@ -78,6 +79,14 @@ capture wrote, never the baseline, the latest, nor those alerts named. A
 snapshot pauses the process while V8 writes it: each pause is logged, and a
 snapshot asked for while one runs is refused. When the process restarts,
 capture reconnects and a new PID starts a new series, with a warning.
+
+With --upload s3://bucket/prefix, each file is uploaded right after it is
+written, under its own name, as PREFIX/SERVICE/HOST/PID/Heap....heapsnapshot
+(SERVICE from --service, default "node"; HOST and PID the process's), with
+its metadata as object metadata; "heapdiff ls", "trend" and "fleet" read
+them there. Uploads run beside the monitor, one at a time, each bounded by
+10 minutes: a failed one is logged and the file stays on disk (until
+retention removes it: it is not retried).
 Ctrl-C or SIGTERM stops it with a summary: memory at start, end and peak,
 growth, alerts, snapshots, and the compare command for the baseline and the
 last snapshot.
@@ -97,6 +106,7 @@ func addNodeCaptureFlags(cmd *cobra.Command, o *nodeCaptureOptions) {
   node --inspect=127.0.0.1:9229 bot.js &
   heapdiff capture node://127.0.0.1:9229 --every 10m --dir snaps/ --keep 50 --growth-alert 10MiB/h --webhook "$SLACK_WEBHOOK_URL"
   heapdiff capture node://127.0.0.1:9229 --dir snaps/        # one snapshot now
+  heapdiff capture node://127.0.0.1:9229 --every 10m --upload s3://snapshots/prod --service bot
   heapdiff trend snaps/`
 	f := cmd.Flags()
 	o.flags = f
@@ -141,7 +151,12 @@ func captureNode(ctx context.Context, opts *captureOptions) (bool, error) {
 	requests, stop := captureRequests()
 	defer stop()
 	cfg.Requests = requests
-	_, err = nodemon.Run(ctx, cfg)
+	sum, err := nodemon.Run(ctx, cfg)
+	if err == nil && sum.UploadFailures > 0 {
+		// Each was logged; the exit status says it too, as for a Go target.
+		err = fmt.Errorf("%d of %d snapshot(s) not uploaded to %s (they stay in %s, unless retention removed them)",
+			sum.UploadFailures, sum.Snapshots, opts.Upload, profile.Printable(cfg.Dir))
+	}
 	return true, err
 }
 
@@ -221,6 +236,14 @@ func nodeConfig(opts *captureOptions) (nodemon.Config, error) {
 	if o.flags != nil && o.flags.Changed("timeout") {
 		snapshotTimeout = opts.Timeout
 	}
+	up, err := newSnapshotUploader(&opts.captureUploadFlags, "node")
+	if err != nil {
+		return nodemon.Config{}, err
+	}
+	var written func(context.Context, string, int64, []string) (string, error)
+	if up != nil {
+		written = up.putNode
+	}
 	triggers := t.GrowthAbove > 0 || t.RSSGrowthAbove > 0 || t.RSSAbove > 0 || t.HeapAbove > 0 || t.LimitPercent > 0
 	host, port, _ := net.SplitHostPort(u.Host)
 	return nodemon.Config{
@@ -242,5 +265,6 @@ func nodeConfig(opts *captureOptions) (nodemon.Config, error) {
 		Retention:        snapshot.Retention{Keep: opts.Keep, MaxBytes: int64(min(maxBytes, 1<<62)), MaxAge: opts.MaxAge},
 		Out:              opts.IO.Out,
 		Log:              opts.IO.ErrOut,
+		Written:          written,
 	}, nil
 }

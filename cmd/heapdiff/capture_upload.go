@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
+	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -23,8 +24,8 @@ type captureUploadFlags struct {
 }
 
 func (cf *captureUploadFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&cf.Upload, "upload", "", "also upload each snapshot to s3://bucket/prefix, under PREFIX/SERVICE/HOST/0/ (credentials and endpoint the standard AWS way)")
-	f.StringVar(&cf.Service, "service", "", "with --upload: the service's name in keys (default: the target's host name)")
+	f.StringVar(&cf.Upload, "upload", "", "also upload each snapshot to s3://bucket/prefix, under PREFIX/SERVICE/HOST/PID/ (PID 0 for a pulled Go profile; node://: the process's pid, the file keeping its name); credentials and endpoint the standard AWS way")
+	f.StringVar(&cf.Service, "service", "", `with --upload: the service's name in keys (default: the target's host name; node://: "node")`)
 	f.StringVar(&cf.S3Endpoint, "s3-endpoint", "", "with --upload: the store's URL, such as http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the AWS profile's, else AWS S3)")
 }
 
@@ -36,8 +37,9 @@ type snapshotUploader struct {
 	service string
 }
 
-// newSnapshotUploader returns nil when --upload is not given.
-func newSnapshotUploader(cf *captureUploadFlags, target *url.URL) (*snapshotUploader, error) {
+// newSnapshotUploader returns nil when --upload is not given; service is
+// the service's name when --service does not give one.
+func newSnapshotUploader(cf *captureUploadFlags, service string) (*snapshotUploader, error) {
 	if cf.Upload == "" {
 		return nil, nil
 	}
@@ -49,9 +51,8 @@ func newSnapshotUploader(cf *captureUploadFlags, target *url.URL) (*snapshotUplo
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--upload: %w", err)}
 	}
-	service := cf.Service
-	if service == "" {
-		service = target.Hostname()
+	if cf.Service != "" {
+		service = cf.Service
 	}
 	return &snapshotUploader{client: client, dest: dest.Dir(), service: snapshot.Clean(service, "service")}, nil
 }
@@ -70,4 +71,28 @@ func (u *snapshotUploader) put(ctx context.Context, w snapshot.Written, meta []s
 		return fmt.Errorf("upload: %w (the snapshot stays in %s)", err, w.Path)
 	}
 	return nil
+}
+
+// putNode is the Node.js monitor's Written hook: it uploads a snapshot
+// just written, under its own name, at PREFIX/SERVICE/HOST/PID/, HOST being
+// the process's host as the snapshot's comments give it, with those
+// comments as object metadata. It returns the object's URL.
+func (u *snapshotUploader) putNode(ctx context.Context, path string, size int64, comments []string) (string, error) {
+	host := keyHost(snapshot.ParseComments(comments).Get("host"))
+	loc, err := upload.PutNode(ctx, u.client, u.dest, u.service, host, path, comments)
+	if err != nil {
+		return "", fmt.Errorf("upload: %w", err)
+	}
+	return loc.String(), nil
+}
+
+// keyHost is a host name as keys carry it: the first label of a DNS name,
+// as the Go agent names its host; an address (with a port, as the monitor
+// names a process whose host it could not read) stays whole.
+func keyHost(h string) string {
+	if hostOnly, _, err := net.SplitHostPort(h); err == nil || net.ParseIP(h) != nil || net.ParseIP(hostOnly) != nil {
+		return snapshot.Clean(h, "host")
+	}
+	first, _, _ := strings.Cut(h, ".")
+	return snapshot.Clean(first, "host")
 }

@@ -35,8 +35,9 @@ func newFleetCmd(s *streams, runF func(*fleetOptions) error) *cobra.Command {
 		Short: "Rank a service's processes by heap growth and tell leaks in the code from leaks in one instance",
 		Long: `Fleet looks across many processes of one service (pods, VMs, machines that
 come and go), each with its own series of snapshots, as the capture agent's
-uploads lay them out (PREFIX/SERVICE/HOST/PID/heap-....pb.gz) or as they sit
-in a local directory tree. It follows each process as "heapdiff trend" does,
+uploads lay them out (PREFIX/SERVICE/HOST/PID/heap-....pb.gz, and
+PREFIX/SERVICE/HOST/PID/Heap....heapsnapshot for Node.js, from "heapdiff
+capture node://... --upload") or as they sit in a local directory tree. It follows each process as "heapdiff trend" does,
 then says:
 
   - which processes leak, ranked by how fast their live heap grows
@@ -48,7 +49,8 @@ then says:
     bad input.
 
 Processes are told apart by their keys' SERVICE/HOST/PID, or, in another
-layout, by folder and by the host and pid in snapshot file names. A process
+layout, by folder and by the host and pid in snapshot file names (a Node.js
+file name gives a pid only). A process
 with fewer than --min-snapshots snapshots, or whose snapshots do not form one
 series, is listed as not judged, with the reason. Each process's trend is
 reduced to a summary before the next is read, so memory grows with sites,
@@ -236,6 +238,7 @@ func followProcess(g remote.Group, opts diff.TrendOptions, loadOpts profile.Opti
 			skipped = append(skipped, profile.Printable(o.URL)+": "+msg)
 			continue
 		}
+		p.Name = profile.Printable(o.URL) // not its cached copy
 		if b == nil {
 			opts.By = diff.GroupingFor(opts.By, p)
 			b = diff.NewTrend(opts)

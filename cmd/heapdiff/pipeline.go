@@ -28,6 +28,7 @@ func loadAndCompare(s *streams, a *analysisFlags, paths []string, opts diff.Opti
 		return nil, nil, explainLoadError(err)
 	}
 	for _, p := range profiles {
+		p.Name = s.displayName(p.Name)
 		if err := sampleIndexFits(p, opts.SampleIndex); err != nil {
 			return nil, nil, err
 		}

@@ -49,7 +49,9 @@ func (rf *remoteFlags) open(ctx context.Context) (*remote.Store, error) {
 // s3://bucket/prefix/ wherever they take files and directories: before the
 // command checks its arguments, each s3:// one is listed and downloaded
 // (to the cache) and replaced by the local copies, a prefix by its objects
-// in time order; errors that name a cached copy name its URL instead.
+// in time order; reports name each profile by its URL (see
+// streams.displayName), and errors that name a cached copy name its URL
+// instead.
 func addRemoteSources(root *cobra.Command, s *streams) {
 	for _, c := range root.Commands() {
 		switch c.Name() {
@@ -85,6 +87,8 @@ func readRemote(c *cobra.Command, s *streams) {
 		if err != nil {
 			return err
 		}
+		s.sourceNames = names.urls
+		defer func() { s.sourceNames = nil }()
 		if args != nil {
 			if err := args(cmd, local); err != nil {
 				return names.rename(err)
@@ -103,8 +107,12 @@ func hasRemote(args []string) bool {
 	return false
 }
 
-// cacheNames maps cached copies back to the URLs they came from.
-type cacheNames struct{ r *strings.Replacer }
+// cacheNames maps cached copies back to the URLs they came from: urls for
+// the profiles' names in reports, r for error messages.
+type cacheNames struct {
+	r    *strings.Replacer
+	urls map[string]string
+}
 
 // rename rewrites an error that names cached copies to name their URLs.
 func (n cacheNames) rename(err error) error {
@@ -140,6 +148,7 @@ func resolveRemote(ctx context.Context, s *streams, rf *remoteFlags, args []stri
 	}
 	var local []string
 	var pairs []string
+	urls := map[string]string{}
 	for _, a := range args {
 		if !upload.IsURL(a) {
 			local = append(local, a)
@@ -169,6 +178,7 @@ func resolveRemote(ctx context.Context, s *streams, rf *remoteFlags, args []stri
 		}
 		for _, o := range objs {
 			pairs = append(pairs, o.Path, o.URL)
+			urls[profile.Printable(o.Path)] = profile.Printable(o.URL) // as the loader names profiles
 			if fromPrefix && rf.SkipBroken {
 				if err := checkProfile(o.Path, maxSize); err != nil {
 					fmt.Fprintf(s.ErrOut, "heapdiff: skipped %s: %s\n", profile.Printable(o.URL), oneLine(strings.ReplaceAll(err.Error(), o.Path, o.URL)))
@@ -178,7 +188,7 @@ func resolveRemote(ctx context.Context, s *streams, rf *remoteFlags, args []stri
 			local = append(local, o.Path)
 		}
 	}
-	return local, cacheNames{strings.NewReplacer(pairs...)}, nil
+	return local, cacheNames{r: strings.NewReplacer(pairs...), urls: urls}, nil
 }
 
 // profileObjects leaves out what a directory argument leaves out: hidden

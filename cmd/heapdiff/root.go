@@ -38,6 +38,21 @@ type streams struct {
 	// NoColor is set when the NO_COLOR environment variable is set and not
 	// empty.
 	NoColor bool
+
+	// sourceNames maps the cached copy of each s3:// object a command
+	// reads to the object's URL (remote.go), both escaped as the loader
+	// escapes a profile's Name, so that reports name the object rather
+	// than the cache.
+	sourceNames map[string]string
+}
+
+// displayName is how reports name a profile the loader named name: the
+// s3:// URL it was downloaded from, else name itself.
+func (s *streams) displayName(name string) string {
+	if u, ok := s.sourceNames[name]; ok {
+		return u
+	}
+	return name
 }
 
 func newStdStreams() *streams {

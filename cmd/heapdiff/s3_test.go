@@ -128,6 +128,38 @@ func TestS3TrendCompareCheck(t *testing.T) {
 	}
 }
 
+// Reports name what they read from a store by its s3:// URL, never by its
+// cached copy: compare and trend, in every format.
+func TestS3ReportsNameURLs(t *testing.T) {
+	f := newS3Fixture(t, heapgen.FleetConfig{})
+	first, last := "s3://snaps/leaky/heap-01.pb.gz", "s3://snaps/leaky/heap-12.pb.gz"
+	for _, format := range []string{"text", "json", "md", "html"} {
+		for _, args := range [][]string{{"compare", first, last}, {"trend", "s3://snaps/leaky/"}, {"check", "s3://snaps/leaky/", "--max-rate", "200MiB/h"}} {
+			if args[0] == "check" && format == "html" {
+				continue // check writes no HTML
+			}
+			code, out, errOut := f.run(t, append(args, "-f", format)...)
+			if code != exitOK {
+				t.Fatalf("%s -f %s: exit %d, %s", args[0], format, code, errOut)
+			}
+			for _, want := range []string{first, last} {
+				if !strings.Contains(out, want) {
+					t.Errorf("%s -f %s does not name %s:\n%.600s", args[0], format, want, out)
+				}
+			}
+			if strings.Contains(out, f.cache) || strings.Contains(out, filepath.Join("127.0.0.1")) {
+				t.Errorf("%s -f %s names the cache:\n%.600s", args[0], format, out)
+			}
+		}
+	}
+	// A file beside an object keeps its path.
+	code, out, _ := f.run(t, "compare", base, last, "-f", "json")
+	var cmp report.JSONComparison
+	if err := json.Unmarshal([]byte(out), &cmp); code != exitOK || err != nil || cmp.Base.Name != base || cmp.Target.Name != last {
+		t.Errorf("compare FILE s3://: exit %d, %v, base %q, target %q", code, err, cmp.Base.Name, cmp.Target.Name)
+	}
+}
+
 // Every failure is one line naming what failed, with exit status 1; a
 // broken object stops the command unless --skip-broken leaves it out.
 func TestS3Errors(t *testing.T) {

@@ -104,6 +104,7 @@ func loadSeries(s *streams, paths []string, opts profile.Options, add func(*prof
 		r := <-slot
 		<-tokens
 		if r.err == nil {
+			r.p.Name = s.displayName(r.p.Name)
 			r.err = add(r.p)
 		}
 		if r.err != nil {

@@ -188,6 +188,7 @@ func (m *monitor) done(r result) {
 	}
 	m.logf("%s %s (%s, %s): %s; the process was paused %v while V8 wrote it", r.trigger, what, r.name,
 		agent.FormatBytes(float64(r.size)), path, r.pause.Round(time.Millisecond))
+	m.ship(r)
 	m.prune()
 	for _, f := range fire {
 		m.alert(f, path, nil)
@@ -206,6 +207,9 @@ func (m *monitor) prune() {
 	files, err := ownFiles(m.cfg.Dir, m.owned)
 	if err == nil {
 		protect := append([]string{m.s.baseline, m.s.latest}, m.s.alertFiles...)
+		for name := range m.shipping {
+			protect = append(protect, name) // waiting for Config.Written
+		}
 		var removed []string
 		_, removed, err = m.cfg.Retention.Apply(m.cfg.Dir, files, time.Now(), protect)
 		for _, f := range removed {

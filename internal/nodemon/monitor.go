@@ -83,10 +83,24 @@ type Config struct {
 	// HTTPClient asks the inspector for its targets (default: a client
 	// with a 10-second timeout).
 	HTTPClient *http.Client
+	// Written, when set, is given each snapshot right after it is
+	// written, with its path, its size and the comments written into it
+	// (the "heapdiff" member), to ship it elsewhere ("capture --upload");
+	// it returns where the file went, for the log. It is called on a
+	// goroutine of its own, one snapshot at a time in order, so sampling and
+	// snapshots go on meanwhile; retention spares the files waiting for it.
+	// Its ctx ends with the run or after WrittenTimeout. An error is logged
+	// and counted, and the file stays on disk. Run returns once the
+	// snapshots written are handed over.
+	Written func(ctx context.Context, path string, size int64, comments []string) (string, error)
+	// WrittenTimeout bounds one call of Written (default 10 minutes: a
+	// large heap's snapshot weighs gigabytes).
+	WrittenTimeout time.Duration
 }
 
 const (
 	defaultSnapshotTimeout = 30 * time.Minute
+	defaultWrittenTimeout  = 10 * time.Minute
 	callTimeout            = 10 * time.Second
 	reconnectEvery         = time.Second
 	heapName               = "heap used"
@@ -122,6 +136,9 @@ func (c *Config) check() error {
 	}
 	if c.SnapshotTimeout == 0 {
 		c.SnapshotTimeout = defaultSnapshotTimeout
+	}
+	if c.WrittenTimeout == 0 {
+		c.WrittenTimeout = defaultWrittenTimeout
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: callTimeout}
@@ -163,6 +180,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 			m.sess.Close()
 		}
 	}()
+	m.startShipping(ctx)
 	if cfg.Once {
 		return m.once(ctx)
 	}
@@ -182,6 +200,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		}()
 	}
 	m.loop(ctx)
+	m.finishShipping()
 	sum := m.summary()
 	m.logSummary(sum)
 	return sum, nil
@@ -200,13 +219,19 @@ type monitor struct {
 	results chan result
 	owned   map[string]bool // file name: written by heapdiff capture (see ownFiles)
 
-	written   uint64 // snapshots written in the run
-	captures  map[string]uint64
-	failures  uint64
-	alerts    map[string]uint64
-	sentHooks uint64
-	restarts  int
-	maxPause  time.Duration
+	written uint64 // snapshots written in the run
+	// ship.go: handing snapshots to Config.Written.
+	shipQueue   chan shipment
+	shipResults chan shipped
+	shipping    map[string]bool // file names queued or being handed over
+	shipped     uint64          // snapshots Written took
+	unshipped   uint64          // snapshots Written failed on, or that found the queue full
+	captures    map[string]uint64
+	failures    uint64
+	alerts      map[string]uint64
+	sentHooks   uint64
+	restarts    int
+	maxPause    time.Duration
 	// pending are the triggers whose snapshot is being taken: they alert
 	// when it is written (or fails), naming it.
 	pending []agent.Firing
@@ -341,6 +366,7 @@ func memory(t time.Time, p inspector.Process, heapUsed uint64, prev agent.Memory
 func (m *monitor) once(ctx context.Context) (*Summary, error) {
 	r := m.capture(ctx, m.job("manual", ""))
 	m.done(r)
+	m.finishShipping()
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -378,6 +404,8 @@ func (m *monitor) loop(ctx context.Context) {
 			if m.cfg.Count > 0 && m.written >= uint64(m.cfg.Count) {
 				return
 			}
+		case s := <-m.shipResults:
+			m.shipDone(s)
 		case <-lost:
 			err := m.sess.Err()
 			m.sess = nil

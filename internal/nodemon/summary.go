@@ -17,6 +17,8 @@ type Summary struct {
 	Version  string        // its Node.js version
 	Restarts int           // new processes seen after the first
 	MaxPause time.Duration // the longest a snapshot paused the process
+	// Uploaded and UploadFailures count what Config.Written did.
+	Uploaded, UploadFailures uint64
 }
 
 // summary is what the run knows now.
@@ -46,7 +48,7 @@ func (m *monitor) summary() *Summary {
 		st.Webhook = &w
 	}
 	return &Summary{Stats: st, Target: "node://" + m.cfg.Addr, PID: s.proc.PID, Version: s.proc.Version,
-		Restarts: m.restarts, MaxPause: m.maxPause}
+		Restarts: m.restarts, MaxPause: m.maxPause, Uploaded: m.shipped, UploadFailures: m.unshipped}
 }
 
 // logSummary logs the summary, one "key: value" a line.
@@ -54,6 +56,9 @@ func (m *monitor) logSummary(sum *Summary) {
 	m.logf("capture stopped: %s (pid %d, node %s)", sum.Target, sum.PID, sum.Version)
 	attrs := sum.Stats.Summary()
 	attrs = append(attrs, "restarts", m.restarts, "longest_pause", m.maxPause.Round(time.Millisecond))
+	if m.cfg.Written != nil {
+		attrs = append(attrs, "uploaded", sum.Uploaded, "upload_failures", sum.UploadFailures)
+	}
 	for i := 0; i+1 < len(attrs); i += 2 {
 		// The agent's live heap is a Go runtime figure; here it is V8's
 		// used heap.

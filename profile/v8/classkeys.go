@@ -1,9 +1,8 @@
-package profile
+package v8
 
 import (
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // Classes as DevTools names and keys them (HeapSnapshot.ts in
@@ -28,8 +27,9 @@ import (
 // constructor of that name defined elsewhere: a class whose objects are all
 // gone still has its constructor, a closure of that name with an initial
 // map, which V8 gives a function once "new" has used it), so a snapshot of
-// uniquely named classes keeps the names it always had. Otherwise the label adds where the constructor is
-// defined, in the fewest words that tell the definitions apart:
+// uniquely named classes keeps the names it always had. Otherwise the label
+// adds where the constructor is defined, in the fewest words that tell the
+// definitions apart:
 // "Session (session-a.js:6)", then with the column, then with the whole
 // path, then with the script id. Lines and columns are 1-based. Counting
 // closures makes the label the same in two snapshots of a process even when
@@ -42,21 +42,23 @@ type classLocation struct {
 	script, line, column uint32 // as the snapshot's locations give them
 }
 
-// classNames returns each node's class as an index into names.
-func (g *v8Graph) classNames() (class []int32, names []string) {
-	byName := map[string]int32{}
-	intern := func(s string) int32 {
+// classNames sets each node's class, an index into the classes it returns,
+// in class, whose Totals are left for the caller to fill.
+func (g *Snapshot) classNames(class []uint32) (classes []Class) {
+	byName := map[string]uint32{}
+	intern := func(s string) uint32 {
 		if c, ok := byName[s]; ok {
 			return c
 		}
-		c := int32(len(names))
-		names = append(names, s)
+		c := uint32(len(classes))
+		classes = append(classes, Class{Label: s, Name: s})
 		byName[s] = c
 		return c
 	}
-	typeClass := make([]int32, 256)
+	const none = ^uint32(0)
+	typeClass := make([]uint32, 256)
 	for i := range typeClass {
-		typeClass[i] = -1
+		typeClass[i] = none
 	}
 	object := indexOf(g.nodeTypes, "object")
 	for t, name := range g.nodeTypes {
@@ -79,38 +81,41 @@ func (g *v8Graph) classNames() (class []int32, names []string) {
 		}
 	}
 	detached := g.detachedNodes()
-	unknown := int32(-1)
-	byString := make(map[uint32]int32)
-	byDetachedString := make(map[uint32]int32)
-	byLocation := map[classLocation]int32{}
+	unknown := none
+	byString := make(map[uint32]uint32)
+	byDetachedString := make(map[uint32]uint32)
+	byLocation := map[classLocation]uint32{}
 	var locatedKeys []classLocation // of the classes keyed by location, in order
-	var locatedClass []int32
-	loc := &g.locations
+	var locatedClass []uint32
+	loc := g.locations
 	next := 0 // the first location of a node at or after the current one
-	class = make([]int32, len(g.typ))
 	for i, t := range g.typ {
-		if c := typeClass[t]; c >= 0 {
+		if c := typeClass[t]; c != none {
 			class[i] = c
 			continue
 		}
 		if int(t) >= len(g.nodeTypes) {
-			if unknown < 0 {
+			if unknown == none {
 				unknown = intern("(unknown)")
 			}
 			class[i] = unknown
 			continue
 		}
 		if int(t) == object {
-			for next < loc.len() && loc.node[next] < uint32(i) {
+			for next < loc.len() && loc[next].node < uint32(i) {
 				next++
 			}
-			if next < loc.len() && loc.node[next] == uint32(i) {
-				key := classLocation{g.name[i], loc.script[next], loc.line[next], loc.column[next]}
+			if next < loc.len() && loc[next].node == uint32(i) {
+				key := classLocation{g.name[i], loc[next].script, loc[next].line, loc[next].column}
 				c, ok := byLocation[key]
 				if !ok {
-					// Named below, once every class is known.
-					c = int32(len(names))
-					names = append(names, "")
+					// Labelled below, once every class is known.
+					c = uint32(len(classes))
+					classes = append(classes, Class{
+						Name:     g.strings.at(key.name),
+						Located:  true,
+						Location: Location{ScriptID: key.script, Line: key.line, Column: key.column},
+					})
 					byLocation[key] = c
 					locatedKeys = append(locatedKeys, key)
 					locatedClass = append(locatedClass, c)
@@ -138,15 +143,15 @@ func (g *v8Graph) classNames() (class []int32, names []string) {
 	if len(locatedKeys) > 0 {
 		labels := g.classLabels(locatedKeys, byName)
 		for j, c := range locatedClass {
-			names[c] = labels[j]
+			classes[c].Label = labels[j]
 		}
 	}
-	return class, names
+	return classes
 }
 
 // classLabels labels the classes keyed by location (see the rules above).
 // plain holds the names of the classes keyed by name alone.
-func (g *v8Graph) classLabels(keys []classLocation, plain map[string]int32) []string {
+func (g *Snapshot) classLabels(keys []classLocation, plain map[string]uint32) []string {
 	// Every definition of each name a located class has: its classes'
 	// locations and those of the closures of that name.
 	type site struct{ script, line, column uint32 }
@@ -158,24 +163,23 @@ func (g *v8Graph) classLabels(keys []classLocation, plain map[string]int32) []st
 		defs[k.name][site{k.script, k.line, k.column}] = true
 	}
 	closure := indexOf(g.nodeTypes, "closure")
-	loc := &g.locations
-	var constructors []int // locations of closures named as a class
-	for i, v := range loc.node {
-		if int(g.typ[v]) == closure && defs[g.name[v]] != nil {
-			constructors = append(constructors, i)
+	var constructors []location // of closures named as a class
+	for _, l := range g.locations {
+		if int(g.typ[l.node]) == closure && defs[g.name[l.node]] != nil {
+			constructors = append(constructors, l)
 		}
 	}
 	nodes := make([]uint32, len(constructors))
-	for j, i := range constructors {
-		nodes[j] = loc.node[i]
+	for j, l := range constructors {
+		nodes[j] = l.node
 	}
 	at := g.internalEdgeNames(nodes)
-	for _, i := range constructors {
+	for _, l := range constructors {
 		// Only a function "new" has made objects with has an initial map:
 		// Node.js names many plain functions NodeError, say, beside its
 		// class NodeError.
-		if v := loc.node[i]; g.hasInternalEdge(v, at[v], "initial_map") {
-			defs[g.name[v]][site{loc.script[i], loc.line[i], loc.column[i]}] = true
+		if v := l.node; g.hasInternalEdge(v, at[v], "initial_map") {
+			defs[g.name[v]][site{l.script, l.line, l.column}] = true
 		}
 	}
 	scripts := g.scriptNames()
@@ -188,7 +192,7 @@ func (g *v8Graph) classLabels(keys []classLocation, plain map[string]int32) []st
 		case level >= 2:
 			where = url
 		default:
-			where = scriptLabel(url)
+			where = ScriptLabel(url)
 		}
 		where += ":" + strconv.FormatUint(uint64(k.line)+1, 10)
 		if level >= 1 {
@@ -236,24 +240,6 @@ func (g *v8Graph) classLabels(keys []classLocation, plain map[string]int32) []st
 	return labels
 }
 
-// scriptLabel shortens a script's URL or path for a label: a built-in
-// module keeps its whole name ("node:internal/streams/readable"), a URL
-// loses its query and fragment, and a path its directories.
-func scriptLabel(url string) string {
-	if strings.HasPrefix(url, "node:") || strings.HasPrefix(url, "bun:") {
-		return url
-	}
-	if strings.Contains(url, "://") {
-		if i := strings.IndexAny(url, "?#"); i >= 0 {
-			url = url[:i]
-		}
-	}
-	if base := baseName(url); base != "" {
-		return base
-	}
-	return url
-}
-
 // detachedNodes returns the native nodes DevTools names "Detached ...", or
 // nil when there are none to find, as
 // its propagateDOMState does: those the snapshot marks detached, and the
@@ -262,7 +248,7 @@ func scriptLabel(url string) string {
 // State does not pass through JavaScript objects: every entry point from
 // JavaScript into the embedder's objects knows its own state. A snapshot
 // without a detachedness field (older V8) names its detached nodes itself.
-func (g *v8Graph) detachedNodes() bitset {
+func (g *Snapshot) detachedNodes() bitset {
 	if g.detached == nil {
 		return nil
 	}

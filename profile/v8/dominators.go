@@ -1,4 +1,4 @@
-package profile
+package v8
 
 // Retained sizes: the dominator tree of a heap snapshot, computed the way
 // Chrome DevTools computes it (front_end/entrypoints/heap_snapshot_worker/
@@ -39,13 +39,14 @@ func (g *domGraph) isEssential(e uint32) bool { return g.essential == nil || g.e
 // root itself; nodes the root cannot reach are dominated by the root) and
 // the depth-first order in which nodes were numbered, root first, which
 // lists every node once: walking it backwards visits children before their
-// dominators.
-func (g *domGraph) dominators() (idom, order []uint32) {
+// dominators. Both are arrays borrowed from s, to give back when done; so
+// are all the arrays the construction needs but one, the predecessors.
+func (g *domGraph) dominators(s *scratch) (idom, order []uint32) {
 	n := len(g.firstEdge) - 1
 	size := n + 1 // vertices are numbered 1..n; 0 means none
 
 	// Predecessors over essential edges, as vertex numbers.
-	predStart := make([]uint32, size+1)
+	predStart := s.get(size + 1)
 	for v := 0; v < n; v++ {
 		for e := g.firstEdge[v]; e < g.firstEdge[v+1]; e++ {
 			if g.isEssential(e) {
@@ -57,7 +58,7 @@ func (g *domGraph) dominators() (idom, order []uint32) {
 		predStart[i] += predStart[i-1]
 	}
 	pred := make([]uint32, predStart[size])
-	fill := make([]uint32, size)
+	fill := s.get(size)
 	copy(fill, predStart[:size])
 	for v := 0; v < n; v++ {
 		for e := g.firstEdge[v]; e < g.firstEdge[v+1]; e++ {
@@ -68,14 +69,14 @@ func (g *domGraph) dominators() (idom, order []uint32) {
 			}
 		}
 	}
-	fill = nil
+	s.put(fill)
 
-	parent := make([]uint32, size)
-	ancestor := make([]uint32, size)
-	vertex := make([]uint32, size)
-	label := make([]uint32, size)
-	semi := make([]uint32, size)
-	next := make([]uint32, size) // next edge to examine, by ordinal; later the compression stack
+	parent := s.get(size)
+	ancestor := s.get(size)
+	vertex := s.get(size)
+	label := s.get(size)
+	semi := s.get(size)
+	next := s.get(size) // next edge to examine, by ordinal
 	var count uint32
 
 	dfs := func(root uint32) {
@@ -127,18 +128,21 @@ func (g *domGraph) dominators() (idom, order []uint32) {
 			}
 		}
 	}
+	s.put(next)
 
-	stack := next
+	// compress shortens the path from v up the forest of linked vertices,
+	// giving each vertex on it the label of least semidominator above it.
+	// Its stack holds the path, from v up: a real snapshot's are a hundred
+	// vertices long at most, a crafted one's as long as the graph.
+	var stack []uint32
 	compress := func(v uint32) {
-		sp := 0
+		stack = stack[:0]
 		for ancestor[ancestor[v]] != 0 {
-			sp++
-			stack[sp] = v
+			stack = append(stack, v)
 			v = ancestor[v]
 		}
-		for sp > 0 {
-			w := stack[sp]
-			sp--
+		for i := len(stack) - 1; i >= 0; i-- {
+			w := stack[i]
 			if semi[label[ancestor[w]]] < semi[label[w]] {
 				label[w] = label[ancestor[w]]
 			}
@@ -153,9 +157,9 @@ func (g *domGraph) dominators() (idom, order []uint32) {
 		return label[v]
 	}
 
-	dom := make([]uint32, size)
-	bucketHead := make([]uint32, size)
-	bucketNext := make([]uint32, size)
+	dom := s.get(size)
+	bucketHead := s.get(size)
+	bucketNext := s.get(size)
 	for i := count; i >= 2; i-- {
 		w := vertex[i]
 		orphan := true
@@ -182,6 +186,7 @@ func (g *domGraph) dominators() (idom, order []uint32) {
 		}
 		bucketHead[pw] = 0
 	}
+	s.put(predStart, parent, ancestor, label, bucketHead, bucketNext)
 	dom[0], dom[r] = r, r
 	for i := uint32(2); i <= count; i++ {
 		w := vertex[i]
@@ -189,27 +194,33 @@ func (g *domGraph) dominators() (idom, order []uint32) {
 			dom[w] = dom[dom[w]]
 		}
 	}
+	s.put(semi)
 
-	idom = make([]uint32, n)
+	// Node v's dominator is vertex dom[v+1], and the i-th node numbered
+	// vertex[i+1]: shift both arrays down in place.
 	for v := 0; v < n; v++ {
-		idom[v] = dom[v+1] - 1
+		dom[v] = dom[v+1] - 1
 	}
-	order = vertex[1 : count+1]
-	for i := range order {
-		order[i]--
+	for i := uint32(0); i < count; i++ {
+		vertex[i] = vertex[i+1] - 1
 	}
-	return idom, order
+	return dom[:n], vertex[:count]
 }
 
-// retainedSizes sums self sizes up the dominator tree.
-func retainedSizes(self []uint32, idom, order []uint32) []uint64 {
-	ret := make([]uint64, len(self))
-	for i, s := range self {
-		ret[i] = uint64(s)
-	}
+// retainedSizes sums self sizes up the dominator tree into arrays borrowed
+// from s: node v retains hi[v]<<32 | lo[v] bytes. A sum past 4 GiB (a heap
+// that large) carries into hi; two halves borrowed from s take the place of
+// a uint64 array, which would be allocated when the dominator tree's arrays
+// have just been given back.
+func retainedSizes(s *scratch, self []uint32, idom, order []uint32) (lo, hi []uint32) {
+	lo, hi = s.get(len(self)), s.get(len(self))
+	copy(lo, self)
 	for i := len(order) - 1; i > 0; i-- {
 		v := order[i]
-		ret[idom[v]] += ret[v]
+		d := idom[v]
+		sum := uint64(lo[d]) + uint64(lo[v])
+		lo[d] = uint32(sum)
+		hi[d] += hi[v] + uint32(sum>>32)
 	}
-	return ret
+	return lo, hi
 }

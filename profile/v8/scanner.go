@@ -1,6 +1,7 @@
-package profile
+package v8
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +26,6 @@ type jsonScanner struct {
 	pos, end int
 	eof      bool
 	read     int64 // bytes read from r so far
-	limit    int64 // refuse inputs longer than this; 0 = no limit
 	err      error // the first read error, other than io.EOF
 }
 
@@ -36,10 +36,10 @@ func newBytesScanner(data []byte) *jsonScanner {
 	return &jsonScanner{buf: data, end: len(data), eof: true, read: int64(len(data))}
 }
 
-// newReaderScanner scans r through a 1 MiB buffer, refusing more than limit
-// bytes (0: no limit).
-func newReaderScanner(r io.Reader, limit int64) *jsonScanner {
-	return &jsonScanner{r: r, buf: make([]byte, scanBufSize), limit: limit}
+// newReaderScanner scans r through a 1 MiB buffer. It reads r to its end, or
+// to its first error: the caller bounds what r may hold.
+func newReaderScanner(r io.Reader) *jsonScanner {
+	return &jsonScanner{r: r, buf: make([]byte, scanBufSize)}
 }
 
 // offset returns the position of the next unread byte in the input.
@@ -59,11 +59,6 @@ func (s *jsonScanner) fill() bool {
 		n, err := s.r.Read(s.buf[s.end:])
 		s.end += n
 		s.read += int64(n)
-		if s.limit > 0 && s.read > s.limit {
-			s.err = fmt.Errorf("%w of %d bytes", ErrTooLarge, s.limit)
-			s.eof = true
-			return false
-		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				s.err = err
@@ -82,9 +77,6 @@ func (s *jsonScanner) fill() bool {
 // error that ended the input early.
 func (s *jsonScanner) syntaxError(format string, args ...any) error {
 	if s.err != nil {
-		if errors.Is(s.err, ErrTooLarge) {
-			return s.err
-		}
 		return fmt.Errorf("read: %w", s.err)
 	}
 	return fmt.Errorf("%w: offset %d: %s", ErrMalformed, s.offset(), fmt.Sprintf(format, args...))
@@ -220,6 +212,61 @@ func (s *jsonScanner) uints(fn func(uint64) error) error {
 		}
 		return fn(v)
 	})
+}
+
+// key reads an object's key. The keys of V8's formats are returned without
+// allocating (a sampling heap profile has four a node); others are read as
+// by str.
+func (s *jsonScanner) key() (string, error) {
+	if s.skipWS() == '"' {
+		if s.end-s.pos < 32 {
+			s.fill()
+		}
+		buf := s.buf[s.pos+1 : s.end]
+		if i := bytes.IndexByte(buf[:min(len(buf), 32)], '"'); i >= 0 {
+			if k, ok := knownKey(buf[:i]); ok {
+				s.pos += i + 2
+				return k, nil
+			}
+		}
+	}
+	return s.str(true)
+}
+
+// knownKey returns the key b spells when it is one V8's formats use. A
+// switch on string(b) does not allocate.
+func knownKey(b []byte) (string, bool) {
+	switch string(b) {
+	case "head":
+		return "head", true
+	case "samples":
+		return "samples", true
+	case "callFrame":
+		return "callFrame", true
+	case "functionName":
+		return "functionName", true
+	case "scriptId":
+		return "scriptId", true
+	case "url":
+		return "url", true
+	case "lineNumber":
+		return "lineNumber", true
+	case "columnNumber":
+		return "columnNumber", true
+	case "selfSize":
+		return "selfSize", true
+	case "id":
+		return "id", true
+	case "children":
+		return "children", true
+	case "size":
+		return "size", true
+	case "nodeId":
+		return "nodeId", true
+	case "ordinal":
+		return "ordinal", true
+	}
+	return "", false
 }
 
 // str reads a string. With keep false it only skips it and returns "".
@@ -448,7 +495,7 @@ func (s *jsonScanner) object(fn func(key string) error) error {
 		return nil
 	}
 	for {
-		key, err := s.str(true)
+		key, err := s.key()
 		if err != nil {
 			return err
 		}

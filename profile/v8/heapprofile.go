@@ -1,4 +1,4 @@
-package profile
+package v8
 
 import (
 	"cmp"
@@ -6,12 +6,52 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 )
 
-// DefaultV8SamplingInterval is node --heap-prof's sampling interval, assumed
+// DefaultSamplingInterval is node --heap-prof's sampling interval, assumed
 // when a profile does not let us infer its own.
-const DefaultV8SamplingInterval = 512 * 1024
+const DefaultSamplingInterval = 512 * 1024
+
+// HeapProfile is a sampling heap profile reduced to its distinct call
+// stacks: each call tree node with samples or bytes is a stack, and nodes
+// with the same path of frames share one.
+type HeapProfile struct {
+	// Frames lists the distinct call frames the stacks index.
+	Frames []CallFrame
+	// Stacks come in the order of the first node (in the file) that gave
+	// each some samples or bytes.
+	Stacks []HeapStack
+	// Interval is the sampling interval in bytes: inferred from the
+	// samples when IntervalInferred, else DefaultSamplingInterval.
+	Interval         int64
+	IntervalInferred bool
+	// Comments are the "heapdiff.key=value" strings that heapdiff capture
+	// wrote in the file's "heapdiff" member (see [MetadataMember]); nil for
+	// what V8 wrote alone.
+	Comments []string
+}
+
+// CallFrame is the function of a call tree node.
+type CallFrame struct {
+	// Function is the function's name, AnonymousFunction when it has none.
+	Function string
+	// URL is its script's URL or path, "" for V8's built-in functions.
+	URL string
+	// Line is the 1-based line the function starts on (the file's are
+	// 0-based), 0 when unknown.
+	Line int64
+}
+
+// HeapStack is one distinct call stack and what its nodes hold.
+type HeapStack struct {
+	// Frames indexes HeapProfile.Frames, leaf first, without the "(root)"
+	// node at the top of the tree. The stacks' frames are slices of one
+	// array.
+	Frames []int32
+	// Samples is the number of samples (not scaled); Bytes the nodes'
+	// selfSize, V8's estimate of the live bytes, scaled for sampling.
+	Samples, Bytes int64
+}
 
 // A sampling heap profile is a call tree whose nodes carry the sampled bytes
 // allocated (and still live) in them, and the list of samples:
@@ -26,25 +66,18 @@ const DefaultV8SamplingInterval = 512 * 1024
 // interns each node's path from the root in a trie, so a stack shared by
 // many nodes is stored once, whatever the shape of the tree.
 
-// parseV8HeapProfile reduces a sampling heap profile to the model: each call
-// tree node with samples is a stack (leaf first, without the "(root)" node),
-// valued objects/count (the number of samples, not scaled) and space/bytes
-// (selfSize: V8's estimate of the live bytes, scaled for sampling). Nodes
-// with the same path of frames share a stack. Lines are 0-based in the file
-// and made 1-based; empty function names are shown as "(anonymous)", as
-// DevTools does.
-func parseV8HeapProfile(data []byte) (*Profile, error) {
+// ParseHeapProfile reads a sampling heap profile (.heapprofile) held in
+// data. Lines are 0-based in the file and made 1-based; empty function
+// names are AnonymousFunction, as DevTools shows them. Stacks may hold at
+// most MaxFramesPerByte frames per byte of data in all (a chain of n nodes,
+// each with bytes, holds n²/2), a bound counted before any stack is made.
+func ParseHeapProfile(data []byte) (*HeapProfile, error) {
 	samples, minSize, err := readHeapSamples(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: sampling heap profile: %v", ErrMalformed, err)
 	}
-	p := &Profile{
-		Format:            FormatV8HeapProfile,
-		SampleTypes:       []ValueType{{"objects", "count"}, {"space", "bytes"}},
-		DefaultSampleType: "space",
-		PeriodType:        ValueType{"space", "bytes"},
-	}
-	t := &heapTree{table: newFrameTable(p, 0), samples: samples, byPath: map[uint64]int32{}, anonymous: -1}
+	p := &HeapProfile{}
+	t := &heapTree{table: newInterner[CallFrame](), samples: samples, byPath: map[uint64]int32{}, anonymous: -1}
 	s := newBytesScanner(data)
 	var comments []string
 	err = s.object(func(key string) error {
@@ -69,13 +102,10 @@ func parseV8HeapProfile(data []byte) (*Profile, error) {
 	if err := t.stacks(p, frameBudget(int64(len(data)))); err != nil {
 		return nil, err
 	}
-	p.Comments = append(p.Comments, comments...)
-	p.Period = DefaultV8SamplingInterval
-	if r, ok := samplingInterval(minSize); ok {
-		p.Period = r
-		p.Comments = append(p.Comments, "sampling interval "+strconv.FormatInt(r, 10)+" bytes (inferred from the samples)")
-	} else {
-		p.Comments = append(p.Comments, "sampling interval unknown; assumed 512 KiB, node --heap-prof's default")
+	p.Comments = comments
+	p.Interval, p.IntervalInferred = samplingInterval(minSize)
+	if !p.IntervalInferred {
+		p.Interval = DefaultSamplingInterval
 	}
 	return p, nil
 }
@@ -135,7 +165,7 @@ func readHeapSamples(data []byte) (counts map[int64]int64, minSize int64, err er
 
 // heapTree is the second pass: the call tree's paths, interned.
 type heapTree struct {
-	table   *frameTable
+	table   *interner[CallFrame]
 	samples map[int64]int64 // by node id
 	read1   bool            // a head node was read
 
@@ -183,16 +213,16 @@ func (t *heapTree) path(parent, f int32) (int32, error) {
 	if parent >= 0 {
 		d = t.depth[parent] + 1
 	}
-	t.parent, t.frame, t.depth, t.slot = append(t.parent, parent), append(t.frame, f), append(t.depth, d), append(t.slot, -1)
+	t.parent, t.frame, t.depth, t.slot = appendDoubling(t.parent, parent), appendDoubling(t.frame, f), appendDoubling(t.depth, d), appendDoubling(t.slot, -1)
 	t.byPath[key] = e
 	return e, nil
 }
 
-// anonymous is the frame of a node without a callFrame.
-var anonymousFrame = Frame{Function: AnonymousFunction, Line: 1}
+// anonymousFrame is the frame of a node without a callFrame.
+var anonymousFrame = CallFrame{Function: AnonymousFunction, Line: 1}
 
 // setFrame gives n its trie entry, for frame f (nil: no callFrame).
-func (t *heapTree) setFrame(n *openHeapNode, f *Frame) error {
+func (t *heapTree) setFrame(n *openHeapNode, f *CallFrame) error {
 	if f == nil {
 		f = &anonymousFrame
 	}
@@ -230,7 +260,7 @@ func (t *heapTree) close(n *openHeapNode) error {
 	if si < 0 {
 		si = int32(len(t.valued))
 		t.slot[n.entry] = si
-		t.valued = append(t.valued, heapStack{entry: n.entry, first: n.seq})
+		t.valued = appendDoubling(t.valued, heapStack{entry: n.entry, first: n.seq})
 	}
 	st := &t.valued[si]
 	st.first = min(st.first, n.seq)
@@ -274,7 +304,7 @@ func (t *heapTree) read(s *jsonScanner) error {
 			}
 		}
 		n.members++
-		key, err := s.str(true)
+		key, err := s.key()
 		if err != nil {
 			return err
 		}
@@ -286,11 +316,13 @@ func (t *heapTree) read(s *jsonScanner) error {
 			if n.known {
 				return s.syntaxError("a call tree node's callFrame comes after its children")
 			}
-			var f *Frame
+			var f *CallFrame
 			if !s.null() {
-				if f, err = readCallFrame(s); err != nil {
+				cf, err := readCallFrame(s)
+				if err != nil {
 					return err
 				}
+				f = &cf
 			}
 			err = t.setFrame(n, f)
 		case "selfSize":
@@ -364,8 +396,8 @@ func (t *heapTree) nextChild(s *jsonScanner, stack *[]openHeapNode) error {
 }
 
 // readCallFrame reads a callFrame object into a frame.
-func readCallFrame(s *jsonScanner) (*Frame, error) {
-	f := &Frame{}
+func readCallFrame(s *jsonScanner) (CallFrame, error) {
+	var f CallFrame
 	line := int64(0)
 	err := s.object(func(key string) error {
 		var err error
@@ -373,7 +405,7 @@ func readCallFrame(s *jsonScanner) (*Frame, error) {
 		case "functionName":
 			f.Function, err = s.nullableStr()
 		case "url":
-			f.File, err = s.nullableStr()
+			f.URL, err = s.nullableStr()
 		case "lineNumber":
 			line, err = s.int()
 		default:
@@ -390,31 +422,31 @@ func readCallFrame(s *jsonScanner) (*Frame, error) {
 	return f, err
 }
 
-// stacks writes the model's stacks: one per trie entry with samples or bytes,
-// in the order of the first node that gave it some, frames leaf first. It
-// refuses, before writing any, stacks that would hold more than limit frames
-// in all: a chain of n nodes, each with bytes, holds n²/2.
-func (t *heapTree) stacks(p *Profile, limit int64) error {
+// stacks writes the profile's frames and stacks: one stack per trie entry
+// with samples or bytes, in the order of the first node that gave it some,
+// frames leaf first. It refuses, before writing any, stacks that would hold
+// more than limit frames in all: a chain of n nodes, each with bytes, holds
+// n²/2.
+func (t *heapTree) stacks(p *HeapProfile, limit int64) error {
 	var total int64
 	for _, st := range t.valued {
 		total += int64(t.depth[st.entry])
 	}
 	if total > limit {
-		return fmt.Errorf("%w: its stacks expand to more than %d frames, %d per byte of profile, which no real profile comes near", ErrMalformed, limit, maxFramesPerByte)
+		return fmt.Errorf("%w: its stacks expand to more than %d frames, %d per byte of profile, which no real profile comes near", ErrMalformed, limit, MaxFramesPerByte)
 	}
 	// The indexes are done with: let them go before the stacks are made.
+	p.Frames = t.table.list
 	t.byPath, t.table, t.samples, t.slot = nil, nil, nil, nil
 	slices.SortFunc(t.valued, func(a, b heapStack) int { return cmp.Compare(a.first, b.first) })
 	pool := make([]int32, 0, total)
-	values := make([]int64, 0, 2*len(t.valued))
-	p.Stacks = make([]Stack, len(t.valued))
+	p.Stacks = make([]HeapStack, len(t.valued))
 	for i, st := range t.valued {
 		start := len(pool)
 		for e := st.entry; e >= 0; e = t.parent[e] {
 			pool = append(pool, t.frame[e])
 		}
-		values = append(values, st.count, st.bytesSz)
-		p.Stacks[i] = Stack{Frames: pool[start:len(pool):len(pool)], Values: values[2*i : 2*i+2 : 2*i+2]}
+		p.Stacks[i] = HeapStack{Frames: pool[start:len(pool):len(pool)], Samples: st.count, Bytes: st.bytesSz}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package profile
+package v8
 
 import (
 	"errors"
@@ -126,15 +126,16 @@ func classGraph(defs []definition) ([]craftNode, []craftLoc) {
 	return nodes, locs
 }
 
+// classLabelsOf returns the objects of each class label of a snapshot.
 func classLabelsOf(t *testing.T, data []byte) map[string]int64 {
 	t.Helper()
-	p, err := Parse("crafted.heapsnapshot", data, Options{})
+	g, err := ParseSnapshot(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := map[string]int64{}
-	for _, st := range p.Stacks {
-		m[p.Frames[st.Frames[0]].Function] += st.Values[0]
+	for _, c := range mustAnalyze(t, g, ByClass).Classes() {
+		m[c.Label] += c.Objects
 	}
 	return m
 }
@@ -297,7 +298,7 @@ func TestLocationsRefused(t *testing.T) {
 		{"more than the nodes", strings.Join(many, ","), "more locations than nodes"},
 	} {
 		data := []byte(replaceLocations(string(good), tc.locations))
-		if _, err := Parse("crafted", data, Options{}); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
+		if _, err := ParseSnapshot(data); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want a malformed-profile error saying %q", tc.name, err, tc.want)
 		}
 	}
@@ -315,4 +316,36 @@ func replaceLocations(snapshot, list string) string {
 	i := strings.Index(snapshot, `"locations":[`) + len(`"locations":[`)
 	j := i + strings.IndexByte(snapshot[i:], ']')
 	return snapshot[:i] + list + snapshot[j:]
+}
+
+// TestClassKeys: a class keyed by location carries its name and where its
+// constructor is defined, as the snapshot gives it (0-based); a class keyed
+// by name alone carries no location.
+func TestClassKeys(t *testing.T) {
+	nodes, locs := classGraph([]definition{
+		{name: "Session", script: 3, line: 4, column: 13, url: "/app/session-a.js", constructed: true, objects: 2},
+		{name: "Session", script: 4, line: 9, column: 2, url: "/app/session-b.js", constructed: true, objects: 1},
+	})
+	g, err := ParseSnapshot(craftSnapshot(nodes, locs, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Class{}
+	for _, c := range mustAnalyze(t, g, ByClass).Classes() {
+		c.IDs = nil
+		got[c.Label] = c
+	}
+	for label, want := range map[string]Class{
+		"Session (session-a.js:5)":  {Name: "Session", Located: true, Location: Location{ScriptID: 3, Line: 4, Column: 13}},
+		"Session (session-b.js:10)": {Name: "Session", Located: true, Location: Location{ScriptID: 4, Line: 9, Column: 2}},
+		"Function":                  {Name: "Function"},
+	} {
+		c := got[label]
+		if c.Name != want.Name || c.Located != want.Located || c.Location != want.Location {
+			t.Errorf("%q: name %q, located %v at %+v; want %q, %v at %+v", label, c.Name, c.Located, c.Location, want.Name, want.Located, want.Location)
+		}
+	}
+	if s := got["Session (session-a.js:5)"]; s.Objects != 2 || s.ShallowSize != 32 {
+		t.Errorf("Session (session-a.js:5): %d objects of %d bytes, want 2 of 32", s.Objects, s.ShallowSize)
+	}
 }

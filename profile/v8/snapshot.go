@@ -1,45 +1,18 @@
-package profile
+package v8
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 )
 
-// Sample types of a heap snapshot's profile, by class. Values are exact (Period 0).
-var (
-	SnapshotObjects      = ValueType{"objects", "count"}
-	SnapshotShallowSize  = ValueType{"shallow_size", "bytes"}
-	SnapshotRetainedSize = ValueType{"retained_size", "bytes"}
-)
-
-// IsHeapSnapshot reports whether the profile was read from a heap snapshot:
-// its values are counts and sizes of live objects, not sampled allocations.
-func (p *Profile) IsHeapSnapshot() bool { return p.Format.IsHeapSnapshot() }
-
-// IsClassView reports whether the profile is a heap snapshot grouped by
-// class: one stack per class, each a single frame naming the class with no
-// source file (allocation-stack views have files and deeper stacks). It is
-// the mark that grouping by class means something: a sampling heap profile's
-// or a Go profile's frames are functions, not classes.
-func (p *Profile) IsClassView() bool {
-	if !p.IsHeapSnapshot() {
-		return false
-	}
-	for _, s := range p.Stacks {
-		if len(s.Frames) != 1 || p.Frames[s.Frames[0]].File != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// v8Meta is the "snapshot" header of a V8 heap snapshot.
-type v8Meta struct {
+// snapshotHeader is the "snapshot" header of a V8 heap snapshot.
+type snapshotHeader struct {
 	Meta struct {
 		NodeFields              []string          `json:"node_fields"`
 		NodeTypes               []json.RawMessage `json:"node_types"`
@@ -68,17 +41,26 @@ const (
 	fieldDetachedness
 )
 
-// v8Graph is a heap snapshot decoded into compact columns: one entry per node
-// (indexed by ordinal, the node's position in the nodes array) and per edge.
-type v8Graph struct {
+// Snapshot is a heap snapshot decoded into compact columns: one entry per
+// node, indexed by its ordinal (its position in the file's nodes array), and
+// one per edge, in the file's order, so that node v's edges are the range
+// Edges(v) gives. It keeps what the analysis reads, not the whole file: of
+// the string table, only the names of objects, of internal edges and of
+// allocation trace functions. An analysis asked to (AnalyzeOptions.Drop)
+// drops the columns as it goes, leaving the counts.
+type Snapshot struct {
 	nodeTypes, edgeTypes []string
 	nodeFieldCount       int
 	// comments is what heapdiff capture wrote in its "heapdiff" member.
 	comments []string
 
-	typ       []uint8
-	name      []uint32
-	id        []uint64
+	typ  []uint8
+	name []uint32
+	// id holds the nodes' ids while they fit in 32 bits, as V8's do (its
+	// SnapshotObjectId is a uint32); id64 holds them all, and id none, once
+	// one does not. See nodeID.
+	id        []uint32
+	id64      []uint64
 	self      []uint32
 	firstEdge []uint32 // len(typ)+1: node i's edges are firstEdge[i]:firstEdge[i+1]
 	trace     []uint32 // allocation trace node id per node; nil without traces
@@ -88,12 +70,12 @@ type v8Graph struct {
 	detached []uint8
 
 	etype    []uint8
-	eto      []uint32 // target ordinal
-	eintName []uint32 // names of the internal edges, in edge order
+	eto      []uint32      // target ordinal
+	eintName chunkedColumn // names of the internal edges, in edge order
 
 	// strings holds the strings the analysis needs (class names, trace
 	// function names); the others read as "".
-	strings v8Strings
+	strings stringTable
 	// weakMapTable maps the string index of a WeakMap ephemeron edge name to
 	// the id of its table (see isEssential).
 	weakMapTable map[uint32]uint64
@@ -111,11 +93,19 @@ type v8Graph struct {
 	traceFirstID uint32
 
 	// locations says where closures and objects' constructors are defined.
-	locations v8Locations
+	locations locationTable
 
 	// size is how many bytes the snapshot's JSON takes: the budget for
 	// what allocation stacks may expand to is a multiple of it.
 	size int64
+
+	// What the snapshot answers once Analyze has dropped its columns
+	// (AnalyzeOptions.Drop), set when it is read.
+	nodes, edges int
+	maxHeapID    uint64
+	traced       bool
+	// dropped names what Analyze dropped, "" while the snapshot is whole.
+	dropped string
 }
 
 type traceFunction struct {
@@ -130,7 +120,7 @@ type traceNode struct {
 	parent   int32  // index in traceNodes of the caller; -1 at the top
 }
 
-// nodeTypeIndex returns the index of a node type name, or -1.
+// indexOf returns the index of name in list, or -1.
 func indexOf(list []string, name string) int {
 	for i, s := range list {
 		if s == name {
@@ -140,11 +130,30 @@ func indexOf(list []string, name string) int {
 	return -1
 }
 
-// looksLikeV8JSON reports which V8 JSON format data starts with: a heap
-// snapshot (`{"snapshot":`), a sampling heap profile (`{"head":`), or JSC's
+// Kind is a JSON format Sniff recognises.
+type Kind uint8
+
+// Kinds of JSON files V8 and its runtimes write.
+const (
+	// KindUnknown is none of them.
+	KindUnknown Kind = iota
+	// KindSnapshot is a V8 heap snapshot (.heapsnapshot), as written by
+	// Node.js, Chrome DevTools and Bun's generateHeapSnapshot("v8").
+	KindSnapshot
+	// KindHeapProfile is a V8 sampling heap profile (.heapprofile), as
+	// written by node --heap-prof and DevTools' "Allocation sampling".
+	KindHeapProfile
+	// KindJSCSnapshot is JavaScriptCore's heap snapshot ("type":
+	// "Inspector"), Bun's default, which this package does not read.
+	KindJSCSnapshot
+)
+
+// Sniff reports which JSON format data starts with: a heap snapshot
+// (`{"snapshot":`), a sampling heap profile (`{"head":`), or JSC's
 // Inspector snapshot (`{"version":..,"type":"Inspector"`). It looks at the
-// first key only (and, for JSC, the first few hundred bytes).
-func looksLikeV8JSON(data []byte) Format {
+// first key only (and, for JSC, the first few hundred bytes), so the first
+// 512 bytes of a file are enough.
+func Sniff(data []byte) Kind {
 	i := 0
 	skip := func() {
 		for i < len(data) && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t') {
@@ -153,35 +162,50 @@ func looksLikeV8JSON(data []byte) Format {
 	}
 	skip()
 	if i >= len(data) || data[i] != '{' {
-		return formatUnknown
+		return KindUnknown
 	}
 	i++
 	skip()
 	rest := data[i:]
 	switch {
 	case hasPrefix(rest, `"snapshot"`):
-		return FormatV8Snapshot
+		return KindSnapshot
 	case hasPrefix(rest, `"head"`):
-		return FormatV8HeapProfile
+		return KindHeapProfile
 	}
 	head := rest
 	if len(head) > 512 {
 		head = head[:512]
 	}
 	if strings.Contains(string(head), `"type":"Inspector"`) || strings.Contains(string(head), `"type": "Inspector"`) {
-		return formatJSCSnapshot
+		return KindJSCSnapshot
 	}
-	return formatUnknown
+	return KindUnknown
 }
 
 func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
 
-// parseV8Graph decodes a V8 heap snapshot. sizeHint, the input's size when
+// ReadSnapshot decodes a V8 heap snapshot as it streams from r, so that its
+// bytes are never all in memory. sizeHint, r's size when known (0
+// otherwise), bounds how much is allocated up front from the counts in the
+// snapshot's header; without it the columns grow with what is read. r is
+// read to its end or its first error: the caller bounds its size.
+func ReadSnapshot(r io.Reader, sizeHint int64) (*Snapshot, error) {
+	return parseSnapshot(newReaderScanner(r), sizeHint)
+}
+
+// ParseSnapshot decodes a V8 heap snapshot held in data, without copying
+// it.
+func ParseSnapshot(data []byte) (*Snapshot, error) {
+	return parseSnapshot(newBytesScanner(data), int64(len(data)))
+}
+
+// parseSnapshot decodes a V8 heap snapshot. sizeHint, the input's size when
 // known, bounds how much is allocated up front from the header's counts.
-func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
-	g := &v8Graph{}
+func parseSnapshot(s *jsonScanner, sizeHint int64) (*Snapshot, error) {
+	g := &Snapshot{}
 	var (
-		meta                       *v8Meta
+		meta                       *snapshotHeader
 		nodeRoles, edgeRoles       []int
 		nodesDone, edgesDone       bool
 		needString                 *stringSet // nil: keep them all
@@ -208,7 +232,7 @@ func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
 			if err != nil {
 				return err
 			}
-			meta = &v8Meta{}
+			meta = &snapshotHeader{}
 			if err := json.Unmarshal(raw, meta); err != nil {
 				return fmt.Errorf("%w: snapshot header: %v", ErrMalformed, err)
 			}
@@ -284,7 +308,7 @@ func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
 
 // readMeta reads the field layout, which differs between producers (Bun's
 // order is not Node's), and returns the role of each node and edge field.
-func (g *v8Graph) readMeta(m *v8Meta) (nodeRoles, edgeRoles []int, err error) {
+func (g *Snapshot) readMeta(m *snapshotHeader) (nodeRoles, edgeRoles []int, err error) {
 	nf, ef := m.Meta.NodeFields, m.Meta.EdgeFields
 	// A field listed twice would give a node two values for one role and
 	// leave the columns of different lengths.
@@ -344,11 +368,11 @@ func (g *v8Graph) readMeta(m *v8Meta) (nodeRoles, edgeRoles []int, err error) {
 		return nil, nil, fmt.Errorf("%w: snapshot.meta.edge_fields needs \"type\" and \"to_node\"", ErrMalformed)
 	}
 	g.nodeFieldCount = len(nf)
-	g.nodeTypes, err = v8TypeNames(m.Meta.NodeTypes, indexOf(nf, "type"), "node_types")
+	g.nodeTypes, err = typeNames(m.Meta.NodeTypes, indexOf(nf, "type"), "node_types")
 	if err != nil {
 		return nil, nil, err
 	}
-	g.edgeTypes, err = v8TypeNames(m.Meta.EdgeTypes, indexOf(ef, "type"), "edge_types")
+	g.edgeTypes, err = typeNames(m.Meta.EdgeTypes, indexOf(ef, "type"), "edge_types")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -368,9 +392,9 @@ func indexOfInt(list []int, v int) int {
 	return -1
 }
 
-// v8TypeNames reads the list of type names that meta.node_types (or edge_types)
+// typeNames reads the list of type names that meta.node_types (or edge_types)
 // holds at the position of the "type" field.
-func v8TypeNames(types []json.RawMessage, at int, what string) ([]string, error) {
+func typeNames(types []json.RawMessage, at int, what string) ([]string, error) {
 	if at < 0 || at >= len(types) {
 		return nil, fmt.Errorf("%w: snapshot.meta.%s has no list of type names", ErrMalformed, what)
 	}
@@ -418,10 +442,26 @@ func regrow[T any](s []T, c int) []T {
 	return t
 }
 
+// appendDoubling appends v to s, doubling s's capacity when it is full.
+// append grows a large slice by a quarter at a time, which leaves four
+// times its final size to the garbage collector on the way; doubling
+// leaves once.
+func appendDoubling[T any](s []T, v T) []T {
+	if len(s) == cap(s) {
+		s = regrow(s, grownCap(len(s), 0))
+	}
+	return append(s, v)
+}
+
 // growNodes makes room in every node column for more nodes.
-func (g *v8Graph) growNodes(want int64) {
+func (g *Snapshot) growNodes(want int64) {
 	c := grownCap(len(g.typ), want)
-	g.typ, g.name, g.id, g.self = regrow(g.typ, c), regrow(g.name, c), regrow(g.id, c), regrow(g.self, c)
+	g.typ, g.name, g.self = regrow(g.typ, c), regrow(g.name, c), regrow(g.self, c)
+	if g.id64 != nil {
+		g.id64 = regrow(g.id64, c)
+	} else {
+		g.id = regrow(g.id, c)
+	}
 	g.firstEdge = regrow(g.firstEdge, c+1)
 	if g.trace != nil {
 		g.trace = regrow(g.trace, c)
@@ -431,11 +471,11 @@ func (g *v8Graph) growNodes(want int64) {
 	}
 }
 
-func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int64) error {
+func (g *Snapshot) readNodes(s *jsonScanner, roles []int, m *snapshotHeader, sizeHint int64) error {
 	n := capHint(m.NodeCount, len(roles), sizeHint)
 	g.typ = make([]uint8, 0, n)
 	g.name = make([]uint32, 0, n)
-	g.id = make([]uint64, 0, n)
+	g.id = make([]uint32, 0, n)
 	g.self = make([]uint32, 0, n)
 	g.firstEdge = make([]uint32, 1, n+1)
 	if indexOfInt(roles, fieldTraceNode) >= 0 {
@@ -466,7 +506,7 @@ func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 			}
 			g.name = append(g.name, uint32(v))
 		case fieldID:
-			g.id = append(g.id, v)
+			g.appendID(v)
 		case fieldSelfSize:
 			if v > math.MaxUint32 {
 				return s.syntaxError("node self_size %d is too large", v)
@@ -509,16 +549,16 @@ func (g *v8Graph) readNodes(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 
 // checkColumns verifies that every node has exactly one value in each
 // column, which neededStrings and the analysis index by ordinal.
-func (g *v8Graph) checkColumns() error {
+func (g *Snapshot) checkColumns() error {
 	n := len(g.typ)
-	if len(g.name) != n || len(g.id) != n || len(g.self) != n || len(g.firstEdge) != n+1 || g.trace != nil && len(g.trace) != n || g.detached != nil && len(g.detached) != n {
+	if len(g.name) != n || g.idCount() != n || len(g.self) != n || len(g.firstEdge) != n+1 || g.trace != nil && len(g.trace) != n || g.detached != nil && len(g.detached) != n {
 		return fmt.Errorf("%w: the nodes' fields do not line up (%d types, %d names, %d ids, %d sizes, %d edge counts)",
-			ErrMalformed, n, len(g.name), len(g.id), len(g.self), len(g.firstEdge)-1)
+			ErrMalformed, n, len(g.name), g.idCount(), len(g.self), len(g.firstEdge)-1)
 	}
 	return nil
 }
 
-func (g *v8Graph) readEdges(s *jsonScanner, roles []int, m *v8Meta, sizeHint int64, internalType int) error {
+func (g *Snapshot) readEdges(s *jsonScanner, roles []int, m *snapshotHeader, sizeHint int64, internalType int) error {
 	n := capHint(m.EdgeCount, len(roles), sizeHint)
 	g.etype = make([]uint8, 0, n)
 	g.eto = make([]uint32, 0, n)
@@ -552,7 +592,7 @@ func (g *v8Graph) readEdges(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 		g.etype = append(g.etype, uint8(typ))
 		g.eto = append(g.eto, uint32(to/nf))
 		if int(typ) == internalType {
-			g.eintName = append(g.eintName, uint32(min(name, math.MaxUint32)))
+			g.eintName.append(uint32(min(name, math.MaxUint32)))
 		}
 		return nil
 	})
@@ -581,7 +621,7 @@ type stringSet struct {
 // the path to a script), the names in allocation traces, and the nodes that
 // may name a script (see scriptNames). read is how many bytes of the input
 // came before the string table: the bitset takes at most an eighth of it.
-func (g *v8Graph) neededStrings(read int64) *stringSet {
+func (g *Snapshot) neededStrings(read int64) *stringSet {
 	var largest uint32
 	object, native := indexOf(g.nodeTypes, "object"), indexOf(g.nodeTypes, "native")
 	isObject := func(t uint8) bool { return int(t) == object || int(t) == native }
@@ -590,8 +630,8 @@ func (g *v8Graph) neededStrings(read int64) *stringSet {
 			largest = max(largest, n)
 		}
 	}
-	for _, n := range g.eintName {
-		largest = max(largest, n)
+	for i := range g.eintName.len() {
+		largest = max(largest, g.eintName.at(i))
 	}
 	for _, f := range g.traceFuncs {
 		largest = max(largest, f.name, f.script)
@@ -614,8 +654,8 @@ func (g *v8Graph) neededStrings(read int64) *stringSet {
 			mark(g.name[i])
 		}
 	}
-	for _, n := range g.eintName {
-		mark(n)
+	for i := range g.eintName.len() {
+		mark(g.eintName.at(i))
 	}
 	for _, f := range g.traceFuncs {
 		mark(f.name)
@@ -627,20 +667,20 @@ func (g *v8Graph) neededStrings(read int64) *stringSet {
 	return need
 }
 
-// v8Strings is a snapshot's string table as far as the analysis reads it:
+// stringTable is a snapshot's string table as far as the analysis reads it:
 // the bytes of the strings it needs, one after the other, and where each
 // string up to the last needed one ends. The strings past it are only
 // counted, so a table of millions of strings the analysis never reads costs
 // nothing but the time to skip them, and one it reads costs no more than
 // the bytes of the table.
-type v8Strings struct {
+type stringTable struct {
 	count int      // strings in the table
 	data  []byte   // the kept strings
 	end   []uint32 // string i is data[end[i-1]:end[i]] (from 0 for i = 0); "" when not kept
 }
 
 // at returns string i, or "" if it was not kept.
-func (t *v8Strings) at(i uint32) string {
+func (t *stringTable) at(i uint32) string {
 	if int(i) >= len(t.end) {
 		return ""
 	}
@@ -653,7 +693,7 @@ func (t *v8Strings) at(i uint32) string {
 
 // readStrings reads the string table, keeping the strings need marks (all of
 // them when need is nil) and recording WeakMap ephemeron edge names.
-func (g *v8Graph) readStrings(s *jsonScanner, need *stringSet) error {
+func (g *Snapshot) readStrings(s *jsonScanner, need *stringSet) error {
 	far := 0 // the next index in need.far
 	t := &g.strings
 	return s.array(func(i int) error {
@@ -725,7 +765,7 @@ func weakMapTableID(name string) (uint64, bool) {
 // allocation stack shows (name, script_name and line) must be there, which
 // keeps a function's sixteen bytes here within three times what it takes in
 // the file. The script id, when given, names the script of class locations.
-func (g *v8Graph) readTraceFunctions(s *jsonScanner, fields []string, want int64) error {
+func (g *Snapshot) readTraceFunctions(s *jsonScanner, fields []string, want int64) error {
 	name, script, line := indexOf(fields, "name"), indexOf(fields, "script_name"), indexOf(fields, "line")
 	scriptID := indexOf(fields, "script_id")
 	if name < 0 || script < 0 || line < 0 {
@@ -764,7 +804,7 @@ func (g *v8Graph) readTraceFunctions(s *jsonScanner, fields []string, want int64
 // readTraceTree reads trace_tree: a list of trace_node_fields tuples laid
 // end to end, whose "children" field is again such a list. It records, for
 // each trace node, its id, its function and its caller.
-func (g *v8Graph) readTraceTree(s *jsonScanner, fields []string) error {
+func (g *Snapshot) readTraceTree(s *jsonScanner, fields []string) error {
 	idField, fnField, childField := indexOf(fields, "id"), indexOf(fields, "function_info_index"), indexOf(fields, "children")
 	if idField < 0 || fnField < 0 || childField < 0 {
 		return fmt.Errorf("%w: trace_node_fields needs id, function_info_index and children", ErrMalformed)
@@ -849,7 +889,7 @@ func (g *v8Graph) readTraceTree(s *jsonScanner, fields []string) error {
 
 // traceNodeIndex returns the index in traceNodes of the trace node with the
 // given id, or -1.
-func (g *v8Graph) traceNodeIndex(id uint32) int32 {
+func (g *Snapshot) traceNodeIndex(id uint32) int32 {
 	if g.traceIndex != nil {
 		if i, ok := g.traceIndex[id]; ok {
 			return i
@@ -864,7 +904,7 @@ func (g *v8Graph) traceNodeIndex(id uint32) int32 {
 
 // check validates the decoded graph: edge counts match the edges, every
 // edge points at a node, the root exists.
-func (g *v8Graph) check(m *v8Meta) error {
+func (g *Snapshot) check(m *snapshotHeader) error {
 	if err := g.checkColumns(); err != nil {
 		return err
 	}
@@ -902,7 +942,133 @@ func (g *v8Graph) check(m *v8Meta) error {
 	if g.trace != nil && len(g.traceFuncs) == 0 {
 		g.trace = nil
 	}
+	g.nodes, g.edges = len(g.typ), len(g.eto)
+	g.maxHeapID = g.maxHeapObjectID()
+	g.traced = g.trace != nil && len(g.traceNodes) > 0
 	return nil
 }
 
-var errNoTraces = errors.New("the snapshot has no allocation traces")
+// dropNaming lets go of what the analysis needs only to group the objects
+// (names, types, ids, strings, locations, allocation traces), keeping the
+// edges and shallow sizes the dominator tree needs. See
+// AnalyzeOptions.Drop.
+func (g *Snapshot) dropNaming() {
+	g.typ, g.name, g.id, g.id64, g.trace, g.detached = nil, nil, nil, nil, nil, nil
+	g.etype, g.eintName, g.strings, g.weakMapTable = nil, chunkedColumn{}, stringTable{}, nil
+	g.traceFuncs, g.traceNodes, g.traceIndex, g.locations = nil, nil, nil, nil
+	g.dropped = "its names, types and ids"
+}
+
+// dropEdges lets go of the edges, once the dominator tree is built.
+func (g *Snapshot) dropEdges() {
+	g.firstEdge, g.eto = nil, nil
+	g.dropped = "its names, types, ids and edges"
+}
+
+// mustBeWhole panics when Analyze has dropped parts of the snapshot: a
+// caller that asked it to (AnalyzeOptions.Drop) and reads them after.
+func (g *Snapshot) mustBeWhole() {
+	if g.dropped != "" {
+		panic("v8: the snapshot was analysed with AnalyzeOptions.Drop, which dropped " + g.dropped)
+	}
+}
+
+// NodeCount returns the number of nodes.
+func (g *Snapshot) NodeCount() int { return g.nodes }
+
+// EdgeCount returns the number of edges.
+func (g *Snapshot) EdgeCount() int { return g.edges }
+
+// Size returns how many bytes the snapshot's JSON takes.
+func (g *Snapshot) Size() int64 { return g.size }
+
+// Root returns the ordinal of the root node, which holds the GC roots and,
+// in Node.js and browsers, the global objects.
+func (g *Snapshot) Root() uint32 { return g.root }
+
+// HasAllocationTraces reports whether the snapshot records where its
+// objects were allocated (node --track-heap-objects), so that
+// Analysis.AllocationStacks can group them by stack.
+func (g *Snapshot) HasAllocationTraces() bool { return g.traced }
+
+// NodeID returns node v's id: V8 gives an object the same id in every
+// snapshot of a process for its life (Bun renumbers them).
+func (g *Snapshot) NodeID(v uint32) uint64 {
+	g.mustBeWhole()
+	return g.nodeID(v)
+}
+
+// nodeID returns node v's id.
+func (g *Snapshot) nodeID(v uint32) uint64 {
+	if g.id64 != nil {
+		return g.id64[v]
+	}
+	return uint64(g.id[v])
+}
+
+// appendID adds the next node's id, moving every id to 64 bits at the first
+// that needs them: half the column's memory for V8's ids, at no risk for a
+// producer whose ids are larger.
+func (g *Snapshot) appendID(v uint64) {
+	if g.id64 == nil && v > math.MaxUint32 {
+		g.id64 = make([]uint64, len(g.id), cap(g.id))
+		for i, id := range g.id {
+			g.id64[i] = uint64(id)
+		}
+		g.id = nil
+	}
+	if g.id64 != nil {
+		g.id64 = append(g.id64, v)
+	} else {
+		g.id = append(g.id, uint32(v))
+	}
+}
+
+// idCount returns how many ids were read.
+func (g *Snapshot) idCount() int { return max(len(g.id), len(g.id64)) }
+
+// NodeType returns node v's type name ("object", "closure", "string", ...),
+// or "" for a type the snapshot's header does not name.
+func (g *Snapshot) NodeType(v uint32) string {
+	g.mustBeWhole()
+	if int(g.typ[v]) < len(g.nodeTypes) {
+		return g.nodeTypes[g.typ[v]]
+	}
+	return ""
+}
+
+// SelfSize returns node v's shallow size: once the snapshot is analysed,
+// the size DevTools shows, which moves the size of arrays an object alone
+// owns to it (see Analyze).
+func (g *Snapshot) SelfSize(v uint32) uint32 { return g.self[v] }
+
+// Edges returns the range of node v's edges, [first, end).
+func (g *Snapshot) Edges(v uint32) (first, end uint32) {
+	g.mustBeWhole()
+	return g.firstEdge[v], g.firstEdge[v+1]
+}
+
+// EdgeTarget returns the ordinal of the node edge e points at.
+func (g *Snapshot) EdgeTarget(e uint32) uint32 {
+	g.mustBeWhole()
+	return g.eto[e]
+}
+
+// EdgeType returns edge e's type name ("property", "element", "internal",
+// "weak", "shortcut", ...), or "" for a type the header does not name.
+func (g *Snapshot) EdgeType(e uint32) string {
+	g.mustBeWhole()
+	if int(g.etype[e]) < len(g.edgeTypes) {
+		return g.edgeTypes[g.etype[e]]
+	}
+	return ""
+}
+
+// ErrNoTraces is what Analysis.AllocationStacks returns for a snapshot
+// taken without allocation tracking.
+var ErrNoTraces = errors.New("the snapshot has no allocation traces")
+
+// Comments returns the "heapdiff.key=value" strings heapdiff capture wrote
+// in the snapshot's "heapdiff" member (see [MetadataMember]): trigger, host,
+// pid, RSS, heap used. A snapshot V8 wrote alone has none.
+func (g *Snapshot) Comments() []string { return g.comments }

@@ -1,4 +1,4 @@
-package profile
+package v8
 
 import (
 	"cmp"
@@ -19,16 +19,20 @@ import (
 // node named after the script's URL or path. Allocation traces
 // (trace_function_infos) name scripts too.
 
-// v8Locations holds the locations of a snapshot's objects and closures,
+// locationTable holds the locations of a snapshot's objects and closures,
 // sorted by node ordinal, one per node.
-type v8Locations struct {
-	node   []uint32 // ordinal
-	script []uint32 // script id
-	line   []uint32 // 0-based, as the snapshot gives them
-	column []uint32
+type locationTable []location
+
+// location is where a node's function (or constructor) is defined.
+type location struct {
+	node                 uint32 // ordinal
+	script, line, column uint32 // script id; line and column 0-based, as the snapshot gives them
+	// seq is the location's position in the snapshot's array: the last
+	// one given for a node wins, as in DevTools.
+	seq uint32
 }
 
-func (l *v8Locations) len() int { return len(l.node) }
+func (l locationTable) len() int { return len(l) }
 
 // readLocations reads the "locations" array, a flat list of location_fields
 // tuples. Only the locations of object and closure nodes are kept, the only
@@ -36,7 +40,7 @@ func (l *v8Locations) len() int { return len(l.node) }
 // DevTools), and what they take is bounded by the nodes already read. A
 // snapshot whose locations come before its nodes (V8 writes them after) is
 // read without them.
-func (g *v8Graph) readLocations(s *jsonScanner, fields []string) error {
+func (g *Snapshot) readLocations(s *jsonScanner, fields []string) error {
 	nodeField, scriptField, lineField, colField := indexOf(fields, "object_index"), indexOf(fields, "script_id"), indexOf(fields, "line"), indexOf(fields, "column")
 	if nodeField < 0 || scriptField < 0 || lineField < 0 || colField < 0 || len(g.typ) == 0 {
 		return s.skip()
@@ -70,9 +74,11 @@ func (g *v8Graph) readLocations(s *jsonScanner, fields []string) error {
 		if t := int(g.typ[v32]); t != object && t != closure {
 			return nil
 		}
-		if n := l.len(); n > 0 && l.node[n-1] >= v32 {
-			if l.node[n-1] == v32 {
-				l.script[n-1], l.line[n-1], l.column[n-1] = clamp32(script), clamp32(line), clamp32(column)
+		loc := location{node: v32, script: clamp32(script), line: clamp32(line), column: clamp32(column), seq: uint32(l.len())}
+		if n := l.len(); n > 0 && (*l)[n-1].node >= v32 {
+			if (*l)[n-1].node == v32 {
+				loc.seq = (*l)[n-1].seq
+				(*l)[n-1] = loc
 				return nil
 			}
 			sorted = false
@@ -80,14 +86,10 @@ func (g *v8Graph) readLocations(s *jsonScanner, fields []string) error {
 		if l.len() >= len(g.typ) {
 			return s.syntaxError("more locations than nodes")
 		}
-		if l.len() == cap(l.node) {
-			c := grownCap(l.len(), int64(len(g.typ)))
-			l.node, l.script, l.line, l.column = regrow(l.node, c), regrow(l.script, c), regrow(l.line, c), regrow(l.column, c)
+		if l.len() == cap(*l) {
+			*l = regrow(*l, grownCap(l.len(), int64(len(g.typ))))
 		}
-		l.node = append(l.node, v32)
-		l.script = append(l.script, clamp32(script))
-		l.line = append(l.line, clamp32(line))
-		l.column = append(l.column, clamp32(column))
+		*l = append(*l, loc)
 		return nil
 	})
 	if err != nil {
@@ -104,40 +106,34 @@ func (g *v8Graph) readLocations(s *jsonScanner, fields []string) error {
 
 func clamp32(v uint64) uint32 { return uint32(min(v, math.MaxUint32)) }
 
-// sortByNode orders the locations by node, keeping the last one given for
-// each node, as DevTools' location map does.
-func (l *v8Locations) sortByNode() {
-	idx := make([]int, l.len())
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(l.node[a], l.node[b]) })
-	out := v8Locations{}
-	for j, i := range idx {
-		if j+1 < len(idx) && l.node[idx[j+1]] == l.node[i] {
+// sortByNode orders the locations by node, in place, keeping the last one
+// given for each node, as DevTools' location map does.
+func (l *locationTable) sortByNode() {
+	slices.SortFunc(*l, func(a, b location) int {
+		return cmp.Or(cmp.Compare(a.node, b.node), cmp.Compare(a.seq, b.seq))
+	})
+	kept := (*l)[:0]
+	for i, loc := range *l {
+		if i+1 < l.len() && (*l)[i+1].node == loc.node {
 			continue // a later one for the same node wins
 		}
-		out.node = append(out.node, l.node[i])
-		out.script = append(out.script, l.script[i])
-		out.line = append(out.line, l.line[i])
-		out.column = append(out.column, l.column[i])
+		kept = append(kept, loc)
 	}
-	*l = out
+	*l = kept
 }
 
 // scriptRepresentatives returns, for each script id, up to maxScriptProbes
 // closures defined in it: the graph paths from them to the script's name
 // are what scriptNames follows.
-func (g *v8Graph) scriptRepresentatives() map[uint32][]uint32 {
+func (g *Snapshot) scriptRepresentatives() map[uint32][]uint32 {
 	closure := indexOf(g.nodeTypes, "closure")
 	reps := map[uint32][]uint32{}
-	l := &g.locations
-	for i, v := range l.node {
-		if int(g.typ[v]) != closure {
+	for _, loc := range g.locations {
+		if int(g.typ[loc.node]) != closure {
 			continue
 		}
-		if r := reps[l.script[i]]; len(r) < maxScriptProbes {
-			reps[l.script[i]] = append(r, v)
+		if r := reps[loc.script]; len(r) < maxScriptProbes {
+			reps[loc.script] = append(r, loc.node)
 		}
 	}
 	return reps
@@ -151,7 +147,7 @@ const maxScriptProbes = 3
 // markScriptNameCandidates marks, for the string table still to be read,
 // the names of the nodes a script's name may be read from: the "code" nodes
 // two internal edges away from each script's representative closures.
-func (g *v8Graph) markScriptNameCandidates(reps map[uint32][]uint32, mark func(uint32)) {
+func (g *Snapshot) markScriptNameCandidates(reps map[uint32][]uint32, mark func(uint32)) {
 	code, internal := indexOf(g.nodeTypes, "code"), g.edgeType("internal")
 	for _, closures := range reps {
 		for _, c := range closures {
@@ -172,7 +168,7 @@ func (g *v8Graph) markScriptNameCandidates(reps map[uint32][]uint32, mark func(u
 
 // largestScriptNameCandidate returns the largest string index
 // markScriptNameCandidates would mark.
-func (g *v8Graph) largestScriptNameCandidate(reps map[uint32][]uint32) uint32 {
+func (g *Snapshot) largestScriptNameCandidate(reps map[uint32][]uint32) uint32 {
 	var largest uint32
 	g.markScriptNameCandidates(reps, func(i uint32) { largest = max(largest, i) })
 	return largest
@@ -182,7 +178,7 @@ func (g *v8Graph) largestScriptNameCandidate(reps map[uint32][]uint32) uint32 {
 // eintName of its first internal edge: eintName lists the names of internal
 // edges only, in edge order, so a node's names start after those of the
 // internal edges of all nodes before it. One pass over the edges.
-func (g *v8Graph) internalEdgeNames(nodes []uint32) map[uint32]int {
+func (g *Snapshot) internalEdgeNames(nodes []uint32) map[uint32]int {
 	want := slices.Clone(nodes)
 	slices.Sort(want)
 	want = slices.Compact(want)
@@ -205,14 +201,14 @@ func (g *v8Graph) internalEdgeNames(nodes []uint32) map[uint32]int {
 
 // internalEdge returns the target of v's first internal edge named one of
 // names; start is the position of v's first internal edge name in eintName.
-func (g *v8Graph) internalEdge(v uint32, start int, names ...string) (uint32, bool) {
+func (g *Snapshot) internalEdge(v uint32, start int, names ...string) (uint32, bool) {
 	internal := g.edgeType("internal")
 	k := start
 	for e := g.firstEdge[v]; e < g.firstEdge[v+1]; e++ {
 		if int(g.etype[e]) != internal {
 			continue
 		}
-		if k < len(g.eintName) && slices.Contains(names, g.strings.at(g.eintName[k])) {
+		if k < g.eintName.len() && slices.Contains(names, g.strings.at(g.eintName.at(k))) {
 			return g.eto[e], true
 		}
 		k++
@@ -224,7 +220,7 @@ func (g *v8Graph) internalEdge(v uint32, start int, names ...string) (uint32, bo
 // allocation traces' functions, then from the graph, closure →
 // SharedFunctionInfo → Script. A script whose name is found nowhere is
 // left out.
-func (g *v8Graph) scriptNames() map[uint32]string {
+func (g *Snapshot) scriptNames() map[uint32]string {
 	names := map[uint32]string{}
 	for _, f := range g.traceFuncs {
 		if name := g.strings.at(f.script); name != "" && f.scriptID != 0 {
@@ -276,7 +272,7 @@ func (g *v8Graph) scriptNames() map[uint32]string {
 
 // hasInternalEdge reports whether v has an internal edge named name; start
 // is the position of v's first internal edge name in eintName.
-func (g *v8Graph) hasInternalEdge(v uint32, start int, name string) bool {
+func (g *Snapshot) hasInternalEdge(v uint32, start int, name string) bool {
 	_, ok := g.internalEdge(v, start, name)
 	return ok
 }
