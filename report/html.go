@@ -234,7 +234,7 @@ type htmlOther struct {
 
 type htmlLimits struct {
 	StackRows int `json:"stackRows"` // rows that carry stacks
-	Rows      int `json:"rows"`      // rows in the comparison, before the table's cap
+	Rows      int `json:"rows"`      // rows in the comparison, with those the table's cap and --top left out
 }
 
 // htmlTree is the call tree in columns: node i is Name[i], Parent[i], and
@@ -307,7 +307,7 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 	if len(rows) > htmlMaxRows {
 		rows = rows[:htmlMaxRows]
 	}
-	data.Limits = htmlLimits{Rows: len(all)}
+	data.Limits = htmlLimits{Rows: len(all) + c.Rest.Rows}
 	for i, r := range rows {
 		hr := htmlRow{Name: strs.id(r.Named().Name), Flat: htmlChanges(r.Flat), Objects: objectPair(r.Objects)}
 		if k, ok := c.Kept(r.Flat); ok {

@@ -464,6 +464,9 @@ func TestHTMLInBrowser(t *testing.T) {
 			}
 		}
 	})
+	if got := eval[string](p, `document.getElementById('row-count').textContent`); got != "7 rows" {
+		t.Errorf("the row count reads %q, want \"7 rows\"", got)
+	}
 
 	t.Run("the treemap labels its boxes with whole names", func(t *testing.T) {
 		bad, drawn := badTreemapLabels(p)

@@ -223,13 +223,27 @@ func badTreemapLabels(p *browserPage) (bad []string, drawn int) {
 }
 
 // TestHTMLTreemapInBrowser opens the page of a pair whose growth is spread
-// over 1,500 sites (heapgen.Small) and checks its treemap as a reader sees
+// over some 1,700 sites (seriesConfig) and checks its treemap as a reader sees
 // it: labels that are whole parts of names, never stubs, on every sample
 // type; a note whose numbers make the total's change; and a click that
-// zooms into a box.
+// zooms into a box. The page also says how many rows there are, beyond the
+// table's cap.
 func TestHTMLTreemapInBrowser(t *testing.T) {
-	a, b := generatedPair(t, heapgen.Small)
+	a, b := generatedPair(t, seriesConfig)
 	p := openHTML(t, startBrowser(t), "treemap.html", renderHTML(t, a, b, diff.Options{}))
+
+	// More rows than the table holds: the page says how many there are.
+	c, err := diff.Compare(a, b, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rows) <= htmlMaxRows {
+		t.Fatalf("%d rows: too few to test the table's cap", len(c.Rows))
+	}
+	want := fmt.Sprintf("%s rows: the first %s in the table, the other %s summed in its last row", thousands(len(c.Rows)), thousands(htmlMaxRows), thousands(len(c.Rows)-htmlMaxRows))
+	if got := eval[string](p, `document.getElementById('row-count').textContent`); got != want {
+		t.Errorf("the row count reads %q, want %q", got, want)
+	}
 	types := eval[int](p, `document.querySelectorAll('#type option').length`)
 	for ti := range types {
 		p.evalVoid(fmt.Sprintf(`var s = document.getElementById('type'); s.value = '%d'; s.dispatchEvent(new Event('change'))`, ti))

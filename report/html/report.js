@@ -436,8 +436,19 @@ var heapdiff = (function () {
     }
     clear(body);
     body.appendChild(frag);
-    byId('row-count').textContent = (f ? rows.length + ' of ' : '') + total + (D.snapshot ? ' changed classes' : ' rows') +
-      (D.limits.rows > D.rows.length ? ' (the first ' + D.rows.length + ' of ' + D.limits.rows + ')' : '');
+    byId('row-count').textContent = rowCount(total, rows.length, f);
+  }
+
+  /* rowCount says how many rows the comparison has and how many the table
+     lists: its last row sums the others (those --top and the table's cap
+     leave out). */
+  function rowCount(listed, matched, filtered) {
+    var more = D.other ? D.other.rows : 0, all = listed + more;
+    function rows(n) { return count(n) + (D.snapshot ? ' changed class' + (n === 1 ? '' : 'es') : ' row' + (n === 1 ? '' : 's')); }
+    if (filtered) {
+      return count(matched) + ' of ' + (more ? 'the first ' + count(listed) + ' of ' : '') + rows(all) + ' match';
+    }
+    return rows(all) + (more ? ': the first ' + count(listed) + ' in the table, the other ' + count(more) + ' summed in its last row' : '');
   }
 
   function stacksRow(r) {
