@@ -237,10 +237,10 @@ func TestHTMLTreemapInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Rows) <= htmlMaxRows {
+	if len(c.Rows) <= HTMLMaxRows {
 		t.Fatalf("%d rows: too few to test the table's cap", len(c.Rows))
 	}
-	want := fmt.Sprintf("%s rows: the first %s in the table, the other %s summed in its last row", thousands(len(c.Rows)), thousands(htmlMaxRows), thousands(len(c.Rows)-htmlMaxRows))
+	want := fmt.Sprintf("%s rows: the first %s in the table, the other %s summed in its last row", thousands(len(c.Rows)), thousands(HTMLMaxRows), thousands(len(c.Rows)-HTMLMaxRows))
 	if got := eval[string](p, `document.getElementById('row-count').textContent`); got != want {
 		t.Errorf("the row count reads %q, want %q", got, want)
 	}

@@ -122,13 +122,13 @@ func TestTrendHTMLInBrowser(t *testing.T) {
 
 	t.Run("the table ranks the leaks first", func(t *testing.T) {
 		names := rowNames()
-		if len(names) != len(tr.Sites) {
-			t.Fatalf("%d rows for %d sites", len(names), len(tr.Sites))
+		if len(names) != len(tr.Series) {
+			t.Fatalf("%d rows for %d sites", len(names), len(tr.Series))
 		}
 		shapes := eval[[]string](p, `Array.from(document.querySelectorAll('#rows-body tr.row .shape')).map(function (e) { return e.textContent; })`)
-		for i := range tr.Sites {
-			if names[i] != tr.Sites[i].Name || shapes[i] != shapeCell(tr, &tr.Sites[i]) {
-				t.Errorf("row %d: %q %q, want %q %q", i, names[i], shapes[i], tr.Sites[i].Name, shapeCell(tr, &tr.Sites[i]))
+		for i := range tr.Series {
+			if names[i] != tr.Series[i].Name || shapes[i] != shapeCell(tr, &tr.Series[i]) {
+				t.Errorf("row %d: %q %q, want %q %q", i, names[i], shapes[i], tr.Series[i].Name, shapeCell(tr, &tr.Series[i]))
 			}
 		}
 		cache := slices.IndexFunc(names, func(n string) bool { return strings.HasPrefix(n, "main.(*Cache).Put") })
@@ -278,7 +278,7 @@ func TestTrendHTMLCounts(t *testing.T) {
 		tr          *diff.Trend
 		all, listed int
 	}{
-		{"more sites than the table holds", big, len(big.Sites), htmlMaxRows},
+		{"more sites than the table holds", big, len(big.Series), HTMLMaxRows},
 		{"--top 3", leakyTrend(t, diff.TrendOptions{Options: diff.Options{Top: 3}}), 7, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -343,9 +343,9 @@ func TestTrendHTMLAtScaleInBrowser(t *testing.T) {
 
 	t.Run("the legend shows whole names", func(t *testing.T) {
 		var want []string
-		for i := range tr.Sites {
-			if len(want) < 5 && tr.Sites[i].Shape != diff.Flat {
-				want = append(want, fmt.Sprintf("#%d %s", i+1, tr.Sites[i].Name))
+		for i := range tr.Series {
+			if len(want) < 5 && tr.Series[i].Shape != diff.Flat {
+				want = append(want, fmt.Sprintf("#%d %s", i+1, tr.Series[i].Name))
 			}
 		}
 		type item struct {
@@ -379,8 +379,8 @@ func TestTrendHTMLAtScaleInBrowser(t *testing.T) {
 	})
 
 	t.Run("the row count says how many sites there are", func(t *testing.T) {
-		n, rest := len(tr.Sites), len(tr.Sites)-htmlMaxRows
-		want := fmt.Sprintf("%s sites: the first %s in the table, the other %s summed in its last row", thousands(n), thousands(htmlMaxRows), thousands(rest))
+		n, rest := len(tr.Series), len(tr.Series)-HTMLMaxRows
+		want := fmt.Sprintf("%s sites: the first %s in the table, the other %s summed in its last row", thousands(n), thousands(HTMLMaxRows), thousands(rest))
 		if got := eval[string](p, `document.getElementById('row-count').textContent`); got != want {
 			t.Errorf("the row count reads %q, want %q", got, want)
 		}
@@ -389,7 +389,7 @@ func TestTrendHTMLAtScaleInBrowser(t *testing.T) {
 		}
 		p.evalVoid(`var f = document.getElementById('filter'); f.value = 'svc1/'; f.dispatchEvent(new Event('input'))`)
 		matched := eval[int](p, `document.querySelectorAll('#rows-body tr.row').length`)
-		want = fmt.Sprintf("%s of the first %s of %s sites match", thousands(matched), thousands(htmlMaxRows), thousands(n))
+		want = fmt.Sprintf("%s of the first %s of %s sites match", thousands(matched), thousands(HTMLMaxRows), thousands(n))
 		if got := eval[string](p, `document.getElementById('row-count').textContent`); matched == 0 || got != want {
 			t.Errorf("filtered, the row count reads %q, want %q", got, want)
 		}

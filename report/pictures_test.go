@@ -52,7 +52,7 @@ func TestPicturesAtScale(t *testing.T) {
 		if n := p.inkedPixels(chartTrend)[chartTrend]; n < 5000 {
 			t.Errorf("the trend chart has %d drawn pixels", n)
 		}
-		if want := thousands(len(tr.Sites)) + " sites"; !strings.HasPrefix(eval[string](p, `document.getElementById('row-count').textContent`), want) {
+		if want := thousands(len(tr.Series)) + " sites"; !strings.HasPrefix(eval[string](p, `document.getElementById('row-count').textContent`), want) {
 			t.Errorf("the row count does not start %q", want)
 		}
 		p.checkClean()
