@@ -414,6 +414,8 @@ func (p *browserPage) inkedPixels(ids ...string) map[string]int {
 	})()`)
 }
 
+// renderHTML writes base and target's page as heapdiff compare -o
+// report.html does: opts.Top is the page's --top.
 func renderHTML(t *testing.T, base, target *profile.Profile, opts diff.Options) []byte {
 	t.Helper()
 	c, err := diff.Compare(base, target, HTMLOptions(opts))
@@ -421,7 +423,7 @@ func renderHTML(t *testing.T, base, target *profile.Profile, opts diff.Options) 
 		t.Fatal(err)
 	}
 	var buf strings.Builder
-	if err := HTML(&buf, c); err != nil {
+	if err := Render(&buf, FormatHTML, c, Options{Top: opts.Top}); err != nil {
 		t.Fatal(err)
 	}
 	return []byte(buf.String())

@@ -430,7 +430,7 @@ var heapdiff = (function () {
       var o = { c: D.other.v[t], cum: null, r: D.other };
       var tr = el('tr', 'other');
       columns.forEach(function (c) {
-        tr.appendChild(el('td', c.cls || '', c.key === 'name' ? '(' + D.other.rows + ' more rows, summed)' : c.cum || c.noSum ? '' : c.show(o)));
+        tr.appendChild(el('td', c.cls || '', c.key === 'name' ? '(' + count(moreRows()) + ' more rows, summed)' : c.cum || c.noSum ? '' : c.show(o)));
       });
       frag.appendChild(tr);
     }
@@ -439,11 +439,15 @@ var heapdiff = (function () {
     byId('row-count').textContent = rowCount(total, rows.length, f);
   }
 
+  /* moreRows is how many rows the table's last row sums that the shown
+     sample type has a value of. */
+  function moreRows() { return D.other ? D.other.shown[state.type] : 0; }
+
   /* rowCount says how many rows the comparison has and how many the table
      lists: its last row sums the others (those --top and the table's cap
      leave out). */
   function rowCount(listed, matched, filtered) {
-    var more = D.other ? D.other.rows : 0, all = listed + more;
+    var more = moreRows(), all = listed + more;
     function rows(n) { return count(n) + (D.snapshot ? ' changed class' + (n === 1 ? '' : 'es') : ' row' + (n === 1 ? '' : 's')); }
     if (filtered) {
       return count(matched) + ' of ' + (more ? 'the first ' + count(listed) + ' of ' : '') + rows(all) + ' match';
