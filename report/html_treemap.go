@@ -41,8 +41,10 @@ type htmlGrowthNode struct {
 	// More is, for a box that sums a group's small parts, how many parts
 	// it sums; 0 for other boxes.
 	More int `json:"m,omitempty"`
-	// Change is a single site's change, for its color and tooltip.
-	Change *htmlChange `json:"c,omitempty"`
+	// Change is the change of the sites that grew in the box, summed by
+	// diff.SumRows (which says whether the sum is beyond noise), for its
+	// color and tooltip.
+	Change htmlChange `json:"c"`
 }
 
 // What a node of the growth tree stands for: how its label joins its
@@ -62,7 +64,7 @@ type growthNode struct {
 	full     string
 	value    int64
 	sites    int
-	change   *diff.Change // a single site's
+	flat     []diff.Change // every type's change of its growing sites, summed
 	more     int
 	children []*growthNode
 	index    map[string]*growthNode
@@ -90,8 +92,7 @@ func htmlGrowthOf(sites []diff.Row, strs *interner, nTypes int) []htmlGrowth {
 		root := &growthNode{full: "growth"}
 		for i := range sites {
 			r := sites[i].Named()
-			ch := r.Flat[t]
-			d := ch.Delta()
+			d := r.Flat[t].Delta()
 			if d < 0 {
 				g.Shrank++
 				g.Shrink += d
@@ -104,13 +105,9 @@ func htmlGrowthOf(sites []diff.Row, strs *interner, nTypes int) []htmlGrowth {
 			leaf := siteNode(root, r)
 			leaf.value += d
 			leaf.sites++
-			if leaf.sites == 1 {
-				leaf.change = &ch
-			} else {
-				leaf.change = nil // two sites of one name: a sum
-			}
+			leaf.flat = addChanges(leaf.flat, r.Flat)
 		}
-		sum(root)
+		sum(root, nTypes)
 		prune(root, int64(treemapMinShare*float64(root.value)))
 		// The root's only part stands for all of it.
 		for len(root.children) == 1 && len(root.children[0].children) > 0 {
@@ -119,7 +116,7 @@ func htmlGrowthOf(sites []diff.Row, strs *interner, nTypes int) []htmlGrowth {
 		for _, c := range root.children {
 			fold(c)
 		}
-		flatten(root, -1, strs, &g.Nodes)
+		flatten(root, t, -1, strs, &g.Nodes)
 	}
 	return out
 }
@@ -151,15 +148,26 @@ func siteNode(root *growthNode, r diff.Row) *growthNode {
 	return n.child(partSite, site, r.Name)
 }
 
-// sum adds up every node's growth and sites from its children's.
-func sum(n *growthNode) {
-	if len(n.children) == 0 {
-		return
+// addChanges adds a row's changes to a sum of others (nil for none), with
+// diff's noise model: diff.SumRows adds the noises' variances and says
+// whether the sum is beyond noise.
+func addChanges(sum, flat []diff.Change) []diff.Change {
+	if sum == nil {
+		return flat
 	}
+	return diff.SumRows([]diff.Row{{Flat: sum}, {Flat: flat}}, len(flat)).Flat
+}
+
+// sum adds up every node's growth, sites and changes from its children's.
+func sum(n *growthNode, nTypes int) {
 	for _, c := range n.children {
-		sum(c)
+		sum(c, nTypes)
 		n.value += c.value
 		n.sites += c.sites
+		n.flat = addChanges(n.flat, c.flat)
+	}
+	if n.flat == nil {
+		n.flat = make([]diff.Change, nTypes) // the root of no growth
 	}
 }
 
@@ -182,6 +190,7 @@ func prune(n *growthNode, min int64) {
 		for _, c := range small {
 			more.value += c.value
 			more.sites += c.sites
+			more.flat = addChanges(more.flat, c.flat)
 		}
 		n.children = append(n.children[:keep:keep], more)
 	}
@@ -216,7 +225,7 @@ func fold(n *growthNode) {
 			}
 			n.label += "\n" + c.label
 		}
-		n.kind, n.full, n.pkg, n.change, n.children = c.kind, c.full, c.pkg, c.change, c.children
+		n.kind, n.full, n.pkg, n.children = c.kind, c.full, c.pkg, c.children
 	}
 	for _, c := range n.children {
 		if c.kind == partFunction && n.kind == partPath {
@@ -248,21 +257,19 @@ func inPackage(fn, pkg string) string {
 	return shortFunction(fn)
 }
 
-// flatten appends n and its descendants to nodes, depth first.
-func flatten(n *growthNode, parent int32, strs *interner, nodes *[]htmlGrowthNode) {
+// flatten appends n and its descendants to nodes, depth first, with
+// their changes of sample type t.
+func flatten(n *growthNode, t int, parent int32, strs *interner, nodes *[]htmlGrowthNode) {
 	// A "(N more)" box is labelled by the page, which writes numbers.
 	short := n.short
 	if short == "" || short == n.label {
 		short = n.label
 	}
 	hn := htmlGrowthNode{Parent: parent, Label: strs.id(n.label), Short: strs.id(short), Full: strs.id(n.full), Value: n.value, Sites: n.sites, More: n.more}
-	if n.change != nil {
-		c := htmlChange(*n.change)
-		hn.Change = &c
-	}
+	hn.Change = htmlChange(n.flat[t])
 	at := int32(len(*nodes))
 	*nodes = append(*nodes, hn)
 	for _, c := range n.children {
-		flatten(c, at, strs, nodes)
+		flatten(c, t, at, strs, nodes)
 	}
 }

@@ -59,7 +59,7 @@ func TestHTMLTreemapAddsUp(t *testing.T) {
 		{"heapgen.Small", small, smallTarget, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := diff.Compare(tc.base, tc.target, diff.Options{})
+			c, err := diff.Compare(tc.base, tc.target, HTMLOptions(diff.Options{}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,23 @@ func TestHTMLTreemapAddsUp(t *testing.T) {
 			}
 			for ti, g := range d.Growth {
 				checkTreemap(t, c.Types[ti].Type, g, d.Strings, c.Total[ti].Delta())
-				summed := slices.ContainsFunc(g.Nodes, func(n treemapNode) bool { return n.More > 0 || n.Sites > 1 && n.Change == nil && !hasParts(g, n) })
+				// A box's change, its color, is diff's sum of its sites',
+				// with diff's verdict on its noise.
+				var grew []diff.Row
+				for _, r := range c.Detail.Sites {
+					if r.Flat[ti].Delta() > 0 {
+						grew = append(grew, r)
+					}
+				}
+				ch := diff.SumRows(grew, len(c.Types)).Flat[ti]
+				want := decodedChange{ch.Base, ch.Target, int64(ch.Noise + 0.5), 0}
+				if ch.Significant {
+					want[3] = 1
+				}
+				if got := g.Nodes[0].Change; got == nil || *got != want {
+					t.Errorf("%s: the root's change is %v, diff sums the sites that grew to %v", c.Types[ti].Type, got, want)
+				}
+				summed := slices.ContainsFunc(g.Nodes, func(n treemapNode) bool { return n.More > 0 || n.Sites > 1 && !hasParts(g, n) })
 				if tc.sums && !summed {
 					t.Errorf("%s: no box sums small parts", c.Types[ti].Type)
 				}
@@ -134,8 +150,8 @@ func checkTreemap(t *testing.T, typ string, g treemapData, strs []string, total 
 				t.Errorf("%s: box %q is labelled %q: not drawn from its name", typ, full, line)
 			}
 		}
-		if (n.Change != nil) != (n.Sites == 1 && len(kids[i]) == 0) {
-			t.Errorf("%s: box %q of %d sites has change %v", typ, full, n.Sites, n.Change)
+		if n.Change == nil || n.Change.delta() != n.Value {
+			t.Errorf("%s: box %q grew %d, its change is %v", typ, full, n.Value, n.Change)
 		}
 	}
 }

@@ -6,7 +6,7 @@ var heapdiff = (function () {
   'use strict';
 
   var RED = [220, 50, 32], BLUE = [26, 133, 255], WHITE = [255, 255, 255];
-  var NOISE = '#a3a3a3', SAME = '#dcdcdc', FOLDED = '#c7ced6', MORE = '#90a4ae';
+  var NOISE = '#a3a3a3', SAME = '#dcdcdc', FOLDED = '#c7ced6';
   var FLAME_ROW = 20;
 
   var D = null;          /* the report data */
@@ -193,25 +193,28 @@ var heapdiff = (function () {
      by package path, function and site, the parts of a group under 1% of
      the growth summed in one "(N more)" box (see report.htmlGrowthOf). */
   function sites() {
-    var t = state.type, u = unit(), g = D.growth[t], nodes = g.nodes, max = 0;
+    var t = state.type, g = D.growth[t], nodes = g.nodes, max = 0, depth = [0], parts = [];
+    nodes.forEach(function (n, i) {
+      if (i > 0) { depth[i] = depth[n.p] + 1; parts[n.p] = true; }
+    });
+    /* colors are relative to the largest box drawn whole at first */
+    nodes.forEach(function (n, i) { if (i > 0 && (!parts[i] || depth[i] >= TREEMAP_DEPTH)) { max = Math.max(max, delta(n.c)); } });
     var items = nodes.map(function (n) {
-      if (n.c) { max = Math.max(max, delta(n.c)); }
-      return { name: n.m ? '(' + count(n.m) + ' more)' : S(n.n), short: n.m ? '' : S(n.a), node: n, value: n.v };
+      /* a box that sums sites has its sum's color: diff.SumRows says
+         whether the sum is beyond noise */
+      return { name: n.m ? '(' + count(n.m) + ' more)' : S(n.n), short: n.m ? '' : S(n.a), node: n, value: n.v,
+        itemStyle: { color: color(delta(n.c), sig(n.c), Math.sqrt(delta(n.c) / max)) } };
     });
     var top = [];
     nodes.forEach(function (n, i) {
-      var it = items[i];
-      /* a sum of sites is grey: it grew, but no one change is behind its
-         color (a group's own color shows where its parts are not drawn) */
-      it.itemStyle = { color: n.c ? color(delta(n.c), sig(n.c), Math.sqrt(delta(n.c) / max)) : MORE };
-      if (n.p === 0) { top.push(it); } else if (n.p > 0) { (items[n.p].children = items[n.p].children || []).push(it); }
+      if (n.p === 0) { top.push(items[i]); } else if (n.p > 0) { (items[n.p].children = items[n.p].children || []).push(items[i]); }
     });
     byId('sites-note').textContent = growthNote(g);
     byId('sites-empty').hidden = top.length > 0;
     charts.sites.setOption({
       series: [{
         /* two levels at a time; a click on a box fills the chart with it */
-        data: top, visibleMin: 300, leafDepth: 2, drillDownIcon: '', zoomToNodeRatio: 0.9 * 0.9,
+        data: top, visibleMin: 300, leafDepth: TREEMAP_DEPTH, drillDownIcon: '', zoomToNodeRatio: 0.9 * 0.9,
         label: { show: true, color: '#fff', fontSize: 12, fontFamily: 'sans-serif', lineHeight: LABEL_LINE, formatter: boxLabel },
         upperLabel: { show: true, height: 20, color: '#fff', fontSize: 12, fontFamily: 'sans-serif', formatter: headerLabel },
         breadcrumb: { show: true, bottom: 2, itemStyle: { color: '#607d8b' } }
@@ -224,7 +227,7 @@ var heapdiff = (function () {
      ECharts' own layout of its data (an inner API: the browser tests check
      the labels it gives); its label has the box less its border (at most
      3px) and its padding (5px) on each side. */
-  var LABEL_LINE = 15, LABEL_INSET = 2 * (3 + 5) + 2;
+  var LABEL_LINE = 15, LABEL_INSET = 2 * (3 + 5) + 2, TREEMAP_DEPTH = 2;
   function boxOf(p) {
     var model = charts.sites.getModel(), series = model && model.getSeriesByIndex(0);
     return series ? series.getData().getItemLayout(p.dataIndex) : null;
@@ -576,11 +579,10 @@ var heapdiff = (function () {
       var d = p.data || {}, n = d.node;
       if (d.row) { return snapshotTip(d.row); }
       if (!n) { return tip(p.name || '', [['growth', fmt(p.value, unit(), true)]]); }
-      if (n.c) { return tip(S(n.f), changeRows(n.c), noiseNote(n.c)); }
-      var rows = [['growth', fmt(n.v, unit(), true)], ['sites', count(n.s)]];
-      var share = D.growth[state.type].growth;
+      var rows = changeRows(n.c), share = D.growth[state.type].growth;
+      if (n.s > 1) { rows.push(['sites that grew', count(n.s)]); }
       if (share) { rows.push(['share of the growth', (n.v / share * 100).toFixed(1) + '%']); }
-      return tip(n.m ? count(n.m) + ' smaller parts, each under 1% of the growth, summed' : S(n.f), rows);
+      return tip(n.m ? count(n.m) + ' smaller parts, each under 1% of the growth, summed' : S(n.f), rows, noiseNote(n.c));
     },
     flame: function (p) {
       var i = p.value && p.value[3];
