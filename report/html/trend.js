@@ -97,7 +97,7 @@ var heapdiff = (function () {
   function drawChart() {
     var n = D.snapshots.length;
     var x = D.timed ? { type: 'time', min: D.snapshots[0].time, max: D.snapshots[n - 1].time } :
-      { type: 'value', name: 'snapshot', minInterval: 1, min: 1, max: n };
+      { type: 'value', minInterval: 1, min: 1, max: n, axisLabel: { formatter: function (v) { return '#' + v; } } };
     var series = [{ name: 'total', type: 'line', xAxisIndex: 0, yAxisIndex: 0, data: points(D.total), showSymbol: false,
       lineStyle: { width: 3, color: TOTAL }, itemStyle: { color: TOTAL }, z: 3 }];
     var lo = 0, hi = 0, tlo = 0, thi = 0;
