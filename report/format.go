@@ -8,8 +8,8 @@
 //     The page also draws the comparison's detail (diff.Comparison.Detail:
 //     the call tree, each row's stacks, the rows by allocation site), which
 //     Compare keeps in its one pass over the profiles when asked: compare
-//     with HTMLOptions, which also keeps no more rows than the page's table
-//     shows (HTMLMaxRows);
+//     with HTMLOptions. The page lists at most HTMLMaxRows rows (Options.Top
+//     fewer) and sums the others;
 //   - a trend (*diff.Trend): TrendText, TrendJSON, TrendCSV, TrendMarkdown
 //     and TrendHTML;
 //   - a budget verdict (*diff.BudgetCheck): CheckText, CheckJSON, CheckCSV
