@@ -112,7 +112,7 @@ func TestFleetHTMLInBrowser(t *testing.T) {
 		t.Fatal("a process name went into the page as markup")
 	}
 	p := openHTML(t, browser, "fleet.html", buf.Bytes())
-	p.screenshot("fleet.png", "")
+	p.screenshot("fleet.png")
 
 	bars := eval[[][]any](p, `heapdiff.bars()`)
 	if len(bars) != f.Judged {
