@@ -2,7 +2,7 @@
 # Takes the README's pictures of the HTML pages, 1280x900 PNGs in docs/: the
 # comparison, trend and heap snapshot pages of the small demo (testdata/leaky,
 # testdata/node) and the comparison and trend pages at the benchmarks' scale
-# (bench/heapgen.Large; 30 snapshots of bench/heapgen.SeriesSize). The
+# (internal/heapgen.Large; 30 snapshots of internal/heapgen.SeriesSize). The
 # browser tests take them (report/html_browser_test.go, picture), in
 # headless Chromium (/usr/bin/chromium). Look at each before committing it.
 #

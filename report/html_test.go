@@ -12,7 +12,7 @@ import (
 
 	pprof "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/bench/heapgen"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/profile"
 )
@@ -221,7 +221,7 @@ func TestHTMLTableIsCapped(t *testing.T) {
 }
 
 // TestHTMLSizeOfTheLargestPair checks the size bound on the largest
-// benchmark pair (bench/heapgen.Large). The size is deterministic, so a test
+// benchmark pair (internal/heapgen.Large). The size is deterministic, so a test
 // can hold it; how long the page takes to open is measured by
 // BenchmarkHTMLOpen.
 func TestHTMLSizeOfTheLargestPair(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/heapdiff/heapdiff/bench/heapgen"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/profile"
 )

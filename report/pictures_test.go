@@ -5,16 +5,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heapdiff/heapdiff/bench/heapgen"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
 // TestPicturesAtScale takes the README's pictures of the pages at the
 // benchmarks' scale, when HEAPDIFF_SCREENSHOTS is set (bench/screenshots.sh
-// sets it): the comparison of the large pair (bench/heapgen.Large, about
+// sets it): the comparison of the large pair (internal/heapgen.Large, about
 // 49,000 sites) as report-large.png, and the trend of 30 snapshots of the
-// trend benchmark's size (bench/heapgen.SeriesSize, about 10,000 sites, a
+// trend benchmark's size (internal/heapgen.SeriesSize, about 10,000 sites, a
 // total of hundreds of GiB) as trend-large.png. Generating them takes a
 // while, so other runs skip it; the behaviours the pictures show are tested
 // on smaller inputs (TestTrendHTMLAtScaleInBrowser, ...). Here the pages
