@@ -462,12 +462,12 @@ func newHTMLData(c *diff.Comparison, top int) *htmlData {
 // snapshots by class with DevTools' Comparison columns.
 type htmlSnapshotView struct {
 	// Count, Shallow and Retained are the indexes of the sample types
-	// behind # delta, size delta and retained delta.
+	// behind # delta, shallow delta and retained delta.
 	Count    int `json:"count"`
 	Shallow  int `json:"shallow"`
 	Retained int `json:"retained"`
-	// IDs is set when the snapshots' object ids match, so rows have # new
-	// and # deleted.
+	// IDs is set when the snapshots' object ids match, so rows have # new,
+	// # deleted and their sizes.
 	IDs bool `json:"ids"`
 	// Classes counts the classes compared, changed or not.
 	Classes int `json:"classes"`
