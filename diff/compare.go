@@ -271,6 +271,7 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	acc.add(0, base, baseIdx, det)
 	acc.add(1, target, targetIdx, det)
 	acc.forget() // every stack is grouped: the maps that found groups can go
+	acc.settleClassLabels()
 	if opts.Normalize {
 		if w := acc.normalize(); w != nil {
 			c.Warnings = append(c.Warnings, w)
@@ -282,7 +283,7 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	if det != nil {
 		c.Detail = det.detail(c.Rows, index, opts.Normalize)
 	}
-	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target)...)
+	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target, acc.classKey)...)
 	if !opts.DeferNames {
 		for i := range c.Rows {
 			c.Rows[i] = c.Rows[i].Named()

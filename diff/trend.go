@@ -290,6 +290,7 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 		}
 	}
 	t.Total = newSeries("total", nil, samplingErrors{x: x, vals: vals, vars: vars, alloc: alloc})
+	b.g.settleClassLabels()
 	for g, info := range b.g.infos {
 		nonZero := false
 		for j, c := range order {

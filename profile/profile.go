@@ -74,6 +74,15 @@ type Profile struct {
 	Notes []string
 	// Frames is the table of distinct frames that Stack.Frames indexes.
 	Frames []Frame
+	// ClassKeys holds, for a heap snapshot grouped by class, the key of
+	// the class each frame names, in the order of Frames (nil for other
+	// profiles): v8.Class.Key, the class's name with where its
+	// constructor is defined, which, unlike the frame's label, does not
+	// depend on the snapshot's other classes. Comparisons and trends match
+	// classes by it and label them from every snapshot's keys, so a class
+	// keeps one row and one label when a module loaded between two
+	// snapshots gives its name a second definition.
+	ClassKeys []string
 	// Stacks holds one entry per distinct call stack.
 	Stacks []Stack
 	// Whole gives the whole profile's value of each sample type whose stack
@@ -306,6 +315,10 @@ type Stack struct {
 	// counts. Only heap snapshots have them (nil otherwise); a comparison
 	// uses them to tell new objects from deleted ones, as DevTools does.
 	IDs []uint64
+	// Sizes gives the shallow size of each object of IDs, in the same
+	// order, for the sizes of new and deleted objects (DevTools' Alloc.
+	// Size and Freed Size); nil where IDs is.
+	Sizes []uint32
 }
 
 // Symbolized reports whether any frame of the profile has a function name.

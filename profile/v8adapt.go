@@ -129,18 +129,23 @@ func newSnapshotProfile(a *v8.Analysis) *Profile {
 
 // snapshotStack is the model's stack of a group of a snapshot's objects.
 func snapshotStack(frames []int32, t v8.Totals) Stack {
-	return Stack{Frames: frames, Values: []int64{t.Objects, t.ShallowSize, t.RetainedSize}, IDs: t.IDs}
+	return Stack{Frames: frames, Values: []int64{t.Objects, t.ShallowSize, t.RetainedSize}, IDs: t.IDs, Sizes: t.Sizes}
 }
 
 // classModel groups a snapshot's objects by class: one stack per class,
-// of one frame named after it (its label), with no file.
+// of one frame named after it (its label), with no file, and the class's
+// key (ClassKeys). Each class has a frame of its own, even where a name
+// mimics another class's label.
 func classModel(a *v8.Analysis) *Profile {
 	p := newSnapshotProfile(a)
 	classes := a.Classes()
-	table := newFrameTable(p, len(classes))
+	p.Frames = make([]Frame, len(classes))
+	p.ClassKeys = make([]string, len(classes))
 	p.Stacks = make([]Stack, len(classes))
 	for i, c := range classes {
-		p.Stacks[i] = snapshotStack([]int32{table.add(Frame{Function: c.Label})}, c.Totals)
+		p.Frames[i] = Frame{Function: c.Label}
+		p.ClassKeys[i] = c.Key
+		p.Stacks[i] = snapshotStack([]int32{int32(i)}, c.Totals)
 	}
 	return p
 }

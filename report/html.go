@@ -69,8 +69,11 @@ func HTMLOptions(opts diff.Options) diff.Options {
 // changes, a treemap of growth by package, function and site, a
 // differential flame graph, and a table of every row with its call stacks.
 // Heap snapshots compared by class get DevTools' Comparison columns instead
-// (class, # new, # deleted, # delta, size delta, retained delta), the top
-// growers by size and a treemap of retained-size growth by class.
+// (class, # new, # deleted, # delta, alloc. size, freed size, size delta,
+// then shallow and retained delta: see snapshotTable), the top growers by
+// size and a treemap of retained-size growth by class, which leaves out,
+// unless the reader asks, the classes that only count again what others
+// retain (treemapAside) and says which, with their growth.
 // All but the snapshot layout draw c's detail (c.Detail): compare with
 // HTMLOptions. The page carries every sample type, so the reader can switch
 // between them, and needs no network: ECharts is inlined. Every string that
@@ -239,12 +242,15 @@ type htmlRow struct {
 	Cum    []htmlChange `json:"c,omitempty"`
 	Stacks []htmlStack  `json:"s,omitempty"`
 	More   int          `json:"m,omitempty"`
-	// Objects is [new, deleted] by object id, for heap snapshots whose ids
-	// match.
-	Objects *[2]int64 `json:"o,omitempty"`
+	// Objects is [new, deleted, new size, deleted size] by object id, for
+	// heap snapshots whose ids match.
+	Objects *[4]int64 `json:"o,omitempty"`
 	// Kept is [share, noise] of what the row allocated that is still live
 	// (diff.Kept), where the profiles carry allocations.
 	Kept *[2]float64 `json:"k,omitempty"`
+	// Aside says why the snapshot page's treemap leaves the class out
+	// unless asked to show all (treemapAside); 0 for the others.
+	Aside treemapAside `json:"a,omitempty"`
 }
 
 type htmlStack struct {
@@ -258,7 +264,7 @@ type htmlOther struct {
 	// value of it: the rows its table would show.
 	Shown   []int        `json:"shown"`
 	Flat    []htmlChange `json:"v"`
-	Objects *[2]int64    `json:"o,omitempty"`
+	Objects *[4]int64    `json:"o,omitempty"`
 }
 
 type htmlLimits struct {
@@ -327,6 +333,7 @@ func newHTMLData(c *diff.Comparison, top int) *htmlData {
 
 	view := snapshotView(c)
 	src := c.Rows
+	var asides []treemapAside
 	// The rows the page can show: those with a value of some sample type
 	// (the type switch shows each type's), or for heap snapshots the
 	// classes that changed, as DevTools' Comparison view and the text
@@ -343,6 +350,7 @@ func newHTMLData(c *diff.Comparison, top int) *htmlData {
 		src = snapshotRows(c)
 		d = &diff.Detail{}
 		shows = func(*diff.Row) bool { return true }
+		asides = treemapAsides(src, view.Retained)
 	}
 	listed := HTMLMaxRows
 	if top > 0 && top < listed {
@@ -363,6 +371,9 @@ func newHTMLData(c *diff.Comparison, top int) *htmlData {
 		hr := htmlRow{Name: strs.id(r.Named().Name), Flat: htmlChanges(r.Flat), Objects: objectPair(r.Objects)}
 		if k, ok := c.Kept(r.Flat); ok {
 			hr.Kept = &[2]float64{k.Share, k.Noise}
+		}
+		if asides != nil {
+			hr.Aside = asides[i]
 		}
 		if r.Cum != nil {
 			hr.Cum = htmlChanges(r.Cum)
@@ -421,11 +432,13 @@ func newHTMLData(c *diff.Comparison, top int) *htmlData {
 		// Rows Compare cut carry no object counts: only the page's own
 		// cut can be summed.
 		if view != nil && view.IDs && c.Rest.Rows == 0 {
-			var o [2]int64
+			var o [4]int64
 			for _, r := range cut {
 				if r.Objects != nil {
 					o[0] += r.Objects.New
 					o[1] += r.Objects.Deleted
+					o[2] += r.Objects.NewSize
+					o[3] += r.Objects.DeletedSize
 				}
 			}
 			other.Objects = &o
@@ -449,12 +462,12 @@ func newHTMLData(c *diff.Comparison, top int) *htmlData {
 // snapshots by class with DevTools' Comparison columns.
 type htmlSnapshotView struct {
 	// Count, Shallow and Retained are the indexes of the sample types
-	// behind # delta, size delta and retained delta.
+	// behind # delta, shallow delta and retained delta.
 	Count    int `json:"count"`
 	Shallow  int `json:"shallow"`
 	Retained int `json:"retained"`
-	// IDs is set when the snapshots' object ids match, so rows have # new
-	// and # deleted.
+	// IDs is set when the snapshots' object ids match, so rows have # new,
+	// # deleted and their sizes.
 	IDs bool `json:"ids"`
 	// Classes counts the classes compared, changed or not.
 	Classes int `json:"classes"`
@@ -476,12 +489,13 @@ func snapshotView(c *diff.Comparison) *htmlSnapshotView {
 	return v
 }
 
-// objectPair is o as [new, deleted], nil when o is.
-func objectPair(o *diff.ObjectChange) *[2]int64 {
+// objectPair is o as [new, deleted, new size, deleted size], nil when o
+// is.
+func objectPair(o *diff.ObjectChange) *[4]int64 {
 	if o == nil {
 		return nil
 	}
-	return &[2]int64{o.New, o.Deleted}
+	return &[4]int64{o.New, o.Deleted, o.NewSize, o.DeletedSize}
 }
 
 func htmlTreeOf(nodes []diff.Node, strs *interner, nTypes int) htmlTree {

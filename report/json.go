@@ -111,10 +111,14 @@ func jsonKept(k diff.Kept, ok bool) *JSONKept {
 }
 
 // JSONObjects counts a heap snapshot row's objects only in the target (new)
-// and only in the base (deleted).
+// and only in the base (deleted), and adds up their shallow sizes
+// (DevTools' Alloc. Size and Freed Size; its Size Delta is their
+// difference).
 type JSONObjects struct {
-	New     int64 `json:"new"`
-	Deleted int64 `json:"deleted"`
+	New         int64 `json:"new"`
+	Deleted     int64 `json:"deleted"`
+	NewSize     int64 `json:"new_size"`
+	DeletedSize int64 `json:"deleted_size"`
 }
 
 // JSONRest sums the rows cut by --top.
@@ -173,7 +177,7 @@ func jsonRow(c *diff.Comparison, r diff.Row) JSONRow {
 		row.Cum = jsonChanges(c, r.Cum)
 	}
 	if o := r.Objects; o != nil {
-		row.Objects = &JSONObjects{New: o.New, Deleted: o.Deleted}
+		row.Objects = &JSONObjects{New: o.New, Deleted: o.Deleted, NewSize: o.NewSize, DeletedSize: o.DeletedSize}
 	}
 	for _, f := range r.Frames {
 		row.Frames = append(row.Frames, JSONFrame{f.Function, f.File, f.Line, f.Address, f.Module})

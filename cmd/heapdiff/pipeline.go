@@ -27,7 +27,10 @@ func loadAndCompare(s *streams, a *analysisFlags, paths []string, opts diff.Opti
 	if err != nil {
 		return nil, nil, explainLoadError(err)
 	}
-	for _, p := range profiles {
+	for i, p := range profiles {
+		if err := a.fileTime(s, p, paths[i]); err != nil {
+			return nil, nil, err
+		}
 		p.Name = s.displayName(p.Name)
 		if err := sampleIndexFits(p, opts.SampleIndex); err != nil {
 			return nil, nil, err

@@ -1,6 +1,7 @@
 package v8
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,7 +77,7 @@ type AnalyzeOptions struct {
 //
 // Beside the snapshot, the analysis takes 40 bytes a node and 4 an edge at
 // most, in arrays that each step borrows from the one before (see scratch),
-// and 8 bytes an object for the groups' ids.
+// and 12 bytes an object for the groups' ids and sizes.
 func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	g.mustBeWhole()
 	if opts.By == ByAllocationStack && !g.HasAllocationTraces() {
@@ -329,13 +330,16 @@ type Totals struct {
 	// ShallowSize adds up their shallow sizes; RetainedSize the retained
 	// sizes of those no other object of the group dominates.
 	ShallowSize, RetainedSize int64
-	// IDs lists the objects' ids in increasing order. Every group's IDs are
-	// slices of one array.
-	IDs []uint64
+	// IDs lists the objects' ids in increasing order, and Sizes their
+	// shallow sizes, in the same order: what DevTools' Comparison view
+	// needs to sum the sizes of the objects only one snapshot has. Every
+	// group's IDs are slices of one array, and its Sizes of another.
+	IDs   []uint64
+	Sizes []uint32
 }
 
 // count sums the objects of each group (key[v]) with a non-zero self size,
-// and lists their ids.
+// and lists their ids and sizes.
 func (a *Analysis) count(key []uint32, groups int) []Totals {
 	t := make([]Totals, groups)
 	for v, k := range key {
@@ -350,19 +354,49 @@ func (a *Analysis) count(key []uint32, groups int) []Totals {
 		start[k+1] = start[k] + int(t[k].Objects)
 	}
 	all := make([]uint64, start[groups])
+	sizes := make([]uint32, start[groups])
 	pos := slices.Clone(start[:groups])
 	for v, k := range key {
 		if a.self[v] > 0 {
 			all[pos[k]] = a.g.nodeID(uint32(v))
+			sizes[pos[k]] = a.self[v]
 			pos[k]++
 		}
 	}
 	for k := range groups {
-		ids := all[start[k]:start[k+1]:start[k+1]]
-		slices.Sort(ids)
-		t[k].IDs = ids
+		end := start[k+1]
+		ids, sz := all[start[k]:end:end], sizes[start[k]:end:end]
+		sortByID(ids, sz, a.g.id64 != nil)
+		t[k].IDs, t[k].Sizes = ids, sz
 	}
 	return t
+}
+
+// sortByID sorts ids in increasing order, and sizes with them.
+// While ids fit in 32 bits (V8's do: wide is false) each id and its size
+// are sorted as one number, in ids' own memory.
+func sortByID(ids []uint64, sizes []uint32, wide bool) {
+	if !wide {
+		for i, id := range ids {
+			ids[i] = id<<32 | uint64(sizes[i])
+		}
+		slices.Sort(ids)
+		for i, v := range ids {
+			ids[i], sizes[i] = v>>32, uint32(v)
+		}
+		return
+	}
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int { return cmp.Compare(ids[x], ids[y]) })
+	sortedIDs, sortedSizes := make([]uint64, len(ids)), make([]uint32, len(ids))
+	for i, j := range order {
+		sortedIDs[i], sortedSizes[i] = ids[j], sizes[j]
+	}
+	copy(ids, sortedIDs)
+	copy(sizes, sortedSizes)
 }
 
 // addRetained adds up, for each group (key[v]), the retained sizes of its
@@ -404,6 +438,14 @@ type Class struct {
 	// ("Session (session-a.js:6)"). Labels of two classes can coincide
 	// only if a name mimics a label.
 	Label string
+	// Key tells the class apart from every other class of any snapshot of
+	// the same program: Label for a class keyed by its name alone; for
+	// one keyed by location, the name with the whole path of its script,
+	// the line and the column ("Session (/app/session-a.js:6:3)"), and
+	// the script id when the snapshot needs it to tell two apart. Unlike
+	// Label it does not depend on which other classes the snapshot has,
+	// so comparisons match classes by it (see classkeys.go).
+	Key string
 	// Name is the class's name: the constructor's name of an object
 	// ("<div id=x>" shortened to "<div>", "Detached " before a DOM node
 	// cut from its document), "Function" for closures, "(system)",

@@ -825,6 +825,8 @@ func (g *Snapshot) readTraceTree(s *jsonScanner, fields []string) error {
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		switch c := s.skipWS(); {
+		case c == 0:
+			return s.syntaxError("unexpected end of input in the trace tree")
 		case c == ',':
 			s.pos++
 			continue

@@ -194,8 +194,8 @@ func TestIDsPast32Bits(t *testing.T) {
 		t.Errorf("ids %d, %d, %d (largest %d), want 4294967295, %d, 7 in 64 bits", g.NodeID(1), g.NodeID(2), g.NodeID(3), g.MaxHeapObjectID(), uint64(big))
 	}
 	classes := mustAnalyze(t, g, ByClass).Classes()
-	if len(classes) != 1 || !slices.Equal(classes[0].IDs, []uint64{7, 1<<32 - 1, big}) {
-		t.Errorf("classes %+v, want A with ids 7, 4294967295, %d", classes, uint64(big))
+	if len(classes) != 1 || !slices.Equal(classes[0].IDs, []uint64{7, 1<<32 - 1, big}) || !slices.Equal(classes[0].Sizes, []uint32{30, 10, 20}) {
+		t.Errorf("classes %+v, want A with ids 7, 4294967295, %d and their sizes 30, 10, 20", classes, uint64(big))
 	}
 	small, err := ParseSnapshot([]byte(strings.Replace(data, "8589934593", "9", 1)))
 	if err != nil {
@@ -203,5 +203,8 @@ func TestIDsPast32Bits(t *testing.T) {
 	}
 	if small.id64 != nil || small.NodeID(2) != 9 {
 		t.Errorf("ids within 32 bits were not kept in 32 bits")
+	}
+	if c := mustAnalyze(t, small, ByClass).Classes(); len(c) != 1 || !slices.Equal(c[0].IDs, []uint64{7, 9, 1<<32 - 1}) || !slices.Equal(c[0].Sizes, []uint32{30, 20, 10}) {
+		t.Errorf("classes %+v, want A with ids 7, 9, 4294967295 and their sizes 30, 20, 10", c)
 	}
 }

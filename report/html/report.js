@@ -131,7 +131,7 @@ var heapdiff = (function () {
     byId('legend-noise').hidden = !sampled;
     if (D.snapshot) {
       add('grouping', 'by class, as in DevTools\' Comparison view; heap snapshots: exact values' +
-        (D.snapshot.ids ? '' : '; no # new or # deleted: object ids differ'));
+        (D.snapshot.ids ? '' : '; no # new, # deleted, alloc. size, freed size or size delta: object ids differ'));
     } else {
       add('grouping', 'by ' + D.by + (D.cum ? ', with cumulative values' : '') + (D.normalized ? ', base normalized to the target' : '') + '; ' + sampling);
     }
@@ -159,7 +159,7 @@ var heapdiff = (function () {
       hi = Math.max(hi, d);
     });
     byId('growers-empty').hidden = shown.length > 0;
-    byId('growers-note').textContent = D.snapshot ? 'size delta: the objects\' own (shallow) size, which adds up' : 'by ' + D.by + ', ' + D.types[t].type;
+    byId('growers-note').textContent = D.snapshot ? 'shallow delta: the change of the objects\' own (shallow) size, which adds up' : 'by ' + D.by + ', ' + D.types[t].type;
     var chart = charts.growers;
     /* the bars and the treemap beside them share a height */
     var h = Math.max(460, shown.length * 24 + 40);
@@ -506,15 +506,18 @@ var heapdiff = (function () {
     return cards;
   }
 
-  /* snapshotColumns are DevTools' Comparison columns, side by side; a
-     delta cell's title gives its base and target. */
+  /* snapshotColumns are DevTools' Comparison columns, side by side: # new,
+     # deleted, # delta, alloc. size, freed size and size delta (new minus
+     deleted objects' sizes), then the change of the class's shallow size
+     (objects that grew in place too) and retained size. A delta cell's
+     title gives its base and target. */
   function snapshotColumns() {
-    var s = D.snapshot;
-    function objects(k) {
-      return { key: k ? 'deleted' : 'new', title: k ? '# deleted' : '# new',
+    var s = D.snapshot, unknown = 'unknown: the object ids of the two snapshots do not match';
+    function objects(key, title, k, u) {
+      return { key: key, title: title,
         get: function (r) { return r.r.o ? r.r.o[k] : -1; },
-        show: function (r) { return r.r.o ? String(r.r.o[k]) : ''; },
-        hint: function (r) { return r.r.o ? '' : 'unknown: the object ids of the two snapshots do not match'; } };
+        show: function (r) { return r.r.o ? (u ? fmt(r.r.o[k], u, false) : String(r.r.o[k])) : ''; },
+        hint: function (r) { return r.r.o ? '' : unknown; } };
     }
     function change(key, title, t, u, noSum) {
       return { key: key, title: title, noSum: noSum,
@@ -525,25 +528,60 @@ var heapdiff = (function () {
     }
     return [
       { key: 'name', title: 'class', cls: 'name', get: function (r) { return r.name; } },
-      objects(0), objects(1),
+      objects('new', '# new', 0), objects('deleted', '# deleted', 1),
       change('count', '# delta', s.count, 'count'),
-      change('size', 'size delta', s.shallow, 'bytes'),
+      objects('alloc', 'alloc. size', 2, 'bytes'), objects('freed', 'freed size', 3, 'bytes'),
+      { key: 'sizedelta', title: 'size delta',
+        get: function (r) { return r.r.o ? r.r.o[2] - r.r.o[3] : -Infinity; },
+        show: function (r) { return r.r.o ? fmt(r.r.o[2] - r.r.o[3], 'bytes', true) : ''; },
+        /* exact, as a snapshot's values are */
+        change: function (r) { return r.r.o ? [r.r.o[3], r.r.o[2], 0, 1] : [0, 0, 0, 0]; },
+        hint: function (r) { return r.r.o ? 'DevTools\' Size Delta: alloc. size − freed size, the objects only one snapshot has' : unknown; } },
+      change('size', 'shallow delta', s.shallow, 'bytes'),
       /* retained sizes overlap: the rows cut from the table are not summed */
       change('retained', 'retained delta', s.retained, 'bytes', true)
     ];
   }
 
-  /* classes draws the treemap of retained-size growth by class. */
+  /* classes draws the treemap of retained-size growth by class. Unless the
+     reader ticks "show every class", it leaves out what only counts again
+     what other classes hold, and is nothing a program acts on (treemapAside
+     in snapshot.go, r.a): scopes and V8's own objects (1), and ArrayBuffers
+     whose views grew as much (2). The note under it names them, with their
+     growth, and the sums shown and left out. */
   function classes() {
     var s = D.snapshot, max = 0;
-    var grew = D.rows.filter(function (r) { return delta(r.v[s.retained]) > 0; });
-    grew.forEach(function (r) { max = Math.max(max, delta(r.v[s.retained])); });
-    var data = grew.map(function (r) {
+    function growth(r) { return delta(r.v[s.retained]); }
+    function sum(rows) { return rows.reduce(function (t, r) { return t + growth(r); }, 0); }
+    var grew = D.rows.filter(function (r) { return growth(r) > 0; });
+    var all = byId('sites-all').checked;
+    var shown = grew.filter(function (r) { return all || !r.a; });
+    var aside = grew.filter(function (r) { return !all && r.a; });
+    shown.forEach(function (r) { max = Math.max(max, growth(r)); });
+    var data = shown.map(function (r) {
       var c = r.v[s.retained];
       return { name: S(r.n), value: delta(c), row: r,
         itemStyle: { color: color(delta(c), sig(c), Math.sqrt(delta(c) / max)) } };
     });
     byId('sites-note').textContent = 'area = growth of what a class retains; retained sizes overlap (a Map retains its entries), so areas do not add up';
+    function list(kind) {
+      return aside.filter(function (r) { return r.a === kind; })
+        .sort(function (a, b) { return growth(b) - growth(a); })
+        .map(function (r) { return S(r.n) + ' ' + fmt(growth(r), 'bytes', true); }).join(', ');
+    }
+    var text;
+    if (all) {
+      text = 'Every class that grew is shown (' + grew.length + ', ' + fmt(sum(grew), 'bytes', true) + ' together), scopes and V8\'s own objects included.';
+    } else if (aside.length === 0) {
+      text = 'Every class that grew is shown (' + grew.length + ', ' + fmt(sum(grew), 'bytes', true) + ' together).';
+    } else {
+      var parts = [], scopes = list(1), views = list(2);
+      if (scopes) { parts.push('scopes and V8\'s own objects, which retain again what the classes shown retain (' + scopes + ')'); }
+      if (views) { parts.push('ArrayBuffers, which the Buffers and typed arrays shown retain (' + views + ')'); }
+      text = 'Shown: ' + shown.length + ' classes, ' + fmt(sum(shown), 'bytes', true) + '. Left out: ' + aside.length + ' classes, ' +
+        fmt(sum(aside), 'bytes', true) + ': ' + parts.join('; ') + '. Together ' + fmt(sum(grew), 'bytes', true) + '.';
+    }
+    byId('sites-aside-text').textContent = text;
     byId('sites-empty').hidden = data.length > 0;
     charts.sites.setOption({
       series: [{
@@ -559,8 +597,12 @@ var heapdiff = (function () {
   /* snapshotTip is a class's tooltip: every column, with base and target. */
   function snapshotTip(r) {
     var s = D.snapshot, rows = [];
-    if (r.o) { rows.push(['# new', String(r.o[0])], ['# deleted', String(r.o[1])]); }
-    [['objects', s.count, 'count'], ['size', s.shallow, 'bytes'], ['retained', s.retained, 'bytes']].forEach(function (m) {
+    if (r.o) {
+      rows.push(['# new', String(r.o[0])], ['# deleted', String(r.o[1])],
+        ['alloc. size', fmt(r.o[2], 'bytes', false)], ['freed size', fmt(r.o[3], 'bytes', false)],
+        ['size delta', fmt(r.o[2] - r.o[3], 'bytes', true), cls([r.o[3], r.o[2], 0, 1])]);
+    }
+    [['objects', s.count, 'count'], ['shallow', s.shallow, 'bytes'], ['retained', s.retained, 'bytes']].forEach(function (m) {
       var c = r.v[m[1]];
       rows.push([m[0], fmt(c[0], m[2], false) + ' → ' + fmt(c[1], m[2], false) + '   ' + fmt(delta(c), m[2], true) + '  ' + pctCell(c), cls(c)]);
     });
@@ -625,6 +667,7 @@ var heapdiff = (function () {
       /* Every measure is a column: the bars show size, the treemap
          retained size, and there is no sample type to switch. */
       state.type = D.snapshot.shallow;
+      byId('sites-all').addEventListener('change', classes);
       byId('table-title').textContent = 'Classes that changed';
       byId('rows').className = 'flat';
     } else {

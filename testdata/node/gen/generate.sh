@@ -2,7 +2,8 @@
 # generate.sh regenerates testdata/node/ with the real runtimes:
 #   bash testdata/node/gen/generate.sh [CASE...]
 # CASE is leaky (the leaky, tracked, heapprofile, datadog and bun files),
-# sessions, bun-named or chromium; all of them when none is given. It needs
+# sessions, usersessions, bun-named or chromium; all of them when none is
+# given. It needs
 # Node.js 20, network access to the npm registry (for @datadog/pprof, bun,
 # and DevTools' front end) and, for chromium, Chromium; sessions and chromium
 # also run DevTools' own heap snapshot code on their snapshots, built with
@@ -16,7 +17,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 N=1000
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(leaky sessions bun-named chromium)
+[ ${#cases[@]} -gt 0 ] || cases=(leaky sessions usersessions bun-named chromium)
 
 # npm packages, once: @datadog/pprof and bun.
 packages() {
@@ -97,6 +98,19 @@ sessions() {
   devtools_classes "$out/sessions/devtools-classes.json" $(ls "$d"/Heap.*.heapsnapshot | sort)
 }
 
+# Uploads held by two things (so the module's scope retains them), and a
+# class name given a second definition between two snapshots: one
+# process's pair, from gen/usersessions/main.js.
+usersessions() {
+  local d="$work/usersessions"
+  mkdir -p "$d"
+  node "$gen/usersessions/main.js" "$d" >/dev/null
+  mkdir -p "$out/usersessions"
+  for f in before after; do gzip -9 -n -c "$d/$f.heapsnapshot" >"$out/usersessions/$f.heapsnapshot.gz"; done
+  cp "$d/facts.json" "$out/usersessions/facts.json"
+  devtools_classes "$out/usersessions/devtools-classes.json" "$d/before.heapsnapshot" "$d/after.heapsnapshot"
+}
+
 # File names given by Bun: two snapshots of one process, one of another.
 bun_named() {
   packages
@@ -123,9 +137,10 @@ for c in "${cases[@]}"; do
   case "$c" in
   leaky) leaky ;;
   sessions) sessions ;;
+  usersessions) usersessions ;;
   bun-named) bun_named ;;
   chromium) chromium ;;
-  *) echo "generate.sh: unknown case $c (want leaky, sessions, bun-named or chromium)" >&2; exit 2 ;;
+  *) echo "generate.sh: unknown case $c (want leaky, sessions, usersessions, bun-named or chromium)" >&2; exit 2 ;;
   esac
 done
 
