@@ -25,6 +25,8 @@
 //   "classes": {"CLASS": [ID, ...]}                          the objects of each class asked for
 // A chain is read by following "first" from an object's id for at most 20
 // steps, stopping after a retainer whose distance is 1 or that has no entry.
+// "first" and "distance" also hold every fifth node of the snapshot (in the
+// order of its nodes), so that the tests compare more than the chains.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { MessageChannel } from 'node:worker_threads';
@@ -55,6 +57,7 @@ async function load(file) {
 // retaining object's name.
 const order = new HeapSnapshotModel.ComparatorConfig('!edgeDistance', true, 'name', true);
 const maxLevels = 20; // expandRetainersChain(20)
+const sample = 5;
 const unreachable = 2 * 100000000; // baseUnreachableDistance
 
 const result = { devtools: 'chrome-devtools-frontend ' + (process.env.DEVTOOLS_VERSION || '?'), snapshots: [] };
@@ -86,6 +89,18 @@ for (const p of paths) {
         nodeIndex = e.node.nodeIndex;
       }
     }
+  }
+  // Beyond the chains, a sample of every node: one in every `sample`, in
+  // the order of the file.
+  const node = snap.createNode(0);
+  for (let idx = 0; idx < snap.nodes.length; idx += sample * snap.nodeFieldCount) {
+    node.nodeIndex = idx;
+    if (node.id() in first) continue;
+    const e = firstOf(idx);
+    if (!e) continue;
+    first[node.id()] = [e.type, String(e.name), e.node.id];
+    distance[node.id()] = snap.getDistanceForRetainersView(idx);
+    distance[e.node.id] = e.node.distance;
   }
   for (const ids of Object.values(classes)) ids.sort((a, b) => a - b);
   result.snapshots.push({ file: p.split('/').pop(), classes, first, distance, name });
