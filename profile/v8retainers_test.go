@@ -14,11 +14,11 @@ import (
 // every object on the chains of the classes retainers.js holds.
 type devtoolsRetainers struct {
 	Snapshots []struct {
-		File     string                       `json:"file"`
-		Classes  map[string][]uint64          `json:"classes"`
+		File     string                        `json:"file"`
+		Classes  map[string][]uint64           `json:"classes"`
 		First    map[string][3]json.RawMessage `json:"first"`
-		Distance map[string]int64             `json:"distance"`
-		Name     map[string]string            `json:"name"`
+		Distance map[string]int64              `json:"distance"`
+		Name     map[string]string             `json:"name"`
 	} `json:"snapshots"`
 }
 
