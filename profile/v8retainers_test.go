@@ -3,6 +3,7 @@ package profile
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -63,10 +64,11 @@ func readDevtoolsRetainers(t testing.TB) *devtoolsRetainers {
 func fullGraph(t testing.TB, path string) (*v8Graph, []uint32) {
 	t.Helper()
 	var raw struct {
-		Snapshot v8Meta   `json:"snapshot"`
-		Nodes    []uint64 `json:"nodes"`
-		Edges    []uint64 `json:"edges"`
-		Strings  []string `json:"strings"`
+		Snapshot  v8Meta   `json:"snapshot"`
+		Nodes     []uint64 `json:"nodes"`
+		Edges     []uint64 `json:"edges"`
+		Strings   []string `json:"strings"`
+		Locations []uint64 `json:"locations"`
 	}
 	if err := json.Unmarshal(gunzipFile(t, path), &raw); err != nil {
 		t.Fatal(err)
@@ -96,7 +98,28 @@ func fullGraph(t testing.TB, path string) (*v8Graph, []uint32) {
 		g.etype = append(g.etype, uint8(raw.Edges[i+et]))
 		g.eto = append(g.eto, uint32(raw.Edges[i+eto]/uint64(nf)))
 		ename = append(ename, uint32(raw.Edges[i+en]))
+		if g.edgeTypes[raw.Edges[i+et]] == "internal" {
+			g.eintName = append(g.eintName, uint32(raw.Edges[i+en]))
+		}
 	}
+	lf := m.LocationFields
+	lo, ls, ll, lc := indexOf(lf, "object_index"), indexOf(lf, "script_id"), indexOf(lf, "line"), indexOf(lf, "column")
+	for i := 0; i+len(lf) <= len(raw.Locations); i += len(lf) {
+		v := uint32(raw.Locations[i+lo] / uint64(nf))
+		if t := g.nodeTypes[g.typ[v]]; t != "object" && t != "closure" {
+			continue
+		}
+		l := &g.locations
+		if n := l.len(); n > 0 && l.node[n-1] == v {
+			l.script[n-1], l.line[n-1], l.column[n-1] = uint32(raw.Locations[i+ls]), uint32(raw.Locations[i+ll]), uint32(raw.Locations[i+lc])
+			continue
+		}
+		l.node = append(l.node, v)
+		l.script = append(l.script, uint32(raw.Locations[i+ls]))
+		l.line = append(l.line, uint32(raw.Locations[i+ll]))
+		l.column = append(l.column, uint32(raw.Locations[i+lc]))
+	}
+	g.locations.sortByNode()
 	for i, s := range raw.Strings {
 		g.strings.data = append(g.strings.data, s...)
 		g.strings.end = append(g.strings.end, uint32(len(g.strings.data)))
@@ -184,3 +207,254 @@ func TestRetainersAsDevTools(t *testing.T) {
 }
 
 func dtCount(ids []uint64) int64 { return int64(len(ids)) }
+
+// retainersFacts is testdata/node/retainers/facts.json: how retainers.js
+// holds each class, and its collections' entries at each snapshot.
+type retainersFacts struct {
+	First, Step int64
+	Holders     map[string][]struct {
+		Count string            `json:"count"`
+		Path  []json.RawMessage `json:"path"`
+	} `json:"holders"`
+	Snapshots []struct {
+		File   string           `json:"file"`
+		Counts map[string]int64 `json:"counts"`
+	} `json:"snapshots"`
+}
+
+func readRetainersFacts(t testing.TB) *retainersFacts {
+	t.Helper()
+	var f retainersFacts
+	data, err := os.ReadFile("../testdata/node/retainers/facts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	return &f
+}
+
+// holderStep is one element of a holder's path in facts.json: an edge
+// [type, name] or an object's name, with globs.
+type holderStep struct {
+	edge      bool
+	typ, name string
+}
+
+func parseHolder(raw []json.RawMessage) []holderStep {
+	var out []holderStep
+	for _, r := range raw {
+		var name string
+		if json.Unmarshal(r, &name) == nil {
+			out = append(out, holderStep{name: name})
+			continue
+		}
+		var e [2]string
+		if err := json.Unmarshal(r, &e); err != nil {
+			panic(err)
+		}
+		out = append(out, holderStep{edge: true, typ: e[0], name: e[1]})
+	}
+	return out
+}
+
+// globMatch matches a facts.json name, where "*" stands for anything.
+func globMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return strings.HasSuffix(s, parts[len(parts)-1])
+}
+
+// matchesHolder reports whether a path ends as a holder says, and where
+// the holder's part starts in the path's steps.
+func matchesHolder(p snapshotPath, h []holderStep) (int, bool) {
+	// The holder alternates objects and edges; a path's step is the edge
+	// into an object, then the object.
+	var flat []holderStep
+	for i, s := range p.Steps {
+		if i > 0 {
+			flat = append(flat, holderStep{edge: true, typ: s.EdgeType, name: s.EdgeName})
+		}
+		name := s.Name
+		if s.NodeType == "object" || s.NodeType == "native" {
+			name = s.Class
+		}
+		flat = append(flat, holderStep{name: name})
+	}
+	if len(h) > len(flat) {
+		return 0, false
+	}
+	tail := flat[len(flat)-len(h):]
+	for i, want := range h {
+		got := tail[i]
+		if want.edge != got.edge || want.typ != got.typ {
+			return 0, false
+		}
+		if want.edge {
+			if !globMatch(want.name, got.name) {
+				return 0, false
+			}
+			continue
+		}
+		// DevTools names a plain object by its properties, "{a, b}".
+		if !globMatch(want.name, got.name) && !(strings.HasPrefix(want.name, "{") && got.name == "Object") {
+			return 0, false
+		}
+	}
+	// Where the holder starts, counted in steps: its first element is an
+	// edge (into step k) or an object (step k).
+	k := len(p.Steps) - (len(h)+1)/2
+	if !h[0].edge {
+		k = len(p.Steps) - (len(h)+2)/2
+	}
+	return k, true
+}
+
+// TestRetainerPathsAsBuilt checks the clustered paths of the objects each
+// snapshot of retainers.js added against how the program holds them
+// (facts.json): every holder is one cluster of the right number of
+// objects, whose path ends as the holder says, whose user part starts
+// where the program's holding starts, and which never passes a weak edge
+// or a WeakMap's table.
+func TestRetainerPathsAsBuilt(t *testing.T) {
+	facts := readRetainersFacts(t)
+	var prevMax uint64
+	for k, snap := range facts.Snapshots {
+		t.Run(snap.File, func(t *testing.T) {
+			g, ename := fullGraph(t, filepath.Join("../testdata/node/retainers", snap.File+".gz"))
+			x, _, _ := buildTestIndex(g, ename)
+			added := facts.First
+			if k > 0 {
+				added = facts.Step
+			}
+			for class, holders := range facts.Holders {
+				if class == "RecentEntry" && k != 1 {
+					continue // made only before the second snapshot
+				}
+				res := x.paths(class, func(id uint64) bool { return id > prevMax }, 0)
+				for _, h := range holders {
+					want := added
+					switch h.Count {
+					case "a third":
+						want = added / 3
+					}
+					steps := parseHolder(h.Path)
+					n := 0
+					for _, c := range res.Clusters {
+						start, ok := matchesHolder(c, steps)
+						if !ok {
+							continue
+						}
+						n++
+						if c.Objects != want {
+							t.Errorf("%s: %d objects held as %s, want %d", class, c.Objects, pathString(c), want)
+						}
+						if steps[0].edge && start != c.UserStart && c.Root != "system" {
+							t.Errorf("%s: user part starts at step %d of %s, the program's holding at %d", class, c.UserStart, pathString(c), start)
+						}
+					}
+					if n != 1 {
+						t.Errorf("%s: %d clusters held as %s, want 1; got:", class, n, h.Path)
+						for _, c := range res.Clusters {
+							t.Logf("  %d objects: %s", c.Objects, pathString(c))
+						}
+					}
+				}
+				for _, c := range res.Clusters {
+					for _, s := range c.Steps {
+						if s.EdgeType == "weak" || s.Class == "WeakMap" || s.Class == "WeakRef" && s != c.Steps[len(c.Steps)-1] {
+							t.Errorf("%s: a path through a weak edge or a WeakMap: %s", class, pathString(c))
+						}
+					}
+				}
+			}
+			prevMax = g.maxHeapObjectID()
+		})
+	}
+}
+
+// buildTestIndex analyses a graph read by fullGraph and builds its
+// retainer index.
+func buildTestIndex(g *v8Graph, ename []uint32) (*retainerIndex, *retainerNames, *v8Analysis) {
+	a := g.analyze()
+	class, names := g.classNames()
+	r := newRetainerNames(g, ename)
+	dist := r.distances()
+	parent, via := r.firstRetainers(dist)
+	return r.newRetainerIndex(a, dist, parent, via, class, names), r, a
+}
+
+// pathString writes a path for test messages.
+func pathString(p snapshotPath) string {
+	var b strings.Builder
+	for i, s := range p.Steps {
+		if i == p.UserStart {
+			b.WriteString("| ")
+		}
+		if i > 0 {
+			fmt.Fprintf(&b, " -%s:%s-> ", s.EdgeType, s.EdgeName)
+		}
+		fmt.Fprintf(&b, "%s/%s@%d", s.Class, s.Name, s.ID)
+	}
+	return b.String()
+}
+
+// TestCollectionsAsBuilt checks the collections each snapshot of
+// retainers.js lists against the entries the program counted, finding each
+// by the names on its path.
+func TestCollectionsAsBuilt(t *testing.T) {
+	facts := readRetainersFacts(t)
+	for _, snap := range facts.Snapshots {
+		t.Run(snap.File, func(t *testing.T) {
+			g, ename := fullGraph(t, filepath.Join("../testdata/node/retainers", snap.File+".gz"))
+			a := g.analyze()
+			class, names := g.classNames()
+			r := newRetainerNames(g, ename)
+			list, least := r.collections(a, class, names)
+			if least != minCollectionEntries {
+				t.Errorf("least %d, want %d", least, minCollectionEntries)
+			}
+			dist := r.distances()
+			parent, via := r.firstRetainers(dist)
+			x := r.newRetainerIndex(a, dist, parent, via, class, names)
+			found := map[string]snapshotCollection{}
+			for _, c := range list {
+				p, ok := x.pathOf(c.ID)
+				if !ok {
+					t.Fatalf("no path to collection @%d", c.ID)
+				}
+				if _, wanted := snap.Counts[p.label()]; wanted {
+					if prev, dup := found[p.label()]; dup {
+						t.Errorf("two collections %s: @%d and @%d", p.label(), prev.ID, c.ID)
+					}
+					found[p.label()] = c
+				}
+			}
+			for label, want := range snap.Counts {
+				got, ok := found[label]
+				switch {
+				case want < minCollectionEntries && ok:
+					t.Errorf("%s: listed with %d entries, the program has %d (fewer than %d)", label, got.Entries, want, minCollectionEntries)
+				case want >= minCollectionEntries && !ok:
+					t.Errorf("%s: not listed; the program has %d entries", label, want)
+				case ok && got.Entries != want:
+					t.Errorf("%s (%s @%d): %d entries, the program has %d", label, got.Class, got.ID, got.Entries, want)
+				}
+			}
+		})
+	}
+}

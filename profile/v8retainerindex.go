@@ -1,0 +1,400 @@
+package profile
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// What a snapshot keeps to answer "who holds these objects?" once its graph
+// is gone: for every node, its first retainer (see v8retainers.go) and the
+// edge from it, the node's type, name, class, id and retained size, and
+// whether the node is one of its class's counted objects. About 35 bytes a
+// node: the edges (nine bytes each, four or five per node) are not kept,
+// nor are the strings no path shows.
+
+// reach says where a node's path starts.
+type reach uint8
+
+const (
+	reachUser        reach = iota // held from a user root (the global object)
+	reachUserRoot                 // a user root itself (DevTools' distance 1)
+	reachSystem                   // held only from V8's own roots
+	reachUnreachable              // held by nothing that is reached
+)
+
+// retainerIndex is a snapshot's first retainers and what paths show.
+type retainerIndex struct {
+	nodeTypes, edgeTypes []string
+	object, closure      int // node types
+	property, context    int // edge types
+	element, hiddenEdge  int
+	internal             int
+
+	typ      []uint8
+	name     []uint32 // index in strs; 0 ("") for strings
+	class    []int32  // index in classNames, -1 for none
+	id       []uint64
+	retained []uint64
+	parent   []uint32 // noRetainer for none
+	ptype    []uint8  // type of the edge from parent
+	pname    []uint32 // its name: an index in strs, or the element index
+	reach    []reach
+	counted  bitset // a counted object of its class (self size > 0)
+	top      bitset // counted, and dominated by no counted object of its class
+	user     bitset // a closure defined in user code (not node:..., not V8's)
+
+	classNames []string
+	strs       []string
+}
+
+// maxPathSteps bounds a path: a linked list of a million nodes would
+// otherwise be a path of a million steps. The root end of a longer path is
+// left out, and the path says so.
+const maxPathSteps = 100
+
+// newRetainerIndex keeps what paths need; after it, the graph, the edge
+// names and the distances can go. class gives each node's class (-1 for
+// none) among classNames; a is the snapshot's analysis.
+func (r *retainerNames) newRetainerIndex(a *v8Analysis, dist []int32, parent, via []uint32, class []int32, classNames []string) *retainerIndex {
+	g := r.g
+	n := len(g.typ)
+	x := &retainerIndex{
+		nodeTypes: g.nodeTypes, edgeTypes: g.edgeTypes,
+		object: r.object, closure: indexOf(g.nodeTypes, "closure"),
+		property: r.property, context: g.edgeType("context"), element: r.element, hiddenEdge: r.hiddenEdge,
+		internal: r.internal,
+		typ:      g.typ, id: g.id, retained: a.retained, class: class, classNames: classNames,
+		parent: parent,
+		ptype:  make([]uint8, n),
+		pname:  via, // reused: via[v] is read before pname[v] is written
+		reach:  make([]reach, n),
+	}
+	// The strings paths show, renumbered: node names (not strings') and
+	// the names of first retainers' edges.
+	renumber := map[uint32]uint32{}
+	x.strs = []string{""}
+	keep := func(i uint32) uint32 {
+		if j, ok := renumber[i]; ok {
+			return j
+		}
+		s := g.strings.at(i)
+		if s == "" {
+			return 0
+		}
+		j := uint32(len(x.strs))
+		x.strs = append(x.strs, s)
+		renumber[i] = j
+		return j
+	}
+	for v := 0; v < n; v++ {
+		if parent[v] != noRetainer {
+			e := via[v]
+			x.ptype[v] = g.etype[e]
+			if r.hasStringName(e) {
+				x.pname[v] = keep(r.ename[e])
+			} else {
+				x.pname[v] = r.ename[e]
+			}
+		}
+		switch d := dist[v]; {
+		case d == noDistance:
+			x.reach[v] = reachUnreachable
+		case d >= baseSystemDistance:
+			x.reach[v] = reachSystem
+		case d <= 1:
+			x.reach[v] = reachUserRoot
+		}
+	}
+	x.counted, x.top = a.classMembers(class)
+	x.user = r.userClosures()
+	// Node names last: g.name is renumbered in place.
+	x.name = g.name
+	for v := range n {
+		if r.isString(uint32(v)) {
+			x.name[v] = 0
+		} else {
+			x.name[v] = keep(g.name[v])
+		}
+	}
+	return x
+}
+
+// classMembers marks the counted objects of each class (those with a self
+// size) and those no other counted object of their class dominates, whose
+// retained sizes add up without counting any twice (DevTools'
+// calculateClassesRetainedSize, as aggregate does).
+func (a *v8Analysis) classMembers(class []int32) (counted, top bitset) {
+	n := len(class)
+	counted, top = newBitset(n), newBitset(n)
+	groups := int32(0)
+	for v, k := range class {
+		if k >= 0 && a.self[v] > 0 {
+			counted.set(uint32(v))
+			groups = max(groups, k+1)
+		}
+	}
+	const exit = 1 << 31
+	active := make([]int32, groups)
+	stack := []uint32{a.g.root}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if x&exit != 0 {
+			active[class[x&^exit]]--
+			continue
+		}
+		if counted.has(x) {
+			k := class[x]
+			if active[k] == 0 {
+				top.set(x)
+			}
+			if a.childPos[x] < a.childPos[x+1] {
+				active[k]++
+				stack = append(stack, x|exit)
+			}
+		}
+		stack = append(stack, a.children[a.childPos[x]:a.childPos[x+1]]...)
+	}
+	return counted, top
+}
+
+// userClosures marks the closures defined in user code: in a script with a
+// name that is not one of Node.js's own (node:...), Bun's or V8's.
+func (r *retainerNames) userClosures() bitset {
+	g := r.g
+	user := newBitset(len(g.typ))
+	names := g.scriptNames()
+	closure := indexOf(g.nodeTypes, "closure")
+	for i, v := range g.locations.node {
+		if int(g.typ[v]) != closure {
+			continue
+		}
+		if name, ok := names[g.locations.script[i]]; ok && isUserScript(name) {
+			user.set(v)
+		}
+	}
+	return user
+}
+
+// isUserScript reports whether a script is the program's rather than the
+// runtime's.
+func isUserScript(name string) bool {
+	for _, p := range []string{"node:", "internal/", "builtin://", "bun:", "native ", "extensions::", "v8/"} {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// RetainerStep is one object on a retainer path and the edge into it.
+type retainerStep struct {
+	node     uint32
+	edgeType uint8 // of the edge from the step before; meaningless on the first
+	edgeName uint32
+}
+
+// pathTo returns the path to node v, from its root end, the object last,
+// and whether its root end was cut (maxPathSteps, or a cycle of first
+// retainers, which DevTools' order allows only through unreached nodes).
+func (x *retainerIndex) pathTo(v uint32, buf []retainerStep) (steps []retainerStep, cut bool) {
+	steps = buf[:0]
+	steps = append(steps, retainerStep{node: v})
+	for len(steps) < maxPathSteps {
+		u := x.parent[v]
+		if u == noRetainer {
+			break
+		}
+		steps[len(steps)-1].edgeType, steps[len(steps)-1].edgeName = x.ptype[v], x.pname[v]
+		steps = append(steps, retainerStep{node: u})
+		if rc := x.reach[u]; rc == reachUserRoot || rc == reachUnreachable {
+			break
+		}
+		if slices.ContainsFunc(steps[:len(steps)-1], func(s retainerStep) bool { return s.node == u }) {
+			steps = steps[:len(steps)-1]
+			cut = true
+			break
+		}
+		v = u
+	}
+	if len(steps) == maxPathSteps && x.parent[steps[len(steps)-1].node] != noRetainer && x.reach[steps[len(steps)-1].node] != reachUserRoot {
+		cut = true
+	}
+	// Each step holds the edge into it; the root end has none.
+	slices.Reverse(steps)
+	steps[0].edgeType, steps[0].edgeName = 0, 0
+	return steps, cut
+}
+
+// edgeName is a step's edge name as DevTools shows it.
+func (x *retainerIndex) edgeName(s retainerStep) string {
+	if t := int(s.edgeType); t == x.element || t == x.hiddenEdge {
+		return uitoa(uint64(s.edgeName))
+	}
+	return x.strs[s.edgeName]
+}
+
+// stepKey is a step as clustering compares it: element indexes, hash
+// table slots and the numbers of WeakMap entries are left out (a Map's
+// entries are all held the same way), and property names are compared
+// separately (see clusterPaths).
+func (x *retainerIndex) stepKey(b []byte, s retainerStep, first bool) []byte {
+	if !first {
+		b = append(b, s.edgeType)
+		switch t := int(s.edgeType); {
+		case t == x.element || t == x.hiddenEdge:
+		case t == x.internal:
+			name := x.strs[s.edgeName]
+			if _, ok := weakMapTableID(name); ok {
+				b = append(b, "WeakMap entry"...)
+			} else if strings.Trim(name, "0123456789") != "" {
+				b = append(b, name...)
+			}
+		case t == x.property:
+			// compared in clusterPaths
+		default:
+			b = append(b, x.strs[s.edgeName]...)
+		}
+		b = append(b, 0)
+	}
+	b = append(b, x.typ[s.node])
+	if c := x.class[s.node]; c >= 0 && (int(x.typ[s.node]) == x.object || x.counted.has(s.node)) {
+		b = append(b, x.classNames[c]...)
+	} else {
+		b = append(b, x.strs[x.name[s.node]]...)
+	}
+	return append(b, 0)
+}
+
+// pathCluster is the objects held the same way.
+type pathCluster struct {
+	objects, retained int64
+	first             uint32 // the object with the smallest id: its path is shown
+	steps             int
+	// names holds, for each step of first's path reached by a property
+	// edge from an object every object of the cluster shares (a
+	// dictionary), the distinct names the objects take there (at most
+	// maxNamesKept+1); nil elsewhere.
+	names []map[string]bool
+	kept  []int // the first step of each run of first's path (see clusterKey)
+}
+
+// maxNamesKept bounds the names a cluster remembers for one step.
+const maxNamesKept = 1000
+
+// clusterKey builds the key clustering compares paths by: their steps
+// (stepKey), where a run of more than maxDistinctRun of the same link (a
+// linked list's next, next, next...) counts as maxDistinctRun, as the
+// objects deep in a list are held the same way whatever their place in it,
+// while an object one or two links from its holder is told apart (the
+// three places in a ring of three). kept receives the index of each step
+// the key keeps.
+func (x *retainerIndex) clusterKey(key []byte, kept []int, steps []retainerStep, cut bool) ([]byte, []int) {
+	key, kept = key[:0], kept[:0]
+	if cut {
+		key = append(key, 1)
+	}
+	prev, run := -1, 0
+	for i, s := range steps {
+		start := len(key)
+		key = x.stepKey(key, s, i == 0)
+		if prev >= 0 && string(key[prev:start]) == string(key[start:]) {
+			run++
+			if run >= maxDistinctRun {
+				key = key[:start]
+				continue
+			}
+		} else {
+			run = 0
+		}
+		prev = start
+		kept = append(kept, i)
+	}
+	return key, kept
+}
+
+// maxDistinctRun is the longest run of one link clustering tells apart.
+const maxDistinctRun = 3
+
+// clusterPaths groups the paths of the given nodes (sorted by id) by the
+// way they are held: the same steps (types of edges and their names, the
+// classes of the objects on the way), where property names may differ at a
+// step whose retainer every object shares: the keys of an object used as a
+// dictionary hold its values the same way. It returns the clusters, most
+// retained bytes first, then most objects, then shortest.
+func (x *retainerIndex) clusterPaths(nodes []uint32) []*pathCluster {
+	buf := make([]retainerStep, 0, maxPathSteps)
+	var key []byte
+	var kept []int
+	// Pass 1: group by the steps without property names, and find, for
+	// each group and (run of) step, whether all its objects share the
+	// retainer of a property edge there.
+	groups := map[string][]uint32{} // per kept step: the shared retainer, or noRetainer
+	for _, v := range nodes {
+		steps, cut := x.pathTo(v, buf)
+		key, kept = x.clusterKey(key, kept, steps, cut)
+		holders, ok := groups[string(key)]
+		if !ok {
+			holders = make([]uint32, len(kept))
+			for j, i := range kept {
+				holders[j] = noRetainer
+				if i > 0 && int(steps[i].edgeType) == x.property {
+					holders[j] = steps[i-1].node
+				}
+			}
+			groups[string(key)] = holders
+			continue
+		}
+		for j, h := range holders {
+			if h != noRetainer && h != steps[kept[j]-1].node {
+				holders[j] = noRetainer
+			}
+		}
+	}
+	// Pass 2: the property names where retainers differ are part of the
+	// key; where they are shared, they are counted.
+	byKey := map[string]*pathCluster{}
+	var out []*pathCluster
+	for _, v := range nodes {
+		steps, cut := x.pathTo(v, buf)
+		key, kept = x.clusterKey(key, kept, steps, cut)
+		holders := groups[string(key)]
+		for j, i := range kept {
+			if i > 0 && int(steps[i].edgeType) == x.property && holders[j] == noRetainer {
+				key = append(key, x.strs[steps[i].edgeName]...)
+				key = append(key, 0)
+			}
+		}
+		c, ok := byKey[string(key)]
+		if !ok {
+			c = &pathCluster{first: v, steps: len(steps), names: make([]map[string]bool, len(steps)), kept: slices.Clone(kept)}
+			for j, h := range holders {
+				if h != noRetainer {
+					c.names[kept[j]] = map[string]bool{}
+				}
+			}
+			byKey[string(key)] = c
+			out = append(out, c)
+		}
+		c.objects++
+		if x.top.has(v) {
+			c.retained += int64(x.retained[v])
+		}
+		for j, h := range holders {
+			if names := c.names[c.kept[j]]; h != noRetainer && names != nil && len(names) <= maxNamesKept {
+				names[x.strs[steps[kept[j]].edgeName]] = true
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *pathCluster) int {
+		if c := cmp.Compare(b.retained, a.retained); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.objects, a.objects); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.steps, b.steps)
+	})
+	return out
+}
