@@ -301,3 +301,33 @@ func samplingNote(c *diff.Comparison) string {
 	}
 	return fmt.Sprintf(", sampled every %s", formatValue(float64(c.Target.Period), "bytes", false))
 }
+
+// TopShown cuts c to the rows the text and Markdown views show, keeping the
+// first top of them (all, when top is 0) and summing the others into c.Rest.
+// Those views leave out rows that have nothing to show (no value of the
+// shown type, flat or cum; for heap snapshots, classes that did not
+// change), which diff.Options.Top counts: cut there, "--top 3" could show
+// two rows, and "(12 more rows)" count rows the full view never shows.
+// Cut here, the rows shown are the rows asked for, and the rest counts and
+// sums exactly the rows the full view shows after them. c must come from
+// diff.Compare without Options.Top.
+func TopShown(c *diff.Comparison, top int) {
+	var rows []diff.Row
+	if _, _, _, ok := snapshotColumns(c); ok {
+		rows = snapshotRows(c)
+	} else {
+		rows = c.Rows[:0] // in place: --by stack can have millions
+		for i := range c.Rows {
+			if isVisible(c, &c.Rows[i]) {
+				rows = append(rows, c.Rows[i])
+			}
+		}
+		clear(c.Rows[len(rows):]) // let the rows left out go
+	}
+	if top > 0 && len(rows) > top {
+		c.Rest = diff.SumRows(rows[top:], len(c.Types))
+		clear(rows[top:])
+		rows = rows[:top:top]
+	}
+	c.Rows = rows
+}

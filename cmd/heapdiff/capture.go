@@ -24,8 +24,6 @@ import (
 	"github.com/heapdiff/heapdiff/profile"
 )
 
-func init() { extraCommands = append(extraCommands, newCaptureCmd) }
-
 // captureOptions holds everything "heapdiff capture" was asked to do.
 type captureOptions struct {
 	IO *streams
@@ -60,7 +58,7 @@ metadata in the profile's comments, and pruned by --keep, --max-bytes and
 run, its baseline, nor the latest; never another process's file).
 
 URL is the heap endpoint, such as http://host:6060/debug/pprof/heap; a URL
-with no path gets /debug/pprof/heap. "gc=1" is added so each profile is taken
+with no path gets /debug/pprof/heap, and one with no scheme (host:6060) http://. "gc=1" is added so each profile is taken
 right after a garbage collection. Each snapshot's path is printed on standard
 output; progress is drawn on standard error when it is a terminal. Ctrl-C
 stops cleanly between or during fetches.
@@ -172,7 +170,7 @@ func runCapture(ctx context.Context, opts *captureOptions) error {
 }
 
 func newPuller(opts *captureOptions) (*puller, error) {
-	u, err := url.Parse(opts.URL)
+	u, err := url.Parse(assumeHTTP(opts.URL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usageError{fmt.Errorf("capture: %q is not an http or https URL", redactURL(opts.URL))}
 	}
@@ -263,6 +261,15 @@ func redactURL(raw string) string {
 	}
 	u.User, u.RawQuery = nil, ""
 	return u.String()
+}
+
+// assumeHTTP gives a URL without a scheme (host:6060, as pprof takes it)
+// the scheme http://; any other URL is returned as it is.
+func assumeHTTP(raw string) string {
+	if strings.Contains(raw, "://") {
+		return raw
+	}
+	return "http://" + raw
 }
 
 // pull fetches one profile and writes it as a snapshot.

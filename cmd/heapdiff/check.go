@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,24 +13,19 @@ import (
 
 	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/diff"
-	"github.com/heapdiff/heapdiff/profile"
 	"github.com/heapdiff/heapdiff/report"
 )
-
-func init() {
-	extraCommands = append(extraCommands, func(s *streams) *cobra.Command { return newCheckCmd(s, nil) })
-}
 
 // checkOptions holds everything "heapdiff check" was asked to do.
 type checkOptions struct {
 	Paths []string
-	seriesFlags
+	analysisFlags
+	warmUpFlags
 
 	MaxGrowth     string
 	MaxSiteGrowth string
 	MaxRate       string
 	MaxSiteRate   string
-	outputFlags
 }
 
 func newCheckCmd(s *streams, runF func(*checkOptions) error) *cobra.Command {
@@ -67,7 +61,7 @@ fails a budget.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
-			opts.ByChosen = cmd.Flags().Changed("by")
+			opts.parsed(cmd)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -75,12 +69,12 @@ fails a budget.`,
 		},
 	}
 	f := cmd.Flags()
-	opts.seriesFlags.register(f)
+	opts.analysisFlags.bind(f, report.FormatText, report.FormatJSON, report.FormatCSV, report.FormatMarkdown)
+	opts.warmUpFlags.bind(f)
 	f.StringVar(&opts.MaxGrowth, "max-growth", "", "budget for the total's growth: a size (20MiB) or a percentage of the start (10%)")
 	f.StringVar(&opts.MaxSiteGrowth, "max-site-growth", "", "budget for any one site's growth (5MiB)")
 	f.StringVar(&opts.MaxRate, "max-rate", "", "budget for the total's growth per hour (10MiB/h, 200KiB/min, 1GB/day)")
 	f.StringVar(&opts.MaxSiteRate, "max-site-rate", "", "budget for any one site's growth per hour")
-	opts.outputFlags.register(f, "text, json, csv, md")
 	return cmd
 }
 
@@ -91,7 +85,7 @@ func runCheck(s *streams, opts *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	format, color, err := opts.resolve(s)
+	format, color, err := opts.output(s)
 	if err != nil {
 		return err
 	}
@@ -132,37 +126,23 @@ func (opts *checkOptions) judge(s *streams, limits []diff.Limit) (*diff.BudgetCh
 		if err != nil {
 			return nil, err
 		}
-		t, err := buildTrend(s, paths, &opts.seriesFlags, 0, 2)
+		t, err := buildTrend(s, paths, &opts.analysisFlags, &opts.warmUpFlags, 0, 2)
 		if err != nil {
 			return nil, err
 		}
 		return diff.CheckTrend(t, limits)
 	}
-	topts, err := opts.trendOptions(0)
+	d, err := opts.diffOptions()
 	if err != nil {
 		return nil, err
 	}
-	loadOpts, err := loadOptions(s, opts.MaxSize, opts.Paths...)
-	if err != nil {
-		return nil, err
-	}
-	loadOpts.AllocationStacks = diff.WantsAllocationStacks(opts.ByChosen, topts.By)
-	profiles, err := profile.LoadAll(opts.Paths, loadOpts)
-	if err != nil {
-		return nil, explainLoadError(err)
-	}
-	topts.By = diff.GroupingFor(topts.By, profiles...)
-	c, err := diff.Compare(profiles[0], profiles[1], topts.Options)
-	err = explainMixed(err)
+	pr := newProgress(s)
+	defer pr.done()
+	c, _, err := loadAndCompare(s, &opts.analysisFlags, opts.Paths, d, pr)
 	if err != nil {
 		return nil, err
 	}
 	return diff.CheckComparison(c, limits)
-}
-
-func isDir(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.IsDir()
 }
 
 // limits parses the budget flags; at least one is needed.

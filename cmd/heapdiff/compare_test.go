@@ -40,8 +40,9 @@ func TestCompareFlags(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	want := compareOptions{Base: "a.pb.gz", Target: "b.pb.gz", By: "func", Cum: true, SampleIndex: "alloc_space",
-		Focus: "F", Ignore: "I", Hide: "H", Normalize: true, Top: 20, ByChosen: true, Format: "json", Output: "x.json", Color: "auto", MaxSize: "2GiB"}
+	want := compareOptions{Base: "a.pb.gz", Target: "b.pb.gz", Cum: true, Normalize: true, viewFlags: viewFlags{Top: 20},
+		analysisFlags: analysisFlags{By: "func", SampleIndex: "alloc_space", Focus: "F", Ignore: "I", Hide: "H", ByChosen: true,
+			Format: "json", Output: "x.json", Color: "auto", MaxSize: "2GiB"}}
 	if *got != want {
 		t.Errorf("options = %+v\nwant      %+v", *got, want)
 	}
@@ -160,7 +161,8 @@ func TestCompareErrors(t *testing.T) {
 		{[]string{"compare", dir, target}, exitError, "is a directory"},
 		{[]string{"compare", empty, target}, exitError, "empty.pb.gz: empty file"},
 		{[]string{"compare", notProfile, target}, exitError, "notes.txt: not a profile"},
-		{[]string{"compare", base, target, "-i", "cpu"}, exitError, `sample index "cpu" must be one of`},
+		// A sample type the profiles lack is an invalid value of -i: a usage error.
+		{[]string{"compare", base, target, "-i", "cpu"}, exitUsage, `heap-01.pb.gz: sample index "cpu" must be one of`},
 		{[]string{"compare", base, target, "--max-size", "1KiB"}, exitError, "raise the limit with --max-size"},
 		{[]string{"compare", empty, target, "-o", existing}, exitError, "empty file"},
 	} {

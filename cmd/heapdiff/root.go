@@ -79,7 +79,13 @@ fast, how much of what it allocated a site keeps, and whether the change is
 beyond sampling noise. It reads Go heap profiles (pprof protobuf and legacy
 text), Node.js and Bun heap snapshots (.heapsnapshot), and V8 sampling heap
 profiles (.heapprofile); "heapdiff compare --help" says what -i takes for
-each.`,
+each.
+
+Flags are spelled --name; one dash works too (-focus=re, -top 10), and so do
+pprof's spellings of what heapdiff does alike: -sample_index=alloc_space,
+-inuse_space and the like, -nodecount=N (--top N), -lines, -functions.
+Usage errors (an unknown flag, an invalid value) exit 2, other errors 1.
+Long work draws a progress line on standard error when it is a terminal.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       versionInfo(),
@@ -88,11 +94,15 @@ each.`,
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newCompareCmd(s, nil))
-	for _, add := range extraCommands {
-		root.AddCommand(add(s))
-	}
+	root.SetFlagErrorFunc(explainFlagError)
+	// Every command, in one place.
+	root.AddCommand(
+		newCompareCmd(s, nil),
+		newTrendCmd(s, nil),
+		newCheckCmd(s, nil),
+		newCaptureCmd(s),
+		newVersionCmd(s),
+	)
 	markRunErrors(root)
 	return root
 }
@@ -122,14 +132,13 @@ func markRunErrors(c *cobra.Command) {
 	}
 }
 
-// extraCommands lets each command file register itself from an init function,
-// so commands developed side by side do not edit the same lines.
-var extraCommands []func(*streams) *cobra.Command
-
 // run executes the command line and returns the process exit status. Errors are
 // printed as one line on stderr, never with a stack trace.
 func run(args []string, s *streams) int {
 	root := newRootCmd(s)
+	if cmd, _, err := root.Find(args); err == nil && cmd != root {
+		args = respell(cmd.Flags(), args)
+	}
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {

@@ -12,17 +12,12 @@ import (
 	"github.com/heapdiff/heapdiff/report"
 )
 
-func init() {
-	extraCommands = append(extraCommands, func(s *streams) *cobra.Command { return newTrendCmd(s, nil) })
-}
-
 // trendOptions holds everything "heapdiff trend" was asked to do.
 type trendOptions struct {
 	Paths []string
-	seriesFlags
-	Top  int
-	Open bool
-	outputFlags
+	analysisFlags
+	warmUpFlags
+	viewFlags
 }
 
 func newTrendCmd(s *streams, runF func(*trendOptions) error) *cobra.Command {
@@ -60,7 +55,7 @@ refused unless --allow-mixed is given.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
-			opts.ByChosen = cmd.Flags().Changed("by")
+			opts.parsed(cmd)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -68,16 +63,18 @@ refused unless --allow-mixed is given.`,
 		},
 	}
 	f := cmd.Flags()
-	opts.seriesFlags.register(f)
-	f.IntVar(&opts.Top, "top", 0, "show only the first N sites (0 shows all); the rest are summed in one line")
-	opts.outputFlags.register(f, "text, json, csv, md, html")
-	f.BoolVar(&opts.Open, "open", false, "open the HTML report in a web browser ($BROWSER, else the system's opener); without -o it is written to a temporary file")
+	opts.analysisFlags.bind(f, report.Formats...)
+	opts.warmUpFlags.bind(f)
+	opts.viewFlags.bind(f)
 	return cmd
 }
 
 // runTrend loads the series, computes the trend and renders it.
 func runTrend(s *streams, opts *trendOptions) error {
-	format, color, err := opts.resolve(s)
+	if err := opts.viewFlags.check(); err != nil {
+		return err
+	}
+	format, color, err := opts.output(s)
 	if err != nil {
 		return err
 	}
@@ -92,7 +89,7 @@ func runTrend(s *streams, opts *trendOptions) error {
 	}
 	// Two points always lie on a line: they cannot tell a leak from a
 	// plateau or a sawtooth caught high.
-	t, err := buildTrend(s, paths, &opts.seriesFlags, opts.Top, 3)
+	t, err := buildTrend(s, paths, &opts.analysisFlags, &opts.warmUpFlags, opts.Top, 3)
 	if errors.Is(err, diff.ErrTooFewSnapshots) && len(paths) == 2 {
 		return fmt.Errorf("%w, to judge a shape: two points always fit a line; compare two with: heapdiff compare BASE TARGET", err)
 	}

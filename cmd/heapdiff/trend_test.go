@@ -26,9 +26,10 @@ func TestTrendFlags(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	want := trendOptions{Paths: []string{"snaps/", "x.pb.gz", "y.pb.gz"}, seriesFlags: seriesFlags{By: "func", SampleIndex: "alloc_space",
-		Focus: "F", Ignore: "I", Hide: "H", AllowMixed: true, MaxSize: "2GiB", ByChosen: true}, Top: 7, outputFlags: outputFlags{Format: "json", Output: "t.json", Color: "never"}}
-	if !slices.Equal(got.Paths, want.Paths) || got.seriesFlags != want.seriesFlags || got.Top != want.Top || got.outputFlags != want.outputFlags {
+	want := trendOptions{Paths: []string{"snaps/", "x.pb.gz", "y.pb.gz"}, analysisFlags: analysisFlags{By: "func", SampleIndex: "alloc_space",
+		Focus: "F", Ignore: "I", Hide: "H", AllowMixed: true, MaxSize: "2GiB", ByChosen: true, Format: "json", Output: "t.json", Color: "never"},
+		viewFlags: viewFlags{Top: 7}}
+	if !slices.Equal(got.Paths, want.Paths) || got.analysisFlags != want.analysisFlags || got.viewFlags != want.viewFlags || got.warmUpFlags != want.warmUpFlags {
 		t.Errorf("options = %+v\nwant      %+v", *got, want)
 	}
 }
@@ -138,7 +139,7 @@ func TestTrendErrors(t *testing.T) {
 		{[]string{"trend", filepath.Join(leakyDir, "heap-01.pb.gz"), filepath.Join(leakyDir, "heap-02.pb.gz")}, exitUsage, "compare two with: heapdiff compare"},
 		{[]string{"trend", empty}, exitError, "empty holds no profiles"},
 		{[]string{"trend", junk}, exitError, "notes.txt: not a profile"},
-		{[]string{"trend", leakyDir, "-i", "cpu"}, exitError, `sample index "cpu" must be one of`},
+		{[]string{"trend", leakyDir, "-i", "cpu"}, exitUsage, `sample index "cpu" must be one of`},
 		{[]string{"trend", leakyDir, "--max-size", "1KiB"}, exitError, "raise the limit with --max-size"},
 		{[]string{"trend", filepath.Join(leakyDir, "heap-12.pb.gz"), filepath.Join(leakyDir, "heap-01.pb.gz"), filepath.Join(leakyDir, "heap-02.pb.gz")},
 			exitOK, ""},

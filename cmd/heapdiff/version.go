@@ -7,10 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newVersionCmd)
-}
-
 // versionInfo says which heapdiff this is, from the build information the
 // Go toolchain embeds: the module version ("(devel)" for a build from a
 // clone), the VCS commit and whether the tree had changes, and the Go
