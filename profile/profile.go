@@ -73,6 +73,12 @@ type Profile struct {
 	// fall from one snapshot of a process to the next: when it does, the
 	// later snapshot is of another process, a restart.
 	MaxObjectID uint64
+	// Retainers answers who holds the objects of a heap snapshot loaded
+	// with Options.Retainers; nil otherwise.
+	Retainers Retainers
+	// Collections lists the collections of a heap snapshot loaded with
+	// Options.Retainers or Options.Collections; nil otherwise.
+	Collections *Collections
 }
 
 // Format is an encoding a Profile can be read from. It is decided once, by

@@ -80,11 +80,23 @@ func parseV8Snapshot(s *jsonScanner, sizeHint int64, opts Options) (*Profile, er
 	// 200 MB snapshot peaks at 1.4x its size instead of 1.6x, for 5% more
 	// time). The setting is restored when the snapshot is done.
 	defer debug.SetGCPercent(debug.SetGCPercent(snapshotGCPercent))
-	g, err := parseV8Graph(s, sizeHint)
+	g, err := parseV8GraphNames(s, sizeHint, opts.Retainers || opts.Collections)
 	if err != nil {
 		return nil, err
 	}
 	a := g.analyze()
+	p, err := groupV8Snapshot(a, opts)
+	if err == nil && (opts.Retainers || opts.Collections) {
+		g.attachRetainers(p, a, opts.Retainers)
+	}
+	return p, err
+}
+
+// groupV8Snapshot reduces an analysed snapshot to the model: by class, or
+// by allocation stack when opts.AllocationStacks asks and the snapshot has
+// allocation traces.
+func groupV8Snapshot(a *v8Analysis, opts Options) (*Profile, error) {
+	g := a.g
 	if opts.AllocationStacks {
 		p, err := a.allocationProfile()
 		if !errors.Is(err, errNoTraces) {

@@ -9,52 +9,11 @@ import (
 
 // What a snapshot's retainer index answers, in neutral terms.
 
-// snapshotPaths is who holds a set of objects of a snapshot: their paths,
-// clustered.
-type snapshotPaths struct {
-	Objects  int64 // objects asked for
-	Retained int64 // what they retain, none counted twice
-	Clusters []snapshotPath
-	Omitted  int // clusters left out by the limit
-}
-
-// snapshotPath is one path from a root to an object, and how many objects
-// are held the same way.
-type snapshotPath struct {
-	Objects  int64
-	Retained int64
-	Steps    []snapshotStep // root end first, the object last
-	// Cut is set when the path's root end is left out: it was longer than
-	// maxPathSteps.
-	Cut bool
-	// Root says where the path starts: "global" (a user root, the global
-	// object), "module" (a user root, then Node.js's module system),
-	// "system" (V8's own roots only) or "unreachable".
-	Root string
-	// UserStart is the index of the first step of the part of the path the
-	// program made: after the runtime's own objects (its globals, its
-	// module system, its timers) and the closure whose scope holds it.
-	UserStart int
-}
-
-// snapshotStep is an object on a path and the edge into it.
-type snapshotStep struct {
-	EdgeType string // "" for the first step
-	EdgeName string // a property or variable name, an element index, an internal field
-	// Names counts the names the path's objects take at this step when they
-	// are the keys of one object used as a dictionary (more than 1000: 1001).
-	Names    int
-	NodeType string // V8's type: object, closure, array, hidden, native, synthetic...
-	Class    string // the class the class view puts it in
-	Name     string // its name where it says more than its class: a function's, "system / Context"
-	ID       uint64
-}
-
 // paths clusters the paths of the counted objects of a class whose ids
 // keep accepts (all when keep is nil): at most limit clusters (all when
 // limit is 0), the most retained bytes first.
-func (x *retainerIndex) paths(className string, keep func(uint64) bool, limit int) snapshotPaths {
-	var res snapshotPaths
+func (x *retainerIndex) paths(className string, keep func(uint64) bool, limit int) RetainerPaths {
+	var res RetainerPaths
 	c := int32(slices.Index(x.classNames, className))
 	if c < 0 {
 		return res
@@ -87,16 +46,16 @@ func (x *retainerIndex) paths(className string, keep func(uint64) bool, limit in
 				p.Steps[i].Names = len(names)
 			}
 		}
-		res.Clusters = append(res.Clusters, p)
+		res.Paths = append(res.Paths, p)
 	}
 	return res
 }
 
 // pathOf returns the path of the object with the given id.
-func (x *retainerIndex) pathOf(id uint64) (snapshotPath, bool) {
+func (x *retainerIndex) pathOf(id uint64) (RetainerPath, bool) {
 	v := slices.Index(x.id, id)
 	if v < 0 {
-		return snapshotPath{}, false
+		return RetainerPath{}, false
 	}
 	steps, cut := x.pathTo(uint32(v), nil)
 	p := x.describe(steps, cut)
@@ -105,11 +64,11 @@ func (x *retainerIndex) pathOf(id uint64) (snapshotPath, bool) {
 }
 
 // describe names a path's steps and finds where its user part starts.
-func (x *retainerIndex) describe(steps []retainerStep, cut bool) snapshotPath {
-	p := snapshotPath{Cut: cut, Steps: make([]snapshotStep, len(steps))}
+func (x *retainerIndex) describe(steps []retainerStep, cut bool) RetainerPath {
+	p := RetainerPath{Cut: cut, Steps: make([]RetainerStep, len(steps))}
 	module := -1
 	for i, s := range steps {
-		st := snapshotStep{NodeType: x.nodeTypes[x.typ[s.node]], ID: x.id[s.node]}
+		st := RetainerStep{NodeType: x.nodeTypes[x.typ[s.node]], ID: x.id[s.node]}
 		if i > 0 {
 			st.EdgeType, st.EdgeName = x.edgeTypes[s.edgeType], x.edgeName(s)
 		}
@@ -127,15 +86,15 @@ func (x *retainerIndex) describe(steps []retainerStep, cut bool) snapshotPath {
 	last := steps[len(steps)-1].node
 	switch x.reach[last] {
 	case reachSystem:
-		p.Root = "system"
+		p.Root = RootSystem
 	case reachUnreachable:
-		p.Root = "unreachable"
+		p.Root = RootUnreachable
 	default:
-		p.Root = "global"
+		p.Root = RootGlobal
 	}
 	p.UserStart = min(1, len(steps)-1)
-	if module >= 0 && p.Root == "global" {
-		p.Root = "module"
+	if module >= 0 && p.Root == RootGlobal {
+		p.Root = RootModule
 		p.UserStart = min(module+2, len(steps)-1)
 	}
 	// The first closure of the program's own code: its scope's variables
@@ -152,17 +111,6 @@ func (x *retainerIndex) describe(steps []retainerStep, cut bool) snapshotPath {
 	return p
 }
 
-// snapshotCollection is an object holding many others: a Map, a Set, an
-// Array, or any other object by its properties and elements (an object
-// used as a dictionary).
-type snapshotCollection struct {
-	ID       uint64
-	Class    string
-	Entries  int64 // the objects it references (a Map's keys and values count as one entry)
-	Size     int64 // its shallow size, with its backing store (DevTools')
-	Retained int64
-}
-
 // minCollectionEntries is the fewest entries a collection is listed with;
 // maxCollections, how many are listed at most (the largest).
 const (
@@ -173,7 +121,7 @@ const (
 // collections lists the snapshot's collections by id, and the fewest
 // entries a listed one has (more than minCollectionEntries when the list
 // was cut to maxCollections).
-func (r *retainerNames) collections(a *v8Analysis, class []int32, classNames []string) (list []snapshotCollection, least int64) {
+func (r *retainerNames) collections(a *v8Analysis, class []int32, classNames []string) (list []Collection, least int64) {
 	g := r.g
 	for v := uint32(0); int(v) < len(g.typ); v++ {
 		if int(g.typ[v]) != r.object || class[v] < 0 {
@@ -197,16 +145,16 @@ func (r *retainerNames) collections(a *v8Analysis, class []int32, classNames []s
 			}
 		}
 		if entries >= minCollectionEntries {
-			list = append(list, snapshotCollection{ID: g.id[v], Class: name, Entries: entries, Size: int64(a.self[v]), Retained: int64(a.retained[v])})
+			list = append(list, Collection{ID: g.id[v], Class: name, Entries: entries, Size: int64(a.self[v]), Retained: int64(a.retained[v])})
 		}
 	}
 	least = minCollectionEntries
 	if len(list) > maxCollections {
-		slices.SortFunc(list, func(a, b snapshotCollection) int { return cmp.Compare(b.Entries, a.Entries) })
+		slices.SortFunc(list, func(a, b Collection) int { return cmp.Compare(b.Entries, a.Entries) })
 		list = list[:maxCollections]
 		least = list[len(list)-1].Entries
 	}
-	slices.SortFunc(list, func(a, b snapshotCollection) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(list, func(a, b Collection) int { return cmp.Compare(a.ID, b.ID) })
 	return list, least
 }
 
@@ -249,9 +197,10 @@ func (r *retainerNames) tableEntries(v uint32) int64 {
 	return entries
 }
 
-// label is a collection's name in a path's words: the variable or
-// property names of the path's user part, joined by dots.
-func (p snapshotPath) label() string {
+// Label names what a path leads to in the program's words: the variable
+// and property names of its user part, joined by dots ("sessions",
+// "bus._events.broadcast"); "" when it has none.
+func (p RetainerPath) Label() string {
 	var parts []string
 	for _, s := range p.Steps[min(p.UserStart, len(p.Steps)):] {
 		switch s.EdgeType {
@@ -261,3 +210,12 @@ func (p snapshotPath) label() string {
 	}
 	return strings.Join(parts, ".")
 }
+
+// snapshotRetainers is a heap snapshot's Retainers.
+type snapshotRetainers struct{ x *retainerIndex }
+
+func (s *snapshotRetainers) Paths(class string, keep func(uint64) bool, limit int) RetainerPaths {
+	return s.x.paths(class, keep, limit)
+}
+
+func (s *snapshotRetainers) PathOf(id uint64) (RetainerPath, bool) { return s.x.pathOf(id) }

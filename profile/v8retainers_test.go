@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,6 +92,12 @@ func fullGraph(t testing.TB, path string) (*v8Graph, []uint32) {
 		g.id = append(g.id, raw.Nodes[i+fi])
 		g.self = append(g.self, uint32(raw.Nodes[i+fs]))
 		g.firstEdge = append(g.firstEdge, g.firstEdge[len(g.firstEdge)-1]+uint32(raw.Nodes[i+fe]))
+		if fd := indexOf(m.NodeFields, "detachedness"); fd >= 0 {
+			g.detached = append(g.detached, uint8(raw.Nodes[i+fd]))
+		}
+	}
+	if !slices.ContainsFunc(g.detached, func(d uint8) bool { return d != 0 }) {
+		g.detached = nil
 	}
 	et, en, eto := indexOf(m.EdgeFields, "type"), indexOf(m.EdgeFields, "name_or_index"), indexOf(m.EdgeFields, "to_node")
 	var ename []uint32
@@ -281,7 +288,7 @@ func globMatch(pattern, s string) bool {
 
 // matchesHolder reports whether a path ends as a holder says, and where
 // the holder's part starts in the path's steps.
-func matchesHolder(p snapshotPath, h []holderStep) (int, bool) {
+func matchesHolder(p RetainerPath, h []holderStep) (int, bool) {
 	// The holder alternates objects and edges; a path's step is the edge
 	// into an object, then the object.
 	var flat []holderStep
@@ -335,8 +342,7 @@ func TestRetainerPathsAsBuilt(t *testing.T) {
 	var prevMax uint64
 	for k, snap := range facts.Snapshots {
 		t.Run(snap.File, func(t *testing.T) {
-			g, ename := fullGraph(t, filepath.Join("../testdata/node/retainers", snap.File+".gz"))
-			x, _, _ := buildTestIndex(g, ename)
+			p := mustLoad(t, "retainers/"+snap.File+".gz", Options{Retainers: true})
 			added := facts.First
 			if k > 0 {
 				added = facts.Step
@@ -345,7 +351,7 @@ func TestRetainerPathsAsBuilt(t *testing.T) {
 				if class == "RecentEntry" && k != 1 {
 					continue // made only before the second snapshot
 				}
-				res := x.paths(class, func(id uint64) bool { return id > prevMax }, 0)
+				res := p.Retainers.Paths(class, func(id uint64) bool { return id > prevMax }, 0)
 				for _, h := range holders {
 					want := added
 					switch h.Count {
@@ -354,7 +360,7 @@ func TestRetainerPathsAsBuilt(t *testing.T) {
 					}
 					steps := parseHolder(h.Path)
 					n := 0
-					for _, c := range res.Clusters {
+					for _, c := range res.Paths {
 						start, ok := matchesHolder(c, steps)
 						if !ok {
 							continue
@@ -363,18 +369,18 @@ func TestRetainerPathsAsBuilt(t *testing.T) {
 						if c.Objects != want {
 							t.Errorf("%s: %d objects held as %s, want %d", class, c.Objects, pathString(c), want)
 						}
-						if steps[0].edge && start != c.UserStart && c.Root != "system" {
+						if steps[0].edge && start != c.UserStart && c.Root != RootSystem {
 							t.Errorf("%s: user part starts at step %d of %s, the program's holding at %d", class, c.UserStart, pathString(c), start)
 						}
 					}
 					if n != 1 {
 						t.Errorf("%s: %d clusters held as %s, want 1; got:", class, n, h.Path)
-						for _, c := range res.Clusters {
+						for _, c := range res.Paths {
 							t.Logf("  %d objects: %s", c.Objects, pathString(c))
 						}
 					}
 				}
-				for _, c := range res.Clusters {
+				for _, c := range res.Paths {
 					for _, s := range c.Steps {
 						if s.EdgeType == "weak" || s.Class == "WeakMap" || s.Class == "WeakRef" && s != c.Steps[len(c.Steps)-1] {
 							t.Errorf("%s: a path through a weak edge or a WeakMap: %s", class, pathString(c))
@@ -382,7 +388,7 @@ func TestRetainerPathsAsBuilt(t *testing.T) {
 					}
 				}
 			}
-			prevMax = g.maxHeapObjectID()
+			prevMax = p.MaxObjectID
 		})
 	}
 }
@@ -399,7 +405,7 @@ func buildTestIndex(g *v8Graph, ename []uint32) (*retainerIndex, *retainerNames,
 }
 
 // pathString writes a path for test messages.
-func pathString(p snapshotPath) string {
+func pathString(p RetainerPath) string {
 	var b strings.Builder
 	for i, s := range p.Steps {
 		if i == p.UserStart {
@@ -420,28 +426,22 @@ func TestCollectionsAsBuilt(t *testing.T) {
 	facts := readRetainersFacts(t)
 	for _, snap := range facts.Snapshots {
 		t.Run(snap.File, func(t *testing.T) {
-			g, ename := fullGraph(t, filepath.Join("../testdata/node/retainers", snap.File+".gz"))
-			a := g.analyze()
-			class, names := g.classNames()
-			r := newRetainerNames(g, ename)
-			list, least := r.collections(a, class, names)
+			p := mustLoad(t, "retainers/"+snap.File+".gz", Options{Retainers: true})
+			list, least := p.Collections.List, p.Collections.Least
 			if least != minCollectionEntries {
 				t.Errorf("least %d, want %d", least, minCollectionEntries)
 			}
-			dist := r.distances()
-			parent, via := r.firstRetainers(dist)
-			x := r.newRetainerIndex(a, dist, parent, via, class, names)
-			found := map[string]snapshotCollection{}
+			found := map[string]Collection{}
 			for _, c := range list {
-				p, ok := x.pathOf(c.ID)
+				path, ok := p.Retainers.PathOf(c.ID)
 				if !ok {
 					t.Fatalf("no path to collection @%d", c.ID)
 				}
-				if _, wanted := snap.Counts[p.label()]; wanted {
-					if prev, dup := found[p.label()]; dup {
-						t.Errorf("two collections %s: @%d and @%d", p.label(), prev.ID, c.ID)
+				if _, wanted := snap.Counts[path.Label()]; wanted {
+					if prev, dup := found[path.Label()]; dup {
+						t.Errorf("two collections %s: @%d and @%d", path.Label(), prev.ID, c.ID)
 					}
-					found[p.label()] = c
+					found[path.Label()] = c
 				}
 			}
 			for label, want := range snap.Counts {
@@ -454,6 +454,39 @@ func TestCollectionsAsBuilt(t *testing.T) {
 				case ok && got.Entries != want:
 					t.Errorf("%s (%s @%d): %d entries, the program has %d", label, got.Class, got.ID, got.Entries, want)
 				}
+			}
+		})
+	}
+}
+
+// TestRetainerIndexStreamed checks that the streaming loader keeps what
+// retainer paths need: its index gives every node the same first retainer
+// and edge as one built from a graph read whole with encoding/json.
+func TestRetainerIndexStreamed(t *testing.T) {
+	for _, f := range []string{"retainers/retainers-1.heapsnapshot.gz", "sessions/Heap.20261201.032358.6773.0.001.heapsnapshot.gz", "chromium/page.heapsnapshot.gz"} {
+		t.Run(f, func(t *testing.T) {
+			p := mustLoad(t, f, Options{Retainers: true})
+			got := p.Retainers.(*snapshotRetainers).x
+			g, ename := fullGraph(t, nodeData+f)
+			want, _, _ := buildTestIndex(g, ename)
+			if len(got.parent) != len(want.parent) {
+				t.Fatalf("%d nodes, want %d", len(got.parent), len(want.parent))
+			}
+			diffs := 0
+			for v := range want.parent {
+				s := retainerStep{node: uint32(v), edgeType: got.ptype[v], edgeName: got.pname[v]}
+				w := retainerStep{node: uint32(v), edgeType: want.ptype[v], edgeName: want.pname[v]}
+				if got.parent[v] != want.parent[v] || got.reach[v] != want.reach[v] ||
+					want.parent[v] != noRetainer && (s.edgeType != w.edgeType || got.edgeName(s) != want.edgeName(w)) ||
+					got.strs[got.name[v]] != want.strs[want.name[v]] || got.classNames[got.class[v]] != want.classNames[want.class[v]] {
+					if diffs++; diffs < 10 {
+						t.Errorf("node %d (@%d): retainer %d %q, want %d %q; reach %d, want %d; name %q, want %q; class %d, want %d", v, got.id[v], got.parent[v], got.edgeName(s), want.parent[v], want.edgeName(w),
+							got.reach[v], want.reach[v], got.strs[got.name[v]], want.strs[want.name[v]], got.class[v], want.class[v])
+					}
+				}
+			}
+			if diffs > 0 {
+				t.Errorf("%d of %d nodes differ", diffs, len(want.parent))
 			}
 		})
 	}

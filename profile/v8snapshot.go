@@ -88,6 +88,10 @@ type v8Graph struct {
 	etype    []uint8
 	eto      []uint32 // target ordinal
 	eintName []uint32 // names of the internal edges, in edge order
+	// ename holds every edge's name_or_index when keepEdgeNames is set
+	// (for retainer paths, see v8retainers.go); nil otherwise.
+	ename         []uint32
+	keepEdgeNames bool
 
 	// strings holds the strings the analysis needs (class names, trace
 	// function names); the others read as "".
@@ -177,7 +181,13 @@ func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:l
 // parseV8Graph decodes a V8 heap snapshot. sizeHint, the input's size when
 // known, bounds how much is allocated up front from the header's counts.
 func parseV8Graph(s *jsonScanner, sizeHint int64) (*v8Graph, error) {
-	g := &v8Graph{}
+	return parseV8GraphNames(s, sizeHint, false)
+}
+
+// parseV8GraphNames is parseV8Graph keeping, when keepEdgeNames is set,
+// every edge's name and the strings retainer paths show.
+func parseV8GraphNames(s *jsonScanner, sizeHint int64, keepEdgeNames bool) (*v8Graph, error) {
+	g := &v8Graph{keepEdgeNames: keepEdgeNames}
 	var (
 		meta                       *v8Meta
 		nodeRoles, edgeRoles       []int
@@ -542,9 +552,15 @@ func (g *v8Graph) readEdges(s *jsonScanner, roles []int, m *v8Meta, sizeHint int
 		if len(g.eto) == cap(g.eto) {
 			c := grownCap(len(g.eto), m.EdgeCount)
 			g.etype, g.eto = regrow(g.etype, c), regrow(g.eto, c)
+			if g.keepEdgeNames {
+				g.ename = regrow(g.ename, c)
+			}
 		}
 		g.etype = append(g.etype, uint8(typ))
 		g.eto = append(g.eto, uint32(to/nf))
+		if g.keepEdgeNames {
+			g.ename = append(g.ename, uint32(min(name, math.MaxUint32)))
+		}
 		if int(typ) == internalType {
 			g.eintName = append(g.eintName, uint32(min(name, math.MaxUint32)))
 		}
@@ -592,6 +608,9 @@ func (g *v8Graph) neededStrings(read int64) *stringSet {
 	}
 	reps := g.scriptRepresentatives()
 	largest = max(largest, g.largestScriptNameCandidate(reps))
+	if g.keepEdgeNames {
+		g.markRetainerStrings(func(i uint32) { largest = max(largest, i) })
+	}
 	need := &stringSet{
 		dense: newBitset(int(min(uint64(largest)+1, uint64(max(read, 0))+1<<16))),
 		last:  largest,
@@ -616,6 +635,9 @@ func (g *v8Graph) neededStrings(read int64) *stringSet {
 		mark(f.script)
 	}
 	g.markScriptNameCandidates(reps, mark)
+	if g.keepEdgeNames {
+		g.markRetainerStrings(mark)
+	}
 	slices.Sort(need.far)
 	need.far = slices.Compact(need.far)
 	return need
