@@ -2,6 +2,7 @@ package profile
 
 import (
 	"cmp"
+	"hash/maphash"
 	"slices"
 	"strings"
 )
@@ -64,11 +65,15 @@ func (r *retainerNames) newRetainerIndex(a *v8Analysis, dist []int32, parent, vi
 		object: r.object, closure: indexOf(g.nodeTypes, "closure"),
 		property: r.property, context: g.edgeType("context"), element: r.element, hiddenEdge: r.hiddenEdge,
 		internal: r.internal,
-		typ:      g.typ, id: g.id, retained: a.retained, class: class, classNames: classNames,
+		typ:      g.typ, id: g.id, retained: a.retained, class: class, classNames: make([]string, len(classNames)),
 		parent: parent,
 		ptype:  make([]uint8, n),
 		pname:  via, // reused: via[v] is read before pname[v] is written
 		reach:  make([]reach, n),
+	}
+	// Class names as the profile's frames give them, escaped.
+	for i, c := range classNames {
+		x.classNames[i] = printable(c)
 	}
 	// The strings paths show, renumbered: node names (not strings') and
 	// the names of first retainers' edges.
@@ -275,13 +280,51 @@ type pathCluster struct {
 	// names holds, for each step of first's path reached by a property
 	// edge from an object every object of the cluster shares (a
 	// dictionary), the distinct names the objects take there (at most
-	// maxNamesKept+1); nil elsewhere.
-	names []map[string]bool
-	kept  []int // the first step of each run of first's path (see clusterKey)
+	// maxNamesKept+1).
+	names []stepNames
+}
+
+// stepNames is the distinct property names a cluster's objects take at one
+// step: first, and the others once there is a second.
+type stepNames struct {
+	run   int // the step's place among the runs of the key (see clusterKey)
+	step  int // the step's index in the cluster's first path
+	first string
+	names map[string]struct{} // nil until a second name
+}
+
+// add counts a name, up to maxNamesKept+1 of them.
+func (n *stepNames) add(name string) {
+	switch {
+	case n.names == nil && name == n.first:
+	case n.names == nil:
+		n.names = map[string]struct{}{n.first: {}, name: {}}
+	case len(n.names) <= maxNamesKept:
+		n.names[name] = struct{}{}
+	}
+}
+
+// count is how many distinct names were counted.
+func (n *stepNames) count() int {
+	if n.names == nil {
+		return 1
+	}
+	return len(n.names)
 }
 
 // maxNamesKept bounds the names a cluster remembers for one step.
 const maxNamesKept = 1000
+
+// pathKey is a path's key for clustering, hashed: 128 bits, so that
+// millions of distinct paths cost 16 bytes each, not their length, and
+// collide with a chance below 2^-80.
+type pathKey struct{ a, b uint64 }
+
+var pathSeedA, pathSeedB = maphash.MakeSeed(), maphash.MakeSeed()
+
+func hashKey(key []byte) pathKey {
+	return pathKey{maphash.Bytes(pathSeedA, key), maphash.Bytes(pathSeedB, key)}
+}
 
 // clusterKey builds the key clustering compares paths by: their steps
 // (stepKey), where a run of more than maxDistinctRun of the same link (a
@@ -317,6 +360,14 @@ func (x *retainerIndex) clusterKey(key []byte, kept []int, steps []retainerStep,
 // maxDistinctRun is the longest run of one link clustering tells apart.
 const maxDistinctRun = 3
 
+// sharedHolder is, for a group of paths, a step reached by a property edge
+// and the retainer all the group's objects share there (noRetainer once
+// they differ).
+type sharedHolder struct {
+	run    int
+	holder uint32
+}
+
 // clusterPaths groups the paths of the given nodes (sorted by id) by the
 // way they are held: the same steps (types of edges and their names, the
 // classes of the objects on the way), where property names may differ at a
@@ -328,63 +379,62 @@ func (x *retainerIndex) clusterPaths(nodes []uint32) []*pathCluster {
 	var key []byte
 	var kept []int
 	// Pass 1: group by the steps without property names, and find, for
-	// each group and (run of) step, whether all its objects share the
-	// retainer of a property edge there.
-	groups := map[string][]uint32{} // per kept step: the shared retainer, or noRetainer
+	// each group and property edge, whether all its objects share its
+	// retainer.
+	groups := map[pathKey][]sharedHolder{}
 	for _, v := range nodes {
 		steps, cut := x.pathTo(v, buf)
 		key, kept = x.clusterKey(key, kept, steps, cut)
-		holders, ok := groups[string(key)]
+		k := hashKey(key)
+		holders, ok := groups[k]
 		if !ok {
-			holders = make([]uint32, len(kept))
+			holders = []sharedHolder{}
 			for j, i := range kept {
-				holders[j] = noRetainer
 				if i > 0 && int(steps[i].edgeType) == x.property {
-					holders[j] = steps[i-1].node
+					holders = append(holders, sharedHolder{run: j, holder: steps[i-1].node})
 				}
 			}
-			groups[string(key)] = holders
+			groups[k] = holders
 			continue
 		}
-		for j, h := range holders {
-			if h != noRetainer && h != steps[kept[j]-1].node {
-				holders[j] = noRetainer
+		for n, h := range holders {
+			if h.holder != noRetainer && h.holder != steps[kept[h.run]-1].node {
+				holders[n].holder = noRetainer
 			}
 		}
 	}
 	// Pass 2: the property names where retainers differ are part of the
 	// key; where they are shared, they are counted.
-	byKey := map[string]*pathCluster{}
+	byKey := map[pathKey]*pathCluster{}
 	var out []*pathCluster
 	for _, v := range nodes {
 		steps, cut := x.pathTo(v, buf)
 		key, kept = x.clusterKey(key, kept, steps, cut)
-		holders := groups[string(key)]
-		for j, i := range kept {
-			if i > 0 && int(steps[i].edgeType) == x.property && holders[j] == noRetainer {
-				key = append(key, x.strs[steps[i].edgeName]...)
+		holders := groups[hashKey(key)]
+		for _, h := range holders {
+			if h.holder == noRetainer {
+				key = append(key, x.strs[steps[kept[h.run]].edgeName]...)
 				key = append(key, 0)
 			}
 		}
-		c, ok := byKey[string(key)]
+		k := hashKey(key)
+		c, ok := byKey[k]
 		if !ok {
-			c = &pathCluster{first: v, steps: len(steps), names: make([]map[string]bool, len(steps)), kept: slices.Clone(kept)}
-			for j, h := range holders {
-				if h != noRetainer {
-					c.names[kept[j]] = map[string]bool{}
+			c = &pathCluster{first: v, steps: len(steps)}
+			for _, h := range holders {
+				if h.holder != noRetainer {
+					c.names = append(c.names, stepNames{run: h.run, step: kept[h.run], first: x.strs[steps[kept[h.run]].edgeName]})
 				}
 			}
-			byKey[string(key)] = c
+			byKey[k] = c
 			out = append(out, c)
 		}
 		c.objects++
 		if x.top.has(v) {
 			c.retained += int64(x.retained[v])
 		}
-		for j, h := range holders {
-			if names := c.names[c.kept[j]]; h != noRetainer && names != nil && len(names) <= maxNamesKept {
-				names[x.strs[steps[kept[j]].edgeName]] = true
-			}
+		for i := range c.names {
+			c.names[i].add(x.strs[steps[kept[c.names[i].run]].edgeName])
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *pathCluster) int {

@@ -41,9 +41,9 @@ func (x *retainerIndex) paths(className string, keep func(uint64) bool, limit in
 		steps, cut := x.pathTo(cl.first, buf)
 		p := x.describe(steps, cut)
 		p.Objects, p.Retained = cl.objects, cl.retained
-		for i, names := range cl.names {
-			if len(names) > 1 {
-				p.Steps[i].Names = len(names)
+		for _, n := range cl.names {
+			if n.count() > 1 {
+				p.Steps[n.step].Names = n.count()
 			}
 		}
 		res.Paths = append(res.Paths, p)
@@ -70,12 +70,12 @@ func (x *retainerIndex) describe(steps []retainerStep, cut bool) RetainerPath {
 	for i, s := range steps {
 		st := RetainerStep{NodeType: x.nodeTypes[x.typ[s.node]], ID: x.id[s.node]}
 		if i > 0 {
-			st.EdgeType, st.EdgeName = x.edgeTypes[s.edgeType], x.edgeName(s)
+			st.EdgeType, st.EdgeName = x.edgeTypes[s.edgeType], printable(x.edgeName(s))
 		}
 		if c := x.class[s.node]; c >= 0 {
 			st.Class = x.classNames[c]
 		}
-		if name := x.strs[x.name[s.node]]; int(x.typ[s.node]) != x.object && name != st.Class {
+		if name := printable(x.strs[x.name[s.node]]); int(x.typ[s.node]) != x.object && name != st.Class {
 			st.Name = name
 		}
 		if int(x.typ[s.node]) == x.object && st.Class == "Module" {
@@ -145,7 +145,7 @@ func (r *retainerNames) collections(a *v8Analysis, class []int32, classNames []s
 			}
 		}
 		if entries >= minCollectionEntries {
-			list = append(list, Collection{ID: g.id[v], Class: name, Entries: entries, Size: int64(a.self[v]), Retained: int64(a.retained[v])})
+			list = append(list, Collection{ID: g.id[v], Class: printable(name), Entries: entries, Size: int64(a.self[v]), Retained: int64(a.retained[v])})
 		}
 	}
 	least = minCollectionEntries
