@@ -46,9 +46,8 @@ type GrownCollection struct {
 	// ("sessions", "bus._events.broadcast"); "" when its path has none.
 	Label string
 	// Entries, Size and Retained have one value per snapshot, oldest
-	// first. An entry of -1 is a snapshot where the collection did not
-	// exist yet (its id is larger than any there) or held fewer than
-	// Least entries.
+	// first: 0 where the collection did not exist yet (its id is larger
+	// than any there), -1 where it held fewer than Least entries.
 	Entries, Size, Retained []int64
 	// Least is, for each snapshot, the fewest entries a listed collection
 	// has there.
@@ -58,9 +57,13 @@ type GrownCollection struct {
 }
 
 // Growth is how many entries the collection gained from the first snapshot
-// to the last (from 0 where it was not listed).
+// to the last, at least: from Least-1 where it held fewer than Least.
 func (g GrownCollection) Growth() int64 {
-	return g.Entries[len(g.Entries)-1] - max(g.Entries[0], 0)
+	first := g.Entries[0]
+	if first < 0 {
+		first = g.Least[0] - 1
+	}
+	return g.Entries[len(g.Entries)-1] - first
 }
 
 // HolderOptions bound what FindHolders asks for; zero values take the
@@ -133,7 +136,7 @@ func FindHolders(c *Comparison, base, target *profile.Profile, opts HolderOption
 		h.Classes = append(h.Classes, ClassHolders{Class: class, RetainerPaths: paths})
 	}
 	if idsOK && base.Collections != nil && target.Collections != nil {
-		h.Collections = grownCollections([]profile.Collections{*base.Collections, *target.Collections}, target.Retainers, false, opts.Collections)
+		h.Collections = grownCollections([]profile.Collections{*base.Collections, *target.Collections}, []uint64{base.MaxObjectID, target.MaxObjectID}, target.Retainers, false, opts.Collections)
 	}
 	return h
 }
@@ -157,7 +160,7 @@ func (o HolderOptions) withDefaults() HolderOptions {
 // every snapshot, and strictly more entries at each than at the one
 // before). The most grown first, at most limit, with their paths in the
 // last snapshot when last is not nil.
-func grownCollections(lists []profile.Collections, last profile.Retainers, everyStep bool, limit int) []GrownCollection {
+func grownCollections(lists []profile.Collections, maxIDs []uint64, last profile.Retainers, everyStep bool, limit int) []GrownCollection {
 	var out []GrownCollection
 	for _, c := range lists[len(lists)-1].List {
 		g := GrownCollection{ID: c.ID, Class: c.Class}
@@ -166,8 +169,14 @@ func grownCollections(lists []profile.Collections, last profile.Retainers, every
 			g.Least = append(g.Least, l.Least)
 			j, found := slices.BinarySearchFunc(l.List, c.ID, func(c profile.Collection, id uint64) int { return cmp.Compare(c.ID, id) })
 			if !found || l.List[j].Class != c.Class {
-				g.Entries, g.Size, g.Retained = append(g.Entries, -1), append(g.Size, -1), append(g.Retained, -1)
-				if everyStep {
+				missing := int64(-1)
+				if c.ID > maxIDs[i] {
+					missing = 0 // made since
+				}
+				g.Entries, g.Size, g.Retained = append(g.Entries, missing), append(g.Size, missing), append(g.Retained, missing)
+				if everyStep || missing == 0 && !isCollectionClass(c.Class) {
+					// A new object with a few properties is not a
+					// collection that grew.
 					grew = false
 				}
 				continue
@@ -178,7 +187,7 @@ func grownCollections(lists []profile.Collections, last profile.Retainers, every
 			}
 			g.Entries, g.Size, g.Retained = append(g.Entries, e.Entries), append(g.Size, e.Size), append(g.Retained, e.Retained)
 		}
-		if grew && g.Growth() > 0 && (everyStep || g.Entries[0] < 0 || g.Entries[0] < c.Entries) {
+		if grew && g.Growth() > 0 {
 			out = append(out, g)
 		}
 	}
@@ -203,18 +212,29 @@ func grownCollections(lists []profile.Collections, last profile.Retainers, every
 	return out
 }
 
+// isCollectionClass reports whether objects of a class are collections
+// whatever they hold: Maps, Sets and Arrays (other objects are when they
+// hold many properties).
+func isCollectionClass(class string) bool {
+	switch class {
+	case "Map", "Set", "Array":
+		return true
+	}
+	return false
+}
+
 // GrowingCollections returns the collections that grew at every step of
-// snapshots of one process (their collections, oldest first), the most
-// grown first, at most limit (DefaultHolderCollections when limit is 0):
-// memlab's "Map @85859: 501 > 2501 > 3501". last, when not nil, gives
-// their paths in the last snapshot. The caller checks that the snapshots'
-// ids match (one process).
-func GrowingCollections(lists []profile.Collections, last profile.Retainers, limit int) []GrownCollection {
+// snapshots of one process (their collections and largest object ids,
+// oldest first), the most grown first, at most limit
+// (DefaultHolderCollections when limit is 0): memlab's "Map @85859: 501 >
+// 2501 > 3501". last, when not nil, gives their paths in the last snapshot.
+// The caller checks that the snapshots' ids match (one process).
+func GrowingCollections(lists []profile.Collections, maxIDs []uint64, last profile.Retainers, limit int) []GrownCollection {
 	if len(lists) < 2 {
 		return nil
 	}
 	if limit <= 0 {
 		limit = DefaultHolderCollections
 	}
-	return grownCollections(lists, last, true, limit)
+	return grownCollections(lists, maxIDs, last, true, limit)
 }
