@@ -101,7 +101,7 @@ func FindHolders(c *Comparison, base, target *profile.Profile, opts HolderOption
 	case target.Retainers == nil:
 		h.Unavailable = "the target snapshot was loaded without retainers"
 		return h
-	case c.By != ByClass:
+	case !target.IsClassView() || c.By == ByPackage:
 		h.Unavailable = fmt.Sprintf("retainer paths are by class: compare with --by class, not --by %s", c.By)
 		return h
 	}

@@ -408,3 +408,56 @@ func jsonPath(p profile.RetainerPath) JSONPath {
 	}
 	return jp
 }
+
+// htmlHolders is what the HTML page shows of diff.Holders: for each class,
+// its paths in words (the page writes them as text, never as markup).
+type htmlHolders struct {
+	NewOnly     bool                        `json:"newOnly"`
+	Unavailable string                      `json:"unavailable,omitempty"`
+	Intro       string                      `json:"intro"`
+	Classes     map[string]htmlClassHolders `json:"classes"`
+	Collections []htmlCollection            `json:"collections"`
+}
+
+type htmlClassHolders struct {
+	Objects  int64      `json:"objects"`
+	Retained int64      `json:"retained"`
+	Paths    []htmlPath `json:"paths"`
+	Omitted  int        `json:"omitted"`
+}
+
+// htmlPath is a path in words: the program's part, and where it is held
+// from.
+type htmlPath struct {
+	Objects  int64    `json:"objects"`
+	Retained int64    `json:"retained"`
+	Words    []string `json:"words"`
+	Held     string   `json:"held"`
+}
+
+type htmlCollection struct {
+	Line  string   `json:"line"`
+	Words []string `json:"words"`
+}
+
+func newHTMLHolders(h *diff.Holders) *htmlHolders {
+	if h == nil {
+		return nil
+	}
+	out := &htmlHolders{NewOnly: h.NewOnly, Unavailable: h.Unavailable, Intro: upperFirst(holdersIntro(h)), Classes: map[string]htmlClassHolders{}, Collections: []htmlCollection{}}
+	for _, c := range h.Classes {
+		hc := htmlClassHolders{Objects: c.Objects, Retained: c.Retained, Omitted: c.Omitted, Paths: []htmlPath{}}
+		for _, p := range c.Paths {
+			hp := htmlPath{Objects: p.Objects, Retained: p.Retained, Words: pathWords(p, p.UserStart, p.Objects > 1)}
+			if pre := prefixWords(p); pre != "" {
+				hp.Held = "held " + rootWords(p) + ": " + pre
+			}
+			hc.Paths = append(hc.Paths, hp)
+		}
+		out.Classes[c.Class] = hc
+	}
+	for _, g := range h.Collections {
+		out.Collections = append(out.Collections, htmlCollection{Line: collectionLine(g), Words: pathWords(g.Path, g.Path.UserStart, false)})
+	}
+	return out
+}
