@@ -238,3 +238,20 @@ func GrowingCollections(lists []profile.Collections, maxIDs []uint64, last profi
 	}
 	return grownCollections(lists, maxIDs, last, true, limit)
 }
+
+// growingCollections returns the collections that grew at every step of
+// the snapshots in order, when every one has its collections and their ids
+// match (checkOneProcess found one process), with their paths in the last.
+func (b *TrendBuilder) growingCollections(order []int) []GrownCollection {
+	var lists []profile.Collections
+	var maxIDs []uint64
+	for _, j := range order {
+		c := b.cols[j]
+		if c.collections == nil || c.maxID == 0 {
+			return nil
+		}
+		lists = append(lists, *c.collections)
+		maxIDs = append(maxIDs, c.maxID)
+	}
+	return GrowingCollections(lists, maxIDs, b.cols[order[len(order)-1]].retainers, 0)
+}

@@ -461,3 +461,18 @@ func newHTMLHolders(h *diff.Holders) *htmlHolders {
 	}
 	return out
 }
+
+// writeGrowingCollections writes a trend's collections that grew at every
+// step, as memlab lists them ("Map @85859 (sessions): 501 → 2501 → 3501").
+func writeGrowingCollections(w io.Writer, list []diff.GrownCollection, paint func(color, s string) string) {
+	if len(list) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\n", paint(colorBold, "collections that grew at every step (matched by object id)"))
+	for _, g := range list {
+		fmt.Fprintf(w, "  %s\n", collectionLine(g))
+		if len(g.Path.Steps) > 0 {
+			fmt.Fprintf(w, "      %s\n", paint(colorDim, strings.Join(pathWords(g.Path, g.Path.UserStart, false), " → ")))
+		}
+	}
+}

@@ -635,11 +635,11 @@ var heapdiff = (function () {
     growers();
     if (D.snapshot) {
       classes();
-      if (D.holders) { holders(); }
     } else {
       sites();
       flame();
     }
+    if (D.holders) { holders(); }
     table();
   }
 
