@@ -44,6 +44,9 @@ type Agent struct {
 	sampleMu sync.Mutex // guards sampler, which reuses its buffers
 	sampler  *sampler
 
+	hookMu     sync.Mutex // guards onSnapshot
+	onSnapshot []func(Snapshot)
+
 	capMu         sync.Mutex // one capture at a time; guards the fields up to mu
 	closed        bool
 	lastExternal  time.Time // when the last signal or HTTP capture began, for MinInterval

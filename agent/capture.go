@@ -84,6 +84,7 @@ func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
 	a.log.Info("heapdiff: snapshot written", "file", w.File.File, "path", w.Path, "trigger", trigger,
 		"bytes", w.Size, "duration", time.Since(began).Round(time.Millisecond))
 	a.pruned(w.Removed, w.PruneErr)
+	a.notify(w, meta)
 	return w.Path, nil
 }
 

@@ -33,6 +33,7 @@
 //	HEAPDIFF_HTTP               (serves Agent.Handler)  off          127.0.0.1:6061
 //	HEAPDIFF_LOG                agent.Logger            text         json, or off
 //	HEAPDIFF_SUMMARY_ON_SIGNAL  (see below)             false        true
+//	HEAPDIFF_UPLOAD             (see below)             off          s3://bucket/prefix
 //
 // Durations are Go durations (90s, 30m, 1h30m) or whole days (7d). Sizes are
 // bytes with an optional unit (512MiB, 2GB, 64K). Rates are a size per s, min,
@@ -54,6 +55,14 @@
 //
 // [Agent] returns the running agent, for a service that wants to mount its
 // handler itself.
+//
+// # Uploads
+//
+// HEAPDIFF_UPLOAD=s3://bucket/prefix uploads every snapshot to object
+// storage, in a program that imports github.com/heapdiff/heapdiff/agent/upload/auto
+// instead of this package (a module of its own, so that this one stays
+// standard-library only). In a program that imports only this package it
+// does nothing but log, at the first snapshot, that snapshots stay on disk.
 //
 // # The closing summary
 //
@@ -84,6 +93,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heapdiff/heapdiff/agent"
@@ -273,6 +283,9 @@ func Start(lookup func(string) (string, bool)) *agent.Agent {
 		token, _ := lookup("HEAPDIFF_TOKEN")
 		serve(a, addr, token != "" && agent.Validate(agent.Token(token)) == nil, log)
 	}
+	if dest, ok := lookup("HEAPDIFF_UPLOAD"); ok && strings.TrimSpace(dest) != "" {
+		warnUnclaimedUpload(a, log)
+	}
 	if v, ok := lookup("HEAPDIFF_SUMMARY_ON_SIGNAL"); ok && strings.TrimSpace(v) != "" {
 		on, err := strconv.ParseBool(strings.TrimSpace(v))
 		switch {
@@ -283,6 +296,29 @@ func Start(lookup func(string) (string, bool)) *agent.Agent {
 		}
 	}
 	return a
+}
+
+// uploadClaimed is set by ClaimUpload.
+var uploadClaimed atomic.Bool
+
+// ClaimUpload tells this package that the program uploads the snapshots
+// HEAPDIFF_UPLOAD names: github.com/heapdiff/heapdiff/agent/upload/auto
+// calls it from its init. Without it, a set HEAPDIFF_UPLOAD is logged at the
+// first snapshot as doing nothing. (That package's init runs after this
+// one's, so the check waits for a snapshot rather than running at start.)
+func ClaimUpload() { uploadClaimed.Store(true) }
+
+// warnUnclaimedUpload logs, at a's first snapshot, that HEAPDIFF_UPLOAD
+// does nothing, unless an uploader claimed it by then.
+func warnUnclaimedUpload(a *agent.Agent, log *slog.Logger) {
+	var once sync.Once
+	a.OnSnapshot(func(agent.Snapshot) {
+		once.Do(func() {
+			if !uploadClaimed.Load() {
+				log.Warn("heapdiff: HEAPDIFF_UPLOAD is set, but this program does not upload: import github.com/heapdiff/heapdiff/agent/upload/auto instead of agent/auto; snapshots stay on local disk")
+			}
+		})
+	})
 }
 
 // summarySignals guards stopSummary, which stops the listener closeOnSignal

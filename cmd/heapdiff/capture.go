@@ -39,6 +39,8 @@ type captureOptions struct {
 	NoGC     bool
 	Token    string
 	MaxSize  string
+
+	captureUploadFlags // capture_upload.go: --upload s3://...
 }
 
 func newCaptureCmd(s *streams) *cobra.Command { return captureCmd(s, nil) }
@@ -100,6 +102,7 @@ redirect anywhere else is followed without it.`,
 	f.BoolVar(&opts.NoGC, "no-gc", false, "do not ask for a garbage collection before each profile (gc=1)")
 	f.StringVar(&opts.Token, "token", "", "send \"Authorization: Bearer TOKEN\" (default: $HEAPDIFF_TOKEN); never on a redirect to another origin")
 	f.StringVar(&opts.MaxSize, "max-size", "1GiB", "refuse profiles that decompress to more than this")
+	opts.captureUploadFlags.register(f)
 	return cmd
 }
 
@@ -111,6 +114,7 @@ type puller struct {
 	client *http.Client
 	load   profile.Options // with the --max-size limit
 	store  *snapshot.Store
+	upload *snapshotUploader // nil without --upload
 }
 
 // runCapture fetches snapshots until the count is reached or ctx is done. A
@@ -201,7 +205,12 @@ func newPuller(opts *captureOptions) (*puller, error) {
 	if opts.Token == "" {
 		opts.Token = os.Getenv("HEAPDIFF_TOKEN")
 	}
+	up, err := newSnapshotUploader(&opts.captureUploadFlags, u)
+	if err != nil {
+		return nil, err
+	}
 	return &puller{
+		upload: up,
 		opts:   opts,
 		url:    u.String(),
 		source: source.String(),
@@ -310,9 +319,12 @@ func (p *puller) pull(ctx context.Context) (path string, size int64, err error) 
 		}
 		return "", 0, fmt.Errorf("fetch %s: %w", p.source, explainLoadError(err))
 	}
-	w, err := p.store.Write(bytes.NewReader(body), snapshot.Entry{Time: now, Trigger: "pull",
-		Meta: []string{snapshot.Comment("source", p.source), snapshot.Comment("gc", strconv.FormatBool(!p.opts.NoGC))}})
+	meta := []string{snapshot.Comment("source", p.source), snapshot.Comment("gc", strconv.FormatBool(!p.opts.NoGC))}
+	w, err := p.store.Write(bytes.NewReader(body), snapshot.Entry{Time: now, Trigger: "pull", Meta: meta})
 	if err != nil {
+		return "", 0, err
+	}
+	if err := p.upload.put(ctx, w, meta); err != nil {
 		return "", 0, err
 	}
 	if w.PruneErr != nil {

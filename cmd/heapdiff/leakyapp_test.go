@@ -25,11 +25,12 @@ func TestDemoVerdictsOnEveryRegeneration(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, "../../testdata/leakyapp").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	const config = "main.loadConfig main.go:103"
 	want := map[string]string{
 		"main.(*SessionStore).Open main.go:50": "steady_growth",
 		"main.(*JobQueue).Finish main.go:66":   "steady_growth",
 		"main.(*Cache).Put main.go:80":         "plateau",
-		"main.loadConfig main.go:103":          "flat",
+		config:                                 "flat",
 	}
 	for run := range 3 {
 		dir := filepath.Join(t.TempDir(), fmt.Sprint(run))
@@ -51,6 +52,12 @@ func TestDemoVerdictsOnEveryRegeneration(t *testing.T) {
 			shapes = append(shapes, s.Shape+" "+s.Name)
 		}
 		for name, shape := range want {
+			if name == config && got[name] == "" {
+				// One 2.1 MB allocation at a 512 KiB sampling rate goes
+				// unsampled in 1.6% of runs: no row is no verdict.
+				t.Logf("run %d: %s not sampled in this run", run, name)
+				continue
+			}
 			if got[name] != shape {
 				t.Errorf("run %d: %s is %q, want %s:\n%s", run, name, got[name], shape, strings.Join(shapes, "\n"))
 			}

@@ -100,9 +100,12 @@ Long work draws a progress line on standard error when it is a terminal.`,
 		newCompareCmd(s, nil),
 		newTrendCmd(s, nil),
 		newCheckCmd(s, nil),
+		newFleetCmd(s, nil),
+		newLsCmd(s, nil),
 		newCaptureCmd(s),
 		newVersionCmd(s),
 	)
+	addRemoteSources(root, s) // remote.go: s3:// arguments for compare, trend and check
 	markRunErrors(root)
 	return root
 }
