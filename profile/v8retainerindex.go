@@ -216,15 +216,21 @@ func (x *retainerIndex) pathTo(v uint32, buf []retainerStep) (steps []retainerSt
 		if rc := x.reach[u]; rc == reachUserRoot || rc == reachUnreachable {
 			break
 		}
-		if slices.ContainsFunc(steps[:len(steps)-1], func(s retainerStep) bool { return s.node == u }) {
-			steps = steps[:len(steps)-1]
-			cut = true
-			break
-		}
 		v = u
 	}
-	if len(steps) == maxPathSteps && x.parent[steps[len(steps)-1].node] != noRetainer && x.reach[steps[len(steps)-1].node] != reachUserRoot {
+	if end := steps[len(steps)-1].node; len(steps) == maxPathSteps && x.parent[end] != noRetainer && x.reach[end] != reachUserRoot {
+		// Cut short: by the length, or by a cycle of first retainers
+		// (which only unreached nodes can form); a cycle is cut where it
+		// closes, so the path holds no object twice.
 		cut = true
+		seen := make(map[uint32]bool, len(steps))
+		for i, s := range steps {
+			if seen[s.node] {
+				steps = steps[:i]
+				break
+			}
+			seen[s.node] = true
+		}
 	}
 	// Each step holds the edge into it; the root end has none.
 	slices.Reverse(steps)

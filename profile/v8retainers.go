@@ -100,6 +100,39 @@ func (r *retainerNames) isString(v uint32) bool {
 	return t == r.str || t == r.cons || t == r.sliced
 }
 
+// compareNames compares the names of nodes u and v as DevTools orders
+// retainers (nodeName, in JavaScript's order), without building the names
+// unless one is a plain object's.
+func (r *retainerNames) compareNames(u, v uint32) int {
+	nu, nv := r.rawName(u), r.rawName(v)
+	if !r.isPlainObject(u, nu) && !r.isPlainObject(v, nv) {
+		return jsCompare(nu, nv)
+	}
+	return jsCompare(r.nodeName(u), r.nodeName(v))
+}
+
+// rawName is node v's name in the snapshot, as the table's bytes (nil for
+// a string, whose name is not kept).
+func (r *retainerNames) rawName(v uint32) []byte {
+	if r.isString(v) {
+		return nil
+	}
+	t := &r.g.strings
+	i := r.g.name[v]
+	if int(i) >= len(t.end) {
+		return nil
+	}
+	var start uint32
+	if i > 0 {
+		start = t.end[i-1]
+	}
+	return t.data[start:t.end[i]]
+}
+
+func (r *retainerNames) isPlainObject(v uint32, name []byte) bool {
+	return int(r.g.typ[v]) == r.object && string(name) == "Object"
+}
+
 // nodeName is node v's name as DevTools' JSHeapSnapshotNode.name() gives
 // it: a plain object ("Object") is named by its properties, "{a, b}"; any
 // other node by its name in the snapshot. Strings, whose names are their
@@ -217,7 +250,7 @@ func jsLen(s string) int {
 // jsCompare compares two strings as JavaScript's < does, by UTF-16 code
 // units. It differs from Go's byte order only where a character past
 // U+FFFF meets one from U+E000 to U+FFFF.
-func jsCompare(a, b string) int {
+func jsCompare[T string | []byte](a, b T) int {
 	i := 0
 	for i < len(a) && i < len(b) && a[i] == b[i] {
 		i++
@@ -225,12 +258,15 @@ func jsCompare(a, b string) int {
 	if i == len(a) || i == len(b) {
 		return len(a) - len(b) // one is a prefix of the other (or equal)
 	}
+	if a[i] < utf8.RuneSelf && b[i] < utf8.RuneSelf {
+		return int(a[i]) - int(b[i])
+	}
 	// Back up to the start of the character the difference is in.
 	for i > 0 && !utf8.RuneStart(a[i]) {
 		i--
 	}
-	ra, _ := utf8.DecodeRuneInString(a[i:])
-	rb, _ := utf8.DecodeRuneInString(b[i:])
+	ra, _ := utf8.DecodeRuneInString(string(a[i:min(len(a), i+utf8.UTFMax)]))
+	rb, _ := utf8.DecodeRuneInString(string(b[i:min(len(b), i+utf8.UTFMax)]))
 	ua, ub := firstUnit(ra), firstUnit(rb)
 	switch {
 	case ua < ub:
@@ -437,7 +473,7 @@ func (r *retainerNames) firstRetainers(dist []int32) (parent, via []uint32) {
 			v := g.eto[e]
 			if p := parent[v]; p != noRetainer && p != u {
 				dp := viewDistance(dist, p)
-				if du > dp || du == dp && jsCompare(r.nodeName(u), r.nodeName(p)) > 0 {
+				if du > dp || du == dp && r.compareNames(u, p) > 0 {
 					continue
 				}
 			}

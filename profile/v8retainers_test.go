@@ -491,3 +491,79 @@ func TestRetainerIndexStreamed(t *testing.T) {
 		})
 	}
 }
+
+// chainSnapshot is a V8 heap snapshot of a linked list of n objects of
+// class Link hung from the global object, and a cycle of two Orphan
+// objects that nothing reached holds.
+func chainSnapshot(n int) []byte {
+	var nodes, edges []string
+	node := func(typ, name, id, edgeCount int) { nodes = append(nodes, fmt.Sprintf("%d,%d,%d,32,%d", typ, name, id, edgeCount)) }
+	edge := func(typ, name, to int) { edges = append(edges, fmt.Sprintf("%d,%d,%d", typ, name, to*5)) }
+	// strings: 0 "", 1 global, 2 head, 3 Link, 4 next, 5 Orphan, 6 peer
+	node(9, 0, 1, 1)
+	edge(5, 1, 1)
+	node(3, 1, 3, 1)
+	edge(2, 2, 2)
+	for i := range n {
+		if i < n-1 {
+			node(3, 3, 5+2*i, 1)
+			edge(2, 4, 3+i)
+		} else {
+			node(3, 3, 5+2*i, 0)
+		}
+	}
+	orphan := 2 + n
+	node(3, 5, 5+2*n, 1)
+	edge(2, 6, orphan+1)
+	node(3, 5, 7+2*n, 1)
+	edge(2, 6, orphan)
+	return []byte(`{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],` +
+		`"node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic"],"string","number","number","number"],` +
+		`"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"]},` +
+		fmt.Sprintf(`"node_count":%d,"edge_count":%d},`, len(nodes), len(edges)) +
+		`"nodes":[` + strings.Join(nodes, ",") + `],"edges":[` + strings.Join(edges, ",") + `],"strings":["","global","head","Link","next","Orphan","peer"]}`)
+}
+
+// TestRetainerPathsBounded: a linked list of 20,000 objects gives paths of
+// at most 100 steps, said to be cut, in a handful of clusters (a run of
+// one link counts once past three); a cycle nothing reached holds gives a
+// path that ends where the cycle closes.
+func TestRetainerPathsBounded(t *testing.T) {
+	const n = 20000
+	p, err := Parse("chain.heapsnapshot", chainSnapshot(n), Options{Retainers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := p.Retainers.Paths("Link", nil, 0)
+	if res.Objects != n {
+		t.Fatalf("%d Link objects, want %d", res.Objects, n)
+	}
+	if len(res.Paths) > 6 {
+		t.Errorf("%d clusters for one list", len(res.Paths))
+	}
+	var cut, total int64
+	for _, c := range res.Paths {
+		total += c.Objects
+		if len(c.Steps) > maxPathSteps {
+			t.Errorf("a path of %d steps", len(c.Steps))
+		}
+		if c.Cut {
+			cut += c.Objects
+			if len(c.Steps) != maxPathSteps {
+				t.Errorf("a cut path of %d steps", len(c.Steps))
+			}
+		}
+	}
+	if total != n || cut != n-(maxPathSteps-1) { // Link i has i+2 steps
+		t.Errorf("%d objects in the clusters, %d of them cut; want %d and %d", total, cut, n, n-(maxPathSteps-1))
+	}
+	orphans := p.Retainers.Paths("Orphan", nil, 0)
+	if orphans.Objects != 2 {
+		t.Fatalf("%d Orphan objects", orphans.Objects)
+	}
+	for _, c := range orphans.Paths {
+		if c.Root != RootUnreachable || len(c.Steps) != 2 || c.Steps[0].ID == c.Steps[1].ID {
+			t.Errorf("an orphan's path: %+v", c)
+		}
+	}
+}
