@@ -497,7 +497,9 @@ func TestRetainerIndexStreamed(t *testing.T) {
 // objects that nothing reached holds.
 func chainSnapshot(n int) []byte {
 	var nodes, edges []string
-	node := func(typ, name, id, edgeCount int) { nodes = append(nodes, fmt.Sprintf("%d,%d,%d,32,%d", typ, name, id, edgeCount)) }
+	node := func(typ, name, id, edgeCount int) {
+		nodes = append(nodes, fmt.Sprintf("%d,%d,%d,32,%d", typ, name, id, edgeCount))
+	}
 	edge := func(typ, name, to int) { edges = append(edges, fmt.Sprintf("%d,%d,%d", typ, name, to*5)) }
 	// strings: 0 "", 1 global, 2 head, 3 Link, 4 next, 5 Orphan, 6 peer
 	node(9, 0, 1, 1)
