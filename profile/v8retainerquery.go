@@ -2,6 +2,7 @@ package profile
 
 import (
 	"cmp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -215,6 +216,13 @@ func (p RetainerPath) Label() string {
 type snapshotRetainers struct{ x *retainerIndex }
 
 func (s *snapshotRetainers) Paths(class string, keep func(uint64) bool, limit int) RetainerPaths {
+	// As while loading (see parseV8Snapshot): clustering the paths of a
+	// class with hundreds of thousands of new objects held in as many ways
+	// makes garbage of the order of the index, which collecting often
+	// keeps from adding to the peak.
+	snapshotMu.Lock()
+	defer snapshotMu.Unlock()
+	defer debug.SetGCPercent(debug.SetGCPercent(snapshotGCPercent))
 	return s.x.paths(class, keep, limit)
 }
 
