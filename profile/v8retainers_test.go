@@ -2,12 +2,17 @@ package profile
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -566,6 +571,96 @@ func TestRetainerPathsBounded(t *testing.T) {
 	for _, c := range orphans.Paths {
 		if c.Root != RootUnreachable || len(c.Steps) != 2 || c.Steps[0].ID == c.Steps[1].ID {
 			t.Errorf("an orphan's path: %+v", c)
+		}
+	}
+}
+
+// TestRetainersPeakMemory loads, in a child process and with
+// Options.Retainers, the snapshots whose nodes cost the fewest bytes each
+// (two million objects of one class, twelve bytes a node in the file),
+// reached by nothing or each hung from the root, and checks the child's
+// peak resident memory against V8's rule: ten times the input and 64 MiB.
+func TestRetainersPeakMemory(t *testing.T) {
+	if path := os.Getenv("HEAPDIFF_RETAINERS_PEAK_FILE"); path != "" {
+		p, err := Load(path, Options{Retainers: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := p.Retainers.Paths("A", nil, 5); r.Objects == 0 {
+			t.Fatal("no paths")
+		}
+		return
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("peak memory is read from the child's rusage, in kilobytes on Linux")
+	}
+	if testing.Short() {
+		t.Skip("writes inputs of up to 60 MB and loads them")
+	}
+	if raceDetector {
+		t.Skip("peak memory means nothing under -race; .ci/run runs this without it")
+	}
+	const n = 2_000_000
+	for _, hung := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hung from the root %v", hung), func(t *testing.T) {
+			var b strings.Builder
+			if hung {
+				b.WriteString(v8TestHeader(n, n-1, 0, ""))
+				b.WriteString(`,"nodes":[9,0,0,0,` + strconv.Itoa(n-1) + `,0`)
+			} else {
+				b.WriteString(v8TestHeader(n, 1, 0, ""))
+				b.WriteString(`,"nodes":[9,0,0,0,1,0`)
+			}
+			for range n - 1 {
+				b.WriteString(`,3,1,1,1,0,0`)
+			}
+			b.WriteString(`],"edges":[`)
+			if hung {
+				for i := 1; i < n; i++ {
+					if i > 1 {
+						b.WriteString(",")
+					}
+					b.WriteString("1," + strconv.Itoa(i) + "," + strconv.Itoa(6*i))
+				}
+			} else {
+				b.WriteString("5,1,6")
+			}
+			b.WriteString(`],"strings":["","A"]}`)
+			size := b.Len()
+			path := filepath.Join(t.TempDir(), "minimal.heapsnapshot")
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			b = strings.Builder{}
+			debug.FreeOSMemory()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestRetainersPeakMemory$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "HEAPDIFF_RETAINERS_PEAK_FILE="+path)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			peak := int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10
+			limit := int64(v8PeakRatio*size + v8PeakSlack)
+			t.Logf("%d MB: peak %d MB (%.1fx)", size>>20, peak>>20, float64(peak)/float64(size))
+			if peak > limit {
+				t.Errorf("peak memory %d MB for %d MB of input, want at most %d MB", peak>>20, size>>20, limit>>20)
+			}
+		})
+	}
+}
+
+// TestBadSnapshotsWithRetainers loads every broken snapshot of testdata/bad
+// with Options.Retainers: each is refused as it is without (one line naming
+// the file), never with a crash of the retainer code.
+func TestBadSnapshotsWithRetainers(t *testing.T) {
+	files, err := filepath.Glob("../testdata/bad/*heapsnapshot*")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("%d bad snapshots (%v)", len(files), err)
+	}
+	for _, f := range files {
+		_, plain := Load(f, Options{})
+		_, with := Load(f, Options{Retainers: true})
+		if fmt.Sprint(plain) != fmt.Sprint(with) || errors.Is(with, ErrInternal) {
+			t.Errorf("%s: %v with retainers, %v without", f, with, plain)
 		}
 	}
 }
