@@ -72,7 +72,7 @@ type Agent struct {
 	growth     Growth
 	liveGrowth Growth
 	gauges     []GaugeValue
-	fired      map[string]time.Time // when each trigger last fired
+	trig       Triggers // when each trigger fires; guarded by mu
 	ring       *ring
 }
 
@@ -121,9 +121,11 @@ func Start(opts ...Option) (*Agent, error) {
 		captures:  map[string]uint64{},
 		alerts:    map[string]uint64{},
 		errLogged: map[string]bool{},
-		fired:     map[string]time.Time{},
-		ring:      newRing(cfg.growthWindow, cfg.sampleEvery),
-		guarded:   guardedDir(cfg.dir, cfg.dirNamed),
+		trig: Triggers{RSSAbove: cfg.rssAbove, LimitPercent: cfg.limitPercent,
+			GrowthAbove: cfg.growthAbove, GrowthMinR2: cfg.minR2, RSSGrowthAbove: cfg.rssGrowth, RSSGrowthMinR2: cfg.rssMinR2,
+			Window: cfg.growthWindow, Cooldown: cfg.cooldown},
+		ring:    newRing(cfg.growthWindow, cfg.sampleEvery),
+		guarded: guardedDir(cfg.dir, cfg.dirNamed),
 	}
 	a.limit.Container, a.limit.ContainerSource = containerLimit()
 	a.prepareDir()
@@ -252,7 +254,7 @@ func (a *Agent) Close() error {
 		a.sampleMu.Lock()
 		a.sampler.close()
 		a.sampleMu.Unlock()
-		a.log.Info("heapdiff: agent stopped", a.Stats().summary()...)
+		a.log.Info("heapdiff: agent stopped", a.Stats().Summary()...)
 	})
 	return nil
 }

@@ -21,6 +21,15 @@ func bytesIEC(n float64) string {
 	return fmt.Sprintf("%s%.1f %ciB", sign, n/math.Pow(unit, float64(exp)), "KMGTPE"[exp-1])
 }
 
+// FormatBytes formats a byte count for people, as alerts and summaries do:
+// "1.5 GiB", "512 B".
+func FormatBytes(n float64) string { return bytesIEC(n) }
+
+// CompareCommand is the heapdiff command that compares the snapshots before
+// and after (base names) in dir, with absolute paths quoted for a POSIX
+// shell, as alerts and summaries give it.
+func CompareCommand(dir, before, after string) string { return compareCommand(dir, before, after) }
+
 // compareCommand is the heapdiff command that compares two snapshots in dir,
 // with absolute paths quoted for a POSIX shell, so it can be pasted into a
 // terminal in any directory.

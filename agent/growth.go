@@ -16,6 +16,30 @@ type Growth struct {
 	Span    float64 `json:"span_seconds"` // time between the first and last of them
 }
 
+// A GrowthFit fits two memory series against time by least squares over a
+// bounded window of samples: RSS at every sample, and a heap only at the
+// samples that measured it afresh. The agent fits its own process this way;
+// "heapdiff capture node://" fits a Node.js process's RSS and V8 heap with
+// one. Its memory does not grow with uptime. Not safe for concurrent use.
+type GrowthFit struct{ r *ring }
+
+// NewGrowthFit returns a fit holding enough samples taken every every to
+// cover window.
+func NewGrowthFit(window, every time.Duration) *GrowthFit {
+	return &GrowthFit{r: newRing(window, every)}
+}
+
+// Add records the sample taken at t. fresh says heap is a new measurement
+// (for the Go runtime's live heap, a GC finished since the last sample); a
+// heap that merely repeats an old figure is left out of the heap's fit.
+func (g *GrowthFit) Add(t time.Time, rss, heap float64, fresh bool) {
+	g.r.add(point{t: t, rss: rss, live: heap, gc: fresh})
+}
+
+// Fit returns the growth of RSS and of the heap over the samples no older
+// than window before the newest.
+func (g *GrowthFit) Fit(window time.Duration) (rss, heap Growth) { return g.r.fit(window) }
+
 // point is one sample as the growth fit sees it.
 type point struct {
 	t         time.Time

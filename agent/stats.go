@@ -93,11 +93,13 @@ func (a *Agent) Stats() Stats {
 	return s
 }
 
-// summary is the closing summary's attributes, in the order they are logged:
-// memory at start and end and its peak, both growth fits, what fired and
-// what was written, and the command that compares the baseline with the
-// latest snapshot.
-func (s Stats) summary() []any {
+// Summary is the closing summary's attributes, as slog key-value pairs in
+// the order [Agent.Close] logs them: uptime and samples; RSS and live heap
+// at start, at end and at their peak; both growth fits with their R²; alerts
+// fired, by trigger; snapshots written and failures; the directory; and the
+// command that compares the baseline with the latest snapshot. "heapdiff
+// capture node://" ends with the same summary of the process it watched.
+func (s Stats) Summary() []any {
 	b := func(n uint64) string { return bytesIEC(float64(n)) }
 	live := func(n uint64) string {
 		if n == 0 { // no GC has finished: the runtime does not know it yet

@@ -18,7 +18,9 @@ func TestCloseLogsSummary(t *testing.T) {
 	a, _ := start(t, RSSAbove(1<<40), Cooldown(0), Logger(logs.logger()))
 	// 30 minutes of samples: live heap 100 MiB/h, RSS 200 MiB/h.
 	feed(a, 0, 31, func(i int) uint64 { return 1<<30 + uint64(i)*(200<<20)/60 })
-	a.cfg.rssAbove = 1 // two alerts, one snapshot each
+	a.mu.Lock()
+	a.trig.RSSAbove = 1 // two alerts, one snapshot each
+	a.mu.Unlock()
 	feed(a, 31, 33, func(i int) uint64 { return 1<<30 + uint64(i)*(200<<20)/60 })
 	last, err := a.Capture("before shutdown")
 	if err != nil {

@@ -135,3 +135,36 @@ func (w *webhook) postOnce(ctx context.Context, body []byte) (retry bool, err er
 	}
 	return false, fmt.Errorf("POST: %s", resp.Status)
 }
+
+// A WebhookSender posts alerts to a Slack-compatible webhook exactly as the
+// agent's [Webhook] option does: {"text": "..."} from a bounded queue on its
+// own goroutine, with a timeout, retries with backoff for network errors,
+// 429 and 5xx answers, redirects never followed, and the URL, a secret,
+// never logged. It is exported for programs that watch another process,
+// such as "heapdiff capture node://".
+type WebhookSender struct{ w *webhook }
+
+// NewWebhookSender checks rawURL and returns a sender that logs failures to
+// log. Nothing is sent until [WebhookSender.Run] runs.
+func NewWebhookSender(rawURL string, timeout time.Duration, log *slog.Logger) (*WebhookSender, error) {
+	if err := Webhook(rawURL)(&config{}); err != nil {
+		return nil, err
+	}
+	if timeout <= 0 {
+		timeout = DefaultWebhookTimeout
+	}
+	return &WebhookSender{w: newWebhook(rawURL, timeout, defaultBackoff, log)}, nil
+}
+
+// Run sends queued alerts until ctx is done; what is still queued then is
+// counted as dropped.
+func (s *WebhookSender) Run(ctx context.Context) { s.w.run(ctx) }
+
+// Send queues text, or drops and counts it when the queue is full. It never
+// blocks.
+func (s *WebhookSender) Send(text string) { s.w.send(text) }
+
+// Stats counts what was sent, failed and dropped.
+func (s *WebhookSender) Stats() WebhookStats {
+	return WebhookStats{Sent: s.w.sent.Load(), Failed: s.w.failed.Load(), Dropped: s.w.dropped.Load()}
+}

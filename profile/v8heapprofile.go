@@ -46,8 +46,13 @@ func parseV8HeapProfile(data []byte) (*Profile, error) {
 	}
 	t := &heapTree{table: newFrameTable(p, 0), samples: samples, byPath: map[uint64]int32{}, anonymous: -1}
 	s := newBytesScanner(data)
+	var comments []string
 	err = s.object(func(key string) error {
 		switch {
+		case key == heapdiffMember:
+			var err error
+			comments, err = readHeapdiffMember(s)
+			return err
 		case key != "head":
 			return s.skip()
 		case s.null():
@@ -64,6 +69,7 @@ func parseV8HeapProfile(data []byte) (*Profile, error) {
 	if err := t.stacks(p, frameBudget(int64(len(data)))); err != nil {
 		return nil, err
 	}
+	p.Comments = append(p.Comments, comments...)
 	p.Period = DefaultV8SamplingInterval
 	if r, ok := samplingInterval(minSize); ok {
 		p.Period = r

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -84,6 +85,7 @@ func parseV8Snapshot(s *jsonScanner, sizeHint int64, opts Options) (*Profile, er
 	if err != nil {
 		return nil, err
 	}
+	comments := g.comments
 	a := g.analyze()
 	p, err := groupV8Snapshot(a, opts)
 	if err == nil && (opts.Retainers || opts.Collections) {
@@ -100,13 +102,18 @@ func groupV8Snapshot(a *v8Analysis, opts Options) (*Profile, error) {
 	if opts.AllocationStacks {
 		p, err := a.allocationProfile()
 		if !errors.Is(err, errNoTraces) {
+			if p != nil {
+				p.Comments = append(p.Comments, comments...)
+			}
 			return p, err
 		}
 		p = a.classProfile()
+		p.Comments = append(p.Comments, comments...)
 		p.Notes = append(p.Notes, "grouped by class: "+err.Error()+" (take it with node --track-heap-objects)")
 		return p, nil
 	}
 	p := a.classProfile()
+	p.Comments = append(p.Comments, comments...)
 	if g.trace != nil && len(g.traceNodes) > 0 {
 		p.Notes = append(p.Notes, "has allocation traces: --by site, func or stack groups objects by allocation stack")
 	}
@@ -116,4 +123,27 @@ func groupV8Snapshot(a *v8Analysis, opts Options) (*Profile, error) {
 // describeV8 names a snapshot's size for errors and comments.
 func describeV8(g *v8Graph) string {
 	return fmt.Sprintf("%d nodes, %d edges", len(g.typ), len(g.eto))
+}
+
+// heapdiffMember is the top-level member in which "heapdiff capture
+// node://" writes its metadata into a heap snapshot or a sampling heap
+// profile: an array of "heapdiff.key=value" strings (trigger, host, pid,
+// RSS, heap used, ...), the comments the agent writes into a Go profile.
+// They become the profile's Comments. V8 writes no such member.
+const heapdiffMember = "heapdiff"
+
+// maxHeapdiffMember bounds the member: what capture writes is about 1 KiB.
+const maxHeapdiffMember = 64 << 10
+
+// readHeapdiffMember reads the heapdiff member's value.
+func readHeapdiffMember(s *jsonScanner) ([]string, error) {
+	raw, err := s.raw(maxHeapdiffMember)
+	if err != nil {
+		return nil, err
+	}
+	var comments []string
+	if err := json.Unmarshal(raw, &comments); err != nil {
+		return nil, fmt.Errorf("%w: the %q member is not an array of strings", ErrMalformed, heapdiffMember)
+	}
+	return comments, nil
 }

@@ -73,6 +73,8 @@ const (
 type v8Graph struct {
 	nodeTypes, edgeTypes []string
 	nodeFieldCount       int
+	// comments is what heapdiff capture wrote in its "heapdiff" member.
+	comments []string
 
 	typ       []uint8
 	name      []uint32
@@ -201,7 +203,7 @@ func parseV8GraphNames(s *jsonScanner, sizeHint int64, keepEdgeNames bool) (*v8G
 	)
 	err := s.object(func(key string) error {
 		switch key {
-		case "snapshot", "nodes", "edges", "trace_function_infos", "trace_tree", "locations", "strings":
+		case "snapshot", "nodes", "edges", "trace_function_infos", "trace_tree", "locations", "strings", heapdiffMember:
 			// A second header would renumber the types of what was read
 			// under the first; a second array would be read on top of the
 			// first. No writer repeats a member.
@@ -255,6 +257,10 @@ func parseV8GraphNames(s *jsonScanner, sizeHint int64, keepEdgeNames bool) (*v8G
 				return s.skip()
 			}
 			return g.readLocations(s, locationFields)
+		case heapdiffMember:
+			var err error
+			g.comments, err = readHeapdiffMember(s)
+			return err
 		case "strings":
 			stringsSeen = true
 			if nodesDone && edgesDone {

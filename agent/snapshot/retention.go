@@ -69,6 +69,21 @@ func prune(dir string, r Retention, now time.Time, owns func(Name) bool, protect
 		return nil, nil, err
 	}
 	files = slices.DeleteFunc(files, func(f File) bool { return !owns(f.Name) })
+	return r.Apply(dir, files, now, protect)
+}
+
+// Apply removes from dir the oldest of files (which must be sorted oldest
+// first, by the time in Name) until r is satisfied, and every file older
+// than r.MaxAge at now; files named in protect are never removed, though
+// they count toward the limits. It returns the files that remain and the
+// base names of those it removed; a file it fails to remove stays counted,
+// so the next oldest goes in its place.
+//
+// [Store] applies it to the snapshots it owns. It is exported for writers of
+// files a Store cannot write, such as "heapdiff capture node://", which
+// keeps V8 heap snapshots under the names Node.js gives them: they list
+// their own files and get the same rules.
+func (r Retention) Apply(dir string, files []File, now time.Time, protect []string) (kept []File, removed []string, err error) {
 	var total int64
 	for _, f := range files {
 		total += f.Size

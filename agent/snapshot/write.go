@@ -8,6 +8,17 @@ import (
 	"path/filepath"
 )
 
+// WriteAtomic creates the file name in dir with the bytes write produces,
+// as [Store.Write] writes its snapshots: a hidden temporary file in the same
+// directory, synced and renamed into place (and the directory synced), so
+// readers see either no file or the whole file, even if the writer is
+// killed mid-write. A failed write removes its temporary file. It returns
+// the file's size. It is exported for files a Store cannot write, such as
+// the V8 heap snapshots "heapdiff capture node://" streams to disk.
+func WriteAtomic(dir, name string, write func(io.Writer) error) (size int64, err error) {
+	return writeAtomic(dir, name, write)
+}
+
 // writeAtomic creates the file name in dir with the bytes write produces. It
 // writes a hidden temporary file in the same directory, syncs it to disk, and
 // renames it into place, so readers see either no file or the whole file, even

@@ -40,7 +40,8 @@ type captureOptions struct {
 	Token    string
 	MaxSize  string
 
-	captureUploadFlags // capture_upload.go: --upload s3://...
+	captureUploadFlags                    // capture_upload.go: --upload s3://...
+	Node               nodeCaptureOptions // node://HOST:PORT (capture_node.go)
 }
 
 func newCaptureCmd(s *streams) *cobra.Command { return captureCmd(s, nil) }
@@ -103,6 +104,7 @@ redirect anywhere else is followed without it.`,
 	f.StringVar(&opts.Token, "token", "", "send \"Authorization: Bearer TOKEN\" (default: $HEAPDIFF_TOKEN); never on a redirect to another origin")
 	f.StringVar(&opts.MaxSize, "max-size", "1GiB", "refuse profiles that decompress to more than this")
 	opts.captureUploadFlags.register(f)
+	addNodeCaptureFlags(cmd, &opts.Node)
 	return cmd
 }
 
@@ -121,6 +123,9 @@ type puller struct {
 // failed fetch is reported and the next one tried; the command fails if any
 // did.
 func runCapture(ctx context.Context, opts *captureOptions) error {
+	if handled, err := captureNode(ctx, opts); handled {
+		return err
+	}
 	p, err := newPuller(opts)
 	if err != nil {
 		return err

@@ -60,6 +60,7 @@ func TestCaptureFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	got.IO = nil
+	got.Node = nodeCaptureOptions{} // node:// options: capture_node_test.go
 	want := captureOptions{URL: "http://h:6060/debug/pprof/heap", Every: time.Minute, Count: 10, Dir: "snaps/",
 		Keep: 5, MaxBytes: "1GiB", MaxAge: 48 * time.Hour, Timeout: 5 * time.Second, NoGC: true, Token: "t", MaxSize: "64MiB"}
 	if *got != want {

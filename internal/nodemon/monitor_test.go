@@ -1,0 +1,328 @@
+package nodemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heapdiff/heapdiff/agent/snapshot"
+	"github.com/heapdiff/heapdiff/internal/nodetest"
+	"github.com/heapdiff/heapdiff/profile"
+)
+
+// syncBuffer is a log several goroutines write.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// run runs the monitor on cfg until it returns, or for at most limit.
+func run(t *testing.T, cfg Config, limit time.Duration) (*Summary, string, string, error) {
+	t.Helper()
+	var out, log syncBuffer
+	cfg.Out, cfg.Log = &out, &log
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	sum, err := Run(ctx, cfg)
+	return sum, out.String(), log.String(), err
+}
+
+// loadAll loads each path written, failing the test naming the Node.js
+// version if one is not a complete heap snapshot, or if one after the
+// first (taken as the bot starts) lacks the bot's class.
+func loadAll(t *testing.T, version string, paths []string) []*profile.Profile {
+	t.Helper()
+	var ps []*profile.Profile
+	for i, p := range paths {
+		prof, err := profile.Load(p, profile.Options{})
+		if err != nil {
+			t.Fatalf("node %s: %s does not load: %v", version, p, err)
+		}
+		if i > 0 && !classGrew(prof, "ChatSession") {
+			t.Errorf("node %s: %s has no ChatSession", version, p)
+		}
+		ps = append(ps, prof)
+	}
+	return ps
+}
+
+func classGrew(p *profile.Profile, name string) bool {
+	for _, f := range p.Frames {
+		if strings.Contains(f.Function, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func lines(s string) []string { return strings.Fields(s) }
+
+// Snapshots come at once (the baseline), on schedule and on request; a
+// request while a snapshot is being taken is refused, saying why. Each is a
+// complete snapshot named with its time and the process's pid, with
+// heapdiff's metadata in it, and the pause each one caused is logged.
+func TestScheduleAndRequest(t *testing.T) {
+	p := nodetest.Start(t, 0, nodetest.Bot(t))
+	dir := t.TempDir()
+	req := make(chan struct{}, 1)
+	req <- struct{}{} // waiting from the start: read while the baseline is being taken
+	var out, log syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() {
+		// Once the first scheduled snapshot is written, ask for one: the
+		// next scheduled one is 2 s away.
+		for len(lines(out.String())) < 2 && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		req <- struct{}{}
+	}()
+	sum, err := Run(ctx, Config{Addr: p.Addr, Dir: dir, Every: 2 * time.Second, Count: 4, SampleEvery: 200 * time.Millisecond,
+		Requests: req, Out: &out, Log: &log})
+	if err != nil {
+		t.Fatalf("node %s: %v\n%s", p.Version, err, log.String())
+	}
+	if !strings.Contains(log.String(), "no signal snapshot: one is being taken") {
+		t.Errorf("node %s: a request during the baseline was not refused:\n%s", p.Version, log.String())
+	}
+	paths := lines(out.String())
+	if len(paths) != 4 || sum.Snapshots != 4 {
+		t.Fatalf("node %s: %d paths, %d snapshots, want 4:\n%s", p.Version, len(paths), sum.Snapshots, log.String())
+	}
+	if sum.Captures["baseline"] != 1 || sum.Captures["schedule"] != 2 || sum.Captures["signal"] != 1 {
+		t.Errorf("node %s: captures %v, want a baseline, scheduled ones and a requested one", p.Version, sum.Captures)
+	}
+	loadAll(t, p.Version, paths)
+	for i, path := range paths {
+		n, ok := parseFileName(filepath.Base(path))
+		if !ok || n.PID != p.PID || n.Seq != i+1 {
+			t.Errorf("node %s: %s: name parses as %+v, %v; want pid %d seq %d", p.Version, path, n, ok, p.PID, i+1)
+		}
+		if !hasMember(path) {
+			t.Errorf("node %s: %s carries no metadata", p.Version, path)
+		}
+	}
+	if sum.Baseline != filepath.Base(paths[0]) || !strings.Contains(sum.Compare, paths[3]) {
+		t.Errorf("node %s: baseline %q, compare %q", p.Version, sum.Baseline, sum.Compare)
+	}
+	if strings.Count(log.String(), "the process was paused") != 4 || sum.MaxPause <= 0 {
+		t.Errorf("node %s: pauses not logged:\n%s", p.Version, log.String())
+	}
+	if !strings.Contains(log.String(), "compare: heapdiff compare") || !strings.Contains(log.String(), "heap_used_end:") {
+		t.Errorf("node %s: no summary:\n%s", p.Version, log.String())
+	}
+	// The metadata reads back as the agent's comments do.
+	prof, err := profile.Load(paths[3], profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := snapshot.ParseComments(prof.Comments)
+	if meta.Get("trigger") != "schedule" || meta.Get("pid") != strconv.Itoa(p.PID) || meta.Get("seq") != "4" ||
+		meta.Get("baseline") != filepath.Base(paths[0]) || meta.Get("node_version") != p.Version ||
+		meta.Get("rss_bytes") == "" || meta.Get("heap_used_bytes") == "" || meta.Get("host") == "" {
+		t.Errorf("node %s: metadata of %s reads back as %q", p.Version, paths[3], prof.Comments)
+	}
+}
+
+// Retention keeps the baseline and the latest among heapdiff's own files,
+// and never touches a snapshot Node.js wrote itself under the same kind of
+// name.
+func TestRetention(t *testing.T) {
+	p := nodetest.Start(t, 0, nodetest.Bot(t))
+	dir := t.TempDir()
+	theirs := filepath.Join(dir, "Heap.20260101.101010.42.0.001.heapsnapshot")
+	os.WriteFile(theirs, []byte(`{"snapshot":{},"nodes":[],"edges":[],"strings":[]}`), 0o644)
+	sum, out, log, err := run(t, Config{Addr: p.Addr, Dir: dir, Every: 300 * time.Millisecond, Count: 5,
+		SampleEvery: time.Second, Retention: snapshot.Retention{Keep: 2}}, 30*time.Second)
+	if err != nil || sum.Snapshots != 5 {
+		t.Fatalf("node %s: %v\n%s", p.Version, err, log)
+	}
+	paths := lines(out)
+	files, _ := ownFiles(dir, map[string]bool{})
+	var names []string
+	for _, f := range files {
+		names = append(names, f.File)
+	}
+	want := []string{filepath.Base(paths[0]), filepath.Base(paths[4])}
+	if strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("node %s: kept %v, want the baseline and the latest %v", p.Version, names, want)
+	}
+	if _, err := os.Stat(theirs); err != nil {
+		t.Errorf("retention removed a snapshot heapdiff did not write: %v", err)
+	}
+}
+
+// webhook records what is POSTed to it.
+type webhook struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	texts []string
+}
+
+func newWebhook(t *testing.T) *webhook {
+	w := &webhook{}
+	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var body struct{ Text string }
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &body); err != nil || r.Method != http.MethodPost {
+			http.Error(rw, "bad", http.StatusBadRequest)
+			return
+		}
+		w.mu.Lock()
+		w.texts = append(w.texts, body.Text)
+		w.mu.Unlock()
+		rw.Write([]byte("ok"))
+	}))
+	t.Cleanup(w.srv.Close)
+	return w
+}
+
+func (w *webhook) got() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.texts...)
+}
+
+// growthConfig watches the heap after a full GC every 100 ms, fitted over
+// 1.5 s after a warm-up of 1.5 s (the flat bot's LRU of 500 sessions fills
+// in its first second), alerting above 500 MiB/h: the leaking bot keeps
+// about 1 MiB a second (3.5 GiB/h); the flat one's LRU holds steady at the
+// same traffic, its live heap wandering by tens of MiB/h over so short a
+// window (a Map's table compacting, V8's own caches).
+func growthConfig(addr, dir, hook string) Config {
+	return Config{Addr: addr, Dir: dir, SampleEvery: 100 * time.Millisecond, GrowthWindow: 1500 * time.Millisecond,
+		Warmup: 1500 * time.Millisecond, SampleGC: true, Webhook: hook, Count: 2}
+}
+
+// A planted leak fires the growth alert: at a local webhook, Slack's
+// format, with the compare command for the baseline and the alert's own
+// snapshot; a flat bot, with the same traffic and thresholds, does not.
+func TestGrowthAlert(t *testing.T) {
+	hook := newWebhook(t)
+	leaky := nodetest.Start(t, 0, nodetest.Bot(t), "--leak", "--tick", "2", "--size", "2048")
+	cfg := growthConfig(leaky.Addr, t.TempDir(), hook.srv.URL)
+	cfg.Triggers.GrowthAbove = 500 << 20
+	sum, out, log, err := run(t, cfg, 20*time.Second)
+	if err != nil {
+		t.Fatalf("node %s: %v\n%s", leaky.Version, err, log)
+	}
+	texts := hook.got()
+	if sum.Alerts["growth"] != 1 || len(texts) != 1 {
+		t.Fatalf("node %s: %v alerts, webhook got %q; log:\n%s", leaky.Version, sum.Alerts, texts, log)
+	}
+	paths := lines(out)
+	if !strings.Contains(texts[0], "live heap grows") || !strings.Contains(texts[0], "Compare: heapdiff compare "+paths[0]+" "+paths[1]) {
+		t.Errorf("node %s: alert %q does not name the pair %v", leaky.Version, texts[0], paths)
+	}
+	if !strings.Contains(log, texts[0]) {
+		t.Errorf("node %s: the alert is not logged", leaky.Version)
+	}
+	ps := loadAll(t, leaky.Version, paths)
+	_ = ps
+
+	flat := nodetest.Start(t, 0, nodetest.Bot(t), "--tick", "2", "--size", "2048")
+	// Its LRU (500 sessions, one each 2 ms) fills before the watch starts:
+	// the baseline snapshot, which pauses the bot, cannot stretch the
+	// filling past the warm-up on a busy machine.
+	time.Sleep(1500 * time.Millisecond)
+	cfg = growthConfig(flat.Addr, t.TempDir(), hook.srv.URL)
+	cfg.Triggers.GrowthAbove = 500 << 20
+	cfg.Count = 0
+	sum, _, log, err = run(t, cfg, 5*time.Second)
+	if err != nil {
+		t.Fatalf("node %s: %v", flat.Version, err)
+	}
+	if len(sum.Alerts) != 0 || len(hook.got()) != 1 || sum.Samples < 20 {
+		t.Errorf("node %s: the flat bot alerted %v after %d samples; log:\n%s", flat.Version, sum.Alerts, sum.Samples, log)
+	}
+}
+
+// When the process exits and comes back on the same port, the monitor
+// reconnects; the new pid starts a new series with its own baseline, and a
+// warning says so.
+func TestRestart(t *testing.T) {
+	first := nodetest.Start(t, 0, nodetest.Bot(t))
+	_, port, _ := strings.Cut(first.Addr, ":")
+	dir := t.TempDir()
+	var out, log syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan *Summary, 1)
+	go func() {
+		sum, err := Run(ctx, Config{Addr: first.Addr, Dir: dir, SampleEvery: 200 * time.Millisecond, Out: &out, Log: &log})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- sum
+	}()
+	waitFor(t, func() bool { return len(lines(out.String())) == 1 })
+	first.Stop(t)
+	var portN int
+	json.Unmarshal([]byte(port), &portN)
+	second := nodetest.Start(t, portN, nodetest.Bot(t))
+	waitFor(t, func() bool { return len(lines(out.String())) == 2 })
+	cancel()
+	sum := <-done
+	paths := lines(out.String())
+	a, _ := parseFileName(filepath.Base(paths[0]))
+	b, _ := parseFileName(filepath.Base(paths[1]))
+	if a.PID != first.PID || b.PID != second.PID || sum.Restarts != 1 || sum.PID != second.PID || sum.Baseline != filepath.Base(paths[1]) {
+		t.Errorf("node %s: pids %d, %d; summary %+v", second.Version, a.PID, b.PID, sum)
+	}
+	if !strings.Contains(log.String(), "restarted as pid") {
+		t.Errorf("no warning:\n%s", log.String())
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// With Sampling, the files are sampling heap profiles that load as such,
+// carry the metadata, and show the bot's leaking function.
+func TestSamplingProfiles(t *testing.T) {
+	p := nodetest.Start(t, 0, nodetest.Bot(t), "--leak", "--tick", "2")
+	sum, out, log, err := run(t, Config{Addr: p.Addr, Dir: t.TempDir(), Every: 700 * time.Millisecond, Count: 2,
+		SampleEvery: time.Second, Sampling: true, SamplingInterval: 4096}, 20*time.Second)
+	if err != nil || sum.Snapshots != 2 {
+		t.Fatalf("node %s: %v\n%s", p.Version, err, log)
+	}
+	paths := lines(out)
+	last, err := profile.Load(paths[1], profile.Options{})
+	if err != nil || !strings.HasSuffix(paths[1], ".heapprofile") {
+		t.Fatalf("node %s: %s: %v", p.Version, paths[1], err)
+	}
+	if last.Format != profile.FormatV8HeapProfile || snapshot.ParseComments(last.Comments).Get("trigger") != "schedule" ||
+		!classGrew(last, "handle") {
+		t.Errorf("node %s: %s: format %v, comments %q", p.Version, paths[1], last.Format, last.Comments)
+	}
+}
