@@ -85,7 +85,6 @@ func parseV8Snapshot(s *jsonScanner, sizeHint int64, opts Options) (*Profile, er
 	if err != nil {
 		return nil, err
 	}
-	comments := g.comments
 	a := g.analyze()
 	p, err := groupV8Snapshot(a, opts)
 	if err == nil && (opts.Retainers || opts.Collections) {
@@ -99,6 +98,7 @@ func parseV8Snapshot(s *jsonScanner, sizeHint int64, opts Options) (*Profile, er
 // allocation traces.
 func groupV8Snapshot(a *v8Analysis, opts Options) (*Profile, error) {
 	g := a.g
+	comments := g.comments
 	if opts.AllocationStacks {
 		p, err := a.allocationProfile()
 		if !errors.Is(err, errNoTraces) {
