@@ -100,6 +100,18 @@ func TestRetainersOfGoProfiles(t *testing.T) {
 	if lines != 1 {
 		t.Errorf("%d lines say why there are no paths, want 1:\n%s", lines, out)
 	}
+	// The HTML page, which looks for retainers by default, says it too.
+	page := filepath.Join(t.TempDir(), "go.html")
+	if code, _, errOut := runCLI(t, nil, "compare", base, target, "-o", page); code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(html), "retainer paths need heap snapshots"); n != 1 || !strings.Contains(string(html), `id="holders-panel"`) {
+		t.Errorf("the page says %d times why there are no paths, want once, in its panel", n)
+	}
 }
 
 // TestCompareHTMLHasRetainersByDefault: the HTML page of two snapshots
