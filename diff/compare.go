@@ -190,6 +190,9 @@ type Comparison struct {
 	// Warnings say what the reader should know to trust the numbers:
 	// missing symbols, normalization, mismatched periods, missing times.
 	Warnings []error
+	// Holders says who keeps what grew alive (FindHolders); nil when not
+	// asked.
+	Holders *Holders
 }
 
 // Shown returns the sample type rows are sorted by.

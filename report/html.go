@@ -71,6 +71,7 @@ func HTML(w io.Writer, c *diff.Comparison, d *diff.Detail) error {
 	return renderPage(w, pageTemplate, "report script", reportJS, hd, charts, map[string]any{
 		"Title":    "heapdiff: " + c.Base.Name + " → " + c.Target.Name,
 		"Snapshot": hd.Snapshot != nil,
+		"Holders":  hd.Holders != nil,
 	})
 }
 
@@ -188,6 +189,8 @@ type htmlData struct {
 	// Snapshot is set for heap snapshots compared by class: the page then
 	// shows DevTools' Comparison columns instead of a call tree.
 	Snapshot *htmlSnapshotView `json:"snapshot,omitempty"`
+	// Holders says who holds what grew (diff.Holders), when asked.
+	Holders *htmlHolders `json:"holders,omitempty"`
 }
 
 // htmlChange is a diff.Change as [base, target, noise, significant (0/1)].
@@ -379,6 +382,7 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 		data.Sites, data.Rest = htmlSites(d.Sites, &strs, len(c.Types))
 	}
 	data.Strings = strs.list
+	data.Holders = newHTMLHolders(c.Holders)
 	return data
 }
 

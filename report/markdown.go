@@ -62,6 +62,7 @@ func Markdown(w io.Writer, c *diff.Comparison) error {
 	if kept {
 		fmt.Fprintf(bw, "\n%s.\n", mdText(keptNote))
 	}
+	writeHoldersMarkdown(bw, c.Holders)
 	return bw.Flush()
 }
 
@@ -116,5 +117,6 @@ func snapshotMarkdown(bw *bufio.Writer, c *diff.Comparison, count, shallow, reta
 	for _, r := range snapshotRows(c) {
 		fmt.Fprintf(bw, "| %s | %s |\n", mdCode(r.Named().Name), strings.Join(snapshotCells(r, count, shallow, retained), " | "))
 	}
+	writeHoldersMarkdown(bw, c.Holders)
 	return bw.Flush()
 }

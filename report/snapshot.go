@@ -130,5 +130,6 @@ func snapshotText(w io.Writer, c *diff.Comparison, opts Options, count, shallow,
 		fmt.Fprintf(bw, "(%d more rows cut by --top)\n", c.Rest.Rows)
 	}
 	fmt.Fprintln(bw, "\nretained sizes of different classes overlap (a Map retains its entries), so they do not add up")
+	writeHoldersText(bw, c.Holders, paint)
 	return bw.Flush()
 }

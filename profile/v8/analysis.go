@@ -1,6 +1,7 @@
 package v8
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,6 +32,10 @@ type Analysis struct {
 	// The groups, as AnalyzeOptions.By asked: one of the two.
 	classes []Class
 	stacks  *AllocationStacks
+	// What AnalyzeOptions.Retainers and Collections asked for; nil
+	// otherwise.
+	retainers   *Retainers
+	collections *Collections
 	// scratchMade is how many node-length arrays the analysis allocated.
 	scratchMade int
 }
@@ -59,6 +64,13 @@ type AnalyzeOptions struct {
 	// The snapshot keeps its counts and size, and cannot be walked or
 	// analysed again.
 	Drop bool
+	// Retainers finds, for every object, who holds it as Chrome DevTools'
+	// Retainers view shows it (Analysis.Retainers), and lists the
+	// snapshot's collections (Analysis.Collections). Collections lists
+	// the collections alone. Both need a snapshot read with
+	// ReadOptions.Names; they are found before the dominator tree is
+	// built, so that Drop still drops the graph before its peak.
+	Retainers, Collections bool
 }
 
 // Analyze computes shallow sizes, the dominator tree and retained sizes,
@@ -82,6 +94,9 @@ func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	if opts.By == ByAllocationStack && !g.HasAllocationTraces() {
 		return nil, ErrNoTraces
 	}
+	if (opts.Retainers || opts.Collections) && !g.keepNames {
+		return nil, errors.New("v8: retainers and collections need a snapshot read with ReadOptions.Names")
+	}
 	n := g.nodes
 	s := newScratch(n)
 	pageOwned := g.pageOwned(s)
@@ -104,6 +119,27 @@ func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 		var err error
 		if totals, err = a.allocationStacks(key); err != nil {
 			return nil, err
+		}
+	}
+	var work *retainerWork
+	if opts.Retainers || opts.Collections {
+		class, labels := key, []string(nil)
+		if opts.By == ByClass {
+			// The classes' labels before they are cut to those with
+			// objects: the key numbers them all.
+			labels = make([]string, len(a.classes))
+			for k, c := range a.classes {
+				labels[k] = c.Label
+			}
+		} else {
+			class = s.get(n)
+			for _, c := range g.classNames(class) {
+				labels = append(labels, c.Label)
+			}
+		}
+		work = g.startRetainers(s, class, labels, opts.Retainers, opts.Drop)
+		if !opts.Retainers && opts.By != ByClass {
+			s.put(class)
 		}
 	}
 	if opts.Drop {
@@ -137,7 +173,16 @@ func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	}
 	s.put(idom, order)
 	a.addRetained(s, key, totals)
-	s.put(key)
+	if work != nil {
+		work.finish(a, s)
+		a.collections = &work.collections
+		if work.x != nil {
+			a.retainers = &Retainers{x: work.x}
+		}
+	}
+	if !opts.Retainers || opts.By != ByClass {
+		s.put(key) // unless the retainers keep it as their classes
+	}
 
 	switch opts.By {
 	case ByClass:
@@ -159,6 +204,14 @@ func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	a.scratchMade = s.made
 	return a, nil
 }
+
+// Retainers returns who holds the snapshot's objects, for an analysis
+// asked for them (AnalyzeOptions.Retainers); nil otherwise.
+func (a *Analysis) Retainers() *Retainers { return a.retainers }
+
+// Collections returns the snapshot's collections, for an analysis asked
+// for them (AnalyzeOptions.Retainers or Collections); nil otherwise.
+func (a *Analysis) Collections() *Collections { return a.collections }
 
 // Snapshot returns the snapshot analysed.
 func (a *Analysis) Snapshot() *Snapshot { return a.g }
