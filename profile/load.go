@@ -59,8 +59,8 @@ type Options struct {
 	KeepSnapshot bool
 	// Retainers keeps, for a V8 heap snapshot, what answers who holds its
 	// objects (Profile.Retainers) and its collections (Profile.Collections):
-	// about 35 bytes per node of the snapshot, for as long as the profile
-	// is kept. LoadAll keeps them for its last file only, and the others'
+	// about 32 bytes per node of the snapshot, for as long as the profile
+	// is kept, and the load reads four bytes an edge more. LoadAll keeps them for its last file only, and the others'
 	// collections (see ForFile): a comparison asks who holds what grew in
 	// its target.
 	Retainers bool

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,9 +105,6 @@ func fullGraph(t testing.TB, path string) *Snapshot {
 		g.etype = append(g.etype, uint8(raw.Edges[i+et]))
 		g.eto = append(g.eto, uint32(raw.Edges[i+eto]/uint64(nf)))
 		g.ename = append(g.ename, uint32(raw.Edges[i+en]))
-		if g.edgeTypes[raw.Edges[i+et]] == "internal" {
-			g.eintName.append(uint32(raw.Edges[i+en]))
-		}
 	}
 	lf := m.LocationFields
 	lo, ls, ll, lc := indexOf(lf, "object_index"), indexOf(lf, "script_id"), indexOf(lf, "line"), indexOf(lf, "column")
@@ -363,6 +361,62 @@ func TestRetainerPathsBounded(t *testing.T) {
 	for _, c := range orphans.Paths {
 		if c.Root != RootUnreachable || len(c.Steps) != 2 || c.Steps[0].ID == c.Steps[1].ID {
 			t.Errorf("an orphan's path: %+v", c)
+		}
+	}
+}
+
+// TestNamesKeepTheAnalysis: a snapshot read with ReadOptions.Names, whose
+// internal edges' names are then read from the column of every edge's
+// name, and analysed for retainers, has the same classes, sizes, retained
+// sizes and allocation stacks as one read without: WeakMap entries, which
+// the dominator tree reads by name, and constructors' initial maps, which
+// class labels do, included.
+func TestNamesKeepTheAnalysis(t *testing.T) {
+	for _, f := range []string{"retainers/retainers-2.heapsnapshot.gz", "sessions/Heap.20261201.032358.6773.0.001.heapsnapshot.gz", "chromium/page.heapsnapshot.gz", "tracked-after.heapsnapshot.gz", "bun-after.heapsnapshot.gz"} {
+		t.Run(f, func(t *testing.T) {
+			data := gunzipFile(t, nodeData+f)
+			for _, by := range []Grouping{ByClass, ByAllocationStack} {
+				plain, err := ParseSnapshot(data, ReadOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if by == ByAllocationStack && !plain.HasAllocationTraces() {
+					continue
+				}
+				named, err := ParseSnapshot(data, ReadOptions{Names: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := plain.Analyze(AnalyzeOptions{By: by, Drop: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := named.Analyze(AnalyzeOptions{By: by, Drop: true, Retainers: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got.Classes(), want.Classes()) || !reflect.DeepEqual(got.AllocationStacks(), want.AllocationStacks()) || got.ReachableSize() != want.ReachableSize() {
+					t.Errorf("by %d: the analysis of the snapshot read with its names differs", by)
+				}
+				if got.Retainers() == nil || got.Collections() == nil || want.Retainers() != nil || want.Collections() != nil {
+					t.Errorf("by %d: retainers %v and collections %v asked for, %v and %v not", by, got.Retainers() != nil, got.Collections() != nil, want.Retainers() != nil, want.Collections() != nil)
+				}
+			}
+		})
+	}
+}
+
+// TestRetainersNeedNames: an analysis asked for retainers or collections
+// of a snapshot read without its names says so, rather than give paths
+// without names.
+func TestRetainersNeedNames(t *testing.T) {
+	g, err := ParseSnapshot(gunzipFile(t, nodeData+"leaky-after.heapsnapshot.gz"), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []AnalyzeOptions{{Retainers: true}, {Collections: true}} {
+		if _, err := g.Analyze(opts); err == nil || !strings.Contains(err.Error(), "ReadOptions.Names") {
+			t.Errorf("%+v: %v, want an error naming ReadOptions.Names", opts, err)
 		}
 	}
 }

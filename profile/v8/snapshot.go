@@ -69,13 +69,14 @@ type Snapshot struct {
 	// detachedness field or marks no node.
 	detached []uint8
 
-	etype    []uint8
-	eto      []uint32      // target ordinal
-	eintName chunkedColumn // names of the internal edges, in edge order
-	// ename holds every edge's name_or_index for a snapshot read with
-	// ReadOptions.Names, which Retainers and Collections read; nil
-	// otherwise.
-	ename []uint32
+	etype []uint8
+	eto   []uint32 // target ordinal
+	// eintName holds the names of the internal edges, in edge order; ename
+	// every edge's name_or_index instead, for a snapshot read with
+	// ReadOptions.Names, which Retainers and Collections read (nil
+	// otherwise). See internalName.
+	eintName chunkedColumn
+	ename    []uint32
 	// keepNames says the snapshot is read with ReadOptions.Names.
 	keepNames bool
 
@@ -616,7 +617,7 @@ func (g *Snapshot) readEdges(s *jsonScanner, roles []int, m *snapshotHeader, siz
 		if g.keepNames {
 			g.ename = append(g.ename, uint32(min(name, math.MaxUint32)))
 		}
-		if int(typ) == internalType {
+		if int(typ) == internalType && !g.keepNames {
 			g.eintName.append(uint32(min(name, math.MaxUint32)))
 		}
 		return nil
@@ -628,6 +629,19 @@ func (g *Snapshot) readEdges(s *jsonScanner, roles []int, m *snapshotHeader, siz
 		return fmt.Errorf("%w: the edges array ends inside an edge", ErrMalformed)
 	}
 	return nil
+}
+
+// internalName returns the name of edge e, the k-th internal edge of the
+// snapshot: from ename when the snapshot keeps every edge's name, from
+// eintName otherwise. ok is false past the end of eintName.
+func (g *Snapshot) internalName(e uint32, k int) (name uint32, ok bool) {
+	if g.ename != nil {
+		return g.ename[e], true
+	}
+	if k < g.eintName.len() {
+		return g.eintName.at(k), true
+	}
+	return 0, false
 }
 
 // stringSet is the set of string indexes the analysis reads. Indexes below
