@@ -343,3 +343,55 @@ func TestBadSnapshotsWithRetainers(t *testing.T) {
 		}
 	}
 }
+
+// TestRetainersOfHostileSnapshots loads, with Options.Retainers, a snapshot
+// whose names carry terminal escapes, a bell, a newline and a
+// right-to-left override, and whose header does not name one node's type
+// nor one edge's: every class's paths and every object's path come back,
+// each string escaped as the profile's frames are, the unnamed types as "".
+func TestRetainersOfHostileSnapshots(t *testing.T) {
+	strs := []string{"", "global", "Window\x1b[2J", "\x1b[31mkey\nx", "weird", "A\x07bell\u202e"}
+	quoted, _ := json.Marshal(strs)
+	node := func(typ, name, id, size, edges int) string {
+		return fmt.Sprintf("%d,%d,%d,%d,%d,0", typ, name, id, size, edges)
+	}
+	edge := func(typ, name, to int) string { return fmt.Sprintf("%d,%d,%d", typ, name, 6*to) }
+	data := v8TestHeader(4, 4, 0, "") +
+		`,"nodes":[` + strings.Join([]string{node(9, 0, 1, 0, 2), node(3, 2, 3, 10, 2), node(3, 5, 5, 20, 0), node(12, 4, 7, 30, 0)}, ",") +
+		`],"edges":[` + strings.Join([]string{edge(5, 1, 1), edge(1, 0, 1), edge(2, 3, 2), edge(9, 4, 3)}, ",") +
+		`],"strings":` + string(quoted) + `}`
+	p, err := Parse("hostile.heapsnapshot", []byte(data), Options{Retainers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	escaped := func(s string) bool { return s == printable(s) && !strings.ContainsAny(s, "\x1b\x07\n\u202e") }
+	paths := 0
+	check := func(path RetainerPath) {
+		paths++
+		for _, s := range path.Steps {
+			for _, str := range []string{s.EdgeType, s.EdgeName, s.NodeType, s.Class, s.Name} {
+				if !escaped(str) {
+					t.Errorf("a path shows %q unescaped", str)
+				}
+			}
+		}
+	}
+	for _, f := range p.Frames {
+		for _, path := range p.Retainers.Paths(f.Function, nil, 0).Paths {
+			check(path)
+		}
+	}
+	for _, id := range []uint64{3, 5, 7} {
+		path, ok := p.Retainers.PathOf(id)
+		if !ok {
+			t.Fatalf("no path to @%d", id)
+		}
+		check(path)
+		if last := path.Steps[len(path.Steps)-1]; id == 7 && (last.NodeType != "" || last.EdgeType != "") {
+			t.Errorf("@7, of an unnamed type held by an edge of an unnamed type: %+v", last)
+		}
+	}
+	if paths < 5 {
+		t.Errorf("%d paths checked", paths)
+	}
+}
