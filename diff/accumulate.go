@@ -28,9 +28,18 @@ func newAccumulator(opts Options, nTypes int) *accumulator {
 }
 
 // add reduces one profile into side s. idx maps the comparison's types to
-// the profile's values. Both sides then cover every group.
-func (a *accumulator) add(s int, p *profile.Profile, idx []int) {
-	a.side[s] = a.reduce(p, idx)
+// the profile's values. Both sides then cover every group. A detailer, when
+// not nil, collects the comparison's detail in the same pass.
+func (a *accumulator) add(s int, p *profile.Profile, idx []int, d *detailer) {
+	pf := newProfileFrames(p, a.opts)
+	var visit stackVisitor
+	if d != nil {
+		visit = d.begin(s, p, pf, idx)
+	}
+	a.side[s] = a.reduceVisiting(p, pf, idx, visit)
+	if d != nil {
+		d.end(s, a.side[s])
+	}
 	for _, r := range a.side {
 		if r != nil {
 			r.pad(len(a.infos))
@@ -76,7 +85,7 @@ func (a *accumulator) normalize() error {
 
 // normalizeFactor returns the factor --normalize scales a type's base values
 // by, target/base, with ok false when it leaves them alone (an empty base,
-// or totals already equal). Compare and Explain both take it from here.
+// or totals already equal). Compare scales its rows and its detail by it.
 func normalizeFactor(base, target int64) (f float64, ok bool) {
 	if base == 0 || base == target {
 		return 1, false

@@ -51,3 +51,22 @@ func BenchmarkCompare(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCompareWithDetail measures a comparison that keeps the detail an
+// HTML page draws (the call tree, the stacks of the first rows, the rows by
+// site), in the one pass that also makes the rows, for the groupings the
+// page is most often asked for.
+func BenchmarkCompareWithDetail(b *testing.B) {
+	base, target := largeModels(b)
+	for _, by := range []Grouping{BySite, ByFunc, ByStack} {
+		b.Run(by.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				detail := pageDetail
+				if _, err := Compare(base, target, Options{By: by, Top: 1000, DeferNames: true, Detail: &detail}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

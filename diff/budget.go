@@ -10,22 +10,24 @@ import (
 	"github.com/heapdiff/heapdiff/profile"
 )
 
-// Measure names what a Limit bounds.
+// Measure names what a Budget bounds.
 type Measure int
 
-// The measures a budget can limit.
+// The measures a budget can bound.
 const (
 	// TotalGrowth is the whole profile's growth, in the sample type's unit.
 	TotalGrowth Measure = iota
 	// TotalPercent is the whole profile's growth as a percentage of its
 	// starting value.
 	TotalPercent
-	// SiteGrowth is any one group's growth.
-	SiteGrowth
+	// GroupGrowth is any one group's growth (a row of a comparison, a
+	// series of a trend), whatever the grouping; people and the CLI call it
+	// "site growth" (--max-site-growth), after the default grouping.
+	GroupGrowth
 	// TotalRate is the whole profile's growth per hour.
 	TotalRate
-	// SiteRate is any one group's growth per hour.
-	SiteRate
+	// GroupRate is any one group's growth per hour ("site rate").
+	GroupRate
 )
 
 var measureNames = []string{"total growth", "total growth %", "site growth", "total rate", "site rate"}
@@ -37,21 +39,21 @@ func (m Measure) String() string { return measureNames[m] }
 // Key returns the measure as machines read it, such as "site_growth".
 func (m Measure) Key() string { return measureKeys[m] }
 
-// PerSite reports whether the measure applies to every group rather than to
+// PerGroup reports whether the measure applies to every group rather than to
 // the total.
-func (m Measure) PerSite() bool { return m == SiteGrowth || m == SiteRate }
+func (m Measure) PerGroup() bool { return m == GroupGrowth || m == GroupRate }
 
-// Limit is one budget: Measure may be at most Max.
-type Limit struct {
+// Budget is one bound that check enforces: Measure may be at most Max.
+type Budget struct {
 	Measure Measure
 	Max     float64
 }
 
-// ErrNoTimes is returned when a rate is limited but the profiles carry no
+// ErrNoTimes is returned when a rate is budgeted but the profiles carry no
 // times.
 var ErrNoTimes = errors.New("a rate budget needs profiles that carry their time, taken at least 10s apart")
 
-// BudgetCheck is the verdict of a set of limits on a comparison or a trend.
+// BudgetCheck is the verdict of a set of budgets on a comparison or a trend.
 type BudgetCheck struct {
 	// Type is the sample type judged.
 	Type profile.ValueType
@@ -65,17 +67,17 @@ type BudgetCheck struct {
 	Snapshots int
 	// Interval is the time from From to To; 0 when unknown.
 	Interval time.Duration
-	// Results holds one result per limit, in the order given.
-	Results []LimitResult
-	// Over is set when any limit is over.
+	// Results holds one result per budget, in the order given.
+	Results []BudgetResult
+	// Over is set when any budget is over.
 	Over bool
 }
 
-// LimitResult is the verdict of one limit.
-type LimitResult struct {
-	Limit
-	// Value is what was measured: the total's, or for a per-site limit the
-	// largest site's. It is +Inf for a percentage of a zero start.
+// BudgetResult is the verdict of one budget.
+type BudgetResult struct {
+	Budget
+	// Value is what was measured: the total's, or for a per-group budget
+	// the largest group's. It is +Inf for a percentage of a zero start.
 	Value float64
 	// Noise is Value's standard deviation from sampling alone.
 	Noise float64
@@ -84,30 +86,32 @@ type LimitResult struct {
 	// Over is set when Value exceeds Max and is significant: a change
 	// within noise never fails a budget.
 	Over bool
-	// Sites lists, for a per-site limit, every site over it, worst first.
-	Sites []SiteOver
-	// Excused lists, for a per-site limit on a trend, the sites whose
+	// Groups lists, for a per-group budget, every group over it, worst
+	// first.
+	Groups []GroupOver
+	// Excused lists, for a per-group budget on a trend, the groups whose
 	// growth exceeds it but whose shape is not steady growth (a cache that
 	// filled, a sawtooth): they do not fail the budget, so that check fails
-	// only the sites trend calls leak suspects.
-	Excused []SiteOver
+	// only the groups trend calls leak suspects.
+	Excused []GroupOver
 }
 
-// SiteOver is a site over a per-site limit.
-type SiteOver struct {
+// GroupOver is a group (a row of a comparison, a series of a trend) over a
+// per-group budget.
+type GroupOver struct {
 	Name   string
 	Frames []profile.Frame
 	Value  float64
 	Noise  float64
-	// Shape is the site's shape on a trend; on a comparison it is
+	// Shape is the group's shape on a trend; on a comparison it is
 	// SteadyGrowth, the shape every growth of a pair is taken to have.
 	Shape Shape
-	// Kept is the share of what the site allocated that it still holds
+	// Kept is the share of what the group allocated that it still holds
 	// (see Kept), nil where the profiles carry no allocations.
 	Kept *Kept
 }
 
-// measured is what the limits are checked against, for the total or a site.
+// measured is what the budgets are checked against, for the total or a group.
 type measured struct {
 	name        string
 	frames      []profile.Frame
@@ -130,17 +134,17 @@ func (m measured) value(by Measure) (v, noise float64) {
 			return 0, 0
 		}
 		return m.growth / m.start * 100, m.noise / m.start * 100
-	case TotalRate, SiteRate:
+	case TotalRate, GroupRate:
 		return m.growth / m.hours, m.noise / m.hours
 	}
 	return m.growth, m.noise
 }
 
-// CheckComparison judges a comparison against limits, on its shown sample
+// CheckComparison judges a comparison against budgets, on its shown sample
 // type: growth is each row's delta, rates are deltas per hour of the
-// interval. It fails with ErrNoTimes when a rate is limited and the interval
-// is unknown.
-func CheckComparison(c *Comparison, limits []Limit) (*BudgetCheck, error) {
+// interval. It fails with ErrNoTimes when a rate is budgeted and the
+// interval is unknown.
+func CheckComparison(c *Comparison, budgets []Budget) (*BudgetCheck, error) {
 	var hours float64 // 0: no rate (see Comparison.RatePerHour)
 	if c.Interval >= MinRateInterval {
 		hours = c.Interval.Hours()
@@ -150,15 +154,15 @@ func CheckComparison(c *Comparison, limits []Limit) (*BudgetCheck, error) {
 			noise: ch.Noise, significant: ch.Significant, hours: hours}
 	}
 	total := of("total", nil, c.Total[c.Index])
-	sites := make([]measured, 0, len(c.Rows))
+	groups := make([]measured, 0, len(c.Rows))
 	for _, r := range c.Rows {
 		m := of(r.Name, r.Frames, r.Flat[c.Index])
 		if k, ok := c.Kept(r.Flat); ok {
 			m.kept = &k
 		}
-		sites = append(sites, m)
+		groups = append(groups, m)
 	}
-	bc, err := checkLimits(c.Shown(), false, total, sites, limits)
+	bc, err := checkBudgets(c.Shown(), false, total, groups, budgets)
 	if err != nil {
 		return nil, err
 	}
@@ -166,14 +170,14 @@ func CheckComparison(c *Comparison, limits []Limit) (*BudgetCheck, error) {
 	return bc, nil
 }
 
-// CheckTrend judges a trend against limits on its least-squares lines:
+// CheckTrend judges a trend against budgets on its least-squares lines:
 // growth is the slope times the span from the first snapshot to the last,
-// rates are slopes, and significance is the slope's. A per-site limit fails
-// only for sites whose shape is steady growth, the leak suspects of the
-// trend: a cache that filled and holds, a sawtooth or faint growth over
-// the limit is listed in LimitResult.Excused instead. It fails with
-// ErrNoTimes when a rate is limited and the snapshots have no times.
-func CheckTrend(t *Trend, limits []Limit) (*BudgetCheck, error) {
+// rates are slopes, and significance is the slope's. A per-group budget
+// fails only for groups whose shape is steady growth, the leak suspects of
+// the trend: a cache that filled and holds, a sawtooth or faint growth over
+// the budget is listed in BudgetResult.Excused instead. It fails with
+// ErrNoTimes when a rate is budgeted and the snapshots have no times.
+func CheckTrend(t *Trend, budgets []Budget) (*BudgetCheck, error) {
 	var span, hours float64
 	if n := len(t.Snapshots); t.Timed {
 		hours = t.Span.Hours()
@@ -189,11 +193,11 @@ func CheckTrend(t *Trend, limits []Limit) (*BudgetCheck, error) {
 		}
 		return m
 	}
-	sites := make([]measured, 0, len(t.Sites))
-	for i := range t.Sites {
-		sites = append(sites, of(&t.Sites[i]))
+	groups := make([]measured, 0, len(t.Series))
+	for i := range t.Series {
+		groups = append(groups, of(&t.Series[i]))
 	}
-	bc, err := checkLimits(t.Type, true, of(&t.Total), sites, limits)
+	bc, err := checkBudgets(t.Type, true, of(&t.Total), groups, budgets)
 	if err != nil {
 		return nil, err
 	}
@@ -201,40 +205,40 @@ func CheckTrend(t *Trend, limits []Limit) (*BudgetCheck, error) {
 	return bc, nil
 }
 
-func checkLimits(typ profile.ValueType, series bool, total measured, sites []measured, limits []Limit) (*BudgetCheck, error) {
+func checkBudgets(typ profile.ValueType, series bool, total measured, groups []measured, budgets []Budget) (*BudgetCheck, error) {
 	bc := &BudgetCheck{Type: typ, Series: series}
-	for _, l := range limits {
-		if (l.Measure == TotalRate || l.Measure == SiteRate) && total.hours <= 0 {
+	for _, l := range budgets {
+		if (l.Measure == TotalRate || l.Measure == GroupRate) && total.hours <= 0 {
 			return nil, ErrNoTimes
 		}
-		r := LimitResult{Limit: l}
-		if !l.Measure.PerSite() {
+		r := BudgetResult{Budget: l}
+		if !l.Measure.PerGroup() {
 			r.Value, r.Noise = total.value(l.Measure)
 			r.Significant = total.significant
 			r.Over = r.Significant && r.Value > l.Max
 		} else {
 			// Value is the largest suspect's, or failing any, the
-			// largest site's.
+			// largest group's.
 			first, suspect := true, false
-			for _, s := range sites {
+			for _, s := range groups {
 				v, noise := s.value(l.Measure)
 				isSuspect := s.shape == SteadyGrowth
 				if first || isSuspect && !suspect || isSuspect == suspect && v > r.Value {
 					r.Value, r.Noise, r.Significant, first, suspect = v, noise, s.significant, false, isSuspect
 				}
 				if s.significant && v > l.Max {
-					over := SiteOver{Name: s.name, Frames: s.frames, Value: v, Noise: noise, Shape: s.shape, Kept: s.kept}
+					over := GroupOver{Name: s.name, Frames: s.frames, Value: v, Noise: noise, Shape: s.shape, Kept: s.kept}
 					if s.shape == SteadyGrowth {
-						r.Sites = append(r.Sites, over)
+						r.Groups = append(r.Groups, over)
 					} else {
 						r.Excused = append(r.Excused, over)
 					}
 				}
 			}
-			worstFirst := func(a, b SiteOver) int { return cmp.Compare(b.Value, a.Value) }
-			slices.SortStableFunc(r.Sites, worstFirst)
+			worstFirst := func(a, b GroupOver) int { return cmp.Compare(b.Value, a.Value) }
+			slices.SortStableFunc(r.Groups, worstFirst)
 			slices.SortStableFunc(r.Excused, worstFirst)
-			r.Over = len(r.Sites) > 0
+			r.Over = len(r.Groups) > 0
 		}
 		bc.Over = bc.Over || r.Over
 		bc.Results = append(bc.Results, r)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heapdiff/heapdiff/internal/units"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -53,6 +54,11 @@ type Options struct {
 	// AllowMixed compares profiles whose metadata names different programs
 	// (main_module), with a warning, where Compare would refuse them.
 	AllowMixed bool
+	// Detail, when set, has Compare keep what the rows leave out
+	// (Comparison.Detail: the call tree, each row's stacks, the changes by
+	// allocation site), as much as it allows, in the same pass over the
+	// profiles. Nil keeps none, which costs nothing.
+	Detail *DetailOptions
 }
 
 // Source describes one of the compared profiles.
@@ -190,6 +196,9 @@ type Comparison struct {
 	// Warnings say what the reader should know to trust the numbers:
 	// missing symbols, normalization, mismatched periods, missing times.
 	Warnings []error
+	// Detail holds what the rows leave out, when Options.Detail asked for
+	// it; nil otherwise.
+	Detail *Detail
 	// Holders says who keeps what grew alive (FindHolders); nil when not
 	// asked.
 	Holders *Holders
@@ -258,8 +267,12 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	}
 
 	acc := newAccumulator(opts, len(types))
-	acc.add(0, base, baseIdx)
-	acc.add(1, target, targetIdx)
+	var det *detailer
+	if opts.Detail != nil {
+		det = newDetailer(*opts.Detail, len(types), opts.Hide != nil, len(base.Stacks)+len(target.Stacks))
+	}
+	acc.add(0, base, baseIdx, det)
+	acc.add(1, target, targetIdx, det)
 	acc.forget() // every stack is grouped: the maps that found groups can go
 	if opts.Normalize {
 		if w := acc.normalize(); w != nil {
@@ -269,6 +282,9 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	c.Total = acc.totalChanges()
 	c.Warnings = append(c.Warnings, wholeTotals(c, base, target, opts)...)
 	c.Rows, c.Rest = acc.rows(index, opts.Top)
+	if det != nil {
+		c.Detail = det.detail(c.Rows, index, opts.Normalize)
+	}
 	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target)...)
 	if !opts.DeferNames {
 		for i := range c.Rows {
@@ -365,7 +381,7 @@ func sourceWarnings(base, target Source) []error {
 		w = append(w, fmt.Errorf("growth per hour is unknown: %s", missingTime(base, target)))
 	case target.Time.Before(base.Time):
 		w = append(w, fmt.Errorf("the target %s (%s) is older than the base %s (%s): did you swap them?",
-			target.Name, target.Time.Format(time.RFC3339), base.Name, base.Time.Format(time.RFC3339)))
+			target.Name, units.Time(target.Time), base.Name, units.Time(base.Time)))
 	case target.Time.Equal(base.Time):
 		w = append(w, fmt.Errorf("both profiles carry the same time, so growth per hour is unknown"))
 	}

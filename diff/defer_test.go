@@ -50,16 +50,16 @@ func TestDeferNames(t *testing.T) {
 	}
 }
 
-// TestExplainOfDeferredComparison checks that Explain finds the same stacks
-// for a comparison whose rows are named on demand.
-func TestExplainOfDeferredComparison(t *testing.T) {
+// TestDetailOfDeferredComparison checks that a comparison whose rows are
+// named on demand has the same detail.
+func TestDetailOfDeferredComparison(t *testing.T) {
 	a, b := load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz")
 	for _, by := range allGroupings {
 		for _, top := range []int{0, 5} {
 			opts := Options{By: by, Cum: true, Top: top}
-			_, want := explain(t, a, b, opts, DefaultLimits)
+			_, want := explain(t, a, b, opts, pageDetail)
 			opts.DeferNames = true
-			_, got := explain(t, a, b, opts, DefaultLimits)
+			_, got := explain(t, a, b, opts, pageDetail)
 			if !reflect.DeepEqual(got.Stacks, want.Stacks) || !reflect.DeepEqual(got.MoreStacks, want.MoreStacks) || !reflect.DeepEqual(got.Tree, want.Tree) {
 				t.Errorf("by %s, top %d: the detail of the deferred comparison differs", by, top)
 			}

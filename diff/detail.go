@@ -11,9 +11,13 @@ import (
 	"github.com/heapdiff/heapdiff/profile"
 )
 
-// Limits bound the size of a Detail, so that a report of two huge profiles
-// stays small enough to open.
-type Limits struct {
+// DetailOptions ask Compare to keep, beside the rows, what a page that
+// explains them draws (Comparison.Detail), and bound how much of it: a
+// detail of two huge profiles must stay small enough to open. The zero value
+// keeps everything. Keeping a detail costs memory and time in proportion
+// to the profiles' stacks, so Compare computes none unless asked
+// (Options.Detail).
+type DetailOptions struct {
 	// MinFraction folds call-tree nodes whose base and target values are
 	// both below this fraction of the total, for every sample type, into one
 	// node per parent.
@@ -25,17 +29,15 @@ type Limits struct {
 	// largest change of each sample type (so up to StacksPerRow times the
 	// number of types). 0 keeps every stack.
 	StacksPerRow int
-	// Rows is how many rows (from the first) get their stacks; 0 means all.
-	Rows int
+	// StackRows is how many rows (from the first) get their stacks; 0
+	// means all.
+	StackRows int
 }
 
-// DefaultLimits keep a detail of a large production profile to a few
-// thousand call-tree nodes and a few stacks for each of the first rows.
-var DefaultLimits = Limits{MinFraction: 0.0005, MaxNodes: 6000, StacksPerRow: 4, Rows: 400}
-
 // Detail holds what a comparison's rows leave out: the merged call tree of
-// both profiles, each row's call stacks, and the changes by site whatever the
-// grouping. Explain computes it.
+// both profiles, each row's call stacks, and the changes by allocation site
+// whatever the grouping. Compare fills it in the same pass over the
+// profiles as the rows, when Options.Detail asks for it.
 type Detail struct {
 	// Tree is the call tree of both profiles merged by function, root
 	// first, in depth-first order with each node's children sorted by name
@@ -43,10 +45,11 @@ type Detail struct {
 	Tree []Node
 	// Stacks holds, for each of the comparison's rows (Stacks[i] for
 	// Rows[i]), its largest call stacks sorted by the change of the shown
-	// sample type, largest first. It is nil for rows beyond Limits.Rows.
+	// sample type, largest first. It is nil for rows beyond
+	// DetailOptions.StackRows.
 	Stacks [][]StackChange
-	// MoreStacks counts, for each row, the stacks Limits.StacksPerRow left
-	// out of Stacks.
+	// MoreStacks counts, for each row, the stacks DetailOptions.StacksPerRow
+	// left out of Stacks.
 	MoreStacks []int
 	// Sites holds a row for every allocation site (the comparison grouped
 	// by site, whatever its own grouping), sorted as Compare sorts rows.
@@ -80,85 +83,45 @@ type StackChange struct {
 	Values []Change
 }
 
-// Explain computes the detail of comparison c, which Compare returned for
-// the same profiles and options: the same stacks are kept, hidden, grouped
-// and normalized. Only the rows that get stacks (Limits.Rows) are named, and
-// only their stacks are kept; the call tree looks the others up in the
-// profiles rather than copying them.
-func Explain(base, target *profile.Profile, c *Comparison, opts Options, lim Limits) (*Detail, error) {
-	_, baseIdx, targetIdx, _, err := commonTypes(base, target)
-	if err != nil {
-		return nil, err
-	}
-	nt := len(c.Types)
-	e := &explainer{
-		nt:        nt,
-		acc:       newAccumulator(Options{By: opts.By, Focus: opts.Focus, Ignore: opts.Ignore, Hide: opts.Hide}, nt),
-		hide:      opts.Hide != nil,
-		stackKeys: map[string]int32{},
-		names:     map[string]int32{},
-	}
-	e.shownRows(c, lim)
-	for s, p := range []*profile.Profile{base, target} {
-		idx := baseIdx
-		if s == 1 {
-			idx = targetIdx
-		}
-		e.add(s, p, idx, opts)
-	}
-	scale := e.normalizeFactors(opts.Normalize)
-
-	e.buildTree(scale, lim.MinFraction)
-	d := &Detail{Tree: e.tree(scale, lim)}
-	d.Stacks, d.MoreStacks = e.rowStacks(c, scale, lim)
-	if c.By == BySite && c.Rest.Rows == 0 {
-		d.Sites = c.Rows
-	} else {
-		sites, err := Compare(base, target, Options{SampleIndex: opts.SampleIndex, Focus: opts.Focus, Ignore: opts.Ignore, Hide: opts.Hide, Normalize: opts.Normalize})
-		if err != nil {
-			return nil, err
-		}
-		d.Sites = sites.Rows
-	}
-	return d, nil
-}
-
-// explainer sums both profiles' stacks into a call tree and into stacks per
-// row. Values are stored flat, item i, type t at i*nt+t, side 0 the base.
-type explainer struct {
+// detailer collects a comparison's detail as Compare reduces the profiles:
+// it notes every stack the filters keep, with the row group Compare put it
+// in (see accumulator.add), and nothing more, so that the pass holds little
+// beside the reductions. Once the rows are sorted and the reductions gone,
+// it sums the stacks it noted by allocation site, picks the stacks of the
+// first rows and builds the call tree, looking their frames and values up
+// in the profiles. Values are stored flat, item i, type t at i*nt+t, side 0
+// the base.
+type detailer struct {
+	opts DetailOptions
 	nt   int
-	acc  *accumulator // assigns row and stack groups exactly as Compare does
-	hide bool         // Options.Hide is set
+	hide bool // Options.Hide is set
 
-	side     [2]explainSide
-	total    [2][]int64
-	totalVar [2][]float64
+	side     [2]detailSide
+	total    [2][]int64   // the totals before Options.Normalize
+	totalVar [2][]float64 // and their variances
 
-	// The rows that get stacks (Limits.Rows), found by their key: for stack
-	// rows the lines' groups (see stackKey), for the others the group's
-	// rowKey. groupRow caches the row of each accumulator group met (-1
-	// when it gets no stacks).
-	shown    int
-	stackRow map[string]int32
-	rowIndex map[string]int32
-	groupRow map[int32]int32
-
-	// Stacks of the shown rows, told apart by their frames' lines as
-	// Compare's stack grouping does; each is kept with the profile that
-	// first had it, its frames there and its row.
-	stackKeys map[string]int32
-	stacks    []stackSums
-
-	// Every kept stack, in the order eachStack gives them: path i is stack
-	// pathStack[i] of side pathSide[i]. Its frames, values and variances
-	// are looked up in the profile when needed, rather than copied: a
-	// profile of millions of stacks would be held twice. With Hide, whose
-	// frames differ from the profile's, path i's frames are
-	// keptFrames[keptStart[i]:keptStart[i+1]].
+	// Every kept stack with frames, in the order the reductions met them:
+	// path i is stack pathStack[i] of side pathSide[i], in the row group
+	// pathGroup[i]. Its frames, values and variances are looked up in the
+	// profile when needed, rather than copied: a profile of millions of
+	// stacks would be held twice. With Hide, whose frames differ from the
+	// profile's, path i's frames are keptFrames[keptStart[i]:keptStart[i+1]].
 	pathSide   []uint8
 	pathStack  []int32
+	pathGroup  []int32
 	keptFrames []int32
 	keptStart  []int32
+
+	// Source lines, across both profiles, told apart as Compare's line
+	// groups are (by every field of the frame): line i is lineFrame[i].
+	// Lines are numbered in the order the paths first have them as their
+	// allocation site, so that sites tie as a comparison grouped by site
+	// ties them; the lines of the shown rows' stacks come after.
+	lines     map[profile.Frame]int32
+	lineFrame []profile.Frame
+	// siteVals and siteVars sum each line's values as an allocation site.
+	siteVals [2][]int64
+	siteVars [2][]float64
 
 	// The call tree, pruned as it is built: node i.
 	nodeName   []int32
@@ -171,116 +134,279 @@ type explainer struct {
 	nameList []string
 }
 
-// explainSide is what the explainer needs of one profile to look its
-// stacks up again.
-type explainSide struct {
+// detailSide is what the detailer needs of one profile to look its stacks
+// up again.
+type detailSide struct {
 	p         *profile.Profile
+	pf        *profileFrames
 	idx       []int // the compared types' indexes in the profile's values
 	noise     noiseModel
 	frameName []int32 // each frame's function name, in names
+	frameLine []int32 // each frame's line, in lines; -1 until met
 }
 
-type stackSums struct {
-	row    int32 // the index of the row in the comparison
-	pf     *profileFrames
-	frames []int32
-	vals   [2][]int64
-	vars   [2][]float64
+// newDetailer returns a detailer for a comparison of nt sample types, of
+// profiles that have stacks stacks together.
+func newDetailer(opts DetailOptions, nt int, hide bool, stacks int) *detailer {
+	// Room for a path per stack at once: growing arrays of millions would
+	// copy them.
+	return &detailer{opts: opts, nt: nt, hide: hide,
+		pathSide: make([]uint8, 0, stacks), pathStack: make([]int32, 0, stacks), pathGroup: make([]int32, 0, stacks)}
 }
 
-// shownRows indexes the rows of c that get stacks, by key.
-func (e *explainer) shownRows(c *Comparison, lim Limits) {
-	n := len(c.Rows)
-	if lim.Rows > 0 && n > lim.Rows {
-		n = lim.Rows
+// begin readies side s for profile p, whose frames the reduction marks in
+// pf, and returns what the reduction calls for every kept stack.
+func (d *detailer) begin(s int, p *profile.Profile, pf *profileFrames, idx []int) stackVisitor {
+	d.side[s] = detailSide{p: p, pf: pf, idx: idx}
+	return func(si int, frames []int32, group int32) {
+		d.pathSide = append(d.pathSide, uint8(s))
+		d.pathStack = append(d.pathStack, int32(si))
+		d.pathGroup = append(d.pathGroup, group)
+		if d.hide {
+			if len(d.keptStart) == 0 {
+				d.keptStart = append(d.keptStart, 0)
+			}
+			d.keptFrames = append(d.keptFrames, frames...)
+			d.keptStart = append(d.keptStart, int32(len(d.keptFrames)))
+		}
 	}
-	e.shown = n
-	e.stackRow = map[string]int32{}
-	e.rowIndex = map[string]int32{}
-	e.groupRow = map[int32]int32{}
-	var key []byte
-	for i, r := range c.Rows[:n] {
-		r = r.Named()
-		if e.acc.opts.By != ByStack {
-			e.rowIndex[rowKey(r.Name, r.Frames)] = int32(i)
+}
+
+// end notes side s's totals, before Options.Normalize scales them.
+func (d *detailer) end(s int, r *reduction) {
+	d.total[s] = slices.Clone(r.total)
+	d.totalVar[s] = slices.Clone(r.totalVar)
+}
+
+// lineOf returns the line of frame f of side sd.
+func (d *detailer) lineOf(sd *detailSide, f int32) int32 {
+	if l := sd.frameLine[f]; l >= 0 {
+		return l
+	}
+	fr := sd.pf.frames[f]
+	l, ok := d.lines[fr]
+	if !ok {
+		l = int32(len(d.lineFrame))
+		d.lines[fr] = l
+		d.lineFrame = append(d.lineFrame, fr)
+	}
+	sd.frameLine[f] = l
+	return l
+}
+
+// detail builds the detail of a comparison whose sorted rows are rows, with
+// its shown type t, scaling base values as Compare does when normalize
+// (Options.Normalize).
+func (d *detailer) detail(rows []Row, t int, normalize bool) *Detail {
+	scale := make([]float64, d.nt)
+	for ti := range scale {
+		scale[ti] = 1
+		if normalize {
+			scale[ti], _ = normalizeFactor(d.total[0][ti], d.total[1][ti])
+		}
+	}
+	d.lines = map[profile.Frame]int32{}
+	d.names = map[string]int32{}
+	for s := range d.side {
+		sd := &d.side[s]
+		sd.noise = newNoiseModel(sd.p, sd.idx)
+		sd.frameName = make([]int32, len(sd.p.Frames))
+		sd.frameLine = make([]int32, len(sd.p.Frames))
+		for i, f := range sd.p.Frames {
+			sd.frameName[i] = d.name(f.FunctionName())
+			sd.frameLine[i] = -1
+		}
+	}
+	out := &Detail{Sites: d.sites(t, scale)}
+	d.siteVals, d.siteVars = [2][]int64{}, [2][]float64{}
+	out.Stacks, out.MoreStacks = d.rowStacks(rows, t, scale)
+	d.lines, d.lineFrame = nil, nil
+	// The tree last: it is the largest.
+	d.buildTree(scale, d.opts.MinFraction)
+	out.Tree = d.tree(scale)
+	return out
+}
+
+// sites returns a row for every allocation site with a value, sorted as
+// Compare sorts rows by type t.
+func (d *detailer) sites(t int, scale []float64) []Row {
+	nt := d.nt
+	vals := make([]int64, nt)
+	vars := make([]float64, nt)
+	for i := range d.pathSide {
+		s := d.pathSide[i]
+		sd := &d.side[s]
+		site := d.lineOf(sd, siteFrame(d.pathFrames(i), sd.pf.std, sd.pf.rt))
+		if n := (int(site) + 1) * nt; len(d.siteVals[s]) < n {
+			for side := 0; side < 2; side++ {
+				d.siteVals[side] = append(d.siteVals[side], make([]int64, n-len(d.siteVals[side]))...)
+				d.siteVars[side] = append(d.siteVars[side], make([]float64, n-len(d.siteVars[side]))...)
+			}
+		}
+		d.pathValues(i, vals, vars)
+		addValues(d.siteVals[s], int(site)*nt, vals)
+		addVariances(d.siteVars[s], int(site)*nt, vars)
+	}
+	n := len(d.siteVals[0]) / nt
+	for ti, f := range scale {
+		if f == 1 {
 			continue
 		}
-		key = key[:0]
-		for _, f := range r.Frames {
-			key = binary.LittleEndian.AppendUint32(key, uint32(e.acc.lineGroupOf(f)))
+		for i := ti; i < len(d.siteVals[0]); i += nt {
+			d.siteVals[0][i] = int64(math.Round(float64(d.siteVals[0][i]) * f))
+			d.siteVars[0][i] *= f * f
 		}
-		e.stackRow[string(key)] = int32(i)
 	}
+	rows := make([]Row, 0, n)
+	flat := make([]Change, 0, n*nt)
+	for i := 0; i < n; i++ {
+		lo, hi := i*nt, (i+1)*nt
+		if allZero(d.siteVals[0][lo:hi]) && allZero(d.siteVals[1][lo:hi]) {
+			continue
+		}
+		at := len(flat)
+		for ti := 0; ti < nt; ti++ {
+			flat = append(flat, change(d.siteVals[0][lo+ti], d.siteVals[1][lo+ti], d.siteVars[0][lo+ti], d.siteVars[1][lo+ti]))
+		}
+		f := d.lineFrame[i]
+		rows = append(rows, Row{Name: f.String(), Frames: []profile.Frame{f}, Flat: flat[at : at+nt : at+nt], order: int32(i)})
+	}
+	slices.SortFunc(rows, func(a, b Row) int {
+		return compareRows(a.Flat[t], b.Flat[t], a.Name, b.Name, a.order, b.order)
+	})
+	return rows
 }
 
-// stackKey returns a stack's key: its lines' groups, as stackGroup makes it.
-func (e *explainer) stackKey(pf *profileFrames, frames []int32, key []byte) []byte {
-	key = key[:0]
-	for _, f := range frames {
-		key = binary.LittleEndian.AppendUint32(key, uint32(e.acc.lineGroup(pf, f)))
-	}
-	return key
+// stackSums is one distinct stack of a shown row, summed over both
+// profiles: first is the path that first had it, whose frames it shows.
+type stackSums struct {
+	row   int32 // the index of the row in the comparison
+	first int32
+	vals  [2][]int64
+	vars  [2][]float64
 }
 
-// rowOf returns the index of the shown row a non-empty stack belongs to, or
-// -1; key is the stack's key.
-func (e *explainer) rowOf(pf *profileFrames, frames []int32, key []byte) int32 {
-	if e.acc.opts.By == ByStack {
-		if i, ok := e.stackRow[string(key)]; ok {
-			return i
-		}
-		return -1
+// rowStacks picks the largest stacks of each of the first rows (the
+// DetailOptions.StackRows first), telling stacks apart by their frames'
+// lines as a comparison grouped by stack does.
+func (d *detailer) rowStacks(rows []Row, t int, scale []float64) ([][]StackChange, []int) {
+	shown := len(rows)
+	if d.opts.StackRows > 0 && shown > d.opts.StackRows {
+		shown = d.opts.StackRows
 	}
-	g, _ := e.acc.rowGroup(pf, frames, nil)
-	i, ok := e.groupRow[g]
-	if !ok {
-		i, ok = e.rowIndex[rowKey(e.acc.infos[g].resolve())]
+	more := make([]int, len(rows))
+	out := make([][]StackChange, len(rows))
+	if shown == 0 {
+		return out, more
+	}
+	rowOf := make(map[int32]int32, shown) // row group → row
+	for i, r := range rows[:shown] {
+		rowOf[r.order] = int32(i)
+	}
+	var stacks []stackSums
+	ids := map[string]int32{}
+	var key []byte
+	vals := make([]int64, d.nt)
+	vars := make([]float64, d.nt)
+	for i, g := range d.pathGroup {
+		row, ok := rowOf[g]
 		if !ok {
-			i = -1 // a row with no value left, cut by Top, or without stacks
+			continue
 		}
-		e.groupRow[g] = i
+		s := d.pathSide[i]
+		sd := &d.side[s]
+		key = key[:0]
+		for _, f := range d.pathFrames(i) {
+			key = binary.LittleEndian.AppendUint32(key, uint32(d.lineOf(sd, f)))
+		}
+		id, ok := ids[string(key)]
+		if !ok {
+			id = int32(len(stacks))
+			ids[string(key)] = id
+			st := stackSums{row: row, first: int32(i)}
+			for side := 0; side < 2; side++ {
+				st.vals[side] = make([]int64, d.nt)
+				st.vars[side] = make([]float64, d.nt)
+			}
+			stacks = append(stacks, st)
+		}
+		d.pathValues(i, vals, vars)
+		addValues(stacks[id].vals[s], 0, vals)
+		addVariances(stacks[id].vars[s], 0, vars)
 	}
-	return i
+	all := make([][]candidate, shown)
+	for si := range stacks {
+		sums := &stacks[si]
+		all[sums.row] = append(all[sums.row], candidate{int32(si), StackChange{Values: changes(sums.vals, sums.vars, 0, scale)}})
+	}
+	for i := 0; i < shown; i++ {
+		var kept []candidate
+		kept, more[i] = largestStacks(all[i], t, d.opts.StacksPerRow)
+		out[i] = make([]StackChange, len(kept))
+		for k, c := range kept {
+			c.Frames = d.frameList(int(stacks[c.id].first))
+			out[i][k] = c.StackChange
+		}
+	}
+	return out, more
+}
+
+// frameList returns path i's frames, innermost first.
+func (d *detailer) frameList(i int) []profile.Frame {
+	frames := d.pathFrames(i)
+	all := d.side[d.pathSide[i]].pf.frames
+	fs := make([]profile.Frame, len(frames))
+	for k, f := range frames {
+		fs[k] = all[f]
+	}
+	return fs
+}
+
+// candidate is a stack that may be kept: its frames are only looked up if
+// it is.
+type candidate struct {
+	id int32
+	StackChange
 }
 
 // pathFrames returns path i's frames, innermost first, after Hide.
-func (e *explainer) pathFrames(i int) []int32 {
-	if e.hide {
-		return e.keptFrames[e.keptStart[i]:e.keptStart[i+1]]
+func (d *detailer) pathFrames(i int) []int32 {
+	if d.hide {
+		return d.keptFrames[d.keptStart[i]:d.keptStart[i+1]]
 	}
-	sd := &e.side[e.pathSide[i]]
-	return sd.p.Stacks[e.pathStack[i]].Frames
+	sd := &d.side[d.pathSide[i]]
+	return sd.p.Stacks[d.pathStack[i]].Frames
 }
 
 // pathValues writes path i's values and their variances into vals and vars,
 // as eachStack gave them.
-func (e *explainer) pathValues(i int, vals []int64, vars []float64) {
-	sd := &e.side[e.pathSide[i]]
-	st := &sd.p.Stacks[e.pathStack[i]]
+func (d *detailer) pathValues(i int, vals []int64, vars []float64) {
+	sd := &d.side[d.pathSide[i]]
+	st := &sd.p.Stacks[d.pathStack[i]]
 	for t, j := range sd.idx {
 		vals[t] = st.Values[j]
 	}
 	sd.noise.variances(vals, vars)
 }
 
-func (e *explainer) name(s string) int32 {
-	if id, ok := e.names[s]; ok {
+func (d *detailer) name(s string) int32 {
+	if id, ok := d.names[s]; ok {
 		return id
 	}
-	id := int32(len(e.nameList))
-	e.names[s] = id
-	e.nameList = append(e.nameList, s)
+	id := int32(len(d.nameList))
+	d.names[s] = id
+	d.nameList = append(d.nameList, s)
 	return id
 }
 
-func (e *explainer) newNode(parent, name int32, folded int, vals [2][]int64, vars [2][]float64) int32 {
-	n := int32(len(e.nodeName))
-	e.nodeName = append(e.nodeName, name)
-	e.nodeParent = append(e.nodeParent, parent)
-	e.nodeFolded = append(e.nodeFolded, folded)
+func (d *detailer) newNode(parent, name int32, folded int, vals [2][]int64, vars [2][]float64) int32 {
+	n := int32(len(d.nodeName))
+	d.nodeName = append(d.nodeName, name)
+	d.nodeParent = append(d.nodeParent, parent)
+	d.nodeFolded = append(d.nodeFolded, folded)
 	for s := 0; s < 2; s++ {
-		e.nodeVals[s] = append(e.nodeVals[s], vals[s]...)
-		e.nodeVars[s] = append(e.nodeVars[s], vars[s]...)
+		d.nodeVals[s] = append(d.nodeVals[s], vals[s]...)
+		d.nodeVars[s] = append(d.nodeVars[s], vars[s]...)
 	}
 	return n
 }
@@ -290,11 +416,11 @@ func (e *explainer) newNode(parent, name int32, folded int, vals [2][]int64, var
 // ever kept: a node's value bounds its descendants'. Smaller children are
 // summed into one folded node per parent. Huge profiles of unique stacks
 // would otherwise make a tree of millions of nodes.
-func (e *explainer) buildTree(scale []float64, minFraction float64) {
-	nt := e.nt
+func (d *detailer) buildTree(scale []float64, minFraction float64) {
+	nt := d.nt
 	denom := make([]float64, nt)
 	for t := range denom {
-		denom[t] = math.Max(math.Abs(float64(e.total[0][t])*scale[t]), math.Abs(float64(e.total[1][t])))
+		denom[t] = math.Max(math.Abs(float64(d.total[0][t])*scale[t]), math.Abs(float64(d.total[1][t])))
 	}
 	small := func(vals [2][]int64, at int) bool {
 		for t := 0; t < nt; t++ {
@@ -305,9 +431,9 @@ func (e *explainer) buildTree(scale []float64, minFraction float64) {
 		}
 		return true
 	}
-	e.newNode(-1, e.name("root"), 0, e.total, e.totalVar)
+	d.newNode(-1, d.name("root"), 0, d.total, d.totalVar)
 
-	nPaths := len(e.pathSide)
+	nPaths := len(d.pathSide)
 	at := make([]int32, nPaths) // each path's node at the last depth; -1 once pruned
 	cand := make([]int32, nPaths)
 	pathVals := make([]int64, nt)
@@ -325,12 +451,12 @@ func (e *explainer) buildTree(scale []float64, minFraction float64) {
 			if at[i] < 0 {
 				continue
 			}
-			frames := e.pathFrames(i)
+			frames := d.pathFrames(i)
 			if depth >= len(frames) {
 				continue
 			}
 			// Paths run outermost first, stacks innermost first.
-			g := group{at[i], e.side[e.pathSide[i]].frameName[frames[len(frames)-1-depth]]}
+			g := group{at[i], d.side[d.pathSide[i]].frameName[frames[len(frames)-1-depth]]}
 			k, ok := index[g]
 			if !ok {
 				k = int32(len(groups))
@@ -341,8 +467,8 @@ func (e *explainer) buildTree(scale []float64, minFraction float64) {
 					vars[s] = append(vars[s], make([]float64, nt)...)
 				}
 			}
-			s := e.pathSide[i]
-			e.pathValues(i, pathVals, pathVars)
+			s := d.pathSide[i]
+			d.pathValues(i, pathVals, pathVars)
 			addValues(vals[s], int(k)*nt, pathVals)
 			addVariances(vars[s], int(k)*nt, pathVars)
 			cand[i] = k
@@ -363,7 +489,7 @@ func (e *explainer) buildTree(scale []float64, minFraction float64) {
 			one := [2][]int64{vals[0][k*nt : (k+1)*nt], vals[1][k*nt : (k+1)*nt]}
 			oneVar := [2][]float64{vars[0][k*nt : (k+1)*nt], vars[1][k*nt : (k+1)*nt]}
 			if !small(one, 0) {
-				node[k] = e.newNode(g.parent, g.name, 0, one, oneVar)
+				node[k] = d.newNode(g.parent, g.name, 0, one, oneVar)
 				continue
 			}
 			node[k] = -1
@@ -385,7 +511,7 @@ func (e *explainer) buildTree(scale []float64, minFraction float64) {
 		}
 		for _, parent := range foldOrder {
 			f := folds[parent]
-			e.newNode(parent, -1, f.n, f.vals, f.vars)
+			d.newNode(parent, -1, f.n, f.vals, f.vars)
 		}
 		for i := range at {
 			if cand[i] < 0 {
@@ -395,55 +521,6 @@ func (e *explainer) buildTree(scale []float64, minFraction float64) {
 			}
 		}
 	}
-}
-
-// add sums one profile's stacks into side s: its totals, its paths for the
-// call tree, and the stacks of the shown rows.
-func (e *explainer) add(s int, p *profile.Profile, idx []int, opts Options) {
-	pf := newProfileFrames(p, opts)
-	sd := &e.side[s]
-	*sd = explainSide{p: p, idx: idx, noise: newNoiseModel(p, idx), frameName: make([]int32, len(p.Frames))}
-	for i, f := range p.Frames {
-		sd.frameName[i] = e.name(f.FunctionName())
-	}
-	e.total[s] = make([]int64, e.nt)
-	e.totalVar[s] = make([]float64, e.nt)
-	var key []byte
-	eachStack(p, pf, idx, func(si int, frames []int32, vals []int64, vars []float64) {
-		addValues(e.total[s], 0, vals)
-		addVariances(e.totalVar[s], 0, vars)
-		e.pathSide = append(e.pathSide, uint8(s))
-		e.pathStack = append(e.pathStack, int32(si))
-		if e.hide {
-			if len(e.keptStart) == 0 {
-				e.keptStart = append(e.keptStart, 0)
-			}
-			e.keptFrames = append(e.keptFrames, frames...)
-			e.keptStart = append(e.keptStart, int32(len(e.keptFrames)))
-		}
-		if len(frames) == 0 || e.shown == 0 {
-			return
-		}
-		key = e.stackKey(pf, frames, key)
-		row := e.rowOf(pf, frames, key)
-		if row < 0 {
-			return
-		}
-		id, ok := e.stackKeys[string(key)]
-		if !ok {
-			id = int32(len(e.stacks))
-			e.stackKeys[string(key)] = id
-			st := stackSums{row: row, pf: pf, frames: slices.Clone(frames)}
-			for side := 0; side < 2; side++ {
-				st.vals[side] = make([]int64, e.nt)
-				st.vars[side] = make([]float64, e.nt)
-			}
-			e.stacks = append(e.stacks, st)
-		}
-		sums := &e.stacks[id]
-		addValues(sums.vals[s], 0, vals)
-		addVariances(sums.vars[s], 0, vars)
-	})
 }
 
 func addValues(dst []int64, at int, v []int64) {
@@ -456,19 +533,6 @@ func addVariances(dst []float64, at int, v []float64) {
 	for t, x := range v {
 		dst[at+t] += x
 	}
-}
-
-// normalizeFactors returns the factor Compare scales each type's base
-// values by (1 when it does not).
-func (e *explainer) normalizeFactors(normalize bool) []float64 {
-	f := make([]float64, e.nt)
-	for t := range f {
-		f[t] = 1
-		if normalize {
-			f[t], _ = normalizeFactor(e.total[0][t], e.total[1][t])
-		}
-	}
-	return f
 }
 
 // changes builds the Changes of item at (flat index i*nt) from both sides'
@@ -487,33 +551,33 @@ func changes(vals [2][]int64, vars [2][]float64, at int, scale []float64) []Chan
 }
 
 // tree prunes, folds and orders the call tree.
-func (e *explainer) tree(scale []float64, lim Limits) []Node {
-	n := len(e.nodeName)
-	nt := e.nt
+func (d *detailer) tree(scale []float64) []Node {
+	n := len(d.nodeName)
+	nt := d.nt
 	// A node's weight is its largest share of a total, over types and sides.
 	weight := make([]float64, n)
 	for t := 0; t < nt; t++ {
-		denom := math.Max(math.Abs(float64(e.nodeVals[0][t])*scale[t]), math.Abs(float64(e.nodeVals[1][t])))
+		denom := math.Max(math.Abs(float64(d.nodeVals[0][t])*scale[t]), math.Abs(float64(d.nodeVals[1][t])))
 		if denom == 0 {
 			continue
 		}
 		for i := 0; i < n; i++ {
-			w := math.Max(math.Abs(float64(e.nodeVals[0][i*nt+t])*scale[t]), math.Abs(float64(e.nodeVals[1][i*nt+t]))) / denom
+			w := math.Max(math.Abs(float64(d.nodeVals[0][i*nt+t])*scale[t]), math.Abs(float64(d.nodeVals[1][i*nt+t]))) / denom
 			weight[i] = math.Max(weight[i], w)
 		}
 	}
 	keep := make([]bool, n)
 	for i := range keep {
-		keep[i] = i == 0 || e.nodeFolded[i] == 0 && weight[i] >= lim.MinFraction && weight[i] > 0
+		keep[i] = i == 0 || d.nodeFolded[i] == 0 && weight[i] >= d.opts.MinFraction && weight[i] > 0
 	}
-	if lim.MaxNodes > 0 {
+	if d.opts.MaxNodes > 0 {
 		order := make([]int, 0, n)
 		for i := range keep {
 			if keep[i] {
 				order = append(order, i)
 			}
 		}
-		if len(order) > lim.MaxNodes {
+		if len(order) > d.opts.MaxNodes {
 			// Parents are created before their children, so on equal weight
 			// the parent ranks first.
 			slices.SortFunc(order, func(a, b int) int {
@@ -522,7 +586,7 @@ func (e *explainer) tree(scale []float64, lim Limits) []Node {
 				}
 				return cmp.Compare(a, b)
 			})
-			for _, i := range order[lim.MaxNodes:] {
+			for _, i := range order[d.opts.MaxNodes:] {
 				if i != 0 {
 					keep[i] = false
 				}
@@ -531,21 +595,21 @@ func (e *explainer) tree(scale []float64, lim Limits) []Node {
 	}
 	children := make([][]int32, n)
 	for i := 1; i < n; i++ {
-		p := e.nodeParent[i]
+		p := d.nodeParent[i]
 		children[p] = append(children[p], int32(i))
 	}
 	var out []Node
 	var walk func(i int32, parent int32, depth int)
 	walk = func(i int32, parent int32, depth int) {
 		at := int32(len(out))
-		out = append(out, Node{Name: e.nameList[e.nodeName[i]], Parent: parent, Depth: depth,
-			Values: changes(e.nodeVals, e.nodeVars, int(i)*nt, scale)})
+		out = append(out, Node{Name: d.nameList[d.nodeName[i]], Parent: parent, Depth: depth,
+			Values: changes(d.nodeVals, d.nodeVars, int(i)*nt, scale)})
 		kids := children[i]
 		name := func(k int32) string {
-			if e.nodeFolded[k] > 0 {
+			if d.nodeFolded[k] > 0 {
 				return ""
 			}
-			return e.nameList[e.nodeName[k]]
+			return d.nameList[d.nodeName[k]]
 		}
 		slices.SortFunc(kids, func(a, b int32) int {
 			return cmp.Or(strings.Compare(name(a), name(b)), cmp.Compare(a, b))
@@ -564,10 +628,10 @@ func (e *explainer) tree(scale []float64, lim Limits) []Node {
 					foldedVar[s] = make([]float64, nt)
 				}
 			}
-			nFolded += max(1, e.nodeFolded[k])
+			nFolded += max(1, d.nodeFolded[k])
 			for s := 0; s < 2; s++ {
-				addValues(folded[s], 0, e.nodeVals[s][int(k)*nt:int(k+1)*nt])
-				addVariances(foldedVar[s], 0, e.nodeVars[s][int(k)*nt:int(k+1)*nt])
+				addValues(folded[s], 0, d.nodeVals[s][int(k)*nt:int(k+1)*nt])
+				addVariances(foldedVar[s], 0, d.nodeVars[s][int(k)*nt:int(k+1)*nt])
 			}
 		}
 		if nFolded > 0 {
@@ -577,43 +641,6 @@ func (e *explainer) tree(scale []float64, lim Limits) []Node {
 	}
 	walk(0, -1, 0)
 	return out
-}
-
-// rowStacks picks each shown row's largest stacks.
-func (e *explainer) rowStacks(c *Comparison, scale []float64, lim Limits) ([][]StackChange, []int) {
-	all := make([][]candidate, e.shown)
-	for si := range e.stacks {
-		sums := &e.stacks[si]
-		all[sums.row] = append(all[sums.row], candidate{int32(si), StackChange{Values: changes(sums.vals, sums.vars, 0, scale)}})
-	}
-	more := make([]int, len(c.Rows))
-	out := make([][]StackChange, len(c.Rows))
-	for i := 0; i < e.shown; i++ {
-		var kept []candidate
-		kept, more[i] = largestStacks(all[i], c.Index, lim.StacksPerRow)
-		out[i] = make([]StackChange, len(kept))
-		for k, s := range kept {
-			s.Frames = e.stacks[s.id].frameList()
-			out[i][k] = s.StackChange
-		}
-	}
-	return out, more
-}
-
-// candidate is a stack that may be kept: its frames are only looked up if
-// it is.
-type candidate struct {
-	id int32
-	StackChange
-}
-
-// frameList returns the stack's frames, innermost first.
-func (s *stackSums) frameList() []profile.Frame {
-	fs := make([]profile.Frame, len(s.frames))
-	for i, f := range s.frames {
-		fs[i] = s.pf.frames[f]
-	}
-	return fs
 }
 
 // largestStacks keeps the perType stacks with the largest |delta| of every
@@ -655,13 +682,3 @@ func largestStacks(stacks []candidate, shown, perType int) ([]candidate, int) {
 // SumRows adds rows up, with their noise, as Compare sums the rows that
 // Options.Top cuts into Comparison.Rest.
 func SumRows(rows []Row, nTypes int) Rest { return sumRows(rows, nTypes) }
-
-// rowKey identifies a row by its name and frames: names alone can repeat.
-func rowKey(name string, frames []profile.Frame) string {
-	var b strings.Builder
-	b.WriteString(name)
-	for _, f := range frames {
-		b.WriteString("\x00" + f.Function + "\x00" + f.File + "\x00" + itoa(f.Line) + "\x00" + f.Module + "\x00" + strconv.FormatUint(f.Address, 16))
-	}
-	return b.String()
-}

@@ -1,24 +1,31 @@
 package diff
 
 import (
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/heapdiff/heapdiff/profile"
 )
 
-func explain(t *testing.T, base, target *profile.Profile, opts Options, lim Limits) (*Comparison, *Detail) {
+// explain compares base and target keeping the detail det allows.
+func explain(t *testing.T, base, target *profile.Profile, opts Options, det DetailOptions) (*Comparison, *Detail) {
 	t.Helper()
+	opts.Detail = &det
 	c := compare(t, base, target, opts)
-	d, err := Explain(base, target, c, opts, lim)
-	if err != nil {
-		t.Fatal(err)
+	if c.Detail == nil {
+		t.Fatal("Options.Detail was set, but the comparison has no detail")
 	}
-	return c, d
+	return c, c.Detail
 }
 
-var noLimits = Limits{}
+// pageDetail bounds a detail as the HTML report does (report.HTMLOptions).
+var pageDetail = DetailOptions{MinFraction: 0.0005, MaxNodes: 6000, StacksPerRow: 4, StackRows: 400}
+
+// everything keeps the whole detail.
+var everything = DetailOptions{}
 
 func TestTreeRootIsTheTotal(t *testing.T) {
 	a, b := load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz")
@@ -27,7 +34,7 @@ func TestTreeRootIsTheTotal(t *testing.T) {
 		{Focus: regexp.MustCompile(`SessionStore`)},
 		{Ignore: regexp.MustCompile(`JobQueue`), Hide: regexp.MustCompile(`^runtime\.`)},
 	} {
-		c, d := explain(t, a, b, opts, DefaultLimits)
+		c, d := explain(t, a, b, opts, pageDetail)
 		root := d.Tree[0]
 		if root.Parent != -1 || root.Name != "root" {
 			t.Fatalf("first node is %+v, want the root", root)
@@ -54,8 +61,8 @@ func childSums(tree []Node, ti int) map[int32][2]int64 {
 
 func TestTreeChildrenAddUp(t *testing.T) {
 	a, b := load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz")
-	_, full := explain(t, a, b, Options{}, noLimits)
-	_, small := explain(t, a, b, Options{}, Limits{MinFraction: 0.01, MaxNodes: 25})
+	_, full := explain(t, a, b, Options{}, everything)
+	_, small := explain(t, a, b, Options{}, DetailOptions{MinFraction: 0.01, MaxNodes: 25})
 
 	for _, d := range []*Detail{full, small} {
 		for i, n := range d.Tree[1:] {
@@ -118,7 +125,7 @@ func TestTreeChildrenAddUp(t *testing.T) {
 }
 
 func TestTreeFindsTheLeak(t *testing.T) {
-	c, d := explain(t, load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz"), Options{}, DefaultLimits)
+	c, d := explain(t, load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz"), Options{}, pageDetail)
 	for _, n := range d.Tree {
 		if n.Name == "main.(*SessionStore).Open" {
 			if v := n.Values[c.Index]; !v.Significant || v.Delta() < 10<<20 {
@@ -137,7 +144,7 @@ func TestStacksAddUpToTheirRow(t *testing.T) {
 			{By: by},
 			{By: by, Hide: regexp.MustCompile(`^main\.\(\*`), Normalize: true, Top: 5},
 		} {
-			c, d := explain(t, a, b, opts, noLimits)
+			c, d := explain(t, a, b, opts, everything)
 			if len(d.Stacks) != len(c.Rows) {
 				t.Fatalf("%v: %d stack lists for %d rows", by, len(d.Stacks), len(c.Rows))
 			}
@@ -174,13 +181,13 @@ func TestStacksAddUpToTheirRow(t *testing.T) {
 
 func TestStacksAreCapped(t *testing.T) {
 	a, b := load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz")
-	c, all := explain(t, a, b, Options{By: ByPackage}, noLimits)
-	_, capped := explain(t, a, b, Options{By: ByPackage}, Limits{StacksPerRow: 1, Rows: 2})
+	c, all := explain(t, a, b, Options{By: ByPackage}, everything)
+	_, capped := explain(t, a, b, Options{By: ByPackage}, DetailOptions{StacksPerRow: 1, StackRows: 2})
 	tested := false
 	for i := range c.Rows {
 		if i >= 2 {
 			if capped.Stacks[i] != nil {
-				t.Errorf("row %d beyond Limits.Rows has stacks", i)
+				t.Errorf("row %d beyond DetailOptions.StackRows has stacks", i)
 			}
 			continue
 		}
@@ -201,16 +208,83 @@ func TestStacksAreCapped(t *testing.T) {
 	}
 }
 
+// TestSitesWhateverTheGrouping checks the detail's rows by site against a
+// comparison grouped by site under the same options, whatever the
+// detailed comparison's own grouping, Top, filters and normalization.
 func TestSitesWhateverTheGrouping(t *testing.T) {
 	a, b := load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz")
-	sites := compare(t, a, b, Options{})
-	_, d := explain(t, a, b, Options{By: ByFunc, Top: 3}, DefaultLimits)
-	if len(d.Sites) != len(sites.Rows) {
-		t.Fatalf("%d sites, want %d", len(d.Sites), len(sites.Rows))
+	for _, opts := range []Options{
+		{By: ByFunc, Top: 3},
+		{By: ByStack, Cum: true},
+		{By: ByPackage, Normalize: true, Hide: regexp.MustCompile(`^main\.\(\*`)},
+		{By: ByLine, Focus: regexp.MustCompile(`Session|Job`), SampleIndex: "alloc_space"},
+		{By: BySite, Top: 2},
+	} {
+		bySite := opts
+		bySite.By, bySite.Top, bySite.Cum = BySite, 0, false
+		sites := compare(t, a, b, bySite)
+		_, d := explain(t, a, b, opts, pageDetail)
+		if len(d.Sites) != len(sites.Rows) {
+			t.Fatalf("%+v: %d sites, want %d", opts, len(d.Sites), len(sites.Rows))
+		}
+		for i, r := range sites.Rows {
+			got := d.Sites[i]
+			if got.Name != r.Name || !reflect.DeepEqual(got.Frames, r.Frames) || !reflect.DeepEqual(got.Flat, r.Flat) {
+				t.Errorf("%+v: site %d: %q %+v, want %q %+v", opts, i, got.Name, got.Flat, r.Name, r.Flat)
+			}
+		}
 	}
-	for i, r := range sites.Rows {
-		if d.Sites[i].Name != r.Name || d.Sites[i].Flat[0] != r.Flat[0] {
-			t.Errorf("site %d: %q %+v, want %q %+v", i, d.Sites[i].Name, d.Sites[i].Flat[0], r.Name, r.Flat[0])
+}
+
+// TestSitesFollowTheComparison checks that the rows by site take the
+// comparison's own options: the agent's stacks are kept with KeepAgent, and
+// profiles of two programs are compared with AllowMixed.
+func TestSitesFollowTheComparison(t *testing.T) {
+	a, b := twoProfiles(time.Hour, []string{"heapdiff.main_module=example.com/bot"}, []string{"heapdiff.main_module=example.com/shop"})
+	for _, keep := range []bool{false, true} {
+		opts := Options{By: ByFunc, AllowMixed: true, KeepAgent: keep, Detail: &DetailOptions{}}
+		c, err := Compare(a, b, opts)
+		if err != nil {
+			t.Fatalf("KeepAgent %v: %v", keep, err)
+		}
+		var total int64
+		agent := false
+		for _, s := range c.Detail.Sites {
+			total += s.Flat[0].Target
+			agent = agent || strings.Contains(s.Name, "heapdiff/agent")
+		}
+		if agent != keep || total != c.Total[0].Target {
+			t.Errorf("KeepAgent %v: sites %+v sum to %d of %d, agent's site kept: %v", keep, c.Detail.Sites, total, c.Total[0].Target, agent)
+		}
+	}
+}
+
+// TestDetailLeavesTheRowsAlone checks that keeping a detail, collected in
+// the same pass as the rows, changes nothing else of the comparison, and
+// that a comparison keeps none unless asked.
+func TestDetailLeavesTheRowsAlone(t *testing.T) {
+	a, b := load(t, "heap-01.pb.gz"), load(t, "heap-12.pb.gz")
+	for _, by := range allGroupings {
+		for _, opts := range []Options{
+			{By: by},
+			{By: by, Cum: true, Top: 4, Normalize: true, Hide: regexp.MustCompile(`^runtime\.`)},
+			{By: by, DeferNames: true, Ignore: regexp.MustCompile(`JobQueue`)},
+		} {
+			want := compare(t, a, b, opts)
+			if want.Detail != nil {
+				t.Fatalf("%+v: a detail nobody asked for", opts)
+			}
+			got, d := explain(t, a, b, opts, pageDetail)
+			if len(d.Stacks) != len(got.Rows) || len(d.MoreStacks) != len(got.Rows) || len(d.Tree) == 0 {
+				t.Fatalf("%+v: %d stack lists and %d counts for %d rows, %d tree nodes", opts, len(d.Stacks), len(d.MoreStacks), len(got.Rows), len(d.Tree))
+			}
+			got.Detail = nil
+			for i := range got.Rows {
+				got.Rows[i], want.Rows[i] = got.Rows[i].Named(), want.Rows[i].Named()
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%+v: the comparison with a detail differs from the one without", opts)
+			}
 		}
 	}
 }

@@ -3,9 +3,12 @@
 // does no I/O.
 //
 // Compare groups the stacks of two profiles into rows (by allocation site,
-// function, line, whole stack or package), computes for every sample type the
-// base value, the target value and their difference, and decides for each
-// difference whether it is beyond sampling noise.
+// function, line, whole stack, package or a heap snapshot's class),
+// computes for every sample type the base value, the target value and
+// their difference, and decides for each difference whether it is beyond
+// sampling noise. A TrendBuilder follows a series of snapshots the same way
+// (see Trends), and CheckComparison and CheckTrend judge either against
+// budgets (see Budgets).
 //
 // # Groupings
 //
@@ -29,6 +32,19 @@
 //
 // Cumulative values (Options.Cum) add each stack's values once to every
 // group that appears anywhere in it, like pprof's cum column.
+//
+// # Detail
+//
+// What a page that explains the rows draws, Compare keeps in the same pass
+// over the profiles when Options.Detail asks for it (Comparison.Detail): the
+// call tree of both profiles merged by function, each of the first rows'
+// largest call stacks, and the changes by allocation site whatever the
+// grouping (a treemap's). It sees each stack the filters keep, with the row
+// Compare put it in, sums it by site as it goes, and builds the tree and
+// the rows' stacks once the rows are sorted, from the profiles' own stacks
+// rather than copies. DetailOptions bound its size (the tree's smallest
+// nodes are folded, a row keeps its largest stacks); the HTML report's
+// bounds are report's (report.HTMLOptions).
 //
 // # Sampling noise
 //
@@ -145,17 +161,21 @@
 // and a cache that fills then holds comes out steady growth in about one
 // window in ten.
 //
-// Sites are ranked steady growth first, then faint growth, plateau,
-// sawtooth/noisy, flat and shrinking; by slope within each (flat sites by
-// their last value, faint growth by the slope's standard deviations).
+// Series (Trend.Series, one per group) are ranked steady growth first,
+// then faint growth, plateau, sawtooth/noisy, flat and shrinking; by slope
+// within each (flat series by their last value, faint growth by the slope's
+// standard deviations).
 //
 // # Budgets
 //
-// CheckComparison and CheckTrend judge Limits on the total's growth (in the
-// sample type's unit, or as a percentage of its start), any one site's
-// growth, and the total's or any site's growth per hour. On a comparison,
-// growth is the delta and a rate the delta per hour of the interval; on a
-// trend, growth is the least-squares line's (slope × span) and a rate its
-// slope. A limit is over only when the measured value exceeds it and is
-// significant, so a change within sampling noise never fails a budget.
+// CheckComparison and CheckTrend judge Budgets on the total's growth (in the
+// sample type's unit, or as a percentage of its start), any one group's
+// growth (GroupGrowth, "site growth" after the default grouping), and the
+// total's or any group's growth per hour. On a comparison, growth is the
+// delta and a rate the delta per hour of the interval; on a trend, growth
+// is the least-squares line's (slope × span) and a rate its slope. A budget
+// is over only when the measured value exceeds it and is significant, so a
+// change within sampling noise never fails it. On a trend, a group over a
+// per-group budget fails it only if its shape is steady growth; the others
+// are listed as excused.
 package diff

@@ -29,7 +29,7 @@ func ExampleTrendBuilder() {
 		fmt.Println(err)
 		return
 	}
-	for _, s := range t.Sites[:4] {
+	for _, s := range t.Series[:4] {
 		fmt.Printf("%-14s %s\n", s.Shape, s.Name)
 	}
 	// Output:

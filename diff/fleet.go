@@ -121,8 +121,8 @@ func SummarizeProcess(name string, t *Trend) ProcessSummary {
 	if t.Timed {
 		p.First, p.Last = t.Snapshots[0].Time, t.Snapshots[len(t.Snapshots)-1].Time
 	}
-	for i := range t.Sites {
-		if s := summarize(&t.Sites[i]); s.IsSuspect() {
+	for i := range t.Series {
+		if s := summarize(&t.Series[i]); s.IsSuspect() {
 			p.Suspects = append(p.Suspects, s)
 		}
 	}

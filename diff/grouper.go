@@ -25,8 +25,8 @@ type grouper struct {
 	stacks     map[uint64]int32
 	moreStacks map[uint64][]int32
 	// shareStacks lets a stack group keep the profile's own frame slice
-	// instead of a copy: set when the profiles outlive the groups (Compare,
-	// Explain), not for a trend, which reads one profile at a time.
+	// instead of a copy: set when the profiles outlive the groups
+	// (Compare), not for a trend, which reads one profile at a time.
 	shareStacks bool
 	infos       []groupInfo
 	seen        []int32 // per group: the stack that last added to its cum
@@ -136,9 +136,22 @@ func (r *reduction) addTo(vals []int64, vars []float64, k int32, v []int64, vr [
 	}
 }
 
+// stackVisitor is told of every stack with frames that a reduction adds
+// to a group: its index in the profile's stacks, its frames after Hide
+// (eachStack's, reused between calls), and the group its flat values went
+// to.
+type stackVisitor func(stack int, frames []int32, group int32)
+
 // reduce sums the stacks of p into groups. idx maps the reduction's types to
 // the profile's values. The result covers every group the grouper knows.
 func (g *grouper) reduce(p *profile.Profile, idx []int) *reduction {
+	return g.reduceVisiting(p, newProfileFrames(p, g.opts), idx, nil)
+}
+
+// reduceVisiting is reduce over the frames pf marks, telling visit (when
+// not nil) of every stack it groups, so that a comparison's detail is
+// collected in the same pass.
+func (g *grouper) reduceVisiting(p *profile.Profile, pf *profileFrames, idx []int, visit stackVisitor) *reduction {
 	nt := len(idx)
 	// A stack's cum goes to its own group, as its flat does: stack
 	// groups' cum is their flat, and is not summed twice.
@@ -147,9 +160,8 @@ func (g *grouper) reduce(p *profile.Profile, idx []int) *reduction {
 	// The groups known already cover most of the next profile's stacks:
 	// room for them at once spares copying arrays of millions as they grow.
 	r.reserve(len(g.infos))
-	pf := newProfileFrames(p, g.opts)
 	var scratch []byte
-	eachStack(p, pf, idx, func(_ int, frames []int32, vals []int64, vars []float64) {
+	eachStack(p, pf, idx, func(si int, frames []int32, vals []int64, vars []float64) {
 		for t := 0; t < nt; t++ {
 			r.total[t] += vals[t]
 			r.totalVar[t] += vars[t]
@@ -163,6 +175,9 @@ func (g *grouper) reduce(p *profile.Profile, idx []int) *reduction {
 		k, scratch = g.rowGroup(pf, frames, scratch)
 		r.pad(len(g.infos))
 		r.addTo(r.flat, r.flatVar, k, vals, vars)
+		if visit != nil {
+			visit(si, frames, k)
+		}
 
 		if !r.hasCum {
 			return

@@ -31,8 +31,8 @@ func TestKeptTellsLeaksFromChurnAndCaches(t *testing.T) {
 		if got.Share < w.lo || got.Share > w.hi || got.Noise <= 0 || got.Noise > 0.5 {
 			t.Errorf("%s keeps %.2f ± %.2f in the comparison, want within [%.2f, %.2f]", name, got.Share, got.Noise, w.lo, w.hi)
 		}
-		for i := range tr.Sites {
-			s := &tr.Sites[i]
+		for i := range tr.Series {
+			s := &tr.Series[i]
 			if s.Name != name {
 				continue
 			}

@@ -124,7 +124,7 @@ func TestNoRateOverSeconds(t *testing.T) {
 	if !slices.ContainsFunc(c.Warnings, func(w error) bool { return strings.Contains(w.Error(), "too close for a rate") }) {
 		t.Errorf("warnings %v", c.Warnings)
 	}
-	if _, err := CheckComparison(c, []Limit{{SiteRate, 1}}); !errors.Is(err, ErrNoTimes) {
+	if _, err := CheckComparison(c, []Budget{{GroupRate, 1}}); !errors.Is(err, ErrNoTimes) {
 		t.Errorf("a rate budget over 2 seconds: %v", err)
 	}
 	a, b = twoProfiles(time.Minute, nil, nil)

@@ -228,14 +228,7 @@ func (e samplingErrors) shared(a []float64) float64 {
 // slopeWeights returns the weights w with Σ w_i·v_i the least-squares
 // slope of v over x, or nil when x does not vary.
 func slopeWeights(x []float64) []float64 {
-	var mx, sxx float64
-	for _, xi := range x {
-		mx += xi
-	}
-	mx /= float64(len(x))
-	for _, xi := range x {
-		sxx += (xi - mx) * (xi - mx)
-	}
+	mx, sxx := centre(x)
 	if sxx == 0 {
 		return nil
 	}
@@ -267,14 +260,14 @@ func fitLine(e samplingErrors) Fit {
 	if n < 2 {
 		return Fit{}
 	}
-	mx, mv, sxx, sxv, svv := moments(e.x, e.vals)
-	if sxx == 0 {
-		return Fit{Start: mv}
+	l := leastSquares(e.x, e.vals)
+	if l.sxx == 0 {
+		return Fit{Start: l.mv}
 	}
-	f := Fit{Slope: sxv / sxx}
-	f.Start = mv + f.Slope*(e.x[0]-mx)
-	if svv > 0 {
-		f.R2 = math.Min(1, sxv*sxv/(sxx*svv))
+	f := Fit{Slope: l.slope()}
+	f.Start = l.mv + f.Slope*(e.x[0]-l.mx)
+	if l.svv > 0 {
+		f.R2 = math.Min(1, l.sxv*l.sxv/(l.sxx*l.svv))
 	}
 	f.SlopeNoise = math.Sqrt(e.slopeVariance(slopeWeights(e.x), f.Slope))
 	return f
@@ -375,7 +368,7 @@ func plateauStart(e samplingErrors) int {
 		for i := range x {
 			hinge[i] = min(x[i], x[k])
 		}
-		if sse := residuals(hinge, v); sse < bestSSE {
+		if sse := leastSquares(hinge, v).residuals(); sse < bestSSE {
 			best, bestSSE = k, sse
 		}
 	}
@@ -434,32 +427,58 @@ func plateauStart(e samplingErrors) int {
 	return best
 }
 
-// residuals returns the sum of squared residuals of the least-squares line
-// of v over x.
-func residuals(x []float64, v []int64) float64 {
-	_, _, sxx, sxv, svv := moments(x, v)
-	if sxx == 0 {
-		return svv
-	}
-	return svv - sxv*sxv/sxx
+// line is the least-squares line of values v over positions x, held as
+// the means and centred sums it is worked out from: the one fit behind a
+// trend's slopes, their R² and the residuals that place a plateau's stop
+// (slopeWeights gives the weights that carry sampling noise to a slope).
+type line struct {
+	mx, mv        float64 // the means of x and of v
+	sxx, sxv, svv float64 // Σ(x-mx)², Σ(x-mx)(v-mv), Σ(v-mv)²
 }
 
-// moments returns the means of x and v, and their centred sums of squares
-// and of products.
-func moments(x []float64, v []int64) (mx, mv, sxx, sxv, svv float64) {
-	n := float64(len(x))
-	for i := range x {
-		mx += x[i]
-		mv += float64(v[i])
+// leastSquares fits the line of v over x.
+func leastSquares(x []float64, v []int64) line {
+	var l line
+	l.mx, l.sxx = centre(x)
+	for i := range v {
+		l.mv += float64(v[i])
 	}
-	mx, mv = mx/n, mv/n
+	l.mv /= float64(len(v))
 	for i := range x {
-		dx, dv := x[i]-mx, float64(v[i])-mv
-		sxx += dx * dx
-		sxv += dx * dv
-		svv += dv * dv
+		dx, dv := x[i]-l.mx, float64(v[i])-l.mv
+		l.sxv += dx * dv
+		l.svv += dv * dv
 	}
-	return mx, mv, sxx, sxv, svv
+	return l
+}
+
+// centre returns the mean of x and the sum of its squared deviations.
+func centre(x []float64) (mean, squares float64) {
+	for _, xi := range x {
+		mean += xi
+	}
+	mean /= float64(len(x))
+	for _, xi := range x {
+		squares += (xi - mean) * (xi - mean)
+	}
+	return mean, squares
+}
+
+// slope returns the line's slope, 0 when x does not vary.
+func (l line) slope() float64 {
+	if l.sxx == 0 {
+		return 0
+	}
+	return l.sxv / l.sxx
+}
+
+// residuals returns the sum of the squared residuals around the line (of v
+// around its mean when x does not vary).
+func (l line) residuals() float64 {
+	if l.sxx == 0 {
+		return l.svv
+	}
+	return l.svv - l.sxv*l.sxv/l.sxx
 }
 
 // scatterSignificant reports whether values scatter around their mean more

@@ -102,11 +102,11 @@ type Trend struct {
 	// a type whose values overlap (retained sizes, profile.Profile.Whole) it
 	// is each snapshot's whole value when no filter is set, as in Compare.
 	Total Series
-	// Sites holds a series for every group with a non-zero value in some
+	// Series holds a series for every group with a non-zero value in some
 	// snapshot, ranked: steady growth first, then faint growth, plateau, sawtooth/noisy,
 	// flat and shrinking; by slope within each (flat ones by their last
 	// value).
-	Sites []Series
+	Series []Series
 	// Rest sums the series that Options.Top cut; RestCount says how many.
 	Rest      *Series
 	RestCount int
@@ -322,14 +322,14 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 		}
 		if nonZero {
 			name, frames := info.resolve()
-			t.Sites = append(t.Sites, newSeries(name, frames, samplingErrors{x: x, vals: vals, vars: vars, alloc: alloc}))
+			t.Series = append(t.Series, newSeries(name, frames, samplingErrors{x: x, vals: vals, vars: vars, alloc: alloc}))
 		}
 	}
-	rankSeries(t.Sites)
-	if top := b.opts.Top; top > 0 && len(t.Sites) > top {
-		rest := sumSeries(x, t.Sites[top:])
-		t.Rest, t.RestCount = &rest, len(t.Sites)-top
-		t.Sites = t.Sites[:top:top]
+	rankSeries(t.Series)
+	if top := b.opts.Top; top > 0 && len(t.Series) > top {
+		rest := sumSeries(x, t.Series[top:])
+		t.Rest, t.RestCount = &rest, len(t.Series)-top
+		t.Series = t.Series[:top:top]
 	}
 	return t, nil
 }

@@ -67,9 +67,9 @@ func TestTrendFindsPlantedBehaviour(t *testing.T) {
 				t.Fatalf("timed %v, span %v, type %v", tr.Timed, tr.Span, tr.Type)
 			}
 			fn := func(s Series) string { return s.Frames[0].Function }
-			lastLeak, firstOther := -1, len(tr.Sites)
+			lastLeak, firstOther := -1, len(tr.Series)
 			found := map[string]bool{}
-			for i, s := range tr.Sites {
+			for i, s := range tr.Series {
 				f := fn(s)
 				if strings.HasPrefix(f, "main.handleRequest") && s.Shape != Flat {
 					t.Errorf("churn %s is %s", s.Name, s.Shape)
@@ -108,7 +108,7 @@ func TestTrendFindsPlantedBehaviour(t *testing.T) {
 			if lastLeak != 1 || lastLeak >= firstOther {
 				t.Errorf("the two leaks rank at most %d, the first other site at %d", lastLeak, firstOther)
 			}
-			for _, s := range tr.Sites {
+			for _, s := range tr.Series {
 				// Sampling can put the stop a snapshot early or late.
 				if fn(s) == "main.(*Cache).Put" && (s.StoppedAt < 2 || s.StoppedAt > 4) {
 					t.Errorf("the cache stopped growing at snapshot %d, want 3 (the last tick that fills it), give or take one", s.StoppedAt)
@@ -142,7 +142,7 @@ func TestTrendAgreesWithCompare(t *testing.T) {
 		if tr.Total.Growth != c.Total[c.Index] {
 			t.Errorf("%+v: total growth %+v, compare %+v", opts, tr.Total.Growth, c.Total[c.Index])
 		}
-		for _, s := range tr.Sites {
+		for _, s := range tr.Series {
 			r, ok := rows[s.Name]
 			want := Change{}
 			if ok {
@@ -165,12 +165,12 @@ func TestTrendOrdersByTime(t *testing.T) {
 			t.Fatalf("snapshot %d: %s in order, %s shuffled", i, a.Snapshots[i].Name, b.Snapshots[i].Name)
 		}
 	}
-	if len(a.Sites) != len(b.Sites) {
-		t.Fatalf("%d sites in order, %d shuffled", len(a.Sites), len(b.Sites))
+	if len(a.Series) != len(b.Series) {
+		t.Fatalf("%d sites in order, %d shuffled", len(a.Series), len(b.Series))
 	}
-	for i := range a.Sites {
-		if a.Sites[i].Name != b.Sites[i].Name || a.Sites[i].Fit != b.Sites[i].Fit {
-			t.Errorf("site %d: %s %+v vs %s %+v", i, a.Sites[i].Name, a.Sites[i].Fit, b.Sites[i].Name, b.Sites[i].Fit)
+	for i := range a.Series {
+		if a.Series[i].Name != b.Series[i].Name || a.Series[i].Fit != b.Series[i].Fit {
+			t.Errorf("site %d: %s %+v vs %s %+v", i, a.Series[i].Name, a.Series[i].Fit, b.Series[i].Name, b.Series[i].Fit)
 		}
 	}
 }
@@ -193,7 +193,7 @@ func TestTrendWithoutTimesUsesFileOrder(t *testing.T) {
 	// Snapshots are 10 minutes apart, so the slope per snapshot is a sixth
 	// of the slope per hour.
 	timed := trendOf(t, ps, TrendOptions{Options: Options{By: ByFunc}})
-	if got, want := tr.Sites[0].Fit.Slope, timed.Sites[0].Fit.Slope/6; math.Abs(got-want) > 1e-6*want {
+	if got, want := tr.Series[0].Fit.Slope, timed.Series[0].Fit.Slope/6; math.Abs(got-want) > 1e-6*want {
 		t.Errorf("slope per snapshot %v, want %v", got, want)
 	}
 }
@@ -266,12 +266,12 @@ func TestTrendTopSumsTheRest(t *testing.T) {
 	ps := leakyProfiles(t)
 	all := trendOf(t, ps, TrendOptions{Options: Options{By: ByLine}})
 	top := trendOf(t, ps, TrendOptions{Options: Options{By: ByLine, Top: 3}})
-	if len(top.Sites) != 3 || top.RestCount != len(all.Sites)-3 || top.Rest == nil {
-		t.Fatalf("top 3 kept %d and %d in the rest of %d", len(top.Sites), top.RestCount, len(all.Sites))
+	if len(top.Series) != 3 || top.RestCount != len(all.Series)-3 || top.Rest == nil {
+		t.Fatalf("top 3 kept %d and %d in the rest of %d", len(top.Series), top.RestCount, len(all.Series))
 	}
 	for i := range ps {
 		sum := top.Rest.Values[i]
-		for _, s := range top.Sites {
+		for _, s := range top.Series {
 			sum += s.Values[i]
 		}
 		if sum != top.Total.Values[i] {
@@ -536,8 +536,8 @@ func TestTrendMemoryIsBoundedBySites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tr.Snapshots) != snapshots || tr.Sites[0].Shape != SteadyGrowth {
-		t.Errorf("%d snapshots, first site %s", len(tr.Snapshots), tr.Sites[0].Shape)
+	if len(tr.Snapshots) != snapshots || tr.Series[0].Shape != SteadyGrowth {
+		t.Errorf("%d snapshots, first site %s", len(tr.Snapshots), tr.Series[0].Shape)
 	}
 }
 
@@ -632,7 +632,7 @@ func TestTrendLeavesOutTheWarmUp(t *testing.T) {
 			if want := all.Snapshots[12-tc.left]; tr.Snapshots[0].Name != want.Name {
 				t.Errorf("the trend starts at %s, want %s", tr.Snapshots[0].Name, want.Name)
 			}
-			for _, s := range tr.Sites {
+			for _, s := range tr.Series {
 				if len(s.Values) != tc.left {
 					t.Fatalf("site %s has %d values", s.Name, len(s.Values))
 				}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 )
 
 // RenderCheck writes a budget verdict in format f.
@@ -40,19 +41,19 @@ func measureValue(v float64, m diff.Measure, unit string, signed bool) string {
 			return strconv.FormatFloat(v, 'f', 1, 64) + "%"
 		}
 		return signedPercent(v)
-	case diff.TotalRate, diff.SiteRate:
-		return formatValue(v, unit, signed) + "/h"
+	case diff.TotalRate, diff.GroupRate:
+		return units.Format(v, unit, signed) + "/h"
 	}
-	return formatValue(v, unit, signed)
+	return units.Format(v, unit, signed)
 }
 
 // verdictCell says how a limit fared: "over", "ok", or "~ ok" when the value
 // exceeds the limit within sampling noise.
-func verdictCell(r diff.LimitResult) string {
+func verdictCell(r diff.BudgetResult) string {
 	switch {
 	case r.Over:
-		if r.Measure.PerSite() {
-			return fmt.Sprintf("over (%d sites)", len(r.Sites))
+		if r.Measure.PerGroup() {
+			return fmt.Sprintf("over (%d sites)", len(r.Groups))
 		}
 		return "over"
 	case r.Value > r.Max:
@@ -74,19 +75,19 @@ func CheckSummary(bc *diff.BudgetCheck) string {
 			continue
 		}
 		limit := measureValue(r.Max, r.Measure, unit, false)
-		if !r.Measure.PerSite() {
+		if !r.Measure.PerGroup() {
 			parts = append(parts, fmt.Sprintf("%s %s > %s", r.Measure, measureValue(r.Value, r.Measure, unit, true), limit))
 			continue
 		}
 		var names []string
-		for i, s := range r.Sites {
+		for i, s := range r.Groups {
 			if i == 3 {
-				names = append(names, fmt.Sprintf("and %d more", len(r.Sites)-3))
+				names = append(names, fmt.Sprintf("and %d more", len(r.Groups)-3))
 				break
 			}
 			names = append(names, s.Name+" "+measureValue(s.Value, r.Measure, unit, true))
 		}
-		parts = append(parts, fmt.Sprintf("%d site(s) over %s %s: %s", len(r.Sites), r.Measure, limit, strings.Join(names, ", ")))
+		parts = append(parts, fmt.Sprintf("%d site(s) over %s %s: %s", len(r.Groups), r.Measure, limit, strings.Join(names, ", ")))
 	}
 	return "over budget: " + strings.Join(parts, "; ")
 }
@@ -146,12 +147,12 @@ func CheckText(w io.Writer, bc *diff.BudgetCheck, opts Options) error {
 
 	var over [][]cell
 	for _, r := range bc.Results {
-		for _, s := range r.Sites {
+		for _, s := range r.Groups {
 			over = append(over, []cell{
 				{text: r.Measure.String(), left: true},
 				{text: measureValue(s.Value, r.Measure, unit, true), color: colorRed},
 				{text: "±" + measureValue(s.Noise, r.Measure, unit, false)},
-				{text: siteKeptCell(s)},
+				{text: groupKeptCell(s)},
 				{text: s.Name, left: true},
 			})
 		}
@@ -167,7 +168,7 @@ func CheckText(w io.Writer, bc *diff.BudgetCheck, opts Options) error {
 				{text: r.Measure.String(), left: true},
 				{text: measureValue(s.Value, r.Measure, unit, true)},
 				{text: s.Shape.String(), left: true},
-				{text: siteKeptCell(s)},
+				{text: groupKeptCell(s)},
 				{text: s.Name, left: true},
 			})
 		}
@@ -180,9 +181,9 @@ func CheckText(w io.Writer, bc *diff.BudgetCheck, opts Options) error {
 	return bw.Flush()
 }
 
-// siteKeptCell shows what a site over budget kept of what it allocated,
+// groupKeptCell shows what a group over budget kept of what it allocated,
 // "kept 98%±16", or "" where the profiles carry no allocations.
-func siteKeptCell(s diff.SiteOver) string {
+func groupKeptCell(s diff.GroupOver) string {
 	if s.Kept == nil {
 		return ""
 	}
@@ -210,12 +211,12 @@ func CheckMarkdown(w io.Writer, bc *diff.BudgetCheck) error {
 	}
 	first := true
 	for _, r := range bc.Results {
-		for _, s := range r.Sites {
+		for _, s := range r.Groups {
 			if first {
 				fmt.Fprintf(bw, "\n**Sites over budget**\n\n| limit | measured | kept | site |\n|---|--:|--:|---|\n")
 				first = false
 			}
-			fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", r.Measure, measureValue(s.Value, r.Measure, unit, true), strings.TrimPrefix(siteKeptCell(s), "kept "), mdCode(s.Name))
+			fmt.Fprintf(bw, "| %s | %s | %s | %s |\n", r.Measure, measureValue(s.Value, r.Measure, unit, true), strings.TrimPrefix(groupKeptCell(s), "kept "), mdCode(s.Name))
 		}
 	}
 	first = true
@@ -311,8 +312,8 @@ func NewJSONCheck(bc *diff.BudgetCheck) *JSONCheck {
 			v := r.Value
 			j.Value = &v
 		}
-		for _, s := range r.Sites {
-			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise, Kept: siteKeptJSON(s)}
+		for _, s := range r.Groups {
+			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise, Kept: groupKeptJSON(s)}
 			if bc.Series {
 				o.Shape = s.Shape.Key()
 			}
@@ -320,7 +321,7 @@ func NewJSONCheck(bc *diff.BudgetCheck) *JSONCheck {
 			j.Sites = append(j.Sites, o)
 		}
 		for _, s := range r.Excused {
-			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise, Shape: s.Shape.Key(), Kept: siteKeptJSON(s)}
+			o := JSONSiteOver{Name: s.Name, Value: s.Value, Noise: s.Noise, Shape: s.Shape.Key(), Kept: groupKeptJSON(s)}
 			o.Frames = jsonFrames(s.Frames)
 			j.Excused = append(j.Excused, o)
 		}
@@ -329,7 +330,7 @@ func NewJSONCheck(bc *diff.BudgetCheck) *JSONCheck {
 	return doc
 }
 
-func siteKeptJSON(s diff.SiteOver) *JSONKept {
+func groupKeptJSON(s diff.GroupOver) *JSONKept {
 	if s.Kept == nil {
 		return nil
 	}
@@ -351,12 +352,12 @@ func CheckCSV(w io.Writer, bc *diff.BudgetCheck) error {
 	cw.Write([]string{"measure", "max", "name", "value", "noise", "significant", "over", "kept", "kept_noise"})
 	for _, r := range bc.Results {
 		name := "(total)"
-		if r.Measure.PerSite() {
+		if r.Measure.PerGroup() {
 			name = "(largest site)"
 		}
 		cw.Write([]string{r.Measure.Key(), formatFloat(r.Max), name, formatFloat(r.Value), formatFloat(r.Noise),
 			strconv.FormatBool(r.Significant), strconv.FormatBool(r.Over), "", ""})
-		for _, s := range r.Sites {
+		for _, s := range r.Groups {
 			kept, keptNoise := "", ""
 			if s.Kept != nil {
 				kept, keptNoise = formatFloat(s.Kept.Share), formatFloat(s.Kept.Noise)

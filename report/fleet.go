@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 )
 
 // FleetTop is how many processes a fleet's suspect lists by name in text
@@ -39,7 +40,7 @@ func fleetRate(f *diff.Fleet, fit diff.Fit) string {
 	if !f.Timed {
 		per = "/snap"
 	}
-	s := formatValue(fit.Slope, f.Type.Unit, true) + per
+	s := units.Format(fit.Slope, f.Type.Unit, true) + per
 	if !fit.Significant() {
 		s = Noise + s
 	}
@@ -51,7 +52,7 @@ func fleetSlope(f *diff.Fleet, v float64) string {
 	if !f.Timed {
 		per = "/snap"
 	}
-	return formatValue(v, f.Type.Unit, true) + per
+	return units.Format(v, f.Type.Unit, true) + per
 }
 
 // topSuspect names a process's first suspect.
@@ -88,7 +89,7 @@ func fleetSpan(f *diff.Fleet) string {
 	if f.First.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%s → %s  (%s)", trendTime(f.First), trendTime(f.Last), formatDuration(f.Last.Sub(f.First)))
+	return fmt.Sprintf("%s → %s  (%s)", units.Time(f.First), units.Time(f.Last), formatDuration(f.Last.Sub(f.First)))
 }
 
 const fleetNote = `code leak = a suspect in at least half of the judged processes (and two or more): every instance runs the code that leaks
@@ -133,8 +134,8 @@ func FleetText(w io.Writer, f *diff.Fleet, source string, opts Options) error {
 			{text: strconv.Itoa(i + 1)},
 			{text: p.Name, left: true},
 			{text: strconv.Itoa(p.Snapshots)},
-			{text: formatValue(float64(p.Total.First), unit, false)},
-			{text: formatValue(float64(p.Total.Last), unit, false)},
+			{text: units.Format(float64(p.Total.First), unit, false)},
+			{text: units.Format(float64(p.Total.Last), unit, false)},
 			{text: fleetRate(f, p.Total.Fit), color: color},
 			{text: strconv.FormatFloat(p.Total.Fit.R2, 'f', 2, 64)},
 			{text: p.Total.Shape.String(), left: true, color: color},
@@ -160,7 +161,7 @@ func FleetText(w io.Writer, f *diff.Fleet, source string, opts Options) error {
 				{text: fmt.Sprintf("%.0f%%", 100*s.Share())},
 				{text: fleetSlope(f, s.MedianSlope)},
 				{text: fleetSlope(f, s.MaxSlope)},
-				{text: formatValue(float64(s.Growth), unit, true)},
+				{text: units.Format(float64(s.Growth), unit, true)},
 				{text: s.Name, left: true},
 				{text: suspectProcesses(s), left: true},
 			})
@@ -306,7 +307,7 @@ func FleetMarkdown(w io.Writer, f *diff.Fleet, source string) error {
 		for i := range f.Suspects {
 			s := &f.Suspects[i]
 			fmt.Fprintf(bw, "| %d | %s | %d/%d (%.0f%%) | %s | %s | %s | %s | %s |\n", i+1, s.Spread, len(s.Processes), s.Of, 100*s.Share(),
-				fleetSlope(f, s.MedianSlope), fleetSlope(f, s.MaxSlope), formatValue(float64(s.Growth), f.Type.Unit, true),
+				fleetSlope(f, s.MedianSlope), fleetSlope(f, s.MaxSlope), units.Format(float64(s.Growth), f.Type.Unit, true),
 				mdCode(s.Name), mdText(suspectProcesses(s)))
 		}
 		fmt.Fprintln(bw)
@@ -326,7 +327,7 @@ func FleetMarkdown(w io.Writer, f *diff.Fleet, source string) error {
 			top = mdCode(s)
 		}
 		fmt.Fprintf(bw, "| %d | %s | %d | %s | %s | %s | %.2f | %s | %s |\n", i+1, mdCode(p.Name), p.Snapshots,
-			formatValue(float64(p.Total.First), f.Type.Unit, false), formatValue(float64(p.Total.Last), f.Type.Unit, false),
+			units.Format(float64(p.Total.First), f.Type.Unit, false), units.Format(float64(p.Total.Last), f.Type.Unit, false),
 			fleetRate(f, p.Total.Fit), p.Total.Fit.R2, p.Total.Shape, top)
 	}
 	fmt.Fprintln(bw)

@@ -1,26 +1,36 @@
-// Package report renders comparisons: the last stage of heapdiff's pipeline
-// (profile → diff → report). Each renderer takes a *diff.Comparison and
-// writes one format: Text for terminals, JSON, CSV and Markdown for machines
-// and pull requests, HTML for one self-contained page with charts. Renderers
-// never decide what is noise: they show the comparison's Significant
-// verdict, "~" where a change is within noise.
+// Package report renders what diff computes: the last stage of heapdiff's
+// pipeline (profile → diff → report). Each of diff's results has a
+// renderer per format (text for terminals; JSON, CSV and Markdown for
+// machines and pull requests; HTML for one self-contained page with
+// charts), and Render, RenderTrend and RenderCheck pick one by Format:
+//
+//   - a comparison (*diff.Comparison): Text, JSON, CSV, Markdown and HTML.
+//     The page also draws the comparison's detail (diff.Comparison.Detail:
+//     the call tree, each row's stacks, the rows by allocation site), which
+//     Compare keeps in its one pass over the profiles when asked: compare
+//     with HTMLOptions, which also keeps no more rows than the page's table
+//     shows (HTMLMaxRows);
+//   - a trend (*diff.Trend): TrendText, TrendJSON, TrendCSV, TrendMarkdown
+//     and TrendHTML;
+//   - a budget verdict (*diff.BudgetCheck): CheckText, CheckJSON, CheckCSV
+//     and CheckMarkdown, and CheckSummary in one line.
+//
+// Renderers never decide what is noise or what is over a budget: they show
+// the Significant and Over verdicts diff reached, "~" where a change is
+// within noise. They write sizes and times as the rest of heapdiff does
+// (internal/units), and color text through one painter.
 package report
 
 import (
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 )
-
-// HTMLMaxRows is how many rows the HTML report's table shows; the rest are
-// summed in one row. A comparison meant only for HTML needs no more rows than
-// this (diff.Options.Top), which spares naming every stack of --by stack.
-const HTMLMaxRows = 1000
 
 // Format names an output format.
 type Format string
@@ -69,9 +79,6 @@ func FormatForPath(path string) (f Format, ok bool) {
 type Options struct {
 	// Color adds ANSI colors to text output: growth red, shrinkage blue.
 	Color bool
-	// Detail is the comparison's detail from diff.Explain, which HTML output
-	// needs (its flame graph, treemap and call stacks).
-	Detail *diff.Detail
 }
 
 // Render writes c in format f.
@@ -86,7 +93,7 @@ func Render(w io.Writer, f Format, c *diff.Comparison, opts Options) error {
 	case FormatMarkdown:
 		return Markdown(w, c)
 	case FormatHTML:
-		return HTML(w, c, opts.Detail)
+		return HTML(w, c)
 	}
 	return fmt.Errorf("unknown format %q", f)
 }
@@ -94,44 +101,6 @@ func Render(w io.Writer, f Format, c *diff.Comparison, opts Options) error {
 // Noise is what every renderer shows in place of a percentage when a change
 // is within sampling noise, as benchstat does.
 const Noise = "~"
-
-var iecUnits = []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
-
-// formatValue formats a value of the given unit for people: bytes in IEC
-// units with one decimal ("12.5MiB"), counts with k/M suffixes. signed adds
-// a "+" to positive values.
-func formatValue(v float64, unit string, signed bool) string {
-	sign := ""
-	switch {
-	case v < 0:
-		sign, v = "-", -v
-	case signed && v > 0:
-		sign = "+"
-	}
-	switch unit {
-	case "bytes":
-		i := 0
-		for v >= 1024 && i < len(iecUnits)-1 {
-			v /= 1024
-			i++
-		}
-		if i == 0 {
-			return sign + strconv.FormatFloat(v, 'f', 0, 64) + "B"
-		}
-		return sign + strconv.FormatFloat(v, 'f', 1, 64) + iecUnits[i]
-	case "nanoseconds":
-		return sign + strconv.FormatFloat(v/1e9, 'g', 4, 64) + "s"
-	}
-	switch {
-	case v >= 1e9:
-		return sign + strconv.FormatFloat(v/1e9, 'f', 1, 64) + "G"
-	case v >= 1e6:
-		return sign + strconv.FormatFloat(v/1e6, 'f', 1, 64) + "M"
-	case v >= 1e4:
-		return sign + strconv.FormatFloat(v/1e3, 'f', 1, 64) + "k"
-	}
-	return sign + strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-}
 
 // percentCell shows a change's relative size: "new", "gone", "~" within noise,
 // or a signed percentage.
@@ -171,7 +140,7 @@ func rateCell(c *diff.Comparison, ch diff.Change, unit string) string {
 	if !ok {
 		return ""
 	}
-	return formatValue(r, unit, true) + "/h"
+	return units.Format(r, unit, true) + "/h"
 }
 
 // keptCell shows the share of what a row allocated that it still holds,

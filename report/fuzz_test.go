@@ -70,7 +70,7 @@ func checkShape(t *testing.T, kind string, format Format, out []byte) {
 // checks each output's shape: text and Markdown are printable, with exactly
 // one line per row (a name cannot break or forge a row); JSON is valid and
 // has every row; CSV parses back to one record per row, all of the header's
-// width; the HTML page (with diff.Explain's detail) is valid UTF-8 and has
+// width; the HTML page (with its detail) is valid UTF-8 and has
 // exactly the script elements of any other page: no name became markup.
 func FuzzRender(f *testing.F) {
 	scripts := htmlScripts(f)
@@ -99,7 +99,9 @@ func FuzzRender(f *testing.F) {
 		if err != nil {
 			return
 		}
-		o := diff.Options{By: diff.Grouping(by % 5), Cum: flags&1 != 0, Normalize: flags&2 != 0, Top: int(flags>>2) & 7, DeferNames: flags&32 != 0}
+		// With the HTML page's detail, so that every renderer takes the one comparison.
+		detail := htmlDetail
+		o := diff.Options{By: diff.Grouping(by % 5), Cum: flags&1 != 0, Normalize: flags&2 != 0, Top: int(flags>>2) & 7, DeferNames: flags&32 != 0, Detail: &detail}
 		c, err := diff.Compare(base, target, o)
 		if err != nil {
 			return
@@ -175,12 +177,8 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("CSV has %d records, want %d", len(records), want)
 		}
 
-		d, err := diff.Explain(base, target, c, o, diff.DefaultLimits)
-		if err != nil {
-			t.Fatalf("Explain fails where Compare did not: %v", err)
-		}
 		var page bytes.Buffer
-		if err := HTML(&page, c, d); err != nil {
+		if err := HTML(&page, c); err != nil {
 			t.Fatal(err)
 		}
 		if !utf8.Valid(page.Bytes()) {
@@ -204,16 +202,12 @@ func htmlScripts(f *testing.F) int {
 		}
 		ps = append(ps, p)
 	}
-	c, err := diff.Compare(ps[0], ps[1], diff.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	d, err := diff.Explain(ps[0], ps[1], c, diff.Options{}, diff.DefaultLimits)
+	c, err := diff.Compare(ps[0], ps[1], HTMLOptions(diff.Options{}))
 	if err != nil {
 		f.Fatal(err)
 	}
 	var page bytes.Buffer
-	if err := HTML(&page, c, d); err != nil {
+	if err := HTML(&page, c); err != nil {
 		f.Fatal(err)
 	}
 	return bytes.Count(bytes.ToLower(page.Bytes()), []byte("<script"))
@@ -265,7 +259,7 @@ func FuzzTrend(f *testing.F) {
 			oneLine(err)
 			return
 		}
-		all := append([]diff.Series{tr.Total}, tr.Sites...)
+		all := append([]diff.Series{tr.Total}, tr.Series...)
 		if tr.Rest != nil {
 			all = append(all, *tr.Rest)
 		}
@@ -361,7 +355,7 @@ func FuzzCheck(f *testing.F) {
 		if err != nil {
 			return
 		}
-		bc, err := diff.CheckComparison(c, []diff.Limit{{Measure: diff.Measure(measure % 5), Max: math.Abs(max)}})
+		bc, err := diff.CheckComparison(c, []diff.Budget{{Measure: diff.Measure(measure % 5), Max: math.Abs(max)}})
 		if err != nil {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error is not one line: %q", err)

@@ -40,12 +40,30 @@ var EChartsVersion = strings.TrimSpace(echartsVersion)
 // The page's size bounds: a report of two huge profiles must stay small
 // enough to mail and quick to open.
 const (
-	// htmlMaxRows caps the table; the rows beyond are summed in one row.
-	htmlMaxRows = HTMLMaxRows
+	// HTMLMaxRows is how many rows the page's table shows; the rows beyond
+	// are summed in one row.
+	HTMLMaxRows = 1000
 	// htmlSitesPerType is how many sites, by growth of each sample type,
 	// the treemap gets; the growth of the rest is summed per type.
 	htmlSitesPerType = 150
 )
+
+// htmlDetail is as much of a comparison's detail as the page draws: a few
+// thousand call-tree nodes, and a few stacks for each of its first rows.
+var htmlDetail = diff.DetailOptions{MinFraction: 0.0005, MaxNodes: 6000, StacksPerRow: 4, StackRows: 400}
+
+// HTMLOptions returns opts for a comparison meant for an HTML page: it
+// keeps the detail the page draws (diff.Options.Detail: the flame graph,
+// the treemap, each row's call stacks), and no more rows than the table
+// shows (diff.Options.Top), which spares naming every stack of --by stack.
+func HTMLOptions(opts diff.Options) diff.Options {
+	detail := htmlDetail
+	opts.Detail = &detail
+	if opts.Top == 0 || opts.Top > HTMLMaxRows {
+		opts.Top = HTMLMaxRows // the table shows no more; the page sums the rest
+	}
+	return opts
+}
 
 // HTML writes c as one self-contained HTML page: header, charts of the top
 // changes, a treemap of growth by package, function and site, a
@@ -53,15 +71,16 @@ const (
 // Heap snapshots compared by class get DevTools' Comparison columns instead
 // (class, # new, # deleted, # delta, size delta, retained delta), the top
 // growers by size and a treemap of retained-size growth by class.
-// d is c's detail from diff.Explain. The page carries every sample type, so
-// the reader can switch between them, and needs no network: ECharts is
-// inlined. Every string that comes from a profile travels as JSON data and
-// is shown as text, never as markup.
-func HTML(w io.Writer, c *diff.Comparison, d *diff.Detail) error {
-	if d == nil {
-		return errors.New("an HTML report needs the comparison's detail (diff.Explain)")
+// All but the snapshot layout draw c's detail (c.Detail): compare with
+// HTMLOptions. The page carries every sample type, so the reader can switch
+// between them, and needs no network: ECharts is inlined. Every string that
+// comes from a profile travels as JSON data and is shown as text, never as
+// markup.
+func HTML(w io.Writer, c *diff.Comparison) error {
+	if c.Detail == nil && snapshotView(c) == nil {
+		return errors.New("an HTML report needs a comparison made with its detail (diff.Options.Detail; see report.HTMLOptions)")
 	}
-	hd := newHTMLData(c, d)
+	hd := newHTMLData(c)
 	charts := htmlCharts()
 	if hd.Snapshot != nil {
 		// No call tree, so no flame graph: its script is left out of the
@@ -281,7 +300,8 @@ func (in *interner) id(s string) int {
 	return len(in.list) - 1
 }
 
-func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
+func newHTMLData(c *diff.Comparison) *htmlData {
+	d := c.Detail
 	var strs interner
 	frames := map[[3]int64]int{}
 	data := &htmlData{
@@ -314,8 +334,8 @@ func newHTMLData(c *diff.Comparison, d *diff.Detail) *htmlData {
 		d = &diff.Detail{}
 	}
 	rows := all
-	if len(rows) > htmlMaxRows {
-		rows = rows[:htmlMaxRows]
+	if len(rows) > HTMLMaxRows {
+		rows = rows[:HTMLMaxRows]
 	}
 	data.Limits = htmlLimits{Rows: len(all)}
 	for i, r := range rows {

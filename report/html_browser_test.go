@@ -325,16 +325,12 @@ func (p *browserPage) inkedPixels(ids ...string) map[string]int {
 
 func renderHTML(t *testing.T, base, target *profile.Profile, opts diff.Options) []byte {
 	t.Helper()
-	c, err := diff.Compare(base, target, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := diff.Explain(base, target, c, opts, diff.DefaultLimits)
+	c, err := diff.Compare(base, target, HTMLOptions(opts))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf strings.Builder
-	if err := HTML(&buf, c, d); err != nil {
+	if err := HTML(&buf, c); err != nil {
 		t.Fatal(err)
 	}
 	return []byte(buf.String())

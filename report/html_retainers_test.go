@@ -25,17 +25,13 @@ func holdersPage(t *testing.T, base, target string) (*diff.Comparison, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := diff.Compare(ps[0], ps[1], diff.Options{})
+	c, err := diff.Compare(ps[0], ps[1], HTMLOptions(diff.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Holders = diff.FindHolders(c, ps[0], ps[1], diff.HolderOptions{})
-	d, err := diff.Explain(ps[0], ps[1], c, diff.Options{}, diff.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var buf strings.Builder
-	if err := HTML(&buf, c, d); err != nil {
+	if err := HTML(&buf, c); err != nil {
 		t.Fatal(err)
 	}
 	return c, []byte(buf.String())

@@ -183,7 +183,7 @@ func TestHTMLTableIsCapped(t *testing.T) {
 		root := &pprof.Function{ID: 1, Name: "main.main", Filename: "main.go"}
 		p.Function = append(p.Function, root)
 		p.Location = append(p.Location, &pprof.Location{ID: 1, Line: []pprof.Line{{Function: root, Line: 1}}})
-		for s := 0; s < htmlMaxRows+50; s++ {
+		for s := 0; s < HTMLMaxRows+50; s++ {
 			f := &pprof.Function{ID: uint64(s + 2), Name: "main.f" + strings.Repeat("x", s%7) + string(rune('a'+s%26)), Filename: "f.go"}
 			l := &pprof.Location{ID: uint64(s + 2), Line: []pprof.Line{{Function: f, Line: int64(s + 1)}}}
 			p.Function = append(p.Function, f)
@@ -206,7 +206,7 @@ func TestHTMLTableIsCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := pageData(t, renderHTML(t, a, b, diff.Options{}))
-	if len(d.Rows) != htmlMaxRows || d.Other == nil || d.Other.Rows != len(c.Rows)-htmlMaxRows {
+	if len(d.Rows) != HTMLMaxRows || d.Other == nil || d.Other.Rows != len(c.Rows)-HTMLMaxRows {
 		t.Fatalf("%d rows and other %+v for %d rows", len(d.Rows), d.Other, len(c.Rows))
 	}
 	var sum int64
@@ -250,17 +250,53 @@ func largeHTML(tb testing.TB, opts diff.Options) []byte {
 		}
 		ps = append(ps, q)
 	}
-	c, err := diff.Compare(ps[0], ps[1], opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d, err := diff.Explain(ps[0], ps[1], c, opts, diff.DefaultLimits)
+	c, err := diff.Compare(ps[0], ps[1], HTMLOptions(opts))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := HTML(&buf, c, d); err != nil {
+	if err := HTML(&buf, c); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestHTMLOptions checks what a comparison meant for a page asks of
+// Compare: the page's detail, and no more rows than its table shows.
+func TestHTMLOptions(t *testing.T) {
+	for _, tc := range []struct{ top, want int }{{0, HTMLMaxRows}, {5, 5}, {HTMLMaxRows + 1, HTMLMaxRows}} {
+		opts := diff.Options{By: diff.ByFunc, Top: tc.top}
+		got := HTMLOptions(opts)
+		if got.Top != tc.want || got.By != diff.ByFunc || got.Detail == nil || *got.Detail != htmlDetail {
+			t.Errorf("Top %d: %+v", tc.top, got)
+		}
+		if opts.Detail != nil {
+			t.Errorf("HTMLOptions changed the caller's options")
+		}
+	}
+}
+
+// TestHTMLNeedsTheDetail checks that a page whose charts need the detail
+// is refused, with a message saying how to get it, when the comparison has
+// none; the heap snapshots' page, which draws none, renders as well without.
+func TestHTMLNeedsTheDetail(t *testing.T) {
+	a, b := loadPair(t, "../testdata/leaky/heap-01.pb.gz", "../testdata/leaky/heap-12.pb.gz")
+	c, err := diff.Compare(a, b, diff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := HTML(&page, c); err == nil || !strings.Contains(err.Error(), "HTMLOptions") || page.Len() != 0 {
+		t.Errorf("no detail: %v, %d bytes written", err, page.Len())
+	}
+	a, b = loadPair(t, "../testdata/node/leaky-before.heapsnapshot.gz", "../testdata/node/leaky-after.heapsnapshot.gz")
+	if c, err = diff.Compare(a, b, diff.Options{Top: HTMLMaxRows}); err != nil {
+		t.Fatal(err)
+	}
+	if err := HTML(&page, c); err != nil {
+		t.Fatal(err)
+	}
+	if want := renderHTML(t, a, b, diff.Options{}); !bytes.Equal(page.Bytes(), want) {
+		t.Error("the snapshot page without a detail differs from the one with")
+	}
 }

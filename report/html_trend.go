@@ -141,16 +141,16 @@ func newHTMLTrendData(t *diff.Trend) *htmlTrendData {
 		}
 		data.Snapshots = append(data.Snapshots, hs)
 	}
-	sites := t.Sites
-	if len(sites) > htmlMaxRows {
-		sites = sites[:htmlMaxRows]
+	shown := t.Series
+	if len(shown) > HTMLMaxRows {
+		shown = shown[:HTMLMaxRows]
 	}
-	for i := range sites {
-		data.Sites = append(data.Sites, htmlSeriesOf(t, &sites[i]))
+	for i := range shown {
+		data.Sites = append(data.Sites, htmlSeriesOf(t, &shown[i]))
 	}
 	// What the table leaves out is summed, values only: its shape would
-	// describe no one site.
-	cut := t.Sites[len(sites):]
+	// describe no one group.
+	cut := t.Series[len(shown):]
 	if len(cut) > 0 || t.Rest != nil {
 		other := &htmlSeries{Values: make([]int64, len(t.Snapshots)), Count: len(cut) + t.RestCount}
 		add := func(s *diff.Series) {

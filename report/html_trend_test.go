@@ -104,13 +104,13 @@ func TestTrendHTMLInBrowser(t *testing.T) {
 
 	t.Run("the table ranks the leaks first", func(t *testing.T) {
 		names := rowNames()
-		if len(names) != len(tr.Sites) {
-			t.Fatalf("%d rows for %d sites", len(names), len(tr.Sites))
+		if len(names) != len(tr.Series) {
+			t.Fatalf("%d rows for %d sites", len(names), len(tr.Series))
 		}
 		shapes := eval[[]string](p, `Array.from(document.querySelectorAll('#rows-body tr.row .shape')).map(function (e) { return e.textContent; })`)
-		for i := range tr.Sites {
-			if names[i] != tr.Sites[i].Name || shapes[i] != shapeCell(tr, &tr.Sites[i]) {
-				t.Errorf("row %d: %q %q, want %q %q", i, names[i], shapes[i], tr.Sites[i].Name, shapeCell(tr, &tr.Sites[i]))
+		for i := range tr.Series {
+			if names[i] != tr.Series[i].Name || shapes[i] != shapeCell(tr, &tr.Series[i]) {
+				t.Errorf("row %d: %q %q, want %q %q", i, names[i], shapes[i], tr.Series[i].Name, shapeCell(tr, &tr.Series[i]))
 			}
 		}
 		cache := slices.IndexFunc(names, func(n string) bool { return strings.HasPrefix(n, "main.(*Cache).Put") })

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 )
 
 // Markdown writes c as a GitHub-flavoured Markdown summary for a pull-request
@@ -22,8 +23,8 @@ func Markdown(w io.Writer, c *diff.Comparison) error {
 	fmt.Fprintf(bw, "**base** %s%s → **target** %s%s%s\n\n",
 		mdCode(c.Base.Name), mdTime(c.Base), mdCode(c.Target.Name), mdTime(c.Target), mdInterval(c))
 	total := c.Total[t]
-	fmt.Fprintf(bw, "**total** %s → %s: **%s** (%s)", formatValue(float64(total.Base), unit, false),
-		formatValue(float64(total.Target), unit, false), formatValue(float64(total.Delta()), unit, true), percentCell(total))
+	fmt.Fprintf(bw, "**total** %s → %s: **%s** (%s)", units.Format(float64(total.Base), unit, false),
+		units.Format(float64(total.Target), unit, false), units.Format(float64(total.Delta()), unit, true), percentCell(total))
 	if r := rateCell(c, total, unit); r != "" {
 		fmt.Fprintf(bw, ", %s", r)
 	}
@@ -43,8 +44,8 @@ func Markdown(w io.Writer, c *diff.Comparison) error {
 	row := func(name string, flat []diff.Change) {
 		ch := flat[t]
 		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s |", name,
-			formatValue(float64(ch.Base), unit, false), formatValue(float64(ch.Target), unit, false),
-			formatValue(float64(ch.Delta()), unit, true), percentCell(ch), rateCell(c, ch, unit))
+			units.Format(float64(ch.Base), unit, false), units.Format(float64(ch.Target), unit, false),
+			units.Format(float64(ch.Delta()), unit, true), percentCell(ch), rateCell(c, ch, unit))
 		if kept {
 			fmt.Fprintf(bw, " %s |", keptCell(c.Kept(flat)))
 		}
@@ -70,7 +71,7 @@ func mdTime(s diff.Source) string {
 	if s.Time.IsZero() {
 		return ""
 	}
-	return " (" + s.Time.UTC().Format("2006-01-02 15:04:05 MST") + ")"
+	return " (" + units.Time(s.Time) + ")"
 }
 
 // mdCode shows s as inline code inside a table cell: pipes are escaped, line

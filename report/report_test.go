@@ -235,28 +235,6 @@ func TestNoiseMark(t *testing.T) {
 	}
 }
 
-func TestFormatValue(t *testing.T) {
-	for _, tc := range []struct {
-		v      float64
-		unit   string
-		signed bool
-		want   string
-	}{
-		{0, "bytes", true, "0B"},
-		{1023, "bytes", false, "1023B"},
-		{1536, "bytes", true, "+1.5KiB"},
-		{-3 << 20, "bytes", true, "-3.0MiB"},
-		{5 << 30, "bytes", false, "5.0GiB"},
-		{999, "count", false, "999"},
-		{123456, "count", true, "+123.5k"},
-		{-2.5e6, "count", true, "-2.5M"},
-	} {
-		if got := formatValue(tc.v, tc.unit, tc.signed); got != tc.want {
-			t.Errorf("formatValue(%v, %s, %v) = %q, want %q", tc.v, tc.unit, tc.signed, got, tc.want)
-		}
-	}
-}
-
 func TestFormatForPath(t *testing.T) {
 	for path, want := range map[string]Format{"a.json": FormatJSON, "x/b.md": FormatMarkdown, "c.CSV": FormatCSV, "d.txt": FormatText} {
 		if got, ok := FormatForPath(path); !ok || got != want {
@@ -360,7 +338,7 @@ func TestMarkdownSampleTypeIsNotMarkup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc, err := diff.CheckComparison(c, []diff.Limit{{Measure: diff.TotalGrowth, Max: 1}})
+	bc, err := diff.CheckComparison(c, []diff.Budget{{Measure: diff.TotalGrowth, Max: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -174,13 +175,13 @@ func writeHoldersText(w io.Writer, h *diff.Holders, paint func(color, s string) 
 		if h.NewOnly {
 			what = "new objects"
 		}
-		fmt.Fprintf(w, "%s  %d %s, %s retained\n", paint(colorBold, c.Class), c.Objects, what, formatValue(float64(c.Retained), "bytes", false))
+		fmt.Fprintf(w, "%s  %d %s, %s retained\n", paint(colorBold, c.Class), c.Objects, what, units.Format(float64(c.Retained), "bytes", false))
 		for j, p := range c.Paths {
 			if j == textHolderPaths {
 				fmt.Fprintf(w, "  (%d more ways)\n", len(c.Paths)-j+c.Omitted)
 				break
 			}
-			fmt.Fprintf(w, "  %6d  %9s  %s\n", p.Objects, formatValue(float64(p.Retained), "bytes", false), strings.Join(pathWords(p, p.UserStart, p.Objects > 1), " → "))
+			fmt.Fprintf(w, "  %6d  %9s  %s\n", p.Objects, units.Format(float64(p.Retained), "bytes", false), strings.Join(pathWords(p, p.UserStart, p.Objects > 1), " → "))
 			// Where the program's part is held from, once for a run of
 			// paths held from the same place.
 			if pre := "held " + rootWords(p) + ": " + prefixWords(p); prefixWords(p) != "" && pre != lastPrefix {
@@ -230,7 +231,7 @@ func collectionLine(g diff.GrownCollection) string {
 	b.WriteString(" entries")
 	first, last := g.Retained[0], g.Retained[len(g.Retained)-1]
 	if last >= 0 {
-		fmt.Fprintf(&b, ", %s retained", formatValue(float64(last-max(first, 0)), "bytes", true))
+		fmt.Fprintf(&b, ", %s retained", units.Format(float64(last-max(first, 0)), "bytes", true))
 	}
 	return b.String()
 }
@@ -251,14 +252,14 @@ func writeHoldersMarkdown(w io.Writer, h *diff.Holders) {
 			fmt.Fprintf(w, "\n%d more classes: the JSON report or the HTML page has them.\n", len(h.Classes)-i)
 			break
 		}
-		fmt.Fprintf(w, "**%s**: %d objects, %s retained\n\n", mdText(c.Class), c.Objects, formatValue(float64(c.Retained), "bytes", false))
+		fmt.Fprintf(w, "**%s**: %d objects, %s retained\n\n", mdText(c.Class), c.Objects, units.Format(float64(c.Retained), "bytes", false))
 		fmt.Fprintln(w, "| objects | retained | path | held |")
 		fmt.Fprintln(w, "|---:|---:|---|---|")
 		for j, p := range c.Paths {
 			if j == textHolderPaths {
 				break
 			}
-			fmt.Fprintf(w, "| %d | %s | %s | %s |\n", p.Objects, formatValue(float64(p.Retained), "bytes", false),
+			fmt.Fprintf(w, "| %d | %s | %s | %s |\n", p.Objects, units.Format(float64(p.Retained), "bytes", false),
 				mdCode(strings.Join(pathWords(p, p.UserStart, p.Objects > 1), " → ")), mdText(rootWords(p)+": "+prefixWords(p)))
 		}
 		if more := len(c.Paths) - textHolderPaths + c.Omitted; more > 0 && len(c.Paths) > textHolderPaths || c.Omitted > 0 {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -58,9 +59,9 @@ func snapshotCells(r diff.Row, count, shallow, retained int) []string {
 		newCell, delCell = strconv.FormatInt(o.New, 10), strconv.FormatInt(o.Deleted, 10)
 	}
 	return []string{newCell, delCell,
-		formatValue(float64(r.Flat[count].Delta()), "count", true),
-		formatValue(float64(r.Flat[shallow].Delta()), "bytes", true),
-		formatValue(float64(r.Flat[retained].Delta()), "bytes", true)}
+		units.Format(float64(r.Flat[count].Delta()), "count", true),
+		units.Format(float64(r.Flat[shallow].Delta()), "bytes", true),
+		units.Format(float64(r.Flat[retained].Delta()), "bytes", true)}
 }
 
 // snapshotRows returns the rows a heap snapshot table shows: those whose
@@ -84,12 +85,7 @@ func snapshotRows(c *diff.Comparison) []diff.Row {
 // # delta, size delta, retained delta. Unchanged classes are left out.
 func snapshotText(w io.Writer, c *diff.Comparison, opts Options, count, shallow, retained int) error {
 	bw := bufio.NewWriter(w)
-	paint := func(color, s string) string {
-		if !opts.Color || color == "" || s == "" {
-			return s
-		}
-		return color + s + colorReset
-	}
+	paint := painter(opts.Color)
 	fmt.Fprintf(bw, "%s  %s%s\n", paint(colorBold, "base  "), c.Base.Name, timeSuffix(c.Base.Time))
 	writeComments(bw, c.Base.Comments)
 	fmt.Fprintf(bw, "%s  %s%s%s\n", paint(colorBold, "target"), c.Target.Name, timeSuffix(c.Target.Time), intervalSuffix(c.Interval))
@@ -97,10 +93,10 @@ func snapshotText(w io.Writer, c *diff.Comparison, opts Options, count, shallow,
 	fmt.Fprintf(bw, "%s  heap snapshots, exact values, sorted by %s delta\n", paint(colorBold, "type  "), c.Shown().Type)
 	tc, ts := c.Total[count], c.Total[shallow]
 	fmt.Fprintf(bw, "%s  %s → %s objects (%s), %s → %s (%s)\n", paint(colorBold, "total "),
-		formatValue(float64(tc.Base), "count", false), formatValue(float64(tc.Target), "count", false),
-		paint(changeColor(tc), formatValue(float64(tc.Delta()), "count", true)),
-		formatValue(float64(ts.Base), "bytes", false), formatValue(float64(ts.Target), "bytes", false),
-		paint(changeColor(ts), formatValue(float64(ts.Delta()), "bytes", true)))
+		units.Format(float64(tc.Base), "count", false), units.Format(float64(tc.Target), "count", false),
+		paint(changeColor(tc), units.Format(float64(tc.Delta()), "count", true)),
+		units.Format(float64(ts.Base), "bytes", false), units.Format(float64(ts.Target), "bytes", false),
+		paint(changeColor(ts), units.Format(float64(ts.Delta()), "bytes", true)))
 	for _, warning := range c.Warnings {
 		fmt.Fprintf(bw, "%s %s\n", paint(colorBold, "warning:"), warning)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 )
 
 // ANSI colors: growth red, shrinkage blue, noise dim. The same meaning as
@@ -24,6 +25,18 @@ const (
 	colorReset  = "\x1b[0m"
 )
 
+// painter returns what every text renderer colors with: a function that
+// wraps text in an ANSI color, or leaves it alone when color is off
+// (Options.Color), when there is no color to give or no text to paint.
+func painter(color bool) func(c, s string) string {
+	return func(c, s string) string {
+		if !color || c == "" || s == "" {
+			return s
+		}
+		return c + s + colorReset
+	}
+}
+
 // Text writes c as an aligned table for a terminal: a header naming both
 // profiles, their times and the totals, then one row per group with the
 // sorted-by sample type's base, target, delta, percent (or "~" within
@@ -33,12 +46,7 @@ func Text(w io.Writer, c *diff.Comparison, opts Options) error {
 		return snapshotText(w, c, opts, count, shallow, retained)
 	}
 	bw := bufio.NewWriter(w)
-	paint := func(color, s string) string {
-		if !opts.Color || color == "" || s == "" {
-			return s
-		}
-		return color + s + colorReset
-	}
+	paint := painter(opts.Color)
 	unit := c.Shown().Unit
 	t := c.Index
 
@@ -49,8 +57,8 @@ func Text(w io.Writer, c *diff.Comparison, opts Options) error {
 	fmt.Fprintf(bw, "%s  %s, by %s%s\n", paint(colorBold, "type  "), c.Shown(), c.By, samplingNote(c))
 	total := c.Total[t]
 	fmt.Fprintf(bw, "%s  %s → %s  %s  %s", paint(colorBold, "total "),
-		formatValue(float64(total.Base), unit, false), formatValue(float64(total.Target), unit, false),
-		paint(changeColor(total), formatValue(float64(total.Delta()), unit, true)), paint(changeColor(total), percentCell(total)))
+		units.Format(float64(total.Base), unit, false), units.Format(float64(total.Target), unit, false),
+		paint(changeColor(total), units.Format(float64(total.Delta()), unit, true)), paint(changeColor(total), percentCell(total)))
 	if r := rateCell(c, total, unit); r != "" {
 		fmt.Fprintf(bw, "  %s", paint(changeColor(total), r))
 	}
@@ -137,9 +145,9 @@ func rowCells(c *diff.Comparison, name string, flat []diff.Change, cum *diff.Cha
 	ch := flat[c.Index]
 	color := changeColor(ch)
 	cells := []cell{
-		{text: formatValue(float64(ch.Base), unit, false)},
-		{text: formatValue(float64(ch.Target), unit, false)},
-		{text: formatValue(float64(ch.Delta()), unit, true), color: color},
+		{text: units.Format(float64(ch.Base), unit, false)},
+		{text: units.Format(float64(ch.Target), unit, false)},
+		{text: units.Format(float64(ch.Delta()), unit, true), color: color},
 		{text: percentCell(ch), color: color},
 		{text: rateCell(c, ch, unit), color: color},
 	}
@@ -151,9 +159,9 @@ func rowCells(c *diff.Comparison, name string, flat []diff.Change, cum *diff.Cha
 			cells = append(cells, cell{}, cell{}, cell{})
 		} else {
 			cells = append(cells,
-				cell{text: formatValue(float64(cum.Base), unit, false)},
-				cell{text: formatValue(float64(cum.Target), unit, false)},
-				cell{text: formatValue(float64(cum.Delta()), unit, true), color: changeColor(*cum)})
+				cell{text: units.Format(float64(cum.Base), unit, false)},
+				cell{text: units.Format(float64(cum.Target), unit, false)},
+				cell{text: units.Format(float64(cum.Delta()), unit, true), color: changeColor(*cum)})
 		}
 	}
 	return append(cells, cell{text: name, left: true})
@@ -225,7 +233,7 @@ func timeSuffix(t time.Time) string {
 	if t.IsZero() {
 		return "  (no time)"
 	}
-	return "  " + t.UTC().Format("2006-01-02 15:04:05 MST")
+	return "  " + units.Time(t)
 }
 
 func intervalSuffix(d time.Duration) string {
@@ -267,12 +275,12 @@ func writeComments(w io.Writer, comments []string) {
 		case strings.HasSuffix(key, "_bytes_per_hour"):
 			key = strings.TrimSuffix(key, "_bytes_per_hour")
 			if err == nil {
-				value = formatValue(n, "bytes", true) + "/h"
+				value = units.Format(n, "bytes", true) + "/h"
 			}
 		case strings.HasSuffix(key, "_bytes"):
 			key = strings.TrimSuffix(key, "_bytes")
 			if err == nil {
-				value = formatValue(n, "bytes", false)
+				value = units.Format(n, "bytes", false)
 			}
 		}
 		pairs = append(pairs, key+"="+value)
@@ -300,7 +308,7 @@ func samplingNote(c *diff.Comparison) string {
 	if c.Target.Period <= 0 || !pt.IsBytes() {
 		return ", exact values"
 	}
-	return fmt.Sprintf(", sampled every %s", formatValue(float64(c.Target.Period), "bytes", false))
+	return fmt.Sprintf(", sampled every %s", units.Format(float64(c.Target.Period), "bytes", false))
 }
 
 // TopShown cuts c to the rows the text and Markdown views show, keeping the

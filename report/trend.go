@@ -10,9 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -76,7 +76,7 @@ func slopeCell(t *diff.Trend, s *diff.Series) string {
 	if !t.Timed {
 		unit = "/snap"
 	}
-	v := formatValue(s.Fit.Slope, t.Type.Unit, true) + unit
+	v := units.Format(s.Fit.Slope, t.Type.Unit, true) + unit
 	if !s.Fit.Significant() {
 		v = Noise + v
 	}
@@ -117,17 +117,6 @@ func shapeColor(s diff.Shape) string {
 	return ""
 }
 
-// painter returns a function that wraps text in an ANSI color, or leaves it
-// alone when color is off.
-func painter(color bool) func(c, s string) string {
-	return func(c, s string) string {
-		if !color || c == "" || s == "" {
-			return s
-		}
-		return c + s + colorReset
-	}
-}
-
 // jsonFrames converts frames for JSON documents.
 func jsonFrames(frames []profile.Frame) []JSONFrame {
 	var out []JSONFrame
@@ -151,13 +140,13 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 	}
 	fmt.Fprintln(bw)
 	if t.Timed {
-		fmt.Fprintf(bw, "%s  %s → %s  (%s)\n", paint(colorBold, "time     "), trendTime(first.Time), trendTime(last.Time), formatDuration(t.Span))
+		fmt.Fprintf(bw, "%s  %s → %s  (%s)\n", paint(colorBold, "time     "), units.Time(first.Time), units.Time(last.Time), formatDuration(t.Span))
 	}
 	fmt.Fprintf(bw, "%s  %s, by %s%s\n", paint(colorBold, "type     "), t.Type, t.By, periodNote(last))
 	tot := &t.Total
 	fmt.Fprintf(bw, "%s  %s → %s  %s  %s  R² %.2f  %s  %s\n", paint(colorBold, "total    "),
-		formatValue(float64(tot.Growth.Base), unit, false), formatValue(float64(tot.Growth.Target), unit, false),
-		paint(changeColor(tot.Growth), formatValue(float64(tot.Growth.Delta()), unit, true)),
+		units.Format(float64(tot.Growth.Base), unit, false), units.Format(float64(tot.Growth.Target), unit, false),
+		paint(changeColor(tot.Growth), units.Format(float64(tot.Growth.Delta()), unit, true)),
 		slopeCell(t, tot), tot.Fit.R2, paint(shapeColor(tot.Shape), shapeCell(t, tot)), sparkline(tot.Values))
 	for _, warning := range t.Warnings {
 		fmt.Fprintf(bw, "%s %s\n", paint(colorBold, "warning:"), warning)
@@ -182,8 +171,8 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 			{text: rank},
 			{text: shapeCell(t, s), color: color, left: true},
 			{text: slopeCell(t, s), color: color},
-			{text: formatValue(float64(s.Growth.Delta()), unit, true), color: changeColor(s.Growth)},
-			{text: formatValue(float64(s.Values[len(s.Values)-1]), unit, false)},
+			{text: units.Format(float64(s.Growth.Delta()), unit, true), color: changeColor(s.Growth)},
+			{text: units.Format(float64(s.Values[len(s.Values)-1]), unit, false)},
 			{text: strconv.FormatFloat(s.Fit.R2, 'f', 2, 64)},
 			{text: stepsCell(s)},
 			{text: sparkline(s.Values), left: true},
@@ -194,14 +183,14 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 		}
 		table = append(table, cells)
 	}
-	for i := range t.Sites {
-		row(strconv.Itoa(i+1), &t.Sites[i])
+	for i := range t.Series {
+		row(strconv.Itoa(i+1), &t.Series[i])
 	}
 	if t.Rest != nil {
 		row("", t.Rest)
 	}
 	writeTable(bw, table, paint)
-	if len(t.Sites) == 0 {
+	if len(t.Series) == 0 {
 		fmt.Fprintln(bw, "(no sites: nothing matched, or every snapshot is empty)")
 	}
 	fmt.Fprintf(bw, "\n%s = slope within sampling noise (≤ %g standard deviations); grew = steps that grew / steps that changed\n", Noise, diff.NoiseThreshold)
@@ -223,7 +212,7 @@ func periodNote(s diff.Source) string {
 	if s.Period <= 0 || !s.PeriodType.IsBytes() {
 		return ", exact values"
 	}
-	return fmt.Sprintf(", sampled every %s", formatValue(float64(s.Period), "bytes", false))
+	return fmt.Sprintf(", sampled every %s", units.Format(float64(s.Period), "bytes", false))
 }
 
 // TrendJSONSchema identifies the version of the JSON document TrendJSON
@@ -308,7 +297,7 @@ func NewJSONTrend(t *diff.Trend) *JSONTrend {
 		Timed:          t.Timed,
 		NoiseThreshold: diff.NoiseThreshold,
 		Total:          jsonSeries(t, &t.Total),
-		Sites:          make([]JSONSeries, 0, len(t.Sites)),
+		Sites:          make([]JSONSeries, 0, len(t.Series)),
 		RestCount:      t.RestCount,
 		Skipped:        t.Skipped,
 		Warnings:       []string{},
@@ -320,8 +309,8 @@ func NewJSONTrend(t *diff.Trend) *JSONTrend {
 	for _, s := range t.Snapshots {
 		doc.Snapshots = append(doc.Snapshots, jsonSource(s))
 	}
-	for i := range t.Sites {
-		doc.Sites = append(doc.Sites, jsonSeries(t, &t.Sites[i]))
+	for i := range t.Series {
+		doc.Sites = append(doc.Sites, jsonSeries(t, &t.Series[i]))
 	}
 	if t.Rest != nil {
 		r := jsonSeries(t, t.Rest)
@@ -416,8 +405,8 @@ func TrendCSV(w io.Writer, t *diff.Trend) error {
 	if err := write("", &t.Total); err != nil {
 		return err
 	}
-	for i := range t.Sites {
-		if err := write(strconv.Itoa(i+1), &t.Sites[i]); err != nil {
+	for i := range t.Series {
+		if err := write(strconv.Itoa(i+1), &t.Series[i]); err != nil {
 			return err
 		}
 	}
@@ -446,8 +435,8 @@ func TrendMarkdown(w io.Writer, t *diff.Trend) error {
 	}
 	tot := &t.Total
 	fmt.Fprintf(bw, "\n\n**total** %s → %s: **%s**, %s, R² %.2f, %s `%s`\n\n",
-		formatValue(float64(tot.Growth.Base), unit, false), formatValue(float64(tot.Growth.Target), unit, false),
-		formatValue(float64(tot.Growth.Delta()), unit, true), slopeCell(t, tot), tot.Fit.R2, shapeCell(t, tot), sparkline(tot.Values))
+		units.Format(float64(tot.Growth.Base), unit, false), units.Format(float64(tot.Growth.Target), unit, false),
+		units.Format(float64(tot.Growth.Delta()), unit, true), slopeCell(t, tot), tot.Fit.R2, shapeCell(t, tot), sparkline(tot.Values))
 	for _, warning := range t.Warnings {
 		fmt.Fprintf(bw, "> **Warning:** %s\n>\n", mdText(warning.Error()))
 	}
@@ -470,11 +459,11 @@ func TrendMarkdown(w io.Writer, t *diff.Trend) error {
 			keptCol = " " + keptCell(s.Kept()) + " |"
 		}
 		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |%s %s | %.2f | `%s` |\n", rank, name, shapeCell(t, s), slopeCell(t, s),
-			formatValue(float64(s.Growth.Delta()), unit, true), keptCol, formatValue(float64(s.Values[len(s.Values)-1]), unit, false),
+			units.Format(float64(s.Growth.Delta()), unit, true), keptCol, units.Format(float64(s.Values[len(s.Values)-1]), unit, false),
 			s.Fit.R2, sparkline(s.Values))
 	}
-	for i := range t.Sites {
-		row(strconv.Itoa(i+1), mdCode(t.Sites[i].Name), &t.Sites[i])
+	for i := range t.Series {
+		row(strconv.Itoa(i+1), mdCode(t.Series[i].Name), &t.Series[i])
 	}
 	if t.Rest != nil {
 		row("", fmt.Sprintf("*%d more*", t.RestCount), t.Rest)
@@ -482,6 +471,3 @@ func TrendMarkdown(w io.Writer, t *diff.Trend) error {
 	fmt.Fprintf(bw, "\n`%s` = slope within sampling noise (≤ %g standard deviations).\n", Noise, diff.NoiseThreshold)
 	return bw.Flush()
 }
-
-// trendTime formats a snapshot's time for tables.
-func trendTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") }

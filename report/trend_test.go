@@ -93,7 +93,7 @@ func TestTrendJSONRoundTrips(t *testing.T) {
 		t.Errorf("span %v, timed %v", doc.SpanSeconds, doc.Timed)
 	}
 	for i, s := range doc.Sites {
-		want := tr.Sites[i]
+		want := tr.Series[i]
 		if s.Name != want.Name || s.Shape != want.Shape.Key() || s.Slope != want.Fit.Slope || *s.RatePerHour != want.Fit.Slope ||
 			s.Growth.Delta != want.Growth.Delta() || len(s.Values) != 12 {
 			t.Errorf("site %d: %+v, want %+v", i, s, want)
@@ -125,8 +125,8 @@ func TestTrendCSVValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != len(tr.Sites)+2 || recs[1][1] != "total" || recs[2][5] != "steady_growth" {
-		t.Fatalf("%d records for %d sites; first rows %v %v", len(recs), len(tr.Sites), recs[1][:6], recs[2][:6])
+	if len(recs) != len(tr.Series)+2 || recs[1][1] != "total" || recs[2][5] != "steady_growth" {
+		t.Fatalf("%d records for %d sites; first rows %v %v", len(recs), len(tr.Series), recs[1][:6], recs[2][:6])
 	}
 	first := len(recs[0]) - 12
 	if recs[0][first] != "v1" {
@@ -179,12 +179,12 @@ func TestCheckOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	over, err := diff.CheckComparison(c, []diff.Limit{{Measure: diff.TotalGrowth, Max: 20 << 20}, {Measure: diff.SiteGrowth, Max: 20 << 20},
+	over, err := diff.CheckComparison(c, []diff.Budget{{Measure: diff.TotalGrowth, Max: 20 << 20}, {Measure: diff.GroupGrowth, Max: 20 << 20},
 		{Measure: diff.TotalRate, Max: 10 << 20}, {Measure: diff.TotalPercent, Max: 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pass, err := diff.CheckTrend(leakyTrend(t, diff.TrendOptions{}), []diff.Limit{{Measure: diff.TotalRate, Max: 80 << 20}, {Measure: diff.SiteGrowth, Max: 100 << 20}})
+	pass, err := diff.CheckTrend(leakyTrend(t, diff.TrendOptions{}), []diff.Budget{{Measure: diff.TotalRate, Max: 80 << 20}, {Measure: diff.GroupGrowth, Max: 100 << 20}})
 	if err != nil {
 		t.Fatal(err)
 	}

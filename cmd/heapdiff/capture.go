@@ -21,6 +21,7 @@ import (
 
 	"github.com/heapdiff/heapdiff/agent"
 	"github.com/heapdiff/heapdiff/agent/snapshot"
+	"github.com/heapdiff/heapdiff/internal/units"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -384,7 +385,7 @@ func (p *puller) wait(ctx context.Context, next time.Time, done, count int, size
 	}
 	for {
 		p.progress(fmt.Sprintf("%d%s snapshots, last %s; next in %s (Ctrl-C stops)",
-			done, of, byteSize(size), time.Until(next).Round(time.Second)))
+			done, of, units.Bytes(size), time.Until(next).Round(time.Second)))
 		select {
 		case <-ctx.Done():
 			return false
@@ -402,14 +403,4 @@ func (p *puller) progress(msg string) {
 		return
 	}
 	fmt.Fprintf(p.opts.IO.ErrOut, "\r\033[K%s", msg)
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return strconv.FormatInt(n, 10) + " B"
 }

@@ -119,7 +119,7 @@ func runCheck(s *streams, opts *checkOptions) error {
 }
 
 // judge compares two profiles, or follows a series, and checks the limits.
-func (opts *checkOptions) judge(s *streams, limits []diff.Limit) (*diff.BudgetCheck, error) {
+func (opts *checkOptions) judge(s *streams, limits []diff.Budget) (*diff.BudgetCheck, error) {
 	pair := len(opts.Paths) == 2 && !isDir(opts.Paths[0]) && !isDir(opts.Paths[1]) && !opts.leavesOutWarmUp()
 	if !pair {
 		paths, err := expandPaths(opts.Paths)
@@ -146,21 +146,21 @@ func (opts *checkOptions) judge(s *streams, limits []diff.Limit) (*diff.BudgetCh
 }
 
 // limits parses the budget flags; at least one is needed.
-func (opts *checkOptions) limits() ([]diff.Limit, error) {
-	var limits []diff.Limit
+func (opts *checkOptions) limits() ([]diff.Budget, error) {
+	var limits []diff.Budget
 	if v := opts.MaxGrowth; v != "" {
 		if pct, ok := strings.CutSuffix(strings.TrimSpace(v), "%"); ok {
 			p, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
 			if err != nil || !(p >= 0) || math.IsInf(p, 0) { // also refuses NaN
 				return nil, usageError{fmt.Errorf("--max-growth: %q is not a percentage like 10%%", v)}
 			}
-			limits = append(limits, diff.Limit{Measure: diff.TotalPercent, Max: p})
+			limits = append(limits, diff.Budget{Measure: diff.TotalPercent, Max: p})
 		} else {
 			size, err := parseSize("--max-growth", v)
 			if err != nil {
 				return nil, err
 			}
-			limits = append(limits, diff.Limit{Measure: diff.TotalGrowth, Max: size})
+			limits = append(limits, diff.Budget{Measure: diff.TotalGrowth, Max: size})
 		}
 	}
 	if v := opts.MaxSiteGrowth; v != "" {
@@ -168,12 +168,12 @@ func (opts *checkOptions) limits() ([]diff.Limit, error) {
 		if err != nil {
 			return nil, err
 		}
-		limits = append(limits, diff.Limit{Measure: diff.SiteGrowth, Max: size})
+		limits = append(limits, diff.Budget{Measure: diff.GroupGrowth, Max: size})
 	}
 	for _, r := range []struct {
 		flag, value string
 		measure     diff.Measure
-	}{{"--max-rate", opts.MaxRate, diff.TotalRate}, {"--max-site-rate", opts.MaxSiteRate, diff.SiteRate}} {
+	}{{"--max-rate", opts.MaxRate, diff.TotalRate}, {"--max-site-rate", opts.MaxSiteRate, diff.GroupRate}} {
 		if r.value == "" {
 			continue
 		}
@@ -181,7 +181,7 @@ func (opts *checkOptions) limits() ([]diff.Limit, error) {
 		if err != nil {
 			return nil, err
 		}
-		limits = append(limits, diff.Limit{Measure: r.measure, Max: rate})
+		limits = append(limits, diff.Budget{Measure: r.measure, Max: rate})
 	}
 	if len(limits) == 0 {
 		return nil, usageError{errors.New("check needs a budget: --max-growth, --max-site-growth, --max-rate or --max-site-rate")}

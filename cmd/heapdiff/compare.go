@@ -99,9 +99,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 	diffOpts.DeferNames = true
 	switch format {
 	case report.FormatHTML:
-		if diffOpts.Top == 0 || diffOpts.Top > report.HTMLMaxRows {
-			diffOpts.Top = report.HTMLMaxRows // the page's table shows no more; it sums the rest
-		}
+		diffOpts = report.HTMLOptions(diffOpts) // the page's detail, in the same pass, and its row cap
 	case report.FormatText, report.FormatMarkdown:
 		// These views leave out rows with nothing to show, so they cut
 		// the rows themselves: --top N shows N rows (report.TopShown).
@@ -122,13 +120,6 @@ func runCompare(s *streams, opts *compareOptions) error {
 		report.TopShown(cmp, opts.Top)
 	}
 	ropts := report.Options{Color: color}
-	if format == report.FormatHTML {
-		diffOpts.By = cmp.By // as compared: a heap snapshot's default grouping
-		pr.show("gathering the stacks of the top rows")
-		if ropts.Detail, err = diff.Explain(profiles[0], profiles[1], cmp, diffOpts, diff.DefaultLimits); err != nil {
-			return err
-		}
-	}
 	render := func(w io.Writer) error { return report.Render(w, format, cmp, ropts) }
 	if opts.Open {
 		pr.done() // writeAndOpen may say where the report went

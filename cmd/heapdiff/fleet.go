@@ -13,6 +13,7 @@ import (
 
 	"github.com/heapdiff/heapdiff/agent/upload"
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/units"
 	"github.com/heapdiff/heapdiff/profile"
 	"github.com/heapdiff/heapdiff/remote"
 	"github.com/heapdiff/heapdiff/report"
@@ -203,7 +204,7 @@ func listSource(ctx context.Context, s *streams, rf *remoteFlags, source string)
 		return nil, err
 	}
 	if s.ErrIsTerminal {
-		fmt.Fprintf(s.ErrOut, "%s: %d object(s), %d downloaded (%s), %d from the cache\n", loc.Dir(), fs.Objects, fs.Downloaded, byteSize(fs.Bytes), fs.Cached)
+		fmt.Fprintf(s.ErrOut, "%s: %d object(s), %d downloaded (%s), %d from the cache\n", loc.Dir(), fs.Objects, fs.Downloaded, units.Bytes(fs.Bytes), fs.Cached)
 	}
 	return objs, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/heapdiff/heapdiff/internal/units"
 	"github.com/heapdiff/heapdiff/remote"
 	"github.com/heapdiff/heapdiff/report"
 )
@@ -155,16 +156,16 @@ func inventory(ctx context.Context, rf *remoteFlags, source string) ([]remote.Ob
 func lsText(w io.Writer, l *lsListing) error {
 	t := func(v time.Time) string { return v.UTC().Format("2006-01-02 15:04:05") }
 	fmt.Fprintf(w, "%s  %d service(s), %d process(es), %d snapshots, %s (times in UTC)\n\n", l.Source, len(l.Services), len(l.Processes),
-		l.Snapshots, byteSize(l.Bytes))
+		l.Snapshots, units.Bytes(l.Bytes))
 	table := [][]string{{"service", "hosts", "processes", "snapshots", "first", "last", "size"}}
 	for _, e := range l.Services {
-		table = append(table, []string{e.Service, strconv.Itoa(e.Hosts), strconv.Itoa(e.Processes), strconv.Itoa(e.Snapshots), t(e.First), t(e.Last), byteSize(e.Bytes)})
+		table = append(table, []string{e.Service, strconv.Itoa(e.Hosts), strconv.Itoa(e.Processes), strconv.Itoa(e.Snapshots), t(e.First), t(e.Last), units.Bytes(e.Bytes)})
 	}
 	writeColumns(w, table, []bool{true, false, false, false, true, true, false})
 	fmt.Fprintln(w)
 	table = [][]string{{"service", "host", "pid", "snapshots", "first", "last", "size", "folder"}}
 	for _, e := range l.Processes {
-		table = append(table, []string{e.Service, e.Host, e.PID, strconv.Itoa(e.Snapshots), t(e.First), t(e.Last), byteSize(e.Bytes), e.Folder})
+		table = append(table, []string{e.Service, e.Host, e.PID, strconv.Itoa(e.Snapshots), t(e.First), t(e.Last), units.Bytes(e.Bytes), e.Folder})
 	}
 	writeColumns(w, table, []bool{true, true, false, false, true, true, false, true})
 	return nil

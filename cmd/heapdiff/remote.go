@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/heapdiff/heapdiff/agent/upload"
+	"github.com/heapdiff/heapdiff/internal/units"
 	"github.com/heapdiff/heapdiff/profile"
 	"github.com/heapdiff/heapdiff/remote"
 )
@@ -174,7 +175,7 @@ func resolveRemote(ctx context.Context, s *streams, rf *remoteFlags, args []stri
 			return nil, cacheNames{}, err
 		}
 		if s.ErrIsTerminal {
-			fmt.Fprintf(s.ErrOut, "%s: %d object(s), %d downloaded (%s), %d from the cache\n", loc, fs.Objects, fs.Downloaded, byteSize(fs.Bytes), fs.Cached)
+			fmt.Fprintf(s.ErrOut, "%s: %d object(s), %d downloaded (%s), %d from the cache\n", loc, fs.Objects, fs.Downloaded, units.Bytes(fs.Bytes), fs.Cached)
 		}
 		for _, o := range objs {
 			pairs = append(pairs, o.Path, o.URL)

@@ -83,7 +83,7 @@ func TestVerdictsOnARealService(t *testing.T) {
 			tr := r.trend
 			t.Logf("trend of %s:\n%s", r.name, table(tr))
 			rank := map[string]int{}
-			for i, s := range tr.Sites {
+			for i, s := range tr.Series {
 				fn := siteFunction(s)
 				if _, ok := rank[fn]; !ok {
 					rank[fn] = i
@@ -95,7 +95,7 @@ func TestVerdictsOnARealService(t *testing.T) {
 				if !ok {
 					t.Fatalf("no site for the leak in %s:\n%s", fn, table(tr))
 				}
-				s := tr.Sites[i]
+				s := tr.Series[i]
 				if s.Shape != diff.SteadyGrowth && s.Shape != diff.FaintGrowth {
 					t.Errorf("the leak in %s is %s", fn, s.Shape)
 				}
@@ -106,10 +106,10 @@ func TestVerdictsOnARealService(t *testing.T) {
 			}
 			for _, fn := range append(append([]string(nil), cacheSites...), otherSites...) {
 				if i, ok := rank[fn]; ok && i < lowestLeak {
-					t.Errorf("%s (%s) ranks above a leak:\n%s", fn, tr.Sites[i].Shape, table(tr))
+					t.Errorf("%s (%s) ranks above a leak:\n%s", fn, tr.Series[i].Shape, table(tr))
 				}
 			}
-			for _, s := range tr.Sites {
+			for _, s := range tr.Series {
 				if fn := siteFunction(s); slices.Contains(cacheSites, fn) && s.Shape == diff.SteadyGrowth {
 					t.Errorf("the full cache (%s) is steady growth:\n%s", s.Name, table(tr))
 				}
@@ -118,7 +118,7 @@ func TestVerdictsOnARealService(t *testing.T) {
 	}
 
 	// A budget at half the slowest leak's rate.
-	budget := []diff.Limit{{Measure: diff.SiteRate, Max: slowestLeak / 2}}
+	budget := []diff.Budget{{Measure: diff.GroupRate, Max: slowestLeak / 2}}
 	for _, r := range runs {
 		bc, err := diff.CheckTrend(r.trend, budget)
 		if err != nil {
@@ -126,7 +126,7 @@ func TestVerdictsOnARealService(t *testing.T) {
 		}
 		res := bc.Results[0]
 		var over []string
-		for _, s := range res.Sites {
+		for _, s := range res.Groups {
 			over = append(over, s.Name)
 		}
 		if r.name == "control" {
@@ -174,7 +174,7 @@ func siteFunction(s diff.Series) string {
 // table lists a trend's sites for a failure message.
 func table(tr *diff.Trend) string {
 	var b strings.Builder
-	for i, s := range tr.Sites {
+	for i, s := range tr.Series {
 		rate := s.Fit.Slope / (1 << 20)
 		fmt.Fprintf(&b, "%2d %-16s %+9.1fMiB/h ±%.1f R² %.2f %s\n", i+1, s.Shape, rate, s.Fit.SlopeNoise/(1<<20), s.Fit.R2, s.Name)
 	}
