@@ -107,21 +107,61 @@ func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	}
 	n := g.nodes
 	s := newScratch(n)
+	a := &Analysis{g: g, self: g.self}
+	// Retainers and collections are found first: they read every edge's
+	// name, the largest part of what a snapshot keeps for them, which can
+	// then go before the analysis's own arrays are made.
+	var key []uint32
+	var work *retainerWork
+	if opts.Retainers || opts.Collections {
+		key = s.get(n)
+		class, classes := key, []Class(nil)
+		if opts.By == ByClass {
+			a.classes = g.classNames(key)
+			classes = a.classes
+		} else {
+			class = s.get(n)
+			classes = g.classNames(class)
+		}
+		// Every class's label, as the key numbers them: Analyze cuts
+		// a.classes to those with objects.
+		labels := make([]string, len(classes))
+		for k, c := range classes {
+			labels[k] = c.Label
+		}
+		work = g.startRetainers(s, class, labels, opts.Retainers, opts.Drop)
+		if !opts.Retainers && opts.By != ByClass {
+			s.put(class)
+		}
+	}
 	pageOwned := g.pageOwned(s)
 	essential := g.essentialEdges(pageOwned)
 	pageOwned = nil
+	if work != nil && opts.Drop {
+		g.ename = nil // the last to read them was essentialEdges
+		if g.size >= collectAfterDrop {
+			// They were most of the heap the collector last paced itself
+			// by: without a collection now, the analysis's arrays would
+			// pile onto them (the synthetic pair of bench/v8snapshot.sh,
+			// with --retainers, peaked at 320 MiB without).
+			runtime.GC()
+		}
+	}
 	if g.hasUserRoots() {
 		g.transferOwnedSizes(s)
 	}
-	a := &Analysis{g: g, self: g.self}
 
 	// The groups, but for their retained sizes: those need the dominator
 	// tree, and what names the groups is not needed to build it.
-	key := s.get(n)
+	if key == nil {
+		key = s.get(n)
+	}
 	var totals []Totals
 	switch opts.By {
 	case ByClass:
-		a.classes = g.classNames(key)
+		if a.classes == nil {
+			a.classes = g.classNames(key)
+		}
 		totals = a.count(key, len(a.classes))
 	case ByAllocationStack:
 		var err error
@@ -129,37 +169,8 @@ func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 			return nil, err
 		}
 	}
-	var work *retainerWork
-	if opts.Retainers || opts.Collections {
-		class, labels := key, []string(nil)
-		if opts.By == ByClass {
-			// The classes' labels before they are cut to those with
-			// objects: the key numbers them all.
-			labels = make([]string, len(a.classes))
-			for k, c := range a.classes {
-				labels[k] = c.Label
-			}
-		} else {
-			class = s.get(n)
-			for _, c := range g.classNames(class) {
-				labels = append(labels, c.Label)
-			}
-		}
-		work = g.startRetainers(s, class, labels, opts.Retainers, opts.Drop)
-		if !opts.Retainers && opts.By != ByClass {
-			s.put(class)
-		}
-	}
 	if opts.Drop {
 		g.dropNaming()
-		if work != nil && g.size >= collectAfterDrop {
-			// What the retainers read (every edge's name) was most of
-			// the heap the collector last paced itself by: without a
-			// collection now, the dominator tree's arrays would pile
-			// onto it (the synthetic pair of bench/v8snapshot.sh, with
-			// --retainers: 320 MiB at peak, 285 with).
-			runtime.GC()
-		}
 	}
 
 	dg := &domGraph{firstEdge: g.firstEdge, to: g.eto, essential: essential, root: g.root}

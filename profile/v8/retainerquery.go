@@ -300,7 +300,7 @@ func (r *retainerNames) collections(class []uint32, classNames []string) (list [
 				switch t := int(g.etype[e]); {
 				case t == r.element:
 					entries++
-				case t == r.property && r.edgeName(e) != "__proto__":
+				case t == r.property && !r.edgeNameIs(e, "__proto__"):
 					entries++
 				}
 			}
@@ -333,7 +333,7 @@ func (r *retainerNames) tableEntries(v uint32) int64 {
 	var table uint32
 	found := false
 	for e := g.firstEdge[v]; e < g.firstEdge[v+1]; e++ {
-		if int(g.etype[e]) == r.internal && r.edgeName(e) == "table" {
+		if int(g.etype[e]) == r.internal && r.edgeNameIs(e, "table") {
 			table, found = g.eto[e], true
 			break
 		}

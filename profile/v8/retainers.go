@@ -87,6 +87,15 @@ func (r *retainerNames) edgeName(e uint32) string {
 	return uitoa(uint64(r.ename[e]))
 }
 
+// edgeNameIs reports whether edge e's name is name, without making a
+// string of it.
+func (r *retainerNames) edgeNameIs(e uint32, name string) bool {
+	if r.hasStringName(e) {
+		return r.g.strings.is(r.ename[e], name)
+	}
+	return r.edgeName(e) == name
+}
+
 // isString reports whether node v is a string, whose name is its content.
 func (r *retainerNames) isString(v uint32) bool {
 	t := int(r.g.typ[v])
@@ -337,7 +346,7 @@ func (r *retainerNames) distances(s *scratch) []uint32 {
 	queue := s.get(0)
 	for e := g.firstEdge[g.root]; e < g.firstEdge[g.root+1]; e++ {
 		to := g.eto[e]
-		if int(g.typ[to]) != r.synthetic || g.strings.at(g.name[to]) == "(Document DOM trees)" {
+		if int(g.typ[to]) != r.synthetic || g.strings.is(g.name[to], "(Document DOM trees)") {
 			dist[to] = 1
 			queue = append(queue, to)
 		}
@@ -393,14 +402,17 @@ func (f *distanceFilter) allows(u, e uint32) bool {
 	r := f.r
 	g := r.g
 	t := int(g.typ[u])
-	if t == r.hidden && r.hasStringName(e) && r.edgeName(e) == "sloppy_function_map" && g.strings.at(g.name[u]) == "system / NativeContext" {
+	if t == r.hidden && r.hasStringName(e) && r.edgeNameIs(e, "sloppy_function_map") && g.strings.is(g.name[u], "system / NativeContext") {
 		return false
 	}
-	if t == r.array && g.strings.at(g.name[u]) == "(map descriptors)" {
+	if t == r.array && g.strings.is(g.name[u], "(map descriptors)") {
 		// Descriptor arrays: [0] count, [1] enum cache, then key, details,
 		// value for each descriptor; maps share them, so their links are
 		// not followed (crbug.com/413608).
-		i, ok := jsParseInt(r.edgeName(e))
+		i, ok := int64(r.ename[e]), true // an element's or hidden edge's index
+		if r.hasStringName(e) {
+			i, ok = jsParseInt(r.edgeName(e))
+		}
 		return !ok || i < 2 || i%3 != 1
 	}
 	if int(g.etype[e]) == r.internal {

@@ -736,6 +736,19 @@ func (t *stringTable) at(i uint32) string {
 	return string(t.data[start:t.end[i]])
 }
 
+// is reports whether string i is s, without making a string of it: the
+// walks for retainers ask this of millions of edges.
+func (t *stringTable) is(i uint32, s string) bool {
+	if int(i) >= len(t.end) {
+		return s == ""
+	}
+	var start uint32
+	if i > 0 {
+		start = t.end[i-1]
+	}
+	return string(t.data[start:t.end[i]]) == s
+}
+
 // readStrings reads the string table, keeping the strings need marks (all of
 // them when need is nil) and recording WeakMap ephemeron edge names.
 func (g *Snapshot) readStrings(s *jsonScanner, need *stringSet) error {
