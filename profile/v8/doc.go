@@ -74,9 +74,14 @@
 // chunks or by doubling; and an analysis that is the snapshot's last use
 // (AnalyzeOptions.Drop) drops the graph's names, types and ids as soon as
 // the groups are made, before the dominator tree, its peak, is built.
-// Retainers are found before then too, while the names are there: what
-// their index keeps (about 32 bytes a node, and the strings paths show) is
-// all that stays of the names, and the edges' names go with the rest.
+// Retainers and collections, which read every edge's name (four bytes an
+// edge, kept only when ReadOptions.Names asks), are found first, and those
+// names dropped as soon as the dominator tree's essential edges are known:
+// what the retainers' index keeps (about 32 bytes a node, and the strings
+// paths show) is all that stays of them, and a snapshot of 64 MiB or more
+// is collected then, so that the analysis's arrays do not pile onto the
+// names. Names are compared in the string table's bytes, never made
+// strings of for each edge.
 // Counts that would expand to more than the file can honestly hold (the
 // frames of allocation stacks, see MaxFramesPerByte) are refused as
 // ErrMalformed before anything is made of them.
