@@ -1,5 +1,5 @@
 # Sourced by the bench scripts, from the repository root: where generated
-# inputs go, and the large profile pair (bench/heapgen.Large), generated once.
+# inputs go, and the large profile pair (internal/heapgen.Large), generated once.
 out=bench/out
 mkdir -p "$out"
 

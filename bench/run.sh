@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures "heapdiff compare" against "go tool pprof -top -diff_base" on the
-# large generated profile pair (bench/heapgen.Large), in one run, and prints
+# large generated profile pair (internal/heapgen.Large), in one run, and prints
 # wall time, peak memory (max RSS from /usr/bin/time -v) and their ratios.
 # Targets (issue 2): heapdiff at least 20x faster, with at most 1/8 of pprof's
 # peak memory.

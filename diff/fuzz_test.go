@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/heapdiff/heapdiff/profile"
-	"github.com/heapdiff/heapdiff/profile/profiletest"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 )
 
 // fuzzOptions turns two fuzzed bytes into comparison options, so every

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/heapdiff/heapdiff/profile"
-	"github.com/heapdiff/heapdiff/profile/profiletest"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 )
 
 // The tests in this file check algebraic properties of Compare over many

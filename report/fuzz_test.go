@@ -16,7 +16,7 @@ import (
 
 	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/profile"
-	"github.com/heapdiff/heapdiff/profile/profiletest"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 )
 
 // awkwardProfile has names that Markdown, CSV, HTML and terminals each treat

@@ -146,12 +146,23 @@ func TestSnapshotHTMLLayout(t *testing.T) {
 func TestSnapshotHTMLInBrowser(t *testing.T) {
 	browser := startBrowser(t)
 	a, b := loadNodePair(t, leakyBefore, leakyAfter, false)
+	asFromRoot(a, b)
 	c, err := diff.Compare(a, b, diff.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := openHTML(t, browser, "snapshot.html", renderHTML(t, a, b, diff.Options{}))
-	p.screenshot("snapshot.png", "")
+	p.picture("snapshot.png")
+
+	t.Run("the treemap labels its boxes with whole names", func(t *testing.T) {
+		bad, drawn := badTreemapLabels(p)
+		if drawn < 4 {
+			t.Errorf("the treemap drew %d lines of labels", drawn)
+		}
+		for _, l := range bad {
+			t.Errorf("the treemap drew %q, not a whole class name", l)
+		}
+	})
 
 	t.Run("charts drew, and only these", func(t *testing.T) {
 		for id, n := range p.inkedPixels(chartGrowers, chartSites) {
@@ -282,7 +293,7 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 	t.Run("Bun: no new or deleted", func(t *testing.T) {
 		a, b := loadNodePair(t, bunBefore, bunAfter, false)
 		p := openHTML(t, browser, "bun.html", renderHTML(t, a, b, diff.Options{}))
-		p.screenshot("bun.png", "")
+		p.screenshot("bun.png")
 		cells := eval[[]string](p, rowCells+`('LeakySession')`)
 		if len(cells) != 6 || cells[1] != "" || cells[2] != "" || cells[3] != "+1000" {
 			t.Errorf("LeakySession reads %q; want no # new or # deleted, # delta +1000", cells)
@@ -306,7 +317,7 @@ func TestHeapProfileHTMLInBrowser(t *testing.T) {
 	a, b := loadNodePair(t, sampledBefore, sampledAfter, false)
 	browser := startBrowser(t)
 	p := openHTML(t, browser, "heapprofile.html", renderHTML(t, a, b, diff.Options{}))
-	p.screenshot("heapprofile.png", "")
+	p.screenshot("heapprofile.png")
 
 	t.Run("every chart drew", func(t *testing.T) {
 		for id, n := range p.inkedPixels() {

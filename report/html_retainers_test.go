@@ -88,7 +88,7 @@ func TestHoldersHTMLInBrowser(t *testing.T) {
 			t.Errorf("the collections panel lacks %q: %q", want, panel)
 		}
 	}
-	p.screenshot("holders.png", "")
+	p.screenshot("holders.png")
 	p.checkClean()
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/heapdiff/heapdiff/diff"
 	"github.com/heapdiff/heapdiff/profile"
-	"github.com/heapdiff/heapdiff/profile/profiletest"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 )
 
 // generatedComparison compares two generated profiles (see package

@@ -99,7 +99,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 	diffOpts.DeferNames = true
 	switch format {
 	case report.FormatHTML:
-		diffOpts = report.HTMLOptions(diffOpts) // the page's detail, in the same pass, and its row cap
+		diffOpts = report.HTMLOptions(diffOpts) // the page's detail, in the same pass; the page cuts its rows (report.Options.Top)
 	case report.FormatText, report.FormatMarkdown:
 		// These views leave out rows with nothing to show, so they cut
 		// the rows themselves: --top N shows N rows (report.TopShown).
@@ -119,7 +119,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 	if format == report.FormatText || format == report.FormatMarkdown {
 		report.TopShown(cmp, opts.Top)
 	}
-	ropts := report.Options{Color: color}
+	ropts := report.Options{Color: color, Top: opts.Top}
 	render := func(w io.Writer) error { return report.Render(w, format, cmp, ropts) }
 	if opts.Open {
 		pr.done() // writeAndOpen may say where the report went
