@@ -112,6 +112,10 @@ type Trend struct {
 	RestCount int
 	// Warnings say what the reader should know to trust the numbers.
 	Warnings []error
+	// Collections lists the collections of heap snapshots that grew at
+	// every step, when the snapshots were loaded with their collections
+	// (profile.Options.Retainers or Collections) and their ids match.
+	Collections []GrownCollection
 }
 
 // RatePerHour returns a series' slope per hour; ok is false when the trend
@@ -153,6 +157,10 @@ type column struct {
 	process  string    // "host=... pid=..." from its comments, or ""
 	counters []counter // unfiltered totals of cumulative (alloc_*) types
 	maxID    uint64    // a heap snapshot's largest object id (0: unknown)
+	// collections and retainers are a heap snapshot's, when it was loaded
+	// with them (profile.Options.Retainers, Collections).
+	collections *profile.Collections
+	retainers   profile.Retainers
 }
 
 // NewTrend returns a builder for a trend with the given options.
@@ -208,6 +216,9 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 		process:  processOf(p.Comments),
 		counters: counters(p),
 		maxID:    p.MaxObjectID,
+
+		collections: p.Collections,
+		retainers:   p.Retainers,
 	}
 	for k := range col.vals {
 		col.vals[k] = r.flat[k*nt+t]
@@ -263,6 +274,9 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 		t.Warnings = append(t.Warnings, err)
 	}
 	t.Warnings = append(t.Warnings, seriesWarnings(t.Snapshots)...)
+	if err == nil {
+		t.Collections = b.growingCollections(order)
+	}
 
 	x := make([]float64, n)
 	for i, s := range t.Snapshots {

@@ -18,7 +18,12 @@
 // (objects, shallow and retained size, and the sorted ids of its objects),
 // or per allocation stack when the snapshot has allocation traces and
 // Options.AllocationStacks asks; Options.KeepSnapshot keeps its graph in
-// Profile.Snapshot for analyses that walk it.
+// Profile.Snapshot for analyses that walk it. Loaded with
+// Options.Retainers, a snapshot also answers who holds its objects
+// (Profile.Retainers: the paths Chrome DevTools' Retainers view expands,
+// clustered) and lists its collections (Profile.Collections); profile/v8
+// finds them (see its package doc for how, and why not from the dominator
+// tree), and retainers.go holds the model's types for them.
 //
 // Every file is read as possibly hostile: gzip bombs stop at Options.MaxSize,
 // which loads running at the same time share; loading takes memory bounded
@@ -104,6 +109,12 @@ type Profile struct {
 	// nodes, edges and object ids, with DevTools' shallow sizes. Its
 	// strings are as the file gives them, not escaped as the profile's.
 	Snapshot *v8.Snapshot
+	// Retainers answers who holds the objects of a heap snapshot loaded
+	// with Options.Retainers; nil otherwise.
+	Retainers Retainers
+	// Collections lists the collections of a heap snapshot loaded with
+	// Options.Retainers or Options.Collections; nil otherwise.
+	Collections *Collections
 }
 
 // Format is an encoding a Profile can be read from. It is decided once, by

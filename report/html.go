@@ -97,6 +97,7 @@ func htmlPage(w io.Writer, c *diff.Comparison, top int) error {
 	return renderPage(w, pageTemplate, "report script", reportJS, hd, charts, map[string]any{
 		"Title":    "heapdiff: " + c.Base.Name + " → " + c.Target.Name,
 		"Snapshot": hd.Snapshot != nil,
+		"Holders":  hd.Holders != nil,
 	})
 }
 
@@ -215,6 +216,8 @@ type htmlData struct {
 	// Snapshot is set for heap snapshots compared by class: the page then
 	// shows DevTools' Comparison columns instead of a call tree.
 	Snapshot *htmlSnapshotView `json:"snapshot,omitempty"`
+	// Holders says who holds what grew (diff.Holders), when asked.
+	Holders *htmlHolders `json:"holders,omitempty"`
 }
 
 // htmlChange is a diff.Change as [base, target, noise, significant (0/1)].
@@ -455,6 +458,7 @@ func newHTMLData(c *diff.Comparison, top int) *htmlData {
 		data.Growth = htmlGrowthOf(d.Sites, &strs, len(c.Types))
 	}
 	data.Strings = strs.list
+	data.Holders = newHTMLHolders(c.Holders)
 	return data
 }
 

@@ -20,8 +20,8 @@ import (
 	"github.com/chromedp/chromedp"
 	pprof "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/profile"
 )
 

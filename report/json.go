@@ -37,6 +37,9 @@ type JSONComparison struct {
 	// Rest sums the rows cut by --top; absent when none were cut.
 	Rest     *JSONRest `json:"rest,omitempty"`
 	Warnings []string  `json:"warnings"`
+	// Retainers says who holds what grew (--retainers); absent when not
+	// asked.
+	Retainers *JSONHolders `json:"retainers,omitempty"`
 }
 
 // JSONSource describes one compared profile.
@@ -166,6 +169,7 @@ func jsonHead(c *diff.Comparison) *JSONComparison {
 	for _, w := range c.Warnings {
 		doc.Warnings = append(doc.Warnings, w.Error())
 	}
+	doc.Retainers = jsonHolders(c.Holders)
 	return doc
 }
 

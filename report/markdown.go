@@ -63,6 +63,7 @@ func Markdown(w io.Writer, c *diff.Comparison) error {
 	if kept {
 		fmt.Fprintf(bw, "\n%s.\n", mdText(keptNote))
 	}
+	writeHoldersMarkdown(bw, c.Holders)
 	return bw.Flush()
 }
 
@@ -122,5 +123,6 @@ func snapshotMarkdown(bw *bufio.Writer, c *diff.Comparison, count, shallow, reta
 	for _, line := range strings.Split(snapshotFooter(c), "\n") {
 		fmt.Fprintf(bw, "\n_%s_\n", mdText(line))
 	}
+	writeHoldersMarkdown(bw, c.Holders)
 	return bw.Flush()
 }

@@ -179,6 +179,7 @@ func snapshotText(w io.Writer, c *diff.Comparison, opts Options, count, shallow,
 		fmt.Fprintf(bw, "(%d more rows cut by --top)\n", c.Rest.Rows)
 	}
 	fmt.Fprintf(bw, "\n%s\n", snapshotFooter(c))
+	writeHoldersText(bw, c.Holders, paint)
 	return bw.Flush()
 }
 

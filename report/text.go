@@ -113,6 +113,7 @@ func Text(w io.Writer, c *diff.Comparison, opts Options) error {
 	if kept {
 		fmt.Fprintln(bw, keptNote)
 	}
+	writeHoldersText(bw, c.Holders, paint)
 	return bw.Flush()
 }
 

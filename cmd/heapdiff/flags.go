@@ -38,6 +38,9 @@ type analysisFlags struct {
 	// heap snapshots with allocation traces then group by allocation stack
 	// instead of by class.
 	ByChosen bool
+	// retainers asks heap snapshots' loader to keep who holds their
+	// objects (set by compare and trend from --retainers).
+	retainers bool
 
 	Format string
 	Output string

@@ -22,6 +22,7 @@ func loadAndCompare(s *streams, a *analysisFlags, paths []string, opts diff.Opti
 		return nil, nil, err
 	}
 	loadOpts.AllocationStacks = diff.WantsAllocationStacks(a.ByChosen, opts.By)
+	loadOpts.Retainers = a.retainers
 	pr.show("loading %s and %s", profile.Printable(paths[0]), profile.Printable(paths[1]))
 	profiles, err := profile.LoadAll(paths, loadOpts)
 	if err != nil {

@@ -89,7 +89,7 @@ func loadSeries(s *streams, paths []string, opts profile.Options, add func(p *pr
 				return
 			}
 			go func() {
-				p, err := profile.Load(path, opts)
+				p, err := profile.Load(path, opts.ForFile(i, len(paths)))
 				slots[i] <- result{p, err}
 			}()
 		}
@@ -125,6 +125,7 @@ func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, to
 		return nil, err
 	}
 	loadOpts.AllocationStacks = diff.WantsAllocationStacks(a.ByChosen, opts.By)
+	loadOpts.Retainers = a.retainers
 	// The builder is made when the first profile is in: heap snapshots
 	// without allocation traces hold one row per class, whatever --by says.
 	var b *diff.TrendBuilder

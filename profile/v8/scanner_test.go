@@ -43,18 +43,18 @@ func (s *shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p
 // edge's target cut from 21 to 2 was "not a node index".
 func TestCutSnapshotSaysItEnds(t *testing.T) {
 	data := []byte(smallSnapshot)
-	if _, err := ParseSnapshot(data); err != nil {
+	if _, err := ParseSnapshot(data, ReadOptions{}); err != nil {
 		t.Fatalf("the whole snapshot: %v", err)
 	}
 	for cut := range len(data) {
 		part := data[:cut]
-		_, err := ParseSnapshot(part)
+		_, err := ParseSnapshot(part, ReadOptions{})
 		if err == nil || !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "unexpected end of input") {
 			t.Errorf("cut after %q: %v, want a malformed snapshot ending unexpectedly", tail(part), err)
 			continue
 		}
 		for _, r := range []io.Reader{iotest.OneByteReader(bytes.NewReader(part)), &shortReader{bytes.NewReader(part), 5}} {
-			if _, serr := ReadSnapshot(r, 0); serr == nil || serr.Error() != err.Error() {
+			if _, serr := ReadSnapshot(r, 0, ReadOptions{}); serr == nil || serr.Error() != err.Error() {
 				t.Errorf("cut after %q, streamed: %v, want %v as from memory", tail(part), serr, err)
 			}
 		}
@@ -65,12 +65,12 @@ func TestCutSnapshotSaysItEnds(t *testing.T) {
 // gives the same snapshot as memory (a number split between two reads was
 // read as two).
 func TestShortReadsReadWholeNumbers(t *testing.T) {
-	want, err := ParseSnapshot([]byte(smallSnapshot))
+	want, err := ParseSnapshot([]byte(smallSnapshot), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for n := 1; n <= 7; n++ {
-		got, err := ReadSnapshot(&shortReader{strings.NewReader(smallSnapshot), n}, 0)
+		got, err := ReadSnapshot(&shortReader{strings.NewReader(smallSnapshot), n}, 0, ReadOptions{})
 		if err != nil {
 			t.Fatalf("%d bytes a read: %v", n, err)
 		}
@@ -98,7 +98,7 @@ func TestCutRealSnapshotInsideNumbers(t *testing.T) {
 		for at < end && !(isDigit(data[at-1]) && isDigit(data[at])) {
 			at++
 		}
-		_, err := ParseSnapshot(data[:at])
+		_, err := ParseSnapshot(data[:at], ReadOptions{})
 		if err == nil || !strings.Contains(err.Error(), "unexpected end of input in a number") {
 			t.Errorf("cut at %d, after %q: %v", at, tail(data[:at]), err)
 		}

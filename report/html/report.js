@@ -419,15 +419,17 @@ var heapdiff = (function () {
         if (c.hint) { td.title = c.hint(r); }
         tr.appendChild(td);
       });
-      /* snapshot classes have no call stacks to open */
-      if (!D.snapshot) {
+      /* snapshot classes have no call stacks to open, but those that grew
+         most have retainer paths */
+      if (!D.snapshot || holdersOf(r.name)) {
+        if (D.snapshot) { tr.className += ' has-paths'; }
         tr.addEventListener('click', function () {
           state.open[r.i] = !state.open[r.i];
           table();
         });
       }
       frag.appendChild(tr);
-      if (state.open[r.i]) { frag.appendChild(stacksRow(r)); }
+      if (state.open[r.i]) { frag.appendChild(D.snapshot ? holdersRow(r) : stacksRow(r)); }
     });
     if (D.other && !f) {
       var o = { c: D.other.v[t], cum: null, r: D.other };
@@ -456,6 +458,66 @@ var heapdiff = (function () {
       return count(matched) + ' of ' + (more ? 'the first ' + count(listed) + ' of ' : '') + rows(all) + ' match';
     }
     return rows(all) + (more ? ': the first ' + count(listed) + ' in the table, the other ' + count(more) + ' summed in its last row' : '');
+  }
+
+  /* ---------- who holds it (retainer paths) ---------- */
+
+  function holdersOf(name) {
+    return D.holders && D.holders.classes && Object.prototype.hasOwnProperty.call(D.holders.classes, name) ? D.holders.classes[name] : null;
+  }
+
+  /* pathBox shows one way objects are held: how many, what they retain,
+     the program's part of the path, and where it is held from. Every name
+     is set as text. */
+  function pathBox(p) {
+    var box = el('div', 'stack path');
+    box.appendChild(el('div', 'head', p.objects + (p.objects === 1 ? ' object, ' : ' objects, ') + fmt(p.retained, 'bytes', false) + ' retained'));
+    var line = el('div', 'steps');
+    p.words.forEach(function (w, i) {
+      if (i > 0) { line.appendChild(el('span', 'arrow', ' → ')); }
+      line.appendChild(el('span', 'step', w));
+    });
+    box.appendChild(line);
+    if (p.held) { box.appendChild(el('div', 'file', p.held)); }
+    return box;
+  }
+
+  function holdersRow(r) {
+    var tr = el('tr', 'stacks'), td = el('td');
+    td.colSpan = columns.length;
+    var h = holdersOf(r.name);
+    td.appendChild(el('p', 'noise', D.holders.intro + '.'));
+    h.paths.forEach(function (p) { td.appendChild(pathBox(p)); });
+    if (h.omitted) { td.appendChild(el('p', 'noise', h.omitted + ' more ways not included.')); }
+    tr.appendChild(td);
+    return tr;
+  }
+
+  /* holders fills the "Who holds it" panel: why there are no paths, or
+     the collections that grew. */
+  function holders() {
+    var box = byId('holders');
+    if (!box) { return; }
+    clear(box);
+    var h = D.holders;
+    if (h.unavailable) {
+      box.appendChild(el('p', 'empty', h.unavailable));
+      return;
+    }
+    byId('holders-note').textContent = 'click a class in the table above for the paths that hold its ' + (h.newOnly ? 'new ' : '') + 'objects';
+    if (!h.collections.length) {
+      box.appendChild(el('p', 'empty', 'No collection grew (Maps, Sets, Arrays and objects used as dictionaries, matched by object id).'));
+      return;
+    }
+    box.appendChild(el('h3', '', 'Collections that grew'));
+    var ul = el('ul', 'collections');
+    h.collections.forEach(function (c) {
+      var li = el('li');
+      li.appendChild(el('div', 'head', c.line));
+      if (c.words.length) { li.appendChild(el('div', 'file', c.words.join(' → '))); }
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
   }
 
   function stacksRow(r) {
@@ -650,6 +712,7 @@ var heapdiff = (function () {
       sites();
       flame();
     }
+    if (D.holders) { holders(); }
     table();
   }
 
