@@ -287,34 +287,9 @@ func packageOf(name string) string {
 }
 
 // baseName returns the last element of a path written with / or with \
-// (a Windows module). The path has been through printable, so a backslash
-// that starts one of its escapes (\x07, \u202e) belongs to the name and is
-// not a separator: "a\x07b.go" stays whole rather than becoming "x07b.go".
-func baseName(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' || path[i] == '\\' && !startsEscape(path[i:]) {
-			return path[i+1:]
-		}
-	}
-	return path
-}
-
-// startsEscape reports whether s starts with an escape printable writes
-// for a byte or a rune: \xNN or \uNNNN, in lower-case hex.
-func startsEscape(s string) bool {
-	hex := func(t string, n int) bool {
-		if len(t) < n {
-			return false
-		}
-		for _, c := range []byte(t[:n]) {
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-		return true
-	}
-	return len(s) >= 2 && s[0] == '\\' && (s[1] == 'x' && hex(s[2:], 2) || s[1] == 'u' && hex(s[2:], 4))
-}
+// (a Windows module); an escape printable wrote (\x07, \u202e) is not a
+// separator (see v8.BaseName, which scripts' labels use too).
+func baseName(path string) string { return v8.BaseName(path) }
 
 // Stack is one distinct call stack and its values.
 type Stack struct {
