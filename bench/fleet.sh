@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fleet over object storage: 500 snapshots of 20 processes (25 each,
-# bench/heapgen.Fleet with 2,000 stacks of churn per snapshot), uploaded to a
+# internal/heapgen.Fleet with 2,000 stacks of churn per snapshot), uploaded to a
 # real S3 server (versitygw on 127.0.0.1) under fleet/api/HOST/PID/, then read
 # back by "heapdiff ls", "fleet" (with an empty cache, then a full one) and
 # "trend" of one process. Prints each command's wall time and peak memory

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures the HTML report of the large generated profile pair
-# (bench/heapgen.Large): the file's size and, in headless Chromium
+# (internal/heapgen.Large): the file's size and, in headless Chromium
 # (/usr/bin/chromium), the time from navigation until every chart is drawn.
 # Targets (issue 3): under 5 MB, drawn in under 2 s. Also times writing it.
 #

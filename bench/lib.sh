@@ -1,5 +1,5 @@
 # Sourced by the bench scripts, from the repository root: where generated
-# inputs go, and the large profile pair (bench/heapgen.Large), generated once.
+# inputs go, and the large profile pair (internal/heapgen.Large), generated once.
 out=bench/out
 mkdir -p "$out"
 
@@ -11,7 +11,7 @@ ensure_pair() {
   fi
 }
 
-# ensure_million writes $out/million/{base,target}.pb.gz (bench/heapgen.Million,
+# ensure_million writes $out/million/{base,target}.pb.gz (internal/heapgen.Million,
 # 1,000,000 stacks each) if missing: about a minute and 3 GiB.
 ensure_million() {
   if [ ! -s "$out/million/base.pb.gz" ] || [ ! -s "$out/million/target.pb.gz" ]; then

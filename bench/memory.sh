@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Peak memory (max RSS from /usr/bin/time) of heapdiff on big inputs: compare
-# on the large generated pair (bench/heapgen.Large, about 200,000 stacks each),
-# and trend over a series of 100 snapshots (bench/heapgen.SeriesSize, about
+# on the large generated pair (internal/heapgen.Large, about 200,000 stacks each),
+# and trend over a series of 100 snapshots (internal/heapgen.SeriesSize, about
 # 20,000 stacks each). Prints each command's wall time and peak memory, and
 # the peak over the decompressed size of its input, the figure that says
 # whether memory is bounded by the input rather than by anything it holds.
 #
 # With "huge", it checks compare's memory budget (README.md, "Limits and
 # safety": 4 x the files' decompressed size + 512 bytes per stack + 64 MiB)
-# on the huge pair (bench/heapgen.Huge, 2,000,000 distinct stacks each, about
+# on the huge pair (internal/heapgen.Huge, 2,000,000 distinct stacks each, about
 # 355 MiB decompressed; generating it takes a minute and about 6 GiB), in the
 # formats whose output grows with the stacks: text and JSON by stack write
 # gigabytes, so the JSON run takes minutes.

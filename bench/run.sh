@@ -11,12 +11,12 @@
 #   bash bench/run.sh million pprof   # the 1M-stack pair with pprof too (about 100 s and 8 GB a run)
 #
 # Sections:
-#   large    the large pair (bench/heapgen.Large: 200,000 stacks, 16 MB gzipped
+#   large    the large pair (internal/heapgen.Large: 200,000 stacks, 16 MB gzipped
 #            each): gunzip only, decode only, load, compare (text), compare -o
 #            report.html, and pprof -top -diff_base.
 #            Targets: text at least 30x faster than pprof with at most 1/10 of
 #            its peak memory; HTML within 1.5x of text in time and memory.
-#   million  the 1M-stack pair (bench/heapgen.Million, 76 MB gzipped each): the
+#   million  the 1M-stack pair (internal/heapgen.Million, 76 MB gzipped each): the
 #            same without pprof, unless "pprof" is given too.
 #            Targets: text under 3 s and 700 MB; HTML under 5 s and 1.2 GB.
 #   trend    trend over 50 and over 200 snapshots of the large pair's size

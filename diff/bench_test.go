@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/heapdiff/heapdiff/bench/heapgen"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -14,7 +14,7 @@ var (
 	benchBase, benchTg *profile.Profile
 )
 
-// largeModels loads the benchmark pair (bench/heapgen.Large) into the model once.
+// largeModels loads the benchmark pair (internal/heapgen.Large) into the model once.
 func largeModels(b *testing.B) (*profile.Profile, *profile.Profile) {
 	pairOnce.Do(func() {
 		bp, tp := heapgen.Pair(heapgen.Large)

@@ -151,6 +151,9 @@ type Row struct {
 	pending *groupInfo
 	// order is the group's index, to sort rows of equal change and name.
 	order int32
+	// classKey is, for a heap snapshot's class row, the key of its class
+	// (see profile.Profile.ClassKeys), which labels may not tell apart.
+	classKey string
 	// Objects counts new and deleted objects by id, for heap snapshots
 	// compared by class whose ids match; nil otherwise.
 	Objects *ObjectChange
@@ -199,6 +202,9 @@ type Comparison struct {
 	// Detail holds what the rows leave out, when Options.Detail asked for
 	// it; nil otherwise.
 	Detail *Detail
+	// Holders says who keeps what grew alive (FindHolders); nil when not
+	// asked.
+	Holders *Holders
 }
 
 // Shown returns the sample type rows are sorted by.
@@ -271,6 +277,7 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	acc.add(0, base, baseIdx, det)
 	acc.add(1, target, targetIdx, det)
 	acc.forget() // every stack is grouped: the maps that found groups can go
+	acc.settleClassLabels()
 	if opts.Normalize {
 		if w := acc.normalize(); w != nil {
 			c.Warnings = append(c.Warnings, w)
@@ -296,7 +303,14 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	if det != nil {
 		c.Detail = det.detail(c.Rows, sites, index, opts.Normalize)
 	}
-	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target)...)
+	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target, acc.classKey)...)
+	if base.IsHeapSnapshot() && target.IsClassView() {
+		for i := range c.Rows {
+			if len(c.Rows[i].Frames) == 1 {
+				c.Rows[i].classKey = acc.classKey(c.Rows[i])
+			}
+		}
+	}
 	if !opts.DeferNames {
 		for i := range c.Rows {
 			c.Rows[i] = c.Rows[i].Named()

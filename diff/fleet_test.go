@@ -9,7 +9,7 @@ import (
 
 	pprofile "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/bench/heapgen"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/profile"
 )
 

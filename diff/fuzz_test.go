@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 	"github.com/heapdiff/heapdiff/profile"
-	"github.com/heapdiff/heapdiff/profile/profiletest"
 )
 
 // fuzzOptions turns two fuzzed bytes into comparison options, so every

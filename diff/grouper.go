@@ -52,10 +52,46 @@ type groupInfo struct {
 	stack []int32
 }
 
-// groupLabel is a named group's name and frames.
+// groupLabel is a named group's name and frames, and for a class of heap
+// snapshots its key (profile.Profile.ClassKeys), by which it was grouped.
 type groupLabel struct {
 	name   string
 	frames []profile.Frame
+	key    string
+}
+
+// classLabel takes, for a class, the label another snapshot gives it, when
+// it is longer: snapshots label a class by what tells it from their other
+// classes of that name, and the one that knows more definitions needs, and
+// gives, more words ("Session (session-a.js:6)" rather than "Session").
+func (l *groupLabel) classLabel(name string) {
+	if len(name) > len(l.name) {
+		l.name, l.frames[0].Function = name, name
+	}
+}
+
+// settleClassLabels gives the classes grouped by key labels that tell them
+// apart across every snapshot grouped: each snapshot's labels tell its own
+// classes apart, but two classes each in one snapshot only can share a
+// label. Those keyed by location are then labelled by their keys (the
+// class's name with its script's path, line and column).
+func (g *grouper) settleClassLabels() {
+	byName := map[string][]*groupLabel{}
+	for _, gi := range g.infos {
+		if l := gi.label; l != nil && l.key != "" {
+			byName[l.name] = append(byName[l.name], l)
+		}
+	}
+	for _, ls := range byName {
+		if len(ls) < 2 {
+			continue
+		}
+		for _, l := range ls {
+			if l.key != l.name {
+				l.name, l.frames[0].Function = l.key, l.key
+			}
+		}
+	}
 }
 
 func labelled(name string, frames []profile.Frame) groupInfo {
@@ -225,6 +261,10 @@ type profileFrames struct {
 	agent   []bool  // frames of heapdiff's agent; nil when kept (Options.KeepAgent)
 	key     []int32 // group of the frame for flat/cum; -1 until computed
 	lineKey []int32 // group of the frame's line, for stack keys
+
+	// classKeys are the keys of a heap snapshot's classes, one a frame
+	// (profile.Profile.ClassKeys); nil for other profiles.
+	classKeys []string
 }
 
 // agentPackage is the import path of heapdiff's capture agent. Its own
@@ -280,6 +320,9 @@ func newProfileFrames(p *profile.Profile, opts Options) *profileFrames {
 		key:     make([]int32, n),
 		lineKey: make([]int32, n),
 	}
+	if len(p.ClassKeys) == n {
+		pf.classKeys = p.ClassKeys
+	}
 	if !opts.KeepAgent {
 		pf.agent = agentFrames(p.Frames)
 	}
@@ -319,13 +362,24 @@ func (g *grouper) frameGroup(pf *profileFrames, i int32) int32 {
 	}
 	f := pf.frames[i]
 	var k int32
-	switch g.opts.By {
-	case ByFunc, ByClass:
+	switch by := g.opts.By; {
+	case pf.classKeys != nil && by != ByPackage:
+		// A heap snapshot's class (whichever of function, line or site
+		// is asked for: it is all three): grouped by its key, labelled
+		// by the most telling label a snapshot gives it.
+		name, key := f.Function, pf.classKeys[i]
+		k = g.group("K"+key, func() groupInfo {
+			gi := labelled(name, []profile.Frame{{Function: name}})
+			gi.label.key = key
+			return gi
+		})
+		g.infos[k].label.classLabel(name)
+	case by == ByFunc || by == ByClass:
 		name := f.FunctionName()
 		k = g.group("F"+name, func() groupInfo {
 			return labelled(name, []profile.Frame{{Function: f.Function, File: f.File, Address: f.Address, Module: f.Module}})
 		})
-	case ByPackage:
+	case by == ByPackage:
 		pkg := f.Package()
 		k = g.group("P"+pkg, func() groupInfo { return labelled(pkg, nil) })
 	default:

@@ -10,9 +10,20 @@ import (
 // Comparison view of Chrome DevTools does: New objects are in the target
 // only, Deleted ones in the base only. Objects in both are neither, so a
 // class can show new and deleted objects with no change of count.
+//
+// NewSize and DeletedSize add up those objects' shallow sizes: DevTools'
+// Alloc. Size and Freed Size, whose difference is its Size Delta
+// (SizeDelta). That is not the change of the class's shallow size (the
+// row's shallow_size delta), which also counts objects in both snapshots
+// whose size changed: a Map whose table grew is one object, neither new nor
+// deleted, and bigger.
 type ObjectChange struct {
-	New, Deleted int64
+	New, Deleted         int64
+	NewSize, DeletedSize int64
 }
+
+// SizeDelta returns NewSize - DeletedSize, DevTools' Size Delta.
+func (o ObjectChange) SizeDelta() int64 { return o.NewSize - o.DeletedSize }
 
 // idConsistency is the share of sampled object ids found in both snapshots
 // that must name objects of the same class for ids to be trusted: Node.js
@@ -32,24 +43,46 @@ func sameKind(base, target *profile.Profile) error {
 	return nil
 }
 
-// classIDs maps each class of a snapshot's class view to its object ids; ok
-// is false when the profile is not a class view with ids (an allocation-stack
-// view, say).
-func classIDs(p *profile.Profile) (ids map[string][]uint64, ok bool) {
-	ids = make(map[string][]uint64, len(p.Stacks))
+// classObjects are the objects of a class of a snapshot: their ids, in
+// increasing order, and their shallow sizes.
+type classObjects struct {
+	ids   []uint64
+	sizes []uint32
+}
+
+// classIDs maps each class of a snapshot's class view, by its key (its
+// label when the profile has no keys), to its objects; ok is false when the
+// profile is not a class view with ids (an allocation-stack view, say).
+func classIDs(p *profile.Profile) (objects map[string]classObjects, ok bool) {
+	objects = make(map[string]classObjects, len(p.Stacks))
+	keyed := len(p.ClassKeys) == len(p.Frames)
 	for _, st := range p.Stacks {
-		if len(st.Frames) != 1 || st.IDs == nil && st.Values[0] != 0 {
+		if len(st.Frames) != 1 || st.IDs == nil && st.Values[0] != 0 || len(st.Sizes) != len(st.IDs) {
 			return nil, false
 		}
-		ids[p.Frames[st.Frames[0]].Function] = st.IDs
+		key := p.Frames[st.Frames[0]].Function
+		if keyed {
+			key = p.ClassKeys[st.Frames[0]]
+		}
+		objects[key] = classObjects{st.IDs, st.Sizes}
 	}
-	return ids, true
+	return objects, true
+}
+
+// classKey returns the key a comparison's class row was grouped by: its
+// class's key, or for profiles without keys its name.
+func (g *grouper) classKey(r Row) string {
+	if l := g.infos[r.order].label; l != nil && l.key != "" {
+		return l.key
+	}
+	return r.Frames[0].Function
 }
 
 // addObjectChanges sets Row.Objects for the rows of a comparison of two heap
-// snapshots grouped by class, when their object ids can be matched. It
-// returns a warning when they cannot.
-func addObjectChanges(rows []Row, base, target *profile.Profile) []error {
+// snapshots grouped by class, when their object ids can be matched; keyOf
+// gives the class key a row was grouped by. It returns a warning when they
+// cannot.
+func addObjectChanges(rows []Row, base, target *profile.Profile, keyOf func(Row) string) []error {
 	if !base.IsHeapSnapshot() || !target.IsHeapSnapshot() {
 		return nil
 	}
@@ -59,32 +92,32 @@ func addObjectChanges(rows []Row, base, target *profile.Profile) []error {
 		return nil
 	}
 	if !idsMatch(b, t) {
-		return []error{fmt.Errorf("object ids of %s and %s do not match (snapshots of different processes, or of Bun, which renumbers objects): new and deleted objects are not counted; the count delta still is", base.Name, target.Name)}
+		return []error{fmt.Errorf("object ids of %s and %s do not match (snapshots of different processes, or of Bun, which renumbers objects): new and deleted objects and their sizes (DevTools' # new, # deleted, Alloc. Size, Freed Size, Size Delta) are not counted; the count, shallow and retained deltas still are", base.Name, target.Name)}
 	}
 	for i := range rows {
 		r := &rows[i]
 		if len(r.Frames) != 1 {
 			continue
 		}
-		name := r.Frames[0].Function
-		n, d := mergeCount(b[name], t[name])
-		r.Objects = &ObjectChange{New: n, Deleted: d}
+		key := keyOf(*r)
+		o := mergeCount(b[key], t[key])
+		r.Objects = &o
 	}
 	return nil
 }
 
 // idsMatch samples ids of the base and reports whether those the target
 // also has belong, nearly all, to the same class there.
-func idsMatch(base, target map[string][]uint64) bool {
+func idsMatch(base, target map[string]classObjects) bool {
 	var total int
-	for _, ids := range base {
-		total += len(ids)
+	for _, o := range base {
+		total += len(o.ids)
 	}
 	step := max(1, total/4096)
 	sample := map[uint64]string{}
 	i := 0
-	for class, ids := range base {
-		for _, id := range ids {
+	for class, o := range base {
+		for _, id := range o.ids {
 			if i%step == 0 {
 				sample[id] = class
 			}
@@ -92,8 +125,8 @@ func idsMatch(base, target map[string][]uint64) bool {
 		}
 	}
 	var found, same int
-	for class, ids := range target {
-		for _, id := range ids {
+	for class, o := range target {
+		for _, id := range o.ids {
 			if c, ok := sample[id]; ok {
 				found++
 				if c == class {
@@ -105,22 +138,32 @@ func idsMatch(base, target map[string][]uint64) bool {
 	return found > 0 && float64(same) >= idConsistency*float64(found)
 }
 
-// mergeCount counts the ids only in target (new) and only in base (deleted);
-// both lists are sorted.
-func mergeCount(base, target []uint64) (newCount, deleted int64) {
+// mergeCount counts the objects only in target (new) and only in base
+// (deleted), and adds up their sizes; both lists are sorted by id.
+func mergeCount(base, target classObjects) (o ObjectChange) {
 	i, j := 0, 0
-	for i < len(base) && j < len(target) {
+	for i < len(base.ids) && j < len(target.ids) {
 		switch {
-		case base[i] < target[j]:
-			deleted++
+		case base.ids[i] < target.ids[j]:
+			o.Deleted++
+			o.DeletedSize += int64(base.sizes[i])
 			i++
-		case base[i] > target[j]:
-			newCount++
+		case base.ids[i] > target.ids[j]:
+			o.New++
+			o.NewSize += int64(target.sizes[j])
 			j++
 		default:
 			i++
 			j++
 		}
 	}
-	return newCount + int64(len(target)-j), deleted + int64(len(base)-i)
+	for ; i < len(base.ids); i++ {
+		o.Deleted++
+		o.DeletedSize += int64(base.sizes[i])
+	}
+	for ; j < len(target.ids); j++ {
+		o.New++
+		o.NewSize += int64(target.sizes[j])
+	}
+	return o
 }

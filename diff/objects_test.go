@@ -87,9 +87,12 @@ func TestDifferentKindsRefused(t *testing.T) {
 }
 
 func TestMergeCount(t *testing.T) {
-	n, d := mergeCount([]uint64{1, 3, 5, 7}, []uint64{3, 4, 7, 9, 11})
-	if n != 3 || d != 2 {
-		t.Errorf("mergeCount = %d new, %d deleted; want 3, 2", n, d)
+	base := classObjects{[]uint64{1, 3, 5, 7}, []uint32{10, 30, 50, 70}}
+	target := classObjects{[]uint64{3, 4, 7, 9, 11}, []uint32{31, 40, 70, 90, 110}}
+	o := mergeCount(base, target)
+	want := ObjectChange{New: 3, Deleted: 2, NewSize: 40 + 90 + 110, DeletedSize: 10 + 50}
+	if o != want || o.SizeDelta() != 180 {
+		t.Errorf("mergeCount = %+v (size delta %d); want %+v (180): object 3 grew by a byte, and is neither new nor deleted", o, o.SizeDelta(), want)
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 	"github.com/heapdiff/heapdiff/profile"
-	"github.com/heapdiff/heapdiff/profile/profiletest"
 )
 
 // The tests in this file check algebraic properties of Compare over many

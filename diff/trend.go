@@ -112,6 +112,10 @@ type Trend struct {
 	RestCount int
 	// Warnings say what the reader should know to trust the numbers.
 	Warnings []error
+	// Collections lists the collections of heap snapshots that grew at
+	// every step, when the snapshots were loaded with their collections
+	// (profile.Options.Retainers or Collections) and their ids match.
+	Collections []GrownCollection
 }
 
 // RatePerHour returns a series' slope per hour; ok is false when the trend
@@ -166,6 +170,10 @@ type column struct {
 	process  string    // "host=... pid=..." from its comments, or ""
 	counters []counter // unfiltered totals of cumulative (alloc_*) types
 	maxID    uint64    // a heap snapshot's largest object id (0: unknown)
+	// collections and retainers are a heap snapshot's, when it was loaded
+	// with them (profile.Options.Retainers, Collections).
+	collections *profile.Collections
+	retainers   profile.Retainers
 }
 
 // NewTrend returns a builder for a trend with the given options.
@@ -219,6 +227,9 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 		process:  processOf(p.Comments),
 		counters: counters(p),
 		maxID:    p.MaxObjectID,
+
+		collections: p.Collections,
+		retainers:   p.Retainers,
 	}
 	a := allocPartner(p.SampleTypes, t)
 	if a >= 0 {
@@ -297,6 +308,9 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 		t.Warnings = append(t.Warnings, err)
 	}
 	t.Warnings = append(t.Warnings, seriesWarnings(t.Snapshots)...)
+	if err == nil {
+		t.Collections = b.growingCollections(order)
+	}
 
 	x := make([]float64, n)
 	for i, s := range t.Snapshots {
@@ -324,6 +338,7 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 		}
 	}
 	t.Total = newSeries("total", nil, samplingErrors{x: x, vals: vals, vars: vars, alloc: alloc})
+	b.g.settleClassLabels()
 	// Snapshots added in time order (the usual case: files named by
 	// time), warm-up left out or not, are a run of each row: the series
 	// take their values from the rows themselves.

@@ -9,7 +9,7 @@ import (
 
 	pprofile "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/bench/heapgen"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 )
 
 var (
@@ -18,7 +18,7 @@ var (
 	largeErr  error
 )
 
-// largePair writes the benchmark pair (bench/heapgen.Large) once per run.
+// largePair writes the benchmark pair (internal/heapgen.Large) once per run.
 func largePair(b *testing.B) (base, target string) {
 	b.Helper()
 	largeOnce.Do(func() {

@@ -14,7 +14,7 @@ import (
 
 	pprofile "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/profile/profiletest"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 )
 
 // fuzzMaxSize keeps each fuzz input cheap; the limit itself is part of what

@@ -51,16 +51,37 @@ type Options struct {
 	// allocated them, instead of by class.
 	AllocationStacks bool
 	// KeepSnapshot keeps the graph of a V8 heap snapshot in
-	// Profile.Snapshot once the profile is made, for analyses that walk
-	// it (retainer paths, say). The graph takes about 0.6 times the
+	// Profile.Snapshot once the profile is made, for a program's own
+	// analyses that walk it (Retainers need not). The graph takes about 0.6 times the
 	// snapshot's file, for as long as the profile is kept, and the
 	// analysis then peaks higher: without it, the analysis drops the graph
 	// as it goes (v8.AnalyzeOptions.Drop).
 	KeepSnapshot bool
+	// Retainers keeps, for a V8 heap snapshot, what answers who holds its
+	// objects (Profile.Retainers) and its collections (Profile.Collections):
+	// about 32 bytes per node of the snapshot, for as long as the profile
+	// is kept, and the load reads four bytes an edge more. LoadAll keeps them for its last file only, and the others'
+	// collections (see ForFile): a comparison asks who holds what grew in
+	// its target.
+	Retainers bool
+	// Collections keeps only a V8 heap snapshot's collections
+	// (Profile.Collections), a few bytes per collection.
+	Collections bool
 
 	// stop, if not nil, reports that the load is no longer wanted
 	// (LoadAll: an earlier file failed).
 	stop func() bool
+}
+
+// ForFile returns the options for the i-th of n files loaded together (a
+// comparison's base and target, a series): Retainers for the last only, and
+// Collections instead for the others, which only the last one's paths are
+// asked of.
+func (o Options) ForFile(i, n int) Options {
+	if o.Retainers && i < n-1 {
+		o.Retainers, o.Collections = false, true
+	}
+	return o
 }
 
 func (o Options) maxSize() int64 {
@@ -180,7 +201,7 @@ func LoadAll(paths []string, opts Options) ([]*Profile, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			opts := opts
+			opts := opts.ForFile(i, len(paths))
 			opts.stop = func() bool { return firstFailed.Load() < int64(i) }
 			profiles[i], errs[i] = Load(path, opts)
 			if errs[i] != nil {

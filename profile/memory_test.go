@@ -18,7 +18,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"github.com/heapdiff/heapdiff/profile/profiletest"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 )
 
 // The memory rule every loader keeps (README, "Limits and safety"): loading a

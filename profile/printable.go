@@ -84,6 +84,9 @@ func (p *Profile) makePrintable() {
 		f := &p.Frames[i]
 		f.Function, f.File, f.Module = printable(f.Function), printable(f.File), printable(f.Module)
 	}
+	for i, k := range p.ClassKeys {
+		p.ClassKeys[i] = printable(k)
+	}
 }
 
 // Printable returns s with control characters, invalid UTF-8 and

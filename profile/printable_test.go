@@ -6,7 +6,7 @@ import (
 
 	pprofile "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/profile/profiletest"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 )
 
 func TestPrintable(t *testing.T) {

@@ -18,7 +18,12 @@
 // (objects, shallow and retained size, and the sorted ids of its objects),
 // or per allocation stack when the snapshot has allocation traces and
 // Options.AllocationStacks asks; Options.KeepSnapshot keeps its graph in
-// Profile.Snapshot for analyses that walk it.
+// Profile.Snapshot for analyses that walk it. Loaded with
+// Options.Retainers, a snapshot also answers who holds its objects
+// (Profile.Retainers: the paths Chrome DevTools' Retainers view expands,
+// clustered) and lists its collections (Profile.Collections); profile/v8
+// finds them (see its package doc for how, and why not from the dominator
+// tree), and retainers.go holds the model's types for them.
 //
 // Every file is read as possibly hostile: gzip bombs stop at Options.MaxSize,
 // which loads running at the same time share; loading takes memory bounded
@@ -74,6 +79,15 @@ type Profile struct {
 	Notes []string
 	// Frames is the table of distinct frames that Stack.Frames indexes.
 	Frames []Frame
+	// ClassKeys holds, for a heap snapshot grouped by class, the key of
+	// the class each frame names, in the order of Frames (nil for other
+	// profiles): v8.Class.Key, the class's name with where its
+	// constructor is defined, which, unlike the frame's label, does not
+	// depend on the snapshot's other classes. Comparisons and trends match
+	// classes by it and label them from every snapshot's keys, so a class
+	// keeps one row and one label when a module loaded between two
+	// snapshots gives its name a second definition.
+	ClassKeys []string
 	// Stacks holds one entry per distinct call stack.
 	Stacks []Stack
 	// Whole gives the whole profile's value of each sample type whose stack
@@ -95,6 +109,12 @@ type Profile struct {
 	// nodes, edges and object ids, with DevTools' shallow sizes. Its
 	// strings are as the file gives them, not escaped as the profile's.
 	Snapshot *v8.Snapshot
+	// Retainers answers who holds the objects of a heap snapshot loaded
+	// with Options.Retainers; nil otherwise.
+	Retainers Retainers
+	// Collections lists the collections of a heap snapshot loaded with
+	// Options.Retainers or Options.Collections; nil otherwise.
+	Collections *Collections
 }
 
 // Format is an encoding a Profile can be read from. It is decided once, by
@@ -267,34 +287,9 @@ func packageOf(name string) string {
 }
 
 // baseName returns the last element of a path written with / or with \
-// (a Windows module). The path has been through printable, so a backslash
-// that starts one of its escapes (\x07, \u202e) belongs to the name and is
-// not a separator: "a\x07b.go" stays whole rather than becoming "x07b.go".
-func baseName(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' || path[i] == '\\' && !startsEscape(path[i:]) {
-			return path[i+1:]
-		}
-	}
-	return path
-}
-
-// startsEscape reports whether s starts with an escape printable writes
-// for a byte or a rune: \xNN or \uNNNN, in lower-case hex.
-func startsEscape(s string) bool {
-	hex := func(t string, n int) bool {
-		if len(t) < n {
-			return false
-		}
-		for _, c := range []byte(t[:n]) {
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-		return true
-	}
-	return len(s) >= 2 && s[0] == '\\' && (s[1] == 'x' && hex(s[2:], 2) || s[1] == 'u' && hex(s[2:], 4))
-}
+// (a Windows module); an escape printable wrote (\x07, \u202e) is not a
+// separator (see v8.BaseName, which scripts' labels use too).
+func baseName(path string) string { return v8.BaseName(path) }
 
 // Stack is one distinct call stack and its values.
 type Stack struct {
@@ -306,6 +301,10 @@ type Stack struct {
 	// counts. Only heap snapshots have them (nil otherwise); a comparison
 	// uses them to tell new objects from deleted ones, as DevTools does.
 	IDs []uint64
+	// Sizes gives the shallow size of each object of IDs, in the same
+	// order, for the sizes of new and deleted objects (DevTools' Alloc.
+	// Size and Freed Size); nil where IDs is.
+	Sizes []uint32
 }
 
 // Symbolized reports whether any frame of the profile has a function name.

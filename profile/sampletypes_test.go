@@ -7,7 +7,7 @@ import (
 
 	pprofile "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/profile/profiletest"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 )
 
 // TestParseRefusesDuplicateSampleTypes loads profiles whose sample types

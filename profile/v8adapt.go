@@ -90,7 +90,10 @@ func snapshotModel(g *v8.Snapshot, opts Options) (*Profile, error) {
 	case g.HasAllocationTraces():
 		note = "has allocation traces: --by site, func or stack groups objects by allocation stack"
 	}
-	a, err := g.Analyze(v8.AnalyzeOptions{By: by, Drop: !opts.KeepSnapshot})
+	a, err := g.Analyze(v8.AnalyzeOptions{
+		By: by, Drop: !opts.KeepSnapshot,
+		Retainers: opts.Retainers, Collections: opts.Collections && !opts.Retainers,
+	})
 	if err != nil {
 		return nil, v8Error(err)
 	}
@@ -99,6 +102,12 @@ func snapshotModel(g *v8.Snapshot, opts Options) (*Profile, error) {
 		p = allocationModel(a)
 	} else {
 		p = classModel(a)
+	}
+	if c := a.Collections(); c != nil {
+		p.Collections = collectionsModel(c)
+	}
+	if r := a.Retainers(); r != nil {
+		p.Retainers = newSnapshotRetainers(r)
 	}
 	p.Comments = append(p.Comments, g.Comments()...)
 	if note != "" {
@@ -129,18 +138,23 @@ func newSnapshotProfile(a *v8.Analysis) *Profile {
 
 // snapshotStack is the model's stack of a group of a snapshot's objects.
 func snapshotStack(frames []int32, t v8.Totals) Stack {
-	return Stack{Frames: frames, Values: []int64{t.Objects, t.ShallowSize, t.RetainedSize}, IDs: t.IDs}
+	return Stack{Frames: frames, Values: []int64{t.Objects, t.ShallowSize, t.RetainedSize}, IDs: t.IDs, Sizes: t.Sizes}
 }
 
 // classModel groups a snapshot's objects by class: one stack per class,
-// of one frame named after it (its label), with no file.
+// of one frame named after it (its label), with no file, and the class's
+// key (ClassKeys). Each class has a frame of its own, even where a name
+// mimics another class's label.
 func classModel(a *v8.Analysis) *Profile {
 	p := newSnapshotProfile(a)
 	classes := a.Classes()
-	table := newFrameTable(p, len(classes))
+	p.Frames = make([]Frame, len(classes))
+	p.ClassKeys = make([]string, len(classes))
 	p.Stacks = make([]Stack, len(classes))
 	for i, c := range classes {
-		p.Stacks[i] = snapshotStack([]int32{table.add(Frame{Function: c.Label})}, c.Totals)
+		p.Frames[i] = Frame{Function: c.Label}
+		p.ClassKeys[i] = c.Key
+		p.Stacks[i] = snapshotStack([]int32{int32(i)}, c.Totals)
 	}
 	return p
 }
@@ -182,4 +196,91 @@ func allocationModel(a *v8.Analysis) *Profile {
 	}
 	p.Notes = append(p.Notes, "grouped by allocation stack (--track-heap-objects)")
 	return p
+}
+
+// readOptions says what a snapshot must keep of its file for opts: the
+// names retainer paths and collections read, when asked for.
+func readOptions(opts Options) v8.ReadOptions {
+	return v8.ReadOptions{Names: opts.Retainers || opts.Collections}
+}
+
+// collectionsModel gives a snapshot's collections, their class labels
+// escaped as the profile's frames.
+func collectionsModel(c *v8.Collections) *Collections {
+	out := &Collections{List: make([]Collection, len(c.List)), Least: c.Least}
+	for i, x := range c.List {
+		out.List[i] = Collection{ID: x.ID, Class: printable(x.Class), Entries: x.Entries, Size: x.Size, Retained: x.Retained}
+	}
+	return out
+}
+
+// snapshotRetainers is a heap snapshot's Retainers: package v8's, with
+// classes named as the profile's frames name them and every string
+// escaped.
+type snapshotRetainers struct {
+	r *v8.Retainers
+	// class maps a class's frame name (its label, escaped) to its index
+	// in r.Classes(); the first class wins where two labels escape alike.
+	class map[string]int
+}
+
+func newSnapshotRetainers(r *v8.Retainers) *snapshotRetainers {
+	s := &snapshotRetainers{r: r, class: map[string]int{}}
+	for i, label := range r.Classes() {
+		name := printable(label)
+		if _, dup := s.class[name]; !dup {
+			s.class[name] = i
+		}
+	}
+	return s
+}
+
+// Paths clusters the paths of a class's objects (see v8.Retainers.Paths).
+// It runs under the V8 loads' lock: clustering the paths of a class of
+// hundreds of thousands of new objects held in as many ways makes garbage
+// of the order of the index, which a load running beside it would pile
+// onto.
+func (s *snapshotRetainers) Paths(class string, keep func(uint64) bool, limit int) RetainerPaths {
+	k, ok := s.class[class]
+	if !ok {
+		return RetainerPaths{}
+	}
+	lockV8()
+	res := s.r.Paths(k, keep, limit)
+	unlockV8(0)
+	out := RetainerPaths{Objects: res.Objects, Retained: res.Retained, Omitted: res.Omitted, Paths: make([]RetainerPath, len(res.Paths))}
+	for i, p := range res.Paths {
+		out.Paths[i] = retainerPathModel(p)
+	}
+	return out
+}
+
+// PathOf returns the path of the object with the given id.
+func (s *snapshotRetainers) PathOf(id uint64) (RetainerPath, bool) {
+	p, ok := s.r.PathOf(id)
+	if !ok {
+		return RetainerPath{}, false
+	}
+	return retainerPathModel(p), true
+}
+
+// pathRoots names v8's path roots as the model does.
+var pathRoots = map[v8.PathRoot]string{
+	v8.RootGlobal:      RootGlobal,
+	v8.RootModule:      RootModule,
+	v8.RootSystem:      RootSystem,
+	v8.RootUnreachable: RootUnreachable,
+}
+
+// retainerPathModel gives a path of package v8 in the model's terms, its
+// strings escaped.
+func retainerPathModel(p v8.RetainerPath) RetainerPath {
+	out := RetainerPath{Objects: p.Objects, Retained: p.Retained, Cut: p.Cut, Root: pathRoots[p.Root], UserStart: p.UserStart, Steps: make([]RetainerStep, len(p.Steps))}
+	for i, st := range p.Steps {
+		out.Steps[i] = RetainerStep{
+			EdgeType: printable(st.EdgeType), EdgeName: printable(st.EdgeName), Names: st.Names,
+			NodeType: printable(st.NodeType), Class: printable(st.Class), Name: printable(st.Name), ID: st.ID,
+		}
+	}
+	return out
 }

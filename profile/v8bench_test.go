@@ -6,12 +6,13 @@ import (
 
 // BenchmarkV8Snapshot loads a real Node.js heap snapshot taken with
 // --track-heap-objects (about 9 MB of JSON): from its gzipped file, as the
-// CLI does, grouped by class and by allocation stack.
+// CLI does, grouped by class and by allocation stack, and by class with its
+// collections, and with its retainers too.
 func BenchmarkV8Snapshot(b *testing.B) {
 	for _, bm := range []struct {
 		name string
 		opts Options
-	}{{"class", Options{}}, {"stack", Options{AllocationStacks: true}}} {
+	}{{"class", Options{}}, {"stack", Options{AllocationStacks: true}}, {"collections", Options{Collections: true}}, {"retainers", Options{Retainers: true}}} {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

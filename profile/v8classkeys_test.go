@@ -88,7 +88,14 @@ func matchDevtools(t *testing.T, d *devtoolsRows, i int, p *Profile) map[string]
 		for _, id := range st.IDs {
 			sum += id
 		}
+		var size int64
+		for _, sz := range st.Sizes {
+			size += int64(sz)
+		}
 		label := p.Frames[st.Frames[0]].Function
+		if len(st.Sizes) != len(st.IDs) || size != st.Values[1] {
+			t.Errorf("%s: %d sizes of %d objects add up to %d, want its shallow size %d", label, len(st.Sizes), len(st.IDs), size, st.Values[1])
+		}
 		if st.Values[0] != want.Count || st.Values[1] != want.Self || st.Values[2] != want.Retained || sum != want.IDSum {
 			t.Errorf("%s: %s: %d objects, %d bytes, retaining %d (id sum %d); DevTools' %s: %d, %d, %d (%d)",
 				p.Name, label, st.Values[0], st.Values[1], st.Values[2], sum, r.Key, want.Count, want.Self, want.Retained, want.IDSum)
@@ -327,4 +334,71 @@ func TestClosuresAreOneClass(t *testing.T) {
 			t.Errorf("a class %q: closures are split by name, which DevTools does not do", name)
 		}
 	}
+}
+
+// TestClassKeysAcrossSnapshots: every class of DevTools' rows for the
+// usersessions pair (gen/usersessions/main.js: a module defining a second
+// UserSession is loaded between the snapshots, so the snapshots label
+// user-session.js's class differently) has one key in both snapshots, the
+// class's name with its script's path, line and column; keys tell each
+// snapshot's classes apart, as labels do.
+func TestClassKeysAcrossSnapshots(t *testing.T) {
+	d := loadDevtoolsRows(t, nodeData+"usersessions/devtools-classes.json")
+	var ps [2]*Profile
+	keyOf := [2]map[uint64]string{}
+	for i, f := range d.Files {
+		p := mustLoad(t, "usersessions/"+f+".gz", Options{})
+		if len(p.ClassKeys) != len(p.Frames) {
+			t.Fatalf("%s: %d keys for %d classes", p.Name, len(p.ClassKeys), len(p.Frames))
+		}
+		seen := map[string]bool{}
+		keyOf[i] = map[uint64]string{}
+		for _, st := range p.Stacks {
+			k := p.ClassKeys[st.Frames[0]]
+			if seen[k] {
+				t.Errorf("%s: two classes have the key %q", p.Name, k)
+			}
+			seen[k] = true
+			for _, id := range st.IDs {
+				keyOf[i][id] = k
+			}
+		}
+		ps[i] = p
+	}
+	// V8 places a class's constructor at its parameters: line and column
+	// of the "(" after "constructor", 1-based. The path is where the
+	// generator ran.
+	gen := nodeData + "gen/usersessions/user-session.js"
+	wantKey := "/testdata/node/gen/usersessions/user-session.js:" + strconv.Itoa(lineOf(t, gen, "constructor(")) + ":" +
+		strconv.Itoa(strings.Index(lineText(t, gen, "constructor("), "constructor(")+len("constructor")+1) + ")"
+	found := false
+	for _, r := range d.Rows {
+		if r.Base == nil || r.Target == nil {
+			continue
+		}
+		kb, kt := keyOf[0][r.Base.MinID], keyOf[1][r.Target.MinID]
+		if kb != kt {
+			t.Errorf("DevTools' row %s has the key %q in %s and %q in %s", r.Key, kb, ps[0].Name, kt, ps[1].Name)
+		}
+		found = found || strings.HasPrefix(kb, "UserSession (/") && strings.HasSuffix(kb, wantKey)
+	}
+	if !found {
+		t.Errorf("no class has a key \"UserSession (/...%s\"", wantKey)
+	}
+}
+
+// lineText returns the first line of a file that contains text.
+func lineText(t *testing.T, path, text string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, text) {
+			return l
+		}
+	}
+	t.Fatalf("%s has no line with %q", path, text)
+	return ""
 }

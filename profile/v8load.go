@@ -68,7 +68,7 @@ func decodeV8(data []byte, opts Options) (*Profile, error) {
 	case FormatV8Snapshot:
 		lockV8()
 		defer unlockV8(int64(len(data)))
-		g, err := v8.ParseSnapshot(data)
+		g, err := v8.ParseSnapshot(data, readOptions(opts))
 		if err != nil {
 			return nil, v8Error(err)
 		}
@@ -99,7 +99,7 @@ func loadV8Snapshot(path string, in *stream, opts Options) (*Profile, error) {
 	r := &readError{r: in.r}
 	lockV8()
 	defer func() { unlockV8(r.n) }()
-	g, err := v8.ReadSnapshot(r, hint)
+	g, err := v8.ReadSnapshot(r, hint, readOptions(opts))
 	if err != nil {
 		if in.gzipped && r.err != nil && !errors.Is(r.err, ErrTooLarge) {
 			return nil, gzipError(r.err)

@@ -14,7 +14,8 @@ import (
 // T_noise and T_significant (and the same prefixed "cum_" with --cum); a
 // header cell that would start a formula is escaped as name cells are. Rows
 // cut by --top are summed into a last record named "(rest)". Heap snapshot
-// comparisons whose object ids match add new_objects and deleted_objects. Empty cells mean
+// comparisons whose object ids match add new_objects, deleted_objects,
+// new_size and deleted_size (DevTools' Alloc. Size and Freed Size). Empty cells mean
 // unknown (a percent of a zero base, a rate without times).
 func CSV(w io.Writer, c *diff.Comparison) error {
 	cw := csv.NewWriter(w)
@@ -36,7 +37,7 @@ func CSV(w io.Writer, c *diff.Comparison) error {
 		objects = objects || r.Objects != nil
 	}
 	if objects {
-		header = append(header, "new_objects", "deleted_objects")
+		header = append(header, "new_objects", "deleted_objects", "new_size", "deleted_size")
 	}
 	kept := hasKept(c)
 	if kept {
@@ -54,9 +55,10 @@ func CSV(w io.Writer, c *diff.Comparison) error {
 		}
 		switch {
 		case objects && obj != nil:
-			rec = append(rec, strconv.FormatInt(obj.New, 10), strconv.FormatInt(obj.Deleted, 10))
+			rec = append(rec, strconv.FormatInt(obj.New, 10), strconv.FormatInt(obj.Deleted, 10),
+				strconv.FormatInt(obj.NewSize, 10), strconv.FormatInt(obj.DeletedSize, 10))
 		case objects:
-			rec = append(rec, "", "")
+			rec = append(rec, "", "", "", "")
 		}
 		if kept {
 			if k, ok := c.Kept(flat); ok {

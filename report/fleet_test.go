@@ -10,8 +10,8 @@ import (
 
 	pprofile "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/bench/heapgen"
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -112,7 +112,7 @@ func TestFleetHTMLInBrowser(t *testing.T) {
 		t.Fatal("a process name went into the page as markup")
 	}
 	p := openHTML(t, browser, "fleet.html", buf.Bytes())
-	p.screenshot("fleet.png", "")
+	p.screenshot("fleet.png")
 
 	bars := eval[[][]any](p, `heapdiff.bars()`)
 	if len(bars) != f.Judged {

@@ -8,8 +8,8 @@
 //     The page also draws the comparison's detail (diff.Comparison.Detail:
 //     the call tree, each row's stacks, the rows by allocation site), which
 //     Compare keeps in its one pass over the profiles when asked: compare
-//     with HTMLOptions, which also keeps no more rows than the page's table
-//     shows (HTMLMaxRows);
+//     with HTMLOptions. The page lists at most HTMLMaxRows rows (Options.Top
+//     fewer) and sums the others;
 //   - a trend (*diff.Trend): TrendText, TrendJSON, TrendCSV, TrendMarkdown
 //     and TrendHTML;
 //   - a budget verdict (*diff.BudgetCheck): CheckText, CheckJSON, CheckCSV
@@ -79,6 +79,11 @@ func FormatForPath(path string) (f Format, ok bool) {
 type Options struct {
 	// Color adds ANSI colors to text output: growth red, shrinkage blue.
 	Color bool
+	// Top is how many rows the HTML page lists (--top): the first Top of
+	// the rows it can show, at most HTMLMaxRows, the others summed in its
+	// last row; 0 lists up to HTMLMaxRows. Text and Markdown are cut by
+	// TopShown instead; JSON and CSV by diff.Options.Top.
+	Top int
 }
 
 // Render writes c in format f.
@@ -93,7 +98,7 @@ func Render(w io.Writer, f Format, c *diff.Comparison, opts Options) error {
 	case FormatMarkdown:
 		return Markdown(w, c)
 	case FormatHTML:
-		return HTML(w, c)
+		return htmlPage(w, c, opts.Top)
 	}
 	return fmt.Errorf("unknown format %q", f)
 }
@@ -163,8 +168,11 @@ func hasKept(c *diff.Comparison) bool {
 // isVisible says whether a human-facing table shows row r: it has a value of
 // the shown type on either side (flat or cum). Rows that only have other
 // types' values stay in JSON and CSV.
-func isVisible(c *diff.Comparison, r *diff.Row) bool {
-	t := c.Index
+func isVisible(c *diff.Comparison, r *diff.Row) bool { return hasValue(r, c.Index) }
+
+// hasValue says whether row r has a value of sample type t on either side,
+// flat or cum: whether a table of type t shows it.
+func hasValue(r *diff.Row, t int) bool {
 	f := r.Flat[t]
 	return f.Base != 0 || f.Target != 0 || r.Cum != nil && (r.Cum[t].Base != 0 || r.Cum[t].Target != 0)
 }

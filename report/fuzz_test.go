@@ -15,8 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 	"github.com/heapdiff/heapdiff/profile"
-	"github.com/heapdiff/heapdiff/profile/profiletest"
 )
 
 // awkwardProfile has names that Markdown, CSV, HTML and terminals each treat

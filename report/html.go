@@ -43,9 +43,6 @@ const (
 	// HTMLMaxRows is how many rows the page's table shows; the rows beyond
 	// are summed in one row.
 	HTMLMaxRows = 1000
-	// htmlSitesPerType is how many sites, by growth of each sample type,
-	// the treemap gets; the growth of the rest is summed per type.
-	htmlSitesPerType = 150
 )
 
 // htmlDetail is as much of a comparison's detail as the page draws: a few
@@ -54,14 +51,17 @@ var htmlDetail = diff.DetailOptions{MinFraction: 0.0005, MaxNodes: 6000, StacksP
 
 // HTMLOptions returns opts for a comparison meant for an HTML page: it
 // keeps the detail the page draws (diff.Options.Detail: the flame graph,
-// the treemap, each row's call stacks), and no more rows than the table
-// shows (diff.Options.Top), which spares naming every stack of --by stack.
+// the treemap, each row's call stacks), and every row, named only when the
+// page lists it (diff.Options.DeferNames), so the page can say how many
+// rows there are beyond those it lists. The page cuts the rows itself
+// (Options.Top): diff.Options.Top would count rows the page does not show
+// (heap snapshots' unchanged classes), so --top 5 could say "142 more" of
+// 37 changed classes.
 func HTMLOptions(opts diff.Options) diff.Options {
 	detail := htmlDetail
 	opts.Detail = &detail
-	if opts.Top == 0 || opts.Top > HTMLMaxRows {
-		opts.Top = HTMLMaxRows // the table shows no more; the page sums the rest
-	}
+	opts.Top = 0
+	opts.DeferNames = true
 	return opts
 }
 
@@ -69,18 +69,25 @@ func HTMLOptions(opts diff.Options) diff.Options {
 // changes, a treemap of growth by package, function and site, a
 // differential flame graph, and a table of every row with its call stacks.
 // Heap snapshots compared by class get DevTools' Comparison columns instead
-// (class, # new, # deleted, # delta, size delta, retained delta), the top
-// growers by size and a treemap of retained-size growth by class.
+// (class, # new, # deleted, # delta, alloc. size, freed size, size delta,
+// then shallow and retained delta: see snapshotTable), the top growers by
+// size and a treemap of retained-size growth by class, which leaves out,
+// unless the reader asks, the classes that only count again what others
+// retain (treemapAside) and says which, with their growth.
 // All but the snapshot layout draw c's detail (c.Detail): compare with
 // HTMLOptions. The page carries every sample type, so the reader can switch
 // between them, and needs no network: ECharts is inlined. Every string that
 // comes from a profile travels as JSON data and is shown as text, never as
 // markup.
-func HTML(w io.Writer, c *diff.Comparison) error {
+func HTML(w io.Writer, c *diff.Comparison) error { return htmlPage(w, c, 0) }
+
+// htmlPage writes c's page, its table listing the first top rows it can
+// show (up to HTMLMaxRows for 0).
+func htmlPage(w io.Writer, c *diff.Comparison, top int) error {
 	if c.Detail == nil && snapshotView(c) == nil {
 		return errors.New("an HTML report needs a comparison made with its detail (diff.Options.Detail; see report.HTMLOptions)")
 	}
-	hd := newHTMLData(c)
+	hd := newHTMLData(c, top)
 	charts := htmlCharts()
 	if hd.Snapshot != nil {
 		// No call tree, so no flame graph: its script is left out of the
@@ -90,6 +97,7 @@ func HTML(w io.Writer, c *diff.Comparison) error {
 	return renderPage(w, pageTemplate, "report script", reportJS, hd, charts, map[string]any{
 		"Title":    "heapdiff: " + c.Base.Name + " → " + c.Target.Name,
 		"Snapshot": hd.Snapshot != nil,
+		"Holders":  hd.Holders != nil,
 	})
 }
 
@@ -202,11 +210,14 @@ type htmlData struct {
 	Other  *htmlOther `json:"other"`
 	Limits htmlLimits `json:"limits"`
 	Tree   *htmlTree  `json:"tree,omitempty"`
-	Sites  []htmlSite `json:"sites"`
-	Rest   []int64    `json:"sitesRest"` // per type: growth of the sites left out
+	// Growth is, for every sample type, the treemap of growth by package,
+	// function and site.
+	Growth []htmlGrowth `json:"growth"`
 	// Snapshot is set for heap snapshots compared by class: the page then
 	// shows DevTools' Comparison columns instead of a call tree.
 	Snapshot *htmlSnapshotView `json:"snapshot,omitempty"`
+	// Holders says who holds what grew (diff.Holders), when asked.
+	Holders *htmlHolders `json:"holders,omitempty"`
 }
 
 // htmlChange is a diff.Change as [base, target, noise, significant (0/1)].
@@ -234,12 +245,15 @@ type htmlRow struct {
 	Cum    []htmlChange `json:"c,omitempty"`
 	Stacks []htmlStack  `json:"s,omitempty"`
 	More   int          `json:"m,omitempty"`
-	// Objects is [new, deleted] by object id, for heap snapshots whose ids
-	// match.
-	Objects *[2]int64 `json:"o,omitempty"`
+	// Objects is [new, deleted, new size, deleted size] by object id, for
+	// heap snapshots whose ids match.
+	Objects *[4]int64 `json:"o,omitempty"`
 	// Kept is [share, noise] of what the row allocated that is still live
 	// (diff.Kept), where the profiles carry allocations.
 	Kept *[2]float64 `json:"k,omitempty"`
+	// Aside says why the snapshot page's treemap leaves the class out
+	// unless asked to show all (treemapAside); 0 for the others.
+	Aside treemapAside `json:"a,omitempty"`
 }
 
 type htmlStack struct {
@@ -248,14 +262,17 @@ type htmlStack struct {
 }
 
 type htmlOther struct {
-	Rows    int          `json:"rows"`
+	Rows int `json:"rows"`
+	// Shown counts, for each sample type, the rows summed that have a
+	// value of it: the rows its table would show.
+	Shown   []int        `json:"shown"`
 	Flat    []htmlChange `json:"v"`
-	Objects *[2]int64    `json:"o,omitempty"`
+	Objects *[4]int64    `json:"o,omitempty"`
 }
 
 type htmlLimits struct {
 	StackRows int `json:"stackRows"` // rows that carry stacks
-	Rows      int `json:"rows"`      // rows in the comparison, before the table's cap
+	Rows      int `json:"rows"`      // rows in the comparison, with those the table's cap and --top left out
 }
 
 // htmlTree is the call tree in columns: node i is Name[i], Parent[i], and
@@ -271,13 +288,6 @@ type htmlTreeType struct {
 	Base   []int64 `json:"b"`
 	Target []int64 `json:"t"`
 	Sig    []int   `json:"s"`
-}
-
-type htmlSite struct {
-	Package  int          `json:"p"`
-	Function int          `json:"f"`
-	Name     int          `json:"n"` // the site's file:line, or its whole name
-	Values   []htmlChange `json:"v"`
 }
 
 type interner struct {
@@ -297,7 +307,7 @@ func (in *interner) id(s string) int {
 	return len(in.list) - 1
 }
 
-func newHTMLData(c *diff.Comparison) *htmlData {
+func newHTMLData(c *diff.Comparison, top int) *htmlData {
 	d := c.Detail
 	var strs interner
 	frames := map[[3]int64]int{}
@@ -315,6 +325,8 @@ func newHTMLData(c *diff.Comparison) *htmlData {
 		Frames:     [][3]int64{},
 		Rows:       []htmlRow{}, // a filter can match nothing
 	}
+	// The header shows comments as the text output does: sizes readable.
+	data.Base.Comments, data.Target.Comments = shownComments(c.Base.Comments), shownComments(c.Target.Comments)
 	for _, t := range c.Types {
 		data.Types = append(data.Types, JSONType{t.Type, t.Unit})
 	}
@@ -323,28 +335,54 @@ func newHTMLData(c *diff.Comparison) *htmlData {
 	}
 
 	view := snapshotView(c)
-	all := c.Rows
+	src := c.Rows
+	var asides []treemapAside
+	// The rows the page can show: those with a value of some sample type
+	// (the type switch shows each type's), or for heap snapshots the
+	// classes that changed, as DevTools' Comparison view and the text
+	// report list them; they have no call stacks.
+	shows := func(r *diff.Row) bool {
+		for t := range r.Flat {
+			if hasValue(r, t) {
+				return true
+			}
+		}
+		return false
+	}
 	if view != nil {
-		// Only the classes that changed, as DevTools' Comparison view and
-		// the text report list them; they have no call stacks.
-		all = snapshotRows(c)
+		src = snapshotRows(c)
 		d = &diff.Detail{}
+		shows = func(*diff.Row) bool { return true }
+		asides = treemapAsides(src, view.Retained)
 	}
-	rows := all
-	if len(rows) > HTMLMaxRows {
-		rows = rows[:HTMLMaxRows]
+	listed := HTMLMaxRows
+	if top > 0 && top < listed {
+		listed = top
 	}
-	data.Limits = htmlLimits{Rows: len(all)}
-	for i, r := range rows {
+	var n int       // rows listed
+	end := len(src) // where the rows not listed start
+	for i := range src {
+		r := &src[i]
+		if !shows(r) {
+			continue
+		}
+		if n == listed {
+			end = i
+			break
+		}
+		n++
 		hr := htmlRow{Name: strs.id(r.Named().Name), Flat: htmlChanges(r.Flat), Objects: objectPair(r.Objects)}
 		if k, ok := c.Kept(r.Flat); ok {
 			hr.Kept = &[2]float64{k.Share, k.Noise}
+		}
+		if asides != nil {
+			hr.Aside = asides[i]
 		}
 		if r.Cum != nil {
 			hr.Cum = htmlChanges(r.Cum)
 		}
 		if i < len(d.Stacks) && d.Stacks[i] != nil {
-			data.Limits.StackRows = i + 1
+			data.Limits.StackRows = n
 			hr.More = d.MoreStacks[i]
 			for _, s := range d.Stacks[i] {
 				hs := htmlStack{Values: htmlChanges(s.Values)}
@@ -367,38 +405,60 @@ func newHTMLData(c *diff.Comparison) *htmlData {
 		}
 		data.Rows = append(data.Rows, hr)
 	}
-	if cut := all[len(rows):]; len(cut) > 0 || c.Rest.Rows > 0 {
-		rest := append(slices.Clone(cut), diff.Row{Flat: c.Rest.Flat})
-		if c.Rest.Rows == 0 {
-			rest = cut
+	// The rows not listed are summed in one, counted by the sample types
+	// that show them; rows Compare cut (diff.Options.Top) count for every
+	// type. A row of no value adds nothing to the sums.
+	cut := src[end:]
+	other := &htmlOther{Rows: c.Rest.Rows, Shown: make([]int, len(c.Types))}
+	for i := range cut {
+		r := &cut[i]
+		if !shows(r) {
+			continue
 		}
-		sum := diff.SumRows(rest, len(c.Types))
-		data.Other = &htmlOther{Rows: len(cut) + c.Rest.Rows, Flat: htmlChanges(sum.Flat)}
-		if view != nil && view.IDs {
-			// Rows cut by --top carry no object counts: only the table's
-			// own cut can be summed.
-			if c.Rest.Rows == 0 {
-				var o [2]int64
-				for _, r := range cut {
-					if r.Objects != nil {
-						o[0] += r.Objects.New
-						o[1] += r.Objects.Deleted
-					}
-				}
-				data.Other.Objects = &o
+		other.Rows++
+		for t := range other.Shown {
+			if view != nil || hasValue(r, t) {
+				other.Shown[t]++
 			}
 		}
+	}
+	data.Limits.Rows = n + other.Rows
+	if other.Rows > 0 {
+		for t := range other.Shown {
+			other.Shown[t] += c.Rest.Rows
+		}
+		rest := cut
+		if c.Rest.Rows > 0 {
+			rest = append(slices.Clone(cut), diff.Row{Flat: c.Rest.Flat})
+		}
+		other.Flat = htmlChanges(diff.SumRows(rest, len(c.Types)).Flat)
+		// Rows Compare cut carry no object counts: only the page's own
+		// cut can be summed.
+		if view != nil && view.IDs && c.Rest.Rows == 0 {
+			var o [4]int64
+			for _, r := range cut {
+				if r.Objects != nil {
+					o[0] += r.Objects.New
+					o[1] += r.Objects.Deleted
+					o[2] += r.Objects.NewSize
+					o[3] += r.Objects.DeletedSize
+				}
+			}
+			other.Objects = &o
+		}
+		data.Other = other
 	}
 
 	if view != nil {
 		data.Snapshot = view
-		data.Sites, data.Rest = []htmlSite{}, []int64{}
+		data.Growth = []htmlGrowth{}
 	} else {
 		tree := htmlTreeOf(d.Tree, &strs, len(c.Types))
 		data.Tree = &tree
-		data.Sites, data.Rest = htmlSites(d.Sites, &strs, len(c.Types))
+		data.Growth = htmlGrowthOf(d.Sites, &strs, len(c.Types))
 	}
 	data.Strings = strs.list
+	data.Holders = newHTMLHolders(c.Holders)
 	return data
 }
 
@@ -406,12 +466,12 @@ func newHTMLData(c *diff.Comparison) *htmlData {
 // snapshots by class with DevTools' Comparison columns.
 type htmlSnapshotView struct {
 	// Count, Shallow and Retained are the indexes of the sample types
-	// behind # delta, size delta and retained delta.
+	// behind # delta, shallow delta and retained delta.
 	Count    int `json:"count"`
 	Shallow  int `json:"shallow"`
 	Retained int `json:"retained"`
-	// IDs is set when the snapshots' object ids match, so rows have # new
-	// and # deleted.
+	// IDs is set when the snapshots' object ids match, so rows have # new,
+	// # deleted and their sizes.
 	IDs bool `json:"ids"`
 	// Classes counts the classes compared, changed or not.
 	Classes int `json:"classes"`
@@ -433,12 +493,13 @@ func snapshotView(c *diff.Comparison) *htmlSnapshotView {
 	return v
 }
 
-// objectPair is o as [new, deleted], nil when o is.
-func objectPair(o *diff.ObjectChange) *[2]int64 {
+// objectPair is o as [new, deleted, new size, deleted size], nil when o
+// is.
+func objectPair(o *diff.ObjectChange) *[4]int64 {
 	if o == nil {
 		return nil
 	}
-	return &[2]int64{o.New, o.Deleted}
+	return &[4]int64{o.New, o.Deleted, o.NewSize, o.DeletedSize}
 }
 
 func htmlTreeOf(nodes []diff.Node, strs *interner, nTypes int) htmlTree {
@@ -461,58 +522,4 @@ func htmlTreeOf(nodes []diff.Node, strs *interner, nTypes int) htmlTree {
 		}
 	}
 	return t
-}
-
-// htmlSites picks, for every type, the sites that grew most, and sums the
-// growth of the others.
-func htmlSites(sites []diff.Row, strs *interner, nTypes int) ([]htmlSite, []int64) {
-	chosen := make([]bool, len(sites))
-	order := make([]int, len(sites))
-	for t := 0; t < nTypes; t++ {
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortStableFunc(order, func(a, b int) int {
-			return int(sign(sites[b].Flat[t].Delta() - sites[a].Flat[t].Delta()))
-		})
-		for _, i := range order[:min(htmlSitesPerType, len(order))] {
-			if sites[i].Flat[t].Delta() > 0 {
-				chosen[i] = true
-			}
-		}
-	}
-	rest := make([]int64, nTypes)
-	out := []htmlSite{}
-	for i, r := range sites {
-		if !chosen[i] {
-			for t, ch := range r.Flat {
-				rest[t] += max(ch.Delta(), 0)
-			}
-			continue
-		}
-		s := htmlSite{Values: htmlChanges(r.Flat)}
-		if len(r.Frames) > 0 {
-			f := r.Frames[0]
-			fn := f.FunctionName()
-			s.Package = strs.id(f.Package())
-			s.Function = strs.id(fn)
-			s.Name = strs.id(strings.TrimPrefix(r.Name, fn+" "))
-		} else {
-			s.Package = strs.id(r.Name)
-			s.Function = s.Package
-			s.Name = s.Package
-		}
-		out = append(out, s)
-	}
-	return out, rest
-}
-
-func sign(x int64) int64 {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return 0
 }

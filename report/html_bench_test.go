@@ -7,7 +7,7 @@ import (
 )
 
 // BenchmarkHTMLOpen measures the report of the largest benchmark pair
-// (bench/heapgen.Large) in headless Chromium: its size, and how long the page
+// (internal/heapgen.Large) in headless Chromium: its size, and how long the page
 // takes from the start of navigation until every chart and the table are
 // drawn (ms-to-drawn), of which ms-script is the report's own script. The
 // target is under 5 MB and under 2 s. bench/html.sh runs it.

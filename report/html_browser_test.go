@@ -21,6 +21,7 @@ import (
 	pprof "github.com/google/pprof/profile"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -282,22 +283,112 @@ func (p *browserPage) checkClean() {
 }
 
 // screenshot saves the whole page as a PNG under the test's temporary
-// directory (and at also, when not empty) and logs where.
-func (p *browserPage) screenshot(name, also string) {
+// directory and logs where: a look at what a failing test saw.
+func (p *browserPage) screenshot(name string) {
 	p.t.Helper()
 	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		p.fatalf("screenshot: %v", err)
 	}
-	for _, path := range []string{filepath.Join(p.t.TempDir(), name), also} {
-		if path == "" {
-			continue
+	path := filepath.Join(p.t.TempDir(), name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Logf("screenshot: %s", path)
+}
+
+// screenshotsEnv names the directory the browser tests keep their pictures
+// of the pages in, for the README: HEAPDIFF_SCREENSHOTS=docs go test ./report
+// refreshes docs/*.png (bench/screenshots.sh does, with the large pair's).
+// A relative path is from the repository's root.
+const screenshotsEnv = "HEAPDIFF_SCREENSHOTS"
+
+// The pictures' size: a laptop's browser window.
+const pictureWidth, pictureHeight = 1280, 900
+
+// picture takes what a reader of the page first sees, a 1280×900 window,
+// as a PNG: under the test's temporary directory, and in $HEAPDIFF_SCREENSHOTS
+// when it is set. The page is drawn again at that size first, as a browser
+// window of that size would draw it, then at the test's size again.
+func (p *browserPage) picture(name string) {
+	p.t.Helper()
+	p.do("Emulation.setDeviceMetricsOverride 1280×900", chromedp.EmulateViewport(pictureWidth, pictureHeight))
+	defer p.do("Emulation.clearDeviceMetricsOverride", chromedp.EmulateReset())
+	// The pages redraw their charts on resize; wait for a frame after it.
+	p.evalVoid(`window.__framed = false; window.dispatchEvent(new Event('resize'));
+		requestAnimationFrame(function () { requestAnimationFrame(function () { window.__framed = true; }); })`)
+	p.waitFor(`window.__framed === true`)
+	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.fatalf("Page.captureScreenshot: %v", err)
+	}
+	paths := []string{filepath.Join(p.t.TempDir(), name)}
+	if dir := os.Getenv(screenshotsEnv); dir != "" {
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join("..", dir) // the tests run in report/
 		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			p.t.Fatal(err)
+		}
+		paths = append(paths, filepath.Join(dir, name))
+	}
+	for _, path := range paths {
 		if err := os.WriteFile(path, png, 0o644); err != nil {
 			p.t.Fatal(err)
 		}
-		p.t.Logf("screenshot: %s", path)
+		p.t.Logf("picture: %s", path)
 	}
+}
+
+// wordBreaks finds, in the elements selector matches, every line of text
+// that ends between two letters or digits: a word cut in two, as
+// "Method104|1" or "exact val|ues". It reads where the browser laid out
+// each character, so it holds whatever the page does to wrap names. It
+// also counts the elements whose text takes more than one line, so that a
+// test can tell it looked at text that wraps.
+func (p *browserPage) wordBreaks(selector string) (breaks []string, wrapped int) {
+	p.t.Helper()
+	sel, err := json.Marshal(selector)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	type result struct {
+		Breaks  []string
+		Wrapped int
+	}
+	r := eval[result](p, `(function (sel) {
+		var out = { breaks: [], wrapped: 0 }, word = /[A-Za-z0-9_]/, range = document.createRange();
+		/* the box a text node's lines belong to: a block, a chip */
+		function boxOf(n) {
+			var e = n.parentElement;
+			while (e && getComputedStyle(e).display === 'inline') { e = e.parentElement; }
+			return e;
+		}
+		document.querySelectorAll(sel).forEach(function (e) {
+			var walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT), n, prev = null, lines = 0, text = '', owner = null;
+			while ((n = walk.nextNode())) {
+				/* a new box starts a line of its own: no word goes on across it */
+				if (boxOf(n) !== owner) { owner = boxOf(n); prev = prev && { ch: ' ', bottom: prev.bottom }; }
+				for (var i = 0; i < n.data.length; i++) {
+					range.setStart(n, i);
+					range.setEnd(n, i + 1);
+					var box = range.getBoundingClientRect(), ch = n.data.charAt(i);
+					if (box.width === 0 && box.height === 0) { text += ch; continue; }
+					if (!prev || box.top >= prev.bottom - 1) {
+						lines++;
+						if (prev && word.test(prev.ch) && word.test(ch)) {
+							out.breaks.push(JSON.stringify(text + '|' + n.data.slice(i, i + 12)) + ' in ' + JSON.stringify(e.textContent));
+						}
+					}
+					prev = { ch: ch, bottom: box.bottom };
+					text = (text + ch).slice(-24);
+				}
+			}
+			if (lines > 1) { out.wrapped++; }
+		});
+		return out;
+	})(`+string(sel)+`)`)
+	return r.Breaks, r.Wrapped
 }
 
 // inkedPixels counts the pixels each chart has drawn on its canvas: the
@@ -323,6 +414,8 @@ func (p *browserPage) inkedPixels(ids ...string) map[string]int {
 	})()`)
 }
 
+// renderHTML writes base and target's page as heapdiff compare -o
+// report.html does: opts.Top is the page's --top.
 func renderHTML(t *testing.T, base, target *profile.Profile, opts diff.Options) []byte {
 	t.Helper()
 	c, err := diff.Compare(base, target, HTMLOptions(opts))
@@ -330,10 +423,19 @@ func renderHTML(t *testing.T, base, target *profile.Profile, opts diff.Options) 
 		t.Fatal(err)
 	}
 	var buf strings.Builder
-	if err := HTML(&buf, c); err != nil {
+	if err := Render(&buf, FormatHTML, c, Options{Top: opts.Top}); err != nil {
 		t.Fatal(err)
 	}
 	return []byte(buf.String())
+}
+
+// asFromRoot names profiles loaded from ../testdata as heapdiff run in the
+// repository's root names them: the pictures in docs/ show what the
+// README's commands show.
+func asFromRoot(ps ...*profile.Profile) {
+	for _, p := range ps {
+		p.Name = strings.TrimPrefix(p.Name, "../")
+	}
 }
 
 func loadPair(t *testing.T, base, target string) (*profile.Profile, *profile.Profile) {
@@ -348,22 +450,33 @@ func loadPair(t *testing.T, base, target string) (*profile.Profile, *profile.Pro
 func TestHTMLInBrowser(t *testing.T) {
 	browser := startBrowser(t)
 	a, b := loadPair(t, "../testdata/leaky/heap-01.pb.gz", "../testdata/leaky/heap-12.pb.gz")
+	asFromRoot(a, b)
 	p := openHTML(t, browser, "leaky.html", renderHTML(t, a, b, diff.Options{}))
-	// The page as it opens; with -update it is also README's screenshot.
-	var also string
-	if *update {
-		also = "../docs/report.png"
-		if err := os.MkdirAll(filepath.Dir(also), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p.screenshot("leaky.png", also)
+	// The page as it opens, README's picture of the HTML report.
+	p.picture("report.png")
 
 	t.Run("every chart drew", func(t *testing.T) {
 		for id, n := range p.inkedPixels() {
 			if n < 500 {
 				t.Errorf("chart %s has %d drawn pixels", id, n)
 			}
+		}
+	})
+	if got := eval[string](p, `document.getElementById('row-count').textContent`); got != "7 rows" {
+		t.Errorf("the row count reads %q, want \"7 rows\"", got)
+	}
+
+	t.Run("the treemap labels its boxes with whole names", func(t *testing.T) {
+		bad, drawn := badTreemapLabels(p)
+		if drawn < 4 {
+			t.Errorf("the treemap drew %d lines of labels", drawn)
+		}
+		for _, l := range bad {
+			t.Errorf("the treemap drew %q, not a whole part of a name", l)
+		}
+		const want = "area = growth: 6 sites grew +118.7MiB; click to zoom in"
+		if note := eval[string](p, `document.getElementById('sites-note').textContent`); note != want {
+			t.Errorf("the treemap's note reads %q, want %q", note, want)
 		}
 	})
 
@@ -478,6 +591,42 @@ func TestHTMLInBrowser(t *testing.T) {
 	p.checkClean()
 }
 
+// checkWordBreaks narrows the page to 800px, where long names wrap, and
+// checks that the elements selector matches wrap between words only. It
+// also shows the check can fail: with word-break: break-all on the element
+// whose id is control, names wrap inside words.
+func checkWordBreaks(t *testing.T, p *browserPage, selector, control string) {
+	t.Helper()
+	p.do("Emulation.setDeviceMetricsOverride 800×900", chromedp.EmulateViewport(800, 900))
+	defer p.do("Emulation.clearDeviceMetricsOverride", chromedp.EmulateReset())
+	breaks, wrapped := p.wordBreaks(selector)
+	if wrapped < 10 {
+		t.Fatalf("only %d names wrap at 800px: nothing to check", wrapped)
+	}
+	for _, b := range breaks {
+		t.Errorf("a line ends inside a word: %s", b)
+	}
+	p.evalVoid(`document.getElementById(` + "'" + control + "'" + `).style.wordBreak = 'break-all'`)
+	defer p.evalVoid(`document.getElementById(` + "'" + control + "'" + `).style.wordBreak = ''`)
+	if breaks, _ := p.wordBreaks(selector); len(breaks) == 0 {
+		t.Error("with word-break: break-all, the check finds no word cut in two: it sees nothing")
+	}
+}
+
+// TestHTMLNamesWrapInBrowser checks, on a pair with long Go names
+// (heapgen.Small: github.com/example/svc3/internal/pkg17.(*Type5).Method42),
+// that the comparison page's names wrap between their parts, never inside a
+// word: in the table, in a row's call stacks and in the header.
+func TestHTMLNamesWrapInBrowser(t *testing.T) {
+	a, b := generatedPair(t, heapgen.Small)
+	a.Name, b.Name = "/var/lib/heapdiff/snapshots/base.pb.gz", "/var/lib/heapdiff/snapshots/target.pb.gz"
+	ps := []*profile.Profile{a, b}
+	p := openHTML(t, startBrowser(t), "small.html", renderHTML(t, ps[0], ps[1], diff.Options{}))
+	p.do("Click(first row)", chromedp.Click(chromedp.CSS("#rows-body tr.row")))
+	checkWordBreaks(t, p, `#subtitle, #sources dd, #rows-body tr.row:nth-child(-n+40) td.name, #rows-body tr.stacks li`, "rows")
+	p.checkClean()
+}
+
 func (p *browserPage) evalVoid(js string) {
 	p.t.Helper()
 	p.do("Runtime.evaluate "+js, chromedp.Evaluate[chromedp.Void](js))
@@ -579,7 +728,7 @@ func TestHTMLMaliciousNamesAreText(t *testing.T) {
 			t.Errorf("chart %s has %d drawn pixels", id, n)
 		}
 	}
-	p.screenshot("malicious.png", "")
+	p.screenshot("malicious.png")
 	p.checkClean()
 }
 

@@ -35,12 +35,12 @@ type snapshotPage struct {
 	Rows     []struct {
 		Name    int             `json:"n"`
 		Flat    []decodedChange `json:"v"`
-		Objects *[2]int64       `json:"o"`
+		Objects *[4]int64       `json:"o"`
 	} `json:"rows"`
 }
 
 // row returns the page's row called name, or nil.
-func (d *snapshotPage) row(name string) (flat []decodedChange, objects *[2]int64, ok bool) {
+func (d *snapshotPage) row(name string) (flat []decodedChange, objects *[4]int64, ok bool) {
 	for _, r := range d.Rows {
 		if d.Strings[r.Name] == name {
 			return r.Flat, r.Objects, true
@@ -77,8 +77,8 @@ func TestSnapshotHTMLLayout(t *testing.T) {
 			t.Fatalf("snapshot view %+v, tree %s; want ids matched, %d classes and no tree", v, d.Tree, len(c.Rows))
 		}
 		flat, objects, ok := d.row("LeakySession")
-		if !ok || objects == nil || *objects != [2]int64{1000, 0} || flat[v.Count].delta() != 1000 {
-			t.Errorf("LeakySession: %v objects %v; want 1000 new, 0 deleted, # delta 1000", flat, objects)
+		if !ok || objects == nil || *objects != [4]int64{1000, 0, 40000, 0} || flat[v.Count].delta() != 1000 {
+			t.Errorf("LeakySession: %v objects %v; want 1000 new, 0 deleted, of 40000 and 0 bytes, # delta 1000", flat, objects)
 		}
 		if _, _, ok := d.row("StableRecord"); ok {
 			t.Error("StableRecord did not change, yet it is a row")
@@ -146,12 +146,23 @@ func TestSnapshotHTMLLayout(t *testing.T) {
 func TestSnapshotHTMLInBrowser(t *testing.T) {
 	browser := startBrowser(t)
 	a, b := loadNodePair(t, leakyBefore, leakyAfter, false)
+	asFromRoot(a, b)
 	c, err := diff.Compare(a, b, diff.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := openHTML(t, browser, "snapshot.html", renderHTML(t, a, b, diff.Options{}))
-	p.screenshot("snapshot.png", "")
+	p.picture("snapshot.png")
+
+	t.Run("the treemap labels its boxes with whole names", func(t *testing.T) {
+		bad, drawn := badTreemapLabels(p)
+		if drawn < 4 {
+			t.Errorf("the treemap drew %d lines of labels", drawn)
+		}
+		for _, l := range bad {
+			t.Errorf("the treemap drew %q, not a whole class name", l)
+		}
+	})
 
 	t.Run("charts drew, and only these", func(t *testing.T) {
 		for id, n := range p.inkedPixels(chartGrowers, chartSites) {
@@ -175,13 +186,12 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 	})`
 	t.Run("LeakySession row", func(t *testing.T) {
 		head := eval[[]string](p, `Array.from(document.querySelectorAll('#rows-head th')).map(function (th) { return th.textContent; })`)
-		if want := []string{"class", "# new", "# deleted", "# delta", "size delta", "retained delta"}; fmt.Sprint(head) != fmt.Sprint(want) {
+		if want := []string{"class", "# new", "# deleted", "# delta", "alloc. size", "freed size", "size delta", "shallow delta", "retained delta"}; fmt.Sprint(head) != fmt.Sprint(want) {
 			t.Errorf("columns %q, want %q", head, want)
 		}
 		cells := eval[[]string](p, rowCells+`('LeakySession')`)
-		if len(cells) != 6 || cells[1] != "1000" || cells[2] != "0" || cells[3] != "+1000" ||
-			!strings.HasPrefix(cells[4], "+") || !strings.HasPrefix(cells[5], "+") {
-			t.Errorf("LeakySession reads %q; want 1000 new, 0 deleted, # delta +1000 and growth", cells)
+		if want := []string{"LeakySession", "1000", "0", "+1000", "39.1KiB", "0B", "+39.1KiB", "+39.1KiB"}; len(cells) != 9 || fmt.Sprint(cells[:8]) != fmt.Sprint(want) || !strings.HasPrefix(cells[8], "+") {
+			t.Errorf("LeakySession reads %q; want %q and retained growth", cells, want)
 		}
 		// A delta's cell tells its base and target.
 		title := eval[string](p, `Array.from(document.querySelectorAll('#rows-body tr.row')).find(function (tr) { return tr.cells[0].textContent === 'LeakySession'; }).cells[3].title`)
@@ -248,7 +258,7 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 		})()`)
 		p.waitFor(`Array.from(document.querySelectorAll('.tip .tname')).some(function (e) { return e.textContent === 'LeakySession'; })`)
 		text := eval[string](p, `Array.from(document.querySelectorAll('.tip')).find(function (e) { return e.querySelector('.tname').textContent === 'LeakySession'; }).textContent`)
-		for _, want := range []string{"# new1000", "# deleted0", "objects100 → 1100", "retained"} {
+		for _, want := range []string{"# new1000", "# deleted0", "alloc. size39.1KiB", "freed size0B", "size delta+39.1KiB", "objects100 → 1100", "shallow", "retained"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the tooltip %q lacks %q", text, want)
 			}
@@ -262,8 +272,8 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 			t.Errorf("%d rows, want 5", n)
 		}
 		cells := eval[[]string](p, `Array.from(document.querySelector('#rows-body tr.other').cells).map(function (td) { return td.textContent; })`)
-		if len(cells) != 6 || !strings.HasPrefix(cells[0], "(") || !strings.Contains(cells[0], "more rows, summed") || cells[3] == "" || cells[5] != "" {
-			t.Errorf("the summed row reads %q; want a count and size, no retained size", cells)
+		if len(cells) != 9 || !strings.HasPrefix(cells[0], "(") || !strings.Contains(cells[0], "more rows, summed") || cells[3] == "" || cells[7] == "" || cells[8] != "" {
+			t.Errorf("the summed row reads %q; want a count and shallow size, no retained size", cells)
 		}
 		p.checkClean()
 	})
@@ -282,10 +292,10 @@ func TestSnapshotHTMLInBrowser(t *testing.T) {
 	t.Run("Bun: no new or deleted", func(t *testing.T) {
 		a, b := loadNodePair(t, bunBefore, bunAfter, false)
 		p := openHTML(t, browser, "bun.html", renderHTML(t, a, b, diff.Options{}))
-		p.screenshot("bun.png", "")
+		p.screenshot("bun.png")
 		cells := eval[[]string](p, rowCells+`('LeakySession')`)
-		if len(cells) != 6 || cells[1] != "" || cells[2] != "" || cells[3] != "+1000" {
-			t.Errorf("LeakySession reads %q; want no # new or # deleted, # delta +1000", cells)
+		if len(cells) != 9 || fmt.Sprint(cells[1:7]) != fmt.Sprint([]string{"", "", "+1000", "", "", ""}) {
+			t.Errorf("LeakySession reads %q; want no # new, # deleted, alloc. size, freed size or size delta, and # delta +1000", cells)
 		}
 		if w := eval[string](p, `document.getElementById('warnings').textContent`); !strings.Contains(w, "do not match") {
 			t.Errorf("the warnings %q do not say the ids do not match", w)
@@ -306,7 +316,7 @@ func TestHeapProfileHTMLInBrowser(t *testing.T) {
 	a, b := loadNodePair(t, sampledBefore, sampledAfter, false)
 	browser := startBrowser(t)
 	p := openHTML(t, browser, "heapprofile.html", renderHTML(t, a, b, diff.Options{}))
-	p.screenshot("heapprofile.png", "")
+	p.screenshot("heapprofile.png")
 
 	t.Run("every chart drew", func(t *testing.T) {
 		for id, n := range p.inkedPixels() {

@@ -6,13 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	pprof "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/bench/heapgen"
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -220,7 +221,7 @@ func TestHTMLTableIsCapped(t *testing.T) {
 }
 
 // TestHTMLSizeOfTheLargestPair checks the size bound on the largest
-// benchmark pair (bench/heapgen.Large). The size is deterministic, so a test
+// benchmark pair (internal/heapgen.Large). The size is deterministic, so a test
 // can hold it; how long the page takes to open is measured by
 // BenchmarkHTMLOpen.
 func TestHTMLSizeOfTheLargestPair(t *testing.T) {
@@ -261,14 +262,58 @@ func largeHTML(tb testing.TB, opts diff.Options) []byte {
 	return buf.Bytes()
 }
 
+// TestHTMLHeadersShowSizesAsTextDoes checks that both pages show the
+// agent's metadata comments as the text output does (TestTextFoldsAgentComments):
+// sizes in IEC units, no "heapdiff." keys, no time; other comments as
+// written.
+func TestHTMLHeadersShowSizesAsTextDoes(t *testing.T) {
+	comments := []string{"heapdiff.trigger=signal", "heapdiff.time=2026-11-27T00:10:25Z", "heapdiff.host=bot1",
+		"heapdiff.pid=4242", "heapdiff.rss_bytes=10907648", "heapdiff.live_heap_bytes=4513272",
+		"heapdiff.gomemlimit_bytes=unlimited", "heapdiff.growth_bytes_per_hour=1048576", "note=kept as written"}
+	want := []string{"note=kept as written", "trigger=signal", "host=bot1", "pid=4242", "rss=10.4MiB", "live_heap=4.3MiB",
+		"gomemlimit=unlimited", "growth=+1.0MiB/h"}
+	p := &profile.Profile{
+		Name:        "a",
+		SampleTypes: []profile.ValueType{{Type: "inuse_space", Unit: "bytes"}},
+		Comments:    comments,
+		Frames:      []profile.Frame{{Function: "main.f", File: "main.go", Line: 1}},
+		Stacks:      []profile.Stack{{Frames: []int32{0}, Values: []int64{1}}},
+	}
+
+	var compare struct{ Base, Target JSONSource }
+	decodePage(t, renderHTML(t, p, p, diff.Options{}), &compare)
+	for _, s := range []JSONSource{compare.Base, compare.Target} {
+		if !slices.Equal(s.Comments, want) {
+			t.Errorf("the comparison page shows comments %q, want %q", s.Comments, want)
+		}
+	}
+
+	b := diff.NewTrend(diff.TrendOptions{})
+	for range 3 {
+		if err := b.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := b.Trend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range trendPageData(t, renderTrendHTML(t, tr)).Snapshots {
+		if !slices.Equal(s.Comments, want) {
+			t.Errorf("the trend page shows snapshot %d's comments %q, want %q", i+1, s.Comments, want)
+		}
+	}
+}
+
 // TestHTMLOptions checks what a comparison meant for a page asks of
-// Compare: the page's detail, and no more rows than its table shows.
+// Compare: the page's detail, and every row, named only when listed (the
+// page cuts its rows itself: TestHTMLTopCountsWhatThePageShows).
 func TestHTMLOptions(t *testing.T) {
-	for _, tc := range []struct{ top, want int }{{0, HTMLMaxRows}, {5, 5}, {HTMLMaxRows + 1, HTMLMaxRows}} {
-		opts := diff.Options{By: diff.ByFunc, Top: tc.top}
+	for _, top := range []int{0, 5, HTMLMaxRows + 1} {
+		opts := diff.Options{By: diff.ByFunc, Top: top}
 		got := HTMLOptions(opts)
-		if got.Top != tc.want || got.By != diff.ByFunc || got.Detail == nil || *got.Detail != htmlDetail {
-			t.Errorf("Top %d: %+v", tc.top, got)
+		if got.Top != 0 || !got.DeferNames || got.By != diff.ByFunc || got.Detail == nil || *got.Detail != htmlDetail {
+			t.Errorf("Top %d: %+v", top, got)
 		}
 		if opts.Detail != nil {
 			t.Errorf("HTMLOptions changed the caller's options")
@@ -298,5 +343,52 @@ func TestHTMLNeedsTheDetail(t *testing.T) {
 	}
 	if want := renderHTML(t, a, b, diff.Options{}); !bytes.Equal(page.Bytes(), want) {
 		t.Error("the snapshot page without a detail differs from the one with")
+	}
+}
+
+// TestHTMLTopCountsWhatThePageShows checks --top on the page: it lists the
+// rows asked for, and its last row counts, for each sample type, the rows
+// that type's table would show, as the text output counts them (TopShown):
+// not the rows of no value in the shown type, nor unchanged heap snapshot
+// classes.
+func TestHTMLTopCountsWhatThePageShows(t *testing.T) {
+	type page struct {
+		Rows  []json.RawMessage `json:"rows"`
+		Other *struct {
+			Rows  int   `json:"rows"`
+			Shown []int `json:"shown"`
+		} `json:"other"`
+	}
+	for _, tc := range []struct {
+		name         string
+		base, target string
+		top          int
+	}{
+		{"Go heap profiles", "../testdata/leaky/heap-01.pb.gz", "../testdata/leaky/heap-12.pb.gz", 3},
+		{"heap snapshots by class", leakyBefore, leakyAfter, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := loadPair(t, tc.base, tc.target)
+			var d page
+			decodePage(t, renderHTML(t, a, b, diff.Options{Top: tc.top}), &d)
+			if len(d.Rows) != tc.top || d.Other == nil {
+				t.Fatalf("the page lists %d rows, other %+v; want %d and the rest summed", len(d.Rows), d.Other, tc.top)
+			}
+			for ti := range d.Other.Shown {
+				c, err := diff.Compare(a, b, diff.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Index = ti // the page's type switch
+				TopShown(c, tc.top)
+				shown := d.Other.Shown[ti]
+				if _, _, _, snapshot := snapshotColumns(c); snapshot {
+					shown = d.Other.Rows
+				}
+				if shown != c.Rest.Rows {
+					t.Errorf("%s: the page's last row counts %d rows, the text output's %d", c.Types[ti].Type, shown, c.Rest.Rows)
+				}
+			}
+		})
 	}
 }

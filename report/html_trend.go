@@ -35,22 +35,49 @@ const chartTrend = "trend"
 // network, and every string from a profile travels as JSON data and is shown
 // as text.
 func TrendHTML(w io.Writer, t *diff.Trend) error {
-	return renderPage(w, trendTemplate, "trend script", trendJS, newHTMLTrendData(t), map[string]string{chartTrend: trendChart()}, map[string]any{
+	return renderPage(w, trendTemplate, "trend script", trendJS, newHTMLTrendData(t), map[string]string{chartTrend: trendChart(t.Timed)}, map[string]any{
 		"Title":    fmt.Sprintf("heapdiff trend: %d snapshots, %s … %s", len(t.Snapshots), t.Snapshots[0].Name, t.Snapshots[len(t.Snapshots)-1].Name),
 		"TrendCSS": template.CSS(trendCSS),
 	})
 }
 
+// The trend chart's two panels, one above the other on a shared time axis:
+// the total heap, then the charted sites on a scale of their own. On one
+// axis, sites of a few hundred MiB lie flat at 0 under a total of hundreds
+// of GiB.
+const (
+	trendTotalTop    = 28   // px: the total's panel, below its title
+	trendTotalHeight = 96   // px
+	trendSitesTop    = 162  // px: the sites' panel, below the total's axis and its title
+	trendAxisWidth   = "80" // px left of both panels, for labels such as -512.0MiB
+)
+
 // trendChart declares the line chart, empty: the page's script fills it
 // from the data (go-echarts does not HTML-escape options, so no profile
-// string may go into them).
-func trendChart() string {
+// string may go into them). Its legend is the page's own list above the
+// chart (#trend-legend): a canvas legend cuts long names short.
+func trendChart(timed bool) string {
+	// Snapshots without times are numbered: 1, 2, 3...
+	xType := "value"
+	if timed {
+		xType = "time"
+	}
+	axisValue := &opts.AxisLabel{Formatter: opts.FuncOpts("function (v) { return heapdiff.axisValue(v); }")}
 	line := charts.NewLine()
-	line.SetGlobalOptions(append(chartBasics(chartTrend, "440px"),
-		charts.WithGridOpts(opts.Grid{Left: "8", Right: "24", Top: "48", Bottom: "8", ContainLabel: opts.Bool(true)}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value",
-			AxisLabel: &opts.AxisLabel{Formatter: opts.FuncOpts("function (v) { return heapdiff.axisValue(v); }")}}),
+	line.SetGlobalOptions(append(chartBasics(chartTrend, "480px"),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
+		charts.WithGridOpts(
+			// The panels' left edges are fixed, not fitted to their labels,
+			// so that their times line up.
+			opts.Grid{Left: trendAxisWidth, Right: "24", Top: fmt.Sprint(trendTotalTop), Height: fmt.Sprint(trendTotalHeight)},
+			opts.Grid{Left: trendAxisWidth, Right: "24", Top: fmt.Sprint(trendSitesTop), Bottom: "28"}),
+		// The total's time axis draws no labels: the sites' axis below
+		// has the same times.
+		charts.WithXAxisOpts(opts.XAxis{Type: xType, GridIndex: 0, AxisLabel: &opts.AxisLabel{Show: opts.Bool(false)}}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", GridIndex: 0, SplitNumber: 2, AxisLabel: axisValue}),
 	)...)
+	line.ExtendXAxis(opts.XAxis{Type: xType, GridIndex: 1})
+	line.ExtendYAxis(opts.YAxis{Type: "value", GridIndex: 1, AxisLabel: axisValue})
 	assets := line.GetAssets()
 	assets.ClearPresetJSAssets()
 	snippet := line.RenderSnippet()
@@ -68,11 +95,18 @@ type htmlTrendData struct {
 	Snapshots []htmlSnapshot `json:"snapshots"`
 	Total     htmlSeries     `json:"total"`
 	Sites     []htmlSeries   `json:"sites"`
+	// Count is how many sites the trend has in all: Sites, and those
+	// Other sums.
+	Count int `json:"count"`
 	// Other sums the sites beyond the table's cap and those cut by --top.
 	Other    *htmlSeries `json:"other"`
 	Warnings []string    `json:"warnings"`
 	// Shapes lists every shape as [key, name], in rank order.
 	Shapes [][2]string `json:"shapes"`
+	// Layout places the chart's panel titles.
+	Layout struct {
+		SitesTop int `json:"sitesTop"` // px: where the sites' panel starts
+	} `json:"layout"`
 }
 
 type htmlSnapshot struct {
@@ -94,7 +128,7 @@ type htmlSeries struct {
 	Down      int     `json:"down"`
 	Growth    int64   `json:"growth"`
 	GrowthSig bool    `json:"gsig"`
-	Count     int     `json:"count,omitempty"` // sites summed, for Other
+	Count     int     `json:"count,omitempty"` // sites summed, for Other, which has no name
 	Values    []int64 `json:"v"`
 	// Kept is [share, noise] of what the site allocated that it still
 	// holds (diff.Kept), where the profiles carry allocations.
@@ -127,14 +161,12 @@ func newHTMLTrendData(t *diff.Trend) *htmlTrendData {
 		Sites:     []htmlSeries{},
 		Warnings:  []string{},
 	}
+	data.Layout.SitesTop = trendSitesTop
 	for s := diff.SteadyGrowth; s <= diff.Shrinking; s++ {
 		data.Shapes = append(data.Shapes, [2]string{s.Key(), s.String()})
 	}
 	for _, s := range t.Snapshots {
-		hs := htmlSnapshot{Name: s.Name, Comments: s.Comments}
-		if hs.Comments == nil {
-			hs.Comments = []string{}
-		}
+		hs := htmlSnapshot{Name: s.Name, Comments: shownComments(s.Comments)}
 		if t.Timed {
 			ms := s.Time.UnixMilli()
 			hs.Time = &ms
@@ -164,9 +196,12 @@ func newHTMLTrendData(t *diff.Trend) *htmlTrendData {
 		if t.Rest != nil {
 			add(t.Rest)
 		}
-		other.Name = fmt.Sprintf("(%d more)", other.Count)
 		other.Growth = other.Values[len(other.Values)-1] - other.Values[0]
 		data.Other = other
+	}
+	data.Count = len(data.Sites)
+	if data.Other != nil {
+		data.Count += data.Other.Count
 	}
 	for _, w := range t.Warnings {
 		data.Warnings = append(data.Warnings, w.Error())

@@ -3,14 +3,21 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	pprof "github.com/google/pprof/profile"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
+	"github.com/heapdiff/heapdiff/profile"
 )
 
 func renderTrendHTML(t *testing.T, tr *diff.Trend) []byte {
@@ -69,14 +76,25 @@ func TestTrendHTMLGolden(t *testing.T) {
 
 func TestTrendHTMLInBrowser(t *testing.T) {
 	browser := startBrowser(t)
-	tr := leakyTrend(t, diff.TrendOptions{})
-	p := openHTML(t, browser, "trend.html", renderTrendHTML(t, tr))
-	// The page as it opens; with -update it is also README's screenshot.
-	var also string
-	if *update {
-		also = "../docs/trend.png"
+	names, _ := filepath.Glob("../testdata/leaky/heap-*.pb.gz")
+	b := diff.NewTrend(diff.TrendOptions{})
+	for _, name := range names {
+		p, err := profile.Load(name, profile.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		asFromRoot(p)
+		if err := b.Add(p); err != nil {
+			t.Fatal(err)
+		}
 	}
-	p.screenshot("trend.png", also)
+	tr, err := b.Trend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := openHTML(t, browser, "trend.html", renderTrendHTML(t, tr))
+	// The page as it opens, README's picture of the trend report.
+	p.picture("trend.png")
 
 	inked := func() int {
 		return eval[int](p, `(function () {
@@ -203,6 +221,183 @@ func TestTrendHTMLMaliciousNamesAreText(t *testing.T) {
 	if n := eval[int](p, injected); n != 0 {
 		t.Errorf("the tooltip injected %d elements", n)
 	}
-	p.screenshot("malicious-trend.png", "")
+	p.screenshot("malicious-trend.png")
+	p.checkClean()
+}
+
+// seriesConfig makes a series like the trend benchmark's (bench/genseries),
+// small enough for a test: 30 snapshots ten minutes apart, 1,718 sites, a
+// total some 80 times the largest site, more sites than the page's table
+// holds.
+var seriesConfig = heapgen.Config{Stacks: 3000, Functions: 1000, MinDepth: 5, MaxDepth: 20, Seed: 1}
+
+// generatedTrend is the trend of seriesConfig's 30 snapshots, made once.
+var generatedTrend = sync.OnceValues(func() (*diff.Trend, error) {
+	return seriesTrend(seriesConfig, 30)
+})
+
+// seriesTrend follows n snapshots of heapgen.Series(cfg), each written and
+// loaded as heapdiff trend loads a file, and named as bench/genseries
+// names its files.
+func seriesTrend(cfg heapgen.Config, n int) (*diff.Trend, error) {
+	b := diff.NewTrend(diff.TrendOptions{})
+	err := heapgen.Series(cfg, n, 10*time.Minute, func(i int, p *pprof.Profile) error {
+		var buf bytes.Buffer
+		if err := p.Write(&buf); err != nil {
+			return err
+		}
+		q, err := profile.Parse(fmt.Sprintf("bench/out/series/heap-%03d.pb.gz", i+1), buf.Bytes(), profile.Options{})
+		if err != nil {
+			return err
+		}
+		return b.Add(q)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Trend()
+}
+
+func trendPageData(t *testing.T, page []byte) *htmlTrendData {
+	t.Helper()
+	var data htmlTrendData
+	decodePage(t, page, &data)
+	return &data
+}
+
+// TestTrendHTMLCounts checks that the page knows how many sites the trend
+// has, beyond those its table holds (the first HTMLMaxRows) and those
+// --top keeps, so that it can say so.
+func TestTrendHTMLCounts(t *testing.T) {
+	big, err := generatedTrend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name        string
+		tr          *diff.Trend
+		all, listed int
+	}{
+		{"more sites than the table holds", big, len(big.Series), HTMLMaxRows},
+		{"--top 3", leakyTrend(t, diff.TrendOptions{Options: diff.Options{Top: 3}}), 7, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.all <= tc.listed {
+				t.Fatalf("the trend has %d sites: too few to test the cut", tc.all)
+			}
+			d := trendPageData(t, renderTrendHTML(t, tc.tr))
+			if d.Count != tc.all || len(d.Sites) != tc.listed || d.Other == nil || d.Other.Count != tc.all-tc.listed {
+				t.Errorf("count %d, %d sites listed, other %+v; want %d, %d and the other %d summed", d.Count, len(d.Sites), d.Other, tc.all, tc.listed, tc.all-tc.listed)
+			}
+		})
+	}
+}
+
+// thousands writes n as the pages do: 1,718.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// TestTrendHTMLAtScaleInBrowser opens the page of a 30-snapshot series whose
+// total is some 80 times its largest site, and checks what a reader sees:
+// the suspects drawn on a scale of their own, whole names in the legend,
+// how many sites there are, and names that wrap between their parts.
+func TestTrendHTMLAtScaleInBrowser(t *testing.T) {
+	tr, err := generatedTrend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := openHTML(t, startBrowser(t), "series.html", renderTrendHTML(t, tr))
+
+	t.Run("the suspects have a scale of their own", func(t *testing.T) {
+		type scale struct {
+			Axes        []int   // each series' value axis: the total's first
+			Rise        float64 // px the top suspect rises on its own axis, first snapshot to last
+			RiseOnTotal float64 // px it would rise on the total's axis
+			PanelHeight float64 // px of the suspects' panel
+		}
+		got := eval[scale](p, `(function () {
+			var c = echarts.getInstanceByDom(document.getElementById('trend')), o = c.getOption(), s = o.series[1].data;
+			var first = s[0], last = s[s.length - 1];
+			function y(axis, v) { return c.convertToPixel({ xAxisIndex: axis, yAxisIndex: axis }, v)[1]; }
+			return { axes: o.series.map(function (x) { return x.yAxisIndex; }),
+				rise: y(1, first) - y(1, last), riseOnTotal: y(0, first) - y(0, last),
+				panelHeight: y(1, [first[0], o.yAxis[1].min]) - y(1, [first[0], o.yAxis[1].max]) };
+		})()`)
+		if len(got.Axes) < 2 || got.Axes[0] != 0 || slices.ContainsFunc(got.Axes[1:], func(a int) bool { return a != 1 }) {
+			t.Fatalf("the series' value axes are %v: want the total's (0), then the suspects' own (1)", got.Axes)
+		}
+		// On the total's axis the suspect lies flat: the test data shows
+		// the problem. On its own it climbs most of its panel.
+		if got.RiseOnTotal > 4 {
+			t.Fatalf("on the total's axis the top suspect rises %.1fpx: the series does not dwarf its sites", got.RiseOnTotal)
+		}
+		if got.Rise < got.PanelHeight/3 {
+			t.Errorf("the top suspect rises %.0fpx of its %.0fpx panel", got.Rise, got.PanelHeight)
+		}
+	})
+
+	t.Run("the legend shows whole names", func(t *testing.T) {
+		var want []string
+		for i := range tr.Series {
+			if len(want) < 5 && tr.Series[i].Shape != diff.Flat {
+				want = append(want, fmt.Sprintf("#%d %s", i+1, tr.Series[i].Name))
+			}
+		}
+		type item struct {
+			Text            string
+			Inside, Clipped bool
+		}
+		items := eval[[]item](p, `Array.from(document.querySelectorAll('#trend-legend li')).map(function (li) {
+			var r = li.getBoundingClientRect(), panel = li.closest('.panel').getBoundingClientRect();
+			return { text: li.textContent, inside: r.left >= panel.left && r.right <= panel.right, clipped: li.scrollWidth > li.clientWidth + 1 };
+		})`)
+		var got []string
+		for _, it := range items {
+			got = append(got, it.Text)
+			if !it.Inside || it.Clipped {
+				t.Errorf("legend entry %q: inside its panel %v, clipped %v", it.Text, it.Inside, it.Clipped)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("the legend reads %q, want %q", got, want)
+		}
+		// Its names are the chart's series.
+		if names := eval[[]string](p, `heapdiff.chartedNames()`); !slices.Equal(names[1:], want) {
+			t.Errorf("the chart draws %q, the legend lists %q", names[1:], want)
+		}
+		// A click on an entry takes it off the chart.
+		p.do("Click(#trend-legend li)", chromedp.Click(chromedp.CSS("#trend-legend li")))
+		if names := eval[[]string](p, `heapdiff.chartedNames()`); len(names) != len(want) || slices.Contains(names, want[0]) {
+			t.Errorf("after a click on %q the chart draws %q", want[0], names)
+		}
+		p.do("Click(first row)", chromedp.Click(chromedp.CSS("#rows-body tr.row")))
+	})
+
+	t.Run("the row count says how many sites there are", func(t *testing.T) {
+		n, rest := len(tr.Series), len(tr.Series)-HTMLMaxRows
+		want := fmt.Sprintf("%s sites: the first %s in the table, the other %s summed in its last row", thousands(n), thousands(HTMLMaxRows), thousands(rest))
+		if got := eval[string](p, `document.getElementById('row-count').textContent`); got != want {
+			t.Errorf("the row count reads %q, want %q", got, want)
+		}
+		if got, want := eval[string](p, `document.querySelector('#rows-body tr.other td.name').textContent`), fmt.Sprintf("(%s more sites, summed)", thousands(rest)); got != want {
+			t.Errorf("the last row reads %q, want %q", got, want)
+		}
+		p.evalVoid(`var f = document.getElementById('filter'); f.value = 'svc1/'; f.dispatchEvent(new Event('input'))`)
+		matched := eval[int](p, `document.querySelectorAll('#rows-body tr.row').length`)
+		want = fmt.Sprintf("%s of the first %s of %s sites match", thousands(matched), thousands(HTMLMaxRows), thousands(n))
+		if got := eval[string](p, `document.getElementById('row-count').textContent`); matched == 0 || got != want {
+			t.Errorf("filtered, the row count reads %q, want %q", got, want)
+		}
+		p.evalVoid(`var f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input'))`)
+	})
+
+	t.Run("names wrap between their parts, never inside a word", func(t *testing.T) {
+		checkWordBreaks(t, p, `#sources dd, #trend-legend li, #rows-body tr.row:nth-child(-n+40) td.name`, `rows`)
+	})
 	p.checkClean()
 }

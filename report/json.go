@@ -37,6 +37,9 @@ type JSONComparison struct {
 	// Rest sums the rows cut by --top; absent when none were cut.
 	Rest     *JSONRest `json:"rest,omitempty"`
 	Warnings []string  `json:"warnings"`
+	// Retainers says who holds what grew (--retainers); absent when not
+	// asked.
+	Retainers *JSONHolders `json:"retainers,omitempty"`
 }
 
 // JSONSource describes one compared profile.
@@ -111,10 +114,14 @@ func jsonKept(k diff.Kept, ok bool) *JSONKept {
 }
 
 // JSONObjects counts a heap snapshot row's objects only in the target (new)
-// and only in the base (deleted).
+// and only in the base (deleted), and adds up their shallow sizes
+// (DevTools' Alloc. Size and Freed Size; its Size Delta is their
+// difference).
 type JSONObjects struct {
-	New     int64 `json:"new"`
-	Deleted int64 `json:"deleted"`
+	New         int64 `json:"new"`
+	Deleted     int64 `json:"deleted"`
+	NewSize     int64 `json:"new_size"`
+	DeletedSize int64 `json:"deleted_size"`
 }
 
 // JSONRest sums the rows cut by --top.
@@ -162,6 +169,7 @@ func jsonHead(c *diff.Comparison) *JSONComparison {
 	for _, w := range c.Warnings {
 		doc.Warnings = append(doc.Warnings, w.Error())
 	}
+	doc.Retainers = jsonHolders(c.Holders)
 	return doc
 }
 
@@ -173,7 +181,7 @@ func jsonRow(c *diff.Comparison, r diff.Row) JSONRow {
 		row.Cum = jsonChanges(c, r.Cum)
 	}
 	if o := r.Objects; o != nil {
-		row.Objects = &JSONObjects{New: o.New, Deleted: o.Deleted}
+		row.Objects = &JSONObjects{New: o.New, Deleted: o.Deleted, NewSize: o.NewSize, DeletedSize: o.DeletedSize}
 	}
 	for _, f := range r.Frames {
 		row.Frames = append(row.Frames, JSONFrame{f.Function, f.File, f.Line, f.Address, f.Module})

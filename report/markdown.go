@@ -63,6 +63,7 @@ func Markdown(w io.Writer, c *diff.Comparison) error {
 	if kept {
 		fmt.Fprintf(bw, "\n%s.\n", mdText(keptNote))
 	}
+	writeHoldersMarkdown(bw, c.Holders)
 	return bw.Flush()
 }
 
@@ -103,9 +104,10 @@ func mdInterval(c *diff.Comparison) string {
 }
 
 // snapshotMarkdown writes a heap snapshot comparison with DevTools'
-// Comparison columns.
+// Comparison columns (see snapshotTable).
 func snapshotMarkdown(bw *bufio.Writer, c *diff.Comparison, count, shallow, retained int) error {
-	fmt.Fprintf(bw, "### heapdiff: heap snapshots by class\n\n")
+	name := snapshotGroupName(c)
+	fmt.Fprintf(bw, "### heapdiff: heap snapshots by %s\n\n", name)
 	fmt.Fprintf(bw, "**base** %s → **target** %s\n\n", mdCode(c.Base.Name), mdCode(c.Target.Name))
 	for _, warning := range c.Warnings {
 		fmt.Fprintf(bw, "> **Warning:** %s\n>\n", mdText(warning.Error()))
@@ -113,9 +115,14 @@ func snapshotMarkdown(bw *bufio.Writer, c *diff.Comparison, count, shallow, reta
 	if len(c.Warnings) > 0 {
 		fmt.Fprintln(bw)
 	}
-	fmt.Fprintf(bw, "| class | %s |\n|---|--:|--:|--:|--:|--:|\n", strings.Join(snapshotHeader, " | "))
+	cols := snapshotTable(c, count, shallow, retained)
+	fmt.Fprintf(bw, "| %s | %s |\n|---|%s\n", name, strings.Join(snapshotTitles(cols), " | "), strings.Repeat("--:|", len(cols)))
 	for _, r := range snapshotRows(c) {
-		fmt.Fprintf(bw, "| %s | %s |\n", mdCode(r.Named().Name), strings.Join(snapshotCells(r, count, shallow, retained), " | "))
+		fmt.Fprintf(bw, "| %s | %s |\n", mdCode(r.Named().Name), strings.Join(snapshotCells(r, cols), " | "))
 	}
+	for _, line := range strings.Split(snapshotFooter(c), "\n") {
+		fmt.Fprintf(bw, "\n_%s_\n", mdText(line))
+	}
+	writeHoldersMarkdown(bw, c.Holders)
 	return bw.Flush()
 }

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 	"github.com/heapdiff/heapdiff/profile"
-	"github.com/heapdiff/heapdiff/profile/profiletest"
 )
 
 // generatedComparison compares two generated profiles (see package

@@ -10,8 +10,8 @@ import (
 
 	pprof "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/bench/heapgen"
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -148,7 +148,7 @@ func TestRenderersHoldOneRowAtATime(t *testing.T) {
 	}
 }
 
-// generatedPair returns a pair of bench/heapgen profiles, as heapdiff reads
+// generatedPair returns a pair of internal/heapgen profiles, as heapdiff reads
 // them.
 func generatedPair(t *testing.T, cfg heapgen.Config) (base, target *profile.Profile) {
 	t.Helper()

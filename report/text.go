@@ -113,6 +113,7 @@ func Text(w io.Writer, c *diff.Comparison, opts Options) error {
 	if kept {
 		fmt.Fprintln(bw, keptNote)
 	}
+	writeHoldersText(bw, c.Holders, paint)
 	return bw.Flush()
 }
 
@@ -256,14 +257,40 @@ func formatDuration(d time.Duration) string {
 
 // writeComments prints a profile's comments under its name. The metadata
 // heapdiff's agent writes, one "heapdiff.key=value" comment per figure, is
-// folded into a few lines of key=value pairs, sizes in IEC units, without
-// the time the header already shows; other comments print one per line.
+// folded into a few lines of key=value pairs (see commentPairs); other
+// comments print one per line.
 func writeComments(w io.Writer, comments []string) {
-	var pairs []string
+	text, pairs := commentPairs(comments)
+	for _, c := range text {
+		fmt.Fprintf(w, "        # %s\n", c)
+	}
+	const width = 96
+	line := ""
+	for _, p := range pairs {
+		if line != "" && len(line)+2+len(p) > width {
+			fmt.Fprintf(w, "        # %s\n", line)
+			line = ""
+		}
+		if line != "" {
+			line += "  "
+		}
+		line += p
+	}
+	if line != "" {
+		fmt.Fprintf(w, "        # %s\n", line)
+	}
+}
+
+// commentPairs splits a profile's comments for people: the comments other
+// producers wrote, as they are, and the metadata heapdiff's agent writes
+// ("heapdiff.key=value") as key=value pairs, sizes in IEC units as every
+// other figure is shown ("heap_inuse=1.2GiB", "growth=+3.0MiB/h"), without
+// the time the header already shows.
+func commentPairs(comments []string) (text, pairs []string) {
 	for _, f := range snapshot.ParseComments(comments) {
 		key, value := f.Key, f.Value
 		if !f.Heapdiff {
-			fmt.Fprintf(w, "        # %s\n", f.Text)
+			text = append(text, f.Text)
 			continue
 		}
 		if key == "time" {
@@ -284,21 +311,14 @@ func writeComments(w io.Writer, comments []string) {
 		}
 		pairs = append(pairs, key+"="+value)
 	}
-	const width = 96
-	line := ""
-	for _, p := range pairs {
-		if line != "" && len(line)+2+len(p) > width {
-			fmt.Fprintf(w, "        # %s\n", line)
-			line = ""
-		}
-		if line != "" {
-			line += "  "
-		}
-		line += p
-	}
-	if line != "" {
-		fmt.Fprintf(w, "        # %s\n", line)
-	}
+	return text, pairs
+}
+
+// shownComments is a profile's comments as the HTML pages show them: as
+// the text header does (commentPairs), one per chip.
+func shownComments(comments []string) []string {
+	text, pairs := commentPairs(comments)
+	return append(append([]string{}, text...), pairs...)
 }
 
 // samplingNote describes how the values were sampled, which bounds their noise.

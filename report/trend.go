@@ -197,6 +197,7 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 	if kept {
 		fmt.Fprintln(bw, strings.Replace(keptNote, "between the profiles", "from the first snapshot to the last", 1))
 	}
+	writeGrowingCollections(bw, t.Collections, paint)
 	return bw.Flush()
 }
 
@@ -241,6 +242,9 @@ type JSONTrend struct {
 	Rest      *JSONSeries `json:"rest,omitempty"`
 	RestCount int         `json:"rest_count,omitempty"`
 	Warnings  []string    `json:"warnings"`
+	// Collections lists the collections that grew at every step
+	// (--retainers); absent when not asked.
+	Collections []JSONCollection `json:"collections,omitempty"`
 }
 
 // JSONSeries is one site's (or the total's) series and verdict.
@@ -314,6 +318,9 @@ func NewJSONTrend(t *diff.Trend) *JSONTrend {
 	}
 	for _, w := range t.Warnings {
 		doc.Warnings = append(doc.Warnings, w.Error())
+	}
+	if len(t.Collections) > 0 {
+		doc.Collections = jsonCollections(t.Collections)
 	}
 	return doc
 }

@@ -265,7 +265,7 @@ func redact(name, value string) string {
 // every problem and never fails: the package's init calls it with
 // os.LookupEnv.
 func Start(lookup func(string) (string, bool)) *agent.Agent {
-	log := logger(lookup)
+	log := Logger(lookup)
 	opts, problems, enabled := Options(lookup)
 	if !enabled {
 		log.Info("heapdiff: capture agent off (set HEAPDIFF_DIR to turn it on)")
@@ -360,8 +360,11 @@ func stopSummarySignals() {
 	}
 }
 
-// logger makes the logger HEAPDIFF_LOG asks for.
-func logger(lookup func(string) (string, bool)) *slog.Logger {
+// Logger makes the logger HEAPDIFF_LOG asks for, read through lookup (such
+// as os.LookupEnv): "text" (the default) through slog.Default at the time of
+// each message, "json" on standard error, or "off". Packages that start the
+// agent as this one does, such as agent/upload/auto, log the same way.
+func Logger(lookup func(string) (string, bool)) *slog.Logger {
 	v, _ := lookup("HEAPDIFF_LOG")
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "off", "none":

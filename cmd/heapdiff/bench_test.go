@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/heapdiff/heapdiff/bench/heapgen"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 )
 
 var (
@@ -16,7 +16,7 @@ var (
 	benchPairErr  error
 )
 
-// benchPair returns the large benchmark pair (bench/heapgen.Large): the one
+// benchPair returns the large benchmark pair (internal/heapgen.Large): the one
 // bench/run.sh writes into bench/out, if it is there, else one written into
 // a temporary directory once per run. HEAPDIFF_BENCH_DIR names another
 // directory holding base.pb.gz and target.pb.gz (bench/out/million, the

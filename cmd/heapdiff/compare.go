@@ -19,6 +19,10 @@ type compareOptions struct {
 
 	Cum       bool
 	Normalize bool
+	// Retainers asks who holds what grew (--retainers; on by default for
+	// the HTML page, unless --retainers=false).
+	Retainers    bool
+	retainersSet bool
 }
 
 func newCompareCmd(s *streams, runF func(*compareOptions) error) *cobra.Command {
@@ -45,6 +49,7 @@ With --by, snapshots taken with --track-heap-objects group by allocation
 stack; --by class needs heap snapshots.`,
 		Example: `  heapdiff compare before.pb.gz after.pb.gz
   heapdiff compare before.heapsnapshot after.heapsnapshot -i retained_size
+  heapdiff compare before.heapsnapshot after.heapsnapshot --retainers
   heapdiff compare before.pb.gz after.pb.gz --by func --sample-index alloc_space --top 20
   heapdiff compare before.pb.gz after.pb.gz -f json > diff.json
   heapdiff compare before.pb.gz after.pb.gz -o diff.md
@@ -58,6 +63,7 @@ stack; --by class needs heap snapshots.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Base, opts.Target = args[0], args[1]
 			opts.parsed(cmd)
+			opts.retainersSet = cmd.Flags().Changed("retainers")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -68,6 +74,7 @@ stack; --by class needs heap snapshots.`,
 	opts.analysisFlags.bind(f, report.Formats...)
 	f.BoolVar(&opts.Cum, "cum", false, "add cumulative values (each stack counted once in every group it passes through)")
 	f.BoolVar(&opts.Normalize, "normalize", false, "scale the base so its totals equal the target's (hides overall growth)")
+	f.BoolVar(&opts.Retainers, "retainers", false, "heap snapshots: show who holds the new objects of the classes that grew most (retainer paths, clustered) and which collections grew; on by default with -f html")
 	opts.viewFlags.bind(f)
 	return cmd
 }
@@ -92,7 +99,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 	diffOpts.DeferNames = true
 	switch format {
 	case report.FormatHTML:
-		diffOpts = report.HTMLOptions(diffOpts) // the page's detail, in the same pass, and its row cap
+		diffOpts = report.HTMLOptions(diffOpts) // the page's detail, in the same pass; the page cuts its rows (report.Options.Top)
 	case report.FormatText, report.FormatMarkdown:
 		// These views leave out rows with nothing to show, so they cut
 		// the rows themselves: --top N shows N rows (report.TopShown).
@@ -100,14 +107,19 @@ func runCompare(s *streams, opts *compareOptions) error {
 	}
 	pr := newProgress(s)
 	defer pr.done()
-	cmp, _, err := loadAndCompare(s, &opts.analysisFlags, []string{opts.Base, opts.Target}, diffOpts, pr)
+	opts.analysisFlags.retainers = opts.Retainers || format == report.FormatHTML && !opts.retainersSet
+	cmp, profiles, err := loadAndCompare(s, &opts.analysisFlags, []string{opts.Base, opts.Target}, diffOpts, pr)
 	if err != nil {
 		return err
+	}
+	if opts.analysisFlags.retainers {
+		pr.show("finding who holds what grew")
+		cmp.Holders = diff.FindHolders(cmp, profiles[0], profiles[1], diff.HolderOptions{})
 	}
 	if format == report.FormatText || format == report.FormatMarkdown {
 		report.TopShown(cmp, opts.Top)
 	}
-	ropts := report.Options{Color: color}
+	ropts := report.Options{Color: color, Top: opts.Top}
 	render := func(w io.Writer) error { return report.Render(w, format, cmp, ropts) }
 	if opts.Open {
 		pr.done() // writeAndOpen may say where the report went

@@ -31,10 +31,16 @@ type analysisFlags struct {
 	AllowMixed  bool
 	KeepAgent   bool
 	MaxSize     string
+	// ModTime takes the time of a profile that carries none, and whose
+	// file name gives none, from its file's modification time.
+	ModTime bool
 	// ByChosen is set when --by was given (see diff.WantsAllocationStacks):
 	// heap snapshots with allocation traces then group by allocation stack
 	// instead of by class.
 	ByChosen bool
+	// retainers asks heap snapshots' loader to keep who holds their
+	// objects (set by compare and trend from --retainers).
+	retainers bool
 
 	Format string
 	Output string
@@ -52,6 +58,7 @@ func (a *analysisFlags) bind(f *pflag.FlagSet, formats ...report.Format) {
 	f.BoolVar(&a.AllowMixed, "allow-mixed", false, "go on, with a warning, with profiles of different programs (their main_module differs), or a series of different processes or sample types")
 	f.BoolVar(&a.KeepAgent, "keep-agent", false, "keep the allocations of heapdiff's own capture agent, left out by default")
 	f.StringVar(&a.MaxSize, "max-size", "1GiB", "refuse profiles that decompress to more than this")
+	f.BoolVar(&a.ModTime, "mtime", false, "take the time of a profile that carries none, and whose file name gives none (heap snapshots named otherwise than by Node.js or Bun), from its file's modification time; a last resort, as copying a file can change it (the header says \"time from file modification time\")")
 
 	names := make([]string, len(formats))
 	for i, ft := range formats {
@@ -92,6 +99,19 @@ func (a *analysisFlags) diffOptions() (diff.Options, error) {
 		*rx.dst = re
 	}
 	return d, nil
+}
+
+// fileTime gives p, loaded from path, its file's modification time when
+// --mtime asks and p has no time of its own or from its name. A cached copy
+// of an s3:// object is refused: its time is when it was downloaded.
+func (a *analysisFlags) fileTime(s *streams, p *profile.Profile, path string) error {
+	if !a.ModTime || !p.Time.IsZero() {
+		return nil
+	}
+	if url, remote := s.sourceNames[path]; remote {
+		return usageError{fmt.Errorf("--mtime: %s carries no time, and its downloaded copy's modification time is when it was downloaded, not when it was written", profile.Printable(url))}
+	}
+	return profile.UseModTime(p, path)
 }
 
 // output picks the report's format and decides on colors. A directory given

@@ -116,6 +116,9 @@ func runFleet(ctx context.Context, s *streams, opts *fleetOptions) error {
 		return err
 	}
 	loadOpts.AllocationStacks = diff.WantsAllocationStacks(opts.ByChosen, topts.By)
+	if opts.ModTime && upload.IsURL(opts.Source) {
+		return usageError{errors.New("--mtime reads local files' modification times; an s3:// object's downloaded copy has the time it was downloaded")}
+	}
 	objs, err := listSource(ctx, s, &opts.remoteFlags, opts.Source)
 	if err != nil {
 		return err
@@ -134,7 +137,7 @@ func runFleet(ctx context.Context, s *streams, opts *fleetOptions) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			summaries[i], skipped[i], errs[i] = followProcess(g, topts, loadOpts, opts.SkipBroken)
+			summaries[i], skipped[i], errs[i] = followProcess(g, topts, loadOpts, opts.SkipBroken, opts.ModTime)
 		}()
 	}
 	wg.Wait()
@@ -212,8 +215,9 @@ func listSource(ctx context.Context, s *streams, rf *remoteFlags, source string)
 // followProcess builds one process's trend, a snapshot at a time, and
 // keeps its summary. A process that cannot be judged gets a problem; an
 // object that is not a profile fails the fleet, naming it, or with skip is
-// left out and reported (skipped).
-func followProcess(g remote.Group, opts diff.TrendOptions, loadOpts profile.Options, skip bool) (sum diff.ProcessSummary, skipped []string, err error) {
+// left out and reported (skipped). With modTime, a snapshot without a time
+// takes its file's modification time (--mtime: local trees only).
+func followProcess(g remote.Group, opts diff.TrendOptions, loadOpts profile.Options, skip, modTime bool) (sum diff.ProcessSummary, skipped []string, err error) {
 	name := g.Process.Name()
 	if len(g.Objects) < opts.MinSnapshots {
 		return diff.UnjudgedProcess(name, len(g.Objects), fmt.Sprintf("%d snapshot(s): a trend needs %d", len(g.Objects), opts.MinSnapshots)), nil, nil
@@ -231,6 +235,9 @@ func followProcess(g remote.Group, opts diff.TrendOptions, loadOpts profile.Opti
 	added := 0
 	for _, o := range g.Objects {
 		p, err := profile.Load(o.Path, loadOpts)
+		if err == nil && modTime {
+			err = profile.UseModTime(p, o.Path)
+		}
 		if err != nil {
 			msg := strings.ReplaceAll(explainLoadError(err).Error(), "load "+profile.Printable(o.Path)+": ", "")
 			if !skip {

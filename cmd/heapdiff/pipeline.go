@@ -23,6 +23,7 @@ func loadAndCompare(s *streams, a *analysisFlags, paths []string, opts diff.Opti
 		return nil, nil, err
 	}
 	loadOpts.AllocationStacks = diff.WantsAllocationStacks(a.ByChosen, opts.By)
+	loadOpts.Retainers = a.retainers
 	pr.show("loading %s and %s", profile.Printable(paths[0]), profile.Printable(paths[1]))
 	profiles, err := profile.LoadAll(paths, loadOpts)
 	if err != nil {
@@ -35,7 +36,10 @@ func loadAndCompare(s *streams, a *analysisFlags, paths []string, opts diff.Opti
 	// (bench/run.sh million) the peak falls from 760 to 670 MB, for one
 	// collection of the profiles, which hold few pointers.
 	runtime.GC()
-	for _, p := range profiles {
+	for i, p := range profiles {
+		if err := a.fileTime(s, p, paths[i]); err != nil {
+			return nil, nil, err
+		}
 		p.Name = s.displayName(p.Name)
 		if err := sampleIndexFits(p, opts.SampleIndex); err != nil {
 			return nil, nil, err

@@ -19,7 +19,7 @@ import (
 	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/agent/upload"
 	"github.com/heapdiff/heapdiff/agent/upload/s3test"
-	"github.com/heapdiff/heapdiff/bench/heapgen"
+	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/report"
 )
 

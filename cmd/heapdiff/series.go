@@ -65,11 +65,11 @@ func expandPaths(args []string) ([]string, error) {
 // once: enough to keep the cores busy, few enough to bound memory.
 func loadWindow() int { return max(1, min(runtime.GOMAXPROCS(0), 4)) }
 
-// loadSeries loads the profiles at paths and hands each to add, in order,
-// then drops it: a few are loaded ahead in parallel, so no more than
+// loadSeries loads the profiles at paths and hands each to add, with its
+// path, in order, then drops it: a few are loaded ahead in parallel, so no more than
 // loadWindow profiles are in memory at once however many paths there are. On
 // a terminal it shows progress on stderr.
-func loadSeries(s *streams, paths []string, opts profile.Options, add func(*profile.Profile) error) error {
+func loadSeries(s *streams, paths []string, opts profile.Options, add func(p *profile.Profile, path string) error) error {
 	type result struct {
 		p   *profile.Profile
 		err error
@@ -89,7 +89,7 @@ func loadSeries(s *streams, paths []string, opts profile.Options, add func(*prof
 				return
 			}
 			go func() {
-				p, err := profile.Load(path, opts)
+				p, err := profile.Load(path, opts.ForFile(i, len(paths)))
 				slots[i] <- result{p, err}
 			}()
 		}
@@ -104,8 +104,7 @@ func loadSeries(s *streams, paths []string, opts profile.Options, add func(*prof
 		r := <-slot
 		<-tokens
 		if r.err == nil {
-			r.p.Name = s.displayName(r.p.Name)
-			r.err = add(r.p)
+			r.err = add(r.p, paths[i])
 		}
 		if r.err != nil {
 			return explainLoadError(r.err)
@@ -126,10 +125,15 @@ func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, to
 		return nil, err
 	}
 	loadOpts.AllocationStacks = diff.WantsAllocationStacks(a.ByChosen, opts.By)
+	loadOpts.Retainers = a.retainers
 	// The builder is made when the first profile is in: heap snapshots
 	// without allocation traces hold one row per class, whatever --by says.
 	var b *diff.TrendBuilder
-	add := func(p *profile.Profile) error {
+	add := func(p *profile.Profile, path string) error {
+		if err := a.fileTime(s, p, path); err != nil {
+			return err
+		}
+		p.Name = s.displayName(p.Name)
 		if err := sampleIndexFits(p, opts.SampleIndex); err != nil {
 			return err
 		}

@@ -18,6 +18,9 @@ type trendOptions struct {
 	analysisFlags
 	warmUpFlags
 	viewFlags
+	// Retainers lists heap snapshots' collections that grew at every step
+	// (--retainers).
+	Retainers bool
 }
 
 func newTrendCmd(s *streams, runF func(*trendOptions) error) *cobra.Command {
@@ -66,6 +69,7 @@ refused unless --allow-mixed is given.`,
 	opts.analysisFlags.bind(f, report.Formats...)
 	opts.warmUpFlags.bind(f)
 	opts.viewFlags.bind(f)
+	f.BoolVar(&opts.Retainers, "retainers", false, "heap snapshots of one process: list the collections (Maps, Sets, Arrays, objects used as dictionaries) that grew at every step, with their retainer paths")
 	return cmd
 }
 
@@ -89,6 +93,7 @@ func runTrend(s *streams, opts *trendOptions) error {
 	}
 	// Two points always lie on a line: they cannot tell a leak from a
 	// plateau or a sawtooth caught high.
+	opts.analysisFlags.retainers = opts.Retainers
 	t, err := buildTrend(s, paths, &opts.analysisFlags, &opts.warmUpFlags, opts.Top, 3)
 	if errors.Is(err, diff.ErrTooFewSnapshots) && len(paths) == 2 {
 		return fmt.Errorf("%w, to judge a shape: two points always fit a line; compare two with: heapdiff compare BASE TARGET", err)

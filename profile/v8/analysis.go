@@ -1,7 +1,10 @@
 package v8
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -31,9 +34,19 @@ type Analysis struct {
 	// The groups, as AnalyzeOptions.By asked: one of the two.
 	classes []Class
 	stacks  *AllocationStacks
+	// What AnalyzeOptions.Retainers and Collections asked for; nil
+	// otherwise.
+	retainers   *Retainers
+	collections *Collections
 	// scratchMade is how many node-length arrays the analysis allocated.
 	scratchMade int
 }
+
+// collectAfterDrop is the size of a snapshot above which an analysis for
+// retainers that drops the snapshot's names collects them before it builds
+// the dominator tree. Below it, the 64 MiB of slack the memory rule allows
+// covers what the collector leaves.
+const collectAfterDrop = 64 << 20
 
 // Grouping is how Analyze groups a snapshot's objects.
 type Grouping uint8
@@ -59,6 +72,13 @@ type AnalyzeOptions struct {
 	// The snapshot keeps its counts and size, and cannot be walked or
 	// analysed again.
 	Drop bool
+	// Retainers finds, for every object, who holds it as Chrome DevTools'
+	// Retainers view shows it (Analysis.Retainers), and lists the
+	// snapshot's collections (Analysis.Collections). Collections lists
+	// the collections alone. Both need a snapshot read with
+	// ReadOptions.Names; they are found before the dominator tree is
+	// built, so that Drop still drops the graph before its peak.
+	Retainers, Collections bool
 }
 
 // Analyze computes shallow sizes, the dominator tree and retained sizes,
@@ -76,29 +96,73 @@ type AnalyzeOptions struct {
 //
 // Beside the snapshot, the analysis takes 40 bytes a node and 4 an edge at
 // most, in arrays that each step borrows from the one before (see scratch),
-// and 8 bytes an object for the groups' ids.
+// and 12 bytes an object for the groups' ids and sizes. Retainers keep about
+// 32 bytes a node more, and the strings their paths show.
 func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	g.mustBeWhole()
 	if opts.By == ByAllocationStack && !g.HasAllocationTraces() {
 		return nil, ErrNoTraces
 	}
+	if (opts.Retainers || opts.Collections) && !g.keepNames {
+		return nil, errors.New("v8: retainers and collections need a snapshot read with ReadOptions.Names")
+	}
 	n := g.nodes
 	s := newScratch(n)
+	a := &Analysis{g: g, self: g.self}
+	// Retainers and collections are found first: they read every edge's
+	// name, the largest part of what a snapshot keeps for them, which can
+	// then go before the analysis's own arrays are made.
+	var key []uint32
+	var work *retainerWork
+	if opts.Retainers || opts.Collections {
+		key = s.get(n)
+		class, classes := key, []Class(nil)
+		if opts.By == ByClass {
+			a.classes = g.classNames(key)
+			classes = a.classes
+		} else {
+			class = s.get(n)
+			classes = g.classNames(class)
+		}
+		// Every class's label, as the key numbers them: Analyze cuts
+		// a.classes to those with objects.
+		labels := make([]string, len(classes))
+		for k, c := range classes {
+			labels[k] = c.Label
+		}
+		work = g.startRetainers(s, class, labels, opts.Retainers, opts.Drop)
+		if !opts.Retainers && opts.By != ByClass {
+			s.put(class)
+		}
+	}
 	pageOwned := g.pageOwned(s)
 	essential := g.essentialEdges(pageOwned)
 	pageOwned = nil
+	if work != nil && opts.Drop {
+		g.ename = nil // the last to read them was essentialEdges
+		if g.size >= collectAfterDrop {
+			// They were most of the heap the collector last paced itself
+			// by: without a collection now, the analysis's arrays would
+			// pile onto them (the synthetic pair of bench/v8snapshot.sh,
+			// with --retainers, peaked at 320 MiB without).
+			runtime.GC()
+		}
+	}
 	if g.hasUserRoots() {
 		g.transferOwnedSizes(s)
 	}
-	a := &Analysis{g: g, self: g.self}
 
 	// The groups, but for their retained sizes: those need the dominator
 	// tree, and what names the groups is not needed to build it.
-	key := s.get(n)
+	if key == nil {
+		key = s.get(n)
+	}
 	var totals []Totals
 	switch opts.By {
 	case ByClass:
-		a.classes = g.classNames(key)
+		if a.classes == nil {
+			a.classes = g.classNames(key)
+		}
 		totals = a.count(key, len(a.classes))
 	case ByAllocationStack:
 		var err error
@@ -137,7 +201,16 @@ func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	}
 	s.put(idom, order)
 	a.addRetained(s, key, totals)
-	s.put(key)
+	if work != nil {
+		work.finish(a, s)
+		a.collections = &work.collections
+		if work.x != nil {
+			a.retainers = &Retainers{x: work.x}
+		}
+	}
+	if !opts.Retainers || opts.By != ByClass {
+		s.put(key) // unless the retainers keep it as their classes
+	}
 
 	switch opts.By {
 	case ByClass:
@@ -159,6 +232,14 @@ func (g *Snapshot) Analyze(opts AnalyzeOptions) (*Analysis, error) {
 	a.scratchMade = s.made
 	return a, nil
 }
+
+// Retainers returns who holds the snapshot's objects, for an analysis
+// asked for them (AnalyzeOptions.Retainers); nil otherwise.
+func (a *Analysis) Retainers() *Retainers { return a.retainers }
+
+// Collections returns the snapshot's collections, for an analysis asked
+// for them (AnalyzeOptions.Retainers or Collections); nil otherwise.
+func (a *Analysis) Collections() *Collections { return a.collections }
 
 // Snapshot returns the snapshot analysed.
 func (a *Analysis) Snapshot() *Snapshot { return a.g }
@@ -228,12 +309,12 @@ func (g *Snapshot) edgeType(name string) int { return indexOf(g.edgeTypes, name)
 func (g *Snapshot) essentialEdges(pageOwned bitset) bitset {
 	weak, shortcut, internal := g.edgeType("weak"), g.edgeType("shortcut"), g.edgeType("internal")
 	ess := newBitset(len(g.eto))
-	k := 0 // position in eintName
+	k := 0 // the internal edges before e
 	for v := uint32(0); int(v) < len(g.typ); v++ {
 		for e := g.firstEdge[v]; e < g.firstEdge[v+1]; e++ {
 			t, to := int(g.etype[e]), g.eto[e]
 			if t == internal {
-				name := g.eintName.at(k)
+				name, _ := g.internalName(e, k)
 				k++
 				if table, ok := g.weakMapTable[name]; ok && table == g.nodeID(v) {
 					continue
@@ -329,13 +410,16 @@ type Totals struct {
 	// ShallowSize adds up their shallow sizes; RetainedSize the retained
 	// sizes of those no other object of the group dominates.
 	ShallowSize, RetainedSize int64
-	// IDs lists the objects' ids in increasing order. Every group's IDs are
-	// slices of one array.
-	IDs []uint64
+	// IDs lists the objects' ids in increasing order, and Sizes their
+	// shallow sizes, in the same order: what DevTools' Comparison view
+	// needs to sum the sizes of the objects only one snapshot has. Every
+	// group's IDs are slices of one array, and its Sizes of another.
+	IDs   []uint64
+	Sizes []uint32
 }
 
 // count sums the objects of each group (key[v]) with a non-zero self size,
-// and lists their ids.
+// and lists their ids and sizes.
 func (a *Analysis) count(key []uint32, groups int) []Totals {
 	t := make([]Totals, groups)
 	for v, k := range key {
@@ -350,19 +434,49 @@ func (a *Analysis) count(key []uint32, groups int) []Totals {
 		start[k+1] = start[k] + int(t[k].Objects)
 	}
 	all := make([]uint64, start[groups])
+	sizes := make([]uint32, start[groups])
 	pos := slices.Clone(start[:groups])
 	for v, k := range key {
 		if a.self[v] > 0 {
 			all[pos[k]] = a.g.nodeID(uint32(v))
+			sizes[pos[k]] = a.self[v]
 			pos[k]++
 		}
 	}
 	for k := range groups {
-		ids := all[start[k]:start[k+1]:start[k+1]]
-		slices.Sort(ids)
-		t[k].IDs = ids
+		end := start[k+1]
+		ids, sz := all[start[k]:end:end], sizes[start[k]:end:end]
+		sortByID(ids, sz, a.g.id64 != nil)
+		t[k].IDs, t[k].Sizes = ids, sz
 	}
 	return t
+}
+
+// sortByID sorts ids in increasing order, and sizes with them.
+// While ids fit in 32 bits (V8's do: wide is false) each id and its size
+// are sorted as one number, in ids' own memory.
+func sortByID(ids []uint64, sizes []uint32, wide bool) {
+	if !wide {
+		for i, id := range ids {
+			ids[i] = id<<32 | uint64(sizes[i])
+		}
+		slices.Sort(ids)
+		for i, v := range ids {
+			ids[i], sizes[i] = v>>32, uint32(v)
+		}
+		return
+	}
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int { return cmp.Compare(ids[x], ids[y]) })
+	sortedIDs, sortedSizes := make([]uint64, len(ids)), make([]uint32, len(ids))
+	for i, j := range order {
+		sortedIDs[i], sortedSizes[i] = ids[j], sizes[j]
+	}
+	copy(ids, sortedIDs)
+	copy(sizes, sortedSizes)
 }
 
 // addRetained adds up, for each group (key[v]), the retained sizes of its
@@ -404,6 +518,14 @@ type Class struct {
 	// ("Session (session-a.js:6)"). Labels of two classes can coincide
 	// only if a name mimics a label.
 	Label string
+	// Key tells the class apart from every other class of any snapshot of
+	// the same program: Label for a class keyed by its name alone; for
+	// one keyed by location, the name with the whole path of its script,
+	// the line and the column ("Session (/app/session-a.js:6:3)"), and
+	// the script id when the snapshot needs it to tell two apart. Unlike
+	// Label it does not depend on which other classes the snapshot has,
+	// so comparisons match classes by it (see classkeys.go).
+	Key string
 	// Name is the class's name: the constructor's name of an object
 	// ("<div id=x>" shortened to "<div>", "Detached " before a DOM node
 	// cut from its document), "Function" for closures, "(system)",

@@ -35,6 +35,10 @@ import (
 // closures makes the label the same in two snapshots of a process even when
 // one of them holds no object of a class; a module loaded between the two
 // snapshots can still give a name a second definition in the second only.
+// So each class also has a key that does not depend on the snapshot's other
+// classes: its label with the whole path, line and column ("Session
+// (/app/session-a.js:6:3)"), by which a comparison matches classes and
+// then labels them from both snapshots' keys.
 
 // classLocation is where a class's constructor is defined: a key of a class.
 type classLocation struct {
@@ -51,7 +55,7 @@ func (g *Snapshot) classNames(class []uint32) (classes []Class) {
 			return c
 		}
 		c := uint32(len(classes))
-		classes = append(classes, Class{Label: s, Name: s})
+		classes = append(classes, Class{Label: s, Name: s, Key: s})
 		byName[s] = c
 		return c
 	}
@@ -141,17 +145,19 @@ func (g *Snapshot) classNames(class []uint32) (classes []Class) {
 		class[i] = c
 	}
 	if len(locatedKeys) > 0 {
-		labels := g.classLabels(locatedKeys, byName)
+		labels, keys := g.classLabels(locatedKeys, byName)
 		for j, c := range locatedClass {
-			classes[c].Label = labels[j]
+			classes[c].Label, classes[c].Key = labels[j], keys[j]
 		}
 	}
 	return classes
 }
 
-// classLabels labels the classes keyed by location (see the rules above).
-// plain holds the names of the classes keyed by name alone.
-func (g *Snapshot) classLabels(keys []classLocation, plain map[string]uint32) []string {
+// classLabels labels the classes keyed by location (see the rules above),
+// and gives each the key that tells it apart in any snapshot: its label
+// with the whole path and the column (and the script id, if the snapshot
+// needs it). plain holds the names of the classes keyed by name alone.
+func (g *Snapshot) classLabels(keys []classLocation, plain map[string]uint32) (labels, classKeys []string) {
 	// Every definition of each name a located class has: its classes'
 	// locations and those of the closures of that name.
 	type site struct{ script, line, column uint32 }
@@ -229,15 +235,18 @@ func (g *Snapshot) classLabels(keys []classLocation, plain map[string]uint32) []
 		}
 		levelOf[name] = level
 	}
-	labels := make([]string, len(keys))
+	labels = make([]string, len(keys))
+	classKeys = make([]string, len(keys))
 	for j, k := range keys {
-		if level := levelOf[k.name]; level < 0 {
+		level := levelOf[k.name]
+		if level < 0 {
 			labels[j] = g.strings.at(k.name)
 		} else {
 			labels[j] = label(k, level)
 		}
+		classKeys[j] = label(k, max(level, 2))
 	}
-	return labels
+	return labels, classKeys
 }
 
 // detachedNodes returns the native nodes DevTools names "Detached ...", or

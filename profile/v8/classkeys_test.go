@@ -129,7 +129,7 @@ func classGraph(defs []definition) ([]craftNode, []craftLoc) {
 // classLabelsOf returns the objects of each class label of a snapshot.
 func classLabelsOf(t *testing.T, data []byte) map[string]int64 {
 	t.Helper()
-	g, err := ParseSnapshot(data)
+	g, err := ParseSnapshot(data, ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestLocationsRefused(t *testing.T) {
 		{"more than the nodes", strings.Join(many, ","), "more locations than nodes"},
 	} {
 		data := []byte(replaceLocations(string(good), tc.locations))
-		if _, err := ParseSnapshot(data); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
+		if _, err := ParseSnapshot(data, ReadOptions{}); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want a malformed-profile error saying %q", tc.name, err, tc.want)
 		}
 	}
@@ -326,7 +326,7 @@ func TestClassKeys(t *testing.T) {
 		{name: "Session", script: 3, line: 4, column: 13, url: "/app/session-a.js", constructed: true, objects: 2},
 		{name: "Session", script: 4, line: 9, column: 2, url: "/app/session-b.js", constructed: true, objects: 1},
 	})
-	g, err := ParseSnapshot(craftSnapshot(nodes, locs, false))
+	g, err := ParseSnapshot(craftSnapshot(nodes, locs, false), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

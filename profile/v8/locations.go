@@ -177,7 +177,8 @@ func (g *Snapshot) largestScriptNameCandidate(reps map[uint32][]uint32) uint32 {
 // internalEdgeNames returns, for each of the given nodes, the position in
 // eintName of its first internal edge: eintName lists the names of internal
 // edges only, in edge order, so a node's names start after those of the
-// internal edges of all nodes before it. One pass over the edges.
+// internal edges of all nodes before it (see internalName). One pass over
+// the edges.
 func (g *Snapshot) internalEdgeNames(nodes []uint32) map[uint32]int {
 	want := slices.Clone(nodes)
 	slices.Sort(want)
@@ -208,7 +209,7 @@ func (g *Snapshot) internalEdge(v uint32, start int, names ...string) (uint32, b
 		if int(g.etype[e]) != internal {
 			continue
 		}
-		if k < g.eintName.len() && slices.Contains(names, g.strings.at(g.eintName.at(k))) {
+		if name, ok := g.internalName(e, k); ok && slices.Contains(names, g.strings.at(name)) {
 			return g.eto[e], true
 		}
 		k++

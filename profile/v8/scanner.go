@@ -73,6 +73,15 @@ func (s *jsonScanner) fill() bool {
 	return s.pos < s.end
 }
 
+// ensure reads until n bytes are unread in the buffer, or the input ends. A
+// reader may return fewer bytes than asked (a gzip stream does at its
+// blocks' ends), so one fill does not make sure that a number or an escape
+// is whole.
+func (s *jsonScanner) ensure(n int) {
+	for s.end-s.pos < n && s.fill() {
+	}
+}
+
 // syntaxError describes malformed input at the current offset, or the read
 // error that ended the input early.
 func (s *jsonScanner) syntaxError(format string, args ...any) error {
@@ -118,9 +127,8 @@ func (s *jsonScanner) uint() (uint64, error) {
 	if s.skipWS() == 0 {
 		return 0, s.syntaxError("unexpected end of input, want a number")
 	}
-	if s.end-s.pos < 24 {
-		s.fill()
-	}
+	// The longest number (20 digits) and what follows it.
+	s.ensure(24)
 	var v uint64
 	start := s.pos
 	buf := s.buf[:s.end]
@@ -130,7 +138,7 @@ func (s *jsonScanner) uint() (uint64, error) {
 		if d > 9 {
 			break
 		}
-		if v > (1<<64-1)/10 {
+		if v > (1<<64-1-uint64(d))/10 {
 			return 0, s.syntaxError("number too large")
 		}
 		v = v*10 + uint64(d)
@@ -141,11 +149,15 @@ func (s *jsonScanner) uint() (uint64, error) {
 		}
 		return 0, s.syntaxError("found %q, want a non-negative integer", buf[start])
 	}
-	if i < len(buf) {
-		switch buf[i] {
-		case '.', 'e', 'E':
-			return 0, s.syntaxError("found a fraction where an integer belongs")
-		}
+	if i == len(buf) {
+		// The buffer holds 24 bytes past the number's start unless the
+		// input ended: it ended inside the number, whose digits so far
+		// are not its value.
+		return 0, s.syntaxError("unexpected end of input in a number")
+	}
+	switch buf[i] {
+	case '.', 'e', 'E':
+		return 0, s.syntaxError("found a fraction where an integer belongs")
 	}
 	s.pos = i
 	return v, nil
@@ -155,10 +167,11 @@ func (s *jsonScanner) uint() (uint64, error) {
 func (s *jsonScanner) int() (int64, error) {
 	if s.skipWS() == '-' {
 		s.pos++
+		s.ensure(1)
 		if s.pos == s.end {
-			s.fill()
+			return 0, s.syntaxError("unexpected end of input in a number")
 		}
-		if s.pos == s.end || s.buf[s.pos] < '0' || s.buf[s.pos] > '9' {
+		if s.buf[s.pos] < '0' || s.buf[s.pos] > '9' {
 			return 0, s.syntaxError("a minus sign without a number")
 		}
 		v, err := s.uint()
@@ -185,9 +198,7 @@ func (s *jsonScanner) null() bool {
 	if s.skipWS() != 'n' {
 		return false
 	}
-	if s.end-s.pos < 4 {
-		s.fill()
-	}
+	s.ensure(4)
 	if s.end-s.pos >= 4 && string(s.buf[s.pos:s.pos+4]) == "null" {
 		s.pos += 4
 		return true
@@ -219,9 +230,7 @@ func (s *jsonScanner) uints(fn func(uint64) error) error {
 // by str.
 func (s *jsonScanner) key() (string, error) {
 	if s.skipWS() == '"' {
-		if s.end-s.pos < 32 {
-			s.fill()
-		}
+		s.ensure(32)
 		buf := s.buf[s.pos+1 : s.end]
 		if i := bytes.IndexByte(buf[:min(len(buf), 32)], '"'); i >= 0 {
 			if k, ok := knownKey(buf[:i]); ok {
@@ -311,9 +320,7 @@ func (s *jsonScanner) str(keep bool) (string, error) {
 			return string(out), nil
 		}
 		// A backslash: make sure the whole escape is in the buffer.
-		if s.end-s.pos < 12 {
-			s.fill()
-		}
+		s.ensure(12)
 		r, n, err := s.escape()
 		if err != nil {
 			return "", err
@@ -346,6 +353,9 @@ func (s *jsonScanner) escape() (rune, int, error) {
 	case 't':
 		return '\t', 2, nil
 	case 'u':
+		if len(b) < 6 {
+			return 0, 0, s.syntaxError("unexpected end of input in a string escape")
+		}
 		r, ok := hex4(b[2:])
 		if !ok {
 			return 0, 0, s.syntaxError("invalid \\u escape")

@@ -96,18 +96,18 @@ func ScriptLabel(url string) string {
 			url = url[:i]
 		}
 	}
-	if base := baseName(url); base != "" {
+	if base := BaseName(url); base != "" {
 		return base
 	}
 	return url
 }
 
-// baseName returns the last element of a path written with / or with \
+// BaseName returns the last element of a path written with / or with \
 // (Windows). A backslash that starts one of the escapes package profile
 // writes for unprintable bytes and runes (\x07, \u202e) belongs to the name
 // and is not a separator, so a script's label is the same before and after
 // its path is escaped for printing.
-func baseName(path string) string {
+func BaseName(path string) string {
 	for i := len(path) - 1; i >= 0; i-- {
 		if path[i] == '/' || path[i] == '\\' && !startsEscape(path[i:]) {
 			return path[i+1:]

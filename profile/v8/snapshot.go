@@ -69,9 +69,16 @@ type Snapshot struct {
 	// detachedness field or marks no node.
 	detached []uint8
 
-	etype    []uint8
-	eto      []uint32      // target ordinal
-	eintName chunkedColumn // names of the internal edges, in edge order
+	etype []uint8
+	eto   []uint32 // target ordinal
+	// eintName holds the names of the internal edges, in edge order; ename
+	// every edge's name_or_index instead, for a snapshot read with
+	// ReadOptions.Names, which Retainers and Collections read (nil
+	// otherwise). See internalName.
+	eintName chunkedColumn
+	ename    []uint32
+	// keepNames says the snapshot is read with ReadOptions.Names.
+	keepNames bool
 
 	// strings holds the strings the analysis needs (class names, trace
 	// function names); the others read as "".
@@ -185,25 +192,35 @@ func Sniff(data []byte) Kind {
 
 func hasPrefix(b []byte, p string) bool { return len(b) >= len(p) && string(b[:len(p)]) == p }
 
+// ReadOptions say what a snapshot keeps of its file beyond what Analyze
+// needs to group its objects and build its dominator tree.
+type ReadOptions struct {
+	// Names keeps every edge's name and every object's name but strings'
+	// (their contents), which AnalyzeOptions.Retainers and Collections
+	// read: four bytes an edge, and the strings they name, until the
+	// analysis has found the retainers.
+	Names bool
+}
+
 // ReadSnapshot decodes a V8 heap snapshot as it streams from r, so that its
 // bytes are never all in memory. sizeHint, r's size when known (0
 // otherwise), bounds how much is allocated up front from the counts in the
 // snapshot's header; without it the columns grow with what is read. r is
 // read to its end or its first error: the caller bounds its size.
-func ReadSnapshot(r io.Reader, sizeHint int64) (*Snapshot, error) {
-	return parseSnapshot(newReaderScanner(r), sizeHint)
+func ReadSnapshot(r io.Reader, sizeHint int64, opts ReadOptions) (*Snapshot, error) {
+	return parseSnapshot(newReaderScanner(r), sizeHint, opts)
 }
 
 // ParseSnapshot decodes a V8 heap snapshot held in data, without copying
 // it.
-func ParseSnapshot(data []byte) (*Snapshot, error) {
-	return parseSnapshot(newBytesScanner(data), int64(len(data)))
+func ParseSnapshot(data []byte, opts ReadOptions) (*Snapshot, error) {
+	return parseSnapshot(newBytesScanner(data), int64(len(data)), opts)
 }
 
 // parseSnapshot decodes a V8 heap snapshot. sizeHint, the input's size when
 // known, bounds how much is allocated up front from the header's counts.
-func parseSnapshot(s *jsonScanner, sizeHint int64) (*Snapshot, error) {
-	g := &Snapshot{}
+func parseSnapshot(s *jsonScanner, sizeHint int64, opts ReadOptions) (*Snapshot, error) {
+	g := &Snapshot{keepNames: opts.Names}
 	var (
 		meta                       *snapshotHeader
 		nodeRoles, edgeRoles       []int
@@ -562,6 +579,9 @@ func (g *Snapshot) readEdges(s *jsonScanner, roles []int, m *snapshotHeader, siz
 	n := capHint(m.EdgeCount, len(roles), sizeHint)
 	g.etype = make([]uint8, 0, n)
 	g.eto = make([]uint32, 0, n)
+	if g.keepNames {
+		g.ename = make([]uint32, 0, n)
+	}
 	nf := uint64(g.nodeFieldCount)
 	k := 0
 	var typ, name, to uint64
@@ -588,10 +608,16 @@ func (g *Snapshot) readEdges(s *jsonScanner, roles []int, m *snapshotHeader, siz
 		if len(g.eto) == cap(g.eto) {
 			c := grownCap(len(g.eto), m.EdgeCount)
 			g.etype, g.eto = regrow(g.etype, c), regrow(g.eto, c)
+			if g.keepNames {
+				g.ename = regrow(g.ename, c)
+			}
 		}
 		g.etype = append(g.etype, uint8(typ))
 		g.eto = append(g.eto, uint32(to/nf))
-		if int(typ) == internalType {
+		if g.keepNames {
+			g.ename = append(g.ename, uint32(min(name, math.MaxUint32)))
+		}
+		if int(typ) == internalType && !g.keepNames {
 			g.eintName.append(uint32(min(name, math.MaxUint32)))
 		}
 		return nil
@@ -603,6 +629,19 @@ func (g *Snapshot) readEdges(s *jsonScanner, roles []int, m *snapshotHeader, siz
 		return fmt.Errorf("%w: the edges array ends inside an edge", ErrMalformed)
 	}
 	return nil
+}
+
+// internalName returns the name of edge e, the k-th internal edge of the
+// snapshot: from ename when the snapshot keeps every edge's name, from
+// eintName otherwise. ok is false past the end of eintName.
+func (g *Snapshot) internalName(e uint32, k int) (name uint32, ok bool) {
+	if g.ename != nil {
+		return g.ename[e], true
+	}
+	if k < g.eintName.len() {
+		return g.eintName.at(k), true
+	}
+	return 0, false
 }
 
 // stringSet is the set of string indexes the analysis reads. Indexes below
@@ -638,6 +677,9 @@ func (g *Snapshot) neededStrings(read int64) *stringSet {
 	}
 	reps := g.scriptRepresentatives()
 	largest = max(largest, g.largestScriptNameCandidate(reps))
+	if g.keepNames {
+		g.markRetainerStrings(func(i uint32) { largest = max(largest, i) })
+	}
 	need := &stringSet{
 		dense: newBitset(int(min(uint64(largest)+1, uint64(max(read, 0))+1<<16))),
 		last:  largest,
@@ -662,6 +704,9 @@ func (g *Snapshot) neededStrings(read int64) *stringSet {
 		mark(f.script)
 	}
 	g.markScriptNameCandidates(reps, mark)
+	if g.keepNames {
+		g.markRetainerStrings(mark)
+	}
 	slices.Sort(need.far)
 	need.far = slices.Compact(need.far)
 	return need
@@ -689,6 +734,19 @@ func (t *stringTable) at(i uint32) string {
 		start = t.end[i-1]
 	}
 	return string(t.data[start:t.end[i]])
+}
+
+// is reports whether string i is s, without making a string of it: the
+// walks for retainers ask this of millions of edges.
+func (t *stringTable) is(i uint32, s string) bool {
+	if int(i) >= len(t.end) {
+		return s == ""
+	}
+	var start uint32
+	if i > 0 {
+		start = t.end[i-1]
+	}
+	return string(t.data[start:t.end[i]]) == s
 }
 
 // readStrings reads the string table, keeping the strings need marks (all of
@@ -825,6 +883,8 @@ func (g *Snapshot) readTraceTree(s *jsonScanner, fields []string) error {
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
 		switch c := s.skipWS(); {
+		case c == 0:
+			return s.syntaxError("unexpected end of input in the trace tree")
 		case c == ',':
 			s.pos++
 			continue
@@ -954,7 +1014,7 @@ func (g *Snapshot) check(m *snapshotHeader) error {
 // AnalyzeOptions.Drop.
 func (g *Snapshot) dropNaming() {
 	g.typ, g.name, g.id, g.id64, g.trace, g.detached = nil, nil, nil, nil, nil, nil
-	g.etype, g.eintName, g.strings, g.weakMapTable = nil, chunkedColumn{}, stringTable{}, nil
+	g.etype, g.ename, g.eintName, g.strings, g.weakMapTable = nil, nil, chunkedColumn{}, stringTable{}, nil
 	g.traceFuncs, g.traceNodes, g.traceIndex, g.locations = nil, nil, nil, nil
 	g.dropped = "its names, types and ids"
 }

@@ -52,11 +52,11 @@ func TestSnapshotGraphMatchesJSON(t *testing.T) {
 			typ, id, self, count := field(m.NodeFields, "type"), field(m.NodeFields, "id"), field(m.NodeFields, "self_size"), field(m.NodeFields, "edge_count")
 			etyp, eto := field(m.EdgeFields, "type"), field(m.EdgeFields, "to_node")
 
-			g, err := ParseSnapshot(data)
+			g, err := ParseSnapshot(data, ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			streamed, err := ReadSnapshot(bytes.NewReader(data), 0)
+			streamed, err := ReadSnapshot(bytes.NewReader(data), 0, ReadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func TestSnapshotGraphMatchesJSON(t *testing.T) {
 // classes, sizes and retained sizes, although the first analysis moved
 // owned arrays' sizes to their owners.
 func TestAnalyzeAgain(t *testing.T) {
-	g, err := ParseSnapshot(gunzipFile(t, nodeData+"leaky-after.heapsnapshot.gz"))
+	g, err := ParseSnapshot(gunzipFile(t, nodeData+"leaky-after.heapsnapshot.gz"), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestAnalyzeAgain(t *testing.T) {
 func TestAnalysisReusesArrays(t *testing.T) {
 	data := gunzipFile(t, nodeData+"tracked-after.heapsnapshot.gz")
 	for _, by := range []Grouping{ByClass, ByAllocationStack} {
-		g, err := ParseSnapshot(data)
+		g, err := ParseSnapshot(data, ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,11 +140,11 @@ func TestAnalysisReusesArrays(t *testing.T) {
 func TestAnalyzeAndDrop(t *testing.T) {
 	data := gunzipFile(t, nodeData+"tracked-after.heapsnapshot.gz")
 	for _, by := range []Grouping{ByClass, ByAllocationStack} {
-		whole, err := ParseSnapshot(data)
+		whole, err := ParseSnapshot(data, ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		dropped, err := ParseSnapshot(data)
+		dropped, err := ParseSnapshot(data, ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +168,7 @@ func TestAnalyzeAndDrop(t *testing.T) {
 			dropped.NodeID(0)
 		}()
 	}
-	untracked, err := ParseSnapshot(gunzipFile(t, nodeData+"leaky-after.heapsnapshot.gz"))
+	untracked, err := ParseSnapshot(gunzipFile(t, nodeData+"leaky-after.heapsnapshot.gz"), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestIDsPast32Bits(t *testing.T) {
 		`"edge_fields":["type","name_or_index","to_node"],"edge_types":[["property"],"string_or_number","node"]},` +
 		`"node_count":4,"edge_count":3},` +
 		`"nodes":[1,0,1,0,3, 0,1,4294967295,10,0, 0,1,8589934593,20,0, 0,1,7,30,0],"edges":[0,1,5,0,1,10,0,1,15],"strings":["","A"]}`
-	g, err := ParseSnapshot([]byte(data))
+	g, err := ParseSnapshot([]byte(data), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,14 +194,17 @@ func TestIDsPast32Bits(t *testing.T) {
 		t.Errorf("ids %d, %d, %d (largest %d), want 4294967295, %d, 7 in 64 bits", g.NodeID(1), g.NodeID(2), g.NodeID(3), g.MaxHeapObjectID(), uint64(big))
 	}
 	classes := mustAnalyze(t, g, ByClass).Classes()
-	if len(classes) != 1 || !slices.Equal(classes[0].IDs, []uint64{7, 1<<32 - 1, big}) {
-		t.Errorf("classes %+v, want A with ids 7, 4294967295, %d", classes, uint64(big))
+	if len(classes) != 1 || !slices.Equal(classes[0].IDs, []uint64{7, 1<<32 - 1, big}) || !slices.Equal(classes[0].Sizes, []uint32{30, 10, 20}) {
+		t.Errorf("classes %+v, want A with ids 7, 4294967295, %d and their sizes 30, 10, 20", classes, uint64(big))
 	}
-	small, err := ParseSnapshot([]byte(strings.Replace(data, "8589934593", "9", 1)))
+	small, err := ParseSnapshot([]byte(strings.Replace(data, "8589934593", "9", 1)), ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if small.id64 != nil || small.NodeID(2) != 9 {
 		t.Errorf("ids within 32 bits were not kept in 32 bits")
+	}
+	if c := mustAnalyze(t, small, ByClass).Classes(); len(c) != 1 || !slices.Equal(c[0].IDs, []uint64{7, 9, 1<<32 - 1}) || !slices.Equal(c[0].Sizes, []uint32{30, 20, 10}) {
+		t.Errorf("classes %+v, want A with ids 7, 9, 4294967295 and their sizes 30, 20, 10", c)
 	}
 }

@@ -57,7 +57,8 @@ var heapdiff = (function () {
   function row(tbody, cells, cls) {
     var tr = el('tr', cls || '');
     cells.forEach(function (c) {
-      var td = el('td', c.cls || '', c.text);
+      /* names wrap between their parts (heapdiffDOM.breakable) */
+      var td = /(^| )name( |$)/.test(c.cls || '') ? heapdiffDOM.nameEl('td', c.cls, c.text) : el('td', c.cls || '', c.text);
       tr.appendChild(td);
     });
     tbody.appendChild(tr);

@@ -19,7 +19,7 @@ var heapdiff = (function () {
   /* ---------- helpers ---------- */
 
   var el = heapdiffDOM.el, clear = heapdiffDOM.clear, byId = heapdiffDOM.byId, fmt = heapdiffDOM.fmt;
-  var duration = heapdiffDOM.duration;
+  var duration = heapdiffDOM.duration, nameEl = heapdiffDOM.nameEl, byteAxis = heapdiffDOM.byteAxis, count = heapdiffDOM.count;
   /* setHeight sizes a chart's element and the chart with it. */
   function setHeight(id, h) {
     byId(id).style.height = h + 'px';
@@ -73,7 +73,7 @@ var heapdiff = (function () {
   /* tip builds a tooltip element: a title and rows of [label, value, class]. */
   function tip(title, rows, note) {
     var box = el('div', 'tip');
-    box.appendChild(el('div', 'tname', title));
+    box.appendChild(nameEl('div', 'tname', title));
     var t = el('table');
     rows.forEach(function (r) {
       var tr = el('tr');
@@ -102,7 +102,9 @@ var heapdiff = (function () {
 
   function header() {
     var c = D.total[state.type], u = unit();
-    byId('subtitle').textContent = D.base.name + '  →  ' + D.target.name;
+    var sub = byId('subtitle');
+    clear(sub);
+    heapdiffDOM.breakable(sub, D.base.name + '  →  ' + D.target.name);
     var totals = byId('totals');
     clear(totals);
     var cards = [['base', fmt(c[0], u, false), ''], ['target', fmt(c[1], u, false), ''],
@@ -129,7 +131,7 @@ var heapdiff = (function () {
     byId('legend-noise').hidden = !sampled;
     if (D.snapshot) {
       add('grouping', 'by class, as in DevTools\' Comparison view; heap snapshots: exact values' +
-        (D.snapshot.ids ? '' : '; no # new or # deleted: object ids differ'));
+        (D.snapshot.ids ? '' : '; no # new, # deleted, alloc. size, freed size or size delta: object ids differ'));
     } else {
       add('grouping', 'by ' + D.by + (D.cum ? ', with cumulative values' : '') + (D.normalized ? ', base normalized to the target' : '') + '; ' + sampling);
     }
@@ -157,14 +159,16 @@ var heapdiff = (function () {
       hi = Math.max(hi, d);
     });
     byId('growers-empty').hidden = shown.length > 0;
-    byId('growers-note').textContent = D.snapshot ? 'size delta: the objects\' own (shallow) size, which adds up' : 'by ' + D.by + ', ' + D.types[t].type;
+    byId('growers-note').textContent = D.snapshot ? 'shallow delta: the change of the objects\' own (shallow) size, which adds up' : 'by ' + D.by + ', ' + D.types[t].type;
     var chart = charts.growers;
     /* the bars and the treemap beside them share a height */
     var h = Math.max(460, shown.length * 24 + 40);
     setHeight('growers', h);
     setHeight('sites', h);
     chart.setOption({
-      yAxis: [{ data: shown.map(function (r) { return (sig(r.c) ? '' : '~ ') + shortName(r.name); }) }],
+      /* names cut between their parts to the axis' 260px (fitLabel) */
+      yAxis: [{ data: shown.map(function (r) { return (sig(r.c) ? '' : '~ ') + shortName(r.name); }),
+        axisLabel: { formatter: function (v) { return heapdiffDOM.fitLabel(v, 256, LABEL_LINE, LABEL_LINE); } } }],
       xAxis: [(function (ax) {
         return extend(ax, { splitNumber: 4, axisLabel: extend({ hideOverlap: true, formatter: function (v) { return fmt(v, u, true); } }, ax.axisLabel) });
       }(byteAxis(u, lo, hi)))],
@@ -183,68 +187,78 @@ var heapdiff = (function () {
 
   function extend(a, b) { Object.keys(b).forEach(function (k) { a[k] = b[k]; }); return a; }
 
-  /* byteAxis steps a value axis of bytes from lo to hi by round binary
-     units (256KiB, 512KiB, 1MiB, ...), so that its labels read +1.0MiB
-     rather than +976.6KiB. Shrinkage much smaller than a step gets just
-     the room it needs, and no label of its own. Other units get ECharts' own steps (the
-     nulls undo a previous type's). */
-  function byteAxis(u, lo, hi) {
-    if (u !== 'bytes' || !(hi > lo)) { return { interval: null, min: null, max: null, axisLabel: { customValues: null }, axisTick: { customValues: null } }; }
-    var raw = (hi - lo) / 4, unitSize = 1;
-    while (raw / unitSize >= 1024) { unitSize *= 1024; }
-    var m = raw / unitSize, step = 1024;
-    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].some(function (s) { if (s >= m) { step = s; return true; } return false; });
-    step *= unitSize;
-    var tight = lo < 0 && -lo < step / 2;
-    var min = tight ? lo * 1.05 : Math.floor(lo / step) * step, max = Math.ceil(hi / step) * step, at = [];
-    for (var v = Math.ceil(min / step) * step; v <= max; v += step) { at.push(v); }
-    return { interval: step, min: min, max: max, axisLabel: { customValues: at }, axisTick: { customValues: at } };
-  }
-
   /* ---------- treemap of growth by site ---------- */
 
+  /* sites draws the treemap of the shown type's growth: D.growth[t], boxes
+     by package path, function and site, the parts of a group under 1% of
+     the growth summed in one "(N more)" box (see report.htmlGrowthOf). */
   function sites() {
-    var t = state.type, u = unit();
-    var pkgs = {}, order = [], max = 0;
-    D.sites.forEach(function (s) {
-      var c = s.v[t], d = delta(c);
-      if (d <= 0) { return; }
-      max = Math.max(max, d);
-      var p = S(s.p), f = S(s.f);
-      if (!pkgs[p]) { pkgs[p] = { fns: {}, order: [] }; order.push(p); }
-      var pk = pkgs[p];
-      if (!pk.fns[f]) { pk.fns[f] = []; pk.order.push(f); }
-      pk.fns[f].push(s);
+    var t = state.type, g = D.growth[t], nodes = g.nodes, max = 0, depth = [0], parts = [];
+    nodes.forEach(function (n, i) {
+      if (i > 0) { depth[i] = depth[n.p] + 1; parts[n.p] = true; }
     });
-    var data = order.map(function (p) {
-      var pk = pkgs[p];
-      return {
-        name: p, full: p, itemStyle: { color: '#455a64' },
-        children: pk.order.map(function (f) {
-          return {
-            name: shortName(f), full: f, itemStyle: { color: '#78909c' },
-            children: pk.fns[f].map(function (s) {
-              var c = s.v[t];
-              return { name: S(s.n), full: f + ' ' + S(s.n), value: delta(c), c: c,
-                itemStyle: { color: color(delta(c), sig(c), Math.sqrt(delta(c) / max)) } };
-            })
-          };
-        })
-      };
+    /* colors are relative to the largest box drawn whole at first */
+    nodes.forEach(function (n, i) { if (i > 0 && (!parts[i] || depth[i] >= TREEMAP_DEPTH)) { max = Math.max(max, delta(n.c)); } });
+    var items = nodes.map(function (n) {
+      /* a box that sums sites has its sum's color: diff.SumRows says
+         whether the sum is beyond noise */
+      return { name: n.m ? '(' + count(n.m) + ' more)' : S(n.n), short: n.m ? '' : S(n.a), node: n, value: n.v,
+        itemStyle: { color: color(delta(n.c), sig(n.c), Math.sqrt(delta(n.c) / max)) } };
     });
-    /* The growth of the sites not listed is told, not drawn: spread over
-       thousands of sites it would dwarf the ones worth looking at. */
-    byId('sites-note').textContent = 'area = growth; click to zoom in' +
-      (D.sitesRest[t] > 0 ? '; smaller sites (' + fmt(D.sitesRest[t], u, true) + ' in all) left out' : '');
-    byId('sites-empty').hidden = data.length > 0;
+    var top = [];
+    nodes.forEach(function (n, i) {
+      if (n.p === 0) { top.push(items[i]); } else if (n.p > 0) { (items[n.p].children = items[n.p].children || []).push(items[i]); }
+    });
+    byId('sites-note').textContent = growthNote(g);
+    byId('sites-empty').hidden = top.length > 0;
     charts.sites.setOption({
       series: [{
-        data: data, visibleMin: 4,
-        label: { show: true, color: '#fff', overflow: 'truncate' },
-        upperLabel: { show: true, height: 20, color: '#fff', overflow: 'truncate' },
+        /* two levels at a time; a click on a box fills the chart with it */
+        data: top, visibleMin: 300, leafDepth: TREEMAP_DEPTH, drillDownIcon: '', zoomToNodeRatio: 0.9 * 0.9,
+        label: { show: true, color: '#fff', fontSize: 12, fontFamily: 'sans-serif', lineHeight: LABEL_LINE, formatter: boxLabel },
+        upperLabel: { show: true, height: 20, color: '#fff', fontSize: 12, fontFamily: 'sans-serif', formatter: headerLabel },
         breadcrumb: { show: true, bottom: 2, itemStyle: { color: '#607d8b' } }
       }]
     });
+  }
+
+  /* The treemaps' labels are fitted to their boxes (heapdiffDOM.fitLabel):
+     ECharts would cut a name to what fits, "gi" or "g". Where a box is, is
+     ECharts' own layout of its data (an inner API: the browser tests check
+     the labels it gives); its label has the box less its border (at most
+     3px) and its padding (5px) on each side. */
+  var LABEL_LINE = 15, LABEL_INSET = 2 * (3 + 5) + 2, TREEMAP_DEPTH = 2;
+  function boxOf(p) {
+    var model = charts.sites.getModel(), series = model && model.getSeriesByIndex(0);
+    return series ? series.getData().getItemLayout(p.dataIndex) : null;
+  }
+  function boxLabel(p) { return fitted(p, boxOf(p), false); }
+  function headerLabel(p) { return fitted(p, boxOf(p), true); }
+  /* fitted is the label that fits a box: its name, else its short name
+     (a function without its package), else that cut short. */
+  function fitted(p, box, header) {
+    if (!box) { return ''; }
+    var w = box.width - LABEL_INSET, h = header ? LABEL_LINE : box.height - LABEL_INSET;
+    var name = heapdiffDOM.fitLabel(p.name, w, h, LABEL_LINE, true), d = p.data || {};
+    if (name === null && d.short) { name = heapdiffDOM.fitLabel(d.short, w, h, LABEL_LINE, true); }
+    if (name === null && d.node && d.node.m) { return ''; } /* "(8 more)" whole, or nothing */
+    return name !== null ? name : heapdiffDOM.fitLabel(d.short || p.name, w, h, LABEL_LINE);
+  }
+
+  /* growthNote says what the treemap's areas add up to: the growth of the
+     sites that grew, beside what the others shrank, which make the net
+     change. */
+  function growthNote(g) {
+    var u = unit();
+    if (!g.grew) { return ''; }
+    var note = 'area = growth: ' + count(g.grew) + ' site' + (g.grew === 1 ? '' : 's') + ' grew ' + fmt(g.growth, u, true);
+    if (g.shrank) {
+      note += ', ' + count(g.shrank) + ' shrank ' + fmt(g.shrink, u, true) + ', net ' + fmt(g.growth + g.shrink, u, true);
+    }
+    if (g.nodes.some(function (n, i) { return n.m || n.s > 1 && !g.nodes.some(function (o) { return o.p === i; }); })) {
+      note += '; parts under 1% of the growth are summed';
+    }
+    return note + '; click to zoom in';
   }
 
   /* ---------- flame graph ---------- */
@@ -295,7 +309,7 @@ var heapdiff = (function () {
       crumbs.appendChild(el('span', '', 'zoomed to: '));
       path.forEach(function (i, k) {
         if (k > 0) { crumbs.appendChild(el('span', '', ' › ')); }
-        var link = el('a', '', i === 0 ? 'root' : shortName(S(D.tree.name[i])));
+        var link = nameEl('a', '', i === 0 ? 'root' : shortName(S(D.tree.name[i])));
         link.title = S(D.tree.name[i]);
         link.addEventListener('click', function () { zoomTo(i); });
         crumbs.appendChild(link);
@@ -317,11 +331,10 @@ var heapdiff = (function () {
       shape: { x: x, y: d * FLAME_ROW, width: w, height: FLAME_ROW - 1 },
       style: { fill: fill, stroke: '#fff', lineWidth: 0.5 }
     };
-    var chars = Math.floor((w - 8) / 7);
-    if (chars >= 3) {
-      var label = i === 0 ? 'root' : shortName(S(D.tree.name[i]));
-      if (label.length > chars) { label = label.slice(0, chars - 1) + '…'; }
-      rect.textContent = { style: { text: label, fill: '#1d232a', font: '12px system-ui, sans-serif' } };
+    /* the name, or the parts of it that fit, never a stub (fitLabel) */
+    var label = w < 30 ? '' : heapdiffDOM.fitLabel(i === 0 ? 'root' : shortName(S(D.tree.name[i])), w - 8, FLAME_ROW, FLAME_ROW);
+    if (label) {
+      rect.textContent = { style: { text: label, fill: '#1d232a', font: '12px sans-serif' } };
       rect.textConfig = { position: 'insideLeft', distance: 3 };
     }
     return rect;
@@ -402,32 +415,109 @@ var heapdiff = (function () {
       columns.forEach(function (c) {
         var text = c.key === 'name' ? r.name : c.show(r);
         var cc = c.change ? cls(c.change(r)) : c.color ? cls(c.cum ? r.cum || [0, 0, 0, 0] : r.c) : '';
-        var td = el('td', (c.cls || '') + ' ' + cc, text);
+        var td = c.key === 'name' ? nameEl('td', (c.cls || '') + ' ' + cc, text) : el('td', (c.cls || '') + ' ' + cc, text);
         if (c.hint) { td.title = c.hint(r); }
         tr.appendChild(td);
       });
-      /* snapshot classes have no call stacks to open */
-      if (!D.snapshot) {
+      /* snapshot classes have no call stacks to open, but those that grew
+         most have retainer paths */
+      if (!D.snapshot || holdersOf(r.name)) {
+        if (D.snapshot) { tr.className += ' has-paths'; }
         tr.addEventListener('click', function () {
           state.open[r.i] = !state.open[r.i];
           table();
         });
       }
       frag.appendChild(tr);
-      if (state.open[r.i]) { frag.appendChild(stacksRow(r)); }
+      if (state.open[r.i]) { frag.appendChild(D.snapshot ? holdersRow(r) : stacksRow(r)); }
     });
     if (D.other && !f) {
       var o = { c: D.other.v[t], cum: null, r: D.other };
       var tr = el('tr', 'other');
       columns.forEach(function (c) {
-        tr.appendChild(el('td', c.cls || '', c.key === 'name' ? '(' + D.other.rows + ' more rows, summed)' : c.cum || c.noSum ? '' : c.show(o)));
+        tr.appendChild(el('td', c.cls || '', c.key === 'name' ? '(' + count(moreRows()) + ' more rows, summed)' : c.cum || c.noSum ? '' : c.show(o)));
       });
       frag.appendChild(tr);
     }
     clear(body);
     body.appendChild(frag);
-    byId('row-count').textContent = (f ? rows.length + ' of ' : '') + total + (D.snapshot ? ' changed classes' : ' rows') +
-      (D.limits.rows > D.rows.length ? ' (the first ' + D.rows.length + ' of ' + D.limits.rows + ')' : '');
+    byId('row-count').textContent = rowCount(total, rows.length, f);
+  }
+
+  /* moreRows is how many rows the table's last row sums that the shown
+     sample type has a value of. */
+  function moreRows() { return D.other ? D.other.shown[state.type] : 0; }
+
+  /* rowCount says how many rows the comparison has and how many the table
+     lists: its last row sums the others (those --top and the table's cap
+     leave out). */
+  function rowCount(listed, matched, filtered) {
+    var more = moreRows(), all = listed + more;
+    function rows(n) { return count(n) + (D.snapshot ? ' changed class' + (n === 1 ? '' : 'es') : ' row' + (n === 1 ? '' : 's')); }
+    if (filtered) {
+      return count(matched) + ' of ' + (more ? 'the first ' + count(listed) + ' of ' : '') + rows(all) + ' match';
+    }
+    return rows(all) + (more ? ': the first ' + count(listed) + ' in the table, the other ' + count(more) + ' summed in its last row' : '');
+  }
+
+  /* ---------- who holds it (retainer paths) ---------- */
+
+  function holdersOf(name) {
+    return D.holders && D.holders.classes && Object.prototype.hasOwnProperty.call(D.holders.classes, name) ? D.holders.classes[name] : null;
+  }
+
+  /* pathBox shows one way objects are held: how many, what they retain,
+     the program's part of the path, and where it is held from. Every name
+     is set as text. */
+  function pathBox(p) {
+    var box = el('div', 'stack path');
+    box.appendChild(el('div', 'head', p.objects + (p.objects === 1 ? ' object, ' : ' objects, ') + fmt(p.retained, 'bytes', false) + ' retained'));
+    var line = el('div', 'steps');
+    p.words.forEach(function (w, i) {
+      if (i > 0) { line.appendChild(el('span', 'arrow', ' → ')); }
+      line.appendChild(el('span', 'step', w));
+    });
+    box.appendChild(line);
+    if (p.held) { box.appendChild(el('div', 'file', p.held)); }
+    return box;
+  }
+
+  function holdersRow(r) {
+    var tr = el('tr', 'stacks'), td = el('td');
+    td.colSpan = columns.length;
+    var h = holdersOf(r.name);
+    td.appendChild(el('p', 'noise', D.holders.intro + '.'));
+    h.paths.forEach(function (p) { td.appendChild(pathBox(p)); });
+    if (h.omitted) { td.appendChild(el('p', 'noise', h.omitted + ' more ways not included.')); }
+    tr.appendChild(td);
+    return tr;
+  }
+
+  /* holders fills the "Who holds it" panel: why there are no paths, or
+     the collections that grew. */
+  function holders() {
+    var box = byId('holders');
+    if (!box) { return; }
+    clear(box);
+    var h = D.holders;
+    if (h.unavailable) {
+      box.appendChild(el('p', 'empty', h.unavailable));
+      return;
+    }
+    byId('holders-note').textContent = 'click a class in the table above for the paths that hold its ' + (h.newOnly ? 'new ' : '') + 'objects';
+    if (!h.collections.length) {
+      box.appendChild(el('p', 'empty', 'No collection grew (Maps, Sets, Arrays and objects used as dictionaries, matched by object id).'));
+      return;
+    }
+    box.appendChild(el('h3', '', 'Collections that grew'));
+    var ul = el('ul', 'collections');
+    h.collections.forEach(function (c) {
+      var li = el('li');
+      li.appendChild(el('div', 'head', c.line));
+      if (c.words.length) { li.appendChild(el('div', 'file', c.words.join(' → '))); }
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
   }
 
   function stacksRow(r) {
@@ -446,7 +536,7 @@ var heapdiff = (function () {
         var ol = el('ol');
         s.f.forEach(function (fi) {
           var fr = D.frames[fi], li = el('li');
-          li.appendChild(el('span', '', S(fr[0])));
+          li.appendChild(nameEl('span', '', S(fr[0])));
           if (S(fr[1])) {
             var file = el('span', 'file', '  ' + baseName(S(fr[1])) + (fr[2] ? ':' + fr[2] : ''));
             file.title = S(fr[1]);
@@ -478,15 +568,18 @@ var heapdiff = (function () {
     return cards;
   }
 
-  /* snapshotColumns are DevTools' Comparison columns, side by side; a
-     delta cell's title gives its base and target. */
+  /* snapshotColumns are DevTools' Comparison columns, side by side: # new,
+     # deleted, # delta, alloc. size, freed size and size delta (new minus
+     deleted objects' sizes), then the change of the class's shallow size
+     (objects that grew in place too) and retained size. A delta cell's
+     title gives its base and target. */
   function snapshotColumns() {
-    var s = D.snapshot;
-    function objects(k) {
-      return { key: k ? 'deleted' : 'new', title: k ? '# deleted' : '# new',
+    var s = D.snapshot, unknown = 'unknown: the object ids of the two snapshots do not match';
+    function objects(key, title, k, u) {
+      return { key: key, title: title,
         get: function (r) { return r.r.o ? r.r.o[k] : -1; },
-        show: function (r) { return r.r.o ? String(r.r.o[k]) : ''; },
-        hint: function (r) { return r.r.o ? '' : 'unknown: the object ids of the two snapshots do not match'; } };
+        show: function (r) { return r.r.o ? (u ? fmt(r.r.o[k], u, false) : String(r.r.o[k])) : ''; },
+        hint: function (r) { return r.r.o ? '' : unknown; } };
     }
     function change(key, title, t, u, noSum) {
       return { key: key, title: title, noSum: noSum,
@@ -497,31 +590,66 @@ var heapdiff = (function () {
     }
     return [
       { key: 'name', title: 'class', cls: 'name', get: function (r) { return r.name; } },
-      objects(0), objects(1),
+      objects('new', '# new', 0), objects('deleted', '# deleted', 1),
       change('count', '# delta', s.count, 'count'),
-      change('size', 'size delta', s.shallow, 'bytes'),
+      objects('alloc', 'alloc. size', 2, 'bytes'), objects('freed', 'freed size', 3, 'bytes'),
+      { key: 'sizedelta', title: 'size delta',
+        get: function (r) { return r.r.o ? r.r.o[2] - r.r.o[3] : -Infinity; },
+        show: function (r) { return r.r.o ? fmt(r.r.o[2] - r.r.o[3], 'bytes', true) : ''; },
+        /* exact, as a snapshot's values are */
+        change: function (r) { return r.r.o ? [r.r.o[3], r.r.o[2], 0, 1] : [0, 0, 0, 0]; },
+        hint: function (r) { return r.r.o ? 'DevTools\' Size Delta: alloc. size − freed size, the objects only one snapshot has' : unknown; } },
+      change('size', 'shallow delta', s.shallow, 'bytes'),
       /* retained sizes overlap: the rows cut from the table are not summed */
       change('retained', 'retained delta', s.retained, 'bytes', true)
     ];
   }
 
-  /* classes draws the treemap of retained-size growth by class. */
+  /* classes draws the treemap of retained-size growth by class. Unless the
+     reader ticks "show every class", it leaves out what only counts again
+     what other classes hold, and is nothing a program acts on (treemapAside
+     in snapshot.go, r.a): scopes and V8's own objects (1), and ArrayBuffers
+     whose views grew as much (2). The note under it names them, with their
+     growth, and the sums shown and left out. */
   function classes() {
     var s = D.snapshot, max = 0;
-    var grew = D.rows.filter(function (r) { return delta(r.v[s.retained]) > 0; });
-    grew.forEach(function (r) { max = Math.max(max, delta(r.v[s.retained])); });
-    var data = grew.map(function (r) {
+    function growth(r) { return delta(r.v[s.retained]); }
+    function sum(rows) { return rows.reduce(function (t, r) { return t + growth(r); }, 0); }
+    var grew = D.rows.filter(function (r) { return growth(r) > 0; });
+    var all = byId('sites-all').checked;
+    var shown = grew.filter(function (r) { return all || !r.a; });
+    var aside = grew.filter(function (r) { return !all && r.a; });
+    shown.forEach(function (r) { max = Math.max(max, growth(r)); });
+    var data = shown.map(function (r) {
       var c = r.v[s.retained];
       return { name: S(r.n), value: delta(c), row: r,
         itemStyle: { color: color(delta(c), sig(c), Math.sqrt(delta(c) / max)) } };
     });
     byId('sites-note').textContent = 'area = growth of what a class retains; retained sizes overlap (a Map retains its entries), so areas do not add up';
+    function list(kind) {
+      return aside.filter(function (r) { return r.a === kind; })
+        .sort(function (a, b) { return growth(b) - growth(a); })
+        .map(function (r) { return S(r.n) + ' ' + fmt(growth(r), 'bytes', true); }).join(', ');
+    }
+    var text;
+    if (all) {
+      text = 'Every class that grew is shown (' + grew.length + ', ' + fmt(sum(grew), 'bytes', true) + ' together), scopes and V8\'s own objects included.';
+    } else if (aside.length === 0) {
+      text = 'Every class that grew is shown (' + grew.length + ', ' + fmt(sum(grew), 'bytes', true) + ' together).';
+    } else {
+      var parts = [], scopes = list(1), views = list(2);
+      if (scopes) { parts.push('scopes and V8\'s own objects, which retain again what the classes shown retain (' + scopes + ')'); }
+      if (views) { parts.push('ArrayBuffers, which the Buffers and typed arrays shown retain (' + views + ')'); }
+      text = 'Shown: ' + shown.length + ' classes, ' + fmt(sum(shown), 'bytes', true) + '. Left out: ' + aside.length + ' classes, ' +
+        fmt(sum(aside), 'bytes', true) + ': ' + parts.join('; ') + '. Together ' + fmt(sum(grew), 'bytes', true) + '.';
+    }
+    byId('sites-aside-text').textContent = text;
     byId('sites-empty').hidden = data.length > 0;
     charts.sites.setOption({
       series: [{
         data: data, visibleMin: 4, bottom: 0, nodeClick: false,
         levels: [{ itemStyle: { borderWidth: 0, gapWidth: 2 } }],
-        label: { show: true, color: '#fff', overflow: 'truncate' },
+        label: { show: true, color: '#fff', fontSize: 12, fontFamily: 'sans-serif', lineHeight: LABEL_LINE, formatter: boxLabel },
         upperLabel: { show: false },
         breadcrumb: { show: false }
       }]
@@ -531,8 +659,12 @@ var heapdiff = (function () {
   /* snapshotTip is a class's tooltip: every column, with base and target. */
   function snapshotTip(r) {
     var s = D.snapshot, rows = [];
-    if (r.o) { rows.push(['# new', String(r.o[0])], ['# deleted', String(r.o[1])]); }
-    [['objects', s.count, 'count'], ['size', s.shallow, 'bytes'], ['retained', s.retained, 'bytes']].forEach(function (m) {
+    if (r.o) {
+      rows.push(['# new', String(r.o[0])], ['# deleted', String(r.o[1])],
+        ['alloc. size', fmt(r.o[2], 'bytes', false)], ['freed size', fmt(r.o[3], 'bytes', false)],
+        ['size delta', fmt(r.o[2] - r.o[3], 'bytes', true), cls([r.o[3], r.o[2], 0, 1])]);
+    }
+    [['objects', s.count, 'count'], ['shallow', s.shallow, 'bytes'], ['retained', s.retained, 'bytes']].forEach(function (m) {
       var c = r.v[m[1]];
       rows.push([m[0], fmt(c[0], m[2], false) + ' → ' + fmt(c[1], m[2], false) + '   ' + fmt(delta(c), m[2], true) + '  ' + pctCell(c), cls(c)]);
     });
@@ -548,10 +680,13 @@ var heapdiff = (function () {
       return r ? tip(r.name, changeRows(r.c), noiseNote(r.c)) : '';
     },
     sites: function (p) {
-      var d = p.data || {};
+      var d = p.data || {}, n = d.node;
       if (d.row) { return snapshotTip(d.row); }
-      if (d.c) { return tip(d.full, changeRows(d.c), noiseNote(d.c)); }
-      return tip(d.full || p.name || '', [['growth', fmt(p.value, unit(), true)]]);
+      if (!n) { return tip(p.name || '', [['growth', fmt(p.value, unit(), true)]]); }
+      var rows = changeRows(n.c), share = D.growth[state.type].growth;
+      if (n.s > 1) { rows.push(['sites that grew', count(n.s)]); }
+      if (share) { rows.push(['share of the growth', (n.v / share * 100).toFixed(1) + '%']); }
+      return tip(n.m ? count(n.m) + ' smaller parts, each under 1% of the growth, summed' : S(n.f), rows, noiseNote(n.c));
     },
     flame: function (p) {
       var i = p.value && p.value[3];
@@ -577,6 +712,7 @@ var heapdiff = (function () {
       sites();
       flame();
     }
+    if (D.holders) { holders(); }
     table();
   }
 
@@ -594,6 +730,7 @@ var heapdiff = (function () {
       /* Every measure is a column: the bars show size, the treemap
          retained size, and there is no sample type to switch. */
       state.type = D.snapshot.shallow;
+      byId('sites-all').addEventListener('change', classes);
       byId('table-title').textContent = 'Classes that changed';
       byId('rows').className = 'flat';
     } else {

@@ -17,7 +17,10 @@ var heapdiff = (function () {
   /* ---------- helpers ---------- */
 
   var el = heapdiffDOM.el, clear = heapdiffDOM.clear, byId = heapdiffDOM.byId, fmt = heapdiffDOM.fmt;
-  var duration = heapdiffDOM.duration;
+  var duration = heapdiffDOM.duration, nameEl = heapdiffDOM.nameEl, count = heapdiffDOM.count;
+  var TITLE = { fontSize: 12, fontWeight: 'normal', color: '#5f6b76' };
+  /* plural names n things of a kind: 1 site, 2 sites, 3 classes. */
+  function plural(word, n) { return n === 1 ? word : /(s|x|ch|sh)$/.test(word) ? word + 'es' : word + 's'; }
 
   function unit() { return D.type.unit; }
   function timeText(ms) {
@@ -75,9 +78,9 @@ var heapdiff = (function () {
     var w = byId('warnings');
     D.warnings.forEach(function (s) { w.appendChild(el('li', '', s)); });
     w.hidden = D.warnings.length === 0;
-    var legend = byId('shapes');
-    D.shapes.forEach(function (s) { legend.appendChild(shapeBadge({ shape: s[0], label: s[1] })); });
-    legend.appendChild(el('span', '', '~ = slope within sampling noise (≤ ' + D.threshold + ' standard deviations); grew = steps that grew / steps that changed'));
+    var shapes = byId('shapes');
+    D.shapes.forEach(function (s) { shapes.appendChild(shapeBadge({ shape: s[0], label: s[1] })); });
+    shapes.appendChild(el('span', '', '~ = slope within sampling noise (≤ ' + D.threshold + ' standard deviations); grew = steps that grew / steps that changed'));
   }
 
   /* ---------- chart ---------- */
@@ -86,25 +89,61 @@ var heapdiff = (function () {
   function points(s) {
     return s.v.map(function (v, j) { return D.timed ? [D.snapshots[j].time, v] : [j + 1, v]; });
   }
+  /* yAxis bounds one panel's value axis from lo to hi, in round steps. */
+  function yAxis(lo, hi, steps) { return heapdiffDOM.byteAxis(unit(), lo, hi, steps); }
+  /* drawChart draws the total in the upper panel and the charted sites in
+     the lower one, each on its own scale: beside a total of hundreds of
+     GiB, sites of a few hundred MiB would lie flat at 0. */
   function drawChart() {
-    var series = [{ name: 'total', type: 'line', data: points(D.total), showSymbol: false, lineStyle: { width: 3, color: TOTAL }, itemStyle: { color: TOTAL }, z: 3 }];
+    var n = D.snapshots.length;
+    var x = D.timed ? { type: 'time', min: D.snapshots[0].time, max: D.snapshots[n - 1].time } :
+      { type: 'value', minInterval: 1, min: 1, max: n, axisLabel: { formatter: function (v) { return '#' + v; } } };
+    var series = [{ name: 'total', type: 'line', xAxisIndex: 0, yAxisIndex: 0, data: points(D.total), showSymbol: false,
+      lineStyle: { width: 3, color: TOTAL }, itemStyle: { color: TOTAL }, z: 3 }];
+    var lo = 0, hi = 0, tlo = 0, thi = 0;
+    D.total.v.forEach(function (v) { tlo = Math.min(tlo, v); thi = Math.max(thi, v); });
     state.charted.forEach(function (i) {
       var s = D.sites[i];
-      series.push({ name: '#' + (i + 1) + ' ' + s.n, type: 'line', data: points(s), symbolSize: 5, site: i,
+      s.v.forEach(function (v) { lo = Math.min(lo, v); hi = Math.max(hi, v); });
+      series.push({ name: '#' + (i + 1) + ' ' + s.n, type: 'line', xAxisIndex: 1, yAxisIndex: 1, data: points(s), symbolSize: 5, site: i,
         lineStyle: { width: 2, color: colorOf(i) }, itemStyle: { color: colorOf(i) } });
     });
+    var k = state.charted.length;
     chart.setOption({
-      legend: { top: 0, type: 'plain', textStyle: { width: 260, overflow: 'truncate' } },
-      xAxis: D.timed ? { type: 'time' } : { type: 'value', name: 'snapshot', minInterval: 1 },
+      title: [
+        { text: 'total heap', left: 0, top: 4, textStyle: TITLE },
+        { text: k ? (k === 1 ? 'the site below' : 'the ' + k + ' ' + plural(D.by, k) + ' below') + ', on a scale of their own' : 'no ' + D.by + ' charted: click a row below to chart it',
+          left: 0, top: D.layout.sitesTop - 24, textStyle: TITLE }
+      ],
+      xAxis: [extend({}, x), extend({}, x)],
+      yAxis: [yAxis(tlo, thi, 3), yAxis(lo, hi, 4)],
       series: series
     }, { replaceMerge: ['series'] });
-    byId('trend-note').textContent = 'the total and ' + state.charted.length + ' site' + (state.charted.length === 1 ? '' : 's') + '; click a row below to add or remove it';
+    byId('trend-note').textContent = 'click a row below to chart it, or a name here to take it off';
+    legend();
     document.querySelectorAll('#rows-body tr.row').forEach(function (tr) {
       var i = Number(tr.getAttribute('data-site')), on = state.charted.indexOf(i) >= 0;
       tr.classList.toggle('charted', on);
       tr.style.setProperty('--row-color', on ? colorOf(i) : '');
     });
   }
+  /* legend lists the charted sites above the chart, whole names that wrap
+     between their parts: a canvas legend would cut them short. */
+  function legend() {
+    var ul = byId('trend-legend');
+    clear(ul);
+    state.charted.forEach(function (i) {
+      var li = el('li');
+      li.setAttribute('data-site', String(i));
+      li.style.setProperty('--row-color', colorOf(i));
+      li.appendChild(el('span', 'swatch'));
+      li.appendChild(nameEl('span', '', '#' + (i + 1) + ' ' + D.sites[i].n));
+      li.title = 'click to take it off the chart';
+      li.addEventListener('click', function () { toggle(i); });
+      ul.appendChild(li);
+    });
+  }
+  function extend(a, b) { Object.keys(b).forEach(function (k) { a[k] = b[k]; }); return a; }
   function toggle(i) {
     var k = state.charted.indexOf(i);
     if (k >= 0) { state.charted.splice(k, 1); } else { state.charted.push(i); }
@@ -167,7 +206,7 @@ var heapdiff = (function () {
       tr.setAttribute('data-site', String(r.i));
       columns.forEach(function (c) {
         var td = el('td', c.cls || '');
-        if (c.cell) { td.appendChild(c.cell(r)); } else { td.textContent = c.text(r); }
+        if (c.cell) { td.appendChild(c.cell(r)); } else if (c.cls === 'name') { heapdiffDOM.breakable(td, c.text(r)); } else { td.textContent = c.text(r); }
         tr.appendChild(td);
       });
       tr.addEventListener('click', function () { toggle(r.i); });
@@ -176,13 +215,24 @@ var heapdiff = (function () {
     if (D.other && !f) {
       var tr = el('tr', 'other');
       columns.forEach(function (c) {
-        tr.appendChild(el('td', c.cls || '', c.key === 'name' ? D.other.n : c.key === 'growth' ? fmt(D.other.growth, unit(), true) :
+        tr.appendChild(el('td', c.cls || '', c.key === 'name' ? '(' + count(D.other.count) + ' more ' + plural(D.by, D.other.count) + ', summed)' : c.key === 'growth' ? fmt(D.other.growth, unit(), true) :
           c.key === 'last' ? fmt(last(D.other), unit(), false) : c.key === 'trend' ? spark(D.other.v) : ''));
       });
       body.appendChild(tr);
     }
-    byId('row-count').textContent = rows.length + ' of ' + D.sites.length + ' ' + D.by + (D.sites.length === 1 ? '' : 's');
+    byId('row-count').textContent = rowCount(rows.length, f);
     drawChart();
+  }
+
+  /* rowCount says how many sites the trend has and how many the table
+     shows: it holds the first D.sites.length, and sums the others in its
+     last row. */
+  function rowCount(matched, filtered) {
+    var n = D.count, shown = D.sites.length, what = plural(D.by, n);
+    if (filtered) {
+      return count(matched) + ' of ' + (shown < n ? 'the first ' + count(shown) + ' of ' : '') + count(n) + ' ' + what + ' match';
+    }
+    return count(n) + ' ' + what + (shown < n ? ': the first ' + count(shown) + ' in the table, the other ' + count(n - shown) + ' summed in its last row' : '');
   }
 
   /* ---------- tooltips (elements, never HTML strings) ---------- */
@@ -192,7 +242,7 @@ var heapdiff = (function () {
       var j = p.dataIndex, snap = D.snapshots[j];
       if (!snap) { return ''; }
       var box = el('div', 'tip');
-      box.appendChild(el('div', 'tname', p.seriesName));
+      box.appendChild(nameEl('div', 'tname', p.seriesName));
       var t = el('table');
       [['snapshot', snap.name], ['time', timeText(snap.time)], ['value', fmt(p.value[1], unit(), false)]].forEach(function (r) {
         var tr = el('tr');

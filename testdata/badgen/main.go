@@ -21,7 +21,7 @@ import (
 
 	pprof "github.com/google/pprof/profile"
 
-	"github.com/heapdiff/heapdiff/profile/profiletest"
+	"github.com/heapdiff/heapdiff/internal/profiletest"
 )
 
 // bombSize is how much the gzip bomb inflates to: twice the default limit of

@@ -34,7 +34,6 @@ package auto
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -114,7 +113,7 @@ func Start(lookup func(string) (string, bool), a *agent.Agent) *upload.Uploader 
 	if !ok {
 		return nil
 	}
-	log := logger(lookup)
+	log := agentauto.Logger(lookup)
 	if len(problems) > 0 {
 		for _, p := range problems {
 			log.Error("heapdiff: uploads off: " + p.Error())
@@ -134,38 +133,4 @@ func Start(lookup func(string) (string, bool), a *agent.Agent) *upload.Uploader 
 	u.Attach(a)
 	log.Info("heapdiff: uploading snapshots", "dest", u.Destination().String(), "service", u.Service())
 	return u
-}
-
-// logger makes the logger HEAPDIFF_LOG asks for, as agent/auto does: text
-// through slog.Default at the time of each message, json on standard error,
-// or off.
-func logger(lookup func(string) (string, bool)) *slog.Logger {
-	v, _ := lookup("HEAPDIFF_LOG")
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "off", "none":
-		return slog.New(slog.DiscardHandler)
-	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	}
-	return slog.New(defaultHandler{})
-}
-
-// defaultHandler logs through whatever slog.Default is when a message is
-// logged.
-type defaultHandler struct{}
-
-func (defaultHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return slog.Default().Handler().Enabled(ctx, l)
-}
-
-func (defaultHandler) Handle(ctx context.Context, r slog.Record) error {
-	return slog.Default().Handler().Handle(ctx, r)
-}
-
-func (defaultHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return slog.Default().Handler().WithAttrs(as)
-}
-
-func (defaultHandler) WithGroup(name string) slog.Handler {
-	return slog.Default().Handler().WithGroup(name)
 }

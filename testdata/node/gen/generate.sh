@@ -2,12 +2,13 @@
 # generate.sh regenerates testdata/node/ with the real runtimes:
 #   bash testdata/node/gen/generate.sh [CASE...]
 # CASE is leaky (the leaky, tracked, heapprofile, datadog and bun files),
-# sessions, bun-named or chromium; all of them when none is given. It needs
-# Node.js 20, network access to the npm registry (for @datadog/pprof, bun,
-# and DevTools' front end) and, for chromium, Chromium; sessions and chromium
-# also run DevTools' own heap snapshot code on their snapshots, built with
-# the scripts of DEVTOOLS_ORACLE (default ../shared/devtools-oracle beside
-# the repository). Tests and CI only read the committed outputs.
+# sessions, usersessions, bun-named, chromium or retainers; all of them when
+# none is given. It needs Node.js 20, network access to the npm registry (for
+# @datadog/pprof, bun, and DevTools' front end) and, for chromium, Chromium;
+# sessions, chromium and retainers also run DevTools' own heap snapshot code
+# on their snapshots, built with the scripts of DEVTOOLS_ORACLE (default
+# ../shared/devtools-oracle beside the repository). Tests and CI only read
+# the committed outputs.
 set -euo pipefail
 gen="$(cd "$(dirname "$0")" && pwd)"
 out="$(dirname "$gen")"
@@ -16,7 +17,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 N=1000
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(leaky sessions bun-named chromium)
+[ ${#cases[@]} -gt 0 ] || cases=(leaky sessions usersessions bun-named chromium retainers)
 
 # npm packages, once: @datadog/pprof and bun.
 packages() {
@@ -97,6 +98,19 @@ sessions() {
   devtools_classes "$out/sessions/devtools-classes.json" $(ls "$d"/Heap.*.heapsnapshot | sort)
 }
 
+# Uploads held by two things (so the module's scope retains them), and a
+# class name given a second definition between two snapshots: one
+# process's pair, from gen/usersessions/main.js.
+usersessions() {
+  local d="$work/usersessions"
+  mkdir -p "$d"
+  node "$gen/usersessions/main.js" "$d" >/dev/null
+  mkdir -p "$out/usersessions"
+  for f in before after; do gzip -9 -n -c "$d/$f.heapsnapshot" >"$out/usersessions/$f.heapsnapshot.gz"; done
+  cp "$d/facts.json" "$out/usersessions/facts.json"
+  devtools_classes "$out/usersessions/devtools-classes.json" "$d/before.heapsnapshot" "$d/after.heapsnapshot"
+}
+
 # File names given by Bun: two snapshots of one process, one of another.
 bun_named() {
   packages
@@ -107,6 +121,22 @@ bun_named() {
   mkdir -p "$out/bun-named"
   for f in "$d"/Heap-*.heapsnapshot; do gzip -9 -n -c "$f" >"$out/bun-named/$(basename "$f").gz"; done
   cp "$d/facts.json" "$out/bun-named/facts.json"
+}
+
+# Objects held in known ways, three snapshots of one process, and DevTools'
+# own retainer chains for them.
+retainers() {
+  local d="$work/retainers"
+  mkdir -p "$d" "$out/retainers"
+  node "$gen/retainers.js" "$d" >/dev/null
+  rm -f "$out"/retainers/retainers-*.heapsnapshot.gz
+  for f in "$d"/retainers-*.heapsnapshot; do gzip -9 -n -c "$f" >"$out/retainers/$(basename "$f").gz"; done
+  cp "$d/facts.json" "$out/retainers/facts.json"
+  devtools
+  local classes
+  classes="$(node -p "Object.keys(require('$d/facts.json').holders).join(',')")"
+  DEVTOOLS_VERSION=$DEVTOOLS_VERSION node "$gen/devtools-retainers.mjs" "$work/oracle/devtools-heap.mjs" "$work/retainers.json" "$classes" $(ls "$d"/retainers-*.heapsnapshot | sort) >/dev/null
+  gzip -9 -n -c "$work/retainers.json" >"$out/retainers/devtools-retainers.json.gz"
 }
 
 # A page in Chromium holding detached DOM nodes.
@@ -123,9 +153,11 @@ for c in "${cases[@]}"; do
   case "$c" in
   leaky) leaky ;;
   sessions) sessions ;;
+  usersessions) usersessions ;;
   bun-named) bun_named ;;
   chromium) chromium ;;
-  *) echo "generate.sh: unknown case $c (want leaky, sessions, bun-named or chromium)" >&2; exit 2 ;;
+  retainers) retainers ;;
+  *) echo "generate.sh: unknown case $c (want leaky, sessions, usersessions, bun-named, chromium or retainers)" >&2; exit 2 ;;
   esac
 done
 
@@ -135,7 +167,7 @@ packages
   echo "bun $("$work/node_modules/bun/bin/bun.exe" --version)"
   echo "@datadog/pprof $(node -p "require('$work/node_modules/@datadog/pprof/package.json').version")"
   if [ -n "$chromium_version" ]; then echo "chromium $chromium_version"; else grep '^chromium' "$out/VERSIONS" || true; fi
-  echo "chrome-devtools-frontend $DEVTOOLS_VERSION (DevTools' rows by class)"
+  echo "chrome-devtools-frontend $DEVTOOLS_VERSION (DevTools' rows by class and retainer chains)"
 } >"$work/VERSIONS"
 mv "$work/VERSIONS" "$out/VERSIONS"
 ls -lR "$out"

@@ -1,6 +1,6 @@
 // Package profiletest generates small, random but reproducible heap profiles
 // for property tests and fuzz seeds. Unlike the benchmark generator in
-// bench/heapgen, it aims at the corners a comparison must get right: inlined
+// internal/heapgen, it aims at the corners a comparison must get right: inlined
 // frames (locations with several lines), frames of the Go runtime and standard
 // library below the program's own code, addresses without symbols, functions
 // of the same name in different files, samples that differ only by their

@@ -1,0 +1,275 @@
+package report
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/heapdiff/heapdiff/diff"
+)
+
+// treemapMinShare is the smallest share of the growth a treemap box gets
+// on its own: about 50×50 px of the page's treemap, room for a label one
+// can read. Smaller parts of a group are summed in one box, "(N more)", so
+// a report of 49,000 sites that each grew 0.01% shows the packages that
+// hold them, not hundreds of boxes labelled "git", "gi", "g".
+const treemapMinShare = 0.01
+
+// htmlGrowth is the treemap of one sample type's growth: every site that
+// grew, by package path, function and site, parts under treemapMinShare
+// summed. Its counts let the page say what the areas add up to.
+type htmlGrowth struct {
+	Grew   int   `json:"grew"`   // sites that grew
+	Growth int64 `json:"growth"` // what they grew, the root's area
+	Shrank int   `json:"shrank"` // sites that shrank
+	Shrink int64 `json:"shrink"` // what they shrank (negative): Growth + Shrink is the sites' net change
+	// Nodes are the boxes in depth-first order, Nodes[0] the root (all the
+	// growth), each after its parent.
+	Nodes []htmlGrowthNode `json:"nodes"`
+}
+
+// htmlGrowthNode is a box of the treemap.
+type htmlGrowthNode struct {
+	Parent int32 `json:"p"` // -1 for the root
+	Label  int   `json:"n"` // what the box says, "\n" between lines; "" for a More box
+	// Short is what the box says where Label does not fit: a function
+	// without its package, a path's first element; Label when it has none.
+	Short int   `json:"a"`
+	Full  int   `json:"f"` // the whole name, for its tooltip
+	Value int64 `json:"v"` // growth
+	Sites int   `json:"s"` // sites that grew in it
+	// More is, for a box that sums a group's small parts, how many parts
+	// it sums; 0 for other boxes.
+	More int `json:"m,omitempty"`
+	// Change is the change of the sites that grew in the box, summed by
+	// diff.SumRows (which says whether the sum is beyond noise), for its
+	// color and tooltip.
+	Change htmlChange `json:"c"`
+}
+
+// What a node of the growth tree stands for: how its label joins its
+// parent's when the parent, having it alone, is folded into it.
+const (
+	partPath     = iota // an element of a package's path: "svc6", joined by "/"
+	partFunction        // a function, labelled without its import path
+	partSite            // a site within its function: "file.go:95"
+	partMore            // the small parts of a group, summed
+)
+
+type growthNode struct {
+	kind     int
+	label    string // the label within its parent's box
+	short    string // a shorter label, or ""
+	pkg      string // a function's package
+	full     string
+	value    int64
+	sites    int
+	flat     []diff.Change // every type's change of its growing sites, summed
+	more     int
+	children []*growthNode
+	index    map[string]*growthNode
+}
+
+func (n *growthNode) child(kind int, label, full string) *growthNode {
+	if c := n.index[label]; c != nil {
+		return c
+	}
+	if n.index == nil {
+		n.index = map[string]*growthNode{}
+	}
+	c := &growthNode{kind: kind, label: label, full: full}
+	n.index[label] = c
+	n.children = append(n.children, c)
+	return c
+}
+
+// htmlGrowthOf builds the treemap of every sample type's growth from the
+// comparison's sites (diff.Detail.Sites).
+func htmlGrowthOf(sites []diff.Row, strs *interner, nTypes int) []htmlGrowth {
+	out := make([]htmlGrowth, nTypes)
+	for t := range out {
+		g := &out[t]
+		root := &growthNode{full: "growth"}
+		for i := range sites {
+			r := sites[i].Named()
+			d := r.Flat[t].Delta()
+			if d < 0 {
+				g.Shrank++
+				g.Shrink += d
+			}
+			if d <= 0 {
+				continue
+			}
+			g.Grew++
+			g.Growth += d
+			leaf := siteNode(root, r)
+			leaf.value += d
+			leaf.sites++
+			leaf.flat = addChanges(leaf.flat, r.Flat)
+		}
+		sum(root, nTypes)
+		prune(root, int64(treemapMinShare*float64(root.value)))
+		// The root's only part stands for all of it.
+		for len(root.children) == 1 && len(root.children[0].children) > 0 {
+			root.children = root.children[0].children
+		}
+		for _, c := range root.children {
+			fold(c)
+		}
+		flatten(root, t, -1, strs, &g.Nodes)
+	}
+	return out
+}
+
+// siteNode returns the node of r's site under root: its package's path,
+// its function, its file:line.
+func siteNode(root *growthNode, r diff.Row) *growthNode {
+	if len(r.Frames) == 0 {
+		return root.child(partSite, r.Name, r.Name)
+	}
+	f := r.Frames[0]
+	fn := f.FunctionName()
+	pkg := f.Package()
+	n := root
+	path := ""
+	for _, part := range strings.Split(pkg, "/") {
+		if path != "" {
+			path += "/"
+		}
+		path += part
+		n = n.child(partPath, part, path)
+	}
+	n = n.child(partFunction, fn, fn)
+	n.pkg = pkg
+	site := strings.TrimPrefix(r.Name, fn+" ")
+	if site == r.Name {
+		return n // the site is the function (grouped by function, or no line)
+	}
+	return n.child(partSite, site, r.Name)
+}
+
+// addChanges adds a row's changes to a sum of others (nil for none), with
+// diff's noise model: diff.SumRows adds the noises' variances and says
+// whether the sum is beyond noise.
+func addChanges(sum, flat []diff.Change) []diff.Change {
+	if sum == nil {
+		return flat
+	}
+	return diff.SumRows([]diff.Row{{Flat: sum}, {Flat: flat}}, len(flat)).Flat
+}
+
+// sum adds up every node's growth, sites and changes from its children's.
+func sum(n *growthNode, nTypes int) {
+	for _, c := range n.children {
+		sum(c, nTypes)
+		n.value += c.value
+		n.sites += c.sites
+		n.flat = addChanges(n.flat, c.flat)
+	}
+	if n.flat == nil {
+		n.flat = make([]diff.Change, nTypes) // the root of no growth
+	}
+}
+
+// prune sums, in every group, the parts under min in one "(N more)" box,
+// largest parts first; a group whose parts are all under min becomes one
+// box. A single small part is left alone: summing it says no more.
+func prune(n *growthNode, min int64) {
+	slices.SortStableFunc(n.children, func(a, b *growthNode) int {
+		return cmp.Or(cmp.Compare(b.value, a.value), strings.Compare(a.label, b.label))
+	})
+	keep := len(n.children)
+	for keep > 0 && n.children[keep-1].value < min {
+		keep--
+	}
+	switch small := n.children[keep:]; {
+	case keep == 0 && len(small) > 1:
+		n.children = nil
+	case len(small) > 1:
+		more := &growthNode{kind: partMore, more: len(small)}
+		for _, c := range small {
+			more.value += c.value
+			more.sites += c.sites
+			more.flat = addChanges(more.flat, c.flat)
+		}
+		n.children = append(n.children[:keep:keep], more)
+	}
+	n.index = nil
+	for _, c := range n.children {
+		prune(c, min)
+	}
+}
+
+// fold merges every box that holds a single part with that part, so that
+// no box only frames another: "github.com" holding "example" holding
+// "svc6" is one box, "github.com/example/svc6", and a function with one
+// site is one box that names both.
+func fold(n *growthNode) {
+	if n.kind == partFunction && n.label == n.full {
+		n.label, n.short = shortFunction(n.full), inPackage(n.full, n.pkg)
+	}
+	for len(n.children) == 1 && n.children[0].kind != partMore {
+		c := n.children[0]
+		switch {
+		case n.kind == partPath && c.kind == partPath:
+			if n.short == "" {
+				n.short = n.label
+			}
+			n.label += "/" + c.label
+		case c.kind == partFunction:
+			n.label = shortFunction(c.label)
+			n.short = inPackage(c.label, c.pkg)
+		case c.kind == partSite:
+			if n.short == "" {
+				n.short = n.label
+			}
+			n.label += "\n" + c.label
+		}
+		n.kind, n.full, n.pkg, n.children = c.kind, c.full, c.pkg, c.children
+	}
+	for _, c := range n.children {
+		if c.kind == partFunction && n.kind == partPath {
+			c.label = inPackage(c.label, n.full)
+		}
+		fold(c)
+	}
+}
+
+// shortFunction drops a Go function's import path but for its package's
+// name: github.com/a/b/pkg.(*T).M is pkg.(*T).M.
+func shortFunction(fn string) string {
+	end := strings.IndexByte(fn, '(')
+	if end < 0 {
+		end = len(fn)
+	}
+	if i := strings.LastIndexByte(fn[:end], '/'); i >= 0 {
+		return fn[i+1:]
+	}
+	return fn
+}
+
+// inPackage is a function's name inside its package's box: without the
+// package, (*T).M.
+func inPackage(fn, pkg string) string {
+	if rest, ok := strings.CutPrefix(fn, pkg+"."); ok {
+		return rest
+	}
+	return shortFunction(fn)
+}
+
+// flatten appends n and its descendants to nodes, depth first, with
+// their changes of sample type t.
+func flatten(n *growthNode, t int, parent int32, strs *interner, nodes *[]htmlGrowthNode) {
+	// A "(N more)" box is labelled by the page, which writes numbers.
+	short := n.short
+	if short == "" || short == n.label {
+		short = n.label
+	}
+	hn := htmlGrowthNode{Parent: parent, Label: strs.id(n.label), Short: strs.id(short), Full: strs.id(n.full), Value: n.value, Sites: n.sites, More: n.more}
+	hn.Change = htmlChange(n.flat[t])
+	at := int32(len(*nodes))
+	*nodes = append(*nodes, hn)
+	for _, c := range n.children {
+		flatten(c, t, at, strs, nodes)
+	}
+}
