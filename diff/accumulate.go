@@ -31,7 +31,7 @@ func newAccumulator(opts Options, nTypes int) *accumulator {
 // the profile's values. Both sides then cover every group. A detailer, when
 // not nil, collects the comparison's detail in the same pass.
 func (a *accumulator) add(s int, p *profile.Profile, idx []int, d *detailer) {
-	pf := newProfileFrames(p, a.opts)
+	pf := a.profileFrames(p)
 	var visit stackVisitor
 	if d != nil {
 		visit = d.begin(s, p, pf, idx)

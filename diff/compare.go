@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -285,9 +285,23 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	}
 	c.Total = acc.totalChanges()
 	c.Warnings = append(c.Warnings, wholeTotals(c, base, target, opts)...)
-	c.Rows, c.Rest = acc.rows(index, opts.Top)
+	var sites []Row
+	if det != nil && opts.By == BySite && !opts.Cum {
+		// Every row is a site of the detail: sorted once, all of them
+		// are the detail's, and the first Top the comparison's (a copy:
+		// a caller may cut its rows in place, as report.TopShown does).
+		sites, _ = acc.rows(index, 0)
+		n := len(sites)
+		if opts.Top > 0 && n > opts.Top {
+			n = opts.Top
+			c.Rest = sumRows(sites[n:], len(types))
+		}
+		c.Rows = slices.Clone(sites[:n])
+	} else {
+		c.Rows, c.Rest = acc.rows(index, opts.Top)
+	}
 	if det != nil {
-		c.Detail = det.detail(c.Rows, index, opts.Normalize)
+		c.Detail = det.detail(c.Rows, sites, index, opts.Normalize)
 	}
 	c.Warnings = append(c.Warnings, addObjectChanges(c.Rows, base, target, acc.classKey)...)
 	if base.IsHeapSnapshot() && target.IsClassView() {
@@ -411,9 +425,6 @@ func missingTime(base, target Source) string {
 		return target.Name + " carries no time"
 	}
 }
-
-// itoa formats an int for keys.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // wholeTotals replaces the total of each type whose values overlap between
 // stacks (profile.Profile.Whole: a heap snapshot's retained sizes) by the

@@ -231,10 +231,13 @@ func TestSiteFrameRule(t *testing.T) {
 		{Function: "myapp/store.(*S).Add", File: "/src/myapp/store/s.go", Line: 10},
 		{Function: "vendor/golang.org/x/net/http2/hpack.(*Decoder).readString", File: "/go/src/vendor/golang.org/x/net/http2/hpack/hpack.go", Line: 11},
 	}
-	std := make([]bool, len(frames))
-	rt := make([]bool, len(frames))
-	for i, f := range frames {
-		std[i], rt[i] = notOwnCode(f), isGoRuntime(f)
+	pf := newProfileFrames(&profile.Profile{Frames: frames}, Options{})
+	for _, f := range frames {
+		// The kind found once for both questions answers them as they do.
+		k := frameKind(f)
+		if k&kindNotOwn != 0 != notOwnCode(f) || k&kindRuntime != 0 != isGoRuntime(f) {
+			t.Errorf("frameKind(%s) = %b, but notOwnCode %v, isGoRuntime %v", f.Function, k, notOwnCode(f), isGoRuntime(f))
+		}
 	}
 	for _, tc := range []struct {
 		stack []int32
@@ -249,8 +252,8 @@ func TestSiteFrameRule(t *testing.T) {
 		{[]int32{0, 2, 10, 4}, 10},  // a module path without a dot is not std
 		{[]int32{0, 11, 10}, 10},    // std's vendored packages are std
 	} {
-		if got := siteFrame(tc.stack, std, rt); got != tc.want {
-			t.Errorf("siteFrame(%v) = %d (%s), want %d (%s)", tc.stack, got, frames[got].Function, tc.want, frames[tc.want].Function)
+		if got := pf.site(tc.stack); got != tc.want {
+			t.Errorf("site(%v) = %d (%s), want %d (%s)", tc.stack, got, frames[got].Function, tc.want, frames[tc.want].Function)
 		}
 	}
 }

@@ -106,9 +106,13 @@ type detailer struct {
 	// profile when needed, rather than copied: a profile of millions of
 	// stacks would be held twice. With Hide, whose frames differ from the
 	// profile's, path i's frames are keptFrames[keptStart[i]:keptStart[i+1]].
-	pathSide   []uint8
-	pathStack  []int32
-	pathGroup  []int32
+	pathSide  []uint8
+	pathStack []int32
+	pathGroup []int32
+	// pathVars holds path i's variances at i*nt: the reduction computed
+	// them, and the call tree adds a path's values at every depth it
+	// reaches, which would compute them again at each.
+	pathVars   []float64
 	keptFrames []int32
 	keptStart  []int32
 
@@ -139,8 +143,7 @@ type detailer struct {
 type detailSide struct {
 	p         *profile.Profile
 	pf        *profileFrames
-	idx       []int // the compared types' indexes in the profile's values
-	noise     noiseModel
+	idx       []int   // the compared types' indexes in the profile's values
 	frameName []int32 // each frame's function name, in names
 	frameLine []int32 // each frame's line, in lines; -1 until met
 }
@@ -151,17 +154,19 @@ func newDetailer(opts DetailOptions, nt int, hide bool, stacks int) *detailer {
 	// Room for a path per stack at once: growing arrays of millions would
 	// copy them.
 	return &detailer{opts: opts, nt: nt, hide: hide,
-		pathSide: make([]uint8, 0, stacks), pathStack: make([]int32, 0, stacks), pathGroup: make([]int32, 0, stacks)}
+		pathSide: make([]uint8, 0, stacks), pathStack: make([]int32, 0, stacks), pathGroup: make([]int32, 0, stacks),
+		pathVars: make([]float64, 0, stacks*nt)}
 }
 
 // begin readies side s for profile p, whose frames the reduction marks in
 // pf, and returns what the reduction calls for every kept stack.
 func (d *detailer) begin(s int, p *profile.Profile, pf *profileFrames, idx []int) stackVisitor {
 	d.side[s] = detailSide{p: p, pf: pf, idx: idx}
-	return func(si int, frames []int32, group int32) {
+	return func(si int, frames []int32, group int32, vars []float64) {
 		d.pathSide = append(d.pathSide, uint8(s))
 		d.pathStack = append(d.pathStack, int32(si))
 		d.pathGroup = append(d.pathGroup, group)
+		d.pathVars = append(d.pathVars, vars...)
 		if d.hide {
 			if len(d.keptStart) == 0 {
 				d.keptStart = append(d.keptStart, 0)
@@ -197,7 +202,10 @@ func (d *detailer) lineOf(sd *detailSide, f int32) int32 {
 // detail builds the detail of a comparison whose sorted rows are rows, with
 // its shown type t, scaling base values as Compare does when normalize
 // (Options.Normalize).
-func (d *detailer) detail(rows []Row, t int, normalize bool) *Detail {
+//
+// sites, when not nil, are the rows by site already (the comparison's own,
+// when it is grouped by site): they are taken as they are.
+func (d *detailer) detail(rows, sites []Row, t int, normalize bool) *Detail {
 	scale := make([]float64, d.nt)
 	for ti := range scale {
 		scale[ti] = 1
@@ -209,7 +217,6 @@ func (d *detailer) detail(rows []Row, t int, normalize bool) *Detail {
 	d.names = map[string]int32{}
 	for s := range d.side {
 		sd := &d.side[s]
-		sd.noise = newNoiseModel(sd.p, sd.idx)
 		sd.frameName = make([]int32, len(sd.p.Frames))
 		sd.frameLine = make([]int32, len(sd.p.Frames))
 		for i, f := range sd.p.Frames {
@@ -217,8 +224,11 @@ func (d *detailer) detail(rows []Row, t int, normalize bool) *Detail {
 			sd.frameLine[i] = -1
 		}
 	}
-	out := &Detail{Sites: d.sites(t, scale)}
-	d.siteVals, d.siteVars = [2][]int64{}, [2][]float64{}
+	if sites == nil {
+		sites = d.sites(t, scale)
+		d.siteVals, d.siteVars = [2][]int64{}, [2][]float64{}
+	}
+	out := &Detail{Sites: sites}
 	out.Stacks, out.MoreStacks = d.rowStacks(rows, t, scale)
 	d.lines, d.lineFrame = nil, nil
 	// The tree last: it is the largest.
@@ -236,7 +246,7 @@ func (d *detailer) sites(t int, scale []float64) []Row {
 	for i := range d.pathSide {
 		s := d.pathSide[i]
 		sd := &d.side[s]
-		site := d.lineOf(sd, siteFrame(d.pathFrames(i), sd.pf.std, sd.pf.rt))
+		site := d.lineOf(sd, sd.pf.site(d.pathFrames(i)))
 		if n := (int(site) + 1) * nt; len(d.siteVals[s]) < n {
 			for side := 0; side < 2; side++ {
 				d.siteVals[side] = append(d.siteVals[side], make([]int64, n-len(d.siteVals[side]))...)
@@ -386,7 +396,7 @@ func (d *detailer) pathValues(i int, vals []int64, vars []float64) {
 	for t, j := range sd.idx {
 		vals[t] = st.Values[j]
 	}
-	sd.noise.variances(vals, vars)
+	copy(vars, d.pathVars[i*d.nt:(i+1)*d.nt])
 }
 
 func (d *detailer) name(s string) int32 {
@@ -416,6 +426,13 @@ func (d *detailer) newNode(parent, name int32, folded int, vals [2][]int64, vars
 // ever kept: a node's value bounds its descendants'. Smaller children are
 // summed into one folded node per parent. Huge profiles of unique stacks
 // would otherwise make a tree of millions of nodes.
+//
+// Each depth takes two passes over the paths, in their order: the first
+// numbers the groups (a node above and a function here) and notes each
+// path's, the second sums the paths' values into their groups. Paths are
+// read in order, as their stacks lie in memory (read in another order,
+// every path costs a cache miss or two, which took most of the time), and
+// the groups' sums are allocated once their number is known, not grown.
 func (d *detailer) buildTree(scale []float64, minFraction float64) {
 	nt := d.nt
 	denom := make([]float64, nt)
@@ -434,47 +451,59 @@ func (d *detailer) buildTree(scale []float64, minFraction float64) {
 	d.newNode(-1, d.name("root"), 0, d.total, d.totalVar)
 
 	nPaths := len(d.pathSide)
-	at := make([]int32, nPaths) // each path's node at the last depth; -1 once pruned
-	cand := make([]int32, nPaths)
+	at := make([]int32, nPaths)    // each path's node at the last depth; -1 once pruned
+	group := make([]int32, nPaths) // each path's group at this depth; -1 for none
 	pathVals := make([]int64, nt)
 	pathVars := make([]float64, nt)
-	type group struct {
-		parent, name int32
-	}
+	// A group is a node above and a function here, in one key.
+	index := map[uint64]int32{}
+	var (
+		groups []uint64 // keys, in the order of their first paths
+		vals   [2][]int64
+		vars   [2][]float64
+	)
 	for depth := 0; ; depth++ {
-		index := map[group]int32{}
-		var groups []group
-		var vals [2][]int64
-		var vars [2][]float64
-		for i := 0; i < nPaths; i++ {
-			cand[i] = -1
+		clear(index)
+		groups = groups[:0]
+		for i := range nPaths {
+			group[i] = -1
 			if at[i] < 0 {
 				continue
 			}
 			frames := d.pathFrames(i)
 			if depth >= len(frames) {
+				at[i] = -1
 				continue
 			}
 			// Paths run outermost first, stacks innermost first.
-			g := group{at[i], d.side[d.pathSide[i]].frameName[frames[len(frames)-1-depth]]}
-			k, ok := index[g]
+			name := d.side[d.pathSide[i]].frameName[frames[len(frames)-1-depth]]
+			key := uint64(uint32(at[i]))<<32 | uint64(uint32(name))
+			k, ok := index[key]
 			if !ok {
 				k = int32(len(groups))
-				index[g] = k
-				groups = append(groups, g)
-				for s := 0; s < 2; s++ {
-					vals[s] = append(vals[s], make([]int64, nt)...)
-					vars[s] = append(vars[s], make([]float64, nt)...)
-				}
+				index[key] = k
+				groups = append(groups, key)
+			}
+			group[i] = k
+		}
+		if len(groups) == 0 {
+			return
+		}
+		n := len(groups) * nt
+		for s := 0; s < 2; s++ {
+			vals[s] = slices.Grow(vals[s][:0], n)[:n]
+			vars[s] = slices.Grow(vars[s][:0], n)[:n]
+			clear(vals[s])
+			clear(vars[s])
+		}
+		for i, k := range group {
+			if k < 0 {
+				continue
 			}
 			s := d.pathSide[i]
 			d.pathValues(i, pathVals, pathVars)
 			addValues(vals[s], int(k)*nt, pathVals)
 			addVariances(vars[s], int(k)*nt, pathVars)
-			cand[i] = k
-		}
-		if len(groups) == 0 {
-			return
 		}
 		// Keep the large groups as nodes; fold the small ones per parent.
 		node := make([]int32, len(groups))
@@ -485,23 +514,24 @@ func (d *detailer) buildTree(scale []float64, minFraction float64) {
 		}
 		folds := map[int32]*fold{}
 		var foldOrder []int32
-		for k, g := range groups {
+		for k, key := range groups {
+			parent, name := int32(key>>32), int32(uint32(key))
 			one := [2][]int64{vals[0][k*nt : (k+1)*nt], vals[1][k*nt : (k+1)*nt]}
 			oneVar := [2][]float64{vars[0][k*nt : (k+1)*nt], vars[1][k*nt : (k+1)*nt]}
 			if !small(one, 0) {
-				node[k] = d.newNode(g.parent, g.name, 0, one, oneVar)
+				node[k] = d.newNode(parent, name, 0, one, oneVar)
 				continue
 			}
 			node[k] = -1
-			f, ok := folds[g.parent]
+			f, ok := folds[parent]
 			if !ok {
 				f = &fold{}
 				for s := 0; s < 2; s++ {
 					f.vals[s] = make([]int64, nt)
 					f.vars[s] = make([]float64, nt)
 				}
-				folds[g.parent] = f
-				foldOrder = append(foldOrder, g.parent)
+				folds[parent] = f
+				foldOrder = append(foldOrder, parent)
 			}
 			f.n++
 			for s := 0; s < 2; s++ {
@@ -513,11 +543,9 @@ func (d *detailer) buildTree(scale []float64, minFraction float64) {
 			f := folds[parent]
 			d.newNode(parent, -1, f.n, f.vals, f.vars)
 		}
-		for i := range at {
-			if cand[i] < 0 {
-				at[i] = -1
-			} else {
-				at[i] = node[cand[i]]
+		for i, k := range group {
+			if k >= 0 {
+				at[i] = node[k]
 			}
 		}
 	}

@@ -219,11 +219,18 @@ func TestSitesWhateverTheGrouping(t *testing.T) {
 		{By: ByPackage, Normalize: true, Hide: regexp.MustCompile(`^main\.\(\*`)},
 		{By: ByLine, Focus: regexp.MustCompile(`Session|Job`), SampleIndex: "alloc_space"},
 		{By: BySite, Top: 2},
+		// Grouped by site, the comparison's own rows are the sites.
+		{By: BySite},
+		{By: BySite, Top: 3, Normalize: true, Focus: regexp.MustCompile(`Session|Job`), SampleIndex: "inuse_objects"},
 	} {
 		bySite := opts
 		bySite.By, bySite.Top, bySite.Cum = BySite, 0, false
 		sites := compare(t, a, b, bySite)
-		_, d := explain(t, a, b, opts, pageDetail)
+		c, d := explain(t, a, b, opts, pageDetail)
+		// The detail leaves the comparison's own rows as they are without it.
+		if plain := compare(t, a, b, opts); !reflect.DeepEqual(c.Rows, plain.Rows) || !reflect.DeepEqual(c.Rest, plain.Rest) {
+			t.Errorf("%+v: the rows with a detail differ from those without:\n %+v %+v\n %+v %+v", opts, c.Rows, c.Rest, plain.Rows, plain.Rest)
+		}
 		if len(d.Sites) != len(sites.Rows) {
 			t.Fatalf("%+v: %d sites, want %d", opts, len(d.Sites), len(sites.Rows))
 		}

@@ -84,20 +84,66 @@ func isGoRuntime(f profile.Frame) bool {
 	return pkg == "runtime" || strings.HasPrefix(pkg, "internal/runtime/") || strings.HasPrefix(pkg, "runtime/internal/")
 }
 
-// siteFrame picks the allocation site of a stack (leaf first): see the
-// package documentation for the rule.
-func siteFrame(frames []int32, std, rt []bool) int32 {
+// What the site rule asks of a frame (see profileFrames.site), found
+// when first needed: most frames of a profile are never a site's
+// candidates, and a frame's package takes string work to find.
+const (
+	kindKnown   uint8 = 1 << iota
+	kindNotOwn        // notOwnCode
+	kindRuntime       // isGoRuntime
+)
+
+// frameKind returns what notOwnCode and isGoRuntime say of f, finding its
+// package once for both.
+func frameKind(f profile.Frame) uint8 {
+	k := kindKnown
+	if !isGoFile(f.File) {
+		if isScriptStd(f) {
+			k |= kindNotOwn
+		}
+		return k
+	}
+	pkg := f.Package()
+	if first, _, _ := strings.Cut(pkg, "/"); f.Symbolized() && goStdRoots[first] {
+		k |= kindNotOwn
+	}
+	if pkg == "runtime" || strings.HasPrefix(pkg, "internal/runtime/") || strings.HasPrefix(pkg, "runtime/internal/") {
+		k |= kindRuntime
+	}
+	return k
+}
+
+// site picks the allocation site of a stack of pf's frames (leaf first):
+// see the package documentation for the rule.
+func (pf *profileFrames) site(frames []int32) int32 {
 	for _, f := range frames {
-		if !std[f] {
+		if pf.kindOf(f)&kindNotOwn == 0 {
 			return f
 		}
 	}
 	for _, f := range frames {
-		if !rt[f] {
+		if pf.kindOf(f)&kindRuntime == 0 {
 			return f
 		}
 	}
 	return frames[0]
+}
+
+// kindOf returns frame f's kind (frameKind), computing it once, and once
+// for all the profiles that share pf.kinds.
+func (pf *profileFrames) kindOf(f int32) uint8 {
+	k := pf.kind[f]
+	if k == 0 {
+		fr := pf.frames[f]
+		if k = pf.kinds[fr]; k == 0 {
+			k = frameKind(fr)
+			if pf.kinds != nil {
+				pf.kinds[fr] = k
+			}
+		}
+		pf.kind[f] = k
+	}
+	return k
 }
 
 // isGoFile reports whether a source file is Go or Go assembly.

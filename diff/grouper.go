@@ -17,7 +17,16 @@ import (
 // them; the grouper keeps only the keys and the groups' names and frames.
 type grouper struct {
 	opts Options
-	keys map[string]int32 // line, function and package groups
+	// lines finds line groups by their frame (every field of it), keys
+	// function and package groups by name. A frame is its own key: a key
+	// string built of its fields cost an allocation and a copy for every
+	// frame of every profile.
+	lines map[profile.Frame]int32
+	keys  map[string]int32
+	// kinds keeps what the site rule found of each frame (frameKind)
+	// across the profiles the grouper reduces: a trend's snapshots have
+	// the same frames, each in a table of its own.
+	kinds map[profile.Frame]uint8
 	// stacks finds stack groups by a hash of their lines' groups (see
 	// stackGroup); moreStacks holds the groups whose hash an earlier one
 	// already had. A map keyed by the lines themselves cost a hundred bytes
@@ -105,13 +114,13 @@ func (gi *groupInfo) resolve() (string, []profile.Frame) {
 }
 
 func newGrouper(opts Options) *grouper {
-	return &grouper{opts: opts, keys: map[string]int32{}, stacks: map[uint64]int32{}}
+	return &grouper{opts: opts, lines: map[profile.Frame]int32{}, keys: map[string]int32{}, kinds: map[profile.Frame]uint8{}, stacks: map[uint64]int32{}}
 }
 
 // forget drops the maps that find groups by key, once no stack is left to
 // group: the groups themselves stay.
 func (g *grouper) forget() {
-	g.keys, g.stacks, g.moreStacks = nil, nil, nil
+	g.lines, g.keys, g.kinds, g.stacks, g.moreStacks = nil, nil, nil, nil, nil
 }
 
 // group returns the index of the group with the given key, creating it.
@@ -119,9 +128,15 @@ func (g *grouper) group(key string, info func() groupInfo) int32 {
 	if k, ok := g.keys[key]; ok {
 		return k
 	}
-	k := int32(len(g.infos))
+	k := g.newGroup(info())
 	g.keys[key] = k
-	g.infos = append(g.infos, info())
+	return k
+}
+
+// newGroup adds a group and returns its index.
+func (g *grouper) newGroup(info groupInfo) int32 {
+	k := int32(len(g.infos))
+	g.infos = append(g.infos, info)
 	g.seen = append(g.seen, -1)
 	return k
 }
@@ -174,14 +189,14 @@ func (r *reduction) addTo(vals []int64, vars []float64, k int32, v []int64, vr [
 
 // stackVisitor is told of every stack with frames that a reduction adds
 // to a group: its index in the profile's stacks, its frames after Hide
-// (eachStack's, reused between calls), and the group its flat values went
-// to.
-type stackVisitor func(stack int, frames []int32, group int32)
+// (eachStack's, reused between calls), the group its flat values went to,
+// and the sampling variances of its values (reused too).
+type stackVisitor func(stack int, frames []int32, group int32, vars []float64)
 
 // reduce sums the stacks of p into groups. idx maps the reduction's types to
 // the profile's values. The result covers every group the grouper knows.
 func (g *grouper) reduce(p *profile.Profile, idx []int) *reduction {
-	return g.reduceVisiting(p, newProfileFrames(p, g.opts), idx, nil)
+	return g.reduceVisiting(p, g.profileFrames(p), idx, nil)
 }
 
 // reduceVisiting is reduce over the frames pf marks, telling visit (when
@@ -212,7 +227,7 @@ func (g *grouper) reduceVisiting(p *profile.Profile, pf *profileFrames, idx []in
 		r.pad(len(g.infos))
 		r.addTo(r.flat, r.flatVar, k, vals, vars)
 		if visit != nil {
-			visit(si, frames, k)
+			visit(si, frames, k, vars)
 		}
 
 		if !r.hasCum {
@@ -238,7 +253,8 @@ func (g *grouper) reduceVisiting(p *profile.Profile, pf *profileFrames, idx []in
 // standard library code.
 type profileFrames struct {
 	frames  []profile.Frame
-	std, rt []bool
+	kind    []uint8                 // what the site rule asks (frameKind); 0 until computed
+	kinds   map[profile.Frame]uint8 // frameKind of frames met in other profiles, or nil
 	focus   []bool
 	ignore  []bool
 	hide    []bool
@@ -285,12 +301,19 @@ func matcher(re *regexp.Regexp, frames []profile.Frame) []bool {
 	return m
 }
 
+// profileFrames returns p's frames for this grouper, sharing what is
+// known of them from the profiles it reduced before.
+func (g *grouper) profileFrames(p *profile.Profile) *profileFrames {
+	pf := newProfileFrames(p, g.opts)
+	pf.kinds = g.kinds
+	return pf
+}
+
 func newProfileFrames(p *profile.Profile, opts Options) *profileFrames {
 	n := len(p.Frames)
 	pf := &profileFrames{
 		frames:  p.Frames,
-		std:     make([]bool, n),
-		rt:      make([]bool, n),
+		kind:    make([]uint8, n),
 		focus:   matcher(opts.Focus, p.Frames),
 		ignore:  matcher(opts.Ignore, p.Frames),
 		hide:    matcher(opts.Hide, p.Frames),
@@ -303,9 +326,7 @@ func newProfileFrames(p *profile.Profile, opts Options) *profileFrames {
 	if !opts.KeepAgent {
 		pf.agent = agentFrames(p.Frames)
 	}
-	for i, f := range p.Frames {
-		pf.std[i] = notOwnCode(f)
-		pf.rt[i] = isGoRuntime(f)
+	for i := range p.Frames {
 		pf.key[i] = -1
 		pf.lineKey[i] = -1
 	}
@@ -325,8 +346,12 @@ func (g *grouper) lineGroup(pf *profileFrames, i int32) int32 {
 // lineGroupOf returns the group of a frame's source line, for a frame that
 // is not in a profile's table: a named row's.
 func (g *grouper) lineGroupOf(f profile.Frame) int32 {
-	key := "L" + f.Function + "\x00" + f.File + "\x00" + itoa(f.Line) + "\x00" + f.Module + "\x00" + itoa(int64(f.Address))
-	return g.group(key, func() groupInfo { return labelled(f.String(), []profile.Frame{f}) })
+	if k, ok := g.lines[f]; ok {
+		return k
+	}
+	k := g.newGroup(labelled(f.String(), []profile.Frame{f}))
+	g.lines[f] = k
+	return k
 }
 
 // frameGroup returns the group a frame belongs to under the grouping (for
@@ -469,7 +494,7 @@ func (g *grouper) rowGroup(pf *profileFrames, frames []int32, scratch []byte) (i
 	case ByFunc, ByLine, ByClass:
 		return g.frameGroup(pf, frames[0]), scratch
 	default: // site, package
-		return g.frameGroup(pf, siteFrame(frames, pf.std, pf.rt)), scratch
+		return g.frameGroup(pf, pf.site(frames)), scratch
 	}
 }
 

@@ -66,6 +66,10 @@ func (m noiseModel) variances(vals []int64, out []float64) {
 	if m.period == 0 {
 		return
 	}
+	// The two types of a pair (space and objects) have one object size,
+	// so one probability of being sampled: it is computed once, for the
+	// first of them (a pair's types follow each other in Go's profiles).
+	lastSize, lastP := -1.0, 0.0
 	for t, v := range vals {
 		if v == 0 {
 			continue
@@ -78,13 +82,19 @@ func (m noiseModel) variances(vals []int64, out []float64) {
 		switch {
 		case m.bytes[t] && other > 0:
 			size := x / other
-			p := -math.Expm1(-size / m.period)
+			if size != lastSize {
+				lastSize, lastP = size, -math.Expm1(-size/m.period)
+			}
+			p := lastP
 			out[t] = x * size * (1 - p) / p
 		case m.bytes[t]:
 			out[t] = x * m.period
 		case m.count[t] && other > 0:
 			size := other / x
-			p := -math.Expm1(-size / m.period)
+			if size != lastSize {
+				lastSize, lastP = size, -math.Expm1(-size/m.period)
+			}
+			p := lastP
 			out[t] = x * (1 - p) / p
 		default:
 			out[t] = x // no size known: Poisson

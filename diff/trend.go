@@ -139,19 +139,32 @@ type TrendBuilder struct {
 	types []profile.ValueType // the first snapshot's
 	snaps []Source
 	cols  []column
+	// rows holds each group's values, one per snapshot in the order they
+	// were added: the series Trend makes take their values from here
+	// rather than from a copy, which would hold all of them twice.
+	rows []groupRow
+	// noAlloc is set once a snapshot had no cumulative allocations.
+	noAlloc bool
+	// room is how many snapshots the rows are made for (see Grow).
+	room  int
 	warns []error
 	// overlapWarned is set once a snapshot's total had to be the sum of
 	// overlapping values (see wholeTotal).
 	overlapWarned bool
 }
 
-// column is one snapshot reduced: the followed type's value and variance of
-// every group that existed when it was added (later groups are 0 in it).
+// groupRow is one group's values across the snapshots: the followed type's
+// value and variance, and its cumulative allocations (see allocPartner),
+// one per snapshot added (0 before the group was first seen).
+type groupRow struct {
+	vals  []int64
+	vars  []float64
+	alloc []int64
+}
+
+// column is one snapshot reduced: what it says of the whole profile.
 type column struct {
-	vals     []int64
-	vars     []float64
-	alloc    []int64 // each group's cumulative allocations (see allocPartner), or nil
-	allocSum int64   // the whole profile's
+	allocSum int64 // the whole profile's cumulative allocations
 	total    int64
 	totalVar float64
 	process  string    // "host=... pid=..." from its comments, or ""
@@ -209,8 +222,6 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 	r := b.g.reduce(p, idx)
 	nt := len(idx)
 	col := column{
-		vals:     make([]int64, len(r.flat)/nt),
-		vars:     make([]float64, len(r.flat)/nt),
 		total:    r.total[t],
 		totalVar: r.totalVar[t],
 		process:  processOf(p.Comments),
@@ -220,16 +231,26 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 		collections: p.Collections,
 		retainers:   p.Retainers,
 	}
-	for k := range col.vals {
-		col.vals[k] = r.flat[k*nt+t]
-		col.vars[k] = r.flatVar[k*nt+t]
-	}
-	if a := allocPartner(p.SampleTypes, t); a >= 0 {
-		col.alloc = make([]int64, len(col.vals))
-		for k := range col.alloc {
-			col.alloc[k] = r.flat[k*nt+a]
-		}
+	a := allocPartner(p.SampleTypes, t)
+	if a >= 0 {
 		col.allocSum = r.total[a]
+	} else {
+		b.noAlloc = true
+	}
+	before := len(b.snaps) // snapshots added before this one
+	room := max(b.room, before+1)
+	for k := range len(r.flat) / nt {
+		if k == len(b.rows) { // a group first seen now: 0 until now
+			b.rows = append(b.rows, groupRow{vals: make([]int64, before, room), vars: make([]float64, before, room), alloc: make([]int64, before, room)})
+		}
+		row := &b.rows[k]
+		row.vals = append(row.vals, r.flat[k*nt+t])
+		row.vars = append(row.vars, r.flatVar[k*nt+t])
+		var alloc int64
+		if a >= 0 {
+			alloc = r.flat[k*nt+a]
+		}
+		row.alloc = append(row.alloc, alloc)
 	}
 	if whole, overlaps, ok := wholeTotal(p, b.typ.Type, b.opts.Options); ok {
 		// The values overlap (retained sizes): their sum counts memory
@@ -242,6 +263,19 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 	b.cols = append(b.cols, col)
 	b.snaps = append(b.snaps, source(p))
 	return nil
+}
+
+// Grow makes room for n more snapshots, as a caller that knows how many it
+// will add can say: each group's values are then kept in an array made
+// once, rather than one that grows (and is copied) as snapshots come.
+func (b *TrendBuilder) Grow(n int) {
+	b.room = len(b.snaps) + max(n, 0)
+	for i := range b.rows {
+		row := &b.rows[i]
+		row.vals = slices.Grow(row.vals, b.room-len(row.vals))
+		row.vars = slices.Grow(row.vars, b.room-len(row.vars))
+		row.alloc = slices.Grow(row.alloc, b.room-len(row.alloc))
+	}
 }
 
 // Trend orders the snapshots, checks that they belong to one process, and
@@ -294,7 +328,7 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 	vars := make([]float64, n)
 	// Cumulative allocations count only when every snapshot has them.
 	var alloc []int64
-	if !slices.ContainsFunc(b.cols, func(c column) bool { return c.alloc == nil }) {
+	if !b.noAlloc {
 		alloc = make([]int64, n)
 	}
 	for j, c := range order {
@@ -305,25 +339,40 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 	}
 	t.Total = newSeries("total", nil, samplingErrors{x: x, vals: vals, vars: vars, alloc: alloc})
 	b.g.settleClassLabels()
+	// Snapshots added in time order (the usual case: files named by
+	// time), warm-up left out or not, are a run of each row: the series
+	// take their values from the rows themselves.
+	inOrder := true
+	for j := range order {
+		inOrder = inOrder && order[j] == order[0]+j
+	}
 	for g, info := range b.g.infos {
-		nonZero := false
-		for j, c := range order {
-			col := &b.cols[c]
-			vals[j], vars[j] = 0, 0
+		if g >= len(b.rows) {
+			break // a group no snapshot's reduction reached
+		}
+		row := &b.rows[g]
+		e := samplingErrors{x: x}
+		if inOrder {
+			lo, hi := order[0], order[0]+n
+			e.vals, e.vars = row.vals[lo:hi:hi], row.vars[lo:hi:hi]
 			if alloc != nil {
-				alloc[j] = 0
+				e.alloc = row.alloc[lo:hi:hi]
 			}
-			if g < len(col.vals) {
-				vals[j], vars[j] = col.vals[g], col.vars[g]
+		} else {
+			e.vals, e.vars = make([]int64, n), make([]float64, n)
+			if alloc != nil {
+				e.alloc = make([]int64, n)
+			}
+			for j, c := range order {
+				e.vals[j], e.vars[j] = row.vals[c], row.vars[c]
 				if alloc != nil {
-					alloc[j] = col.alloc[g]
+					e.alloc[j] = row.alloc[c]
 				}
 			}
-			nonZero = nonZero || vals[j] != 0
 		}
-		if nonZero {
+		if slices.ContainsFunc(e.vals, func(v int64) bool { return v != 0 }) {
 			name, frames := info.resolve()
-			t.Series = append(t.Series, newSeries(name, frames, samplingErrors{x: x, vals: vals, vars: vars, alloc: alloc}))
+			t.Series = append(t.Series, seriesOf(name, frames, e))
 		}
 	}
 	rankSeries(t.Series)
@@ -338,8 +387,14 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 // newSeries computes a series' fit, steps and shape. It copies the values,
 // variances and allocations.
 func newSeries(name string, frames []profile.Frame, e samplingErrors) Series {
-	n := len(e.vals)
 	e.vals, e.vars, e.alloc = slices.Clone(e.vals), slices.Clone(e.vars), slices.Clone(e.alloc)
+	return seriesOf(name, frames, e)
+}
+
+// seriesOf is newSeries on arrays it may keep: the series' values and
+// allocations are e's own.
+func seriesOf(name string, frames []profile.Frame, e samplingErrors) Series {
+	n := len(e.vals)
 	s := Series{Name: name, Frames: frames, Values: e.vals, Alloc: e.alloc, Noise: make([]float64, n)}
 	for i, v := range e.vars {
 		s.Noise[i] = math.Sqrt(v)

@@ -7,8 +7,10 @@ import (
 	"math"
 	"math/rand"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -647,5 +649,75 @@ func TestTrendLeavesOutTheWarmUp(t *testing.T) {
 	}
 	if _, err := b.Trend(); !errors.Is(err, ErrNoneLeft) || !strings.Contains(err.Error(), "2 of 12 snapshots") {
 		t.Errorf("skipping 10 of 12 for a trend of 3: %v", err)
+	}
+}
+
+// TestTrendSeriesAliasNothingTheyShouldNot checks the series Trend takes
+// from the builder's own rows: snapshots added out of time order, or with
+// the warm-up left out, give the same trend as in order, and a trend made
+// before more snapshots are added is not changed by them. The leaky
+// profiles carry allocations, and later snapshots have sites the first
+// lacks.
+func TestTrendSeriesAliasNothingTheyShouldNot(t *testing.T) {
+	var ps []*profile.Profile
+	for i := 1; i <= 12; i++ {
+		ps = append(ps, load(t, fmt.Sprintf("heap-%02d.pb.gz", i)))
+	}
+	build := func(opts TrendOptions, order []int, grow ...int) *Trend {
+		t.Helper()
+		b := NewTrend(opts)
+		for k, i := range order {
+			if k < len(grow) {
+				b.Grow(grow[k]) // room for some, or all, before each of the first
+			}
+			if err := b.Add(ps[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr, err := b.Trend()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	inOrder := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	shuffled := []int{7, 2, 11, 0, 5, 9, 1, 10, 3, 8, 6, 4}
+	for _, opts := range []TrendOptions{{}, {Options: Options{By: ByFunc}}, {Skip: 3}, {Options: Options{SampleIndex: "alloc_space"}}} {
+		want, got := build(opts, inOrder), build(opts, shuffled)
+		if !reflect.DeepEqual(got.Series, want.Series) || !reflect.DeepEqual(got.Total, want.Total) {
+			t.Errorf("%+v: added out of order, the trend differs", opts)
+		}
+		if got := build(opts, inOrder, 12); !reflect.DeepEqual(got.Series, want.Series) {
+			t.Errorf("%+v: with room for every snapshot, the trend differs", opts)
+		}
+		if got := build(opts, shuffled, 3, 0, 2); !reflect.DeepEqual(got.Series, want.Series) {
+			t.Errorf("%+v: with room made as snapshots come, the trend differs", opts)
+		}
+		if len(want.Series) < 2 || opts.SampleIndex == "" && want.Series[0].Alloc == nil {
+			t.Fatalf("%+v: %d series, allocations %v: the test tests nothing", opts, len(want.Series), want.Series[0].Alloc)
+		}
+	}
+	b := NewTrend(TrendOptions{})
+	for _, i := range inOrder[:6] {
+		b.Add(ps[i])
+	}
+	first, err := b.Trend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := make([][]int64, len(first.Series))
+	for i, s := range first.Series {
+		kept[i] = slices.Clone(s.Values)
+	}
+	for _, i := range inOrder[6:] {
+		b.Add(ps[i])
+	}
+	if _, err := b.Trend(); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range first.Series {
+		if !slices.Equal(s.Values, kept[i]) || len(s.Values) != 6 {
+			t.Fatalf("series %q changed after more snapshots were added: %v, was %v", s.Name, s.Values, kept[i])
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -19,15 +20,22 @@ import (
 // legacy text parsers of github.com/google/pprof/profile, under res (see
 // parseLegacy).
 func decode(data []byte, res *reservation) (*Profile, error) {
+	if !looksLikeText(data) {
+		// Nothing but protobuf: data is not needed once decodeProto is
+		// done with it, which lets it drop data before the profile's last
+		// tables are made (see protoDecoder.stacks).
+		p, err := decodeProto(data)
+		if errors.Is(err, errNotProto) {
+			return nil, fmt.Errorf("%w: neither pprof protobuf nor a known text profile format", ErrNotProfile)
+		}
+		return p, err
+	}
 	p, protoErr := decodeProto(data)
-	if protoErr == nil && (len(p.SampleTypes) > 0 || !looksLikeText(data)) {
+	if protoErr == nil && len(p.SampleTypes) > 0 {
 		return p, nil
 	}
 	if protoErr != nil && !errors.Is(protoErr, errNotProto) {
 		return nil, protoErr // protobuf, but broken: say how
-	}
-	if !looksLikeText(data) {
-		return nil, fmt.Errorf("%w: neither pprof protobuf nor a known text profile format", ErrNotProfile)
 	}
 	lp, legacyErr := parseLegacy(data, res)
 	switch {
@@ -722,50 +730,192 @@ func (d *protoDecoder) frames(p *Profile, st *stringTable) (locFrames []int32, l
 	return locFrames, locStart, nil
 }
 
-// forEachSample calls fn with the location ids and values of every sample,
-// in order, stopping at the first error. ids and values are reused.
-func (d *protoDecoder) forEachSample(fn func(ids []uint64, values []int64) error) error {
+// sampleField reads the field at the start of a sample record b: its number
+// and wire type, and its value (the bytes of a length-delimited field, the
+// number of a varint field), and returns the bytes after it. It is
+// forEachField's step, without a call through a function value per field:
+// every sample of a profile goes through it, twice.
+func sampleField(b []byte) (num protowire.Number, typ protowire.Type, v []byte, x uint64, rest []byte, err error) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return 0, 0, nil, 0, nil, wireError("sample", n)
+	}
+	b = b[n:]
+	switch typ {
+	case protowire.BytesType:
+		v, n = protowire.ConsumeBytes(b)
+	case protowire.VarintType:
+		x, n = protowire.ConsumeVarint(b)
+	default:
+		n = protowire.ConsumeFieldValue(num, typ, b)
+	}
+	if n < 0 {
+		return 0, 0, nil, 0, nil, wireError("sample", n)
+	}
+	return num, typ, v, x, b[n:], nil
+}
+
+// Field numbers of a sample (profile.proto).
+const (
+	fieldSampleLocation = 1
+	fieldSampleValue    = 2
+)
+
+// readSample decodes a sample record's location ids and values into ids and
+// values, which it empties first.
+func readSample(b []byte, ids []uint64, values []int64) ([]uint64, []int64, error) {
+	ids, values = ids[:0], values[:0]
+	for len(b) > 0 {
+		num, typ, v, x, rest, err := sampleField(b)
+		if err != nil {
+			return ids, values, err
+		}
+		b = rest
+		switch {
+		case num == fieldSampleLocation && typ == protowire.BytesType:
+			ids, err = appendPackedUint64s(ids, v)
+		case num == fieldSampleLocation && typ == protowire.VarintType:
+			ids = append(ids, x)
+		case num == fieldSampleValue && typ == protowire.BytesType:
+			values, err = appendPackedInt64s(values, v, math.MaxInt)
+		case num == fieldSampleValue && typ == protowire.VarintType:
+			values = append(values, int64(x))
+		}
+		if err != nil {
+			return ids, values, err
+		}
+	}
+	return ids, values, nil
+}
+
+// countVarints counts the varints of a packed field by their last bytes,
+// those under 0x80, eight bytes at a time, without decoding them. A field
+// whose last varint is cut is refused as decoding it would be; a varint
+// longer than ten bytes is counted as one, and refused when it is decoded.
+func countVarints(b []byte) (int, error) {
+	if len(b) > 0 && b[len(b)-1] >= 0x80 {
+		for len(b) > 0 { // find the error decoding gives
+			_, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return 0, wireError("packed varints", n)
+			}
+			b = b[n:]
+		}
+	}
+	n := 0
+	for ; len(b) >= 8; b = b[8:] {
+		n += 8 - bits.OnesCount64(binary.LittleEndian.Uint64(b)&0x8080808080808080)
+	}
+	for _, c := range b {
+		if c < 0x80 {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// countIDs checks every sample as far as it can be without looking its
+// locations up (its encoding and its number of values), and returns how
+// many location ids the samples hold in all, counted without decoding them.
+// When every location is one frame, as in Go's profiles unless calls were
+// inlined, that is how many frames the stacks hold.
+func (d *protoDecoder) countIDs(nTypes int) (int, error) {
+	total := 0
+	for _, off := range d.samples {
+		b := d.record(off)
+		ids, values := 0, 0
+		for len(b) > 0 {
+			num, typ, v, _, rest, err := sampleField(b)
+			if err != nil {
+				return 0, err
+			}
+			b = rest
+			n := 1
+			if typ == protowire.BytesType && (num == fieldSampleLocation || num == fieldSampleValue) {
+				if n, err = countVarints(v); err != nil {
+					return 0, err
+				}
+			} else if typ != protowire.VarintType {
+				continue
+			}
+			switch num {
+			case fieldSampleLocation:
+				ids += n
+			case fieldSampleValue:
+				values += n
+			}
+		}
+		if values != nTypes {
+			return 0, malformed("a sample has %d values for %d sample types", values, nTypes)
+		}
+		total += ids
+	}
+	return total, nil
+}
+
+// countFrames checks every sample (its encoding, its number of values, its
+// locations) and returns how many frames the samples' stacks hold in all,
+// refusing more than maxFrames.
+func (d *protoDecoder) countFrames(nTypes int, locations idIndex, locStart []int32) (int, error) {
+	nFrames, limit := 0, d.maxFrames()
 	var ids []uint64
 	var values []int64
 	for _, off := range d.samples {
-		ids, values = ids[:0], values[:0]
-		err := forEachField(d.record(off), "sample", func(num protowire.Number, wt protowire.Type, b []byte) (int, error) {
-			switch {
-			case num == 1 && wt == protowire.BytesType:
-				v, n := protowire.ConsumeBytes(b)
-				if n < 0 {
-					return n, nil
-				}
-				var err error
-				ids, err = appendPackedUint64s(ids, v)
-				return n, err
-			case num == 1 && wt == protowire.VarintType:
-				v, n := protowire.ConsumeVarint(b)
-				ids = append(ids, v)
-				return n, nil
-			case num == 2 && wt == protowire.BytesType:
-				v, n := protowire.ConsumeBytes(b)
-				if n < 0 {
-					return n, nil
-				}
-				var err error
-				values, err = appendPackedInt64s(values, v, math.MaxInt)
-				return n, err
-			case num == 2 && wt == protowire.VarintType:
-				v, n := protowire.ConsumeVarint(b)
-				values = append(values, int64(v))
-				return n, nil
-			}
-			return 0, nil
-		})
-		if err == nil {
-			err = fn(ids, values)
+		var err error
+		if ids, values, err = readSample(d.record(off), ids, values); err != nil {
+			return 0, err
 		}
-		if err != nil {
-			return err
+		if len(values) != nTypes {
+			return 0, malformed("a sample has %d values for %d sample types", len(values), nTypes)
+		}
+		for _, id := range ids {
+			li, ok := locations.get(id)
+			if !ok {
+				return 0, missingLocation(id)
+			}
+			if nFrames += int(locStart[li+1] - locStart[li]); nFrames > limit {
+				return 0, malformed("its samples expand to more than %d frames, %d per byte of profile, which no real profile comes near", limit, maxFramesPerByte)
+			}
 		}
 	}
-	return nil
+	return nFrames, nil
+}
+
+func missingLocation(id uint64) error {
+	return malformed("a sample refers to missing location %d", id)
+}
+
+// appendFrames decodes a packed field of location ids and appends each
+// location's frame to pool: frameOf maps a location id to its one frame, or
+// to -1 when there is no such location. It decodes the varints of ids below
+// 2^21 (three bytes) itself: they are most of a profile.
+func appendFrames(pool []int32, b []byte, frameOf []int32) ([]int32, error) {
+	for i := 0; i < len(b); {
+		var id uint64
+		switch c := b[i]; {
+		case c < 0x80:
+			id = uint64(c)
+			i++
+		case i+1 < len(b) && b[i+1] < 0x80:
+			id = uint64(c&0x7f) | uint64(b[i+1])<<7
+			i += 2
+		case i+2 < len(b) && b[i+1] >= 0x80 && b[i+2] < 0x80:
+			id = uint64(c&0x7f) | uint64(b[i+1]&0x7f)<<7 | uint64(b[i+2])<<14
+			i += 3
+		default:
+			v, n := protowire.ConsumeVarint(b[i:])
+			if n < 0 {
+				return pool, wireError("packed varints", n)
+			}
+			id = v
+			i += n
+		}
+		if id >= uint64(len(frameOf)) || frameOf[id] < 0 {
+			return pool, missingLocation(id)
+		}
+		pool = append(pool, frameOf[id])
+	}
+	return pool, nil
 }
 
 // stacks decodes every sample into a stack of interned frames, merging samples
@@ -774,29 +924,38 @@ func (d *protoDecoder) forEachSample(fn func(ids []uint64, values []int64) error
 // is allocated for samples that turn out to be bad, and the frame pool is
 // allocated once instead of growing by doubling (which, for large profiles,
 // leaves as much garbage behind as the pool itself).
+//
+// When every location is one frame and location ids are dense (as Go
+// writes them), the first pass counts location ids without decoding them,
+// and the second maps each id to its frame through one table: a missing
+// location is then found by the second pass, after the tables below are
+// allocated, which the first pass has bounded by the input's size.
 func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart []int32) error {
 	nTypes := len(p.SampleTypes)
-	nFrames, limit := 0, d.maxFrames()
-	err := d.forEachSample(func(ids []uint64, values []int64) error {
-		if len(values) != nTypes {
-			return malformed("a sample has %d values for %d sample types", len(values), nTypes)
-		}
-		for _, id := range ids {
-			li, ok := locations.get(id)
-			if !ok {
-				return malformed("a sample refers to missing location %d", id)
-			}
-			if nFrames += int(locStart[li+1] - locStart[li]); nFrames > limit {
-				return malformed("its samples expand to more than %d frames, %d per byte of profile, which no real profile comes near", limit, maxFramesPerByte)
+	var frameOf []int32 // location id -> its frame, when each location is one frame
+	if locations.dense != nil && oneFrameEach(locStart) {
+		frameOf = make([]int32, len(locations.dense))
+		for id, li := range locations.dense {
+			frameOf[id] = -1
+			if li >= 0 {
+				frameOf[id] = locFrames[locStart[li]]
 			}
 		}
-		return nil
-	})
+	}
+	var nFrames int
+	var err error
+	if frameOf != nil {
+		nFrames, err = d.countIDs(nTypes)
+	} else {
+		nFrames, err = d.countFrames(nTypes, locations, locStart)
+	}
 	if err != nil {
 		return err
 	}
 	// Every sample has passed: each holds nTypes values of a byte or more,
-	// so the tables below are bounded by the input's size.
+	// and each frame of the pool comes from a location id of a byte or more
+	// (or the first pass bounded them), so the tables below are bounded by
+	// the input's size.
 	type span struct{ start, end int32 }
 	var (
 		spans   = make([]span, 0, len(d.samples))
@@ -810,21 +969,55 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 		hashes = make([]uint32, 0, len(d.samples)) // of each stack, to skip others quickly
 		mask   = uint64(len(slots) - 1)
 		seed   = maphash.MakeSeed()
+		ids    []uint64
+		values = make([]int64, 0, nTypes)
 	)
 	for i := range slots {
 		slots[i] = -1
 	}
-	d.forEachSample(func(ids []uint64, values []int64) error {
+	for _, off := range d.samples {
 		// The sample's frames go to the end of the pool, which has room
 		// for every sample's: they stay there if the stack is new.
 		start := len(pool)
-		for _, id := range ids {
-			li, _ := locations.get(id)
-			pool = append(pool, locFrames[locStart[li]:locStart[li+1]]...)
+		rec := d.record(off)
+		if frameOf != nil {
+			values = values[:0]
+			for len(rec) > 0 {
+				num, typ, v, x, rest, err := sampleField(rec)
+				if err != nil {
+					return err
+				}
+				rec = rest
+				switch {
+				case num == fieldSampleLocation && typ == protowire.BytesType:
+					pool, err = appendFrames(pool, v, frameOf)
+				case num == fieldSampleLocation && typ == protowire.VarintType:
+					if x >= uint64(len(frameOf)) || frameOf[x] < 0 {
+						return missingLocation(x)
+					}
+					pool = append(pool, frameOf[x])
+				case num == fieldSampleValue && typ == protowire.BytesType:
+					values, err = appendPackedInt64s(values, v, math.MaxInt)
+				case num == fieldSampleValue && typ == protowire.VarintType:
+					values = append(values, int64(x))
+				}
+				if err != nil {
+					return err
+				}
+			}
+		} else {
+			if ids, values, err = readSample(rec, ids, values); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				li, _ := locations.get(id) // checked by countFrames
+				pool = append(pool, locFrames[locStart[li]:locStart[li+1]]...)
+			}
 		}
 		frames := pool[start:]
 		h := hashFrames(seed, frames)
 		slot := h & mask
+		merged := false
 		for ; slots[slot] >= 0; slot = (slot + 1) & mask {
 			si := slots[slot]
 			if s := spans[si]; hashes[si] == uint32(h) && slices.Equal(pool[s.start:s.end], frames) {
@@ -833,16 +1026,23 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 					acc[i] += v
 				}
 				pool = pool[:start]
-				return nil
+				merged = true
+				break
 			}
+		}
+		if merged {
+			continue
 		}
 		slots[slot] = int32(len(spans))
 		hashes = append(hashes, uint32(h))
 		spans = append(spans, span{int32(start), int32(len(pool))})
 		valPool = append(valPool, values...)
-		return nil
-	})
-	slots, hashes = nil, nil
+	}
+	// The input is not read again: drop it, and the merging tables, before
+	// the stacks are made, so that a collection can give their memory to
+	// the stacks (no caller holds the input: see decode).
+	d.data, d.samples, d.strings = nil, nil, nil
+	slots, hashes, frameOf = nil, nil, nil
 	p.Stacks = make([]Stack, len(spans))
 	for i, s := range spans {
 		p.Stacks[i] = Stack{
@@ -851,6 +1051,17 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 		}
 	}
 	return nil
+}
+
+// oneFrameEach reports whether every location holds exactly one frame:
+// location i owns the frames from locStart[i] to locStart[i+1].
+func oneFrameEach(locStart []int32) bool {
+	for i := 1; i < len(locStart); i++ {
+		if locStart[i]-locStart[i-1] != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // hashFrames hashes a frame sequence, to merge samples with the same stack:

@@ -87,6 +87,9 @@ func (n *growthNode) child(kind int, label, full string) *growthNode {
 // comparison's sites (diff.Detail.Sites).
 func htmlGrowthOf(sites []diff.Row, strs *interner, nTypes int) []htmlGrowth {
 	out := make([]htmlGrowth, nTypes)
+	// Each site's function and package, found once for all the types:
+	// finding them takes string work, for every one of thousands of sites.
+	names := make([]siteNames, len(sites))
 	for t := range out {
 		g := &out[t]
 		root := &growthNode{full: "growth"}
@@ -102,7 +105,7 @@ func htmlGrowthOf(sites []diff.Row, strs *interner, nTypes int) []htmlGrowth {
 			}
 			g.Grew++
 			g.Growth += d
-			leaf := siteNode(root, r)
+			leaf := siteNode(root, r, &names[i])
 			leaf.value += d
 			leaf.sites++
 			leaf.flat = addChanges(leaf.flat, r.Flat)
@@ -121,31 +124,44 @@ func htmlGrowthOf(sites []diff.Row, strs *interner, nTypes int) []htmlGrowth {
 	return out
 }
 
+// siteNames is a site's function and package, once found (see siteNode).
+type siteNames struct {
+	found   bool
+	fn, pkg string
+}
+
 // siteNode returns the node of r's site under root: its package's path,
-// its function, its file:line.
-func siteNode(root *growthNode, r diff.Row) *growthNode {
+// its function, its file:line. names holds r's function and package, found
+// by the first call for r.
+func siteNode(root *growthNode, r diff.Row, names *siteNames) *growthNode {
 	if len(r.Frames) == 0 {
 		return root.child(partSite, r.Name, r.Name)
 	}
-	f := r.Frames[0]
-	fn := f.FunctionName()
-	pkg := f.Package()
+	if !names.found {
+		f := r.Frames[0]
+		*names = siteNames{found: true, fn: f.FunctionName(), pkg: f.Package()}
+	}
+	fn, pkg := names.fn, names.pkg
 	n := root
-	path := ""
-	for _, part := range strings.Split(pkg, "/") {
-		if path != "" {
-			path += "/"
+	// The package's path, a part at a time: each part's node is named by
+	// the path up to it, which is pkg up to the part's end.
+	for start := 0; ; {
+		end := len(pkg)
+		if slash := strings.IndexByte(pkg[start:], '/'); slash >= 0 {
+			end = start + slash
 		}
-		path += part
-		n = n.child(partPath, part, path)
+		n = n.child(partPath, pkg[start:end], pkg[:end])
+		if end == len(pkg) {
+			break
+		}
+		start = end + 1
 	}
 	n = n.child(partFunction, fn, fn)
 	n.pkg = pkg
-	site := strings.TrimPrefix(r.Name, fn+" ")
-	if site == r.Name {
+	if len(r.Name) <= len(fn) || r.Name[len(fn)] != ' ' || r.Name[:len(fn)] != fn {
 		return n // the site is the function (grouped by function, or no line)
 	}
-	return n.child(partSite, site, r.Name)
+	return n.child(partSite, r.Name[len(fn)+1:], r.Name)
 }
 
 // addChanges adds a row's changes to a sum of others (nil for none), with

@@ -18,17 +18,23 @@ import (
 func main() {
 	out := flag.String("out", "bench/out", "directory to write base.pb.gz and target.pb.gz")
 	small := flag.Bool("small", false, "write the small pair instead of the large one")
+	million := flag.Bool("million", false, "write the 1M-stack pair (heapgen.Million) instead of the large one")
 	huge := flag.Bool("huge", false, "write the huge pair (heapgen.Huge, 2,000,000 stacks) instead of the large one")
 	flag.Parse()
 	cfg := heapgen.Large
-	switch {
-	case *small && *huge:
-		fmt.Fprintln(os.Stderr, "genprofiles: -small and -huge exclude each other")
+	chosen := 0
+	for _, size := range []struct {
+		set bool
+		cfg heapgen.Config
+	}{{*small, heapgen.Small}, {*million, heapgen.Million}, {*huge, heapgen.Huge}} {
+		if size.set {
+			cfg = size.cfg
+			chosen++
+		}
+	}
+	if chosen > 1 {
+		fmt.Fprintln(os.Stderr, "genprofiles: -small, -million and -huge exclude each other")
 		os.Exit(2)
-	case *small:
-		cfg = heapgen.Small
-	case *huge:
-		cfg = heapgen.Huge
 	}
 	if err := run(*out, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "genprofiles:", err)

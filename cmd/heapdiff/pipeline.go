@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/heapdiff/heapdiff/agent/snapshot"
 	"github.com/heapdiff/heapdiff/diff"
@@ -28,6 +29,13 @@ func loadAndCompare(s *streams, a *analysisFlags, paths []string, opts diff.Opti
 	if err != nil {
 		return nil, nil, explainLoadError(err)
 	}
+	// Loading leaves the inflated files and the decoders' tables behind
+	// (as much again as the profiles), and the heap's next collection is
+	// set by what was live before they were dropped: collected now, their
+	// memory is what the comparison allocates from. On the 1M-stack pair
+	// (bench/run.sh million) the peak falls from 760 to 670 MB, for one
+	// collection of the profiles, which hold few pointers.
+	runtime.GC()
 	for i, p := range profiles {
 		if err := a.fileTime(s, p, paths[i]); err != nil {
 			return nil, nil, err

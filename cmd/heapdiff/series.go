@@ -140,6 +140,7 @@ func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, to
 		if b == nil {
 			opts.By = diff.GroupingFor(opts.By, p)
 			b = diff.NewTrend(opts)
+			b.Grow(len(paths))
 		}
 		return classMisuse(b.Add(p), opts.By, p)
 	}
