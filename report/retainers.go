@@ -178,7 +178,7 @@ func writeHoldersText(w io.Writer, h *diff.Holders, paint func(color, s string) 
 		fmt.Fprintf(w, "%s  %d %s, %s retained\n", paint(colorBold, c.Class), c.Objects, what, units.Format(float64(c.Retained), "bytes", false))
 		for j, p := range c.Paths {
 			if j == textHolderPaths {
-				fmt.Fprintf(w, "  (%d more ways)\n", len(c.Paths)-j+c.Omitted)
+				fmt.Fprintf(w, "  (%s)\n", moreWays(len(c.Paths)-j+c.Omitted))
 				break
 			}
 			fmt.Fprintf(w, "  %6d  %9s  %s\n", p.Objects, units.Format(float64(p.Retained), "bytes", false), strings.Join(pathWords(p, p.UserStart, p.Objects > 1), " → "))
@@ -190,7 +190,7 @@ func writeHoldersText(w io.Writer, h *diff.Holders, paint func(color, s string) 
 			}
 		}
 		if len(c.Paths) <= textHolderPaths && c.Omitted > 0 {
-			fmt.Fprintf(w, "  (%d more ways)\n", c.Omitted)
+			fmt.Fprintf(w, "  (%s)\n", moreWays(c.Omitted))
 		}
 	}
 	if len(h.Collections) > 0 {
@@ -263,7 +263,7 @@ func writeHoldersMarkdown(w io.Writer, h *diff.Holders) {
 				mdCode(strings.Join(pathWords(p, p.UserStart, p.Objects > 1), " → ")), mdText(rootWords(p)+": "+prefixWords(p)))
 		}
 		if more := len(c.Paths) - textHolderPaths + c.Omitted; more > 0 && len(c.Paths) > textHolderPaths || c.Omitted > 0 {
-			fmt.Fprintf(w, "\n%d more ways.\n", max(len(c.Paths)-textHolderPaths, 0)+c.Omitted)
+			fmt.Fprintf(w, "\n%s.\n", moreWays(max(len(c.Paths)-textHolderPaths, 0)+c.Omitted))
 		}
 		fmt.Fprintln(w)
 	}
@@ -476,4 +476,12 @@ func writeGrowingCollections(w io.Writer, list []diff.GrownCollection, paint fun
 			fmt.Fprintf(w, "      %s\n", paint(colorDim, strings.Join(pathWords(g.Path, g.Path.UserStart, false), " → ")))
 		}
 	}
+}
+
+// moreWays says how many ways of holding a class's objects were left out.
+func moreWays(n int) string {
+	if n == 1 {
+		return "1 more way"
+	}
+	return fmt.Sprintf("%d more ways", n)
 }
