@@ -115,8 +115,8 @@ func classView(name string, labels, keys []string, firstID uint64) *profile.Prof
 		ClassKeys:   keys}
 	for i, l := range labels {
 		p.Frames = append(p.Frames, profile.Frame{Function: l})
-		p.Stacks = append(p.Stacks, profile.Stack{Frames: []int32{int32(i)}, Values: []int64{1, 16, 16},
-			IDs: []uint64{firstID + uint64(i)}, Sizes: []uint32{16}})
+		p.Stacks = append(p.Stacks, profile.Stack{Frames: []int32{int32(i)}, Values: []int64{1, 16, 16}})
+		p.Objects = append(p.Objects, profile.Objects{IDs: []uint64{firstID + uint64(i)}, Sizes: []uint32{16}})
 	}
 	return p
 }

@@ -90,8 +90,8 @@ func compareWithDevTools(t *testing.T, dir string) (c *Comparison, rows map[stri
 	// Which class holds each object, by the label its snapshot gives it.
 	classOf := func(p *profile.Profile) map[uint64]string {
 		m := map[uint64]string{}
-		for _, st := range p.Stacks {
-			for _, id := range st.IDs {
+		for i, st := range p.Stacks {
+			for _, id := range p.Objects[i].IDs {
 				m[id] = p.Frames[st.Frames[0]].Function
 			}
 		}

@@ -56,15 +56,19 @@ type classObjects struct {
 func classIDs(p *profile.Profile) (objects map[string]classObjects, ok bool) {
 	objects = make(map[string]classObjects, len(p.Stacks))
 	keyed := len(p.ClassKeys) == len(p.Frames)
-	for _, st := range p.Stacks {
-		if len(st.Frames) != 1 || st.IDs == nil && st.Values[0] != 0 || len(st.Sizes) != len(st.IDs) {
+	if len(p.Objects) != len(p.Stacks) {
+		return nil, false
+	}
+	for i, st := range p.Stacks {
+		o := p.Objects[i]
+		if len(st.Frames) != 1 || o.IDs == nil && st.Values[0] != 0 || len(o.Sizes) != len(o.IDs) {
 			return nil, false
 		}
 		key := p.Frames[st.Frames[0]].Function
 		if keyed {
 			key = p.ClassKeys[st.Frames[0]]
 		}
-		objects[key] = classObjects{st.IDs, st.Sizes}
+		objects[key] = classObjects{o.IDs, o.Sizes}
 	}
 	return objects, true
 }

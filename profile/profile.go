@@ -90,6 +90,9 @@ type Profile struct {
 	ClassKeys []string
 	// Stacks holds one entry per distinct call stack.
 	Stacks []Stack
+	// Objects holds, for a heap snapshot, the objects each stack counts,
+	// in the order of Stacks; nil for other profiles.
+	Objects []Objects
 	// Whole gives the whole profile's value of each sample type whose stack
 	// values overlap, so that their sum means nothing: a heap snapshot's
 	// retained sizes (a Map retains its entries, and both are counted). For
@@ -297,13 +300,19 @@ type Stack struct {
 	Frames []int32
 	// Values holds one value per Profile.SampleTypes entry.
 	Values []int64
-	// IDs lists, in increasing order, the ids of the objects the stack
-	// counts. Only heap snapshots have them (nil otherwise); a comparison
-	// uses them to tell new objects from deleted ones, as DevTools does.
+}
+
+// Objects are the objects a stack of a heap snapshot counts. They are kept
+// beside the stacks (Profile.Objects), not in them: a profile of a million
+// stacks that has none would otherwise carry two empty slices per stack.
+type Objects struct {
+	// IDs lists, in increasing order, the ids of the objects; a
+	// comparison uses them to tell new objects from deleted ones, as
+	// DevTools does.
 	IDs []uint64
 	// Sizes gives the shallow size of each object of IDs, in the same
 	// order, for the sizes of new and deleted objects (DevTools' Alloc.
-	// Size and Freed Size); nil where IDs is.
+	// Size and Freed Size).
 	Sizes []uint32
 }
 

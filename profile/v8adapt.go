@@ -136,9 +136,11 @@ func newSnapshotProfile(a *v8.Analysis) *Profile {
 	}
 }
 
-// snapshotStack is the model's stack of a group of a snapshot's objects.
-func snapshotStack(frames []int32, t v8.Totals) Stack {
-	return Stack{Frames: frames, Values: []int64{t.Objects, t.ShallowSize, t.RetainedSize}, IDs: t.IDs, Sizes: t.Sizes}
+// snapshotStack sets the model's stack i, of a group of a snapshot's
+// objects, and its objects.
+func snapshotStack(p *Profile, i int, frames []int32, t v8.Totals) {
+	p.Stacks[i] = Stack{Frames: frames, Values: []int64{t.Objects, t.ShallowSize, t.RetainedSize}}
+	p.Objects[i] = Objects{IDs: t.IDs, Sizes: t.Sizes}
 }
 
 // classModel groups a snapshot's objects by class: one stack per class,
@@ -151,10 +153,11 @@ func classModel(a *v8.Analysis) *Profile {
 	p.Frames = make([]Frame, len(classes))
 	p.ClassKeys = make([]string, len(classes))
 	p.Stacks = make([]Stack, len(classes))
+	p.Objects = make([]Objects, len(classes))
 	for i, c := range classes {
 		p.Frames[i] = Frame{Function: c.Label}
 		p.ClassKeys[i] = c.Key
-		p.Stacks[i] = snapshotStack([]int32{int32(i)}, c.Totals)
+		snapshotStack(p, i, []int32{int32(i)}, c.Totals)
 	}
 	return p
 }
@@ -174,6 +177,7 @@ func allocationModel(a *v8.Analysis) *Profile {
 	}
 	noTrace := int32(-1)
 	p.Stacks = make([]Stack, len(view.Stacks))
+	p.Objects = make([]Objects, len(view.Stacks))
 	for i, st := range view.Stacks {
 		// The stacks' function numbers become frame numbers in place: the
 		// pool is ours, and a copy would double what the stacks take.
@@ -192,7 +196,7 @@ func allocationModel(a *v8.Analysis) *Profile {
 				st.Frames[j] = frameOf[fi]
 			}
 		}
-		p.Stacks[i] = snapshotStack(st.Frames, st.Totals)
+		snapshotStack(p, i, st.Frames, st.Totals)
 	}
 	p.Notes = append(p.Notes, "grouped by allocation stack (--track-heap-objects)")
 	return p

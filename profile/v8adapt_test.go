@@ -36,9 +36,9 @@ func TestKeepSnapshot(t *testing.T) {
 	for v := range uint32(g.NodeCount()) {
 		size[g.NodeID(v)] = int64(g.SelfSize(v))
 	}
-	for _, st := range p.Stacks {
+	for i, st := range p.Stacks {
 		var sum int64
-		for _, id := range st.IDs {
+		for _, id := range p.Objects[i].IDs {
 			s, ok := size[id]
 			if !ok || s == 0 {
 				t.Fatalf("%s: object @%d is no node of the graph, or has no size", p.Frames[st.Frames[0]].Function, id)

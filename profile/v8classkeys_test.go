@@ -59,8 +59,8 @@ func loadDevtoolsRows(t *testing.T, path string) *devtoolsRows {
 func matchDevtools(t *testing.T, d *devtoolsRows, i int, p *Profile) map[string]string {
 	t.Helper()
 	stackOf := map[uint64]int{}
-	for k, st := range p.Stacks {
-		for _, id := range st.IDs {
+	for k := range p.Stacks {
+		for _, id := range p.Objects[k].IDs {
 			stackOf[id] = k
 		}
 	}
@@ -83,18 +83,18 @@ func matchDevtools(t *testing.T, d *devtoolsRows, i int, p *Profile) map[string]
 			t.Errorf("%s: DevTools' rows %s and %s are one class here", p.Name, other, r.Key)
 		}
 		claimed[k] = r.Key
-		st := p.Stacks[k]
+		st, o := p.Stacks[k], p.Objects[k]
 		var sum uint64
-		for _, id := range st.IDs {
+		for _, id := range o.IDs {
 			sum += id
 		}
 		var size int64
-		for _, sz := range st.Sizes {
+		for _, sz := range o.Sizes {
 			size += int64(sz)
 		}
 		label := p.Frames[st.Frames[0]].Function
-		if len(st.Sizes) != len(st.IDs) || size != st.Values[1] {
-			t.Errorf("%s: %d sizes of %d objects add up to %d, want its shallow size %d", label, len(st.Sizes), len(st.IDs), size, st.Values[1])
+		if len(o.Sizes) != len(o.IDs) || size != st.Values[1] {
+			t.Errorf("%s: %d sizes of %d objects add up to %d, want its shallow size %d", label, len(o.Sizes), len(o.IDs), size, st.Values[1])
 		}
 		if st.Values[0] != want.Count || st.Values[1] != want.Self || st.Values[2] != want.Retained || sum != want.IDSum {
 			t.Errorf("%s: %s: %d objects, %d bytes, retaining %d (id sum %d); DevTools' %s: %d, %d, %d (%d)",
@@ -174,10 +174,10 @@ func TestClassesAsDevTools(t *testing.T) {
 func checkNewAndDeleted(t *testing.T, d *devtoolsRows, base, target *Profile) {
 	t.Helper()
 	idsOf := func(p *Profile, minID uint64) []uint64 {
-		for _, st := range p.Stacks {
-			for _, id := range st.IDs {
+		for _, o := range p.Objects {
+			for _, id := range o.IDs {
 				if id == minID {
-					return st.IDs
+					return o.IDs
 				}
 			}
 		}
@@ -353,13 +353,13 @@ func TestClassKeysAcrossSnapshots(t *testing.T) {
 		}
 		seen := map[string]bool{}
 		keyOf[i] = map[uint64]string{}
-		for _, st := range p.Stacks {
+		for j, st := range p.Stacks {
 			k := p.ClassKeys[st.Frames[0]]
 			if seen[k] {
 				t.Errorf("%s: two classes have the key %q", p.Name, k)
 			}
 			seen[k] = true
-			for _, id := range st.IDs {
+			for _, id := range p.Objects[j].IDs {
 				keyOf[i][id] = k
 			}
 		}

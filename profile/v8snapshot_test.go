@@ -27,11 +27,17 @@ func mustLoad(t *testing.T, name string, opts Options) *Profile {
 	return p
 }
 
+// classStack is a class's stack of a snapshot profile, with its objects.
+type classStack struct {
+	Stack
+	Objects
+}
+
 // classes indexes a snapshot profile's stacks by class name.
-func classes(t *testing.T, p *Profile) map[string]Stack {
+func classes(t *testing.T, p *Profile) map[string]classStack {
 	t.Helper()
-	m := map[string]Stack{}
-	for _, st := range p.Stacks {
+	m := map[string]classStack{}
+	for i, st := range p.Stacks {
 		if len(st.Frames) != 1 {
 			t.Fatalf("%s: a class stack has %d frames", p.Name, len(st.Frames))
 		}
@@ -39,7 +45,7 @@ func classes(t *testing.T, p *Profile) map[string]Stack {
 		if _, dup := m[name]; dup {
 			t.Fatalf("%s: class %s appears twice", p.Name, name)
 		}
-		m[name] = st
+		m[name] = classStack{st, p.Objects[i]}
 	}
 	return m
 }
