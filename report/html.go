@@ -335,6 +335,11 @@ func newHTMLData(c *diff.Comparison, top int) *htmlData {
 	}
 
 	view := snapshotView(c)
+	// The treemaps are built while the rows and the call tree are laid out.
+	var trees *growthTrees
+	if view == nil {
+		trees = startGrowthTrees(d.Sites, len(c.Types))
+	}
 	src := c.Rows
 	var asides []treemapAside
 	// The rows the page can show: those with a value of some sample type
@@ -455,7 +460,7 @@ func newHTMLData(c *diff.Comparison, top int) *htmlData {
 	} else {
 		tree := htmlTreeOf(d.Tree, &strs, len(c.Types))
 		data.Tree = &tree
-		data.Growth = htmlGrowthOf(d.Sites, &strs, len(c.Types))
+		data.Growth = trees.flatten(&strs)
 	}
 	data.Strings = strs.list
 	data.Holders = newHTMLHolders(c.Holders)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/heapdiff/heapdiff/diff"
 )
@@ -83,65 +84,107 @@ func (n *growthNode) child(kind int, label, full string) *growthNode {
 	return c
 }
 
-// htmlGrowthOf builds the treemap of every sample type's growth from the
-// comparison's sites (diff.Detail.Sites).
-func htmlGrowthOf(sites []diff.Row, strs *interner, nTypes int) []htmlGrowth {
-	out := make([]htmlGrowth, nTypes)
-	// Each site's function and package, found once for all the types:
-	// finding them takes string work, for every one of thousands of sites.
-	names := make([]siteNames, len(sites))
-	for t := range out {
-		g := &out[t]
-		root := &growthNode{full: "growth"}
-		for i := range sites {
-			r := sites[i].Named()
-			d := r.Flat[t].Delta()
-			if d < 0 {
-				g.Shrank++
-				g.Shrink += d
-			}
-			if d <= 0 {
-				continue
-			}
-			g.Grew++
-			g.Growth += d
-			leaf := siteNode(root, r, &names[i])
-			leaf.value += d
-			leaf.sites++
-			leaf.flat = addChanges(leaf.flat, r.Flat)
-		}
-		sum(root, nTypes)
-		prune(root, int64(treemapMinShare*float64(root.value)))
-		// The root's only part stands for all of it.
-		for len(root.children) == 1 && len(root.children[0].children) > 0 {
-			root.children = root.children[0].children
-		}
-		for _, c := range root.children {
-			fold(c)
-		}
-		flatten(root, t, -1, strs, &g.Nodes)
-	}
-	return out
+// growthTrees are the treemaps of every sample type's growth from the
+// comparison's sites (diff.Detail.Sites), built concurrently: the trees of
+// a large comparison take as long as the rest of the page, and each type's
+// is its own. Flatten turns them into the page's nodes.
+type growthTrees struct {
+	done  chan struct{}
+	out   []htmlGrowth
+	roots []*growthNode
 }
 
-// siteNames is a site's function and package, once found (see siteNode).
+// startGrowthTrees starts building the treemap of every sample type's
+// growth from sites, one goroutine per type; sites must not change until
+// Flatten returns.
+func startGrowthTrees(sites []diff.Row, nTypes int) *growthTrees {
+	g := &growthTrees{done: make(chan struct{}), out: make([]htmlGrowth, nTypes), roots: make([]*growthNode, nTypes)}
+	// Each site's function and package, found once for all the types
+	// (finding them takes string work, for every one of thousands of
+	// sites) and before the trees start, which then only read them.
+	names := make([]siteNames, len(sites))
+	for i := range sites {
+		if !slices.ContainsFunc(sites[i].Flat, func(c diff.Change) bool { return c.Delta() > 0 }) {
+			continue // in no type's tree
+		}
+		r := sites[i].Named()
+		names[i].name = r.Name
+		if len(r.Frames) > 0 {
+			f := r.Frames[0]
+			names[i].fn, names[i].pkg, names[i].framed = f.FunctionName(), f.Package(), true
+		}
+	}
+	var wg sync.WaitGroup
+	for t := range nTypes {
+		wg.Go(func() { g.roots[t] = growthTree(sites, names, t, nTypes, &g.out[t]) })
+	}
+	go func() {
+		wg.Wait()
+		close(g.done)
+	}()
+	return g
+}
+
+// flatten waits for the trees and lays them out as the page's nodes, type
+// by type, their strings interned in strs in that order.
+func (g *growthTrees) flatten(strs *interner) []htmlGrowth {
+	<-g.done
+	for t, root := range g.roots {
+		flatten(root, t, -1, strs, &g.out[t].Nodes)
+	}
+	return g.out
+}
+
+// growthTree builds the treemap of type t's growth from sites, whose
+// functions and packages names holds, and counts into g what grew and
+// what shrank.
+func growthTree(sites []diff.Row, names []siteNames, t, nTypes int, g *htmlGrowth) *growthNode {
+	root := &growthNode{full: "growth"}
+	for i := range sites {
+		r := &sites[i]
+		d := r.Flat[t].Delta()
+		if d < 0 {
+			g.Shrank++
+			g.Shrink += d
+		}
+		if d <= 0 {
+			continue
+		}
+		g.Grew++
+		g.Growth += d
+		leaf := siteNode(root, names[i])
+		leaf.value += d
+		leaf.sites++
+		leaf.flat = addChanges(leaf.flat, r.Flat)
+	}
+	sum(root, nTypes)
+	prune(root, int64(treemapMinShare*float64(root.value)))
+	// The root's only part stands for all of it.
+	for len(root.children) == 1 && len(root.children[0].children) > 0 {
+		root.children = root.children[0].children
+	}
+	for _, c := range root.children {
+		fold(c)
+	}
+	return root
+}
+
+// siteNames is a site's name and, when it has frames, its function and
+// package (see siteNode).
 type siteNames struct {
-	found   bool
+	name    string
+	framed  bool
 	fn, pkg string
 }
 
-// siteNode returns the node of r's site under root: its package's path,
-// its function, its file:line. names holds r's function and package, found
-// by the first call for r.
-func siteNode(root *growthNode, r diff.Row, names *siteNames) *growthNode {
-	if len(r.Frames) == 0 {
-		return root.child(partSite, r.Name, r.Name)
+// siteNode returns the node of a site under root: its package's path, its
+// function, its file:line.
+func siteNode(root *growthNode, site siteNames) *growthNode {
+	name := site.name
+	if !site.framed {
+		return root.child(partSite, name, name)
 	}
-	if !names.found {
-		f := r.Frames[0]
-		*names = siteNames{found: true, fn: f.FunctionName(), pkg: f.Package()}
-	}
-	fn, pkg := names.fn, names.pkg
+	fn, pkg := site.fn, site.pkg
 	n := root
 	// The package's path, a part at a time: each part's node is named by
 	// the path up to it, which is pkg up to the part's end.
@@ -158,10 +201,10 @@ func siteNode(root *growthNode, r diff.Row, names *siteNames) *growthNode {
 	}
 	n = n.child(partFunction, fn, fn)
 	n.pkg = pkg
-	if len(r.Name) <= len(fn) || r.Name[len(fn)] != ' ' || r.Name[:len(fn)] != fn {
+	if len(name) <= len(fn) || name[len(fn)] != ' ' || name[:len(fn)] != fn {
 		return n // the site is the function (grouped by function, or no line)
 	}
-	return n.child(partSite, r.Name[len(fn)+1:], r.Name)
+	return n.child(partSite, name[len(fn)+1:], name)
 }
 
 // addChanges adds a row's changes to a sum of others (nil for none), with
