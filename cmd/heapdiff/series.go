@@ -140,7 +140,6 @@ func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, to
 		if b == nil {
 			opts.By = diff.GroupingFor(opts.By, p)
 			b = diff.NewTrend(opts)
-			b.Grow(len(paths))
 		}
 		return classMisuse(b.Add(p), opts.By, p)
 	}
