@@ -94,7 +94,7 @@ func runTrend(s *streams, opts *trendOptions) error {
 	// Two points always lie on a line: they cannot tell a leak from a
 	// plateau or a sawtooth caught high.
 	opts.analysisFlags.retainers = opts.Retainers
-	t, err := buildTrend(s, paths, &opts.analysisFlags, &opts.warmUpFlags, opts.Top, 3)
+	t, err := buildTrend(s, paths, &opts.analysisFlags, &opts.warmUpFlags, opts.Top, 3, report.TrendKeepValues(format))
 	if errors.Is(err, diff.ErrTooFewSnapshots) && len(paths) == 2 {
 		return fmt.Errorf("%w, to judge a shape: two points always fit a line; compare two with: heapdiff compare BASE TARGET", err)
 	}
