@@ -77,9 +77,14 @@
 // A TrendBuilder follows one process over many snapshots. Each profile is
 // reduced, as it is added, to the values of one sample type per group (the
 // same groupings, sample-index rules, filters, totals and noise model as
-// Compare: a retained size's total is the whole heap's), so memory grows
-// with groups × snapshots and never holds a profile longer than Add does. Trend then orders the snapshots by their time (in the order added,
-// with a warning, when one has none) and refuses (ErrMixed, unless
+// Compare: a retained size's total is the whole heap's), and never holds
+// a profile longer than Add does. Those values, 24 bytes per group per
+// snapshot, stay in memory, or past a budget go to a file the caller gives
+// (TrendOptions.Spill), so that memory grows with groups and not with
+// snapshots; Trend reads them back a block of groups at a time, and only
+// the first TrendOptions.KeepValues series keep theirs. Trend then orders
+// the snapshots by their time (in the order added, with a warning, when
+// one has none) and refuses (ErrMixed, unless
 // TrendOptions.AllowMixed) snapshots whose sample types differ, whose comments
 // name different processes (host= and pid=, as heapdiff's agent writes them),
 // or whose cumulative alloc_* totals fall from one snapshot to the next, which

@@ -75,7 +75,7 @@ type SeriesSummary struct {
 }
 
 func summarize(s *Series) SeriesSummary {
-	return SeriesSummary{Name: s.Name, First: s.Values[0], Last: s.Values[len(s.Values)-1], Fit: s.Fit, Shape: s.Shape, Growth: s.Growth}
+	return SeriesSummary{Name: s.Name, First: s.Growth.Base, Last: s.Growth.Target, Fit: s.Fit, Shape: s.Shape, Growth: s.Growth}
 }
 
 // IsSuspect reports whether a series is a leak suspect: steady or faint

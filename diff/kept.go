@@ -89,6 +89,9 @@ func (c *Comparison) Kept(changes []Change) (k Kept, ok bool) {
 // nothing significant in between. Its noise counts what the two snapshots
 // share, as the slope's does.
 func (s *Series) Kept() (k Kept, ok bool) {
+	if s.Values == nil && s.digest != nil {
+		return s.digest.kept, s.digest.keptOK
+	}
 	n := len(s.Values)
 	if s.Alloc == nil || n < 2 {
 		return Kept{}, false

@@ -40,7 +40,32 @@ type TrendOptions struct {
 	Skip       int
 	Since      time.Time
 	SinceStart time.Duration
+	// KeepValues is how many of the ranked series keep their values
+	// (Series.Values, Noise and Alloc): 0, the zero value, keeps every
+	// series', n > 0 the first n's, NoValues none. The others carry their
+	// verdict without them, and Trend.Unkept sums them. A renderer that
+	// writes every value (JSON, CSV) needs them all; one that shows the
+	// verdicts with a sparkline (Series.Outline) needs none, and one that
+	// draws the first sites and sums the others (the HTML page) as many as
+	// it draws. Series that keep their values cost 24 bytes per snapshot
+	// each.
+	KeepValues int
+	// Spill, when set, makes the file where the builder writes the
+	// snapshots' values once they pass SpillAfter bytes in memory, so that
+	// the builder's memory grows with the groups, not with groups ×
+	// snapshots: Trend reads them back a block of groups at a time. It is
+	// called at most once, when the values first pass SpillAfter; Close
+	// closes the file. Without it, every value stays in memory.
+	Spill func() (SpillFile, error)
+	// SpillAfter is how many bytes of values the builder holds in memory
+	// before it writes them to Spill: 24 bytes per group per snapshot. 0
+	// (or less) means DefaultSpillAfter.
+	SpillAfter int64
 }
+
+// NoValues, as TrendOptions.KeepValues, keeps no series' values: the series
+// carry their verdicts only.
+const NoValues = -1
 
 // ErrNoneLeft is wrapped by Trend when Skip, Since or SinceStart leave out
 // too many snapshots.
@@ -51,7 +76,10 @@ var ErrNoneLeft = errors.New("too few snapshots after the warm-up")
 var ErrTooFewSnapshots = errors.New("too few snapshots")
 
 // Series is one group's values across the snapshots of a trend, and what
-// they say.
+// they say. A series beyond TrendOptions.KeepValues has no Values, Noise
+// or Alloc (they are nil), but its verdict (Fit, Growth, Up, Down, Shape,
+// StoppedAt) and its methods (Kept, Outline, UpShare) are those it would
+// have with them.
 type Series struct {
 	// Name and Frames identify the group as in a Compare row.
 	Name   string
@@ -76,6 +104,62 @@ type Series struct {
 	// StoppedAt is, for a Plateau, the index of the snapshot from which the
 	// value stopped growing; -1 otherwise.
 	StoppedAt int
+	// digest holds what Kept and Outline need of the values of a series
+	// that does not keep them; nil for one that does.
+	digest *seriesDigest
+}
+
+// seriesDigest is what a series' methods need of its values, worked out
+// before they are dropped.
+type seriesDigest struct {
+	kept    Kept
+	keptOK  bool
+	outline []float64
+}
+
+// digestOf works out what s's methods need of its values, which it has.
+func digestOf(s *Series) *seriesDigest {
+	d := &seriesDigest{outline: outline(s.Values)}
+	d.kept, d.keptOK = s.Kept()
+	return d
+}
+
+// dropValues drops s's values, keeping what its methods need of them.
+func (s *Series) dropValues() {
+	if s.digest == nil {
+		s.digest = digestOf(s)
+	}
+	s.Values, s.Noise, s.Alloc = nil, nil, nil
+}
+
+// OutlineWidth is the most points a series' outline has (Series.Outline).
+const OutlineWidth = 24
+
+// Outline returns the series' values averaged over at most OutlineWidth
+// runs of consecutive snapshots of equal length (within one), one point per
+// snapshot when there are fewer: what a sparkline draws. A series without
+// its values (TrendOptions.KeepValues) kept its outline.
+func (s *Series) Outline() []float64 {
+	if s.Values == nil && s.digest != nil {
+		return s.digest.outline
+	}
+	return outline(s.Values)
+}
+
+// outline averages values over at most OutlineWidth runs (see Outline).
+func outline(values []int64) []float64 {
+	n := len(values)
+	width := min(n, OutlineWidth)
+	points := make([]float64, width)
+	for b := range points {
+		lo, hi := b*n/width, (b+1)*n/width
+		var sum float64
+		for _, v := range values[lo:hi] {
+			sum += float64(v)
+		}
+		points[b] = sum / float64(hi-lo)
+	}
+	return points
 }
 
 // UpShare returns the share of the steps in which the value changed that
@@ -110,6 +194,12 @@ type Trend struct {
 	// Rest sums the series that Options.Top cut; RestCount says how many.
 	Rest      *Series
 	RestCount int
+	// Unkept sums the series in Series that have no values
+	// (TrendOptions.KeepValues), for a renderer that draws some series and
+	// sums the others; UnkeptCount says how many. Nil when every series
+	// kept its values.
+	Unkept      *Series
+	UnkeptCount int
 	// Warnings say what the reader should know to trust the numbers.
 	Warnings []error
 	// Collections lists the collections of heap snapshots that grew at
@@ -129,9 +219,11 @@ func (t *Trend) RatePerHour(s *Series) (rate float64, ok bool) {
 
 // TrendBuilder builds a Trend from profiles added one at a time. It keeps
 // only each profile's values of the followed sample type per group (and the
-// groups' names), so its memory grows with groups × snapshots and never
-// with the size of the profiles: a caller can load a profile, Add it, and
-// drop it.
+// groups' names), never the profiles: a caller can load a profile, Add it,
+// and drop it. Those values take 24 bytes per group per snapshot; with a
+// spill (TrendOptions.Spill) all but SpillAfter bytes of them go there, so
+// that its memory grows with the groups and not with the snapshots. Close
+// releases the spill.
 type TrendBuilder struct {
 	opts  TrendOptions
 	g     *grouper
@@ -139,27 +231,15 @@ type TrendBuilder struct {
 	types []profile.ValueType // the first snapshot's
 	snaps []Source
 	cols  []column
-	// rows holds each group's values, one per snapshot in the order they
-	// were added: the series Trend makes take their values from here
-	// rather than from a copy, which would hold all of them twice.
-	rows []groupRow
+	// values holds each snapshot's groups' values, in the order the
+	// snapshots were added.
+	values *valueStore
 	// noAlloc is set once a snapshot had no cumulative allocations.
 	noAlloc bool
-	// room is how many snapshots the rows are made for (see Grow).
-	room  int
-	warns []error
+	warns   []error
 	// overlapWarned is set once a snapshot's total had to be the sum of
 	// overlapping values (see wholeTotal).
 	overlapWarned bool
-}
-
-// groupRow is one group's values across the snapshots: the followed type's
-// value and variance, and its cumulative allocations (see allocPartner),
-// one per snapshot added (0 before the group was first seen).
-type groupRow struct {
-	vals  []int64
-	vars  []float64
-	alloc []int64
 }
 
 // column is one snapshot reduced: what it says of the whole profile.
@@ -181,8 +261,12 @@ func NewTrend(opts TrendOptions) *TrendBuilder {
 	o := opts.Options
 	o.Cum, o.Normalize = false, false
 	opts.Options = o
-	return &TrendBuilder{opts: opts, g: newGrouper(o)}
+	return &TrendBuilder{opts: opts, g: newGrouper(o), values: newValueStore(opts.Spill, opts.SpillAfter)}
 }
+
+// Close closes the builder's spill (TrendOptions.Spill), if it made one.
+// Trends it made stay valid; the builder itself cannot be used after.
+func (b *TrendBuilder) Close() error { return b.values.close() }
 
 // Add reduces p to its groups' values and adds it to the series. It fails
 // when p lacks the followed sample type, and (without AllowMixed) when its
@@ -237,20 +321,17 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 	} else {
 		b.noAlloc = true
 	}
-	before := len(b.snaps) // snapshots added before this one
-	room := max(b.room, before+1)
-	for k := range len(r.flat) / nt {
-		if k == len(b.rows) { // a group first seen now: 0 until now
-			b.rows = append(b.rows, groupRow{vals: make([]int64, before, room), vars: make([]float64, before, room), alloc: make([]int64, before, room)})
-		}
-		row := &b.rows[k]
-		row.vals = append(row.vals, r.flat[k*nt+t])
-		row.vars = append(row.vars, r.flatVar[k*nt+t])
+	groups := len(r.flat) / nt
+	data := b.values.column(groups)
+	for k := range groups {
 		var alloc int64
 		if a >= 0 {
 			alloc = r.flat[k*nt+a]
 		}
-		row.alloc = append(row.alloc, alloc)
+		putRecord(data[k*recordSize:], r.flat[k*nt+t], r.flatVar[k*nt+t], alloc)
+	}
+	if err := b.values.add(data); err != nil {
+		return err // the spill's trouble, not p's
 	}
 	if whole, overlaps, ok := wholeTotal(p, b.typ.Type, b.opts.Options); ok {
 		// The values overlap (retained sizes): their sum counts memory
@@ -265,22 +346,12 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 	return nil
 }
 
-// Grow makes room for n more snapshots, as a caller that knows how many it
-// will add can say: each group's values are then kept in an array made
-// once, rather than one that grows (and is copied) as snapshots come.
-func (b *TrendBuilder) Grow(n int) {
-	b.room = len(b.snaps) + max(n, 0)
-	for i := range b.rows {
-		row := &b.rows[i]
-		row.vals = slices.Grow(row.vals, b.room-len(row.vals))
-		row.vars = slices.Grow(row.vars, b.room-len(row.vars))
-		row.alloc = slices.Grow(row.alloc, b.room-len(row.alloc))
-	}
-}
-
 // Trend orders the snapshots, checks that they belong to one process, and
 // computes every group's series, fit and shape.
 func (b *TrendBuilder) Trend() (*Trend, error) {
+	if b.values.err != nil {
+		return nil, b.values.err // the spill failed, or the builder is closed
+	}
 	n := len(b.snaps)
 	if least := max(2, b.opts.MinSnapshots); n < least {
 		return nil, fmt.Errorf("%w: a trend needs at least %d, got %d", ErrTooFewSnapshots, least, n)
@@ -339,49 +410,172 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 	}
 	t.Total = newSeries("total", nil, samplingErrors{x: x, vals: vals, vars: vars, alloc: alloc})
 	b.g.settleClassLabels()
-	// Snapshots added in time order (the usual case: files named by
-	// time), warm-up left out or not, are a run of each row: the series
-	// take their values from the rows themselves.
-	inOrder := true
-	for j := range order {
-		inOrder = inOrder && order[j] == order[0]+j
+	keepAll := b.opts.KeepValues == 0
+	series, groups, err := b.verdicts(x, order, alloc != nil, !keepAll)
+	if err != nil {
+		return nil, err
 	}
-	for g, info := range b.g.infos {
-		if g >= len(b.rows) {
-			break // a group no snapshot's reduction reached
-		}
-		row := &b.rows[g]
-		e := samplingErrors{x: x}
-		if inOrder {
-			lo, hi := order[0], order[0]+n
-			e.vals, e.vars = row.vals[lo:hi:hi], row.vars[lo:hi:hi]
-			if alloc != nil {
-				e.alloc = row.alloc[lo:hi:hi]
+	rankSeries(series, groups)
+	shown := len(series)
+	if top := b.opts.Top; top > 0 && shown > top {
+		shown = top
+	}
+	keep := shown
+	if k := b.opts.KeepValues; k < 0 {
+		keep = 0
+	} else if k > 0 {
+		keep = min(k, shown)
+	}
+	if err := b.gather(t, x, order, series, groups, shown, keep, alloc != nil); err != nil {
+		return nil, err
+	}
+	if series != nil {
+		t.Series = series[:shown:shown]
+	}
+	return t, nil
+}
+
+// trendBlockBytes is about how much memory Trend's block of values takes:
+// each group's values, variances and allocations across the snapshots, for
+// as many groups at a time as fit. (A variable, so that tests can make
+// blocks of a few groups.)
+var trendBlockBytes = 8 << 20
+
+// verdicts returns the series of every group with a non-zero value in some
+// snapshot of order, and the group each follows. It reads the values a
+// block of groups at a time into arrays it uses again for the next block,
+// so the series come without their values: with a digest of them (see
+// Series.dropValues) when digest is set.
+func (b *TrendBuilder) verdicts(x []float64, order []int, withAlloc, digest bool) ([]Series, []int, error) {
+	n := len(order)
+	groups := min(len(b.g.infos), b.values.groups) // a group no reduction reached has no values
+	per := max(1, min(groups, trendBlockBytes/(n*recordSize)))
+	vals, vars := make([]int64, per*n), make([]float64, per*n)
+	var alloc []int64
+	if withAlloc {
+		alloc = make([]int64, per*n)
+	}
+	buf := make([]byte, per*recordSize)
+	var series []Series
+	var of []int
+	for lo := 0; lo < groups; lo += per {
+		hi := min(lo+per, groups)
+		// A column made before a group was first seen lacks it: 0.
+		clear(vals)
+		clear(vars)
+		clear(alloc)
+		for j, c := range order {
+			recs, err := b.values.records(c, lo, hi, buf)
+			if err != nil {
+				return nil, nil, err
 			}
-		} else {
-			e.vals, e.vars = make([]int64, n), make([]float64, n)
-			if alloc != nil {
-				e.alloc = make([]int64, n)
-			}
-			for j, c := range order {
-				e.vals[j], e.vars[j] = row.vals[c], row.vars[c]
+			for k := range len(recs) / recordSize {
+				v, vr, a := record(recs[k*recordSize:])
+				vals[k*n+j], vars[k*n+j] = v, vr
 				if alloc != nil {
-					e.alloc[j] = row.alloc[c]
+					alloc[k*n+j] = a
 				}
 			}
 		}
-		if slices.ContainsFunc(e.vals, func(v int64) bool { return v != 0 }) {
-			name, frames := info.resolve()
-			t.Series = append(t.Series, seriesOf(name, frames, e))
+		for k := range hi - lo {
+			i, j := k*n, (k+1)*n
+			e := samplingErrors{x: x, vals: vals[i:j:j], vars: vars[i:j:j]}
+			if alloc != nil {
+				e.alloc = alloc[i:j:j]
+			}
+			if !slices.ContainsFunc(e.vals, func(v int64) bool { return v != 0 }) {
+				continue
+			}
+			name, frames := b.g.infos[lo+k].resolve()
+			s := seriesOf(name, frames, e)
+			if digest {
+				s.dropValues()
+			} else {
+				s.Values, s.Noise, s.Alloc = nil, nil, nil // the block's, used again
+			}
+			series = append(series, s)
+			of = append(of, lo+k)
 		}
 	}
-	rankSeries(t.Series)
-	if top := b.opts.Top; top > 0 && len(t.Series) > top {
-		rest := sumSeries(x, t.Series[top:])
-		t.Rest, t.RestCount = &rest, len(t.Series)-top
-		t.Series = t.Series[:top:top]
+	return series, of, nil
+}
+
+// gather reads the values back a snapshot at a time: the first keep series
+// get theirs, and, in rank order as sumSeries did, those of the series from
+// keep to shown are summed in t.Unkept and those after shown (cut by Top)
+// in t.Rest.
+func (b *TrendBuilder) gather(t *Trend, x []float64, order []int, series []Series, groups []int, shown, keep int, withAlloc bool) error {
+	if len(series) == 0 {
+		return nil
 	}
-	return t, nil
+	n := len(order)
+	for i := range series[:keep] {
+		s := &series[i]
+		s.Values, s.Noise, s.digest = make([]int64, n), make([]float64, n), nil
+		if withAlloc {
+			s.Alloc = make([]int64, n)
+		}
+	}
+	sum := func() samplingErrors {
+		e := samplingErrors{x: x, vals: make([]int64, n), vars: make([]float64, n)}
+		if withAlloc {
+			e.alloc = make([]int64, n)
+		}
+		return e
+	}
+	var unkept, rest samplingErrors
+	if keep < shown {
+		unkept = sum()
+	}
+	if shown < len(series) {
+		rest = sum()
+	}
+	buf := make([]byte, b.values.groups*recordSize)
+	for j, c := range order {
+		recs, err := b.values.records(c, 0, b.values.groups, buf)
+		if err != nil {
+			return err
+		}
+		// at returns group g's record; 0 in a column made before g was seen.
+		at := func(g int) (int64, float64, int64) {
+			if (g+1)*recordSize > len(recs) {
+				return 0, 0, 0
+			}
+			return record(recs[g*recordSize:])
+		}
+		for i := range series[:keep] {
+			s := &series[i]
+			v, vr, a := at(groups[i])
+			s.Values[j], s.Noise[j] = v, math.Sqrt(vr)
+			if s.Alloc != nil {
+				s.Alloc[j] = a
+			}
+		}
+		add := func(e samplingErrors, i int) {
+			v, vr, a := at(groups[i])
+			noise := math.Sqrt(vr) // as the series' Noise: the sum's variance is its square
+			e.vals[j] += v
+			e.vars[j] += noise * noise
+			if e.alloc != nil {
+				e.alloc[j] += a
+			}
+		}
+		for i := keep; i < shown; i++ {
+			add(unkept, i)
+		}
+		for i := shown; i < len(series); i++ {
+			add(rest, i)
+		}
+	}
+	if keep < shown {
+		u := seriesOf(fmt.Sprintf("(%d more)", shown-keep), nil, unkept)
+		t.Unkept, t.UnkeptCount = &u, shown-keep
+	}
+	if shown < len(series) {
+		r := seriesOf(fmt.Sprintf("(%d more)", len(series)-shown), nil, rest)
+		t.Rest, t.RestCount = &r, len(series)-shown
+	}
+	return nil
 }
 
 // newSeries computes a series' fit, steps and shape. It copies the values,
@@ -406,25 +600,6 @@ func seriesOf(name string, frames []profile.Frame, e samplingErrors) Series {
 	return s
 }
 
-// sumSeries adds series up, for the groups cut by Top.
-func sumSeries(x []float64, all []Series) Series {
-	n := len(x)
-	e := samplingErrors{x: x, vals: make([]int64, n), vars: make([]float64, n)}
-	if len(all) > 0 && all[0].Alloc != nil {
-		e.alloc = make([]int64, n)
-	}
-	for _, s := range all {
-		for i := range e.vals {
-			e.vals[i] += s.Values[i]
-			e.vars[i] += s.Noise[i] * s.Noise[i]
-			if e.alloc != nil {
-				e.alloc[i] += s.Alloc[i]
-			}
-		}
-	}
-	return newSeries(fmt.Sprintf("(%d more)", len(all)), nil, e)
-}
-
 // allocPartner returns the index of the cumulative type that counts what
 // the followed type t keeps: alloc_space for inuse_space, alloc_objects for
 // inuse_objects (same unit); -1 when there is none. Go heap profiles carry
@@ -439,28 +614,53 @@ func allocPartner(types []profile.ValueType, t int) int {
 
 // rankSeries sorts series by shape (SteadyGrowth first), then by slope,
 // largest first (flat series by their last value, faint growth by the
-// slope's standard deviations), then by name.
-func rankSeries(all []Series) {
-	slices.SortStableFunc(all, func(a, b Series) int {
-		if r := cmp.Compare(a.Shape, b.Shape); r != 0 {
-			return r
+// slope's standard deviations), then by name; groups, the group each
+// follows, moves with them.
+func rankSeries(all []Series, groups []int) {
+	perm := make([]int, len(all))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortStableFunc(perm, func(i, j int) int { return compareRank(&all[i], &all[j]) })
+	// Put all[perm[k]] at k, a cycle of the permutation at a time, rather
+	// than in a copy of every series.
+	for i := range perm {
+		if perm[i] == i {
+			continue
 		}
-		var r int
-		switch a.Shape {
-		case Flat:
-			r = cmp.Compare(abs64(b.Values[len(b.Values)-1]), abs64(a.Values[len(a.Values)-1]))
-		case FaintGrowth:
-			// By the strength of the evidence: a leak's growth adds up,
-			// a cache's is bounded by what it holds.
-			r = cmp.Compare(zScore(b.Fit), zScore(a.Fit))
-		default:
-			r = cmp.Compare(b.Fit.Slope, a.Fit.Slope)
+		s, g := all[i], groups[i]
+		k := i
+		for perm[k] != i {
+			next := perm[k]
+			all[k], groups[k] = all[next], groups[next]
+			perm[k], k = k, next
 		}
-		if r != 0 {
-			return r
-		}
-		return cmp.Compare(a.Name, b.Name)
-	})
+		all[k], groups[k] = s, g
+		perm[k] = k
+	}
+}
+
+// compareRank orders two series as rankSeries does.
+func compareRank(a, b *Series) int {
+	if r := cmp.Compare(a.Shape, b.Shape); r != 0 {
+		return r
+	}
+	var r int
+	switch a.Shape {
+	case Flat:
+		// Growth.Target is the last value.
+		r = cmp.Compare(abs64(b.Growth.Target), abs64(a.Growth.Target))
+	case FaintGrowth:
+		// By the strength of the evidence: a leak's growth adds up,
+		// a cache's is bounded by what it holds.
+		r = cmp.Compare(zScore(b.Fit), zScore(a.Fit))
+	default:
+		r = cmp.Compare(b.Fit.Slope, a.Fit.Slope)
+	}
+	if r != 0 {
+		return r
+	}
+	return cmp.Compare(a.Name, b.Name)
 }
 
 // afterWarmUp drops from order (oldest first) the snapshots that Skip,

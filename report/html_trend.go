@@ -33,9 +33,14 @@ const chartTrend = "trend"
 // total heap and of the top suspects over time, and the ranked table of
 // sites (sortable, filterable; a click charts a row). Like HTML, it needs no
 // network, and every string from a profile travels as JSON data and is shown
-// as text.
+// as text. It draws the values of the first HTMLMaxRows series, which must
+// have kept them (diff.TrendOptions.KeepValues), and sums the others'.
 func TrendHTML(w io.Writer, t *diff.Trend) error {
-	return renderPage(w, trendTemplate, "trend script", trendJS, newHTMLTrendData(t), map[string]string{chartTrend: trendChart(t.Timed)}, map[string]any{
+	data, err := newHTMLTrendData(t)
+	if err != nil {
+		return err
+	}
+	return renderPage(w, trendTemplate, "trend script", trendJS, data, map[string]string{chartTrend: trendChart(t.Timed)}, map[string]any{
 		"Title":    fmt.Sprintf("heapdiff trend: %d snapshots, %s … %s", len(t.Snapshots), t.Snapshots[0].Name, t.Snapshots[len(t.Snapshots)-1].Name),
 		"TrendCSS": template.CSS(trendCSS),
 	})
@@ -148,7 +153,7 @@ func seriesKept(s *diff.Series) *[2]float64 {
 	return nil
 }
 
-func newHTMLTrendData(t *diff.Trend) *htmlTrendData {
+func newHTMLTrendData(t *diff.Trend) (*htmlTrendData, error) {
 	last := t.Snapshots[len(t.Snapshots)-1]
 	data := &htmlTrendData{
 		Type:      JSONType{t.Type.Type, t.Type.Unit},
@@ -178,10 +183,14 @@ func newHTMLTrendData(t *diff.Trend) *htmlTrendData {
 		shown = shown[:HTMLMaxRows]
 	}
 	for i := range shown {
+		if shown[i].Values == nil {
+			return nil, fmt.Errorf("the trend page draws the values of its first %d sites, but site %d (%s) has none: make the trend with diff.TrendOptions.KeepValues of 0 or at least %[1]d", HTMLMaxRows, i+1, shown[i].Name)
+		}
 		data.Sites = append(data.Sites, htmlSeriesOf(t, &shown[i]))
 	}
 	// What the table leaves out is summed, values only: its shape would
-	// describe no one group.
+	// describe no one group. The series that kept no values are summed in
+	// t.Unkept.
 	cut := t.Series[len(shown):]
 	if len(cut) > 0 || t.Rest != nil {
 		other := &htmlSeries{Values: make([]int64, len(t.Snapshots)), Count: len(cut) + t.RestCount}
@@ -192,6 +201,9 @@ func newHTMLTrendData(t *diff.Trend) *htmlTrendData {
 		}
 		for i := range cut {
 			add(&cut[i])
+		}
+		if t.Unkept != nil {
+			add(t.Unkept)
 		}
 		if t.Rest != nil {
 			add(t.Rest)
@@ -206,5 +218,5 @@ func newHTMLTrendData(t *diff.Trend) *htmlTrendData {
 	for _, w := range t.Warnings {
 		data.Warnings = append(data.Warnings, w.Error())
 	}
-	return data
+	return data, nil
 }

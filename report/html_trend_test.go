@@ -241,7 +241,18 @@ var generatedTrend = sync.OnceValues(func() (*diff.Trend, error) {
 // names its files.
 func seriesTrend(cfg heapgen.Config, n int) (*diff.Trend, error) {
 	b := diff.NewTrend(diff.TrendOptions{})
-	err := heapgen.Series(cfg, n, 10*time.Minute, func(i int, p *pprof.Profile) error {
+	err := seriesProfiles(cfg, n, b.Add)
+	if err != nil {
+		return nil, err
+	}
+	return b.Trend()
+}
+
+// seriesProfiles hands each of n snapshots of heapgen.Series(cfg) to add,
+// written and loaded as heapdiff trend loads a file, and named as
+// bench/genseries names its files.
+func seriesProfiles(cfg heapgen.Config, n int, add func(*profile.Profile) error) error {
+	return heapgen.Series(cfg, n, 10*time.Minute, func(i int, p *pprof.Profile) error {
 		var buf bytes.Buffer
 		if err := p.Write(&buf); err != nil {
 			return err
@@ -250,12 +261,8 @@ func seriesTrend(cfg heapgen.Config, n int) (*diff.Trend, error) {
 		if err != nil {
 			return err
 		}
-		return b.Add(q)
+		return add(q)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return b.Trend()
 }
 
 func trendPageData(t *testing.T, page []byte) *htmlTrendData {

@@ -33,27 +33,37 @@ func RenderTrend(w io.Writer, f Format, t *diff.Trend, opts Options) error {
 	return fmt.Errorf("format %q is not available for trends", f)
 }
 
+// TrendKeepValues returns how many of a trend's ranked series must keep
+// their values (diff.TrendOptions.KeepValues) for RenderTrend to write it
+// in format f: JSON and CSV write every site's values (0: all), the HTML
+// page draws those of the sites it lists (HTMLMaxRows) and sums the others
+// (diff.Trend.Unkept), and text and Markdown show verdicts and sparklines,
+// which need none (diff.NoValues). A series without its values costs
+// memory by site, not by snapshot.
+func TrendKeepValues(f Format) int {
+	switch f {
+	case FormatText, FormatMarkdown:
+		return diff.NoValues
+	case FormatHTML:
+		return HTMLMaxRows
+	}
+	return 0
+}
+
 // sparkBlocks are the eight heights of a sparkline.
 var sparkBlocks = []rune("▁▂▃▄▅▆▇█")
 
-// sparklineWidth is the most characters a sparkline takes; longer series are
-// averaged into that many buckets.
-const sparklineWidth = 24
+// sparklineWidth is the most characters a sparkline takes: one per point
+// of a series' outline, the mean of its values over a run of snapshots.
+const sparklineWidth = diff.OutlineWidth
 
-// sparkline draws values as a line of block characters scaled from their
-// smallest to their largest value; a series that does not vary is drawn low.
-func sparkline(values []int64) string {
-	n := len(values)
-	width := min(n, sparklineWidth)
-	buckets := make([]float64, width)
-	for b := range buckets {
-		lo, hi := b*n/width, (b+1)*n/width
-		var sum float64
-		for _, v := range values[lo:hi] {
-			sum += float64(v)
-		}
-		buckets[b] = sum / float64(hi-lo)
-	}
+// sparkline draws a series' outline (diff.Series.Outline) as a line of
+// block characters scaled from its smallest to its largest point; a series
+// that does not vary is drawn low. It needs no values: a series that did
+// not keep them kept its outline.
+func sparkline(s *diff.Series) string {
+	buckets := s.Outline()
+	width := len(buckets)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range buckets {
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
@@ -147,7 +157,7 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 	fmt.Fprintf(bw, "%s  %s → %s  %s  %s  R² %.2f  %s  %s\n", paint(colorBold, "total    "),
 		units.Format(float64(tot.Growth.Base), unit, false), units.Format(float64(tot.Growth.Target), unit, false),
 		paint(changeColor(tot.Growth), units.Format(float64(tot.Growth.Delta()), unit, true)),
-		slopeCell(t, tot), tot.Fit.R2, paint(shapeColor(tot.Shape), shapeCell(t, tot)), sparkline(tot.Values))
+		slopeCell(t, tot), tot.Fit.R2, paint(shapeColor(tot.Shape), shapeCell(t, tot)), sparkline(tot))
 	for _, warning := range t.Warnings {
 		fmt.Fprintf(bw, "%s %s\n", paint(colorBold, "warning:"), warning)
 	}
@@ -172,10 +182,10 @@ func TrendText(w io.Writer, t *diff.Trend, opts Options) error {
 			{text: shapeCell(t, s), color: color, left: true},
 			{text: slopeCell(t, s), color: color},
 			{text: units.Format(float64(s.Growth.Delta()), unit, true), color: changeColor(s.Growth)},
-			{text: units.Format(float64(s.Values[len(s.Values)-1]), unit, false)},
+			{text: units.Format(float64(s.Growth.Target), unit, false)},
 			{text: strconv.FormatFloat(s.Fit.R2, 'f', 2, 64)},
 			{text: stepsCell(s)},
-			{text: sparkline(s.Values), left: true},
+			{text: sparkline(s), left: true},
 			{text: s.Name, left: true},
 		}
 		if kept {
@@ -436,7 +446,7 @@ func TrendMarkdown(w io.Writer, t *diff.Trend) error {
 	tot := &t.Total
 	fmt.Fprintf(bw, "\n\n**total** %s → %s: **%s**, %s, R² %.2f, %s `%s`\n\n",
 		units.Format(float64(tot.Growth.Base), unit, false), units.Format(float64(tot.Growth.Target), unit, false),
-		units.Format(float64(tot.Growth.Delta()), unit, true), slopeCell(t, tot), tot.Fit.R2, shapeCell(t, tot), sparkline(tot.Values))
+		units.Format(float64(tot.Growth.Delta()), unit, true), slopeCell(t, tot), tot.Fit.R2, shapeCell(t, tot), sparkline(tot))
 	for _, warning := range t.Warnings {
 		fmt.Fprintf(bw, "> **Warning:** %s\n>\n", mdText(warning.Error()))
 	}
@@ -459,8 +469,8 @@ func TrendMarkdown(w io.Writer, t *diff.Trend) error {
 			keptCol = " " + keptCell(s.Kept()) + " |"
 		}
 		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |%s %s | %.2f | `%s` |\n", rank, name, shapeCell(t, s), slopeCell(t, s),
-			units.Format(float64(s.Growth.Delta()), unit, true), keptCol, units.Format(float64(s.Values[len(s.Values)-1]), unit, false),
-			s.Fit.R2, sparkline(s.Values))
+			units.Format(float64(s.Growth.Delta()), unit, true), keptCol, units.Format(float64(s.Growth.Target), unit, false),
+			s.Fit.R2, sparkline(s))
 	}
 	for i := range t.Series {
 		row(strconv.Itoa(i+1), mdCode(t.Series[i].Name), &t.Series[i])

@@ -157,7 +157,7 @@ func TestSparkline(t *testing.T) {
 		{[]int64{0, 70, 0, 70}, "▁█▁█"},
 		{[]int64{-7, 0}, "▁█"},
 	} {
-		if got := sparkline(tc.values); got != tc.want {
+		if got := sparkline(&diff.Series{Values: tc.values}); got != tc.want {
 			t.Errorf("sparkline(%v) = %q, want %q", tc.values, got, tc.want)
 		}
 	}
@@ -165,7 +165,7 @@ func TestSparkline(t *testing.T) {
 	for i := range long {
 		long[i] = int64(i)
 	}
-	if got := []rune(sparkline(long)); len(got) != sparklineWidth || got[0] != '▁' || got[len(got)-1] != '█' {
+	if got := []rune(sparkline(&diff.Series{Values: long})); len(got) != sparklineWidth || got[0] != '▁' || got[len(got)-1] != '█' {
 		t.Errorf("a long series: %q", string(got))
 	}
 }

@@ -126,7 +126,8 @@ func (opts *checkOptions) judge(s *streams, limits []diff.Budget) (*diff.BudgetC
 		if err != nil {
 			return nil, err
 		}
-		t, err := buildTrend(s, paths, &opts.analysisFlags, &opts.warmUpFlags, 0, 2)
+		// Budgets read the verdicts, not the values.
+		t, err := buildTrend(s, paths, &opts.analysisFlags, &opts.warmUpFlags, 0, 2, diff.NoValues)
 		if err != nil {
 			return nil, err
 		}

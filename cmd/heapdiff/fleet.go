@@ -111,6 +111,9 @@ func runFleet(ctx context.Context, s *streams, opts *fleetOptions) error {
 		return err
 	}
 	topts.MinSnapshots = opts.MinSnapshots
+	// A process's summary needs its series' verdicts, not their values,
+	// and the spills' budget is shared by the processes followed at once.
+	topts.KeepValues, topts.Spill, topts.SpillAfter = diff.NoValues, tempSpill, max(1, spillAfter/int64(loadWindow()))
 	loadOpts, err := loadOptions(s, opts.MaxSize)
 	if err != nil {
 		return err
@@ -232,6 +235,11 @@ func followProcess(g remote.Group, opts diff.TrendOptions, loadOpts profile.Opti
 	named := strings.NewReplacer(pairs...)
 	problem := func(err error) string { return named.Replace(oneLine(err.Error())) }
 	var b *diff.TrendBuilder
+	defer func() {
+		if b != nil {
+			_ = b.Close() // a removed temporary file (tempSpill), of no more use
+		}
+	}()
 	added := 0
 	for _, o := range g.Objects {
 		p, err := profile.Load(o.Path, loadOpts)
@@ -251,7 +259,9 @@ func followProcess(g remote.Group, opts diff.TrendOptions, loadOpts profile.Opti
 			opts.By = diff.GroupingFor(opts.By, p)
 			b = diff.NewTrend(opts)
 		}
-		if err := b.Add(p); err != nil {
+		if err := b.Add(p); errors.Is(err, diff.ErrSpill) {
+			return sum, nil, err // the machine's trouble, not the process's
+		} else if err != nil {
 			return diff.UnjudgedProcess(name, len(g.Objects), problem(err)), skipped, nil
 		}
 		added++
@@ -260,7 +270,9 @@ func followProcess(g remote.Group, opts diff.TrendOptions, loadOpts profile.Opti
 		return diff.UnjudgedProcess(name, len(g.Objects), "no snapshot could be read"), skipped, nil
 	}
 	t, err := b.Trend()
-	if err != nil {
+	if errors.Is(err, diff.ErrSpill) {
+		return sum, nil, err
+	} else if err != nil {
 		return diff.UnjudgedProcess(name, added, problem(err)), skipped, nil
 	}
 	return diff.SummarizeProcess(name, t), skipped, nil

@@ -113,13 +113,16 @@ func loadSeries(s *streams, paths []string, opts profile.Options, add func(p *pr
 	return nil
 }
 
-// buildTrend loads a series of profiles into a trend.
-func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, top, minSnapshots int) (*diff.Trend, error) {
+// buildTrend loads a series of profiles into a trend whose first keep
+// series keep their values (diff.TrendOptions.KeepValues). The values of
+// the snapshots beyond a budget wait in a temporary file (tempSpill).
+func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, top, minSnapshots, keep int) (*diff.Trend, error) {
 	opts, err := seriesOptions(a, w, top)
 	if err != nil {
 		return nil, err
 	}
 	opts.MinSnapshots = minSnapshots
+	opts.KeepValues, opts.Spill, opts.SpillAfter = keep, tempSpill, spillAfter
 	loadOpts, err := loadOptions(s, a.MaxSize, paths...)
 	if err != nil {
 		return nil, err
@@ -129,6 +132,13 @@ func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, to
 	// The builder is made when the first profile is in: heap snapshots
 	// without allocation traces hold one row per class, whatever --by says.
 	var b *diff.TrendBuilder
+	defer func() {
+		if b != nil {
+			// Its spill is a removed temporary file, read back by now or
+			// of no more use: closing it can change nothing.
+			_ = b.Close()
+		}
+	}()
 	add := func(p *profile.Profile, path string) error {
 		if err := a.fileTime(s, p, path); err != nil {
 			return err
@@ -140,7 +150,6 @@ func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, to
 		if b == nil {
 			opts.By = diff.GroupingFor(opts.By, p)
 			b = diff.NewTrend(opts)
-			b.Grow(len(paths))
 		}
 		return classMisuse(b.Add(p), opts.By, p)
 	}

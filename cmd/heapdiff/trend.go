@@ -38,8 +38,10 @@ worth of jitter is never called a leak. Steady growers rank first, by slope.
 
 A directory stands for every profile in it (hidden files and .md, .json,
 .html, .csv, .png, .svg, .log files are left out). Profiles are read one at a
-time and reduced to their sites' values, so hundreds of snapshots fit in
-memory. -o trend.html writes one self-contained page: a line chart of the
+time and reduced to their sites' values, which past 32 MiB wait in a
+temporary file ($TMPDIR), so memory is bounded by the sites however many
+snapshots there are (JSON and CSV, which write every value, excepted).
+-o trend.html writes one self-contained page: a line chart of the
 total heap and the top suspects over time, and the ranked table. Snapshots from different processes (their host= and pid= comments
 differ, or their alloc_* totals fall) or with different sample types are
 refused unless --allow-mixed is given.`,
@@ -94,7 +96,7 @@ func runTrend(s *streams, opts *trendOptions) error {
 	// Two points always lie on a line: they cannot tell a leak from a
 	// plateau or a sawtooth caught high.
 	opts.analysisFlags.retainers = opts.Retainers
-	t, err := buildTrend(s, paths, &opts.analysisFlags, &opts.warmUpFlags, opts.Top, 3)
+	t, err := buildTrend(s, paths, &opts.analysisFlags, &opts.warmUpFlags, opts.Top, 3, report.TrendKeepValues(format))
 	if errors.Is(err, diff.ErrTooFewSnapshots) && len(paths) == 2 {
 		return fmt.Errorf("%w, to judge a shape: two points always fit a line; compare two with: heapdiff compare BASE TARGET", err)
 	}
