@@ -83,9 +83,21 @@ func TestWrittenFailingOrHanging(t *testing.T) {
 		<-ctx.Done() // a store that never answers
 		return "", ctx.Err()
 	}
+	// How fast the monitor samples this process on this machine, with no
+	// uploads: a loaded machine (the race detector, other tests) samples
+	// far less often than every 100 ms, so the run with hanging uploads is
+	// judged against this one, not against the interval.
+	cfg := Config{Addr: p.Addr, Dir: t.TempDir(), Every: 2 * time.Second, Count: 3, SampleEvery: 100 * time.Millisecond}
 	began := time.Now()
-	sum, out, log, err := run(t, Config{Addr: p.Addr, Dir: dir, Every: 1500 * time.Millisecond, Count: 3, SampleEvery: 100 * time.Millisecond,
-		Written: written, WrittenTimeout: time.Second}, 30*time.Second)
+	free, _, freeLog, err := run(t, cfg, 30*time.Second)
+	if err != nil || free.Snapshots != 3 || free.Samples == 0 {
+		t.Fatalf("node %s, no uploads: %v\n%s", p.Version, err, freeLog)
+	}
+	rate := float64(free.Samples) / time.Since(began).Seconds()
+
+	cfg.Dir, cfg.Written, cfg.WrittenTimeout = dir, written, 1500*time.Millisecond
+	began = time.Now()
+	sum, out, log, err := run(t, cfg, 30*time.Second)
 	took := time.Since(began)
 	if err != nil || sum.Snapshots != 3 {
 		t.Fatalf("node %s: %v\n%s", p.Version, err, log)
@@ -102,9 +114,15 @@ func TestWrittenFailingOrHanging(t *testing.T) {
 	if calls != 3 || sum.UploadFailures != 3 || sum.Uploaded != 0 || !strings.Contains(log, "upload_failures: 3") {
 		t.Errorf("node %s: %d calls, summary %+v", p.Version, calls, sum)
 	}
-	// Each upload hung its second, the last one after the third snapshot;
-	// sampling, every 100 ms, went on through the first two.
-	if took < 4*time.Second || sum.Samples < 15 {
-		t.Errorf("node %s: took %v with %d samples: the timeout did not hold, or sampling stopped", p.Version, took, sum.Samples)
+	// Each upload hung its 1.5 s, the last one after the third snapshot,
+	// 4 s in: the run lasts at least 5.5 s, of which the uploads hung 4.5.
+	// Had sampling waited for them, it would have sampled at most about a
+	// third as often as without uploads; it went on throughout.
+	if took < 5500*time.Millisecond {
+		t.Errorf("node %s: took %v: the uploads did not hang until their timeout", p.Version, took)
+	}
+	if want := 0.6 * rate * took.Seconds(); float64(sum.Samples) < want {
+		t.Errorf("node %s: %d samples in %v while uploads hung, want at least %.0f (%.1f a second without uploads): sampling waited for the uploads",
+			p.Version, sum.Samples, took, want, rate)
 	}
 }
