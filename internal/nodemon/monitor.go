@@ -213,7 +213,6 @@ type monitor struct {
 	started time.Time
 	sess    *inspector.Session // nil while disconnected
 	s       *series            // the process being watched
-	lastPID int
 
 	busy    bool // a snapshot is being taken
 	results chan result
