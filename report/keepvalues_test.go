@@ -30,21 +30,6 @@ func TestTrendKeepValuesIsEnough(t *testing.T) {
 	if err != nil || len(leaky) != 12 {
 		t.Fatalf("testdata/leaky: %d snapshots, %v", len(leaky), err)
 	}
-	trend := func(ps []*profile.Profile, opts diff.TrendOptions) *diff.Trend {
-		t.Helper()
-		b := diff.NewTrend(opts)
-		defer b.Close()
-		for _, p := range ps {
-			if err := b.Add(p); err != nil {
-				t.Fatal(err)
-			}
-		}
-		tr, err := b.Trend()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tr
-	}
 	for _, tc := range []struct {
 		name string
 		ps   []*profile.Profile
@@ -56,7 +41,7 @@ func TestTrendKeepValuesIsEnough(t *testing.T) {
 		{"leaky", leaky, 0},
 		{"leaky, --top 3", leaky, 3},
 	} {
-		full := trend(tc.ps, diff.TrendOptions{Options: diff.Options{Top: tc.top}})
+		full := trendOf(t, tc.ps, diff.TrendOptions{Options: diff.Options{Top: tc.top}})
 		if tc.name == "generated" && len(full.Series) <= HTMLMaxRows {
 			t.Fatalf("%d sites: no more than the page draws", len(full.Series))
 		}
@@ -68,7 +53,7 @@ func TestTrendKeepValuesIsEnough(t *testing.T) {
 			}
 			opts := diff.TrendOptions{Options: diff.Options{Top: tc.top}, KeepValues: keep, SpillAfter: 1,
 				Spill: func() (diff.SpillFile, error) { return spill, nil }}
-			lean := trend(tc.ps, opts)
+			lean := trendOf(t, tc.ps, opts)
 			if keep != 0 && lean.Unkept == nil && len(lean.Series) > max(keep, 0) {
 				t.Fatalf("%s, %s: the trend kept every series' values", tc.name, f)
 			}

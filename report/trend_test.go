@@ -20,15 +20,26 @@ func leakyTrend(t *testing.T, opts diff.TrendOptions) *diff.Trend {
 	return trendOfFiles(t, names, opts)
 }
 
-// trendOfFiles loads profiles into a trend, one at a time.
+// trendOfFiles loads profiles into a trend.
 func trendOfFiles(t *testing.T, names []string, opts diff.TrendOptions) *diff.Trend {
 	t.Helper()
-	b := diff.NewTrend(opts)
+	var ps []*profile.Profile
 	for _, name := range names {
 		p, err := profile.Load(name, profile.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		ps = append(ps, p)
+	}
+	return trendOf(t, ps, opts)
+}
+
+// trendOf adds profiles to a trend, in order, and makes it.
+func trendOf(t *testing.T, ps []*profile.Profile, opts diff.TrendOptions) *diff.Trend {
+	t.Helper()
+	b := diff.NewTrend(opts)
+	defer b.Close()
+	for _, p := range ps {
 		if err := b.Add(p); err != nil {
 			t.Fatal(err)
 		}
