@@ -460,7 +460,7 @@ func newHTMLData(c *diff.Comparison, top int) *htmlData {
 	} else {
 		tree := htmlTreeOf(d.Tree, &strs, len(c.Types))
 		data.Tree = &tree
-		data.Growth = trees.flatten(&strs)
+		data.Growth = trees.layout(&strs)
 	}
 	data.Strings = strs.list
 	data.Holders = newHTMLHolders(c.Holders)

@@ -87,7 +87,7 @@ func (n *growthNode) child(kind int, label, full string) *growthNode {
 // growthTrees are the treemaps of every sample type's growth from the
 // comparison's sites (diff.Detail.Sites), built concurrently: the trees of
 // a large comparison take as long as the rest of the page, and each type's
-// is its own. Flatten turns them into the page's nodes.
+// is its own. layout turns them into the page's nodes.
 type growthTrees struct {
 	done  chan struct{}
 	out   []htmlGrowth
@@ -96,7 +96,7 @@ type growthTrees struct {
 
 // startGrowthTrees starts building the treemap of every sample type's
 // growth from sites, one goroutine per type; sites must not change until
-// Flatten returns.
+// layout returns.
 func startGrowthTrees(sites []diff.Row, nTypes int) *growthTrees {
 	g := &growthTrees{done: make(chan struct{}), out: make([]htmlGrowth, nTypes), roots: make([]*growthNode, nTypes)}
 	// Each site's function and package, found once for all the types
@@ -125,9 +125,9 @@ func startGrowthTrees(sites []diff.Row, nTypes int) *growthTrees {
 	return g
 }
 
-// flatten waits for the trees and lays them out as the page's nodes, type
+// layout waits for the trees and lays them out as the page's nodes, type
 // by type, their strings interned in strs in that order.
-func (g *growthTrees) flatten(strs *interner) []htmlGrowth {
+func (g *growthTrees) layout(strs *interner) []htmlGrowth {
 	<-g.done
 	for t, root := range g.roots {
 		flatten(root, t, -1, strs, &g.out[t].Nodes)
