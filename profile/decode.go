@@ -887,33 +887,40 @@ func missingLocation(id uint64) error {
 
 // appendFrames decodes a packed field of location ids and appends each
 // location's frame to pool: frameOf maps a location id to its one frame, or
-// to -1 when there is no such location. It decodes the varints of ids below
-// 2^21 (three bytes) itself: they are most of a profile.
+// to -1 when there is no such location. Location ids are most of a
+// profile's bytes: those of up to four bytes (ids below 2^28) are decoded
+// here without a branch on their length, which a profile's mix of one-,
+// two- and three-byte ids would mispredict. Four bytes are read as one
+// word, the id's last byte is the first whose high bit is clear, and its
+// 7-bit groups are gathered with shifts. Longer ids, and the field's last
+// three bytes, go to protowire.
 func appendFrames(pool []int32, b []byte, frameOf []int32) ([]int32, error) {
-	for i := 0; i < len(b); {
-		var id uint64
-		switch c := b[i]; {
-		case c < 0x80:
-			id = uint64(c)
-			i++
-		case i+1 < len(b) && b[i+1] < 0x80:
-			id = uint64(c&0x7f) | uint64(b[i+1])<<7
-			i += 2
-		case i+2 < len(b) && b[i+1] >= 0x80 && b[i+2] < 0x80:
-			id = uint64(c&0x7f) | uint64(b[i+1]&0x7f)<<7 | uint64(b[i+2])<<14
-			i += 3
-		default:
-			v, n := protowire.ConsumeVarint(b[i:])
-			if n < 0 {
-				return pool, wireError("packed varints", n)
-			}
-			id = v
-			i += n
+	i := 0
+	for i+4 <= len(b) {
+		x := binary.LittleEndian.Uint32(b[i:])
+		end := ^x & 0x80808080
+		if end == 0 {
+			break
+		}
+		n := bits.TrailingZeros32(end)>>3 + 1
+		x &= 0xffffffff >> (32 - 8*n)
+		id := x&0x7f | x>>1&0x3f80 | x>>2&0x1fc000 | x>>3&0xfe00000
+		if uint64(id) >= uint64(len(frameOf)) || frameOf[id] < 0 {
+			return pool, missingLocation(uint64(id))
+		}
+		pool = append(pool, frameOf[id])
+		i += n
+	}
+	for i < len(b) {
+		id, n := protowire.ConsumeVarint(b[i:])
+		if n < 0 {
+			return pool, wireError("packed varints", n)
 		}
 		if id >= uint64(len(frameOf)) || frameOf[id] < 0 {
 			return pool, missingLocation(id)
 		}
 		pool = append(pool, frameOf[id])
+		i += n
 	}
 	return pool, nil
 }
@@ -961,20 +968,19 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 		spans   = make([]span, 0, len(d.samples))
 		pool    = make([]int32, 0, nFrames)
 		valPool = make([]int64, 0, len(d.samples)*nTypes)
-		// Stacks are merged by a hash of their frames, in a table of stack
-		// numbers with open addressing, sized once for as many stacks as
-		// there are samples: a map of strings would cost more than the
-		// stacks themselves, and a Go map several times this table.
-		slots  = make([]int32, max(4, 2<<bits.Len(uint(len(d.samples)))))
-		hashes = make([]uint32, 0, len(d.samples)) // of each stack, to skip others quickly
+		// Stacks are merged by a hash of their frames, in a table with open
+		// addressing, sized once for as many stacks as there are samples: a
+		// map of strings would cost more than the stacks themselves, and a
+		// Go map several times this table. A slot holds a stack's number
+		// plus one (0 is empty) in its low half and 32 bits of its hash in
+		// its high half, so that a probe passes other stacks without
+		// reading anything but the table.
+		slots  = make([]uint64, max(4, 2<<bits.Len(uint(len(d.samples)))))
 		mask   = uint64(len(slots) - 1)
 		seed   = maphash.MakeSeed()
 		ids    []uint64
 		values = make([]int64, 0, nTypes)
 	)
-	for i := range slots {
-		slots[i] = -1
-	}
 	for _, off := range d.samples {
 		// The sample's frames go to the end of the pool, which has room
 		// for every sample's: they stay there if the stack is new.
@@ -1016,11 +1022,14 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 		}
 		frames := pool[start:]
 		h := hashFrames(seed, frames)
-		slot := h & mask
+		slot, tag := h&mask, h>>32<<32
 		merged := false
-		for ; slots[slot] >= 0; slot = (slot + 1) & mask {
-			si := slots[slot]
-			if s := spans[si]; hashes[si] == uint32(h) && slices.Equal(pool[s.start:s.end], frames) {
+		for ; slots[slot] != 0; slot = (slot + 1) & mask {
+			if slots[slot]&^0xffffffff != tag {
+				continue
+			}
+			si := int32(slots[slot]) - 1
+			if s := spans[si]; slices.Equal(pool[s.start:s.end], frames) {
 				acc := valPool[int(si)*nTypes : int(si+1)*nTypes]
 				for i, v := range values {
 					acc[i] += v
@@ -1033,8 +1042,7 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 		if merged {
 			continue
 		}
-		slots[slot] = int32(len(spans))
-		hashes = append(hashes, uint32(h))
+		slots[slot] = tag | uint64(len(spans)+1)
 		spans = append(spans, span{int32(start), int32(len(pool))})
 		valPool = append(valPool, values...)
 	}
@@ -1042,7 +1050,7 @@ func (d *protoDecoder) stacks(p *Profile, locations idIndex, locFrames, locStart
 	// the stacks are made, so that a collection can give their memory to
 	// the stacks (no caller holds the input: see decode).
 	d.data, d.samples, d.strings = nil, nil, nil
-	slots, hashes, frameOf = nil, nil, nil
+	slots, frameOf = nil, nil
 	p.Stacks = make([]Stack, len(spans))
 	for i, s := range spans {
 		p.Stacks[i] = Stack{
