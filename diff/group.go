@@ -103,6 +103,9 @@ func frameKind(f profile.Frame) uint8 {
 		}
 		return k
 	}
+	if outsideGo(f) {
+		return k
+	}
 	pkg := f.Package()
 	if first, _, _ := strings.Cut(pkg, "/"); f.Symbolized() && goStdRoots[first] {
 		k |= kindNotOwn
@@ -111,6 +114,27 @@ func frameKind(f profile.Frame) uint8 {
 		k |= kindRuntime
 	}
 	return k
+}
+
+// outsideGo reports, for a frame of a Go file, what most frames of a
+// service show at a glance: that its function's import path starts with a
+// domain ("github.com/..."), so it is neither the standard library, whose
+// paths start with no dot, nor the runtime. It costs a few byte scans of the
+// function's first path element, where finding its package (Frame.Package)
+// costs scans of the whole name and of the file's, and a table's lookup by
+// frame costs hashing both: the site rule asks it of every frame it walks,
+// in every profile. It returns false, and leaves the answer to the package,
+// wherever the name's first element could be read otherwise: a type
+// parameter or a C++ namespace in it, an escape, or a file name that is a
+// URL, which ScriptPackage cuts at its query.
+func outsideGo(f profile.Frame) bool {
+	name := f.Function
+	i := strings.IndexByte(name, '/')
+	if i <= 0 || strings.ContainsAny(f.File, "?#") {
+		return false
+	}
+	first := name[:i]
+	return strings.IndexByte(first, '.') > 0 && !strings.ContainsAny(first, "[:%")
 }
 
 // site picks the allocation site of a stack of pf's frames (leaf first):
@@ -135,7 +159,9 @@ func (pf *profileFrames) kindOf(f int32) uint8 {
 	k := pf.kind[f]
 	if k == 0 {
 		fr := pf.frames[f]
-		if k = pf.kinds[fr]; k == 0 {
+		if isGoFile(fr.File) && outsideGo(fr) {
+			k = kindKnown
+		} else if k = pf.kinds[fr]; k == 0 {
 			k = frameKind(fr)
 			if pf.kinds != nil {
 				pf.kinds[fr] = k
