@@ -122,6 +122,20 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	}
 }
 
+// TestHTMLChartsWaitToDraw checks that no chart's set-up script draws it
+// (waitToDraw): the report script draws it once, with its data.
+func TestHTMLChartsWaitToDraw(t *testing.T) {
+	for id, snippet := range htmlCharts() {
+		_, _, js, err := splitChart(id, snippet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(js, "heapdiff.setup('"+id+"', option_"+id+");") || strings.Contains(js, "setOption(") {
+			t.Errorf("chart %s's set-up script does not hand its options to heapdiff.setup:\n%s", id, js)
+		}
+	}
+}
+
 func TestHTMLDataEscapesMarkup(t *testing.T) {
 	basePath, targetPath := writeMaliciousProfiles(t)
 	a, b := loadPair(t, basePath, targetPath)

@@ -20,10 +20,37 @@ var heapdiff = (function () {
 
   var el = heapdiffDOM.el, clear = heapdiffDOM.clear, byId = heapdiffDOM.byId, fmt = heapdiffDOM.fmt;
   var duration = heapdiffDOM.duration, nameEl = heapdiffDOM.nameEl, byteAxis = heapdiffDOM.byteAxis, count = heapdiffDOM.count;
-  /* setHeight sizes a chart's element and the chart with it. */
+  /* setup keeps a chart's set-up options (its go-echarts snippet's, see
+     waitToDraw in html_charts.go) until draw gives them to the chart with
+     its data: ECharts draws a chart on every setOption, and the empty chart
+     would be drawn for nothing. */
+  var setups = {};
+  function setup(id, option) { setups[id] = option; }
+
+  /* setHeight sizes a chart's element; the chart takes the new size when
+     it is next drawn (draw). */
+  var resized = {};
   function setHeight(id, h) {
-    byId(id).style.height = h + 'px';
-    charts[id].resize();
+    var style = byId(id).style;
+    if (style.height !== h + 'px') {
+      style.height = h + 'px';
+      resized[id] = true;
+    }
+  }
+  /* draw gives a chart its option and draws it once, at its element's size,
+     with its set-up options the first time: the options wait (lazyUpdate)
+     for the resize, which draws them. */
+  function draw(id, option) {
+    var chart = charts[id], first = setups[id];
+    if (first || resized[id]) {
+      delete setups[id];
+      resized[id] = false;
+      if (first) { chart.setOption(first, { lazyUpdate: true }); }
+      chart.setOption(option, { lazyUpdate: true });
+      chart.resize();
+    } else {
+      chart.setOption(option);
+    }
   }
 
   function unit() { return D.types[state.type].unit; }
@@ -160,12 +187,11 @@ var heapdiff = (function () {
     });
     byId('growers-empty').hidden = shown.length > 0;
     byId('growers-note').textContent = D.snapshot ? 'shallow delta: the change of the objects\' own (shallow) size, which adds up' : 'by ' + D.by + ', ' + D.types[t].type;
-    var chart = charts.growers;
     /* the bars and the treemap beside them share a height */
     var h = Math.max(460, shown.length * 24 + 40);
     setHeight('growers', h);
     setHeight('sites', h);
-    chart.setOption({
+    draw('growers', {
       /* names cut between their parts to the axis' 260px (fitLabel) */
       yAxis: [{ data: shown.map(function (r) { return (sig(r.c) ? '' : '~ ') + shortName(r.name); }),
         axisLabel: { formatter: function (v) { return heapdiffDOM.fitLabel(v, 256, LABEL_LINE, LABEL_LINE); } } }],
@@ -211,7 +237,7 @@ var heapdiff = (function () {
     });
     byId('sites-note').textContent = growthNote(g);
     byId('sites-empty').hidden = top.length > 0;
-    charts.sites.setOption({
+    draw('sites', {
       series: [{
         /* two levels at a time; a click on a box fills the chart with it */
         data: top, visibleMin: 300, leafDepth: TREEMAP_DEPTH, drillDownIcon: '', zoomToNodeRatio: 0.9 * 0.9,
@@ -316,7 +342,7 @@ var heapdiff = (function () {
       });
     }
     setHeight('flame', (maxDepth + 1) * FLAME_ROW + 2);
-    charts.flame.setOption({ series: [{ data: items, renderItem: flameItem }] });
+    draw('flame', { series: [{ data: items, renderItem: flameItem }] });
   }
 
   function flameItem(params, api) {
@@ -645,7 +671,7 @@ var heapdiff = (function () {
     }
     byId('sites-aside-text').textContent = text;
     byId('sites-empty').hidden = data.length > 0;
-    charts.sites.setOption({
+    draw('sites', {
       series: [{
         data: data, visibleMin: 4, bottom: 0, nodeClick: false,
         levels: [{ itemStyle: { borderWidth: 0, gapWidth: 2 } }],
@@ -824,6 +850,7 @@ var heapdiff = (function () {
 
   return {
     start: start,
+    setup: setup,
     timing: timing,
     tooltip: tooltip,
     flameItem: flameItem,
