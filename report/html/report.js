@@ -546,34 +546,78 @@ var heapdiff = (function () {
     box.appendChild(ul);
   }
 
+  /* The rows' call stacks: their JSON, gzipped, in base64 in a data
+     element of their own at the end of the page (htmlStacks and
+     encodePacked in html.go). readStacks inflates them once the page is
+     drawn; rowStacks returns row i's ({} for none), or null until they are
+     read, when stacksNote says why. */
+  var stacks = null, stacksText = null, stacksNote = 'Reading the call stacks…';
+  function readStacks(done) {
+    var e = byId('heapdiff-stacks');
+    if (!e) {
+      stacks = { strings: [], frames: [], rows: [] };
+      done();
+      return;
+    }
+    if (typeof DecompressionStream === 'undefined') {
+      stacksNote = 'This browser cannot read the call stacks: it has no DecompressionStream (Chrome 80, Firefox 113 and Safari 16.4 have).';
+      done();
+      return;
+    }
+    function failed(err) {
+      stacksNote = 'The call stacks could not be read: ' + err;
+      done();
+    }
+    try {
+      var bin = atob(JSON.parse(e.textContent)), bytes = new Uint8Array(bin.length);
+      for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+      new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text().then(function (text) {
+        stacksText = text;
+        done();
+      }, failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+  function rowStacks(i) {
+    if (!stacks && stacksText !== null) {
+      stacks = JSON.parse(stacksText);
+      stacksText = null;
+    }
+    return stacks ? stacks.rows[i] || {} : null;
+  }
+  function stackString(k) { return stacks.strings[k]; }
+
   function stacksRow(r) {
     var tr = el('tr', 'stacks'), td = el('td');
     td.colSpan = columns.length;
-    var t = state.type, u = unit();
-    if (!r.r.s) {
+    var t = state.type, u = unit(), rs = rowStacks(r.i);
+    if (!rs) {
+      td.appendChild(el('p', 'noise', stacksNote));
+    } else if (!rs.s) {
       td.appendChild(el('p', 'noise', r.i >= D.limits.stackRows ?
         'Call stacks are included for the first ' + D.limits.stackRows + ' rows only.' : 'No call stacks.'));
     } else {
-      r.r.s.forEach(function (s) {
+      rs.s.forEach(function (s) {
         var c = s.v[t];
         if (c[0] === 0 && c[1] === 0) { return; }
         var box = el('div', 'stack');
         box.appendChild(el('div', 'head ' + cls(c), fmt(c[0], u, false) + ' → ' + fmt(c[1], u, false) + '   ' + fmt(delta(c), u, true) + '   ' + pctCell(c)));
         var ol = el('ol');
         s.f.forEach(function (fi) {
-          var fr = D.frames[fi], li = el('li');
-          li.appendChild(nameEl('span', '', S(fr[0])));
-          if (S(fr[1])) {
-            var file = el('span', 'file', '  ' + baseName(S(fr[1])) + (fr[2] ? ':' + fr[2] : ''));
-            file.title = S(fr[1]);
-            li.appendChild(file);
+          var fr = stacks.frames[fi], li = el('li'), file = stackString(fr[1]);
+          li.appendChild(nameEl('span', '', stackString(fr[0])));
+          if (file) {
+            var fe = el('span', 'file', '  ' + baseName(file) + (fr[2] ? ':' + fr[2] : ''));
+            fe.title = file;
+            li.appendChild(fe);
           }
           ol.appendChild(li);
         });
         box.appendChild(ol);
         td.appendChild(box);
       });
-      if (r.r.m) { td.appendChild(el('p', 'noise', r.r.m + ' smaller stacks not included.')); }
+      if (rs.m) { td.appendChild(el('p', 'noise', rs.m + ' smaller stacks not included.')); }
     }
     tr.appendChild(td);
     return tr;
@@ -816,9 +860,26 @@ var heapdiff = (function () {
       if (later) { timed('table', table); }
       afterPaint(function () {
         timing.drawn = performance.now();
-        document.documentElement.setAttribute('data-ready', '1');
+        /* The call stacks, at the end of the page, once it is all read:
+           a row opened before shows them when they are. */
+        whenParsed(function () {
+          readStacks(function () {
+            timing.stacks = performance.now();
+            if (Object.keys(state.open).some(function (i) { return state.open[i]; })) { table(); }
+            document.documentElement.setAttribute('data-ready', '1');
+          });
+        });
       });
     });
+  }
+
+  /* whenParsed calls f once the browser has read the whole page. */
+  function whenParsed(f) {
+    if (document.readyState === 'loading') {
+      document.addEventListener('DOMContentLoaded', f);
+    } else {
+      f();
+    }
   }
 
   /* startProfile wires the controls of a profile comparison's page. */
