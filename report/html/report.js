@@ -1,5 +1,6 @@
 /* heapdiff HTML report. Reads the comparison from the JSON in
-   #heapdiff-data and draws the header, charts and table from it. Strings
+   #heapdiff-data and draws the header, charts and table from it, and the
+   rows' call stacks, when one is opened, from #heapdiff-stacks. Strings
    from profiles only ever reach the page through textContent, DOM
    properties or canvas text: never as markup. */
 var heapdiff = (function () {
