@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Measures the HTML report of the large generated profile pair
 # (internal/heapgen.Large): the file's size and, in headless Chromium
-# (/usr/bin/chromium), the time from navigation until every chart is drawn.
-# Targets (issue 3): under 5 MB, drawn in under 2 s. Also times writing it.
+# (/usr/bin/chromium), the time from navigation until the browser has painted
+# the first screen (the header and charts), and then everything (the table
+# of 1,000 rows, below the screen, too). Targets: under 5 MB (issue 3),
+# drawn in under 1 s (issue 19). Also times writing it.
 #
 #   bash bench/html.sh
 set -euo pipefail
@@ -14,6 +16,6 @@ go build -o "$out/heapdiff" ./cmd/heapdiff
 /usr/bin/time -f "write report.html: %e s wall, %U s user, %M KiB max RSS" \
   "$out/heapdiff" compare "$out/base.pb.gz" "$out/target.pb.gz" -o "$out/report.html"
 ls -l "$out/report.html" | awk '{printf "report.html: %.2f MB (target: under 5 MB)\n", $5/1e6}'
-echo "opening it in headless Chromium (3 times):"
+echo "opening it in headless Chromium (3 times, after one untimed load):"
 go test -run '^$' -bench BenchmarkHTMLOpen -benchtime 3x ./report | grep -E 'Benchmark|ok|FAIL'
-echo "(ms-to-drawn: navigation start to every chart drawn; target: under 2000 ms)"
+echo "(from navigation start until painted: ms-to-first-screen the header and charts, ms-to-drawn everything; target: under 1000 ms)"

@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -111,13 +113,92 @@ func TestHTMLIsSelfContained(t *testing.T) {
 		}
 	}
 	// Exactly the scripts the page is made of: ECharts, the page helpers,
-	// the report script, the data, the three charts and the start.
-	if n := strings.Count(page, "<script"); n != 8 || strings.Count(page, "</script>") != n {
-		t.Errorf("%d <script> and %d </script>, want 8 of each", n, strings.Count(page, "</script>"))
+	// the report script, the data, the three charts, the start and the
+	// call stacks' data.
+	if n := strings.Count(page, "<script"); n != 9 || strings.Count(page, "</script>") != n {
+		t.Errorf("%d <script> and %d </script>, want 9 of each", n, strings.Count(page, "</script>"))
 	}
 	for _, id := range []string{chartGrowers, chartSites, chartFlame} {
 		if !strings.Contains(page, `id="`+id+`"`) {
 			t.Errorf("no element for chart %s", id)
+		}
+	}
+}
+
+// TestHTMLStacksArePacked checks that a page holds its rows' call stacks
+// apart from its data, packed (encodePacked): base64 of gzipped JSON that
+// gives back each row's stacks, and that the data keeps none of the names
+// only the stacks use.
+func TestHTMLStacksArePacked(t *testing.T) {
+	a, b := loadPair(t, "../testdata/leaky/heap-01.pb.gz", "../testdata/leaky/heap-12.pb.gz")
+	page := renderHTML(t, a, b, diff.Options{})
+	m := regexp.MustCompile(`<script type="application/json" id="heapdiff-stacks">("[A-Za-z0-9+/=]+")</script>`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no packed call stacks in the page")
+	}
+	var packed string
+	if err := json.Unmarshal(m[1], &packed); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stacks struct {
+		Strings []string   `json:"strings"`
+		Frames  [][3]int64 `json:"frames"`
+		Rows    []struct {
+			Stacks []struct {
+				Frames []int `json:"f"`
+			} `json:"s"`
+		} `json:"rows"`
+	}
+	if err := json.NewDecoder(zr).Decode(&stacks); err != nil {
+		t.Fatalf("the packed call stacks: %v", err)
+	}
+	d := pageData(t, page)
+	if len(stacks.Rows) == 0 || len(stacks.Rows) > len(d.Rows) {
+		t.Fatalf("call stacks for %d rows of %d", len(stacks.Rows), len(d.Rows))
+	}
+	// A site's stacks pass through its function: main.(*SessionStore).Open
+	// main.go:50's through main.(*SessionStore).Open.
+	for i, r := range stacks.Rows {
+		row := d.Strings[d.Rows[i].Name]
+		for _, s := range r.Stacks {
+			var fns []string
+			for _, f := range s.Frames {
+				fns = append(fns, stacks.Strings[stacks.Frames[f][0]])
+			}
+			if !slices.ContainsFunc(fns, func(fn string) bool { return strings.HasPrefix(row, fn+" ") }) {
+				t.Errorf("row %q has a stack through %q", row, fns)
+			}
+		}
+	}
+	files := map[string]bool{}
+	for _, f := range stacks.Frames {
+		files[stacks.Strings[f[1]]] = true
+	}
+	for _, s := range d.Strings {
+		if files[s] {
+			t.Errorf("the page's data holds %q, a file name only the call stacks use", s)
+		}
+	}
+}
+
+// TestHTMLChartsWaitToDraw checks that no chart's set-up script draws it
+// (waitToDraw): the report script draws it once, with its data.
+func TestHTMLChartsWaitToDraw(t *testing.T) {
+	for id, snippet := range htmlCharts() {
+		_, _, js, err := splitChart(id, snippet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(js, "heapdiff.setup('"+id+"', option_"+id+");") || strings.Contains(js, "setOption(") {
+			t.Errorf("chart %s's set-up script does not hand its options to heapdiff.setup:\n%s", id, js)
 		}
 	}
 }

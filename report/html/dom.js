@@ -110,8 +110,13 @@ var heapdiffDOM = (function () {
   /* nameEl makes an element showing a name that wraps between its parts. */
   function nameEl(tag, cls, text) { return breakable(el(tag, cls), text); }
 
-  /* count writes a count with thousands separators: 49,188. */
-  function count(n) { return Number(n).toLocaleString('en-US'); }
+  /* count writes a count with thousands separators: 49,188, as
+     toLocaleString('en-US') does, which is slow the first time (it loads
+     the locale's data). */
+  function count(n) {
+    var s = String(n);
+    return /^-?\d+$/.test(s) ? s.replace(/\B(?=(\d{3})+$)/g, ',') : Number(n).toLocaleString('en-US');
+  }
   function byId(id) { return document.getElementById(id); }
 
   var IEC = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

@@ -1,5 +1,6 @@
 /* heapdiff HTML report. Reads the comparison from the JSON in
-   #heapdiff-data and draws the header, charts and table from it. Strings
+   #heapdiff-data and draws the header, charts and table from it, and the
+   rows' call stacks, when one is opened, from #heapdiff-stacks. Strings
    from profiles only ever reach the page through textContent, DOM
    properties or canvas text: never as markup. */
 var heapdiff = (function () {
@@ -20,10 +21,37 @@ var heapdiff = (function () {
 
   var el = heapdiffDOM.el, clear = heapdiffDOM.clear, byId = heapdiffDOM.byId, fmt = heapdiffDOM.fmt;
   var duration = heapdiffDOM.duration, nameEl = heapdiffDOM.nameEl, byteAxis = heapdiffDOM.byteAxis, count = heapdiffDOM.count;
-  /* setHeight sizes a chart's element and the chart with it. */
+  /* setup keeps a chart's set-up options (its go-echarts snippet's, see
+     waitToDraw in html_charts.go) until draw gives them to the chart with
+     its data: ECharts draws a chart on every setOption, and the empty chart
+     would be drawn for nothing. */
+  var setups = {};
+  function setup(id, option) { setups[id] = option; }
+
+  /* setHeight sizes a chart's element; the chart takes the new size when
+     it is next drawn (draw). */
+  var resized = {};
   function setHeight(id, h) {
-    byId(id).style.height = h + 'px';
-    charts[id].resize();
+    var style = byId(id).style;
+    if (style.height !== h + 'px') {
+      style.height = h + 'px';
+      resized[id] = true;
+    }
+  }
+  /* draw gives a chart its option and draws it once, at its element's size,
+     with its set-up options the first time: the options wait (lazyUpdate)
+     for the resize, which draws them. */
+  function draw(id, option) {
+    var chart = charts[id], first = setups[id];
+    if (first || resized[id]) {
+      delete setups[id];
+      resized[id] = false;
+      if (first) { chart.setOption(first, { lazyUpdate: true }); }
+      chart.setOption(option, { lazyUpdate: true });
+      chart.resize();
+    } else {
+      chart.setOption(option);
+    }
   }
 
   function unit() { return D.types[state.type].unit; }
@@ -160,12 +188,11 @@ var heapdiff = (function () {
     });
     byId('growers-empty').hidden = shown.length > 0;
     byId('growers-note').textContent = D.snapshot ? 'shallow delta: the change of the objects\' own (shallow) size, which adds up' : 'by ' + D.by + ', ' + D.types[t].type;
-    var chart = charts.growers;
     /* the bars and the treemap beside them share a height */
     var h = Math.max(460, shown.length * 24 + 40);
     setHeight('growers', h);
     setHeight('sites', h);
-    chart.setOption({
+    draw('growers', {
       /* names cut between their parts to the axis' 260px (fitLabel) */
       yAxis: [{ data: shown.map(function (r) { return (sig(r.c) ? '' : '~ ') + shortName(r.name); }),
         axisLabel: { formatter: function (v) { return heapdiffDOM.fitLabel(v, 256, LABEL_LINE, LABEL_LINE); } } }],
@@ -211,7 +238,7 @@ var heapdiff = (function () {
     });
     byId('sites-note').textContent = growthNote(g);
     byId('sites-empty').hidden = top.length > 0;
-    charts.sites.setOption({
+    draw('sites', {
       series: [{
         /* two levels at a time; a click on a box fills the chart with it */
         data: top, visibleMin: 300, leafDepth: TREEMAP_DEPTH, drillDownIcon: '', zoomToNodeRatio: 0.9 * 0.9,
@@ -316,7 +343,7 @@ var heapdiff = (function () {
       });
     }
     setHeight('flame', (maxDepth + 1) * FLAME_ROW + 2);
-    charts.flame.setOption({ series: [{ data: items, renderItem: flameItem }] });
+    draw('flame', { series: [{ data: items, renderItem: flameItem }] });
   }
 
   function flameItem(params, api) {
@@ -520,34 +547,78 @@ var heapdiff = (function () {
     box.appendChild(ul);
   }
 
+  /* The rows' call stacks: their JSON, gzipped, in base64 in a data
+     element of their own at the end of the page (htmlStacks and
+     encodePacked in html.go). readStacks inflates them once the page is
+     drawn; rowStacks returns row i's ({} for none), or null until they are
+     read, when stacksNote says why. */
+  var stacks = null, stacksText = null, stacksNote = 'Reading the call stacks…';
+  function readStacks(done) {
+    var e = byId('heapdiff-stacks');
+    if (!e) {
+      stacks = { strings: [], frames: [], rows: [] };
+      done();
+      return;
+    }
+    if (typeof DecompressionStream === 'undefined') {
+      stacksNote = 'This browser cannot read the call stacks: it has no DecompressionStream (Chrome 80, Firefox 113 and Safari 16.4 have).';
+      done();
+      return;
+    }
+    function failed(err) {
+      stacksNote = 'The call stacks could not be read: ' + err;
+      done();
+    }
+    try {
+      var bin = atob(JSON.parse(e.textContent)), bytes = new Uint8Array(bin.length);
+      for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+      new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text().then(function (text) {
+        stacksText = text;
+        done();
+      }, failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+  function rowStacks(i) {
+    if (!stacks && stacksText !== null) {
+      stacks = JSON.parse(stacksText);
+      stacksText = null;
+    }
+    return stacks ? stacks.rows[i] || {} : null;
+  }
+  function stackString(k) { return stacks.strings[k]; }
+
   function stacksRow(r) {
     var tr = el('tr', 'stacks'), td = el('td');
     td.colSpan = columns.length;
-    var t = state.type, u = unit();
-    if (!r.r.s) {
+    var t = state.type, u = unit(), rs = rowStacks(r.i);
+    if (!rs) {
+      td.appendChild(el('p', 'noise', stacksNote));
+    } else if (!rs.s) {
       td.appendChild(el('p', 'noise', r.i >= D.limits.stackRows ?
         'Call stacks are included for the first ' + D.limits.stackRows + ' rows only.' : 'No call stacks.'));
     } else {
-      r.r.s.forEach(function (s) {
+      rs.s.forEach(function (s) {
         var c = s.v[t];
         if (c[0] === 0 && c[1] === 0) { return; }
         var box = el('div', 'stack');
         box.appendChild(el('div', 'head ' + cls(c), fmt(c[0], u, false) + ' → ' + fmt(c[1], u, false) + '   ' + fmt(delta(c), u, true) + '   ' + pctCell(c)));
         var ol = el('ol');
         s.f.forEach(function (fi) {
-          var fr = D.frames[fi], li = el('li');
-          li.appendChild(nameEl('span', '', S(fr[0])));
-          if (S(fr[1])) {
-            var file = el('span', 'file', '  ' + baseName(S(fr[1])) + (fr[2] ? ':' + fr[2] : ''));
-            file.title = S(fr[1]);
-            li.appendChild(file);
+          var fr = stacks.frames[fi], li = el('li'), file = stackString(fr[1]);
+          li.appendChild(nameEl('span', '', stackString(fr[0])));
+          if (file) {
+            var fe = el('span', 'file', '  ' + baseName(file) + (fr[2] ? ':' + fr[2] : ''));
+            fe.title = file;
+            li.appendChild(fe);
           }
           ol.appendChild(li);
         });
         box.appendChild(ol);
         td.appendChild(box);
       });
-      if (r.r.m) { td.appendChild(el('p', 'noise', r.r.m + ' smaller stacks not included.')); }
+      if (rs.m) { td.appendChild(el('p', 'noise', rs.m + ' smaller stacks not included.')); }
     }
     tr.appendChild(td);
     return tr;
@@ -645,7 +716,7 @@ var heapdiff = (function () {
     }
     byId('sites-aside-text').textContent = text;
     byId('sites-empty').hidden = data.length > 0;
-    charts.sites.setOption({
+    draw('sites', {
       series: [{
         data: data, visibleMin: 4, bottom: 0, nodeClick: false,
         levels: [{ itemStyle: { borderWidth: 0, gapWidth: 2 } }],
@@ -703,45 +774,113 @@ var heapdiff = (function () {
 
   /* ---------- wiring ---------- */
 
-  function drawAll() {
-    header();
-    growers();
-    if (D.snapshot) {
-      classes();
-    } else {
-      sites();
-      flame();
+  /* timing is where the page's time went, in ms, for the benchmark
+     (report.BenchmarkHTMLOpen) and the curious: each part of the script
+     (timed), and from the start of navigation until the script started,
+     until the first screen was drawn and painted (afterPaint), and until
+     everything was. */
+  var timing = { script: 0 };
+  function timed(name, f) {
+    var t = performance.now();
+    f();
+    var ms = performance.now() - t;
+    timing[name] = (timing[name] || 0) + ms;
+    timing.script += ms;
+  }
+
+  /* afterPaint calls f once the browser has drawn the page as it is now:
+     a message posted from an animation frame arrives after that frame's
+     style, layout and paint. A hidden page draws no frames: f is called
+     next. */
+  function afterPaint(f) {
+    if (document.hidden) {
+      setTimeout(f, 0);
+      return;
     }
-    if (D.holders) { holders(); }
-    table();
+    requestAnimationFrame(function () {
+      var ch = new MessageChannel();
+      ch.port1.onmessage = function () { f(); };
+      ch.port2.postMessage(null);
+    });
+  }
+
+  /* drawCharts draws everything above the table. */
+  function drawCharts() {
+    timed('header', header);
+    timed('growers', growers);
+    if (D.snapshot) {
+      timed('sites', classes);
+    } else {
+      timed('sites', sites);
+      timed('flame', flame);
+    }
+    if (D.holders) { timed('holders', holders); }
+  }
+
+  function drawAll() {
+    drawCharts();
+    timed('table', table);
   }
 
   function start() {
-    var t0 = performance.now();
-    D = JSON.parse(byId('heapdiff-data').textContent);
-    charts.growers = echarts.getInstanceByDom(byId('growers'));
-    charts.sites = echarts.getInstanceByDom(byId('sites'));
-    byId('filter').addEventListener('input', function (e) { state.filter = e.target.value; table(); });
-    window.addEventListener('resize', function () {
-      Object.keys(charts).forEach(function (k) { charts[k].resize(); });
-      if (charts.flame) { flame(); }
+    timing.start = performance.now();
+    timed('data', function () { D = JSON.parse(byId('heapdiff-data').textContent); });
+    timed('wiring', function () {
+      charts.growers = echarts.getInstanceByDom(byId('growers'));
+      charts.sites = echarts.getInstanceByDom(byId('sites'));
+      byId('filter').addEventListener('input', function (e) { state.filter = e.target.value; table(); });
+      window.addEventListener('resize', function () {
+        Object.keys(charts).forEach(function (k) { charts[k].resize(); });
+        if (charts.flame) { flame(); }
+      });
+      if (D.snapshot) {
+        /* Every measure is a column: the bars show size, the treemap
+           retained size, and there is no sample type to switch. */
+        state.type = D.snapshot.shallow;
+        byId('sites-all').addEventListener('change', classes);
+        byId('table-title').textContent = 'Classes that changed';
+        byId('rows').className = 'flat';
+      } else {
+        startProfile();
+      }
+      sources();
+      makeColumns();
     });
-    if (D.snapshot) {
-      /* Every measure is a column: the bars show size, the treemap
-         retained size, and there is no sample type to switch. */
-      state.type = D.snapshot.shallow;
-      byId('sites-all').addEventListener('change', classes);
-      byId('table-title').textContent = 'Classes that changed';
-      byId('rows').className = 'flat';
+    drawCharts();
+    /* The table of a large comparison takes the browser longer to lay out
+       than everything above it: unless it shows on the first screen, it is
+       drawn once that screen is painted. */
+    var top = byId('rows').closest('section').getBoundingClientRect().top;
+    var later = !document.hidden && top >= window.innerHeight;
+    timing.tableTop = top;
+    timing.screen = window.innerHeight;
+    timing.tableLater = later ? 1 : 0;
+    if (!later) { timed('table', table); }
+    afterPaint(function () {
+      timing.firstScreen = performance.now();
+      if (later) { timed('table', table); }
+      afterPaint(function () {
+        timing.drawn = performance.now();
+        /* The call stacks, at the end of the page, once it is all read:
+           a row opened before shows them when they are. */
+        whenParsed(function () {
+          readStacks(function () {
+            timing.stacks = performance.now();
+            if (Object.keys(state.open).some(function (i) { return state.open[i]; })) { table(); }
+            document.documentElement.setAttribute('data-ready', '1');
+          });
+        });
+      });
+    });
+  }
+
+  /* whenParsed calls f once the browser has read the whole page. */
+  function whenParsed(f) {
+    if (document.readyState === 'loading') {
+      document.addEventListener('DOMContentLoaded', f);
     } else {
-      startProfile();
+      f();
     }
-    sources();
-    makeColumns();
-    drawAll();
-    heapdiff.drawnMs = performance.now() - t0;
-    heapdiff.readyMs = performance.now();
-    document.documentElement.setAttribute('data-ready', '1');
   }
 
   /* startProfile wires the controls of a profile comparison's page. */
@@ -773,6 +912,8 @@ var heapdiff = (function () {
 
   return {
     start: start,
+    setup: setup,
+    timing: timing,
     tooltip: tooltip,
     flameItem: flameItem,
     axisValue: function (v) { return D ? fmt(v, unit(), true) : String(v); },
