@@ -103,9 +103,6 @@ func frameKind(f profile.Frame) uint8 {
 		}
 		return k
 	}
-	if outsideGo(f) {
-		return k
-	}
 	pkg := f.Package()
 	if first, _, _ := strings.Cut(pkg, "/"); f.Symbolized() && goStdRoots[first] {
 		k |= kindNotOwn
@@ -159,6 +156,8 @@ func (pf *profileFrames) kindOf(f int32) uint8 {
 	k := pf.kind[f]
 	if k == 0 {
 		fr := pf.frames[f]
+		// Most frames are a service's own, told at a glance (outsideGo)
+		// without hashing the frame to look it up, nor finding its package.
 		if isGoFile(fr.File) && outsideGo(fr) {
 			k = kindKnown
 		} else if k = pf.kinds[fr]; k == 0 {
