@@ -119,11 +119,15 @@ func TestWrittenFailingOrHanging(t *testing.T) {
 	// after the third snapshot, 4 s in, while the run waited for it without
 	// sampling (the run is over; its last upload is handed over). Had
 	// sampling waited for the uploads too, it would have sampled for a
-	// fifth of the time before that; it went on throughout.
+	// tenth of the time before that (0.2 s of each 2 s); it went on
+	// throughout. The rate without uploads was measured in another run,
+	// and under the race detector with the whole suite running the two
+	// runs' rates differ by up to about half: 0.3 of it still tells
+	// sampling throughout from sampling a tenth of the time.
 	if took < 4*time.Second+hang {
 		t.Errorf("node %s: took %v: the uploads did not hang until their timeout", p.Version, took)
 	}
-	if want := 0.5 * rate * (took - hang).Seconds(); float64(sum.Samples) < want {
+	if want := 0.3 * rate * (took - hang).Seconds(); float64(sum.Samples) < want {
 		t.Errorf("node %s: %d samples in %v while uploads hung, want at least %.0f (%.1f a second without uploads): sampling waited for the uploads",
 			p.Version, sum.Samples, took, want, rate)
 	}
