@@ -456,14 +456,15 @@ func (d *detailer) buildTree(scale []float64, minFraction float64) {
 	pathVals := make([]int64, nt)
 	pathVars := make([]float64, nt)
 	// A group is a node above and a function here, in one key.
-	index := map[uint64]int32{}
+	var index keyNumbers
 	var (
 		groups []uint64 // keys, in the order of their first paths
 		vals   [2][]int64
 		vars   [2][]float64
 	)
 	for depth := 0; ; depth++ {
-		clear(index)
+		// As many groups as the last depth had, to begin with.
+		index.reset(len(groups))
 		groups = groups[:0]
 		for i := range nPaths {
 			group[i] = -1
@@ -478,10 +479,8 @@ func (d *detailer) buildTree(scale []float64, minFraction float64) {
 			// Paths run outermost first, stacks innermost first.
 			name := d.side[d.pathSide[i]].frameName[frames[len(frames)-1-depth]]
 			key := uint64(uint32(at[i]))<<32 | uint64(uint32(name))
-			k, ok := index[key]
-			if !ok {
-				k = int32(len(groups))
-				index[key] = k
+			k, added := index.number(key)
+			if added {
 				groups = append(groups, key)
 			}
 			group[i] = k
