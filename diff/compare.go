@@ -274,8 +274,12 @@ func Compare(base, target *profile.Profile, opts Options) (*Comparison, error) {
 	if opts.Detail != nil {
 		det = newDetailer(*opts.Detail, len(types), opts.Hide != nil, len(base.Stacks)+len(target.Stacks))
 	}
-	acc.add(0, base, baseIdx, det)
-	acc.add(1, target, targetIdx, det)
+	if sumsByFrame(opts, base) && sumsByFrame(opts, target) {
+		acc.reducePair([2]*profile.Profile{base, target}, [2][]int{baseIdx, targetIdx}, det)
+	} else {
+		acc.add(0, base, baseIdx, det)
+		acc.add(1, target, targetIdx, det)
+	}
 	acc.forget() // every stack is grouped: the maps that found groups can go
 	acc.settleClassLabels()
 	if opts.Normalize {

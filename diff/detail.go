@@ -163,10 +163,7 @@ func newDetailer(opts DetailOptions, nt int, hide bool, stacks int) *detailer {
 func (d *detailer) begin(s int, p *profile.Profile, pf *profileFrames, idx []int) stackVisitor {
 	d.side[s] = detailSide{p: p, pf: pf, idx: idx}
 	return func(si int, frames []int32, group int32, vars []float64) {
-		d.pathSide = append(d.pathSide, uint8(s))
-		d.pathStack = append(d.pathStack, int32(si))
-		d.pathGroup = append(d.pathGroup, group)
-		d.pathVars = append(d.pathVars, vars...)
+		d.addPath(s, int32(si), group, vars)
 		if d.hide {
 			if len(d.keptStart) == 0 {
 				d.keptStart = append(d.keptStart, 0)
@@ -175,6 +172,35 @@ func (d *detailer) begin(s int, p *profile.Profile, pf *profileFrames, idx []int
 			d.keptStart = append(d.keptStart, int32(len(d.keptFrames)))
 		}
 	}
+}
+
+// addPath adds stack si of side s, which went to group, with its values'
+// variances, as a path of the call tree. Variances left nil were written
+// already (varsOfSides).
+func (d *detailer) addPath(s int, si, group int32, vars []float64) {
+	d.pathSide = append(d.pathSide, uint8(s))
+	d.pathStack = append(d.pathStack, si)
+	d.pathGroup = append(d.pathGroup, group)
+	d.pathVars = append(d.pathVars, vars...)
+}
+
+// varsOfSides returns where two profiles of n0 and n1 stacks, summed at
+// once (reducePair), write their paths' variances, each from the start:
+// the first at the start of the room newDetailer made, the second after
+// room for all the first's stacks. joinVars then closes the gap.
+func (d *detailer) varsOfSides(n0, n1 int) [2][]float64 {
+	all := d.pathVars[:0:cap(d.pathVars)]
+	at := n0 * d.nt
+	return [2][]float64{all[:0:at], all[at : at : at+n1*d.nt]}
+}
+
+// joinVars takes the variances both sides wrote (varsOfSides) as the
+// paths', side 1's moved up to follow side 0's when side 0 kept fewer
+// stacks than it had.
+func (d *detailer) joinVars(side0, side1 []float64) {
+	all := d.pathVars[:cap(d.pathVars)]
+	n := copy(all[len(side0):], side1)
+	d.pathVars = all[:len(side0)+n]
 }
 
 // end notes side s's totals, before Options.Normalize scales them.
