@@ -239,6 +239,21 @@ func sumRows(rows []Row, nTypes int) Rest {
 	return sum.rest(len(rows))
 }
 
+// AddChanges adds flat's changes to sum's, in place, as SumRows of the two
+// rows would: values add, noises add in quadrature, and whether the sum is
+// beyond noise is decided again. A renderer that sums rows up a tree (the
+// HTML report's treemap) adds them one at a time with it, allocating
+// nothing.
+func AddChanges(sum, flat []Change) {
+	for t, c := range flat {
+		s := &sum[t]
+		s.Base += c.Base
+		s.Target += c.Target
+		s.Noise = math.Sqrt(s.Noise*s.Noise + c.Noise*c.Noise)
+		s.Significant = significant(s.Delta(), s.Noise)
+	}
+}
+
 // rowSum adds rows' flat changes up, with their noise.
 type rowSum struct {
 	flat []Change

@@ -68,20 +68,16 @@ type growthNode struct {
 	flat     []diff.Change // every type's change of its growing sites, summed
 	more     int
 	children []*growthNode
-	index    map[string]*growthNode
 }
 
-func (n *growthNode) child(kind int, label, full string) *growthNode {
-	if c := n.index[label]; c != nil {
-		return c
+// addFlat adds a row's changes, or a part's, to the node's (see
+// diff.AddChanges); the first are copied, not kept.
+func (n *growthNode) addFlat(flat []diff.Change) {
+	if n.flat == nil {
+		n.flat = slices.Clone(flat)
+		return
 	}
-	if n.index == nil {
-		n.index = map[string]*growthNode{}
-	}
-	c := &growthNode{kind: kind, label: label, full: full}
-	n.index[label] = c
-	n.children = append(n.children, c)
-	return c
+	diff.AddChanges(n.flat, flat)
 }
 
 // growthTrees are the treemaps of every sample type's growth from the
@@ -102,21 +98,23 @@ func startGrowthTrees(sites []diff.Row, nTypes int) *growthTrees {
 	// Each site's function and package, found once for all the types
 	// (finding them takes string work, for every one of thousands of
 	// sites) and before the trees start, which then only read them.
-	names := make([]siteNames, len(sites))
+	paths := newGrowthPaths(len(sites))
 	for i := range sites {
 		if !slices.ContainsFunc(sites[i].Flat, func(c diff.Change) bool { return c.Delta() > 0 }) {
-			continue // in no type's tree
+			paths.add(siteNames{}, false) // in no type's tree
+			continue
 		}
 		r := sites[i].Named()
-		names[i].name = r.Name
+		names := siteNames{name: r.Name}
 		if len(r.Frames) > 0 {
 			f := r.Frames[0]
-			names[i].fn, names[i].pkg, names[i].framed = f.FunctionName(), f.Package(), true
+			names.fn, names.pkg, names.framed = f.FunctionName(), f.Package(), true
 		}
+		paths.add(names, true)
 	}
 	var wg sync.WaitGroup
 	for t := range nTypes {
-		wg.Go(func() { g.roots[t] = growthTree(sites, names, t, nTypes, &g.out[t]) })
+		wg.Go(func() { g.roots[t] = growthTree(sites, paths, t, nTypes, &g.out[t]) })
 	}
 	go func() {
 		wg.Wait()
@@ -135,11 +133,13 @@ func (g *growthTrees) layout(strs *interner) []htmlGrowth {
 	return g.out
 }
 
-// growthTree builds the treemap of type t's growth from sites, whose
-// functions and packages names holds, and counts into g what grew and
-// what shrank.
-func growthTree(sites []diff.Row, names []siteNames, t, nTypes int, g *htmlGrowth) *growthNode {
+// growthTree builds the treemap of type t's growth from sites, whose nodes
+// paths holds, and counts into g what grew and what shrank. A node's
+// children are in the order of their first sites, the order they are
+// summed in.
+func growthTree(sites []diff.Row, paths *growthPaths, t, nTypes int, g *htmlGrowth) *growthNode {
 	root := &growthNode{full: "growth"}
+	nodes := make([]*growthNode, len(paths.steps)) // this tree's node of each step, once it has one
 	for i := range sites {
 		r := &sites[i]
 		d := r.Flat[t].Delta()
@@ -152,10 +152,20 @@ func growthTree(sites []diff.Row, names []siteNames, t, nTypes int, g *htmlGrowt
 		}
 		g.Grew++
 		g.Growth += d
-		leaf := siteNode(root, names[i])
+		leaf := root
+		for _, s := range paths.path[paths.start[i]:paths.start[i+1]] {
+			n := nodes[s]
+			if n == nil {
+				st := &paths.steps[s]
+				n = &growthNode{kind: st.kind, label: st.label, full: st.full, pkg: st.pkg}
+				nodes[s] = n
+				leaf.children = append(leaf.children, n)
+			}
+			leaf = n
+		}
 		leaf.value += d
 		leaf.sites++
-		leaf.flat = addChanges(leaf.flat, r.Flat)
+		leaf.addFlat(r.Flat)
 	}
 	sum(root, nTypes)
 	prune(root, int64(treemapMinShare*float64(root.value)))
@@ -170,51 +180,91 @@ func growthTree(sites []diff.Row, names []siteNames, t, nTypes int, g *htmlGrowt
 }
 
 // siteNames is a site's name and, when it has frames, its function and
-// package (see siteNode).
+// package (see growthPaths.add).
 type siteNames struct {
 	name    string
 	framed  bool
 	fn, pkg string
 }
 
-// siteNode returns the node of a site under root: its package's path, its
-// function, its file:line.
-func siteNode(root *growthNode, site siteNames) *growthNode {
+// growthPaths are the nodes each site lies under in a growth tree, found
+// once for the trees of every sample type, which each make the nodes their
+// own sites lie under: finding a node by its label took most of a tree's
+// time, four times over. A node is known by its parent and its label.
+type growthPaths struct {
+	steps []growthStep
+	index map[stepKey]int32
+	// Site i lies under steps path[start[i]:start[i+1]], outermost first
+	// (none for a site in no tree).
+	start []int32
+	path  []int32
+}
+
+// growthStep is a node of the growth trees, as each tree makes it.
+type growthStep struct {
+	kind             int
+	label, full, pkg string
+}
+
+type stepKey struct {
+	parent int32 // -1 for the root
+	label  string
+}
+
+func newGrowthPaths(sites int) *growthPaths {
+	return &growthPaths{index: map[stepKey]int32{}, start: make([]int32, 1, sites+1)}
+}
+
+// add finds the path of the next site: its package's path, a part at a
+// time, its function, its file:line. A site that is in no tree (inTree
+// false) has none.
+func (p *growthPaths) add(site siteNames, inTree bool) {
+	if inTree {
+		p.addPath(site)
+	}
+	p.start = append(p.start, int32(len(p.path)))
+}
+
+func (p *growthPaths) addPath(site siteNames) {
 	name := site.name
 	if !site.framed {
-		return root.child(partSite, name, name)
+		p.step(-1, partSite, name, name, "")
+		return
 	}
 	fn, pkg := site.fn, site.pkg
-	n := root
-	// The package's path, a part at a time: each part's node is named by
-	// the path up to it, which is pkg up to the part's end.
+	n := int32(-1)
+	// Each part's node is named by the path up to it, which is pkg up to
+	// the part's end.
 	for start := 0; ; {
 		end := len(pkg)
 		if slash := strings.IndexByte(pkg[start:], '/'); slash >= 0 {
 			end = start + slash
 		}
-		n = n.child(partPath, pkg[start:end], pkg[:end])
+		n = p.step(n, partPath, pkg[start:end], pkg[:end], "")
 		if end == len(pkg) {
 			break
 		}
 		start = end + 1
 	}
-	n = n.child(partFunction, fn, fn)
-	n.pkg = pkg
+	n = p.step(n, partFunction, fn, fn, pkg)
 	if len(name) <= len(fn) || name[len(fn)] != ' ' || name[:len(fn)] != fn {
-		return n // the site is the function (grouped by function, or no line)
+		return // the site is the function (grouped by function, or no line)
 	}
-	return n.child(partSite, name[len(fn)+1:], name)
+	p.step(n, partSite, name[len(fn)+1:], name, "")
 }
 
-// addChanges adds a row's changes to a sum of others (nil for none), with
-// diff's noise model: diff.SumRows adds the noises' variances and says
-// whether the sum is beyond noise.
-func addChanges(sum, flat []diff.Change) []diff.Change {
-	if sum == nil {
-		return flat
+// step appends to the path the node labelled label under parent, made the
+// first time it is met, and returns it.
+func (p *growthPaths) step(parent int32, kind int, label, full, pkg string) int32 {
+	k := stepKey{parent, label}
+	s, ok := p.index[k]
+	if !ok {
+		s = int32(len(p.steps))
+		p.index[k] = s
+		p.steps = append(p.steps, growthStep{kind: kind, label: label, full: full, pkg: pkg})
 	}
-	return diff.SumRows([]diff.Row{{Flat: sum}, {Flat: flat}}, len(flat)).Flat
+	p.path = append(p.path, s)
+	return s
 }
 
 // sum adds up every node's growth, sites and changes from its children's.
@@ -223,7 +273,7 @@ func sum(n *growthNode, nTypes int) {
 		sum(c, nTypes)
 		n.value += c.value
 		n.sites += c.sites
-		n.flat = addChanges(n.flat, c.flat)
+		n.addFlat(c.flat)
 	}
 	if n.flat == nil {
 		n.flat = make([]diff.Change, nTypes) // the root of no growth
@@ -249,11 +299,10 @@ func prune(n *growthNode, min int64) {
 		for _, c := range small {
 			more.value += c.value
 			more.sites += c.sites
-			more.flat = addChanges(more.flat, c.flat)
+			more.addFlat(c.flat)
 		}
 		n.children = append(n.children[:keep:keep], more)
 	}
-	n.index = nil
 	for _, c := range n.children {
 		prune(c, min)
 	}
