@@ -155,7 +155,9 @@ func keptCell(k diff.Kept, ok bool) string {
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("%.0f%%±%.0f", 100*k.Share, 100*k.Noise)
+	// As fmt's "%.0f%%±%.0f" writes it, without its reflection: a table
+	// has a kept cell a row.
+	return strconv.FormatFloat(100*k.Share, 'f', 0, 64) + "%±" + strconv.FormatFloat(100*k.Noise, 'f', 0, 64)
 }
 
 // hasKept reports whether a comparison can say what its rows kept: its

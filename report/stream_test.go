@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"runtime"
 	"testing"
@@ -165,4 +166,17 @@ func generatedPair(t *testing.T, cfg heapgen.Config) (base, target *profile.Prof
 		}
 	}
 	return out[0], out[1]
+}
+
+// TestKeptCellIsPrintfs checks keptCell's strconv against the fmt verbs it
+// replaces, on shares and noises of every kind.
+func TestKeptCellIsPrintfs(t *testing.T) {
+	for _, share := range []float64{0, -0.0, 0.004, 0.005, 0.015, 0.5, 0.995, 1, 1.2, -0.3, math.Inf(1), math.NaN()} {
+		for _, noise := range []float64{0, 0.0049, 0.16, 2, math.Inf(1)} {
+			want := fmt.Sprintf("%.0f%%±%.0f", 100*share, 100*noise)
+			if got := keptCell(diff.Kept{Share: share, Noise: noise}, true); got != want {
+				t.Errorf("keptCell(%v, %v) = %q, want %q", share, noise, got, want)
+			}
+		}
+	}
 }

@@ -144,13 +144,13 @@ func cumOf(r diff.Row, t int) *diff.Change {
 func rowCells(c *diff.Comparison, name string, flat []diff.Change, cum *diff.Change, unit string, kept bool) []cell {
 	ch := flat[c.Index]
 	color := changeColor(ch)
-	cells := []cell{
-		{text: units.Format(float64(ch.Base), unit, false)},
-		{text: units.Format(float64(ch.Target), unit, false)},
-		{text: units.Format(float64(ch.Delta()), unit, true), color: color},
-		{text: percentCell(ch), color: color},
-		{text: rateCell(c, ch, unit), color: color},
-	}
+	cells := make([]cell, 0, 9) // room for every column
+	cells = append(cells,
+		cell{text: units.Format(float64(ch.Base), unit, false)},
+		cell{text: units.Format(float64(ch.Target), unit, false)},
+		cell{text: units.Format(float64(ch.Delta()), unit, true), color: color},
+		cell{text: percentCell(ch), color: color},
+		cell{text: rateCell(c, ch, unit), color: color})
 	if kept {
 		cells = append(cells, cell{text: keptCell(c.Kept(flat))})
 	}
