@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	pprof "github.com/google/pprof/profile"
+
 	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/profile"
 )
@@ -16,24 +18,27 @@ var (
 
 // largeModels loads the benchmark pair (internal/heapgen.Large) into the model once.
 func largeModels(b *testing.B) (*profile.Profile, *profile.Profile) {
-	pairOnce.Do(func() {
-		bp, tp := heapgen.Pair(heapgen.Large)
-		var bb, tb bytes.Buffer
-		if err := bp.Write(&bb); err != nil {
-			b.Fatal(err)
-		}
-		if err := tp.Write(&tb); err != nil {
-			b.Fatal(err)
+	pairOnce.Do(func() { benchBase, benchTg = generatedModels(b, heapgen.Large) })
+	return benchBase, benchTg
+}
+
+// generatedModels returns a pair of internal/heapgen profiles, written and
+// read back as heapdiff reads them.
+func generatedModels(tb testing.TB, cfg heapgen.Config) (base, target *profile.Profile) {
+	tb.Helper()
+	bp, tp := heapgen.Pair(cfg)
+	var out [2]*profile.Profile
+	for i, p := range []*pprof.Profile{bp, tp} {
+		var buf bytes.Buffer
+		if err := p.Write(&buf); err != nil {
+			tb.Fatal(err)
 		}
 		var err error
-		if benchBase, err = profile.Parse("base", bb.Bytes(), profile.Options{}); err != nil {
-			b.Fatal(err)
+		if out[i], err = profile.Parse([]string{"base", "target"}[i], buf.Bytes(), profile.Options{}); err != nil {
+			tb.Fatal(err)
 		}
-		if benchTg, err = profile.Parse("target", tb.Bytes(), profile.Options{}); err != nil {
-			b.Fatal(err)
-		}
-	})
-	return benchBase, benchTg
+	}
+	return out[0], out[1]
 }
 
 // BenchmarkCompare measures the diff engine alone on the large pair, for

@@ -1,13 +1,10 @@
 package diff
 
 import (
-	"bytes"
 	"math"
 	"regexp"
 	"slices"
 	"testing"
-
-	pprofile "github.com/google/pprof/profile"
 
 	"github.com/heapdiff/heapdiff/internal/heapgen"
 	"github.com/heapdiff/heapdiff/profile"
@@ -19,21 +16,8 @@ import (
 // to the last bit, and the detail's paths must be the same.
 func TestReducePairAgreesWithAdd(t *testing.T) {
 	leaky := leakyProfiles(t)
-	gb, gt := heapgen.Pair(heapgen.Small)
-	var pairs [][2]*profile.Profile
-	pairs = append(pairs, [2]*profile.Profile{leaky[0], leaky[11]}, [2]*profile.Profile{leaky[3], leaky[4]})
-	var models [2]*profile.Profile
-	for i, gp := range []*pprofile.Profile{gb, gt} {
-		var b bytes.Buffer
-		if err := gp.Write(&b); err != nil {
-			t.Fatal(err)
-		}
-		var err error
-		if models[i], err = profile.Parse("heapgen", b.Bytes(), profile.Options{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pairs = append(pairs, models)
+	gb, gt := generatedModels(t, heapgen.Small)
+	pairs := [][2]*profile.Profile{{leaky[0], leaky[11]}, {leaky[3], leaky[4]}, {gb, gt}}
 
 	for _, opts := range []Options{
 		{By: BySite},
