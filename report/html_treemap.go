@@ -101,7 +101,7 @@ func startGrowthTrees(sites []diff.Row, nTypes int) *growthTrees {
 	paths := newGrowthPaths(len(sites))
 	for i := range sites {
 		if !slices.ContainsFunc(sites[i].Flat, func(c diff.Change) bool { return c.Delta() > 0 }) {
-			paths.add(siteNames{}, false) // in no type's tree
+			paths.skip() // in no type's tree
 			continue
 		}
 		r := sites[i].Named()
@@ -110,7 +110,7 @@ func startGrowthTrees(sites []diff.Row, nTypes int) *growthTrees {
 			f := r.Frames[0]
 			names.fn, names.pkg, names.framed = f.FunctionName(), f.Package(), true
 		}
-		paths.add(names, true)
+		paths.add(names)
 	}
 	var wg sync.WaitGroup
 	for t := range nTypes {
@@ -216,14 +216,14 @@ func newGrowthPaths(sites int) *growthPaths {
 }
 
 // add finds the path of the next site: its package's path, a part at a
-// time, its function, its file:line. A site that is in no tree (inTree
-// false) has none.
-func (p *growthPaths) add(site siteNames, inTree bool) {
-	if inTree {
-		p.addPath(site)
-	}
+// time, its function, its file:line.
+func (p *growthPaths) add(site siteNames) {
+	p.addPath(site)
 	p.start = append(p.start, int32(len(p.path)))
 }
+
+// skip gives the next site, which is in no tree, no path.
+func (p *growthPaths) skip() { p.start = append(p.start, int32(len(p.path))) }
 
 func (p *growthPaths) addPath(site siteNames) {
 	name := site.name
