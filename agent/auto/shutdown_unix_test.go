@@ -57,8 +57,14 @@ func runService(t *testing.T, binary, dir string, env []string, args ...string) 
 	case <-time.After(30 * time.Second):
 		t.Fatalf("service not ready; stderr:\n%s", s.stderr.String())
 	}
-	if !strings.Contains(s.stderr.String(), "agent started") {
-		t.Fatalf("agent not started; stderr:\n%s", s.stderr.String())
+	// The agent logs that it started before the service says it is ready,
+	// but on stderr, which exec copies from its pipe in a goroutine of its
+	// own: on a busy machine the line can come after "ready" on stdout.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.stderr.String(), "agent started"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("agent not started; stderr:\n%s", s.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	return s
 }
