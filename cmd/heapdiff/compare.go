@@ -116,6 +116,7 @@ func runCompare(s *streams, opts *compareOptions) error {
 		pr.show("finding who holds what grew")
 		cmp.Holders = diff.FindHolders(cmp, profiles[0], profiles[1], diff.HolderOptions{})
 	}
+	relaxGC()
 	if format == report.FormatText || format == report.FormatMarkdown {
 		report.TopShown(cmp, opts.Top)
 	}

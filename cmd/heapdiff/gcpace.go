@@ -1,0 +1,27 @@
+package main
+
+import (
+	"runtime"
+	"runtime/debug"
+)
+
+// gcPaced is set when heapdiff chose the collector's pace (GOGC unset, see
+// main), so that relaxGC may change it; tests, which run commands in their
+// own process, leave it alone.
+var gcPaced bool
+
+// relaxGC is called once a command has its comparison and no longer needs
+// the profiles: what follows (rendering) keeps far less alive, and at
+// GOGC=50 its small heap was collected again and again, each time with the
+// renderer's goroutine helping. From here the heap may grow to three times
+// what is live, but never past what the process already holds (its memory
+// limit): the peak stays the loading's and comparing's.
+func relaxGC() {
+	if !gcPaced {
+		return
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	debug.SetMemoryLimit(int64(ms.Sys - ms.HeapReleased))
+	debug.SetGCPercent(200)
+}
