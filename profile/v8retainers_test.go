@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -329,13 +330,21 @@ func TestRetainersPeakMemory(t *testing.T) {
 
 // TestBadSnapshotsWithRetainers loads every broken snapshot of testdata/bad
 // with Options.Retainers: each is refused as it is without (one line naming
-// the file), never with a crash of the retainer code.
+// the file), or loads as it does without, never with a crash of the
+// retainer code.
 func TestBadSnapshotsWithRetainers(t *testing.T) {
 	files, err := filepath.Glob("../testdata/bad/*heapsnapshot*")
 	if err != nil || len(files) < 3 {
 		t.Fatalf("%d bad snapshots (%v)", len(files), err)
 	}
+	// 48 and 120 MB of JSON once inflated: 20-30 s under -race, against
+	// 3 s for all the files without it. .ci/run runs this test without.
+	inflating := []string{"v8-funcinfos.heapsnapshot.gz", "v8-strings.heapsnapshot.gz"}
 	for _, f := range files {
+		if raceDetector && slices.Contains(inflating, filepath.Base(f)) {
+			t.Logf("%s: left to the run without -race", f)
+			continue
+		}
 		_, plain := Load(f, Options{})
 		_, with := Load(f, Options{Retainers: true})
 		if fmt.Sprint(plain) != fmt.Sprint(with) || errors.Is(with, ErrInternal) {
