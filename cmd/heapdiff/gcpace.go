@@ -15,13 +15,19 @@ var gcPaced bool
 // GOGC=50 its small heap was collected again and again, each time with the
 // renderer's goroutine helping. From here the heap may grow to three times
 // what is live, but never past what the process already holds (its memory
-// limit): the peak stays the loading's and comparing's.
+// limit): the peak stays the loading's and comparing's. Small profiles
+// leave a process too small for that limit to leave rendering room (it
+// collected ninety times on testdata/leaky's pair): the limit is never
+// below minRenderLimit.
 func relaxGC() {
 	if !gcPaced {
 		return
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	debug.SetMemoryLimit(int64(ms.Sys - ms.HeapReleased))
+	debug.SetMemoryLimit(max(int64(ms.Sys-ms.HeapReleased), minRenderLimit))
 	debug.SetGCPercent(200)
 }
+
+// minRenderLimit is the least memory limit relaxGC sets.
+const minRenderLimit = 64 << 20

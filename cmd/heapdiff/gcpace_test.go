@@ -2,8 +2,12 @@ package main
 
 import (
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -29,7 +33,24 @@ func TestRelaxGC(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	p, l := debug.SetGCPercent(50), debug.SetMemoryLimit(-1)
-	if p != 200 || l <= 0 || l == math.MaxInt64 || uint64(l) > ms.Sys {
-		t.Errorf("relaxGC set GOGC %d and a limit of %d bytes; want 200, and at most the %d bytes the process holds", p, l, ms.Sys)
+	if p != 200 || l < minRenderLimit || l == math.MaxInt64 || uint64(l) > max(ms.Sys, minRenderLimit) {
+		t.Errorf("relaxGC set GOGC %d and a limit of %d bytes; want 200, and the %d bytes the process holds, or %d if more", p, l, ms.Sys, minRenderLimit)
+	}
+}
+
+// The real CLI, writing the demo pair's page (small profiles, so a small
+// process): its collector runs a handful of times, as at GOGC=50 alone
+// (8), not the ninety times a memory limit of the process's size made it.
+func TestSmallPageIsNotCollectedOverAndOver(t *testing.T) {
+	bin := heapdiffBinary(t)
+	cmd := exec.Command(bin, "compare", "../../testdata/leaky/heap-01.pb.gz", "../../testdata/leaky/heap-12.pb.gz", "-o", filepath.Join(t.TempDir(), "report.html"))
+	cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	if n := strings.Count(stderr.String(), "\ngc ") + 1; n > 20 {
+		t.Errorf("%d garbage collections for the demo pair's page, want a handful:\n%s", n, stderr.String())
 	}
 }
