@@ -1,8 +1,7 @@
 package diff
 
 import (
-	"sync"
-
+	"github.com/heapdiff/heapdiff/internal/fanout"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -99,7 +98,7 @@ func (a *accumulator) reducePair(ps [2]*profile.Profile, idx [2][]int, d *detail
 	if d != nil {
 		vars = d.varsOfSides(len(ps[0].Stacks), len(ps[1].Stacks))
 	}
-	var wg sync.WaitGroup
+	var wg fanout.Group
 	for s := range ps {
 		// Each side finds its frames' kinds on its own: the map that
 		// shares them across profiles cannot be written by two at once.

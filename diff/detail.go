@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/heapdiff/heapdiff/internal/fanout"
 	"github.com/heapdiff/heapdiff/profile"
 )
 
@@ -256,7 +256,7 @@ func (d *detailer) detail(rows, sites []Row, t int, normalize bool) *Detail {
 	// their values, the frames' names), and each keeps its own order of
 	// summation, so the detail is the same to the last bit.
 	root := d.name("root")
-	var tree sync.WaitGroup
+	var tree fanout.Group
 	tree.Go(func() { d.buildTree(root, scale, d.opts.MinFraction) })
 	if sites == nil {
 		sites = d.sites(t, scale)

@@ -4,9 +4,9 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/fanout"
 )
 
 // treemapMinShare is the smallest share of the growth a treemap box gets
@@ -85,16 +85,16 @@ func (n *growthNode) addFlat(flat []diff.Change) {
 // a large comparison take as long as the rest of the page, and each type's
 // is its own. layout turns them into the page's nodes.
 type growthTrees struct {
-	done  chan struct{}
-	out   []htmlGrowth
-	roots []*growthNode
+	building fanout.Group
+	out      []htmlGrowth
+	roots    []*growthNode
 }
 
 // startGrowthTrees starts building the treemap of every sample type's
 // growth from sites, one goroutine per type; sites must not change until
 // layout returns.
 func startGrowthTrees(sites []diff.Row, nTypes int) *growthTrees {
-	g := &growthTrees{done: make(chan struct{}), out: make([]htmlGrowth, nTypes), roots: make([]*growthNode, nTypes)}
+	g := &growthTrees{out: make([]htmlGrowth, nTypes), roots: make([]*growthNode, nTypes)}
 	// Each site's function and package, found once for all the types
 	// (finding them takes string work, for every one of thousands of
 	// sites) and before the trees start, which then only read them.
@@ -112,21 +112,16 @@ func startGrowthTrees(sites []diff.Row, nTypes int) *growthTrees {
 		}
 		paths.add(names)
 	}
-	var wg sync.WaitGroup
 	for t := range nTypes {
-		wg.Go(func() { g.roots[t] = growthTree(sites, paths, t, nTypes, &g.out[t]) })
+		g.building.Go(func() { g.roots[t] = growthTree(sites, paths, t, nTypes, &g.out[t]) })
 	}
-	go func() {
-		wg.Wait()
-		close(g.done)
-	}()
 	return g
 }
 
 // layout waits for the trees and lays them out as the page's nodes, type
 // by type, their strings interned in strs in that order.
 func (g *growthTrees) layout(strs *interner) []htmlGrowth {
-	<-g.done
+	g.building.Wait()
 	for t, root := range g.roots {
 		flatten(root, t, -1, strs, &g.out[t].Nodes)
 	}
