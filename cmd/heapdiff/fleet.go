@@ -7,12 +7,12 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/heapdiff/heapdiff/agent/upload"
 	"github.com/heapdiff/heapdiff/diff"
+	"github.com/heapdiff/heapdiff/internal/fanout"
 	"github.com/heapdiff/heapdiff/internal/units"
 	"github.com/heapdiff/heapdiff/profile"
 	"github.com/heapdiff/heapdiff/remote"
@@ -132,18 +132,17 @@ func runFleet(ctx context.Context, s *streams, opts *fleetOptions) error {
 	errs := make([]error, len(groups))
 	// A few processes at a time, each read one snapshot at a time: at most
 	// loadWindow trends and profiles are in memory at once.
-	var wg sync.WaitGroup
+	// A bug's panic in one is raised again here, where guard sees it.
+	var work fanout.Group
 	sem := make(chan struct{}, loadWindow())
 	for i, g := range groups {
-		wg.Add(1)
 		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
+		work.Go(func() {
 			defer func() { <-sem }()
 			summaries[i], skipped[i], errs[i] = followProcess(g, topts, loadOpts, opts.SkipBroken, opts.ModTime)
-		}()
+		})
 	}
-	wg.Wait()
+	work.Wait()
 	for _, err := range errs {
 		if err != nil {
 			return err
