@@ -98,14 +98,14 @@ func (a *accumulator) reducePair(ps [2]*profile.Profile, idx [2][]int, d *detail
 	if d != nil {
 		vars = d.varsOfSides(len(ps[0].Stacks), len(ps[1].Stacks))
 	}
-	var wg fanout.Group
+	var sides fanout.Group
 	for s := range ps {
 		// Each side finds its frames' kinds on its own: the map that
 		// shares them across profiles cannot be written by two at once.
 		pfs[s] = newProfileFrames(ps[s], a.opts)
-		wg.Go(func() { sums[s] = sumByFrame(ps[s], pfs[s], idx[s], a.opts.By, vars[s]) })
+		sides.Go(func() { sums[s] = sumByFrame(ps[s], pfs[s], idx[s], a.opts.By, vars[s]) })
 	}
-	wg.Wait()
+	sides.Wait()
 	if d != nil {
 		d.joinVars(sums[0].stackVars, sums[1].stackVars)
 	}
