@@ -58,26 +58,30 @@ const (
 )
 
 type growthNode struct {
-	kind     int
-	label    string // the label within its parent's box
-	short    string // a shorter label, or ""
-	pkg      string // a function's package
-	full     string
-	value    int64
-	sites    int
-	flat     []diff.Change // every type's change of its growing sites, summed
+	kind  int
+	label string // the label within its parent's box
+	short string // a shorter label, or ""
+	pkg   string // a function's package
+	full  string
+	value int64
+	sites int
+	// flat is the change of the tree's sample type of the node's growing
+	// sites, summed: one element, as diff.AddChanges takes; hasFlat tells
+	// whether anything was added to it yet.
+	flat     [1]diff.Change
+	hasFlat  bool
 	more     int
 	children []*growthNode
 }
 
-// addFlat adds a row's changes, or a part's, to the node's (see
-// diff.AddChanges); the first are copied, not kept.
-func (n *growthNode) addFlat(flat []diff.Change) {
-	if n.flat == nil {
-		n.flat = slices.Clone(flat)
+// addFlat adds a row's change, or a part's, to the node's (see
+// diff.AddChanges); the first is taken as it is.
+func (n *growthNode) addFlat(c diff.Change) {
+	if !n.hasFlat {
+		n.flat[0], n.hasFlat = c, true
 		return
 	}
-	diff.AddChanges(n.flat, flat)
+	diff.AddChanges(n.flat[:], []diff.Change{c})
 }
 
 // growthTrees are the treemaps of every sample type's growth from the
@@ -113,7 +117,7 @@ func startGrowthTrees(sites []diff.Row, nTypes int) *growthTrees {
 		paths.add(names)
 	}
 	for t := range nTypes {
-		g.building.Go(func() { g.roots[t] = growthTree(sites, paths, t, nTypes, &g.out[t]) })
+		g.building.Go(func() { g.roots[t] = growthTree(sites, paths, t, &g.out[t]) })
 	}
 	return g
 }
@@ -123,7 +127,7 @@ func startGrowthTrees(sites []diff.Row, nTypes int) *growthTrees {
 func (g *growthTrees) layout(strs *interner) []htmlGrowth {
 	g.building.Wait()
 	for t, root := range g.roots {
-		flatten(root, t, -1, strs, &g.out[t].Nodes)
+		flatten(root, -1, strs, &g.out[t].Nodes)
 	}
 	return g.out
 }
@@ -132,7 +136,7 @@ func (g *growthTrees) layout(strs *interner) []htmlGrowth {
 // paths holds, and counts into g what grew and what shrank. A node's
 // children are in the order of their first sites, the order they are
 // summed in.
-func growthTree(sites []diff.Row, paths *growthPaths, t, nTypes int, g *htmlGrowth) *growthNode {
+func growthTree(sites []diff.Row, paths *growthPaths, t int, g *htmlGrowth) *growthNode {
 	root := &growthNode{full: "growth"}
 	nodes := make([]*growthNode, len(paths.steps)) // this tree's node of each step, once it has one
 	for i := range sites {
@@ -160,9 +164,9 @@ func growthTree(sites []diff.Row, paths *growthPaths, t, nTypes int, g *htmlGrow
 		}
 		leaf.value += d
 		leaf.sites++
-		leaf.addFlat(r.Flat)
+		leaf.addFlat(r.Flat[t])
 	}
-	sum(root, nTypes)
+	sum(root)
 	prune(root, int64(treemapMinShare*float64(root.value)))
 	// The root's only part stands for all of it.
 	for len(root.children) == 1 && len(root.children[0].children) > 0 {
@@ -262,16 +266,13 @@ func (p *growthPaths) step(parent int32, kind int, label, full, pkg string) int3
 	return s
 }
 
-// sum adds up every node's growth, sites and changes from its children's.
-func sum(n *growthNode, nTypes int) {
+// sum adds up every node's growth, sites and change from its children's.
+func sum(n *growthNode) {
 	for _, c := range n.children {
-		sum(c, nTypes)
+		sum(c)
 		n.value += c.value
 		n.sites += c.sites
-		n.addFlat(c.flat)
-	}
-	if n.flat == nil {
-		n.flat = make([]diff.Change, nTypes) // the root of no growth
+		n.addFlat(c.flat[0])
 	}
 }
 
@@ -294,7 +295,7 @@ func prune(n *growthNode, min int64) {
 		for _, c := range small {
 			more.value += c.value
 			more.sites += c.sites
-			more.addFlat(c.flat)
+			more.addFlat(c.flat[0])
 		}
 		n.children = append(n.children[:keep:keep], more)
 	}
@@ -360,19 +361,18 @@ func inPackage(fn, pkg string) string {
 	return shortFunction(fn)
 }
 
-// flatten appends n and its descendants to nodes, depth first, with
-// their changes of sample type t.
-func flatten(n *growthNode, t int, parent int32, strs *interner, nodes *[]htmlGrowthNode) {
+// flatten appends n and its descendants to nodes, depth first.
+func flatten(n *growthNode, parent int32, strs *interner, nodes *[]htmlGrowthNode) {
 	// A "(N more)" box is labelled by the page, which writes numbers.
 	short := n.short
 	if short == "" || short == n.label {
 		short = n.label
 	}
 	hn := htmlGrowthNode{Parent: parent, Label: strs.id(n.label), Short: strs.id(short), Full: strs.id(n.full), Value: n.value, Sites: n.sites, More: n.more}
-	hn.Change = htmlChange(n.flat[t])
+	hn.Change = htmlChange(n.flat[0])
 	at := int32(len(*nodes))
 	*nodes = append(*nodes, hn)
 	for _, c := range n.children {
-		flatten(c, t, at, strs, nodes)
+		flatten(c, at, strs, nodes)
 	}
 }
