@@ -2,6 +2,8 @@ package profile
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -69,6 +71,32 @@ func BenchmarkPprofParsePair(b *testing.B) {
 			if _, err := pprofile.ParseData(data); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// BenchmarkDecodeProto decodes the large pair's base profile, already
+// inflated, with the lean decoder alone: what a snapshot costs beyond
+// gunzip, the floor (bench/run.sh prints both beside compare).
+func BenchmarkDecodeProto(b *testing.B) {
+	base, _ := largePair(b)
+	gz, err := os.ReadFile(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeProto(data); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
