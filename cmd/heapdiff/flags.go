@@ -216,17 +216,39 @@ var pprofFlags = map[string]struct{ flag, value string }{
 	"functions":     {"by", "func"},
 }
 
+// pprofOnlyFlags are pprof's flags that no flag of heapdiff's stands for,
+// with what to do instead. Typed from habit with one dash, pflag would
+// read most of them as shorthands: -flat as -f lat, -http=:8080 as -h.
+var pprofOnlyFlags = func() map[string]string {
+	m := map[string]string{
+		"diff_base": "give the base profile as the first argument: heapdiff compare BASE TARGET",
+		"base":      "give the base profile as the first argument: heapdiff compare BASE TARGET",
+		"flat":      "flat values are what heapdiff shows; --cum adds cumulative columns",
+		"http":      "heapdiff serves no page; -o report.html writes one to open",
+		"web":       "heapdiff serves no page; -o report.html writes one to open",
+		"text":      "text is heapdiff's default output; -f json|csv|md|html for the others",
+	}
+	for _, f := range []string{"tagfocus", "tagignore", "tagshow", "taghide", "tags"} {
+		m[f] = "heapdiff does not read pprof's labels; --focus, --ignore and --hide match frames"
+	}
+	for _, f := range []string{"svg", "png", "pdf", "gif", "dot", "ps", "proto", "raw", "traces", "tree", "list", "peek", "weblist", "disasm", "callgrind", "kcachegrind", "topproto"} {
+		m[f] = "heapdiff writes text, json, csv, md or html: -f FORMAT, -o FILE"
+	}
+	return m
+}()
+
 // respell rewrites, in the arguments of a command whose flags are fs, the
 // spellings of flags that Go's flag package and pprof accept and pflag does
 // not: a long flag with one dash (-focus=x, -top 5) and pprof's names
 // (pprofFlags). Values of flags and everything after "--" are left as they
-// are.
-func respell(fs *pflag.FlagSet, args []string) []string {
+// are. A pprof flag that none of heapdiff's stands for (pprofOnlyFlags) is
+// refused with what to do instead.
+func respell(fs *pflag.FlagSet, args []string) ([]string, error) {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if arg == "--" {
-			return append(out, args[i:]...)
+			return append(out, args[i:]...), nil
 		}
 		if !strings.HasPrefix(arg, "-") || arg == "-" {
 			out = append(out, arg)
@@ -237,6 +259,9 @@ func respell(fs *pflag.FlagSet, args []string) []string {
 			dashes = 2
 		}
 		name, value, hasValue := strings.Cut(arg[dashes:], "=")
+		if instead, ok := pprofOnlyFlags[name]; ok && dashes == 1 && fs.Lookup(name) == nil {
+			return nil, usageError{fmt.Errorf("pprof's -%s is not a flag of heapdiff's: %s", name, instead)}
+		}
 		if p, ok := pprofFlags[name]; ok && fs.Lookup(p.flag) != nil {
 			switch {
 			case p.value == "":
@@ -271,7 +296,7 @@ func respell(fs *pflag.FlagSet, args []string) []string {
 			out = append(out, args[i])
 		}
 	}
-	return out
+	return out, nil
 }
 
 // explainFlagError turns pflag's "unknown shorthand flag: 's' in

@@ -72,10 +72,10 @@ func TestRespellLeavesValuesAlone(t *testing.T) {
 		{[]string{"-o", "-focus", "-focus", "x"}, []string{"-o", "-focus", "--focus", "x"}},
 		{[]string{"-fjson", "-cum", "a", "--", "-focus"}, []string{"-fjson", "--cum", "a", "--", "-focus"}},
 		{[]string{"-", "b", "-top=4"}, []string{"-", "b", "--top=4"}},
-		{[]string{"-lines=false", "-tagfocus=x"}, []string{"-lines=false", "-tagfocus=x"}},
+		{[]string{"-lines=false", "-tagfocuz=x"}, []string{"-lines=false", "-tagfocuz=x"}},
 	} {
-		if got := respell(fs, tc.in); !slices.Equal(got, tc.want) {
-			t.Errorf("respell(%q) = %q, want %q", tc.in, got, tc.want)
+		if got, err := respell(fs, tc.in); err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("respell(%q) = %q, %v, want %q", tc.in, got, err, tc.want)
 		}
 	}
 }
@@ -105,6 +105,13 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"trend", leakyDir, "--by", "class"}, 2, "--by class groups heap snapshots' objects"},
 		{[]string{"compare", base, target, "-sample_indx=x"}, 2, `unknown flag -sample_indx=x (heapdiff's flags are spelled --name; "heapdiff compare --help" lists them)`},
 		{[]string{"compare", base, target, "--nope"}, 2, "unknown flag: --nope"},
+		// pprof's flags that no flag of heapdiff's stands for: what to do
+		// instead, where pflag read -flat as -f lat and -http as -h.
+		{[]string{"compare", base, target, "-diff_base=" + base}, 2, "pprof's -diff_base is not a flag of heapdiff's: give the base profile as the first argument: heapdiff compare BASE TARGET"},
+		{[]string{"compare", base, target, "-flat"}, 2, "pprof's -flat is not a flag of heapdiff's: flat values are what heapdiff shows"},
+		{[]string{"compare", base, target, "-http=:8080"}, 2, "pprof's -http is not a flag of heapdiff's: heapdiff serves no page; -o report.html writes one"},
+		{[]string{"trend", leakyDir, "-tagfocus=bytes=1kb"}, 2, "pprof's -tagfocus is not a flag of heapdiff's: heapdiff does not read pprof's labels"},
+		{[]string{"compare", base, target, "-svg"}, 2, "pprof's -svg is not a flag of heapdiff's: heapdiff writes text, json, csv, md or html: -f FORMAT, -o FILE"},
 		{[]string{"compare", base, target, "--top", "-1"}, 2, "--top must be 0 or more"},
 		{[]string{"trend", leakyDir, "--top", "-1"}, 2, "--top must be 0 or more"},
 		{[]string{"compare", base, filepath.Join(dir, "missing.pb.gz")}, 1, "missing.pb.gz: no such file"},

@@ -154,11 +154,14 @@ func markRunErrors(c *cobra.Command) {
 // printed as one line on stderr, never with a stack trace.
 func run(args []string, s *streams) int {
 	root := newRootCmd(s)
-	if cmd, _, err := root.Find(args); err == nil && cmd != root {
-		args = respell(cmd.Flags(), args)
+	var err error
+	if cmd, _, found := root.Find(args); found == nil && cmd != root {
+		args, err = respell(cmd.Flags(), args)
 	}
-	root.SetArgs(args)
-	err := root.Execute()
+	if err == nil {
+		root.SetArgs(args)
+		err = root.Execute()
+	}
 	if err == nil {
 		return exitOK
 	}
