@@ -94,7 +94,7 @@ func runCheck(s *streams, opts *checkOptions) error {
 	}
 	bc, err := opts.judge(s, limits)
 	if errors.Is(err, diff.ErrNoTimes) {
-		return fmt.Errorf("--max-rate and --max-site-rate need profiles that carry their time, and these do not; use --max-growth and --max-site-growth")
+		return fmt.Errorf("--max-rate and --max-site-rate need profiles that carry their time, taken at least 10s apart, and these are not; use --max-growth and --max-site-growth")
 	}
 	if err != nil {
 		return err

@@ -93,6 +93,7 @@ func TestCheckErrors(t *testing.T) {
 		{[]string{"check", base, target, "--max-site-rate", "10MiB/week"}, exitUsage, "--max-site-rate"},
 		{[]string{"check", base, target, "--max-growth", "1MB", "-o", filepath.Join(dir, "c.html")}, exitUsage, "check writes text, json, csv or md, not html"},
 		{[]string{"check", untimed, target, "--max-rate", "10MiB/h"}, exitError, "need profiles that carry their time"},
+		{[]string{"check", target, target, "--max-rate", "10MiB/h"}, exitError, "need profiles that carry their time, taken at least 10s apart, and these are not"},
 		{[]string{"check", base, filepath.Join(dir, "missing.pb.gz"), "--max-growth", "1MB"}, exitError, "missing.pb.gz: no such file"},
 	} {
 		code, out, errOut := runCLI(t, nil, tc.args...)
