@@ -245,13 +245,19 @@ func nodeConfig(opts *captureOptions) (nodemon.Config, error) {
 		written = up.putNode
 	}
 	triggers := t.GrowthAbove > 0 || t.RSSGrowthAbove > 0 || t.RSSAbove > 0 || t.HeapAbove > 0 || t.LimitPercent > 0
+	once := opts.Every == 0 && opts.Count == 0 && !triggers && webhook == ""
+	if once && o.Sampling {
+		// V8 samples from the moment capture connects: a profile read at
+		// once holds nothing.
+		return nodemon.Config{}, usageError{errors.New("--sampling records what the process allocates after capture connects, so a single profile taken at once is empty: add --every (and --count), or a trigger")}
+	}
 	host, port, _ := net.SplitHostPort(u.Host)
 	return nodemon.Config{
 		Addr:             net.JoinHostPort(host, port),
 		Dir:              opts.Dir,
 		Every:            opts.Every,
 		Count:            opts.Count,
-		Once:             opts.Every == 0 && opts.Count == 0 && !triggers && webhook == "",
+		Once:             once,
 		SampleEvery:      o.SampleEvery,
 		Warmup:           o.Warmup,
 		GrowthWindow:     o.GrowthWindow,

@@ -49,6 +49,7 @@ func TestCaptureNodeFlags(t *testing.T) {
 		{[]string{"http://127.0.0.1:6060/debug/pprof/heap", "--growth-alert", "1MiB/h"}, "--growth-alert is for node:// targets only"},
 		{[]string{"node://127.0.0.1:9229", "--growth-alert", "fast"}, `--growth-alert: "fast"`},
 		{[]string{"node://127.0.0.1:9229", "--webhook", "ftp://secret@x"}, "--webhook: not an http or https URL"},
+		{[]string{"node://127.0.0.1:9229", "--sampling"}, "a single profile taken at once is empty: add --every"},
 	} {
 		code, _, errOut := runCLI(t, nil, append([]string{"capture"}, tc.args...)...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 || strings.Contains(errOut, "secret") {
