@@ -92,6 +92,11 @@ func runCheck(s *streams, opts *checkOptions) error {
 	if format == report.FormatHTML {
 		return usageError{errors.New("check writes text, json, csv or md, not html; heapdiff trend and compare write HTML reports")}
 	}
+	if paths, err := expandPaths(opts.Paths); err == nil {
+		if err := outputNotInput(opts.Output, paths...); err != nil {
+			return err
+		}
+	}
 	bc, err := opts.judge(s, limits)
 	if errors.Is(err, diff.ErrNoTimes) {
 		return fmt.Errorf("--max-rate and --max-site-rate need profiles that carry their time, taken at least 10s apart, and these are not; use --max-growth and --max-site-growth")

@@ -105,6 +105,9 @@ func runCompare(s *streams, opts *compareOptions) error {
 		// the rows themselves: --top N shows N rows (report.TopShown).
 		diffOpts.Top = 0
 	}
+	if err := outputNotInput(opts.Output, opts.Base, opts.Target); err != nil {
+		return err
+	}
 	pr := newProgress(s)
 	defer pr.done()
 	opts.analysisFlags.retainers = opts.Retainers || format == report.FormatHTML && !opts.retainersSet

@@ -126,6 +126,15 @@ func runFleet(ctx context.Context, s *streams, opts *fleetOptions) error {
 	if err != nil {
 		return err
 	}
+	if !upload.IsURL(opts.Source) {
+		local := make([]string, len(objs))
+		for i, o := range objs {
+			local[i] = o.URL
+		}
+		if err := outputNotInput(opts.Output, local...); err != nil {
+			return err
+		}
+	}
 	groups := remote.GroupByProcess(objs)
 	summaries := make([]diff.ProcessSummary, len(groups))
 	skipped := make([][]string, len(groups))

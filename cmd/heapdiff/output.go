@@ -20,7 +20,9 @@ import (
 //
 // The report gets the mode a plain create would give it: a new file 0666
 // less the umask, an existing file its own mode (a 0600 report stays
-// private).
+// private). A symbolic link is written through, to its target, and stays a
+// link; a device, a pipe or a socket is written in place, as a shell's >
+// would, never replaced by a file.
 func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return render(s.Out)
@@ -28,7 +30,16 @@ func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 	fail := func(err error) error {
 		return fmt.Errorf("write %s: %w", profile.Printable(path), pathless(err))
 	}
-	tmp, keepMode, err := createOutputTemp(path)
+	target := path
+	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		if resolved, err := filepath.EvalSymlinks(path); err == nil {
+			target = resolved
+		}
+	}
+	if st, err := os.Stat(target); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		return writeInPlace(target, render, fail)
+	}
+	tmp, keepMode, err := createOutputTemp(target)
 	if err != nil {
 		return fail(err)
 	}
@@ -46,8 +57,54 @@ func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 	if err := tmp.Close(); err != nil {
 		return fail(err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := os.Rename(tmp.Name(), target); err != nil {
 		return fail(err)
+	}
+	return nil
+}
+
+// writeInPlace renders into a file that is not a regular file (a device, a
+// named pipe), opened for writing as it is.
+func writeInPlace(path string, render func(io.Writer) error, fail func(error) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fail(err)
+	}
+	if err := render(f); err != nil {
+		f.Close()
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// outputNotInput refuses an output path that names one of the inputs, by
+// any path or link ("-" is standard input): the report would replace the
+// profile it is made from.
+func outputNotInput(output string, inputs ...string) error {
+	if output == "" || output == "-" {
+		return nil
+	}
+	out, err := os.Stat(output)
+	if err != nil {
+		return nil // not there yet: no input
+	}
+	for _, in := range inputs {
+		var st fs.FileInfo
+		if in == "-" {
+			st, err = os.Stdin.Stat()
+		} else {
+			st, err = os.Stat(in)
+		}
+		if err == nil && os.SameFile(out, st) {
+			name := profile.Printable(in)
+			if in == "-" {
+				name = "read from standard input"
+			}
+			return usageError{fmt.Errorf("-o %s is the profile %s: the report would replace it; write it elsewhere", profile.Printable(output), name)}
+		}
 	}
 	return nil
 }

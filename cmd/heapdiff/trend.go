@@ -93,6 +93,9 @@ func runTrend(s *streams, opts *trendOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := outputNotInput(opts.Output, paths...); err != nil {
+		return err
+	}
 	// Two points always lie on a line: they cannot tell a leak from a
 	// plateau or a sawtooth caught high.
 	opts.analysisFlags.retainers = opts.Retainers
