@@ -177,6 +177,7 @@ func (a *Agent) run(ctx context.Context) {
 		defer t.Stop()
 		schedule = t.C
 	}
+	baselineAt := a.started.Add(a.cfg.baselineAfter)
 	if a.cfg.baselineAfter > 0 {
 		t := time.NewTimer(a.cfg.baselineAfter)
 		defer t.Stop()
@@ -184,6 +185,7 @@ func (a *Agent) run(ctx context.Context) {
 	}
 	baselineDue := false // the baseline's time has come and it is not written yet
 	takeBaseline := func() {
+		baseline = nil // taken, or due: the timer has done its part
 		_, err := a.capture("baseline", "", false)
 		baselineDue = err != nil && !errors.Is(err, ErrClosed)
 	}
@@ -198,10 +200,15 @@ func (a *Agent) run(ctx context.Context) {
 		case <-baseline:
 			takeBaseline()
 		case <-sample.C:
-			a.observe(a.sampleNow())
-			if baselineDue { // the last try failed (a full disk, say): try again
-				takeBaseline()
+			m := a.sampleNow()
+			// The sample that ends warm-up comes at the baseline's time,
+			// as its timer does, and may be handled first: the baseline
+			// is taken before the sample can raise an alert, whose
+			// comparison starts at it.
+			if baselineDue || baseline != nil && !m.Time.Before(baselineAt) {
+				takeBaseline() // or, after a failed try (a full disk), again
 			}
+			a.observe(m)
 		}
 	}
 }

@@ -84,3 +84,25 @@ func TestNoBaselineAfterFirstSnapshotIsBaseline(t *testing.T) {
 		t.Fatalf("baseline %q, captures %v; want the first snapshot", s.Baseline, s.Captures)
 	}
 }
+
+// The sample that ends warm-up and the baseline's timer come at the same
+// moment; a memory condition that held during warm-up alerts at that
+// sample. The baseline is written first, so the alert's snapshot comes
+// after it and the alert names the two to compare (found running the
+// agent: the sample was handled first, in ten runs of ten).
+func TestBaselineComesBeforeTheFirstAlertAfterWarmUp(t *testing.T) {
+	const warm = 200 * time.Millisecond
+	for run := range 5 {
+		a, logs := start(t, Warmup(warm), BaselineAfter(warm), SampleEvery(warm), GrowthWindow(time.Second),
+			RSSAbove(1), Cooldown(time.Hour))
+		eventually(t, "the RSS alert", func() bool { return a.Stats().Alerts["rss"] == 1 })
+		files := snapshots(t, a.Dir())
+		if len(files) < 2 || files[0].Trigger != "baseline" || files[1].Trigger != "rss" {
+			t.Fatalf("run %d: files %+v: want the baseline, then the alert's snapshot", run, files)
+		}
+		if logs.count("Compare: ") != 1 {
+			t.Errorf("run %d: the alert names no pair to compare:\n%s", run, logs)
+		}
+		a.Close()
+	}
+}
