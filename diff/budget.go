@@ -71,6 +71,10 @@ type BudgetCheck struct {
 	Results []BudgetResult
 	// Over is set when any budget is over.
 	Over bool
+	// Warnings are the comparison's or the trend's (Comparison.Warnings,
+	// Trend.Warnings): profiles given in the wrong order, from different
+	// processes, snapshots left out. A verdict is read with them.
+	Warnings []error
 }
 
 // BudgetResult is the verdict of one budget.
@@ -167,6 +171,7 @@ func CheckComparison(c *Comparison, budgets []Budget) (*BudgetCheck, error) {
 		return nil, err
 	}
 	bc.From, bc.To, bc.Snapshots, bc.Interval = c.Base, c.Target, 2, c.Interval
+	bc.Warnings = c.Warnings
 	return bc, nil
 }
 
@@ -202,6 +207,7 @@ func CheckTrend(t *Trend, budgets []Budget) (*BudgetCheck, error) {
 		return nil, err
 	}
 	bc.From, bc.To, bc.Snapshots, bc.Interval = t.Snapshots[0], t.Snapshots[len(t.Snapshots)-1], len(t.Snapshots), t.Span
+	bc.Warnings = t.Warnings
 	return bc, nil
 }
 

@@ -358,6 +358,15 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 	}
 	t := &Trend{By: b.opts.By, Type: b.typ, Warnings: slices.Clone(b.warns)}
 	order, timed, warn := timeOrder(b.snaps)
+	order, repeats := b.withoutRepeats(order)
+	if len(repeats) > 0 {
+		if least := max(2, b.opts.MinSnapshots); len(order) < least {
+			return nil, fmt.Errorf("%w: a trend needs at least %d, got %d different ones (%s)", ErrTooFewSnapshots, least, len(order), repeatNote(repeats))
+		}
+		// The first and last times stay: the span, and so whether rates
+		// are per hour, are the same without the repeats.
+		t.Warnings = append(t.Warnings, errors.New(repeatNote(repeats)+": left out"))
+	}
 	if warn != nil {
 		t.Warnings = append(t.Warnings, warn)
 	}
@@ -692,6 +701,39 @@ func zScore(f Fit) float64 {
 		return math.Copysign(math.Inf(1), f.Slope)
 	}
 	return f.Slope / f.SlopeNoise
+}
+
+// withoutRepeats leaves out of order (by time) each snapshot that repeats
+// the one before it: the same process, the same time and the same totals,
+// as the same file named twice, or a copy of it, would. Counted twice, a
+// snapshot makes a step of zero that reads as a plateau, or a leak that
+// grew at one step of one. It returns the names of those left out, each
+// with the snapshot it repeats. Snapshots without a time are left alone:
+// two of them cannot be told apart from a series that did not move.
+func (b *TrendBuilder) withoutRepeats(order []int) ([]int, []string) {
+	var repeats []string
+	kept := order[:0:0]
+	for _, j := range order {
+		if len(kept) > 0 {
+			i := kept[len(kept)-1]
+			p, q := &b.cols[i], &b.cols[j]
+			if s := b.snaps[j]; !s.Time.IsZero() && s.Time.Equal(b.snaps[i].Time) &&
+				p.process == q.process && p.total == q.total && p.allocSum == q.allocSum {
+				repeats = append(repeats, s.Name+" repeats "+b.snaps[i].Name)
+				continue
+			}
+		}
+		kept = append(kept, j)
+	}
+	return kept, repeats
+}
+
+// repeatNote says which snapshots repeat others (withoutRepeats).
+func repeatNote(repeats []string) string {
+	if len(repeats) > 3 {
+		return fmt.Sprintf("%s and %d more repeat earlier snapshots (the same process, time and totals)", strings.Join(repeats[:3], ", "), len(repeats)-3)
+	}
+	return strings.Join(repeats, ", ") + " (the same process, time and totals)"
 }
 
 // timeOrder returns the order of the snapshots by time, oldest first, when

@@ -717,3 +717,43 @@ func TestTrendSeriesAliasNothingTheyShouldNot(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendLeavesOutRepeatedSnapshots checks that a snapshot given twice
+// (one file named twice, or a copy under another name) counts once, with
+// a warning naming it: counted twice, the cache that fills in the first
+// snapshots of testdata/leaky and then holds read as steady growth.
+func TestTrendLeavesOutRepeatedSnapshots(t *testing.T) {
+	ps := leakyProfiles(t)
+	copyOf := func(p *profile.Profile) *profile.Profile {
+		c := *p
+		c.Name = "copy-of-" + filepath.Base(p.Name)
+		return &c
+	}
+	once := trendOf(t, []*profile.Profile{ps[0], ps[11], ps[5]}, TrendOptions{})
+	twice := trendOf(t, []*profile.Profile{ps[0], ps[5], ps[11], copyOf(ps[11]), ps[11]}, TrendOptions{})
+	if len(twice.Snapshots) != 3 || twice.Snapshots[2].Name != ps[11].Name {
+		t.Fatalf("snapshots %v: want the three different ones", twice.Snapshots)
+	}
+	var warned bool
+	for _, w := range twice.Warnings {
+		warned = warned || strings.Contains(w.Error(), "copy-of-heap-12.pb.gz repeats") && strings.Contains(w.Error(), "left out")
+	}
+	if !warned {
+		t.Errorf("no warning names the repeat: %v", twice.Warnings)
+	}
+	for i := range once.Series {
+		if a, b := once.Series[i], twice.Series[i]; a.Name != b.Name || a.Shape != b.Shape || a.Fit != b.Fit {
+			t.Errorf("series %d: %s %s %+v with the repeats, want %s %s %+v", i, b.Name, b.Shape, b.Fit, a.Name, a.Shape, a.Fit)
+		}
+	}
+	// Too few left: the error says why.
+	b := NewTrend(TrendOptions{MinSnapshots: 3})
+	for _, p := range []*profile.Profile{ps[0], ps[1], copyOf(ps[1])} {
+		if err := b.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Trend(); !errors.Is(err, ErrTooFewSnapshots) || !strings.Contains(err.Error(), "got 2 different ones") {
+		t.Errorf("two different snapshots of three: %v", err)
+	}
+}

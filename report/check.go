@@ -124,7 +124,11 @@ func CheckText(w io.Writer, bc *diff.BudgetCheck, opts Options) error {
 	}
 	fmt.Fprintf(bw, "%s %s\n", verdict, CheckSummary(bc))
 	fmt.Fprintf(bw, "%s  %s\n", paint(colorBold, "profiles"), checkSubject(bc))
-	fmt.Fprintf(bw, "%s  %s, %s\n\n", paint(colorBold, "type    "), bc.Type, checkBasis(bc))
+	fmt.Fprintf(bw, "%s  %s, %s\n", paint(colorBold, "type    "), bc.Type, checkBasis(bc))
+	for _, warning := range bc.Warnings {
+		fmt.Fprintf(bw, "%s %s\n", paint(colorBold, "warning:"), warning)
+	}
+	fmt.Fprintln(bw)
 
 	table := [][]cell{headerCells([]string{"limit", "max", "measured", "noise", "verdict"})}
 	table[0][0].left, table[0][4].left = true, true
@@ -200,6 +204,12 @@ func CheckMarkdown(w io.Writer, bc *diff.BudgetCheck) error {
 	}
 	fmt.Fprintf(bw, "### heapdiff check: %s\n\n", mark)
 	fmt.Fprintf(bw, "%s, %s: %s.\n\n", mdText(checkSubject(bc)), mdCode(bc.Type.Type), checkBasis(bc))
+	for _, warning := range bc.Warnings {
+		fmt.Fprintf(bw, "> **Warning:** %s\n>\n", mdText(warning.Error()))
+	}
+	if len(bc.Warnings) > 0 {
+		fmt.Fprintln(bw)
+	}
 	fmt.Fprintf(bw, "| limit | max | measured | noise | verdict |\n|---|--:|--:|--:|---|\n")
 	for _, r := range bc.Results {
 		v := verdictCell(r)
@@ -254,6 +264,9 @@ type JSONCheck struct {
 	IntervalSeconds *float64          `json:"interval_seconds"`
 	NoiseThreshold  float64           `json:"noise_threshold"`
 	Limits          []JSONLimitResult `json:"limits"`
+	// Warnings are the comparison's or the trend's, as compare and trend
+	// write them; empty when there are none.
+	Warnings []string `json:"warnings"`
 }
 
 // JSONLimitResult is the verdict of one limit.
@@ -301,6 +314,10 @@ func NewJSONCheck(bc *diff.BudgetCheck) *JSONCheck {
 		Snapshots:      bc.Snapshots,
 		NoiseThreshold: diff.NoiseThreshold,
 		Limits:         []JSONLimitResult{},
+		Warnings:       []string{},
+	}
+	for _, w := range bc.Warnings {
+		doc.Warnings = append(doc.Warnings, w.Error())
 	}
 	if bc.Interval > 0 {
 		s := bc.Interval.Seconds()

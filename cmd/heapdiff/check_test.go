@@ -172,3 +172,27 @@ func TestSizesReadOneWay(t *testing.T) {
 		t.Errorf("10K = %v, want %d", g, 10<<10)
 	}
 }
+
+// TestCheckCarriesTheWarnings checks that check says what compare and
+// trend would warn of: a verdict on a pair given in the wrong order, or on
+// a series with a snapshot named twice, is read with the warning, in text
+// and in JSON.
+func TestCheckCarriesTheWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", target, base, "--max-growth", "1GiB"}, "did you swap them?"},
+		{[]string{"check", base, target, target, "--max-growth", "1GiB"}, "heap-12.pb.gz repeats"},
+	} {
+		code, out, _ := runCLI(t, nil, tc.args...)
+		if code != exitOK || !strings.Contains(out, "warning: ") || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, output:\n%s\nwant a warning with %q", tc.args, code, out, tc.want)
+		}
+		code, out, _ = runCLI(t, nil, append(tc.args, "-f", "json")...)
+		var doc struct{ Warnings []string }
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitOK || len(doc.Warnings) != 1 || !strings.Contains(doc.Warnings[0], tc.want) {
+			t.Errorf("%v -f json: exit %d, warnings %q (%v)", tc.args, code, doc.Warnings, err)
+		}
+	}
+}
