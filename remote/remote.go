@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -386,8 +387,9 @@ func safeKey(key string) bool {
 }
 
 // ListLocal lists the regular files under dir, at any depth, as objects
-// whose Key is their path relative to dir, in time order. Hidden files and
-// directories are left out.
+// whose Key is their path relative to dir, in time order; a symbolic link
+// to a regular file counts as one. Hidden files and directories are left
+// out.
 func ListLocal(dir string) ([]Object, error) {
 	var objs []Object
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -400,12 +402,20 @@ func ListLocal(dir string) ([]Object, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() {
+		var info fs.FileInfo
+		switch {
+		case d.Type().IsRegular():
+			info, err = d.Info()
+		case d.Type()&fs.ModeSymlink != 0:
+			info, err = os.Stat(p) // the file it links to
+			if err == nil && !info.Mode().IsRegular() {
+				return nil
+			}
+		default:
 			return nil
 		}
-		info, err := d.Info()
 		if err != nil {
-			return nil // removed since the walk saw it
+			return nil // removed since the walk saw it, or a dangling link
 		}
 		rel, _ := filepath.Rel(dir, p)
 		o := Object{URL: p, Key: filepath.ToSlash(rel), Size: info.Size(), Modified: info.ModTime(), Path: p}

@@ -47,13 +47,21 @@ func measureValue(v float64, m diff.Measure, unit string, signed bool) string {
 	return units.Format(v, unit, signed)
 }
 
+// counted is n with the noun in the number n takes: "1 site", "3 sites".
+func counted(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // verdictCell says how a limit fared: "over", "ok", or "~ ok" when the value
 // exceeds the limit within sampling noise.
 func verdictCell(r diff.BudgetResult) string {
 	switch {
 	case r.Over:
 		if r.Measure.PerGroup() {
-			return fmt.Sprintf("over (%d sites)", len(r.Groups))
+			return fmt.Sprintf("over (%s)", counted(len(r.Groups), "site", "sites"))
 		}
 		return "over"
 	case r.Value > r.Max:

@@ -102,8 +102,8 @@ suspect = a site whose growth is steady or faint and beyond sampling noise (~: a
 func FleetText(w io.Writer, f *diff.Fleet, source string, opts Options) error {
 	bw := bufio.NewWriter(w)
 	paint := painter(opts.Color)
-	fmt.Fprintf(bw, "%s  %s  %d processes, %d judged, %d leaking; %d snapshots\n", paint(colorBold, "fleet"), source,
-		len(f.Processes), f.Judged, f.Leaking, f.Snapshots)
+	fmt.Fprintf(bw, "%s  %s  %s, %d judged, %d leaking; %d snapshots\n", paint(colorBold, "fleet"), source,
+		counted(len(f.Processes), "process", "processes"), f.Judged, f.Leaking, f.Snapshots)
 	if span := fleetSpan(f); span != "" {
 		fmt.Fprintf(bw, "%s  %s\n", paint(colorBold, "time "), span)
 	}
@@ -286,7 +286,7 @@ func FleetJSON(w io.Writer, f *diff.Fleet, source string) error {
 func FleetMarkdown(w io.Writer, f *diff.Fleet, source string) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "### heapdiff fleet: %d of %d processes leaking\n\n", f.Leaking, f.Judged)
-	fmt.Fprintf(bw, "%s: %d processes, %d judged, %d snapshots", mdCode(source), len(f.Processes), f.Judged, f.Snapshots)
+	fmt.Fprintf(bw, "%s: %s, %d judged, %d snapshots", mdCode(source), counted(len(f.Processes), "process", "processes"), f.Judged, f.Snapshots)
 	if span := fleetSpan(f); span != "" {
 		fmt.Fprintf(bw, ", %s", span)
 	}

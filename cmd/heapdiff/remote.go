@@ -198,7 +198,7 @@ func profileObjects(objs []remote.Object) []remote.Object {
 	var out []remote.Object
 	for _, o := range objs {
 		base := path.Base(o.Key)
-		if strings.HasPrefix(base, ".") || notProfileExts[strings.ToLower(path.Ext(base))] {
+		if strings.HasPrefix(base, ".") || notProfileName(base) {
 			continue
 		}
 		out = append(out, o)

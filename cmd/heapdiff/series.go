@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,9 +32,9 @@ var notProfileExts = map[string]bool{".md": true, ".markdown": true, ".json": tr
 	".csv": true, ".png": true, ".svg": true, ".log": true}
 
 // expandPaths turns arguments into profile paths: a file stands for itself,
-// a directory for the regular files in it, sorted by name, except hidden
-// files (an agent's half-written snapshots) and reports or notes (see
-// notProfileExts).
+// a directory for the regular files in it (or links to regular files),
+// sorted by name, except hidden files (an agent's half-written snapshots)
+// and reports or notes (see notProfileExts, also under a .gz).
 func expandPaths(args []string) ([]string, error) {
 	var paths []string
 	for _, arg := range args {
@@ -49,7 +50,7 @@ func expandPaths(args []string) ([]string, error) {
 		n := len(paths)
 		for _, e := range entries {
 			name := e.Name()
-			if strings.HasPrefix(name, ".") || notProfileExts[strings.ToLower(filepath.Ext(name))] || !e.Type().IsRegular() {
+			if strings.HasPrefix(name, ".") || notProfileName(name) || !isRegularFile(filepath.Join(arg, name), e) {
 				continue
 			}
 			paths = append(paths, filepath.Join(arg, name))
@@ -59,6 +60,26 @@ func expandPaths(args []string) ([]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+// notProfileName reports whether a file's name says it is a report or a
+// note (notProfileExts), gzipped or not.
+func notProfileName(name string) bool {
+	name = strings.ToLower(name)
+	if ext := filepath.Ext(name); ext == ".gz" {
+		name = strings.TrimSuffix(name, ext)
+	}
+	return notProfileExts[filepath.Ext(name)]
+}
+
+// isRegularFile reports whether a directory's entry is a regular file, or
+// a symbolic link to one.
+func isRegularFile(path string, e os.DirEntry) bool {
+	if e.Type()&fs.ModeSymlink != 0 {
+		st, err := os.Stat(path)
+		return err == nil && st.Mode().IsRegular()
+	}
+	return e.Type().IsRegular()
 }
 
 // loadWindow is how many profiles may be loading or waiting to be used at

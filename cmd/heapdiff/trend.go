@@ -37,7 +37,8 @@ shrinking. Sampling noise is accounted for, so a site that is one sample's
 worth of jitter is never called a leak. Steady growers rank first, by slope.
 
 A directory stands for every profile in it (hidden files and .md, .json,
-.html, .csv, .png, .svg, .log files are left out). Profiles are read one at a
+.html, .csv, .png, .svg, .log files, gzipped or not, are left out; links
+to files are followed). Profiles are read one at a
 time and reduced to their sites' values, which past 32 MiB wait in a
 temporary file ($TMPDIR), so memory is bounded by the sites however many
 snapshots there are (JSON and CSV, which write every value, excepted).
