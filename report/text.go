@@ -237,8 +237,11 @@ func timeSuffix(t time.Time) string {
 }
 
 func intervalSuffix(d time.Duration) string {
-	if d == 0 {
+	switch {
+	case d == 0:
 		return ""
+	case d < 0: // given in the wrong order, which a warning says
+		return "  (" + formatDuration(-d) + " earlier)"
 	}
 	return "  (" + formatDuration(d) + " later)"
 }

@@ -72,7 +72,10 @@ type Client struct {
 // otherwise): stores that predate S3's default integrity checksums refuse
 // requests that carry them.
 func Connect(ctx context.Context, c ClientConfig) (*Client, error) {
-	var opts []func(*config.LoadOptions) error
+	// The configuration's logger is the credential providers': without
+	// credentials, the EC2 metadata client's "falling back to IMDSv1"
+	// would print a stray line before the error that says what is wrong.
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if c.MaxAttempts > 0 {
 		opts = append(opts, config.WithRetryMaxAttempts(c.MaxAttempts))
 	}

@@ -129,6 +129,16 @@ func TestCompareStdin(t *testing.T) {
 	if strings.Replace(out, `"name": "-"`, `"name": "`+base+`"`, 1) != fromFile {
 		t.Error("reading the base from standard input changes the result")
 	}
+	// check and trend read "-" too (they said "-: no such file").
+	for _, args := range [][]string{
+		{"check", "-", target, "--max-growth", "1GiB"},
+		{"trend", "-", "../../testdata/leaky/heap-06.pb.gz", target},
+	} {
+		code, out, errOut := runCLI(t, &streams{In: bytes.NewReader(data)}, args...)
+		if code != exitOK || !strings.Contains(out, "- ") {
+			t.Errorf("%v: exit %d, stderr %q, output:\n%s", args, code, errOut, out)
+		}
+	}
 }
 
 // TestCompareErrors checks that every failure is one line on stderr naming the

@@ -70,7 +70,7 @@ func (a *analysisFlags) bind(f *pflag.FlagSet, formats ...report.Format) {
 	}
 	f.StringVarP(&a.Format, "format", "f", "", "output format: "+strings.Join(names, ", ")+" (default: "+defaults+")")
 	f.StringVarP(&a.Output, "output", "o", "", "write to this file instead of standard output")
-	f.StringVar(&a.Color, "color", "auto", "color text output: auto (only on a terminal, unless NO_COLOR is set), always, never")
+	f.StringVar(&a.Color, "color", "auto", "color text output: auto (only on a terminal, unless NO_COLOR is set or TERM=dumb), always, never")
 }
 
 // parsed records what only the parsed command line tells: whether --by was

@@ -364,3 +364,18 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestDumbTerminalGetsNoColor checks that TERM=dumb, a terminal that shows
+// escape sequences as text, turns --color=auto's colors off, as NO_COLOR
+// does.
+func TestDumbTerminalGetsNoColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	t.Setenv("TERM", "xterm-256color")
+	if newStdStreams().NoColor {
+		t.Fatal("no color on xterm-256color without NO_COLOR")
+	}
+	t.Setenv("TERM", "dumb")
+	if !newStdStreams().NoColor {
+		t.Error("color on TERM=dumb")
+	}
+}

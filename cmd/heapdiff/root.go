@@ -36,7 +36,7 @@ type streams struct {
 	// ErrIsTerminal says the same of ErrOut, where progress is drawn.
 	ErrIsTerminal bool
 	// NoColor is set when the NO_COLOR environment variable is set and not
-	// empty.
+	// empty, or TERM is "dumb" (a terminal that shows escapes as text).
 	NoColor bool
 
 	// sourceNames maps the cached copy of each s3:// object a command
@@ -57,7 +57,7 @@ func (s *streams) displayName(name string) string {
 
 func newStdStreams() *streams {
 	// NO_COLOR counts when set and not empty (https://no-color.org).
-	noColor := os.Getenv("NO_COLOR") != ""
+	noColor := os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb"
 	return &streams{
 		In:            os.Stdin,
 		Out:           os.Stdout,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -309,5 +310,23 @@ func TestS3FleetAndLs(t *testing.T) {
 	}
 	if code, out, _ := f.run(t, "ls", "s3://snaps/fleet/"); code != exitOK || !strings.Contains(out, "web-11") || !strings.Contains(out, "api ") {
 		t.Errorf("ls text: %s", out)
+	}
+}
+
+// TestS3WithoutCredentialsIsOneLine checks that an s3:// argument without
+// credentials gets one line, heapdiff's, and no line of the AWS SDK's
+// before it (its EC2 metadata client warned "falling back to IMDSv1" on
+// the process's standard error, which only a real process shows). Where an
+// instance role applies the error is another, in one line too.
+func TestS3WithoutCredentialsIsOneLine(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(heapdiffBinary(t), "fleet", "s3://nobucket/prefix/")
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"),
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none")}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != exitError || strings.Count(stderr.String(), "\n") != 1 || !strings.HasPrefix(stderr.String(), "heapdiff: s3://nobucket/prefix/: ") {
+		t.Errorf("exit %d (%v), stderr:\n%s\nwant exit 1 and heapdiff's one line", code, err, stderr.String())
 	}
 }

@@ -18,6 +18,9 @@ import (
 // counting its arguments.
 func missingPath(args []string) error {
 	for _, a := range args {
+		if a == "-" {
+			continue // standard input
+		}
 		if _, err := os.Stat(a); errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("%s: no such file or directory", profile.Printable(a))
 		}
