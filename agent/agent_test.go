@@ -161,7 +161,7 @@ func TestRetentionLeavesOtherHostsAlone(t *testing.T) {
 		snapshot.Name{Time: old, Host: "otherhost", PID: 4242, Seq: 2, Trigger: "signal"}.String(),
 		snapshot.Name{Time: old, Host: host, PID: 0, Seq: 1, Trigger: "pull"}.String(),
 	}
-	earlier := snapshot.Name{Time: old, Host: host, PID: 1, Seq: 1, Trigger: "baseline"}.String()
+	earlier := snapshot.Name{Time: old, Host: host, PID: endedPID(t), Seq: 1, Trigger: "baseline"}.String()
 	for _, f := range append([]string{earlier}, others...) {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("a snapshot"), 0o644); err != nil {
 			t.Fatal(err)
@@ -198,7 +198,7 @@ func TestStartCleansTemporaryFilesFromThisHost(t *testing.T) {
 	dir := t.TempDir()
 	host := defaultConfig().host
 	old := time.Now().Add(-time.Minute)
-	crashed := "." + snapshot.Name{Time: old, Host: host, PID: 1, Seq: 3, Trigger: "signal"}.String() + ".tmp123"
+	crashed := "." + snapshot.Name{Time: old, Host: host, PID: endedPID(t), Seq: 3, Trigger: "signal"}.String() + ".tmp123"
 	elsewhere := "." + snapshot.Name{Time: old, Host: "otherhost", PID: 1, Seq: 3, Trigger: "signal"}.String() + ".tmp456"
 	for _, f := range []string{crashed, elsewhere} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("partial"), 0o644); err != nil {

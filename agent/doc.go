@@ -39,7 +39,10 @@
 // last [AlertSnapshotsKept] alerts named, so the files an alert or the
 // summary names still exist; it never touches a file whose name the agent
 // did not write. It counts and removes only snapshots named with this
-// host, so replicas sharing a directory never remove each other's baselines.
+// host, so replicas on other hosts sharing a directory never remove each
+// other's files; of another process on this host (a restart's earlier run,
+// or a sibling sharing the directory), it keeps the baseline and the latest
+// snapshot while that process runs (on Unix, where the agent can tell).
 // Errors (directory missing or read-only, disk full) are
 // logged once per cause and counted; they never stop or slow the service.
 // A directory the agent creates gets mode 0700. The default one ([DefaultDir])

@@ -63,13 +63,53 @@ func List(dir string) ([]File, error) {
 // rejects: those (another replica's baseline in a shared directory) are not
 // counted either. It returns the owned files that remain and those it
 // removed.
-func prune(dir string, r Retention, now time.Time, owns func(Name) bool, protect []string) (kept []File, removed []string, err error) {
+func prune(dir string, r Retention, now time.Time, owns func(Name) bool, protect []string, self int) (kept []File, removed []string, err error) {
 	files, err := List(dir)
 	if err != nil {
 		return nil, nil, err
 	}
 	files = slices.DeleteFunc(files, func(f File) bool { return !owns(f.Name) })
+	if self != 0 {
+		protect = append(protect, siblingsKept(files, self)...)
+	}
 	return r.Apply(dir, files, now, protect)
+}
+
+// siblingsKept returns, among files (oldest first), the baseline and the
+// latest snapshot of each process other than self that is still running:
+// replicas on one host that share a directory (systemd template units,
+// prefork workers) prune the same files, and each keeps the two its alerts
+// and its summary name. A process's baseline is its "baseline" snapshot,
+// or, when it took none, its first. The files of processes that ended go
+// by the rules, so a directory that outlives many restarts stays bounded.
+func siblingsKept(files []File, self int) []string {
+	type ends struct{ baseline, first, latest string }
+	byPID := map[int]*ends{}
+	for _, f := range files {
+		if f.PID == 0 || f.PID == self {
+			continue
+		}
+		e := byPID[f.PID]
+		if e == nil {
+			e = &ends{first: f.File}
+			byPID[f.PID] = e
+		}
+		if f.Trigger == "baseline" && e.baseline == "" {
+			e.baseline = f.File
+		}
+		e.latest = f.File
+	}
+	var keep []string
+	for pid, e := range byPID {
+		if !processRunning(pid) {
+			continue
+		}
+		if e.baseline == "" {
+			e.baseline = e.first
+		}
+		keep = append(keep, e.baseline, e.latest)
+	}
+	return keep
 }
 
 // Apply removes from dir the oldest of files (which must be sorted oldest

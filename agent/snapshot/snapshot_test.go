@@ -182,7 +182,7 @@ func TestPrune(t *testing.T) {
 				writeFile(t, dir, f, strings.Repeat("y", 5000))
 			}
 			now := t0.Add(5 * time.Hour)
-			kept, _, err := prune(dir, tt.r, now, func(Name) bool { return true }, tt.protect)
+			kept, _, err := prune(dir, tt.r, now, func(Name) bool { return true }, tt.protect, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -298,7 +298,7 @@ func TestPruneOnlyOwned(t *testing.T) {
 		writeFile(t, dir, f, strings.Repeat("y", 100))
 	}
 	r := Retention{Keep: 2, MaxBytes: 200, MaxAge: 90 * time.Minute}
-	kept, removed, err := prune(dir, r, t0.Add(2*time.Hour), func(n Name) bool { return n.Host == "bot1" }, []string{mine(0)})
+	kept, removed, err := prune(dir, r, t0.Add(2*time.Hour), func(n Name) bool { return n.Host == "bot1" }, []string{mine(0)}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

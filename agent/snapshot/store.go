@@ -26,7 +26,9 @@ const staleTemp = time.Hour
 // A store owns the snapshots in its directory that carry its host and are of
 // its kind: taken inside a process (a pid in the name) or pulled from one (pid
 // 0). Retention counts and removes only those, so replicas, and pulls from
-// other targets, that share the directory never remove each other's files.
+// other targets, that share the directory never remove each other's files;
+// of a process of its host other than its own that still runs (on Unix), it
+// keeps the baseline and the latest snapshot (see siblingsKept).
 //
 // Its methods are safe for concurrent use; writes happen one at a time.
 type Store struct {
@@ -196,21 +198,24 @@ func (s *Store) Write(profile io.Reader, e Entry) (Written, error) {
 
 // Tidy prepares the directory for a store that starts: it removes the
 // temporary files that interrupted writes of earlier processes of its kind
-// left (of this host, another pid), then applies retention as of now, so
-// that [Store.State] counts what is on disk before the first write.
+// left (of this host, another pid that is no longer running), then applies
+// retention as of now, so that [Store.State] counts what is on disk before
+// the first write.
 func (s *Store) Tidy(now time.Time) error {
-	_, err := cleanTemp(s.dir, func(n Name, _ os.FileInfo) bool { return s.owns(n) && n.PID != s.pid })
+	_, err := cleanTemp(s.dir, func(n Name, _ os.FileInfo) bool { return s.owns(n) && n.PID != s.pid && !processRunning(n.PID) })
 	_, perr := s.prune(now, nil)
 	return errors.Join(err, perr)
 }
 
 // prune applies retention to the store's own snapshots, keeping the
-// baseline, the latest and those protect names, removes temporary files left
-// long ago by any writer, and records what remains.
+// baseline, the latest and those protect names, and the baseline and latest
+// of every other process of this host that is still running (replicas on
+// one host sharing a directory: see siblingsKept); removes temporary files
+// left long ago by any writer; and records what remains.
 func (s *Store) prune(now time.Time, protect []string) (removed []string, err error) {
 	st := s.State()
 	protect = append([]string{st.Baseline, st.Latest}, protect...)
-	kept, removed, err := prune(s.dir, s.keep, now, s.owns, protect)
+	kept, removed, err := prune(s.dir, s.keep, now, s.owns, protect, s.pid)
 	cleanTemp(s.dir, func(_ Name, fi os.FileInfo) bool { return now.Sub(fi.ModTime()) > staleTemp })
 	var total int64
 	for _, f := range kept {
