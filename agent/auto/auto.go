@@ -6,7 +6,9 @@
 // The agent starts when HEAPDIFF_DIR is set; otherwise the package logs one
 // line saying it is off and does nothing else. Every agent option has a
 // variable. A malformed value is logged, naming the variable and what it
-// expects, and the option keeps its default: the service always starts.
+// expects, and the option keeps its default: the service always starts. So
+// are HEAPDIFF_SAMPLE_EVERY and HEAPDIFF_GROWTH_WINDOW when the window would
+// hold fewer than 3 samples, with which the agent would not start.
 //
 //	Variable                    Option                  Default      Example
 //	HEAPDIFF_DIR                agent.Dir               (agent off)  /var/lib/mybot/heap
@@ -86,6 +88,7 @@ package auto
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -157,7 +160,13 @@ var variables = []variable{
 		return agent.RSSAbove(n), err
 	}},
 	{"HEAPDIFF_LIMIT_ALERT", "a percentage like 85%", func(v string) (agent.Option, error) {
-		p, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
+		v = strings.TrimSpace(v)
+		p, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+		if err == nil && p < 1 && !strings.HasSuffix(v, "%") {
+			// 0.85 is most likely 85% written as a fraction, and as
+			// 0.85% it would alert on any limited process.
+			err = errors.New("a fraction? the value is a percentage")
+		}
 		return agent.LimitAbove(p), err
 	}},
 	// The growth alerts need HEAPDIFF_GROWTH_R2: see growthOpt.
@@ -186,6 +195,8 @@ func Options(lookup func(string) (string, bool)) (opts []agent.Option, problems 
 		return nil, nil, false
 	}
 	opts = append(opts, agent.Dir(dir))
+	// The timing variables checked together after the loop.
+	timing := map[string]*timed{"HEAPDIFF_SAMPLE_EVERY": {at: -1}, "HEAPDIFF_GROWTH_WINDOW": {at: -1}}
 	r2Reported := false // a bad HEAPDIFF_GROWTH_R2 is one problem, however many alerts read it
 	for _, v := range variables {
 		s, ok := lookup(v.name)
@@ -212,8 +223,51 @@ func Options(lookup func(string) (string, bool)) (opts []agent.Option, problems 
 			continue
 		}
 		opts = append(opts, opt)
+		if timing[v.name] != nil {
+			timing[v.name] = &timed{at: len(opts) - 1, value: s}
+		}
+	}
+	// Each value may be right alone and the two wrong together: the
+	// agent would not start. Both go, with one problem, and the agent
+	// starts with the defaults.
+	sample, window := timing["HEAPDIFF_SAMPLE_EVERY"], timing["HEAPDIFF_GROWTH_WINDOW"]
+	if sample.at >= 0 || window.at >= 0 {
+		every, span := sample.duration(agent.DefaultSampleEvery), window.duration(agent.DefaultGrowthWindow)
+		if span < 3*every {
+			var given []string
+			for _, name := range []string{"HEAPDIFF_SAMPLE_EVERY", "HEAPDIFF_GROWTH_WINDOW"} {
+				if t := timing[name]; t.at >= 0 {
+					given = append(given, fmt.Sprintf("%s=%q", name, t.value))
+				}
+			}
+			problems = append(problems, fmt.Errorf("%s ignored: the growth window (%v) must hold at least 3 samples taken every %v; the defaults stay (a sample every %v, a window of %v)",
+				strings.Join(given, " and "), span, every, agent.DefaultSampleEvery, agent.DefaultGrowthWindow))
+			var kept []agent.Option
+			for i, o := range opts {
+				if i != sample.at && i != window.at {
+					kept = append(kept, o)
+				}
+			}
+			opts = kept
+		}
 	}
 	return opts, problems, true
+}
+
+// timed is a timing variable's option: its index in the options (-1 when
+// not set or malformed) and the value given.
+type timed struct {
+	at    int
+	value string
+}
+
+// duration is the variable's value, or def when it gave none.
+func (t *timed) duration(def time.Duration) time.Duration {
+	if t.at < 0 {
+		return def
+	}
+	d, _ := snapshot.ParseDuration(t.value) // parsed before
+	return d
 }
 
 // growthTriggers are the growth alerts' variables and their options.
@@ -273,6 +327,9 @@ func Start(lookup func(string) (string, bool)) *agent.Agent {
 	}
 	for _, p := range problems {
 		log.Warn("heapdiff: " + p.Error())
+	}
+	if v, ok := lookup("HEAPDIFF_LOG"); ok && !knownLog(v) {
+		log.Warn(fmt.Sprintf("heapdiff: HEAPDIFF_LOG=%q ignored: want text, json or off (logging as text)", v))
 	}
 	a, err := agent.Start(append(opts, agent.Logger(log))...)
 	if err != nil {
@@ -373,6 +430,16 @@ func Logger(lookup func(string) (string, bool)) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	return slog.New(defaultHandler{})
+}
+
+// knownLog reports whether Logger reads v as one of its choices ("" is
+// the default, text).
+func knownLog(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "text", "json", "off", "none":
+		return true
+	}
+	return false
 }
 
 // defaultHandler logs through whatever slog.Default is when a message is

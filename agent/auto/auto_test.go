@@ -335,3 +335,39 @@ func TestInitStartsAgentFromEnvironment(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Values each right alone and wrong together, or misread: found running
+// the agent. HEAPDIFF_SAMPLE_EVERY=1h alone left a default window of an
+// hour that holds one sample, and the agent did not start at all, not even
+// for SIGUSR2; 0.85 for HEAPDIFF_LIMIT_ALERT was 0.85%; an unknown
+// HEAPDIFF_LOG was taken as text without a word.
+func TestValuesThatDoNotGoTogether(t *testing.T) {
+	for _, tc := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"HEAPDIFF_SAMPLE_EVERY": "1h"},
+			`HEAPDIFF_SAMPLE_EVERY=\"1h\" ignored: the growth window (1h0m0s) must hold at least 3 samples taken every 1h0m0s`},
+		{map[string]string{"HEAPDIFF_SAMPLE_EVERY": "10s", "HEAPDIFF_GROWTH_WINDOW": "20s"},
+			`HEAPDIFF_SAMPLE_EVERY=\"10s\" and HEAPDIFF_GROWTH_WINDOW=\"20s\" ignored`},
+		{map[string]string{"HEAPDIFF_LIMIT_ALERT": "0.85"}, `HEAPDIFF_LIMIT_ALERT=\"0.85\" ignored: want a percentage like 85%`},
+		{map[string]string{"HEAPDIFF_LOG": "xml"}, `HEAPDIFF_LOG=\"xml\" ignored: want text, json or off`},
+	} {
+		logs := capture(t)
+		tc.vars["HEAPDIFF_DIR"] = t.TempDir()
+		a := Start(env(tc.vars))
+		if a == nil {
+			t.Errorf("%v: agent not started:\n%s", tc.vars, logs())
+			continue
+		}
+		a.Close()
+		if !strings.Contains(logs(), tc.want) {
+			t.Errorf("%v: the log lacks %q:\n%s", tc.vars, tc.want, logs())
+		}
+	}
+	// Right together, they stay.
+	opts, problems, _ := Options(env(map[string]string{"HEAPDIFF_DIR": t.TempDir(), "HEAPDIFF_SAMPLE_EVERY": "10s", "HEAPDIFF_GROWTH_WINDOW": "30s", "HEAPDIFF_LIMIT_ALERT": "0.5%"}))
+	if len(opts) != 4 || len(problems) != 0 {
+		t.Errorf("%d options, problems %v; want the directory and three options", len(opts), problems)
+	}
+}
