@@ -71,6 +71,11 @@ const NoValues = -1
 // too many snapshots.
 var ErrNoneLeft = errors.New("too few snapshots after the warm-up")
 
+// ErrSinceNeedsTimes is returned by Trend when Since or SinceStart is asked
+// of snapshots whose times cannot order them: some carry none, or all were
+// taken within MinRateInterval.
+var ErrSinceNeedsTimes = errors.New("leaving out snapshots by time needs snapshots that carry their times, at least 10s apart")
+
 // ErrTooFewSnapshots is wrapped by Trend when it has fewer snapshots than
 // TrendOptions.MinSnapshots.
 var ErrTooFewSnapshots = errors.New("too few snapshots")
@@ -680,7 +685,7 @@ func (b *TrendBuilder) afterWarmUp(order []int, timed bool) ([]int, error) {
 		return order, nil
 	}
 	if (!o.Since.IsZero() || o.SinceStart > 0) && !timed {
-		return nil, fmt.Errorf("%w: leaving out snapshots by time needs snapshots that carry their time; use a count instead", ErrNoneLeft)
+		return nil, fmt.Errorf("%w; leave out a number of them instead", ErrSinceNeedsTimes)
 	}
 	first := b.snaps[order[0]].Time
 	kept := order[min(max(o.Skip, 0), len(order)):]

@@ -655,6 +655,19 @@ func TestTrendLeavesOutTheWarmUp(t *testing.T) {
 	if _, err := b.Trend(); !errors.Is(err, ErrNoneLeft) || !strings.Contains(err.Error(), "2 of 12 snapshots") {
 		t.Errorf("skipping 10 of 12 for a trend of 3: %v", err)
 	}
+	// Since on snapshots whose times cannot order them (here, none) is its
+	// own error: no number of snapshots left out would help.
+	b = NewTrend(TrendOptions{SinceStart: time.Minute, MinSnapshots: 3})
+	for _, p := range ps[:4] {
+		untimed := *p
+		untimed.Time = time.Time{}
+		if err := b.Add(&untimed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.Trend(); !errors.Is(err, ErrSinceNeedsTimes) || errors.Is(err, ErrNoneLeft) {
+		t.Errorf("since the start, on snapshots without times: %v", err)
+	}
 }
 
 // TestTrendSeriesAliasNothingTheyShouldNot checks the series Trend reads

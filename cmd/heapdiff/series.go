@@ -184,6 +184,9 @@ func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, to
 		b = diff.NewTrend(opts)
 	}
 	t, err := b.Trend()
+	if errors.Is(err, diff.ErrSinceNeedsTimes) {
+		return nil, usageError{fmt.Errorf("--since: %w (--skip N)", err)}
+	}
 	if errors.Is(err, diff.ErrNoneLeft) {
 		return nil, usageError{fmt.Errorf("%w; leave out fewer with --skip or --since", err)}
 	}
