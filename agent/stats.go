@@ -108,8 +108,12 @@ func (s Stats) Summary() []any {
 		return b(n)
 	}
 	growth := func(g Growth) (rate, r2 string) {
-		if g.Samples < 2 {
+		switch {
+		case g.Samples < 2:
 			return "none (no samples after warm-up)", "none"
+		case g.Samples == 2:
+			// Two points always lie on a line: an R² of 1 says nothing.
+			return bytesIEC(g.BytesPerHour) + "/h", "none (2 samples)"
 		}
 		return bytesIEC(g.BytesPerHour) + "/h", fmt.Sprintf("%.2f", g.R2)
 	}

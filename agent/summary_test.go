@@ -149,3 +149,20 @@ func BenchmarkCaptureAllocs(b *testing.B) {
 	b.ReportMetric(float64(alone), "pprof-B/capture")
 	b.ReportMetric(float64(capture)-float64(alone), "agent-B/capture")
 }
+
+// Shortly after warm-up the fit has two samples, which always lie on a
+// line: the summary gives their rate but no R² (it said 1.00, found by an
+// exploratory test).
+func TestSummaryOfTwoSamplesHasNoR2(t *testing.T) {
+	attrs := Stats{LiveGrowth: Growth{BytesPerHour: 4 << 30, R2: 1, Samples: 2, Span: 1},
+		Growth: Growth{BytesPerHour: 1 << 20, R2: 0.5, Samples: 3, Span: 2}}.Summary()
+	got := map[string]any{}
+	for i := 0; i+1 < len(attrs); i += 2 {
+		got[attrs[i].(string)] = attrs[i+1]
+	}
+	for k, want := range map[string]string{"live_heap_growth": "4.0 GiB/h", "live_heap_r2": "none (2 samples)", "rss_r2": "0.50"} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %q", k, got[k], want)
+		}
+	}
+}
