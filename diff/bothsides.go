@@ -26,6 +26,8 @@ type frameSums struct {
 	stacks    []int32
 	rows      []int32
 	stackVars []float64
+	// filtered is what the filters left out (eachStack).
+	filtered []int64
 }
 
 // sumsByFrame tells whether a comparison under opts may sum each side by
@@ -53,7 +55,7 @@ func sumByFrame(p *profile.Profile, pf *profileFrames, idx []int, by Grouping, v
 		s.rows = make([]int32, 0, len(p.Stacks))
 		s.stackVars = vars[:0]
 	}
-	eachStack(p, pf, idx, func(si int, frames []int32, vals []int64, vars []float64) {
+	s.filtered = eachStack(p, pf, idx, func(si int, frames []int32, vals []int64, vars []float64) {
 		for t := range nt {
 			s.total[t] += vals[t]
 			s.totalVar[t] += vars[t]
@@ -112,7 +114,7 @@ func (a *accumulator) reducePair(ps [2]*profile.Profile, idx [2][]int, d *detail
 	nt := a.nTypes
 	for s, fs := range sums {
 		pf := pfs[s]
-		r := &reduction{nTypes: nt, total: fs.total, totalVar: fs.totalVar}
+		r := &reduction{nTypes: nt, total: fs.total, totalVar: fs.totalVar, filtered: fs.filtered}
 		r.reserve(len(a.infos) + len(fs.order))
 		groups := make([]int32, len(fs.order))
 		for i, f := range fs.order {

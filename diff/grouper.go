@@ -152,6 +152,9 @@ type reduction struct {
 	flatVar, cumVar []float64
 	total           []int64
 	totalVar        []float64
+	// filtered holds, per type, what Focus, Ignore and Hide left out of the
+	// profile's stacks; nil without those filters.
+	filtered []int64
 }
 
 // pad extends the reduction with zeros to cover groups groups.
@@ -212,7 +215,7 @@ func (g *grouper) reduceVisiting(p *profile.Profile, pf *profileFrames, idx []in
 	// room for them at once spares copying arrays of millions as they grow.
 	r.reserve(len(g.infos))
 	var scratch []byte
-	eachStack(p, pf, idx, func(si int, frames []int32, vals []int64, vars []float64) {
+	r.filtered = eachStack(p, pf, idx, func(si int, frames []int32, vals []int64, vars []float64) {
 		for t := 0; t < nt; t++ {
 			r.total[t] += vals[t]
 			r.totalVar[t] += vars[t]
@@ -453,17 +456,31 @@ func (g *grouper) sameStack(k int32, key []byte) bool {
 // keep), with its index in p.Stacks, its frames after Hide (innermost
 // first; empty for a stack that had no frames to begin with, which only
 // happens when no filter is set), its values of the compared types (idx
-// maps them to the profile's) and their sampling variances. Stacks that Hide empties are skipped. The slices
-// are reused between calls.
-func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(stack int, frames []int32, vals []int64, vars []float64)) {
+// maps them to the profile's) and their sampling variances. Stacks that
+// Hide empties are skipped. The slices are reused between calls. It returns
+// the values, of the compared types, of the stacks Focus, Ignore and Hide
+// left out (not those through the agent), or nil without those filters.
+func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(stack int, frames []int32, vals []int64, vars []float64)) (filtered []int64) {
 	noise := newNoiseModel(p, idx)
 	vals := make([]int64, len(idx))
 	vars := make([]float64, len(idx))
+	if pf.focus != nil || pf.ignore != nil || pf.hide != nil {
+		filtered = make([]int64, len(idx))
+	}
+	leaveOut := func(st *profile.Stack) {
+		for t, i := range idx {
+			filtered[t] += st.Values[i]
+		}
+	}
 	var kept []int32
 	for si := range p.Stacks {
 		st := &p.Stacks[si]
 		frames := st.Frames
+		if pf.throughAgent(frames) {
+			continue
+		}
 		if !pf.keep(frames) {
+			leaveOut(st)
 			continue
 		}
 		if pf.hide != nil {
@@ -474,6 +491,7 @@ func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(stack i
 				}
 			}
 			if len(kept) == 0 {
+				leaveOut(st)
 				continue
 			}
 			frames = kept
@@ -484,6 +502,7 @@ func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(stack i
 		noise.variances(vals, vars)
 		fn(si, frames, vals, vars)
 	}
+	return filtered
 }
 
 // rowGroup returns the group (row) a non-empty stack's flat values go to.
@@ -498,19 +517,25 @@ func (g *grouper) rowGroup(pf *profileFrames, frames []int32, scratch []byte) (i
 	}
 }
 
+// throughAgent reports whether a stack passes through heapdiff's agent,
+// whose work is not the service's (see agentPackage).
+func (pf *profileFrames) throughAgent(frames []int32) bool {
+	if pf.agent != nil {
+		for _, f := range frames {
+			if pf.agent[f] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // keep applies Focus and Ignore with pprof's precedence: a stack is dropped
 // if any frame matches Ignore, kept if any frame matches Focus. As in pprof,
 // any filter (Hide too) drops a stack that has no frames.
 func (pf *profileFrames) keep(frames []int32) bool {
 	if len(frames) == 0 {
 		return pf.focus == nil && pf.ignore == nil && pf.hide == nil
-	}
-	if pf.agent != nil {
-		for _, f := range frames {
-			if pf.agent[f] {
-				return false
-			}
-		}
 	}
 	if pf.ignore != nil {
 		for _, f := range frames {

@@ -245,6 +245,9 @@ type TrendBuilder struct {
 	// overlapWarned is set once a snapshot's total had to be the sum of
 	// overlapping values (see wholeTotal).
 	overlapWarned bool
+	// filteredWarned is set once the filters left out most of a snapshot
+	// (see filteredWarning): one warning names the first.
+	filteredWarned bool
 }
 
 // column is one snapshot reduced: what it says of the whole profile.
@@ -309,6 +312,12 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 		idx[i] = i
 	}
 	r := b.g.reduce(p, idx)
+	if r.filtered != nil && !b.filteredWarned {
+		if w := filteredWarning(p.Name, p.SampleTypes[t], r.filtered[t], r.total[t]); w != nil {
+			b.warns = append(b.warns, w)
+			b.filteredWarned = true
+		}
+	}
 	nt := len(idx)
 	col := column{
 		total:    r.total[t],
