@@ -316,7 +316,8 @@ func (p *puller) pull(ctx context.Context) (path string, size int64, err error) 
 	}
 	// Only a heap profile is kept: loaded as compare will load it, it
 	// must be one, with sample types that count bytes.
-	if _, err := profile.Parse(p.source, body, p.load); err != nil {
+	parsed, err := profile.Parse(p.source, body, p.load)
+	if err != nil {
 		if inner := errors.Unwrap(err); inner != nil {
 			err = inner // Parse's "load URL:" would name the URL twice
 		}
@@ -324,6 +325,11 @@ func (p *puller) pull(ctx context.Context) (path string, size int64, err error) 
 			err = fmt.Errorf("%w; capture keeps heap profiles only, such as /debug/pprof/heap or /debug/pprof/allocs", err)
 		}
 		return "", 0, fmt.Errorf("fetch %s: %w", p.source, explainLoadError(err))
+	}
+	if parsed.Format != profile.FormatPprof {
+		// Snapshots are pprof files with heapdiff's comments added: a
+		// heap snapshot or a text profile has no place for them.
+		return "", 0, fmt.Errorf("fetch %s: a %s, not a pprof protobuf profile: capture pulls those over HTTP (a Node.js process: capture node://HOST:PORT through its inspector)", p.source, parsed.Format)
 	}
 	meta := []string{snapshot.Comment("source", p.source), snapshot.Comment("gc", strconv.FormatBool(!p.opts.NoGC))}
 	w, err := p.store.Write(bytes.NewReader(body), snapshot.Entry{Time: now, Trigger: "pull", Meta: meta})

@@ -148,6 +148,28 @@ func TestCaptureRefusesOtherProfiles(t *testing.T) {
 	}
 }
 
+// A heap profile of another format, such as a V8 heap snapshot served over
+// HTTP, is refused as what it is, in one line naming the URL, with nothing
+// written: snapshots are pprof files that carry heapdiff's comments. (It
+// failed writing the temporary file, whose name it gave.)
+func TestCaptureRefusesAHeapSnapshotOverHTTP(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/node/leaky-before.heapsnapshot.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(data) }))
+	defer srv.Close()
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, nil, "capture", srv.URL+"/heap", "--dir", dir)
+	if code != exitError || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "fetch "+srv.URL+"/heap: a v8 heap snapshot, not a pprof protobuf profile") ||
+		strings.Contains(errOut, ".tmp") {
+		t.Errorf("exit %d, stderr %q; want exit 1 and one line saying what the URL served", code, errOut)
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("capture left %d files in its directory: %v", len(files), files)
+	}
+}
+
 // bombServer serves an endless gzip bomb: the same gzip member, 64 MiB of
 // zeros in 64 KiB, again and again until the client hangs up or 64 GiB
 // went out. It records how many bytes it sent.
