@@ -214,33 +214,73 @@ func TestStartCleansTemporaryFilesFromThisHost(t *testing.T) {
 	}
 }
 
-func TestMissingDirectoryIsLoggedOnceAndCounted(t *testing.T) {
-	a, logs := start(t)
-	if err := os.RemoveAll(a.Dir()); err != nil {
+// blockDir puts a regular file where the snapshot directory was, which
+// no capture can write into nor make a directory of.
+func blockDir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(dir, []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnusableDirectoryIsLoggedOnceAndCounted(t *testing.T) {
+	a, logs := start(t)
+	blockDir(t, a.Dir())
 	for range 3 {
 		if _, err := a.Capture(""); err == nil {
-			t.Fatal("capture into a removed directory succeeded")
+			t.Fatal("capture into a file succeeded")
 		}
 	}
-	if n := logs.count("directory missing"); n != 1 {
+	if n := logs.count("capture: not a directory (repeats"); n != 1 {
 		t.Errorf("logged %d times, want once:\n%s", n, logs)
 	}
 	if s := a.Stats(); s.CaptureFailures != 3 || s.LastError == "" {
 		t.Errorf("failures %d, last error %q", s.CaptureFailures, s.LastError)
 	}
 	// Once the directory is back, captures work, and a later failure is news.
+	if err := os.Remove(a.Dir()); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Mkdir(a.Dir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Capture(""); err != nil {
 		t.Fatal(err)
 	}
-	os.RemoveAll(a.Dir())
+	blockDir(t, a.Dir())
 	a.Capture("")
-	if n := logs.count("directory missing"); n != 2 {
+	if n := logs.count("capture: not a directory (repeats"); n != 2 {
 		t.Errorf("logged %d times after recovery and a new failure, want 2", n)
+	}
+}
+
+// A directory removed while the service runs (a cleaner of /tmp, where
+// the default one sits, removed it) is made again at the next capture,
+// mode 0700, with a warning each time: found by an exploratory test, every
+// capture failed until the service restarted.
+func TestRemovedDirectoryIsMadeAgain(t *testing.T) {
+	a, logs := start(t)
+	for round := 1; round <= 2; round++ {
+		if err := os.RemoveAll(a.Dir()); err != nil {
+			t.Fatal(err)
+		}
+		path, err := a.Capture("")
+		if err != nil {
+			t.Fatalf("round %d: capture after the directory was removed: %v", round, err)
+		}
+		fi, err := os.Stat(a.Dir())
+		if err != nil || fi.Mode().Perm() != 0o700 || filepath.Dir(path) != a.Dir() {
+			t.Fatalf("round %d: the directory made again: %v, %v; snapshot %s", round, fi, err, path)
+		}
+		if n := logs.count("snapshot directory was removed; made it again"); n != round {
+			t.Errorf("round %d: logged %d times", round, n)
+		}
+	}
+	if s := a.Stats(); s.CaptureFailures != 0 {
+		t.Errorf("%d failures", s.CaptureFailures)
 	}
 }
 
@@ -267,6 +307,7 @@ func TestCauseOf(t *testing.T) {
 		want string
 	}{
 		{&os.PathError{Op: "open", Path: "x", Err: os.ErrNotExist}, "directory missing"},
+		{&os.PathError{Op: "open", Path: "x", Err: syscall.ENOTDIR}, "not a directory"},
 		{&os.PathError{Op: "open", Path: "x", Err: os.ErrPermission}, "directory not writable"},
 		{&os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}, "disk full"},
 		{errors.New("other"), "error"},

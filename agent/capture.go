@@ -48,8 +48,10 @@ func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
 		}
 		a.lastExternal, a.tooSoonLogged = now, false
 	}
-	// Checked at every capture: a guarded directory removed by a temp
-	// cleaner may since have been created by someone else.
+	// A directory removed while the service runs is made again, as Start
+	// made it. Checked at every capture: a guarded directory removed by a
+	// temp cleaner may since have been created by someone else.
+	a.remakeDir()
 	if err := a.checkDir(); err != nil {
 		return "", err
 	}
@@ -161,6 +163,8 @@ func causeOf(err error) string {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return "directory missing"
+	case errors.Is(err, syscall.ENOTDIR):
+		return "not a directory"
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
 		return "directory not writable"
 	case errors.Is(err, syscall.ENOSPC):

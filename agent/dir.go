@@ -66,6 +66,22 @@ func (a *Agent) dirProblem() error {
 		errDirRefused, a.cfg.dir, why)
 }
 
+// remakeDir makes the snapshot directory again, mode 0700, when it is gone:
+// a long-running service outlives cleaners of /tmp, where the default
+// directory sits, and without it every later snapshot would fail until a
+// restart. The directory it makes is its own; one made by someone else in
+// the meantime is judged by checkDir. When it cannot be made, the write
+// fails and says why.
+func (a *Agent) remakeDir() {
+	if _, err := os.Lstat(a.cfg.dir); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err := os.MkdirAll(a.cfg.dir, 0o700); err != nil {
+		return
+	}
+	a.log.Warn("heapdiff: the snapshot directory was removed; made it again", "dir", a.cfg.dir)
+}
+
 // checkDir is dirProblem for a write: a refusal is counted as a failure and
 // logged once for the life of the agent, however many captures it stops.
 func (a *Agent) checkDir() error {

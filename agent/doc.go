@@ -43,8 +43,10 @@
 // other's files; of another process on this host (a restart's earlier run,
 // or a sibling sharing the directory), it keeps the baseline and the latest
 // snapshot while that process runs (on Unix, where the agent can tell).
-// Errors (directory missing or read-only, disk full) are
-// logged once per cause and counted; they never stop or slow the service.
+// A directory removed while the service runs (a cleaner of /tmp) is made
+// again at the next capture. Errors (a file in the directory's way, a
+// read-only directory, a full disk) are logged once per cause and counted;
+// they never stop or slow the service.
 // A directory the agent creates gets mode 0700. The default one ([DefaultDir])
 // sits in the shared temporary directory, where another local user could make
 // it first: the agent refuses it, with one log line, when it is a symbolic
