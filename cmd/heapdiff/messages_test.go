@@ -105,6 +105,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"trend", leakyDir, "--by", "class"}, 2, "--by class groups heap snapshots' objects"},
 		{[]string{"compare", base, target, "-sample_indx=x"}, 2, `unknown flag -sample_indx=x (heapdiff's flags are spelled --name; "heapdiff compare --help" lists them)`},
 		{[]string{"compare", base, target, "--nope"}, 2, "unknown flag: --nope"},
+		// It listed "0 snapshots", exit 0.
+		{[]string{"ls", base}, 2, "heap-01.pb.gz is a file; ls lists a directory tree or an s3:// prefix"},
 		// pprof's flags that no flag of heapdiff's stands for: what to do
 		// instead, where pflag read -flat as -f lat and -http as -h.
 		{[]string{"compare", base, target, "-diff_base=" + base}, 2, "pprof's -diff_base is not a flag of heapdiff's: give the base profile as the first argument: heapdiff compare BASE TARGET"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"strings"
 
@@ -242,6 +243,13 @@ func fetchProgress(s *streams, what string) func(done, total int) {
 // tree.
 func listOnly(ctx context.Context, rf *remoteFlags, source string) ([]remote.Object, error) {
 	if !upload.IsURL(source) {
+		st, err := os.Stat(source)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", profile.Printable(source), pathless(err))
+		}
+		if !st.IsDir() {
+			return nil, usageError{fmt.Errorf("%s is a file; ls lists a directory tree or an s3:// prefix", profile.Printable(source))}
+		}
 		return remote.ListLocal(source)
 	}
 	loc, err := upload.ParseURL(source)
