@@ -59,8 +59,9 @@ func (w *webhook) send(text string) {
 	}
 }
 
-// run sends queued alerts until ctx is done; what is still queued then is
-// counted as dropped.
+// run sends queued alerts until ctx is done; what is still queued then, and
+// an alert whose sending shutdown cut short, is counted as dropped, not as
+// the endpoint's failure.
 func (w *webhook) run(ctx context.Context) {
 	for {
 		select {
@@ -74,11 +75,21 @@ func (w *webhook) run(ctx context.Context) {
 				}
 			}
 		case text := <-w.queue:
-			if err := w.post(ctx, text); err != nil {
+			if ctx.Err() != nil {
+				// Both were ready and select took the queue: the alert
+				// is one of those shutdown leaves queued.
+				w.dropped.Add(1)
+				continue
+			}
+			err := w.post(ctx, text)
+			switch {
+			case err == nil:
+				w.sent.Add(1)
+			case ctx.Err() != nil:
+				w.dropped.Add(1)
+			default:
 				w.failed.Add(1)
 				w.log.Warn("heapdiff: webhook failed", "err", err)
-			} else {
-				w.sent.Add(1)
 			}
 		}
 	}

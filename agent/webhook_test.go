@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -189,5 +190,39 @@ func TestWebhookNeverFollowsRedirects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Alerts still queued at shutdown, or being sent to a server that does not
+// answer, are dropped, not failed, and nothing is logged as the endpoint's
+// failure: found by an exploratory test, the queue and shutdown were
+// picked at random and queued alerts were tried with a cancelled context.
+func TestWebhookShutdownDropsWhatIsQueued(t *testing.T) {
+	for range 20 {
+		hold := make(chan struct{})
+		srv := newHookServer(t, func(_ int64, w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+			}
+		})
+		logs := &logBuffer{}
+		w := newWebhook(srv.URL, time.Minute, []time.Duration{time.Millisecond}, logs.logger())
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { w.run(ctx); close(done) }()
+		for range 5 {
+			w.send("alert")
+		}
+		eventually(t, "the first alert to reach the server", func() bool { return srv.hits.Load() >= 1 })
+		cancel()
+		<-done
+		close(hold)
+		if f, d := w.failed.Load(), w.dropped.Load(); f != 0 || d != 5 {
+			t.Fatalf("failed %d, dropped %d; want 0 and all 5:\n%s", f, d, logs)
+		}
+		if strings.Contains(logs.String(), "webhook failed") {
+			t.Fatalf("shutdown logged as the endpoint's failure:\n%s", logs)
+		}
 	}
 }
