@@ -57,6 +57,10 @@ func serve(a *agent.Agent, addr string, guarded bool, log *slog.Logger) *http.Se
 func serveWith(a *agent.Agent, addr string, guarded bool, lim serverLimits, log *slog.Logger) *http.Server {
 	const refused = "heapdiff: HEAPDIFF_HTTP=%s refused: without HEAPDIFF_TOKEN the agent's handler, which serves heap profiles, " +
 		"listens on loopback only; use 127.0.0.1:PORT, [::1]:PORT or localhost:PORT, or set HEAPDIFF_TOKEN"
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		log.Error(fmt.Sprintf("heapdiff: HEAPDIFF_HTTP=%q is not an address: want HOST:PORT, such as 127.0.0.1:6061", addr))
+		return nil
+	}
 	if !guarded && !loopbackHost(addr) {
 		log.Error(fmt.Sprintf(refused, addr))
 		return nil

@@ -55,7 +55,7 @@ func get(t *testing.T, url, token string) int {
 // listens on its port, and the agent itself runs on.
 func TestHTTPWithoutTokenRefusesNonLoopback(t *testing.T) {
 	port := freePort(t)
-	for _, addr := range []string{":" + port, "0.0.0.0:" + port, "[::]:" + port, "192.0.2.1:" + port, "example.com:" + port, "127.0.0.1"} {
+	for _, addr := range []string{":" + port, "0.0.0.0:" + port, "[::]:" + port, "192.0.2.1:" + port, "example.com:" + port} {
 		for _, token := range []*string{nil, new(string), ptr("  ")} { // unset, empty, and ignored as malformed
 			logs := capture(t)
 			vars := map[string]string{"HEAPDIFF_DIR": t.TempDir(), "HEAPDIFF_HTTP": addr, "HEAPDIFF_SIGNAL": "off",
@@ -84,6 +84,23 @@ func TestHTTPWithoutTokenRefusesNonLoopback(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// An address that is not HOST:PORT is said to be one, not refused for not
+// being loopback (it was, found by an exploratory test); the agent runs on.
+func TestHTTPThatIsNotAnAddress(t *testing.T) {
+	for _, addr := range []string{"garbage", "127.0.0.1", "localhost:"} {
+		logs := capture(t)
+		a := Start(env(map[string]string{"HEAPDIFF_DIR": t.TempDir(), "HEAPDIFF_HTTP": addr, "HEAPDIFF_SIGNAL": "off"}))
+		if a == nil {
+			t.Fatalf("HEAPDIFF_HTTP=%s: the agent did not start:\n%s", addr, logs())
+		}
+		a.Close()
+		want := "HEAPDIFF_HTTP=\\\"" + addr + "\\\" is not an address: want HOST:PORT"
+		if !strings.Contains(logs(), want) || strings.Contains(logs(), "refused: without HEAPDIFF_TOKEN") || servedURL(logs()) != "" {
+			t.Errorf("HEAPDIFF_HTTP=%s: want %q and no listener:\n%s", addr, want, logs())
+		}
+	}
+}
 
 // On loopback, without a token, the handler is served and open.
 func TestHTTPWithoutTokenServesLoopback(t *testing.T) {
