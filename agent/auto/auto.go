@@ -135,7 +135,15 @@ type variable struct {
 // with the growth alerts), HEAPDIFF_HTTP, HEAPDIFF_LOG and
 // HEAPDIFF_SUMMARY_ON_SIGNAL, which Start reads itself.
 var variables = []variable{
-	{"HEAPDIFF_EVERY", "a duration like 30m, or 0 for off", durationOpt(agent.Every)},
+	{"HEAPDIFF_EVERY", "a duration like 30m, or 0 for off", func(v string) (agent.Option, error) {
+		d, err := snapshot.ParseDuration(v)
+		if err == nil && d > 0 && d < time.Second {
+			// Each snapshot collects garbage first: hundreds a second
+			// would keep a core busy for nothing a heap profile shows.
+			err = fmt.Errorf("%v is under a second", d)
+		}
+		return agent.Every(d), err
+	}},
 	{"HEAPDIFF_SIGNAL", "USR1, USR2 or off", signalOpt},
 	{"HEAPDIFF_KEEP", "a whole number of files", func(v string) (agent.Option, error) {
 		n, err := strconv.Atoi(v)
