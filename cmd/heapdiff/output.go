@@ -20,9 +20,12 @@ import (
 //
 // The report gets the mode a plain create would give it: a new file 0666
 // less the umask, an existing file its own mode (a 0600 report stays
-// private). A symbolic link is written through, to its target, and stays a
-// link; a device, a pipe or a socket is written in place, as a shell's >
-// would, never replaced by a file.
+// private). A path that is the process's own standard output or error
+// (/dev/stdout, /dev/fd/2, or the file they were redirected to) is written
+// to that stream. A symbolic link, a device or a named pipe is opened and
+// written in place, as a shell's > would: the kernel follows the link, with
+// its protections (fs.protected_symlinks refuses root a link another user
+// planted in /tmp), and the link stays a link; none is replaced by a file.
 func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return render(s.Out)
@@ -30,15 +33,18 @@ func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 	fail := func(err error) error {
 		return fmt.Errorf("write %s: %w", profile.Printable(path), pathless(err))
 	}
-	target := path
-	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
-		if resolved, err := filepath.EvalSymlinks(path); err == nil {
-			target = resolved
+	if st, err := os.Stat(path); err == nil {
+		switch {
+		case sameFile(st, os.Stdout):
+			return render(s.Out)
+		case sameFile(st, os.Stderr):
+			return render(s.ErrOut)
 		}
 	}
-	if st, err := os.Stat(target); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
-		return writeInPlace(target, render, fail)
+	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		return writeInPlace(path, render, fail)
 	}
+	target := path
 	tmp, keepMode, err := createOutputTemp(target)
 	if err != nil {
 		return fail(err)
@@ -63,10 +69,17 @@ func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 	return nil
 }
 
-// writeInPlace renders into a file that is not a regular file (a device, a
-// named pipe), opened for writing as it is.
+// sameFile reports whether st is the file f is open on.
+func sameFile(st fs.FileInfo, f *os.File) bool {
+	fst, err := f.Stat()
+	return err == nil && os.SameFile(st, fst)
+}
+
+// writeInPlace renders into a path that is not a regular file (a symbolic
+// link, a device, a named pipe), opened for writing as a shell's > opens it:
+// a link's target is truncated, or made when the link dangles.
 func writeInPlace(path string, render func(io.Writer) error, fail func(error) error) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return fail(err)
 	}

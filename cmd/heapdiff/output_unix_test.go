@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -188,5 +189,56 @@ func TestOutputThroughLinksAndPipes(t *testing.T) {
 	}
 	if st, err := os.Lstat(fifo); err != nil || st.Mode()&fs.ModeNamedPipe == 0 {
 		t.Errorf("the pipe is no longer a pipe: %v, %v", st, err)
+	}
+
+	// A dangling link: its target is made, as a shell's > makes it.
+	dangling := filepath.Join(dir, "next.txt")
+	if err := os.Symlink("made.txt", dangling); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, nil, "compare", files[0], files[2], "-o", dangling); code != exitOK {
+		t.Fatalf("-o a dangling link: exit %d, %s", code, errOut)
+	}
+	if st, err := os.Lstat(dangling); err != nil || st.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the dangling link is no longer a link: %v, %v", st, err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "made.txt")); !bytes.Contains(data, []byte("main.(*SessionStore).Open")) {
+		t.Errorf("the dangling link's target holds %q", data)
+	}
+}
+
+// TestOutputToTheProcesssOwnStdout checks that -o /dev/stdout, when
+// standard output was redirected to a file (>> log), writes to the
+// stream: the kernel's link from /dev/stdout leads to the file, which a
+// report renamed or truncated there would have replaced, with what the
+// shell had written before it (found by a review).
+func TestOutputToTheProcesssOwnStdout(t *testing.T) {
+	dir, files := copyInputs(t)
+	logPath := filepath.Join(dir, "ci.log")
+	if err := os.WriteFile(logPath, []byte("HEADER\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	for _, out := range []string{"/dev/stdout", "/dev/fd/1"} {
+		if _, err := os.Stat(out); err != nil {
+			continue
+		}
+		var stderr bytes.Buffer
+		cmd := exec.Command(heapdiffBinary(t), "compare", files[0], files[2], "-o", out)
+		cmd.Stdout, cmd.Stderr = log, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("-o %s: %v\n%s", out, err, stderr.String())
+		}
+		if _, err := log.WriteString("FOOTER\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(logPath)
+	if !bytes.HasPrefix(data, []byte("HEADER\n")) || !bytes.HasSuffix(data, []byte("FOOTER\n")) || !bytes.Contains(data, []byte("main.(*SessionStore).Open")) {
+		t.Errorf("the log holds:\n%s\nwant HEADER, the reports and FOOTER", data)
 	}
 }
