@@ -220,18 +220,18 @@ func (c *Comparison) RatePerHour(ch Change) (rate float64, ok bool) {
 	return float64(ch.Delta()) / c.Interval.Hours(), true
 }
 
-// filteredWarning says when Focus, Ignore and Hide left out nine tenths or
-// more of a profile's value of the shown type (out, against the in that
-// they kept): its total, the rows and check's budgets then count a sliver
-// of the heap, and a filter that matched more than meant, such as a --hide
-// that empties whole stacks, would pass a budget unseen. A --focus on one
-// part of a service leaves out less, and is not warned of.
+// filteredWarning says when Ignore and Hide left out nine tenths or more of
+// a profile's value of the shown type (out, against the in that was kept):
+// its total, the rows and check's budgets then count a sliver of the heap,
+// and a filter that matched more than meant, such as a --hide that empties
+// whole stacks, would pass a budget unseen. What a --focus did not match is
+// what it means to leave out, and is not counted (see eachStack).
 func filteredWarning(name string, typ profile.ValueType, out, in int64) error {
 	whole := out + in
 	if whole <= 0 || 10*out < 9*whole {
 		return nil
 	}
-	return fmt.Errorf("--focus, --ignore and --hide left out %s of the %s %s of %s (%.0f%%): totals, rows and budgets count only the rest",
+	return fmt.Errorf("--ignore and --hide left out %s of the %s %s of %s (%.0f%%): totals, rows and budgets count only the rest",
 		units.Format(float64(out), typ.Unit, false), units.Format(float64(whole), typ.Unit, false), typ.Type, name, 100*float64(out)/float64(whole))
 }
 

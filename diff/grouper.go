@@ -458,8 +458,9 @@ func (g *grouper) sameStack(k int32, key []byte) bool {
 // happens when no filter is set), its values of the compared types (idx
 // maps them to the profile's) and their sampling variances. Stacks that
 // Hide empties are skipped. The slices are reused between calls. It returns
-// the values, of the compared types, of the stacks Focus, Ignore and Hide
-// left out (not those through the agent), or nil without those filters.
+// the values, of the compared types, of the stacks Ignore and Hide left out
+// (not those Focus did not match, which a focus means to leave out, nor
+// those through the agent), or nil without filters.
 func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(stack int, frames []int32, vals []int64, vars []float64)) (filtered []int64) {
 	noise := newNoiseModel(p, idx)
 	vals := make([]int64, len(idx))
@@ -479,8 +480,10 @@ func eachStack(p *profile.Profile, pf *profileFrames, idx []int, fn func(stack i
 		if pf.throughAgent(frames) {
 			continue
 		}
-		if !pf.keep(frames) {
-			leaveOut(st)
+		if kept, unfocused := pf.keep(frames); !kept {
+			if !unfocused {
+				leaveOut(st)
+			}
 			continue
 		}
 		if pf.hide != nil {
@@ -532,25 +535,27 @@ func (pf *profileFrames) throughAgent(frames []int32) bool {
 
 // keep applies Focus and Ignore with pprof's precedence: a stack is dropped
 // if any frame matches Ignore, kept if any frame matches Focus. As in pprof,
-// any filter (Hide too) drops a stack that has no frames.
-func (pf *profileFrames) keep(frames []int32) bool {
+// any filter (Hide too) drops a stack that has no frames. unfocused tells
+// a stack left out only because Focus matched none of its frames: what a
+// --focus on one part of a service means to leave out.
+func (pf *profileFrames) keep(frames []int32) (kept, unfocused bool) {
 	if len(frames) == 0 {
-		return pf.focus == nil && pf.ignore == nil && pf.hide == nil
+		return pf.focus == nil && pf.ignore == nil && pf.hide == nil, false
 	}
 	if pf.ignore != nil {
 		for _, f := range frames {
 			if pf.ignore[f] {
-				return false
+				return false, false
 			}
 		}
 	}
 	if pf.focus == nil {
-		return true
+		return true, false
 	}
 	for _, f := range frames {
 		if pf.focus[f] {
-			return true
+			return true, false
 		}
 	}
-	return false
+	return false, true
 }
