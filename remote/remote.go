@@ -388,15 +388,22 @@ func safeKey(key string) bool {
 
 // ListLocal lists the regular files under dir, at any depth, as objects
 // whose Key is their path relative to dir, in time order; a symbolic link
-// to a regular file counts as one. Hidden files and directories are left
-// out.
+// to a regular file counts as one, unless the file it links to is listed
+// already (an agent's "latest" link beside the snapshot), and dir may be a
+// link to a directory. Hidden files and directories are left out.
 func ListLocal(dir string) ([]Object, error) {
 	var objs []Object
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	root := dir
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		root = dir + string(filepath.Separator) // walked through the link
+	}
+	var regular, linked []fs.FileInfo // for links to files listed already
+	var linkedAt []int
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(d.Name(), ".") && p != dir {
+		if strings.HasPrefix(d.Name(), ".") && p != root {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -417,6 +424,11 @@ func ListLocal(dir string) ([]Object, error) {
 		if err != nil {
 			return nil // removed since the walk saw it, or a dangling link
 		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			linked, linkedAt = append(linked, info), append(linkedAt, len(objs))
+		} else {
+			regular = append(regular, info)
+		}
 		rel, _ := filepath.Rel(dir, p)
 		o := Object{URL: p, Key: filepath.ToSlash(rel), Size: info.Size(), Modified: info.ModTime(), Path: p}
 		full := o.Key
@@ -429,6 +441,24 @@ func ListLocal(dir string) ([]Object, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	drop := map[int]bool{}
+	for i, l := range linked {
+		for _, f := range regular {
+			if os.SameFile(l, f) {
+				drop[linkedAt[i]] = true
+				break
+			}
+		}
+	}
+	if len(drop) > 0 {
+		kept := objs[:0]
+		for i, o := range objs {
+			if !drop[i] {
+				kept = append(kept, o)
+			}
+		}
+		objs = kept
 	}
 	sortByTime(objs)
 	return objs, nil

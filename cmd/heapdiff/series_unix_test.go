@@ -53,3 +53,41 @@ func TestDirectoryOfLinks(t *testing.T) {
 		t.Errorf("fleet of links: exit %d, stderr %q, output:\n%s", code, errOut, out)
 	}
 }
+
+// TestLinksToSnapshotsListedOnce checks, for ls and fleet, that a link to
+// a snapshot listed already (an agent's "latest") does not count twice,
+// which made a phantom process, and that a directory named through a
+// link is listed, not "0 snapshots" (found by a review).
+func TestLinksToSnapshotsListedOnce(t *testing.T) {
+	top := t.TempDir()
+	dir := filepath.Join(top, "snaps")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"heap-01.pb.gz", "heap-06.pb.gz", "heap-12.pb.gz"} {
+		data, err := os.ReadFile(filepath.Join(leakyDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("heap-12.pb.gz", filepath.Join(dir, "latest.pb.gz")); err != nil {
+		t.Fatal(err)
+	}
+	linkedRoot := filepath.Join(top, "via-link")
+	if err := os.Symlink("snaps", linkedRoot); err != nil {
+		t.Fatal(err)
+	}
+	for _, root := range []string{dir, linkedRoot} {
+		code, out, errOut := runCLI(t, nil, "ls", root)
+		if code != exitOK || !strings.Contains(out, "1 process(es), 3 snapshots") {
+			t.Errorf("ls %s: exit %d, stderr %q, output:\n%s", root, code, errOut, out)
+		}
+		code, out, errOut = runCLI(t, nil, "fleet", root)
+		if code != exitOK || !strings.Contains(out, "1 process, 1 judged") || !strings.Contains(out, "3 snapshots") {
+			t.Errorf("fleet %s: exit %d, stderr %q, output:\n%s", root, code, errOut, out)
+		}
+	}
+}
