@@ -275,8 +275,21 @@ func TestRemovedDirectoryIsMadeAgain(t *testing.T) {
 		if err != nil || fi.Mode().Perm() != 0o700 || filepath.Dir(path) != a.Dir() {
 			t.Fatalf("round %d: the directory made again: %v, %v; snapshot %s", round, fi, err, path)
 		}
-		if n := logs.count("snapshot directory was removed; made it again"); n != round {
+		if n := logs.count("snapshot directory was removed, with the baseline; made it again"); n != round {
 			t.Errorf("round %d: logged %d times", round, n)
+		}
+		// The baseline went with the directory: this snapshot is the new
+		// one, and what the summary names exists.
+		s := a.Stats()
+		if s.Baseline != filepath.Base(path) {
+			t.Errorf("round %d: baseline %q, want the snapshot after the directory came back, %s", round, s.Baseline, filepath.Base(path))
+		}
+		later, err := a.Capture("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := compareCommand(a.Dir(), filepath.Base(path), filepath.Base(later)); a.Stats().Compare != want {
+			t.Errorf("round %d: compare %q, want %q", round, a.Stats().Compare, want)
 		}
 	}
 	if s := a.Stats(); s.CaptureFailures != 0 {

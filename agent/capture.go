@@ -51,7 +51,7 @@ func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
 	// A directory removed while the service runs is made again, as Start
 	// made it. Checked at every capture: a guarded directory removed by a
 	// temp cleaner may since have been created by someone else.
-	a.remakeDir()
+	rebase := a.remakeDir()
 	if err := a.checkDir(); err != nil {
 		return "", err
 	}
@@ -70,7 +70,7 @@ func (a *Agent) capture(trigger, reason string, external bool) (string, error) {
 	meta := a.comments(reason, m)
 	protect := slices.Clone(a.alertFiles)
 	a.mu.Unlock()
-	w, err := a.store.Write(&a.profileBuf, snapshot.Entry{Time: now, Trigger: trigger, Baseline: trigger == "baseline",
+	w, err := a.store.Write(&a.profileBuf, snapshot.Entry{Time: now, Trigger: trigger, Baseline: trigger == "baseline" || rebase,
 		Meta: meta, Protect: protect})
 	if err != nil {
 		a.failed("capture", err)

@@ -66,20 +66,23 @@ func (a *Agent) dirProblem() error {
 		errDirRefused, a.cfg.dir, why)
 }
 
-// remakeDir makes the snapshot directory again, mode 0700, when it is gone:
-// a long-running service outlives cleaners of /tmp, where the default
-// directory sits, and without it every later snapshot would fail until a
-// restart. The directory it makes is its own; one made by someone else in
-// the meantime is judged by checkDir. When it cannot be made, the write
-// fails and says why.
-func (a *Agent) remakeDir() {
+// remakeDir makes the snapshot directory again, mode 0700, when it is gone,
+// and reports whether it did: a long-running service outlives cleaners of
+// /tmp, where the default directory sits, and without it every later
+// snapshot would fail until a restart. The baseline went with the
+// directory: the store forgets it, and the caller's snapshot is the new
+// one. A directory made by someone else in the meantime is judged by
+// checkDir. When it cannot be made, the write fails and says why.
+func (a *Agent) remakeDir() bool {
 	if _, err := os.Lstat(a.cfg.dir); !errors.Is(err, fs.ErrNotExist) {
-		return
+		return false
 	}
 	if err := os.MkdirAll(a.cfg.dir, 0o700); err != nil {
-		return
+		return false
 	}
-	a.log.Warn("heapdiff: the snapshot directory was removed; made it again", "dir", a.cfg.dir)
+	a.store.Forget()
+	a.log.Warn("heapdiff: the snapshot directory was removed, with the baseline; made it again, and the next snapshot is the baseline", "dir", a.cfg.dir)
+	return true
 }
 
 // checkDir is dirProblem for a write: a refusal is counted as a failure and

@@ -170,9 +170,10 @@ var variables = []variable{
 	{"HEAPDIFF_LIMIT_ALERT", "a percentage like 85%", func(v string) (agent.Option, error) {
 		v = strings.TrimSpace(v)
 		p, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
-		if err == nil && p < 1 && !strings.HasSuffix(v, "%") {
-			// 0.85 is most likely 85% written as a fraction, and as
-			// 0.85% it would alert on any limited process.
+		if err == nil && p <= 1 && !strings.HasSuffix(v, "%") {
+			// 0.85 is most likely 85% written as a fraction, and 1 is
+			// 100%; as 0.85% or 1% either would alert on any process
+			// with a limit.
 			err = errors.New("a fraction? the value is a percentage")
 		}
 		return agent.LimitAbove(p), err

@@ -351,6 +351,7 @@ func TestValuesThatDoNotGoTogether(t *testing.T) {
 		{map[string]string{"HEAPDIFF_SAMPLE_EVERY": "10s", "HEAPDIFF_GROWTH_WINDOW": "20s"},
 			`HEAPDIFF_SAMPLE_EVERY=\"10s\" and HEAPDIFF_GROWTH_WINDOW=\"20s\" ignored`},
 		{map[string]string{"HEAPDIFF_LIMIT_ALERT": "0.85"}, `HEAPDIFF_LIMIT_ALERT=\"0.85\" ignored: want a percentage like 85%`},
+		{map[string]string{"HEAPDIFF_LIMIT_ALERT": "1"}, `HEAPDIFF_LIMIT_ALERT=\"1\" ignored: want a percentage like 85%`},
 		{map[string]string{"HEAPDIFF_LOG": "xml"}, `HEAPDIFF_LOG=\"xml\" ignored: want text, json or off`},
 		{map[string]string{"HEAPDIFF_EVERY": "1ns"}, `HEAPDIFF_EVERY=\"1ns\" ignored: want a duration like 30m, or 0 for off (1ns is under a second)`},
 	} {

@@ -113,6 +113,15 @@ func NewStore(c StoreConfig) *Store {
 		awaitBaseline: c.AwaitBaseline}
 }
 
+// Forget drops the store's baseline and latest snapshot, whose directory
+// was removed: the next snapshot written with Entry.Baseline is the
+// baseline.
+func (s *Store) Forget() {
+	s.mu.Lock()
+	s.baseline, s.latest = "", ""
+	s.mu.Unlock()
+}
+
 // State returns what the store knows of its snapshots now.
 func (s *Store) State() State {
 	s.mu.Lock()
