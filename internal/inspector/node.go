@@ -225,7 +225,7 @@ func (s *Session) CollectGarbage(ctx context.Context) error {
 // taken for a snapshot.
 func (s *Session) TakeHeapSnapshot(ctx context.Context, w io.Writer) (int64, error) {
 	out := &writeErr{w: w}
-	var last byte
+	var first, last byte
 	var decodeErr error
 	cancel := s.handle(heapprofiler.AddHeapSnapshotChunk.Method, func(v jsonv2.Value) {
 		var ev heapprofiler.EventAddHeapSnapshotChunk
@@ -238,6 +238,9 @@ func (s *Session) TakeHeapSnapshot(ctx context.Context, w io.Writer) (int64, err
 		if t := strings.TrimRight(ev.Chunk, " \t\r\n"); t != "" {
 			last = t[len(t)-1]
 		}
+		if t := strings.TrimLeft(ev.Chunk, " \t\r\n"); first == 0 && t != "" {
+			first = t[0]
+		}
 		out.write(ev.Chunk)
 	})
 	// The handler runs on the reading goroutine and the answer comes after
@@ -247,6 +250,15 @@ func (s *Session) TakeHeapSnapshot(ctx context.Context, w io.Writer) (int64, err
 	cancel()
 	switch {
 	case err != nil:
+		if ctx.Err() != nil {
+			// V8 goes on writing the snapshot, to this session, after the
+			// wait for it ended: closed, the session cannot hand those
+			// chunks to a later snapshot's handler, which would write
+			// them at the start of another file (found running capture
+			// with --timeout under a snapshot's time). The monitor
+			// connects again.
+			s.Close()
+		}
 		return out.n, err
 	case decodeErr != nil:
 		return out.n, decodeErr
@@ -254,6 +266,8 @@ func (s *Session) TakeHeapSnapshot(ctx context.Context, w io.Writer) (int64, err
 		return out.n, fmt.Errorf("write the snapshot: %w", out.err)
 	case out.n == 0 || last != '}':
 		return out.n, fmt.Errorf("%s: the snapshot's %d bytes do not end a JSON object: cut short", heapprofiler.CommandTakeHeapSnapshot, out.n)
+	case first != '{':
+		return out.n, fmt.Errorf("%s: the snapshot's %d bytes do not start a JSON object: another snapshot's chunks came first", heapprofiler.CommandTakeHeapSnapshot, out.n)
 	}
 	return out.n, nil
 }

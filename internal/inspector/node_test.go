@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -151,5 +152,44 @@ func TestDiscoverErrors(t *testing.T) {
 	}
 	if !IsLoopback("127.0.0.1") || !IsLoopback("localhost") || !IsLoopback("[::1]") || IsLoopback("10.0.0.1") || IsLoopback("example.com") {
 		t.Error("IsLoopback misjudges an address")
+	}
+}
+
+// A snapshot whose wait ends before V8 has written it (capture's
+// --timeout) closes the session: V8 goes on sending its chunks to the
+// session, and a later snapshot on it took them as its own first bytes, a
+// corrupt file under a final name (found running capture with --timeout
+// under a snapshot's time). A new session then takes a whole snapshot.
+func TestSnapshotTimeoutClosesTheSession(t *testing.T) {
+	p, s := connect(t, "--leak", "--tick", "1")
+	time.Sleep(300 * time.Millisecond) // some heap to write
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	_, err := s.TakeHeapSnapshot(ctx, io.Discard)
+	cancel()
+	if err == nil {
+		t.Skipf("node %s: the snapshot was written within a millisecond", p.Version)
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("node %s: the session is still open after a snapshot timed out (%v)", p.Version, err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	target, err := Discover(ctx, http.DefaultClient, p.Addr)
+	if err != nil {
+		t.Fatalf("node %s: %v", p.Version, err)
+	}
+	again, err := Attach(ctx, target)
+	if err != nil {
+		t.Fatalf("node %s: %v", p.Version, err)
+	}
+	defer again.Close()
+	var buf bytes.Buffer
+	if _, err := again.TakeHeapSnapshot(ctx, &buf); err != nil {
+		t.Fatalf("node %s: the next snapshot: %v", p.Version, err)
+	}
+	if !bytes.HasPrefix(buf.Bytes(), []byte(`{"snapshot":`)) {
+		t.Errorf("node %s: the next snapshot starts %.40q", p.Version, buf.Bytes())
 	}
 }

@@ -27,6 +27,7 @@ type job struct {
 	trigger  string
 	comments []string
 	sampling bool
+	interval int64 // the sampling interval, to start sampling again
 	gc       bool
 	timeout  time.Duration
 }
@@ -99,7 +100,7 @@ func (m *monitor) job(trigger, reason string) job {
 		comments = append(comments, c("reason", reason))
 	}
 	return job{sess: m.sess, target: m.target(), dir: m.cfg.Dir, name: name, trigger: trigger, comments: comments,
-		sampling: m.cfg.Sampling, gc: m.cfg.GC, timeout: m.cfg.SnapshotTimeout}
+		sampling: m.cfg.Sampling, interval: m.cfg.SamplingInterval, gc: m.cfg.GC, timeout: m.cfg.SnapshotTimeout}
 }
 
 // capture takes one snapshot and writes it atomically: streamed to a hidden
@@ -119,6 +120,15 @@ func (m *monitor) capture(ctx context.Context, j job) result {
 		defer func() { r.pause = time.Since(began) }()
 		if j.sampling {
 			raw, err := j.sess.SamplingProfile(ctx, false)
+			if err != nil && strings.Contains(err.Error(), "not started") {
+				// Another inspector client (a second capture, DevTools'
+				// "Allocation sampling") stopped V8's one sampler for the
+				// whole process: started again, the next profile covers
+				// what is allocated from now.
+				if serr := j.sess.StartSampling(ctx, j.interval); serr == nil {
+					return fmt.Errorf("%w: another inspector client stopped V8's sampling heap profiler; sampling again from now", err)
+				}
+			}
 			if err != nil {
 				return err
 			}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/heapdiff/heapdiff/agent/snapshot"
+	"github.com/heapdiff/heapdiff/internal/inspector"
 	"github.com/heapdiff/heapdiff/internal/nodetest"
 	"github.com/heapdiff/heapdiff/profile"
 )
@@ -343,5 +344,49 @@ func TestSamplingProfiles(t *testing.T) {
 	if last.Format != profile.FormatV8HeapProfile || snapshot.ParseComments(last.Comments).Get("trigger") != "schedule" ||
 		!classGrew(last, "handle") {
 		t.Errorf("node %s: %s: format %v, comments %q", p.Version, paths[1], last.Format, last.Comments)
+	}
+}
+
+// Another inspector client that stops V8's sampler (a second capture
+// ending, DevTools' "Allocation sampling") stops it for the whole process:
+// the monitor's next profile fails, says why, and starts sampling again,
+// so the profiles after it are written (found by an exploratory test: it
+// failed every profile for the rest of the run).
+func TestSamplingStartedAgainAfterAnotherClientStopsIt(t *testing.T) {
+	p := nodetest.Start(t, 0, nodetest.Bot(t), "--leak", "--tick", "2")
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		time.Sleep(1500 * time.Millisecond) // after the baseline
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		target, err := inspector.Discover(ctx, http.DefaultClient, p.Addr)
+		if err != nil {
+			t.Errorf("node %s: %v", p.Version, err)
+			return
+		}
+		other, err := inspector.Attach(ctx, target)
+		if err != nil {
+			t.Errorf("node %s: %v", p.Version, err)
+			return
+		}
+		defer other.Close()
+		if _, err := other.SamplingProfile(ctx, true); err != nil {
+			t.Errorf("node %s: stopping the sampler from another session: %v", p.Version, err)
+		}
+	}()
+	sum, out, log, err := run(t, Config{Addr: p.Addr, Dir: t.TempDir(), Every: 700 * time.Millisecond, Count: 5,
+		SampleEvery: time.Second, Sampling: true, SamplingInterval: 4096}, 40*time.Second)
+	<-stopped
+	if err != nil || sum.Snapshots != 5 {
+		t.Fatalf("node %s: %d profiles, %v\n%s", p.Version, sum.Snapshots, err, log)
+	}
+	if !strings.Contains(log, "another inspector client stopped V8's sampling heap profiler") {
+		t.Errorf("node %s: the failed profile does not say why:\n%s", p.Version, log)
+	}
+	paths := lines(out)
+	last, err := profile.Load(paths[len(paths)-1], profile.Options{})
+	if err != nil || !classGrew(last, "handle") {
+		t.Errorf("node %s: the last profile, after sampling started again: %v", p.Version, err)
 	}
 }
