@@ -34,7 +34,18 @@ func sameProgram(base, target *profile.Profile, allowMixed bool) (warnings []err
 		warnings = append(warnings, err)
 	}
 	if pb, pt := processOf(base.Comments), processOf(target.Comments); pb != "" && pt != "" && pb != pt {
-		warnings = append(warnings, fmt.Errorf("%s comes from %s but %s from %s: two processes' heaps each hold their own state, so growth between them is not a leak of either", base.Name, pb, target.Name, pt))
+		if base.Format == profile.FormatV8Snapshot && target.Format == profile.FormatV8Snapshot {
+			// Objects are matched by id, which only one process gives:
+			// new and deleted objects between two would be noise.
+			err := fmt.Errorf("%w: %s comes from %s but %s from %s: a heap snapshot's object ids are its process's own, so which objects are new or gone means nothing across two",
+				ErrMixed, base.Name, pb, target.Name, pt)
+			if !allowMixed {
+				return nil, err
+			}
+			warnings = append(warnings, err)
+		} else {
+			warnings = append(warnings, fmt.Errorf("%s comes from %s but %s from %s: two processes' heaps each hold their own state, so growth between them is not a leak of either", base.Name, pb, target.Name, pt))
+		}
 	}
 	b, t := base.Main, target.Main
 	switch {

@@ -875,7 +875,10 @@ func processOf(comments []string) string {
 	if thread := m.Get("thread"); thread != "" && thread != "0" {
 		pid += " thread=" + thread
 	}
-	return "host=" + m.Get("host") + " pid=" + pid
+	if host := m.Get("host"); host != "" {
+		return "host=" + host + " pid=" + pid
+	}
+	return "pid=" + pid // Node.js names its files with the pid alone
 }
 
 // counter is the total of a cumulative sample type.
