@@ -20,6 +20,12 @@ import (
 func connect(t *testing.T, args ...string) (*nodetest.Process, *Session) {
 	t.Helper()
 	p := nodetest.Start(t, 0, nodetest.Bot(t), args...)
+	return p, attach(t, p)
+}
+
+// attach opens a session to p, closed when the test ends.
+func attach(t *testing.T, p *nodetest.Process) *Session {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	target, err := Discover(ctx, http.DefaultClient, p.Addr)
@@ -31,7 +37,7 @@ func connect(t *testing.T, args ...string) (*nodetest.Process, *Session) {
 		t.Fatalf("node %s: %v", p.Version, err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return p, s
+	return s
 }
 
 // A real Node.js process says who it is and how much memory it uses; the
@@ -174,17 +180,9 @@ func TestSnapshotTimeoutClosesTheSession(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("node %s: the session is still open after a snapshot timed out (%v)", p.Version, err)
 	}
+	again := attach(t, p)
 	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	target, err := Discover(ctx, http.DefaultClient, p.Addr)
-	if err != nil {
-		t.Fatalf("node %s: %v", p.Version, err)
-	}
-	again, err := Attach(ctx, target)
-	if err != nil {
-		t.Fatalf("node %s: %v", p.Version, err)
-	}
-	defer again.Close()
 	var buf bytes.Buffer
 	if _, err := again.TakeHeapSnapshot(ctx, &buf); err != nil {
 		t.Fatalf("node %s: the next snapshot: %v", p.Version, err)
