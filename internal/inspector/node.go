@@ -56,7 +56,8 @@ func Discover(ctx context.Context, client *http.Client, addr string) (Target, er
 	}
 	var targets []Target
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&targets); err != nil {
-		return Target{}, fmt.Errorf("GET %s: not a target list: %w", list, err)
+		// Another server on the port answers 200 with its own page.
+		return Target{}, fmt.Errorf("GET %s: not an inspector's target list (is this a Node.js inspector, started with --inspect?): %w", list, err)
 	}
 	for _, t := range targets {
 		if t.WebSocketDebuggerURL == "" || (t.Type != "node" && t.Type != "") {

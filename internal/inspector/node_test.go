@@ -156,6 +156,12 @@ func TestDiscoverErrors(t *testing.T) {
 	if _, err := Discover(ctx, http.DefaultClient, srv); !errors.Is(err, ErrNoTarget) || !strings.Contains(err.Error(), "Bun") {
 		t.Errorf("empty list: %v", err)
 	}
+	// Another server on the port, answering 200 with a page of its own:
+	// it said "invalid character 'o'" and no more.
+	other := newServer(t, "ok, but not an inspector")
+	if _, err := Discover(ctx, http.DefaultClient, other); err == nil || !strings.Contains(err.Error(), "is this a Node.js inspector") {
+		t.Errorf("another server: %v", err)
+	}
 	if !IsLoopback("127.0.0.1") || !IsLoopback("localhost") || !IsLoopback("[::1]") || IsLoopback("10.0.0.1") || IsLoopback("example.com") {
 		t.Error("IsLoopback misjudges an address")
 	}
