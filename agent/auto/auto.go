@@ -204,8 +204,8 @@ func Options(lookup func(string) (string, bool)) (opts []agent.Option, problems 
 		return nil, nil, false
 	}
 	opts = append(opts, agent.Dir(dir))
-	// The timing variables checked together after the loop.
-	timing := map[string]*timed{"HEAPDIFF_SAMPLE_EVERY": {at: -1}, "HEAPDIFF_GROWTH_WINDOW": {at: -1}}
+	// The timing variables, held back to be checked together.
+	var timing []heldTiming
 	r2Reported := false // a bad HEAPDIFF_GROWTH_R2 is one problem, however many alerts read it
 	for _, v := range variables {
 		s, ok := lookup(v.name)
@@ -231,52 +231,43 @@ func Options(lookup func(string) (string, bool)) (opts []agent.Option, problems 
 			problems = append(problems, fmt.Errorf("%s=%q ignored: want %s (%v)", v.name, redact(v.name, s), v.expect, err))
 			continue
 		}
-		opts = append(opts, opt)
-		if timing[v.name] != nil {
-			timing[v.name] = &timed{at: len(opts) - 1, value: s}
+		if v.name == "HEAPDIFF_SAMPLE_EVERY" || v.name == "HEAPDIFF_GROWTH_WINDOW" {
+			d, _ := snapshot.ParseDuration(s) // parsed above
+			timing = append(timing, heldTiming{v.name, s, d, opt})
+			continue
 		}
+		opts = append(opts, opt)
 	}
 	// Each value may be right alone and the two wrong together: the
 	// agent would not start. Both go, with one problem, and the agent
 	// starts with the defaults.
-	sample, window := timing["HEAPDIFF_SAMPLE_EVERY"], timing["HEAPDIFF_GROWTH_WINDOW"]
-	if sample.at >= 0 || window.at >= 0 {
-		every, span := sample.duration(agent.DefaultSampleEvery), window.duration(agent.DefaultGrowthWindow)
-		if span < 3*every {
-			var given []string
-			for _, name := range []string{"HEAPDIFF_SAMPLE_EVERY", "HEAPDIFF_GROWTH_WINDOW"} {
-				if t := timing[name]; t.at >= 0 {
-					given = append(given, fmt.Sprintf("%s=%q", name, t.value))
-				}
-			}
-			problems = append(problems, fmt.Errorf("%s ignored: the growth window (%v) must hold at least 3 samples taken every %v; the defaults stay (a sample every %v, a window of %v)",
-				strings.Join(given, " and "), span, every, agent.DefaultSampleEvery, agent.DefaultGrowthWindow))
-			var kept []agent.Option
-			for i, o := range opts {
-				if i != sample.at && i != window.at {
-					kept = append(kept, o)
-				}
-			}
-			opts = kept
+	every, span := agent.DefaultSampleEvery, agent.DefaultGrowthWindow
+	var given []string
+	for _, h := range timing {
+		if h.name == "HEAPDIFF_SAMPLE_EVERY" {
+			every = h.d
+		} else {
+			span = h.d
 		}
+		given = append(given, fmt.Sprintf("%s=%q", h.name, h.value))
+	}
+	if span < 3*every {
+		problems = append(problems, fmt.Errorf("%s ignored: the growth window (%v) must hold at least 3 samples taken every %v; the defaults stay (a sample every %v, a window of %v)",
+			strings.Join(given, " and "), span, every, agent.DefaultSampleEvery, agent.DefaultGrowthWindow))
+		return opts, problems, true
+	}
+	for _, h := range timing {
+		opts = append(opts, h.opt)
 	}
 	return opts, problems, true
 }
 
-// timed is a timing variable's option: its index in the options (-1 when
-// not set or malformed) and the value given.
-type timed struct {
-	at    int
-	value string
-}
-
-// duration is the variable's value, or def when it gave none.
-func (t *timed) duration(def time.Duration) time.Duration {
-	if t.at < 0 {
-		return def
-	}
-	d, _ := snapshot.ParseDuration(t.value) // parsed before
-	return d
+// heldTiming is a well-formed timing variable, held back until it is
+// known to go with the other (see Options).
+type heldTiming struct {
+	name, value string
+	d           time.Duration
+	opt         agent.Option
 }
 
 // growthTriggers are the growth alerts' variables and their options.
@@ -337,8 +328,10 @@ func Start(lookup func(string) (string, bool)) *agent.Agent {
 	for _, p := range problems {
 		log.Warn("heapdiff: " + p.Error())
 	}
-	if v, ok := lookup("HEAPDIFF_LOG"); ok && !knownLog(v) {
-		log.Warn(fmt.Sprintf("heapdiff: HEAPDIFF_LOG=%q ignored: want text, json or off (logging as text)", v))
+	if v, ok := lookup("HEAPDIFF_LOG"); ok {
+		if _, known := logChoice(v); !known {
+			log.Warn(fmt.Sprintf("heapdiff: HEAPDIFF_LOG=%q ignored: want text, json or off (logging as text)", v))
+		}
 	}
 	a, err := agent.Start(append(opts, agent.Logger(log))...)
 	if err != nil {
@@ -432,8 +425,8 @@ func stopSummarySignals() {
 // agent as this one does, such as agent/upload/auto, log the same way.
 func Logger(lookup func(string) (string, bool)) *slog.Logger {
 	v, _ := lookup("HEAPDIFF_LOG")
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "off", "none":
+	switch choice, _ := logChoice(v); choice {
+	case "off":
 		return slog.New(slog.DiscardHandler)
 	case "json":
 		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -441,14 +434,18 @@ func Logger(lookup func(string) (string, bool)) *slog.Logger {
 	return slog.New(defaultHandler{})
 }
 
-// knownLog reports whether Logger reads v as one of its choices ("" is
-// the default, text).
-func knownLog(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "", "text", "json", "off", "none":
-		return true
+// logChoice reads a HEAPDIFF_LOG value as text, json or off; known is
+// false for a value that is none of them, which logs as text.
+func logChoice(v string) (choice string, known bool) {
+	switch c := strings.ToLower(strings.TrimSpace(v)); c {
+	case "off", "none":
+		return "off", true
+	case "json":
+		return "json", true
+	case "", "text":
+		return "text", true
 	}
-	return false
+	return "text", false
 }
 
 // defaultHandler logs through whatever slog.Default is when a message is

@@ -44,8 +44,7 @@ func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
 		return writeInPlace(path, render, fail)
 	}
-	target := path
-	tmp, keepMode, err := createOutputTemp(target)
+	tmp, keepMode, err := createOutputTemp(path)
 	if err != nil {
 		return fail(err)
 	}
@@ -63,7 +62,7 @@ func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 	if err := tmp.Close(); err != nil {
 		return fail(err)
 	}
-	if err := os.Rename(tmp.Name(), target); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fail(err)
 	}
 	return nil
