@@ -74,7 +74,7 @@ var ErrNoneLeft = errors.New("too few snapshots after the warm-up")
 // ErrSinceNeedsTimes is returned by Trend when Since or SinceStart is asked
 // of snapshots whose times cannot order them: some carry none, or all were
 // taken within MinRateInterval.
-var ErrSinceNeedsTimes = errors.New("leaving out snapshots by time needs snapshots that carry their times, at least 10s apart")
+var ErrSinceNeedsTimes = fmt.Errorf("leaving out snapshots by time needs snapshots that carry their times, at least %v apart", MinRateInterval)
 
 // ErrTooFewSnapshots is wrapped by Trend when it has fewer snapshots than
 // TrendOptions.MinSnapshots.
@@ -744,10 +744,7 @@ func (b *TrendBuilder) withoutRepeats(order []int) ([]int, []string) {
 
 // repeatNote says which snapshots repeat others (withoutRepeats).
 func repeatNote(repeats []string) string {
-	if len(repeats) > 3 {
-		return fmt.Sprintf("%s and %d more repeat earlier snapshots (the same process, time and totals)", strings.Join(repeats[:3], ", "), len(repeats)-3)
-	}
-	return strings.Join(repeats, ", ") + " (the same process, time and totals)"
+	return nameList(repeats) + " (the same process, time and totals)"
 }
 
 // timeOrder returns the order of the snapshots by time, oldest first, when
