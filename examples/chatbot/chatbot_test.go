@@ -47,6 +47,14 @@ func TestVerdictsOnARealService(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the service for 36 s")
 	}
+	if raceDetector {
+		// The verdicts read the services' growth over time, which a
+		// machine busy with every other package's -race tests slows at
+		// random: a leak whose service was starved in its last third
+		// reads as a plateau (twice in a day's runs). .ci/run runs this
+		// test on its own, without -race.
+		t.Skip("needs the machine's CPU to itself; .ci/run runs it without -race")
+	}
 	bin := filepath.Join(t.TempDir(), "chatbot")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
