@@ -9,9 +9,9 @@ import (
 )
 
 // ParseBytes reads a size such as "512MiB", "1.5GB", "64K" or "1048576", for
-// retention limits and thresholds given as text. KB, MB, GB, TB are powers of
-// 1000; KiB, MiB, GiB, TiB and the bare K, M, G, T are powers of 1024; a
-// trailing "B" alone, or nothing, means bytes.
+// retention limits and thresholds given as text. KB, MB, GB, TB, PB are
+// powers of 1000; KiB, MiB, GiB, TiB, PiB and the bare K, M, G, T, P are
+// powers of 1024; a trailing "B" alone, or nothing, means bytes.
 func ParseBytes(s string) (uint64, error) {
 	t := strings.TrimSpace(s)
 	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
@@ -25,7 +25,7 @@ func ParseBytes(s string) (uint64, error) {
 	}
 	mult, ok := sizeUnits[strings.ToLower(unit)]
 	if !ok {
-		return 0, fmt.Errorf("size %q: unknown unit %q (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)", s, unit)
+		return 0, fmt.Errorf("size %q: unknown unit %q (use B, KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB, PiB)", s, unit)
 	}
 	v *= mult
 	if v >= math.MaxUint64 {
@@ -36,9 +36,9 @@ func ParseBytes(s string) (uint64, error) {
 
 var sizeUnits = map[string]float64{
 	"": 1, "b": 1,
-	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
-	"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40,
-	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "pb": 1e15,
+	"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40, "pib": 1 << 50,
 }
 
 // ParseRate reads a rate such as "50MiB/h", "200KiB/min" or "1GB/day" and

@@ -122,6 +122,22 @@ func TestWriteAtomic(t *testing.T) {
 		t.Fatalf("directory holds %q, want only %q", got, name)
 	}
 
+	// A name that is taken is never replaced: the write fails, saying so,
+	// and leaves the file there as it was, and no temporary file.
+	_, err = writeAtomic(dir, name, func(w io.Writer) error {
+		_, err := io.WriteString(w, "other writer")
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "exists already") || !strings.Contains(err.Error(), name) {
+		t.Fatalf("writing over %s: err = %v, want it refused", name, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != "hello" {
+		t.Fatalf("after a refused write, %s holds %q (%v), want hello", name, b, err)
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, []string{name}) {
+		t.Fatalf("directory holds %q, want only %q", got, name)
+	}
+
 	// A missing directory is an error that names it.
 	missing := filepath.Join(dir, "nope")
 	if _, err := writeAtomic(missing, name, func(io.Writer) error { return nil }); err == nil || !strings.Contains(err.Error(), missing) || !errors.Is(err, os.ErrNotExist) {

@@ -41,7 +41,6 @@ type Store struct {
 
 	writeMu   sync.Mutex // one write at a time; guards the fields up to mu
 	seq       int        // of the last snapshot written, or found on disk
-	seqFound  bool       // the directory was read for earlier sequence numbers
 	commenter commenter
 	fileBuf   *bufio.Writer
 	comments  []string
@@ -140,26 +139,28 @@ func (s *Store) owns(n Name) bool { return n.Host == s.nameHost && (n.PID == 0) 
 // removes the baseline, this snapshot, or those e.Protect names.
 //
 // Sequence numbers go on from the highest one the directory holds for this
-// host and pid, so names from successive runs never collide; a failed write
-// uses its number up.
+// host and pid when the snapshot is written, so names from successive runs,
+// or from two runs at once, never collide; a failed write uses its number
+// up.
 //
 // The file is written as a hidden temporary file in the same directory,
-// synced and renamed, so readers see either no snapshot or the whole of it,
-// even if the process is killed mid-write. Write reuses its buffers, gzip
+// synced and given its name, so readers see either no snapshot or the whole
+// of it, even if the process is killed mid-write. A file that has the name
+// already (another writer took it in the same second) is never replaced:
+// the write fails. Write reuses its buffers, gzip
 // reader and writer from one snapshot to the next, so it allocates little.
 func (s *Store) Write(profile io.Reader, e Entry) (Written, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if !s.seqFound {
-		// Unreadable now (a missing directory): the write says why, and
-		// the next one looks again.
-		if files, err := List(s.dir); err == nil {
-			for _, f := range files {
-				if f.Host == s.nameHost && f.PID == s.pid {
-					s.seq = max(s.seq, f.Seq)
-				}
+	// The directory is read at every write, not only the first: another
+	// writer of this host and pid (a second "heapdiff capture" pulling
+	// from the same target) may have numbered snapshots since. Unreadable
+	// now (a missing directory), the write says why.
+	if files, err := List(s.dir); err == nil {
+		for _, f := range files {
+			if f.Host == s.nameHost && f.PID == s.pid {
+				s.seq = max(s.seq, f.Seq)
 			}
-			s.seqFound = true
 		}
 	}
 	s.seq++

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,32 @@ func TestStoreSequenceResumes(t *testing.T) {
 	fresh := NewStore(StoreConfig{Dir: dir, Host: "bot1", PID: 1234})
 	if w := write(t, fresh, profile, Entry{Time: t0.Add(time.Hour), Trigger: "manual"}); w.Seq != 1 {
 		t.Errorf("a new process's first snapshot numbered %d, want 1", w.Seq)
+	}
+}
+
+// Two stores of one host and pid writing into one directory at once (two
+// "heapdiff capture" runs pulling from one target) number their snapshots
+// after each other's, in the same second too, and so never replace one.
+func TestStoresSharingADirectoryNeverCollide(t *testing.T) {
+	dir := t.TempDir()
+	profile := heapProfile(t)
+	a := NewStore(StoreConfig{Dir: dir, Host: "bot1"})
+	b := NewStore(StoreConfig{Dir: dir, Host: "bot1"})
+	var seqs []int
+	for i := range 3 {
+		for _, s := range []*Store{a, b} {
+			w := write(t, s, profile, Entry{Time: t0, Trigger: "pull"})
+			seqs = append(seqs, w.Seq)
+			if meta := ParseComments(pproftest.Parse(t, w.Path).Comments); meta.Get("seq") != strconv.Itoa(w.Seq) {
+				t.Errorf("round %d: %s says seq %s", i, w.File.File, meta.Get("seq"))
+			}
+		}
+	}
+	if want := []int{1, 2, 3, 4, 5, 6}; !slices.Equal(seqs, want) {
+		t.Errorf("sequence numbers %v, want %v", seqs, want)
+	}
+	if files, err := List(dir); err != nil || len(files) != 6 {
+		t.Errorf("directory holds %d snapshots (%v), want all 6", len(files), err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -12,7 +13,8 @@ import (
 // as [Store.Write] writes its snapshots: a hidden temporary file in the same
 // directory, synced and renamed into place (and the directory synced), so
 // readers see either no file or the whole file, even if the writer is
-// killed mid-write. A failed write removes its temporary file. It returns
+// killed mid-write. It never replaces a file: when dir has one called name
+// already, the write fails. A failed write removes its temporary file. It returns
 // the file's size. It is exported for files a Store cannot write, such as
 // the V8 heap snapshots "heapdiff capture node://" streams to disk.
 func WriteAtomic(dir, name string, write func(io.Writer) error) (size int64, err error) {
@@ -21,8 +23,8 @@ func WriteAtomic(dir, name string, write func(io.Writer) error) (size int64, err
 
 // writeAtomic creates the file name in dir with the bytes write produces. It
 // writes a hidden temporary file in the same directory, syncs it to disk, and
-// renames it into place, so readers see either no file or the whole file, even
-// if the process is killed mid-write. It returns the file's size.
+// gives it its name (see place), so readers see either no file or the whole
+// file, even if the process is killed mid-write. It returns the file's size.
 //
 // A temporary file left by a crash is removed by cleanTemp.
 func writeAtomic(dir, name string, write func(io.Writer) error) (size int64, err error) {
@@ -48,7 +50,10 @@ func writeAtomic(dir, name string, write func(io.Writer) error) (size int64, err
 		return 0, fmt.Errorf("close %s: %w", tmp, err)
 	}
 	final := filepath.Join(dir, name)
-	if err := os.Rename(tmp, final); err != nil {
+	if err := place(tmp, final); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return 0, fmt.Errorf("%s exists already, and is left as it is: is another capture writing into %s?", final, dir)
+		}
 		return 0, fmt.Errorf("rename to %s: %w", final, err)
 	}
 	// The rename is durable only once the directory itself is synced.
@@ -56,6 +61,31 @@ func writeAtomic(dir, name string, write func(io.Writer) error) (size int64, err
 		return cw.n, fmt.Errorf("sync directory %s: %w", dir, err)
 	}
 	return cw.n, nil
+}
+
+// place gives the finished temporary file tmp its final name without
+// replacing a file of that name: two writers that share a directory and a
+// name's fields (two "heapdiff capture" runs pulling from one target) must
+// never overwrite each other's snapshots. A hard link fails, atomically, when
+// the name is taken; on a file system without hard links (FAT, some network
+// and FUSE file systems) place renames after checking that the name is
+// free, which leaves a short race.
+func place(tmp, final string) error {
+	err := os.Link(tmp, final)
+	if err == nil {
+		// The snapshot is in place under both names. Should the
+		// temporary one stay, it is a leftover like a crash's, which
+		// cleanTemp removes.
+		os.Remove(tmp)
+		return nil
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if _, serr := os.Lstat(final); serr == nil {
+		return &os.LinkError{Op: "rename", Old: tmp, New: final, Err: fs.ErrExist}
+	}
+	return os.Rename(tmp, final)
 }
 
 type countWriter struct {
