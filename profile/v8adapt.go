@@ -68,9 +68,12 @@ func heapProfileModel(data []byte) (*Profile, error) {
 		p.Stacks[i] = Stack{Frames: st.Frames, Values: v}
 	}
 	p.Comments = append(p.Comments, hp.Comments...)
-	if hp.IntervalInferred {
+	switch {
+	case hp.IntervalRecorded:
+		p.Comments = append(p.Comments, "sampling interval "+strconv.FormatInt(hp.Interval, 10)+" bytes (recorded by heapdiff capture)")
+	case hp.IntervalInferred:
 		p.Comments = append(p.Comments, "sampling interval "+strconv.FormatInt(hp.Interval, 10)+" bytes (inferred from the samples)")
-	} else {
+	default:
 		p.Comments = append(p.Comments, "sampling interval unknown; assumed 512 KiB, node --heap-prof's default")
 	}
 	return p, nil

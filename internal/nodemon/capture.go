@@ -17,6 +17,10 @@ import (
 	"github.com/heapdiff/heapdiff/internal/inspector"
 )
 
+// v8DefaultSamplingInterval is the interval V8's sampling heap profiler
+// uses when it is started without one (HeapProfiler.startSampling).
+const v8DefaultSamplingInterval = 32 << 10
+
 // job is one snapshot to take, with everything the goroutine taking it
 // needs, so it shares nothing with the loop.
 type job struct {
@@ -59,7 +63,10 @@ func (m *monitor) start(ctx context.Context, trigger, reason string) bool {
 // job names the next snapshot and writes its metadata.
 func (m *monitor) job(trigger, reason string) job {
 	s := m.s
-	s.seq++
+	// Numbered after what the directory holds now, not only when the
+	// series began: another capture may be writing snapshots of the same
+	// process into it.
+	s.seq = max(s.seq, m.lastSeq(s.proc.PID)) + 1
 	now := time.Now()
 	ext := extSnapshot
 	if m.cfg.Sampling {
@@ -96,6 +103,17 @@ func (m *monitor) job(trigger, reason string) job {
 		c("rss_growth_bytes_per_hour", strconv.FormatFloat(s.rss.BytesPerHour, 'f', 0, 64)),
 		c("rss_growth_r2", strconv.FormatFloat(s.rss.R2, 'f', 3, 64)),
 		c("gc", strconv.FormatBool(m.cfg.GC)))
+	if m.cfg.Sampling {
+		// What the sampler was started with: a profile with few samples
+		// (the baseline, taken as sampling starts) cannot tell it, and
+		// without it would be compared as sampled differently. profile/v8
+		// reads it (v8.IntervalComment).
+		interval := m.cfg.SamplingInterval
+		if interval <= 0 {
+			interval = v8DefaultSamplingInterval
+		}
+		comments = append(comments, c("sampling_interval_bytes", strconv.FormatInt(interval, 10)))
+	}
 	if reason != "" {
 		comments = append(comments, c("reason", reason))
 	}
@@ -115,6 +133,8 @@ func (m *monitor) capture(ctx context.Context, j job) result {
 			return r
 		}
 	}
+	r.comments = freshMemory(ctx, j.sess, j.comments)
+	j = r.job
 	r.size, r.err = snapshot.WriteAtomic(j.dir, j.name, func(w io.Writer) error {
 		began := time.Now()
 		defer func() { r.pause = time.Since(began) }()
@@ -155,6 +175,37 @@ func (m *monitor) capture(ctx context.Context, j job) result {
 	return r
 }
 
+// freshMemory returns comments with their memory figures (rss_bytes,
+// heap_used_bytes, ...) read from the process now: job wrote the last
+// sample's, which can be --sample-every old, and after --gc they are
+// before the collection. When the process does not answer, the snapshot
+// keeps those and will say why it failed.
+func freshMemory(ctx context.Context, sess *inspector.Session, comments []string) []string {
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	used, _, err := sess.HeapUsage(cctx)
+	if err != nil {
+		return comments
+	}
+	proc, err := sess.Process(cctx)
+	if err != nil {
+		return comments
+	}
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	fresh := map[string]string{
+		"rss_bytes": u(proc.RSS), "heap_used_bytes": u(used), "heap_total_bytes": u(proc.HeapTotal),
+		"external_bytes": u(proc.External), "array_buffers_bytes": u(proc.ArrayBuffers),
+	}
+	out := slices.Clone(comments)
+	for i, c := range out {
+		key, _, _ := strings.Cut(strings.TrimPrefix(c, snapshot.CommentPrefix), "=")
+		if v, ok := fresh[key]; ok {
+			out[i] = snapshot.Comment(key, v)
+		}
+	}
+	return out
+}
+
 // done records a snapshot's result: prints its path, logs its pause,
 // applies retention, and sends the alerts that waited for it.
 func (m *monitor) done(r result) {
@@ -163,10 +214,11 @@ func (m *monitor) done(r result) {
 	m.pending = nil
 	path := filepath.Join(r.dir, r.name)
 	if r.err != nil {
-		m.failures++
 		if errors.Is(r.err, context.Canceled) {
+			// Stopped by the user (Ctrl-C), not a failure of the capture.
 			m.logf("stopped while a %s snapshot was being taken: it was not kept", r.trigger)
 		} else {
+			m.failures++
 			m.logf("%s snapshot failed: %v", r.trigger, r.err)
 		}
 		for _, f := range fire {

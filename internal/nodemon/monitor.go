@@ -303,6 +303,13 @@ func (m *monitor) connect(ctx context.Context) error {
 		}
 		break
 	}
+	if errors.Is(err, inspector.ErrStarting) {
+		// What waits before its bootstrap ends is, most often, a process
+		// started with --inspect-brk: it waits for a debugger to let it
+		// run, which heapdiff does not do for it.
+		sess.Close()
+		return fmt.Errorf("node://%s: the process did not finish starting in %v; one started with --inspect-brk waits for a debugger to let it run: start it with --inspect instead, or resume it in DevTools", m.cfg.Addr, callTimeout)
+	}
 	if err != nil {
 		sess.Close()
 		return fmt.Errorf("node://%s: %w", m.cfg.Addr, err)
@@ -342,16 +349,25 @@ func (m *monitor) newSeries(proc inspector.Process) {
 	now := time.Now()
 	s := &series{proc: proc, started: now, warmEnd: now.Add(m.cfg.Warmup),
 		fit: agent.NewGrowthFit(m.cfg.GrowthWindow, m.cfg.SampleEvery), trig: m.cfg.Triggers}
-	if files, err := ownFiles(m.cfg.Dir, m.owned); err == nil {
-		for _, f := range files {
-			if f.PID == proc.PID {
-				s.seq = max(s.seq, f.Seq)
-			}
-		}
-	}
+	s.seq = m.lastSeq(proc.PID)
 	s.first = memory(now, proc, proc.HeapUsed, agent.Memory{})
 	s.mem = s.first
 	m.s = s
+}
+
+// lastSeq returns the highest sequence number of the snapshots of pid that
+// the directory holds, 0 when none (or when it cannot be read: the write
+// will say why).
+func (m *monitor) lastSeq(pid int) int {
+	seq := 0
+	if files, err := ownFiles(m.cfg.Dir, m.owned); err == nil {
+		for _, f := range files {
+			if f.PID == pid {
+				seq = max(seq, f.Seq)
+			}
+		}
+	}
+	return seq
 }
 
 // memory is a sample as the agent's triggers read it: the heap (V8's used

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -316,6 +317,17 @@ func TestRestart(t *testing.T) {
 	}
 }
 
+// A process started with --inspect-brk waits for a debugger before its
+// bootstrap ends: capture says so and what to do, where it said "the
+// process is still starting".
+func TestWaitingForADebuggerIsExplained(t *testing.T) {
+	p := nodetest.StartWaiting(t, nodetest.Bot(t))
+	_, _, _, err := run(t, Config{Addr: p.Addr, Dir: t.TempDir(), Count: 1}, time.Minute)
+	if err == nil || !strings.Contains(err.Error(), "started with --inspect-brk waits for a debugger") || !strings.Contains(err.Error(), "start it with --inspect instead") {
+		t.Errorf("node %s: capturing a process started with --inspect-brk: err = %v", p.Version, err)
+	}
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -344,6 +356,18 @@ func TestSamplingProfiles(t *testing.T) {
 	if last.Format != profile.FormatV8HeapProfile || snapshot.ParseComments(last.Comments).Get("trigger") != "schedule" ||
 		!classGrew(last, "handle") {
 		t.Errorf("node %s: %s: format %v, comments %q", p.Version, paths[1], last.Format, last.Comments)
+	}
+	// Both carry the interval sampling was started with, the baseline (a
+	// handful of samples, if any) too: compared, they are not "sampled
+	// differently".
+	first, err := profile.Load(paths[0], profile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*profile.Profile{first, last} {
+		if p.Period != 4096 || !slices.Contains(p.Comments, "sampling interval 4096 bytes (recorded by heapdiff capture)") {
+			t.Errorf("%s: period %d, comments %q; want the recorded 4096", p.Name, p.Period, p.Comments)
+		}
 	}
 }
 
@@ -388,5 +412,86 @@ func TestSamplingStartedAgainAfterAnotherClientStopsIt(t *testing.T) {
 	last, err := profile.Load(paths[len(paths)-1], profile.Options{})
 	if err != nil || !classGrew(last, "handle") {
 		t.Errorf("node %s: the last profile, after sampling started again: %v", p.Version, err)
+	}
+}
+
+// A snapshot the user stopped (Ctrl-C cancels the run's context) is said
+// to be not kept, and is not counted as a failed capture; one that failed
+// is.
+func TestStoppedSnapshotIsNoFailure(t *testing.T) {
+	var log syncBuffer
+	m := &monitor{cfg: Config{Log: &log, Out: io.Discard}, busy: true}
+	m.done(result{job: job{trigger: "schedule", name: "x"}, err: fmt.Errorf("node://x: %w", context.Canceled)})
+	if m.failures != 0 || m.busy || !strings.Contains(log.String(), "stopped while a schedule snapshot was being taken: it was not kept") {
+		t.Errorf("stopped: %d failures, busy %v, log:\n%s", m.failures, m.busy, log.String())
+	}
+	m.done(result{job: job{trigger: "signal", name: "y"}, err: fmt.Errorf("node://x: %w", io.ErrUnexpectedEOF)})
+	if m.failures != 1 || !strings.Contains(log.String(), "signal snapshot failed") {
+		t.Errorf("failed: %d failures, log:\n%s", m.failures, log.String())
+	}
+}
+
+// Each snapshot is numbered after the highest number the directory holds
+// for the process when it is taken, so that another capture writing
+// snapshots of the same process into the directory meanwhile never shares
+// a number with it.
+func TestSequenceFollowsTheDirectory(t *testing.T) {
+	dir := t.TempDir()
+	m := &monitor{cfg: Config{Dir: dir, Addr: "127.0.0.1:9229"}, owned: map[string]bool{}}
+	m.s = &series{proc: inspector.Process{PID: 42}}
+	seqOf := func(j job) int {
+		n, ok := parseFileName(j.name)
+		if !ok {
+			t.Fatalf("job's name %q does not parse", j.name)
+		}
+		return n.Seq
+	}
+	if j := m.job("manual", ""); seqOf(j) != 1 {
+		t.Fatalf("first snapshot numbered %d, want 1", seqOf(j))
+	}
+	// Another capture of pid 42 wrote its seventh; a snapshot Node.js
+	// wrote itself (no heapdiff member) and another pid's do not count.
+	other := `{"snapshot":{},` + string(metadataMember([]string{snapshot.Comment("seq", "7")})) + `"nodes":[]}`
+	for name, content := range map[string]string{
+		fileName(time.Now(), 42, 7, extSnapshot):  other,
+		fileName(time.Now(), 42, 30, extSnapshot): `{"snapshot":{},"nodes":[]}`,
+		fileName(time.Now(), 43, 50, extSnapshot): other,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if j := m.job("manual", ""); seqOf(j) != 8 {
+		t.Errorf("after another capture's seventh, numbered %d, want 8", seqOf(j))
+	}
+	if j := m.job("manual", ""); seqOf(j) != 9 {
+		t.Errorf("next numbered %d, want 9", seqOf(j))
+	}
+}
+
+// The memory figures a snapshot carries are read when it is taken, not
+// taken from the last sample: here no sample follows the connection, and
+// each snapshot still has its own heap_used_bytes.
+func TestMetadataIsReadAtTheSnapshot(t *testing.T) {
+	p := nodetest.Start(t, 0, nodetest.Bot(t))
+	sum, out, log, err := run(t, Config{Addr: p.Addr, Dir: t.TempDir(), Every: 500 * time.Millisecond, Count: 3,
+		SampleEvery: time.Hour, GrowthWindow: 3 * time.Hour}, 30*time.Second)
+	if err != nil || sum.Snapshots != 3 {
+		t.Fatalf("node %s: %v, summary %+v\n%s", p.Version, err, sum, log)
+	}
+	used := map[string]bool{}
+	for _, path := range lines(out) {
+		prof, err := profile.Load(path, profile.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := snapshot.ParseComments(prof.Comments).Get("heap_used_bytes")
+		if n, err := strconv.ParseUint(v, 10, 64); err != nil || n == 0 {
+			t.Errorf("node %s: %s: heap_used_bytes %q", p.Version, path, v)
+		}
+		used[v] = true
+	}
+	if len(used) < 2 {
+		t.Errorf("node %s: three snapshots taken over a second carry one heap_used_bytes %v: the connection's, not their own", p.Version, used)
 	}
 }

@@ -63,9 +63,25 @@ var listening = regexp.MustCompile(`Debugger listening on ws://([^/\s]+)/`)
 // the process when the test ends.
 func Start(t testing.TB, port int, script string, args ...string) *Process {
 	t.Helper()
+	return start(t, fmt.Sprintf("--inspect=127.0.0.1:%d", port), true, script, args...)
+}
+
+// StartWaiting runs node with --inspect-brk on a free port of 127.0.0.1:
+// the process waits for a debugger before it runs the script. It returns
+// once the inspector listens, and stops the process when the test ends.
+func StartWaiting(t testing.TB, script string) *Process {
+	t.Helper()
+	return start(t, "--inspect-brk=127.0.0.1:0", false, script)
+}
+
+// start runs node with the inspector flag, the script and its arguments,
+// and waits until the inspector listens, and, with printed, until the
+// script has printed its first line.
+func start(t testing.TB, inspect string, printed bool, script string, args ...string) *Process {
+	t.Helper()
 	node, version := Node(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, append([]string{fmt.Sprintf("--inspect=127.0.0.1:%d", port), script}, args...)...)
+	cmd := exec.CommandContext(ctx, node, append([]string{inspect, script}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +123,9 @@ func Start(t testing.TB, port int, script string, args ...string) *Process {
 	case p.Addr = <-found:
 	case <-timeout:
 		t.Fatalf("node %s (%s): the inspector did not start listening within 15s", version, script)
+	}
+	if !printed {
+		return p
 	}
 	select {
 	case <-ready:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // DefaultSamplingInterval is node --heap-prof's sampling interval, assumed
@@ -21,9 +23,11 @@ type HeapProfile struct {
 	// Stacks come in the order of the first node (in the file) that gave
 	// each some samples or bytes.
 	Stacks []HeapStack
-	// Interval is the sampling interval in bytes: inferred from the
-	// samples when IntervalInferred, else DefaultSamplingInterval.
+	// Interval is the sampling interval in bytes: the one heapdiff capture
+	// recorded when IntervalRecorded (see IntervalComment), else inferred
+	// from the samples when IntervalInferred, else DefaultSamplingInterval.
 	Interval         int64
+	IntervalRecorded bool
 	IntervalInferred bool
 	// Comments are the "heapdiff.key=value" strings that heapdiff capture
 	// wrote in the file's "heapdiff" member (see [MetadataMember]); nil for
@@ -103,11 +107,33 @@ func ParseHeapProfile(data []byte) (*HeapProfile, error) {
 		return nil, err
 	}
 	p.Comments = comments
+	if v, ok := recordedInterval(comments); ok {
+		p.Interval, p.IntervalRecorded = v, true
+		return p, nil
+	}
 	p.Interval, p.IntervalInferred = samplingInterval(minSize)
 	if !p.IntervalInferred {
 		p.Interval = DefaultSamplingInterval
 	}
 	return p, nil
+}
+
+// IntervalComment is the comment in which heapdiff capture records the
+// sampling interval it started V8's sampler with
+// ("heapdiff.sampling_interval_bytes=32768"): a profile with few samples,
+// such as the baseline taken as sampling starts, cannot tell it.
+const IntervalComment = "heapdiff.sampling_interval_bytes"
+
+// recordedInterval returns the interval IntervalComment records, if one of
+// comments does and it is a positive number.
+func recordedInterval(comments []string) (int64, bool) {
+	for _, c := range comments {
+		if v, ok := strings.CutPrefix(c, IntervalComment+"="); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			return n, err == nil && n > 0
+		}
+	}
+	return 0, false
 }
 
 // readHeapSamples is the first pass: it counts the samples of each node id

@@ -187,3 +187,32 @@ func TestHeapProfileMatchesReference(t *testing.T) {
 		t.Run(name+" sorted", func(t *testing.T) { check(t, sorted) })
 	}
 }
+
+// The interval heapdiff capture records wins over the one the samples
+// suggest; without it a profile with no samples (the baseline taken as
+// sampling starts) falls back to node --heap-prof's default; a malformed
+// record is not taken.
+func TestHeapProfileInterval(t *testing.T) {
+	const head = `"head":{"callFrame":{"functionName":"(root)","url":"","lineNumber":-1},"selfSize":0,"id":1,"children":[]}`
+	const sample = `"samples":[{"size":33000,"nodeId":1,"ordinal":1}]`
+	for _, tc := range []struct {
+		doc                string
+		interval           int64
+		recorded, inferred bool
+	}{
+		{`{` + head + `,"samples":[]}`, DefaultSamplingInterval, false, false},
+		{`{` + head + `,` + sample + `}`, 32768, false, true},
+		{`{"heapdiff":["` + IntervalComment + `=4096"],` + head + `,"samples":[]}`, 4096, true, false},
+		{`{"heapdiff":["` + IntervalComment + `=4096"],` + head + `,` + sample + `}`, 4096, true, false},
+		{`{"heapdiff":["` + IntervalComment + `=-5"],` + head + `,` + sample + `}`, 32768, false, true},
+	} {
+		p, err := ParseHeapProfile([]byte(tc.doc))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.doc, err)
+		}
+		if p.Interval != tc.interval || p.IntervalRecorded != tc.recorded || p.IntervalInferred != tc.inferred {
+			t.Errorf("%s: interval %d, recorded %v, inferred %v; want %d, %v, %v", tc.doc, p.Interval, p.IntervalRecorded,
+				p.IntervalInferred, tc.interval, tc.recorded, tc.inferred)
+		}
+	}
+}
