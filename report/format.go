@@ -64,15 +64,25 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown format %q (want text, json, csv, md or html)", s)
 }
 
-// FormatForPath picks a format from a file name's extension; ok is false when
-// the extension names none.
+// FormatForPath picks a format from a file name's extension, looking
+// through a last ".gz" (report.json.gz is JSON, to be written gzipped: see
+// Gzipped); ok is false when the extension names none.
 func FormatForPath(path string) (f Format, ok bool) {
+	if Gzipped(path) {
+		path = path[:len(path)-len(".gz")]
+	}
 	ext := strings.TrimPrefix(filepath.Ext(path), ".")
 	if ext == "" {
 		return "", false
 	}
 	f, err := ParseFormat(ext)
 	return f, err == nil
+}
+
+// Gzipped reports whether a report written to path is to be gzipped: its
+// name ends in ".gz" (in any case), as report.csv.gz does.
+func Gzipped(path string) bool {
+	return len(path) > len(".gz") && strings.EqualFold(path[len(path)-len(".gz"):], ".gz")
 }
 
 // Options control rendering.

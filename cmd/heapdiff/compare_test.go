@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +95,10 @@ func TestCompareFormats(t *testing.T) {
 		{[]string{"-o", filepath.Join(dir, "d.json")}, "d.json", func(s string) bool { return json.Valid([]byte(s)) }},
 		{[]string{"-o", filepath.Join(dir, "d.md")}, "d.md", func(s string) bool { return strings.Contains(s, "| site | base |") }},
 		{[]string{"-o", filepath.Join(dir, "d.out"), "-f", "csv"}, "d.out", func(s string) bool { return strings.HasPrefix(s, "name,") }},
+		// A report named *.gz is gzipped, in the format named before .gz.
+		{[]string{"-o", filepath.Join(dir, "d.csv.gz")}, "d.csv.gz", func(s string) bool { return strings.HasPrefix(s, "name,function,file,line,") }},
+		{[]string{"-o", filepath.Join(dir, "d.html.GZ")}, "d.html.GZ", func(s string) bool { return strings.HasPrefix(s, "<!DOCTYPE html>") }},
+		{[]string{"-o", filepath.Join(dir, "d.gz"), "-f", "json"}, "d.gz", func(s string) bool { return json.Valid([]byte(s)) }},
 	} {
 		code, out, errOut := runCLI(t, nil, append([]string{"compare", base, target}, tc.args...)...)
 		if code != 0 {
@@ -105,6 +111,15 @@ func TestCompareFormats(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join(dir, tc.file))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if report.Gzipped(tc.file) {
+				zr, err := gzip.NewReader(bytes.NewReader(data))
+				if err != nil {
+					t.Fatalf("%v: %s is not gzipped: %v", tc.args, tc.file, err)
+				}
+				if data, err = io.ReadAll(zr); err != nil {
+					t.Fatalf("%v: %s: %v", tc.args, tc.file, err)
+				}
 			}
 			out = string(data)
 		}

@@ -117,6 +117,10 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{[]string{"compare", base, target, "--top", "-1"}, 2, "--top must be 0 or more"},
 		{[]string{"trend", leakyDir, "--top", "-1"}, 2, "--top must be 0 or more"},
 		{[]string{"compare", base, filepath.Join(dir, "missing.pb.gz")}, 1, "missing.pb.gz: no such file"},
+		{[]string{"compare", base, target, "--open", "-o", filepath.Join(dir, "r.html.gz")}, 2, "--open: a browser does not open a gzipped page like"},
+		// --max-size says what is wrong with the size; 1PiB was "not a size".
+		{[]string{"compare", base, target, "--max-size", "12 parsecs"}, 2, `--max-size: size "12 parsecs": unknown unit "parsecs" (use B, KB,`},
+		{[]string{"compare", base, target, "--max-size", "0"}, 2, "--max-size 0: must be more than 0"},
 	} {
 		code, out, errOut := runCLI(t, nil, tc.args...)
 		if code != tc.code || strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "heapdiff: ") || !strings.Contains(errOut, tc.say) {
@@ -124,6 +128,13 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		}
 		if out != "" {
 			t.Errorf("%v: wrote %q to stdout", tc.args, out)
+		}
+	}
+	// A limit no file reaches is no limit, not an error.
+	for _, size := range []string{"1PiB", "8000PiB"} {
+		code, _, errOut := runCLI(t, nil, "compare", base, target, "--max-size", size)
+		if code != exitOK {
+			t.Errorf("--max-size %s: exit %d, stderr %q", size, code, errOut)
 		}
 	}
 	// The class view itself is fine with --by class.

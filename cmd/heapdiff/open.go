@@ -24,6 +24,9 @@ func openFormat(flag, output string, chosen report.Format) (report.Format, error
 	if chosen != report.FormatHTML {
 		return "", usageError{fmt.Errorf("--open shows HTML reports, not %s: use -o FILE.html or -f html", chosen)}
 	}
+	if report.Gzipped(output) {
+		return "", usageError{fmt.Errorf("--open: a browser does not open a gzipped page like %s: use -o FILE.html", profile.Printable(output))}
+	}
 	return chosen, nil
 }
 

@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/klauspost/compress/gzip"
+
 	"github.com/heapdiff/heapdiff/profile"
+	"github.com/heapdiff/heapdiff/report"
 )
 
 // writeOutput runs render against standard output, or against path when one
@@ -26,9 +29,13 @@ import (
 // written in place, as a shell's > would: the kernel follows the link, with
 // its protections (fs.protected_symlinks refuses root a link another user
 // planted in /tmp), and the link stays a link; none is replaced by a file.
+// A path ending in ".gz" (report.json.gz) gets the report gzipped.
 func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return render(s.Out)
+	}
+	if report.Gzipped(path) {
+		render = gzipping(render)
 	}
 	fail := func(err error) error {
 		return fmt.Errorf("write %s: %w", profile.Printable(path), pathless(err))
@@ -66,6 +73,17 @@ func writeOutput(s *streams, path string, render func(io.Writer) error) error {
 		return fail(err)
 	}
 	return nil
+}
+
+// gzipping returns render with its output gzipped.
+func gzipping(render func(io.Writer) error) func(io.Writer) error {
+	return func(w io.Writer) error {
+		zw := gzip.NewWriter(w)
+		if err := render(zw); err != nil {
+			return err
+		}
+		return zw.Close()
+	}
 }
 
 // sameFile reports whether st is the file f is open on.

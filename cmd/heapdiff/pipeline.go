@@ -82,8 +82,14 @@ func classMisuse(err error, by diff.Grouping, profiles ...*profile.Profile) erro
 // loadOptions parses --max-size and refuses reading standard input twice.
 func loadOptions(s *streams, maxSize string, paths ...string) (profile.Options, error) {
 	limit, err := snapshot.ParseBytes(maxSize)
-	if err != nil || limit == 0 || limit > 1<<62 {
-		return profile.Options{}, usageError{fmt.Errorf("--max-size: %q is not a size like 512MiB or 2GB", maxSize)}
+	switch {
+	case err != nil:
+		return profile.Options{}, usageError{fmt.Errorf("--max-size: %w", err)}
+	case limit == 0:
+		return profile.Options{}, usageError{fmt.Errorf("--max-size %s: must be more than 0", maxSize)}
+	case limit > 1<<62:
+		// No file is that large; the limit is counted in an int64.
+		limit = 1 << 62
 	}
 	stdin := 0
 	for _, p := range paths {
