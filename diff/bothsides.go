@@ -114,15 +114,8 @@ func (a *accumulator) reducePair(ps [2]*profile.Profile, idx [2][]int, d *detail
 	nt := a.nTypes
 	for s, fs := range sums {
 		pf := pfs[s]
-		r := &reduction{nTypes: nt, total: fs.total, totalVar: fs.totalVar, filtered: fs.filtered}
-		r.reserve(len(a.infos) + len(fs.order))
 		groups := make([]int32, len(fs.order))
-		for i, f := range fs.order {
-			k := a.frameGroup(pf, f)
-			groups[i] = k
-			r.pad(len(a.infos))
-			r.addTo(r.flat, r.flatVar, k, fs.vals[i*nt:(i+1)*nt], fs.vars[i*nt:(i+1)*nt])
-		}
+		r := a.fromFrameSums(pf, fs, nt, groups)
 		if d != nil {
 			d.begin(s, ps[s], pf, idx[s])
 			for j, si := range fs.stacks {

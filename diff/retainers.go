@@ -85,6 +85,10 @@ const (
 // object graph (Go heap profiles, V8 sampling heap profiles).
 const NoObjectGraph = "retainer paths need heap snapshots: this profile records where memory was allocated, not which objects hold which (see \"Who holds it: retainer paths\" in the README for what to do instead)"
 
+// noObjectGraphs is NoObjectGraph for a trend asked for the collections
+// that grew (TrendOptions.Collections).
+const noObjectGraphs = "growing collections need heap snapshots: these profiles record where memory was allocated, not which objects hold which (see \"Who holds it: retainer paths\" in the README for what to do instead)"
+
 // FindHolders finds who holds the new objects of the classes that grew
 // most in c, a comparison of base and target by class, and which
 // collections grew. The target must have been loaded with

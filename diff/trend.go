@@ -61,6 +61,11 @@ type TrendOptions struct {
 	// before it writes them to Spill: 24 bytes per group per snapshot. 0
 	// (or less) means DefaultSpillAfter.
 	SpillAfter int64
+	// Collections says that the caller asked for the collections that grew
+	// (Trend.Collections) and loaded the snapshots with them: a trend of
+	// profiles that have no object graph (Go's heap profiles) then says so
+	// in its Warnings, as a comparison's Holders.Unavailable does.
+	Collections bool
 }
 
 // NoValues, as TrendOptions.KeepValues, keeps no series' values: the series
@@ -258,6 +263,7 @@ type column struct {
 	process  string    // "host=... pid=..." from its comments, or ""
 	counters []counter // unfiltered totals of cumulative (alloc_*) types
 	maxID    uint64    // a heap snapshot's largest object id (0: unknown)
+	graph    bool      // a heap snapshot: it has an object graph
 	// collections and retainers are a heap snapshot's, when it was loaded
 	// with them (profile.Options.Retainers, Collections).
 	collections *profile.Collections
@@ -280,6 +286,13 @@ func (b *TrendBuilder) Close() error { return b.values.close() }
 // when p lacks the followed sample type, and (without AllowMixed) when its
 // sample types differ from the first snapshot's.
 func (b *TrendBuilder) Add(p *profile.Profile) error {
+	return b.AddPrepared(PrepareTrend(p, b.opts))
+}
+
+// AddPrepared adds a profile PrepareTrend prepared, as Add adds the
+// profile: the same checks, the same values to the last bit.
+func (b *TrendBuilder) AddPrepared(pp *TrendPrepared) error {
+	p := pp.p
 	if b.opts.By == ByClass {
 		if err := classesOnly(p); err != nil {
 			return err
@@ -307,24 +320,26 @@ func (b *TrendBuilder) Add(p *profile.Profile) error {
 	if u := p.SampleTypes[t].Unit; u != b.typ.Unit {
 		return fmt.Errorf("sample type %s is in %s in %s but in %s in %s", b.typ.Type, b.typ.Unit, b.snaps[0].Name, u, p.Name)
 	}
-	idx := make([]int, len(p.SampleTypes))
-	for i := range idx {
-		idx[i] = i
+	var r *reduction
+	if pp.sums != nil && pp.fits(b.opts.Options) {
+		r = b.g.fromFrameSums(pp.pf, pp.sums, len(p.SampleTypes), nil)
+	} else {
+		r = b.g.reduce(p, allTypes(p))
 	}
-	r := b.g.reduce(p, idx)
 	if r.filtered != nil && !b.filteredWarned {
 		if w := filteredWarning(p.Name, p.SampleTypes[t], r.filtered[t], r.total[t]); w != nil {
 			b.warns = append(b.warns, w)
 			b.filteredWarned = true
 		}
 	}
-	nt := len(idx)
+	nt := len(p.SampleTypes)
 	col := column{
 		total:    r.total[t],
 		totalVar: r.totalVar[t],
 		process:  processOf(p.Comments),
-		counters: counters(p),
+		counters: pp.counters,
 		maxID:    p.MaxObjectID,
+		graph:    p.Format == profile.FormatV8Snapshot,
 
 		collections: p.Collections,
 		retainers:   p.Retainers,
@@ -404,6 +419,9 @@ func (b *TrendBuilder) Trend() (*Trend, error) {
 	t.Warnings = append(t.Warnings, seriesWarnings(t.Snapshots)...)
 	if err == nil {
 		t.Collections = b.growingCollections(order)
+	}
+	if b.opts.Collections && !b.cols[order[0]].graph {
+		t.Warnings = append(t.Warnings, errors.New(noObjectGraphs))
 	}
 
 	x := make([]float64, n)

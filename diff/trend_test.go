@@ -157,6 +157,75 @@ func TestTrendAgreesWithCompare(t *testing.T) {
 	}
 }
 
+// TestPreparedTrendIsTheReducedOne checks that a trend of profiles
+// prepared where they were loaded (summed by row frame, PrepareTrend) is
+// the trend the grouper's own reduction makes, to the last bit of every
+// value and variance, with and without filters, on the real series of
+// testdata/leaky and on generated snapshots.
+func TestPreparedTrendIsTheReducedOne(t *testing.T) {
+	generated := make([]*profile.Profile, 6)
+	for i := range generated {
+		generated[i] = snapshotProfile(i, 40, 5, 12)
+	}
+	for _, tc := range []struct {
+		name string
+		ps   []*profile.Profile
+	}{{"leaky", leakyProfiles(t)}, {"generated", generated}} {
+		for _, opts := range []Options{
+			{By: BySite},
+			{By: ByLine, SampleIndex: "inuse_objects"},
+			{By: BySite, Focus: regexp.MustCompile(`main\.|site1`), Ignore: regexp.MustCompile(`Batcher|site12$`)},
+			{By: BySite, KeepAgent: true},
+		} {
+			topts := TrendOptions{Options: opts}
+			prepared, reduced := NewTrend(topts), NewTrend(topts)
+			for _, p := range tc.ps {
+				pp := PrepareTrend(p, topts)
+				if pp.sums == nil {
+					t.Fatalf("%s %+v: not summed by row frame", tc.name, opts)
+				}
+				if err := prepared.AddPrepared(pp); err != nil {
+					t.Fatal(err)
+				}
+				ref := PrepareTrend(p, topts)
+				ref.sums = nil // the grouper's reduction
+				if err := reduced.AddPrepared(ref); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := prepared.Trend()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := reduced.Trend()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Series) == 0 || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %+v: the prepared trend differs from the reduced one (%d and %d series)", tc.name, opts,
+					len(got.Series), len(want.Series))
+			}
+		}
+	}
+	// Prepared under another grouping than the builder's, a profile is
+	// reduced again: the trend is the builder's.
+	ps := leakyProfiles(t)
+	byLine, bySite := NewTrend(TrendOptions{Options: Options{By: ByLine}}), NewTrend(TrendOptions{Options: Options{By: ByLine}})
+	for _, p := range ps {
+		if err := byLine.Add(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := bySite.AddPrepared(PrepareTrend(p, TrendOptions{Options: Options{By: BySite}})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _ := byLine.Trend()
+	b, _ := bySite.Trend()
+	if !reflect.DeepEqual(a, b) {
+		t.Error("a profile prepared by site and added to a trend by line is not reduced by line")
+	}
+}
+
 func TestTrendOrdersByTime(t *testing.T) {
 	ps := leakyProfiles(t)
 	shuffled := append([]*profile.Profile(nil), ps...)

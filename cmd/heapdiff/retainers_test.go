@@ -100,6 +100,15 @@ func TestRetainersOfGoProfiles(t *testing.T) {
 	if lines != 1 {
 		t.Errorf("%d lines say why there are no paths, want 1:\n%s", lines, out)
 	}
+	// trend --retainers, which lists the collections that grew, says it
+	// in a warning (it said nothing).
+	code, out, errOut = runCLI(t, nil, "trend", leakyDir, "--retainers")
+	if code != exitOK || !strings.Contains(out, "warning: growing collections need heap snapshots: these profiles record where memory was allocated") {
+		t.Errorf("trend --retainers of Go profiles: exit %d, stderr %q, output:\n%s", code, errOut, out)
+	}
+	if _, out, _ = runCLI(t, nil, "trend", leakyDir); strings.Contains(out, "need heap snapshots") {
+		t.Errorf("trend without --retainers warns of them:\n%s", out)
+	}
 	// The HTML page, which looks for retainers by default, says it too.
 	page := filepath.Join(t.TempDir(), "go.html")
 	if code, _, errOut := runCLI(t, nil, "compare", base, target, "-o", page); code != exitOK {

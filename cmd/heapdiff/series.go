@@ -89,13 +89,16 @@ func isRegularFile(path string, e os.DirEntry) bool {
 // once: enough to keep the cores busy, few enough to bound memory.
 func loadWindow() int { return max(1, min(runtime.GOMAXPROCS(0), 4)) }
 
-// loadSeries loads the profiles at paths and hands each to add, with its
-// path, in order, then drops it: a few are loaded ahead in parallel, so no more than
-// loadWindow profiles are in memory at once however many paths there are. On
-// a terminal it shows progress on stderr.
-func loadSeries(s *streams, paths []string, opts profile.Options, add func(p *profile.Profile, path string) error) error {
+// loadSeries loads the profiles at paths, passes each through prepare on
+// the goroutine that loaded it, and hands what prepare made to add, with its
+// path, in order, then drops it: a few are loaded (and prepared) ahead in
+// parallel, so no more than loadWindow profiles are in memory at once
+// however many paths there are. prepare does the work on one profile that
+// needs none of the others, on as many cores as load. On a terminal it
+// shows progress on stderr.
+func loadSeries[T any](s *streams, paths []string, opts profile.Options, prepare func(*profile.Profile) T, add func(v T, path string) error) error {
 	type result struct {
-		p   *profile.Profile
+		v   T
 		err error
 	}
 	slots := make([]chan result, len(paths))
@@ -113,8 +116,12 @@ func loadSeries(s *streams, paths []string, opts profile.Options, add func(p *pr
 				return
 			}
 			go func() {
+				var r result
 				p, err := profile.Load(path, opts.ForFile(i, len(paths)))
-				slots[i] <- result{p, err}
+				if r.err = err; err == nil {
+					r.v = prepare(p)
+				}
+				slots[i] <- r
 			}()
 		}
 	}()
@@ -128,7 +135,7 @@ func loadSeries(s *streams, paths []string, opts profile.Options, add func(p *pr
 		r := <-slot
 		<-tokens
 		if r.err == nil {
-			r.err = add(r.p, paths[i])
+			r.err = add(r.v, paths[i])
 		}
 		if r.err != nil {
 			return explainLoadError(r.err)
@@ -147,6 +154,7 @@ func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, to
 	}
 	opts.MinSnapshots = minSnapshots
 	opts.KeepValues, opts.Spill, opts.SpillAfter = keep, tempSpill, spillAfter
+	opts.Collections = a.retainers
 	loadOpts, err := loadOptions(s, a.MaxSize, paths...)
 	if err != nil {
 		return nil, err
@@ -163,7 +171,17 @@ func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, to
 			_ = b.Close()
 		}
 	}()
-	add := func(p *profile.Profile, path string) error {
+	// Each snapshot is prepared (summed by row) where it was loaded, under
+	// the grouping the builder will have: the one asked for, or the one
+	// its kind defaults to (GroupingFor), as for the first snapshot.
+	asked := opts
+	prepare := func(p *profile.Profile) *diff.TrendPrepared {
+		o := asked
+		o.By = diff.GroupingFor(asked.By, p)
+		return diff.PrepareTrend(p, o)
+	}
+	add := func(pp *diff.TrendPrepared, path string) error {
+		p := pp.Profile()
 		if err := a.fileTime(s, p, path); err != nil {
 			return err
 		}
@@ -175,9 +193,9 @@ func buildTrend(s *streams, paths []string, a *analysisFlags, w *warmUpFlags, to
 			opts.By = diff.GroupingFor(opts.By, p)
 			b = diff.NewTrend(opts)
 		}
-		return classMisuse(b.Add(p), opts.By, p)
+		return classMisuse(b.AddPrepared(pp), opts.By, p)
 	}
-	if err := loadSeries(s, paths, loadOpts, add); err != nil {
+	if err := loadSeries(s, paths, loadOpts, prepare, add); err != nil {
 		return nil, explainMixed(err)
 	}
 	if b == nil {

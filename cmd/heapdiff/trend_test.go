@@ -103,7 +103,8 @@ func TestLoadSeriesInOrder(t *testing.T) {
 	os.WriteFile(bad, []byte("not a profile"), 0o644)
 	paths := append(append(append([]string{}, files[:5]...), bad), files[5:]...)
 	var got []string
-	err := loadSeries(&streams{}, paths, profile.Options{}, func(p *profile.Profile, _ string) error {
+	same := func(p *profile.Profile) *profile.Profile { return p }
+	err := loadSeries(&streams{}, paths, profile.Options{}, same, func(p *profile.Profile, _ string) error {
 		got = append(got, p.Name)
 		return nil
 	})
