@@ -18,13 +18,21 @@ const MinRateInterval = 10 * time.Second
 
 // sameProgram judges whether two profiles can be compared as snapshots of
 // one program, from what their producers wrote in them. Profiles of
-// different programs (the agent's main_module differs) are refused with an
+// different programs (their languages differ, or the agent's main_module
+// does) are refused with an
 // error wrapping ErrMixed, unless allowMixed, when it becomes a warning.
 // Profiles of different processes (host or pid differ) or of different
 // builds (the main binary's build id or name differs) are compared, with a
 // warning: each heap holds its own process's state, and a site that moved
 // between builds shows as one row shrinking and another growing.
 func sameProgram(base, target *profile.Profile, allowMixed bool) (warnings []error, err error) {
+	if b, t := base.Language(), target.Language(); b != "" && t != "" && b != t {
+		err := fmt.Errorf("%w: %s is a profile of a %s program and %s of a %s program: they share no allocation sites worth comparing", ErrMixed, base.Name, b, target.Name, t)
+		if !allowMixed {
+			return nil, err
+		}
+		warnings = append(warnings, err)
+	}
 	mb, mt := snapshot.ParseComments(base.Comments), snapshot.ParseComments(target.Comments)
 	if b, t := mb.Get("main_module"), mt.Get("main_module"); b != "" && t != "" && b != t {
 		err := fmt.Errorf("%w: %s is a profile of %s and %s of %s: different programs share no allocation sites worth comparing", ErrMixed, base.Name, b, target.Name, t)

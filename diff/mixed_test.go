@@ -103,6 +103,17 @@ func TestCompareRefusesTwoPrograms(t *testing.T) {
 	if err != nil || !slices.ContainsFunc(c.Warnings, func(w error) bool { return errors.Is(w, ErrMixed) }) {
 		t.Errorf("two programs, allowed: %v, warnings %v", err, c.Warnings)
 	}
+	// A Go program's heap and a Node.js one's, both pprof (the second as
+	// @datadog/pprof writes it): compared, they were one long list of
+	// sites new and gone.
+	a, b = twoProfiles(time.Hour, nil, nil)
+	for i := range b.Frames {
+		b.Frames[i].File = "/app/server.js"
+	}
+	_, err = Compare(a, b, Options{})
+	if !errors.Is(err, ErrMixed) || !strings.Contains(err.Error(), "is a profile of a Go program and") || !strings.Contains(err.Error(), "of a JavaScript program") {
+		t.Errorf("a Go and a JavaScript program: %v", err)
+	}
 	a, b = twoProfiles(time.Hour, []string{"host=a", "pid=1"}, []string{"host=a", "pid=2"})
 	c, err = Compare(a, b, Options{})
 	if err != nil || !slices.ContainsFunc(c.Warnings, func(w error) bool { return strings.Contains(w.Error(), "host=a pid=2") }) {

@@ -51,6 +51,54 @@ func (p *Profile) IsClassView() bool {
 	return true
 }
 
+// Language names the language of the program a profile was taken of, as
+// its frames' source files tell: "Go" (.go files), "JavaScript" (.js, .mjs,
+// .cjs, .ts and the like, node: modules; and every V8 format), or "" when
+// they do not tell (no files, as in an unsymbolized profile, or too even a
+// mix). Two profiles of different languages are of different programs,
+// whatever producer wrote them: @datadog/pprof writes Node.js heaps in the
+// same pprof format as Go's runtime.
+func (p *Profile) Language() string {
+	if p.Format == FormatV8Snapshot || p.Format == FormatV8HeapProfile {
+		return "JavaScript"
+	}
+	var goFiles, jsFiles int
+	for _, f := range p.Frames {
+		switch {
+		case strings.HasSuffix(f.File, ".go"):
+			goFiles++
+		case isJavaScriptFile(f.File):
+			jsFiles++
+		}
+	}
+	// Nine in ten of the frames that tell: a Go program that runs
+	// scripts, or a Node.js one with a native addon, is still its host's.
+	switch {
+	case goFiles > 0 && 10*goFiles >= 9*(goFiles+jsFiles):
+		return "Go"
+	case jsFiles > 0 && 10*jsFiles >= 9*(goFiles+jsFiles):
+		return "JavaScript"
+	}
+	return ""
+}
+
+// isJavaScriptFile reports whether a frame's file is JavaScript's or
+// TypeScript's, or a Node.js built-in module.
+func isJavaScriptFile(file string) bool {
+	if strings.HasPrefix(file, "node:") {
+		return true
+	}
+	i := strings.LastIndexByte(file, '.')
+	if i < 0 {
+		return false
+	}
+	switch file[i+1:] {
+	case "js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx":
+		return true
+	}
+	return false
+}
+
 // IsBytes reports whether the type is measured in bytes (inuse_space,
 // shallow_size, ...).
 func (v ValueType) IsBytes() bool { return v.Unit == "bytes" }

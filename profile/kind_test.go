@@ -83,3 +83,52 @@ func TestFormatKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguage checks the language a profile's frames tell, on the real
+// profiles of testdata (Go's runtime, @datadog/pprof for Node.js, V8's own
+// formats) and on made ones: a few frames of the other language do not
+// change it, an even mix or frames without files tell nothing.
+func TestLanguage(t *testing.T) {
+	for path, want := range map[string]string{
+		"../testdata/leaky/heap-01.pb.gz":              "Go",
+		"../testdata/node/datadog-after.pb.gz":         "JavaScript",
+		"../testdata/node/after.heapprofile.gz":        "JavaScript",
+		"../testdata/node/leaky-after.heapsnapshot.gz": "JavaScript",
+	} {
+		p, err := Load(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Language(); got != want {
+			t.Errorf("%s: language %q, want %q", path, got, want)
+		}
+	}
+	files := func(names ...string) *Profile {
+		p := &Profile{Format: FormatPprof}
+		for _, n := range names {
+			p.Frames = append(p.Frames, Frame{Function: "f", File: n})
+		}
+		return p
+	}
+	many := func(n int, name string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = name
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		p    *Profile
+		want string
+	}{
+		{files(append(many(19, "/src/main.go"), "/app/script.js")...), "Go"},
+		{files(append(many(19, "/app/server.ts"), "node:internal/timers", "/src/addon.go")...), "JavaScript"},
+		{files("/src/main.go", "/app/a.mjs"), ""},
+		{files("", ""), ""},
+		{files("/app/lib.cjs", "/app/view.tsx"), "JavaScript"},
+	} {
+		if got := tc.p.Language(); got != tc.want {
+			t.Errorf("frames %v: language %q, want %q", tc.p.Frames, got, tc.want)
+		}
+	}
+}
