@@ -21,7 +21,9 @@
 #            Targets: text under 3 s and 700 MB; HTML under 5 s and 1.2 GB.
 #   trend    trend over 50 and over 200 snapshots of the large pair's size
 #            (bench/out/series-large, generated once: minutes, 3 GB of disk),
-#            and github.com/google/pprof/profile.Parse loading the 50 one by one.
+#            and github.com/google/pprof/profile.Parse loading the 50 one by one;
+#            beside them, gunzip alone and loading alone (trend's window of
+#            loads, without reducing), the ceilings of trend's speed-up.
 #            Targets: peak memory does not grow from 50 to 200 snapshots;
 #            trend at least 4x faster than profile.Parse.
 #   browser  the HTML report of the large pair opened in headless Chromium
@@ -108,6 +110,8 @@ if want trend; then
   echo
   echo "== trend: $(ls "$series" | wc -l) snapshots of $(du -m --apparent-size "$series/heap-001.pb.gz" | cut -f1) MB gzipped ($(go run ./bench/stackcount "$series/heap-001.pb.gz" | awk '$1 == "total" {print $2}') stacks) each"
   for r in $(seq "$rounds"); do
+    measure trend "$r" "gunzip only (50 snapshots, all at once)" "$out/loadonly" -mode gunzip "$series-50"/*.pb.gz
+    measure trend "$r" "load only, as trend loads (50 snapshots)" "$out/loadonly" -mode series "$series-50"/*.pb.gz
     measure trend "$r" "heapdiff trend (50 snapshots)" "$out/heapdiff" trend "$series-50"
     measure trend "$r" "profile.Parse, one by one (50 snapshots)" "$out/loadonly" -mode pprof "$series-50"/*.pb.gz
     measure trend "$r" "heapdiff trend (200 snapshots)" "$out/heapdiff" trend "$series"
@@ -118,6 +122,8 @@ if want trend; then
   ratio trend "peak memory, 200 snapshots over 50 (target: 1x, no growth)" "heapdiff trend (200 snapshots)" "heapdiff trend (50 snapshots)" rss x
   ratio trend "speed: profile.Parse's wall time over trend's, 50 (target: 4x)" "profile.Parse, one by one (50 snapshots)" "heapdiff trend (50 snapshots)" wall x
   ratio trend "speed: profile.Parse's CPU time over trend's, 50" "profile.Parse, one by one (50 snapshots)" "heapdiff trend (50 snapshots)" cpu x
+  ratio trend "ceiling: profile.Parse's wall time over loading alone, as trend loads" "profile.Parse, one by one (50 snapshots)" "load only, as trend loads (50 snapshots)" wall x
+  ratio trend "ceiling: profile.Parse's wall time over gunzip alone" "profile.Parse, one by one (50 snapshots)" "gunzip only (50 snapshots, all at once)" wall x
   ratio trend "wall time, 200 snapshots over 50" "heapdiff trend (200 snapshots)" "heapdiff trend (50 snapshots)" wall x
 fi
 

@@ -4,6 +4,8 @@
 //
 //	loadonly -mode gunzip FILE...  inflate the files as heapdiff does (klauspost/compress, all at once), and drop the bytes
 //	loadonly -mode load FILE...    load them into heapdiff's model (profile.LoadAll: inflate and decode, all at once)
+//	loadonly -mode series FILE...  load them as heapdiff trend does (profile.Load, up to four at once, one a core),
+//	                               dropping each: trend without its reducing and verdicts
 //	loadonly -mode pprof FILE...   parse them one by one with github.com/google/pprof/profile.Parse, as a program
 //	                               that followed a series with pprof's own package would, dropping each
 //
@@ -17,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"sync"
 
@@ -30,10 +33,10 @@ func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(50) // as heapdiff does (cmd/heapdiff/main.go)
 	}
-	mode := flag.String("mode", "load", "gunzip, load or pprof")
+	mode := flag.String("mode", "load", "gunzip, load, series or pprof")
 	flag.Parse()
 	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: loadonly -mode gunzip|load|pprof FILE...")
+		fmt.Fprintln(os.Stderr, "usage: loadonly -mode gunzip|load|series|pprof FILE...")
 		os.Exit(2)
 	}
 	var err error
@@ -42,10 +45,12 @@ func main() {
 		err = gunzip(flag.Args())
 	case "load":
 		err = load(flag.Args())
+	case "series":
+		err = loadSeries(flag.Args())
 	case "pprof":
 		err = parsePprof(flag.Args())
 	default:
-		err = fmt.Errorf("unknown mode %q: want gunzip, load or pprof", *mode)
+		err = fmt.Errorf("unknown mode %q: want gunzip, load, series or pprof", *mode)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadonly:", err)
@@ -101,6 +106,38 @@ func load(paths []string) error {
 		stacks += len(p.Stacks)
 	}
 	fmt.Printf("%d stacks loaded\n", stacks)
+	return nil
+}
+
+// loadSeries loads the files as heapdiff trend does (cmd/heapdiff's
+// loadSeries): a window of min(GOMAXPROCS, 4) loads at once, each profile
+// dropped once it is in.
+func loadSeries(paths []string) error {
+	window := make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4)))
+	stacks := make([]int, len(paths))
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	for i, path := range paths {
+		window <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-window }()
+			p, err := profile.Load(path, profile.Options{})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			stacks[i] = len(p.Stacks)
+		})
+	}
+	wg.Wait()
+	total := 0
+	for i, err := range errs {
+		if err != nil {
+			return err
+		}
+		total += stacks[i]
+	}
+	fmt.Printf("%d stacks loaded\n", total)
 	return nil
 }
 
