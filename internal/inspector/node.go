@@ -89,6 +89,9 @@ func Attach(ctx context.Context, target Target) (*Session, error) {
 		return nil, err
 	}
 	s.handle("NodeRuntime.waitingForDisconnect", func(jsonv2.Value) {
+		s.mu.Lock()
+		s.exited = true // Err says ErrExited once the reader ends
+		s.mu.Unlock()
 		s.conn.Close() // on the reading goroutine: the reader then ends
 	})
 	if err := s.Call(ctx, "NodeRuntime.notifyWhenWaitingForDisconnect", map[string]bool{"enabled": true}, nil); err != nil {
@@ -97,6 +100,11 @@ func Attach(ctx context.Context, target Target) (*Session, error) {
 	}
 	return s, nil
 }
+
+// ErrExited is a session's Err when the process ended normally: Node.js
+// said it was waiting for its debuggers to disconnect, and the session
+// did.
+var ErrExited = errors.New("the process exited")
 
 // ErrStarting says the process has not finished starting: it answers the
 // inspector before process.pid is set. Ask again shortly.

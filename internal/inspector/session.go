@@ -46,6 +46,7 @@ type Session struct {
 	pending  map[int64]chan *cdproto.Message
 	handlers map[string]map[*handler]struct{}
 	closed   bool
+	exited   bool  // the process said it is exiting (see Attach)
 	err      error // why the connection ended
 
 	done chan struct{} // closed when the connection ends
@@ -103,6 +104,9 @@ func (s *Session) read() {
 	s.mu.Lock()
 	if !s.closed {
 		s.err = err
+		if s.exited {
+			s.err = ErrExited
+		}
 	}
 	s.closed = true
 	for id, ch := range s.pending {
@@ -118,7 +122,8 @@ func (s *Session) read() {
 func (s *Session) Done() <-chan struct{} { return s.done }
 
 // Err says why the connection ended: nil while it is open or after Close,
-// otherwise the read error (io.EOF when the target closed it).
+// ErrExited when the process ended normally, otherwise the read error
+// (io.EOF when the target closed it).
 func (s *Session) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

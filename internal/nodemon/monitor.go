@@ -424,7 +424,11 @@ func (m *monitor) loop(ctx context.Context) {
 		case <-lost:
 			err := m.sess.Err()
 			m.sess = nil
-			m.logf("lost %s (%v); reconnecting every %v", m.target(), errOrEOF(err), reconnectEvery)
+			if errors.Is(err, inspector.ErrExited) {
+				m.logf("%s exited; waiting for it to start again (checking every %v)", m.target(), reconnectEvery)
+			} else {
+				m.logf("lost %s (%v); reconnecting every %v", m.target(), errOrEOF(err), reconnectEvery)
+			}
 		case <-reconnect.C:
 			if m.sess != nil || m.busy {
 				continue

@@ -315,6 +315,12 @@ func TestRestart(t *testing.T) {
 	if !strings.Contains(log.String(), "restarted as pid") {
 		t.Errorf("no warning:\n%s", log.String())
 	}
+	// The first process exited normally (it said so to the inspector): it
+	// was not "lost".
+	if want := fmt.Sprintf("(pid %d, node %s) exited; waiting for it to start again", first.PID, first.Version); !strings.Contains(log.String(), want) ||
+		strings.Contains(log.String(), "lost ") {
+		t.Errorf("log does not say %q:\n%s", want, log.String())
+	}
 }
 
 // A process started with --inspect-brk waits for a debugger before its
