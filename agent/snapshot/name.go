@@ -67,12 +67,14 @@ func ParseName(file string) (Name, bool) {
 	return Name{Time: t, Host: host, PID: pid, Seq: seq, Trigger: trigger}, true
 }
 
-// tempPattern is the os.CreateTemp pattern for the temporary file that becomes
-// final: a hidden file, so tools that list *.pb.gz never see it.
-func tempPattern(final string) string { return "." + final + tempMark + "*" }
+// tempName is the name of the temporary file that becomes final: a hidden
+// file, so tools that list *.pb.gz never see it, and one name for each
+// final name, so that creating it claims final (see claim).
+func tempName(final string) string { return "." + final + tempMark }
 
 // ParseTemp recognises a temporary file left by an interrupted write of the
-// snapshot it names, and returns that snapshot's name.
+// snapshot it names (tempName's, or, as earlier versions named them, with
+// random digits after it), and returns that snapshot's name.
 func ParseTemp(file string) (Name, bool) {
 	rest, ok := strings.CutPrefix(file, ".")
 	if !ok {

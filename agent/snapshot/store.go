@@ -3,7 +3,9 @@ package snapshot
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -163,8 +165,21 @@ func (s *Store) Write(profile io.Reader, e Entry) (Written, error) {
 			}
 		}
 	}
-	s.seq++
-	name := Name{Time: e.Time, Host: s.host, PID: s.pid, Seq: s.seq, Trigger: e.Trigger}.String()
+	// The next number whose name no other writer holds: another capture
+	// of the same target may have claimed it since the directory was read.
+	var name string
+	var f *os.File
+	for tries := 0; ; tries++ {
+		s.seq++
+		name = Name{Time: e.Time, Host: s.host, PID: s.pid, Seq: s.seq, Trigger: e.Trigger}.String()
+		var err error
+		if f, err = claim(s.dir, name); err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || tries == maxClaims {
+			return Written{}, fmt.Errorf("create temporary file in %s: %w", s.dir, err)
+		}
+	}
 	before := s.State().Baseline
 	c := append(s.comments[:0], Comment("trigger", e.Trigger), Comment("time", e.Time.UTC().Format(time.RFC3339)),
 		Comment("host", s.host))
@@ -177,7 +192,7 @@ func (s *Store) Write(profile io.Reader, e Entry) (Written, error) {
 	}
 	c = append(c, e.Meta...)
 	s.comments = c
-	size, err := writeAtomic(s.dir, name, func(w io.Writer) error {
+	size, err := writeClaimed(f, s.dir, name, func(w io.Writer) error {
 		// Buffered: the gzip writer would otherwise write the file in
 		// small pieces, one system call each.
 		if s.fileBuf == nil {
@@ -205,6 +220,10 @@ func (s *Store) Write(profile io.Reader, e Entry) (Written, error) {
 	return Written{File: File{Name: n, File: name, Size: size}, Path: filepath.Join(s.dir, name), Removed: removed,
 		PruneErr: perr}, nil
 }
+
+// maxClaims bounds how many sequence numbers a write tries past the first
+// that another writer holds.
+const maxClaims = 100
 
 // Tidy prepares the directory for a store that starts: it removes the
 // temporary files that interrupted writes of earlier processes of its kind

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,6 +123,46 @@ func TestStoresSharingADirectoryNeverCollide(t *testing.T) {
 	}
 	if files, err := List(dir); err != nil || len(files) != 6 {
 		t.Errorf("directory holds %d snapshots (%v), want all 6", len(files), err)
+	}
+
+	// A number another writer has claimed (its temporary file is there,
+	// the snapshot not yet) is passed over, and its claim left alone.
+	claimed := Name{t0, "bot1", 0, 7, "pull"}.String()
+	writeFile(t, dir, tempName(claimed), "being written")
+	if w := write(t, a, profile, Entry{Time: t0, Trigger: "pull"}); w.Seq != 8 {
+		t.Errorf("with 7 claimed, numbered %d, want 8", w.Seq)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, tempName(claimed))); err != nil || string(b) != "being written" {
+		t.Errorf("the other writer's claim: %q, %v", b, err)
+	}
+
+	// Two stores writing at once, in the same second, lose nothing.
+	dir = t.TempDir()
+	a, b = NewStore(StoreConfig{Dir: dir, Host: "bot1"}), NewStore(StoreConfig{Dir: dir, Host: "bot1"})
+	const each = 10
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*each)
+	for _, s := range []*Store{a, b} {
+		wg.Go(func() {
+			for range each {
+				if _, err := s.Write(bytes.NewReader(profile), Entry{Time: t0, Trigger: "pull"}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a write at once with another store's: %v", err)
+	}
+	files, err := List(dir)
+	seen := map[int]bool{}
+	for _, f := range files {
+		seen[f.Seq] = true
+	}
+	if err != nil || len(files) != 2*each || len(seen) != 2*each {
+		t.Errorf("two stores writing at once left %d snapshots with %d numbers (%v), want %d", len(files), len(seen), err, 2*each)
 	}
 }
 

@@ -28,10 +28,33 @@ func WriteAtomic(dir, name string, write func(io.Writer) error) (size int64, err
 //
 // A temporary file left by a crash is removed by cleanTemp.
 func writeAtomic(dir, name string, write func(io.Writer) error) (size int64, err error) {
-	f, err := os.CreateTemp(dir, tempPattern(name))
+	f, err := claim(dir, name)
+	if errors.Is(err, fs.ErrExist) {
+		return 0, fmt.Errorf("%s is being written or exists already: is another capture writing into %s?", filepath.Join(dir, name), dir)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("create temporary file in %s: %w", dir, err)
 	}
+	return writeClaimed(f, dir, name, write)
+}
+
+// claim creates, exclusively, the temporary file that becomes name in dir
+// (tempName): while it is there no other writer can claim name, so two
+// writers sharing a directory never write one name at once. It fails with
+// an error wrapping fs.ErrExist when name is claimed already, or written.
+// A claim a crash left is removed by cleanTemp.
+func claim(dir, name string) (*os.File, error) {
+	final := filepath.Join(dir, name)
+	if _, err := os.Lstat(final); err == nil {
+		return nil, &fs.PathError{Op: "claim", Path: final, Err: fs.ErrExist}
+	}
+	return os.OpenFile(filepath.Join(dir, tempName(name)), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+}
+
+// writeClaimed writes the bytes write produces into f, the file claim
+// made for name in dir, syncs it and gives it its name (see place). A
+// failed write removes f.
+func writeClaimed(f *os.File, dir, name string, write func(io.Writer) error) (size int64, err error) {
 	tmp := f.Name()
 	defer func() {
 		if err != nil {
