@@ -19,8 +19,8 @@ const MinRateInterval = 10 * time.Second
 // sameProgram judges whether two profiles can be compared as snapshots of
 // one program, from what their producers wrote in them. Profiles of
 // different programs (their languages differ, or the agent's main_module
-// does) are refused with an
-// error wrapping ErrMixed, unless allowMixed, when it becomes a warning.
+// does) are refused with an error wrapping ErrMixed, unless allowMixed,
+// when it becomes a warning.
 // Profiles of different processes (host or pid differ) or of different
 // builds (the main binary's build id or name differs) are compared, with a
 // warning: each heap holds its own process's state, and a site that moved

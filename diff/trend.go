@@ -339,7 +339,7 @@ func (b *TrendBuilder) AddPrepared(pp *TrendPrepared) error {
 		process:  processOf(p.Comments),
 		counters: pp.counters,
 		maxID:    p.MaxObjectID,
-		graph:    p.Format == profile.FormatV8Snapshot,
+		graph:    p.IsHeapSnapshot(),
 
 		collections: p.Collections,
 		retainers:   p.Retainers,

@@ -14,9 +14,10 @@ import (
 // directory, synced and renamed into place (and the directory synced), so
 // readers see either no file or the whole file, even if the writer is
 // killed mid-write. It never replaces a file: when dir has one called name
-// already, the write fails. A failed write removes its temporary file. It returns
-// the file's size. It is exported for files a Store cannot write, such as
-// the V8 heap snapshots "heapdiff capture node://" streams to disk.
+// already, or another writer is writing it, the write fails. A failed
+// write removes its temporary file. It returns the file's size. It is
+// exported for files a Store cannot write, such as the V8 heap snapshots
+// "heapdiff capture node://" streams to disk.
 func WriteAtomic(dir, name string, write func(io.Writer) error) (size int64, err error) {
 	return writeAtomic(dir, name, write)
 }
