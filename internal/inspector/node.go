@@ -218,6 +218,16 @@ func (s *Session) HeapUsage(ctx context.Context) (used, total uint64, err error)
 	return uint64(res.UsedSize), uint64(res.TotalSize), nil
 }
 
+// Memory reads what a memory sample needs: V8's used heap
+// (Runtime.getHeapUsage), then the process (Process).
+func (s *Session) Memory(ctx context.Context) (heapUsed uint64, p Process, err error) {
+	if heapUsed, _, err = s.HeapUsage(ctx); err != nil {
+		return 0, Process{}, err
+	}
+	p, err = s.Process(ctx)
+	return heapUsed, p, err
+}
+
 // CollectGarbage runs a full garbage collection in the target, with
 // HeapProfiler.collectGarbage.
 func (s *Session) CollectGarbage(ctx context.Context) error {

@@ -93,10 +93,11 @@ func (m *monitor) job(trigger, reason string) job {
 		comments = append(comments, c("baseline", s.baseline))
 	}
 	comments = append(comments,
-		c("source", "node://"+m.cfg.Addr), c("node_version", s.proc.Version),
-		c("rss_bytes", u(s.mem.RSS)), c("heap_used_bytes", u(s.mem.LiveHeap)),
-		c("heap_total_bytes", u(s.proc.HeapTotal)), c("external_bytes", u(s.proc.External)),
-		c("array_buffers_bytes", u(s.proc.ArrayBuffers)),
+		c("source", "node://"+m.cfg.Addr), c("node_version", s.proc.Version))
+	// The last sample's figures: capture reads them again as the snapshot
+	// is taken (freshMemory), and keeps these if the process does not say.
+	comments = append(comments, memoryComments(s.proc, s.mem.LiveHeap)...)
+	comments = append(comments,
 		c("limit_bytes", limit(s.proc.Limit)), c("heap_limit_bytes", limit(s.proc.HeapLimit)),
 		c("heap_growth_bytes_per_hour", strconv.FormatFloat(s.heap.BytesPerHour, 'f', 0, 64)),
 		c("heap_growth_r2", strconv.FormatFloat(s.heap.R2, 'f', 3, 64)),
@@ -183,27 +184,28 @@ func (m *monitor) capture(ctx context.Context, j job) result {
 func freshMemory(ctx context.Context, sess *inspector.Session, comments []string) []string {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	used, _, err := sess.HeapUsage(cctx)
+	used, proc, err := sess.Memory(cctx)
 	if err != nil {
 		return comments
 	}
-	proc, err := sess.Process(cctx)
-	if err != nil {
-		return comments
-	}
-	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	fresh := map[string]string{
-		"rss_bytes": u(proc.RSS), "heap_used_bytes": u(used), "heap_total_bytes": u(proc.HeapTotal),
-		"external_bytes": u(proc.External), "array_buffers_bytes": u(proc.ArrayBuffers),
-	}
+	fresh := memoryComments(proc, used)
+	key := func(c string) string { k, _, _ := strings.Cut(c, "="); return k }
 	out := slices.Clone(comments)
 	for i, c := range out {
-		key, _, _ := strings.Cut(strings.TrimPrefix(c, snapshot.CommentPrefix), "=")
-		if v, ok := fresh[key]; ok {
-			out[i] = snapshot.Comment(key, v)
+		if j := slices.IndexFunc(fresh, func(f string) bool { return key(f) == key(c) }); j >= 0 {
+			out[i] = fresh[j]
 		}
 	}
 	return out
+}
+
+// memoryComments are the memory figures a snapshot carries: the process's
+// (process.memoryUsage()) and V8's used heap.
+func memoryComments(p inspector.Process, heapUsed uint64) []string {
+	c := snapshot.Comment
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	return []string{c("rss_bytes", u(p.RSS)), c("heap_used_bytes", u(heapUsed)), c("heap_total_bytes", u(p.HeapTotal)),
+		c("external_bytes", u(p.External)), c("array_buffers_bytes", u(p.ArrayBuffers))}
 }
 
 // done records a snapshot's result: prints its path, logs its pause,

@@ -468,12 +468,9 @@ func (m *monitor) sample(ctx context.Context) {
 		err = m.sess.CollectGarbage(cctx)
 	}
 	var used uint64
-	if err == nil {
-		used, _, err = m.sess.HeapUsage(cctx)
-	}
 	var proc inspector.Process
 	if err == nil {
-		proc, err = m.sess.Process(cctx)
+		used, proc, err = m.sess.Memory(cctx)
 	}
 	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, inspector.ErrClosed) {
