@@ -1,6 +1,10 @@
 package profile
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/heapdiff/heapdiff/profile/v8"
+)
 
 // This file answers, once, the questions the rest of heapdiff asks about
 // what a profile and its sample types are, so that no package tests format
@@ -52,10 +56,10 @@ func (p *Profile) IsClassView() bool {
 }
 
 // Language names the language of the program a profile was taken of, as
-// its frames' source files tell: "Go" (.go files), "JavaScript" (.js, .mjs,
-// .cjs, .ts and the like, node: modules; and every V8 format), or "" when
-// they do not tell (no files, as in an unsymbolized profile, or too even a
-// mix). Two profiles of different languages are of different programs,
+// its frames' source files tell: "Go" (.go files), "JavaScript" (the
+// scripts and built-in modules v8.ScriptPackage knows: .js, .ts and the
+// like, node: and bun:; and every V8 format), or "" when they do not tell
+// (no files, as in an unsymbolized profile, or too even a mix). Two profiles of different languages are of different programs,
 // whatever producer wrote them: @datadog/pprof writes Node.js heaps in the
 // same pprof format as Go's runtime.
 func (p *Profile) Language() string {
@@ -67,7 +71,7 @@ func (p *Profile) Language() string {
 		switch {
 		case strings.HasSuffix(f.File, ".go"):
 			goFiles++
-		case isJavaScriptFile(f.File):
+		case isScriptFile(f.File):
 			jsFiles++
 		}
 	}
@@ -82,21 +86,11 @@ func (p *Profile) Language() string {
 	return ""
 }
 
-// isJavaScriptFile reports whether a frame's file is JavaScript's or
-// TypeScript's, or a Node.js built-in module.
-func isJavaScriptFile(file string) bool {
-	if strings.HasPrefix(file, "node:") {
-		return true
-	}
-	i := strings.LastIndexByte(file, '.')
-	if i < 0 {
-		return false
-	}
-	switch file[i+1:] {
-	case "js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx":
-		return true
-	}
-	return false
+// isScriptFile reports whether a frame's file is a script's that Node.js
+// or Bun runs (JavaScript or TypeScript), or a built-in module's.
+func isScriptFile(file string) bool {
+	_, ok := v8.ScriptPackage(file)
+	return ok
 }
 
 // IsBytes reports whether the type is measured in bytes (inuse_space,
