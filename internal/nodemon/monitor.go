@@ -343,13 +343,13 @@ func (m *monitor) describeLimit() string {
 	return "memory limit " + agent.FormatBytes(float64(m.s.proc.Limit))
 }
 
-// newSeries starts watching a process, numbering its snapshots after any
-// an earlier run took of it.
+// newSeries starts watching a process. Its snapshots are numbered after
+// those the directory holds when each is taken (job), an earlier run's
+// among them.
 func (m *monitor) newSeries(proc inspector.Process) {
 	now := time.Now()
 	s := &series{proc: proc, started: now, warmEnd: now.Add(m.cfg.Warmup),
 		fit: agent.NewGrowthFit(m.cfg.GrowthWindow, m.cfg.SampleEvery), trig: m.cfg.Triggers}
-	s.seq = m.lastSeq(proc.PID)
 	s.first = memory(now, proc, proc.HeapUsed, agent.Memory{})
 	s.mem = s.first
 	m.s = s
